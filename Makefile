@@ -1,0 +1,39 @@
+# The two commands of the README: `make up` and `make test`. Both start from nothing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP_RUN := $(VENV)/.installed-run
+STAMP_TEST := $(VENV)/.installed-test
+DATA_DIR ?= ./setpoint-data
+PORT ?= 6443
+
+.PHONY: up test lint typecheck pytest bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP_RUN): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(STAMP_TEST): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(STAMP_RUN)
+
+up: $(STAMP_RUN)
+	$(BIN)/setpoint up --data-dir $(DATA_DIR) --port $(PORT)
+
+lint: $(STAMP_TEST)
+	$(BIN)/ruff check src tests benchmarks examples
+
+typecheck: $(STAMP_TEST)
+	$(BIN)/mypy src
+
+pytest: $(STAMP_TEST)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -q
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

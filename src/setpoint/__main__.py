@@ -1,0 +1,3 @@
+from setpoint.cli import main
+
+main()
