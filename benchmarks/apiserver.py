@@ -1,0 +1,246 @@
+"""API server benchmark: creates/s, gets/s, a 10,000-object list, and watch fan-out.
+
+Starts a real ``setpoint up`` process (SQLite storage in a temporary dir) and
+drives it over HTTP. Create and get rates come from ``wrk`` (Debian package
+``wrk``; a Python load generator tops out near 5,000 requests/s here), with
+``../shared/tools/wrk_create.lua`` or the copy beside this script. Watch
+latency is measured by 100 raw-socket watchers against 1,000 updates that
+carry their send time.
+
+    .venv/bin/python benchmarks/apiserver.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(data_dir: Path, port: int, storage: str | None) -> subprocess.Popen[bytes]:
+    exe = Path(sys.executable).parent / "setpoint"
+    cmd = [str(exe), "up", "--data-dir", str(data_dir), "--port", str(port), "--log-level", "warning"]
+    if storage:
+        cmd += ["--storage", storage]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as r:
+                if r.status == 200:
+                    return proc
+        if proc.poll() is not None:
+            raise SystemExit(f"setpoint up exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+        time.sleep(0.05)
+    raise SystemExit("setpoint up did not become ready")
+
+
+def peak_rss_mib(pid: int) -> float:
+    text = Path(f"/proc/{pid}/status").read_text()
+    m = re.search(r"VmHWM:\s+(\d+) kB", text)
+    return int(m.group(1)) / 1024 if m else float("nan")
+
+
+def rss_mib(pid: int) -> float:
+    text = Path(f"/proc/{pid}/status").read_text()
+    m = re.search(r"VmRSS:\s+(\d+) kB", text)
+    return int(m.group(1)) / 1024 if m else float("nan")
+
+
+def request(port: int, method: str, path: str, body: object | None = None) -> dict[str, object]:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=120) as r:
+        return json.loads(r.read())  # type: ignore[no-any-return]
+
+
+def wrk_script() -> Path:
+    shared = ROOT.parent / "shared" / "tools" / "wrk_create.lua"
+    return shared if shared.exists() else HERE / "wrk_create.lua"
+
+
+WRK_LINE = re.compile(r"WRK requests=(\d+) duration_s=([\d.]+) non2xx=(\d+) errors=(\d+) p50_ms=([\d.]+) p99_ms=([\d.]+)")
+
+
+def run_wrk(port: int, connections: int, seconds: int, namespace: str) -> dict[str, float]:
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(wrk_script()),
+         f"http://127.0.0.1:{port}", "--", namespace],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    m = WRK_LINE.search(out)
+    if not m:
+        raise SystemExit(f"unexpected wrk output:\n{out}")
+    reqs, dur, non2xx, errs, p50, p99 = m.groups()
+    return {"rate": int(reqs) / float(dur), "non2xx": int(non2xx), "errors": int(errs),
+            "p50_ms": float(p50), "p99_ms": float(p99)}
+
+
+def run_wrk_get(port: int, connections: int, seconds: int, path: str) -> float:
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", f"http://127.0.0.1:{port}{path}"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non2xx:
+        raise SystemExit(f"GET benchmark had errors:\n{out}")
+    return float(m.group(1)) if m else float("nan")
+
+
+def ensure_namespace(port: int, name: str) -> None:
+    with contextlib.suppress(urllib.error.HTTPError):
+        request(port, "POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+
+
+# --- watch fan-out --------------------------------------------------------------
+
+
+async def _watcher(port: int, path: str, latencies: list[float], expected: int, ready: asyncio.Event,
+                   counter: list[int]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n\r\n".encode())
+    await writer.drain()
+    await reader.readuntil(b"\r\n\r\n")
+    counter[0] += 1
+    if counter[0] == counter[1]:
+        ready.set()
+    seen = 0
+    buf = b""
+    try:
+        while seen < expected:
+            size_line = await reader.readuntil(b"\r\n")
+            size = int(size_line.strip(), 16)
+            if size == 0:
+                return
+            chunk = await reader.readexactly(size + 2)
+            buf += chunk[:-2]
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                event = json.loads(line)
+                sent = float(event["object"]["data"]["t"])
+                latencies.append(time.time() - sent)
+                seen += 1
+    finally:
+        writer.close()
+
+
+async def watch_fanout(port: int, watchers: int, updates: int) -> tuple[float, float]:
+    ns = "bench-watch"
+    ensure_namespace(port, ns)
+    cm = request(port, "POST", f"/api/v1/namespaces/{ns}/configmaps",
+                 {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "w"}, "data": {"t": "0"}})
+    rv = cm["metadata"]["resourceVersion"]  # type: ignore[index]
+    latencies: list[float] = []
+    ready = asyncio.Event()
+    counter = [0, watchers]
+    path = f"/api/v1/namespaces/{ns}/configmaps?watch=1&resourceVersion={rv}"
+    tasks = [asyncio.create_task(_watcher(port, path, latencies, updates, ready, counter)) for _ in range(watchers)]
+    await asyncio.wait_for(ready.wait(), 30)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    for _ in range(updates):
+        body = json.dumps({"data": {"t": repr(time.time())}}).encode()
+        writer.write(
+            f"PATCH /api/v1/namespaces/{ns}/configmaps/w HTTP/1.1\r\nHost: x\r\n"
+            f"Content-Type: application/merge-patch+json\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+        await writer.drain()
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(re.search(rb"(?i)content-length: (\d+)", head).group(1))  # type: ignore[union-attr]
+        await reader.readexactly(length)
+        # Pace the writer a little so latency is not dominated by one burst.
+        await asyncio.sleep(0.002)
+    writer.close()
+    await asyncio.wait_for(asyncio.gather(*tasks), 120)
+    latencies.sort()
+    p50 = statistics.median(latencies) * 1000
+    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+    return p50, p99
+
+
+# --- main ------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="shorter runs (smoke test)")
+    parser.add_argument("--storage", default=None, help="storage URL (default: SQLite in a temp dir)")
+    parser.add_argument("--seconds", type=int, default=10, help="seconds per wrk run")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: apt-get install -y wrk")
+    seconds = 3 if args.quick else args.seconds
+    list_objects = 2_000 if args.quick else 10_000
+    updates = 200 if args.quick else 1_000
+    with tempfile.TemporaryDirectory(prefix="setpoint-bench-") as tmp:
+        port = free_port()
+        proc = start_server(Path(tmp), port, args.storage)
+        try:
+            print(f"setpoint up pid {proc.pid}, storage {args.storage or 'sqlite'}, cores {os.cpu_count()}")
+            print(f"idle server RSS: {rss_mib(proc.pid):.1f} MiB")
+            for conns in (16, 64):
+                ns = f"bench-c{conns}"
+                ensure_namespace(port, ns)
+                r = run_wrk(port, conns, seconds, ns)
+                print(f"creates/s  {conns:>3} clients: {r['rate']:8.0f}   p50 {r['p50_ms']:.1f} ms  "
+                      f"p99 {r['p99_ms']:.1f} ms  non2xx {r['non2xx']:.0f}")
+            ns = "bench-get"
+            ensure_namespace(port, ns)
+            request(port, "POST", f"/api/v1/namespaces/{ns}/configmaps",
+                    {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "g"}, "data": {"k": "v" * 100}})
+            rate = run_wrk_get(port, 64, seconds, f"/api/v1/namespaces/{ns}/configmaps/g")
+            print(f"gets/s      64 clients: {rate:8.0f}")
+            ns = "bench-list"
+            ensure_namespace(port, ns)
+            asyncio.run(_fill(port, ns, list_objects))
+            times = []
+            for _ in range(5):
+                t0 = time.perf_counter()
+                body = request(port, "GET", f"/api/v1/namespaces/{ns}/configmaps")
+                times.append(time.perf_counter() - t0)
+                assert len(body["items"]) == list_objects  # type: ignore[arg-type]
+            print(f"list {list_objects} objects: median {statistics.median(times) * 1000:.0f} ms  "
+                  f"(peak server RSS {peak_rss_mib(proc.pid):.0f} MiB)")
+            p50, p99 = asyncio.run(watch_fanout(port, 100, updates))
+            print(f"watch fan-out 100 watchers x {updates} updates: p50 {p50:.1f} ms  p99 {p99:.1f} ms")
+            print(f"peak server RSS: {peak_rss_mib(proc.pid):.0f} MiB")
+        finally:
+            proc.terminate()
+            proc.wait(30)
+
+
+async def _fill(port: int, ns: str, count: int) -> None:
+    sem = asyncio.Semaphore(32)
+
+    async def one(i: int) -> None:
+        async with sem:
+            await asyncio.to_thread(request, port, "POST", f"/api/v1/namespaces/{ns}/configmaps",
+                                    {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"l{i}"},
+                                     "data": {"k": "v" * 100}})
+
+    await asyncio.gather(*(one(i) for i in range(count)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The Kubernetes API server: HTTP, routing, the request pipeline, resources."""

@@ -1,0 +1,93 @@
+"""The request pipeline's seams: authentication, authorization, admission.
+
+Each stage is a small protocol with a permissive default, so later work
+(TLS client certificates, tokens, RBAC, webhooks) plugs in without touching
+the handlers. Order per request: authenticate -> authorize -> (writes)
+mutating admission -> validation -> validating admission -> storage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+Obj = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class UserInfo:
+    """Who is asking (``authentication/v1 UserInfo``)."""
+
+    name: str
+    groups: tuple[str, ...] = ()
+    uid: str = ""
+    extra: dict[str, list[str]] = field(default_factory=dict)
+
+
+ANONYMOUS_ADMIN = UserInfo("system:admin", ("system:masters", "system:authenticated"))
+
+
+@dataclass(frozen=True, slots=True)
+class Attributes:
+    """What a request does (``authorizer.Attributes`` and ``admission.Attributes``)."""
+
+    user: UserInfo
+    verb: str
+    group: str
+    version: str
+    resource: str
+    subresource: str
+    namespace: str
+    name: str
+    kind: str = ""
+    dry_run: bool = False
+
+
+class Authenticator(Protocol):
+    def authenticate(self, headers: dict[str, str]) -> UserInfo | None:
+        """The user behind the request, or None if the credentials are bad."""
+        ...
+
+
+class Authorizer(Protocol):
+    def authorize(self, attrs: Attributes) -> tuple[bool, str]:
+        """(allowed, reason)."""
+        ...
+
+
+class AdmissionPlugin(Protocol):
+    """A mutating and/or validating admission step.
+
+    ``admit`` may change ``obj`` in place (mutating); ``validate`` may only
+    raise a ``StatusError``. ``obj`` is None for deletes, ``old`` None for
+    creates.
+    """
+
+    async def admit(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> None: ...
+
+    async def validate(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> None: ...
+
+
+class AllowAll:
+    """The default authenticator and authorizer: everyone is an administrator."""
+
+    def authenticate(self, headers: dict[str, str]) -> UserInfo | None:
+        return ANONYMOUS_ADMIN
+
+    def authorize(self, attrs: Attributes) -> tuple[bool, str]:
+        return True, ""
+
+
+class AdmissionChain:
+    """Runs the mutating steps of every plugin, then their validating steps."""
+
+    def __init__(self, plugins: list[AdmissionPlugin] | None = None) -> None:
+        self.plugins: list[AdmissionPlugin] = list(plugins or [])
+
+    async def admit(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> None:
+        for p in self.plugins:
+            await p.admit(attrs, obj, old)
+
+    async def validate(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> None:
+        for p in self.plugins:
+            await p.validate(attrs, obj, old)

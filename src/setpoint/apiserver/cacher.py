@@ -1,0 +1,502 @@
+"""The watch cache: one storage watch per resource, shared by every reader.
+
+A :class:`Cacher` lists a storage prefix once, then follows one storage
+watch. It keeps the current objects (for lists and gets), a window of recent
+events (for watches resumed from a resourceVersion) and the set of live
+watchers. Each object and each event is encoded to JSON at most once, however
+many clients read it: N watchers of a resource cost one storage watch and one
+encoding per event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import orjson
+from sortedcontainers import SortedDict
+
+from setpoint import storage
+
+log = logging.getLogger(__name__)
+
+Obj = dict[str, Any]
+#: A watcher's filter over objects (selectors); None means everything.
+Filter = Callable[[Obj], bool] | None
+
+ADDED = "ADDED"
+MODIFIED = "MODIFIED"
+DELETED = "DELETED"
+BOOKMARK = "BOOKMARK"
+ERROR = "ERROR"
+
+
+def decode_object(kv: storage.KeyValue, revision: int | None = None) -> Obj:
+    """Decode a stored value and stamp its resourceVersion."""
+    obj: Obj = orjson.loads(kv.value)
+    meta = obj.get("metadata")
+    if meta is None:
+        meta = obj["metadata"] = {}
+    meta["resourceVersion"] = str(kv.mod_revision if revision is None else revision)
+    return obj
+
+
+class CachedObject:
+    """An object at one revision with its JSON encoding made once, on demand."""
+
+    __slots__ = ("_json", "key", "obj", "revision")
+
+    def __init__(self, key: str, obj: Obj, revision: int) -> None:
+        self.key = key
+        self.obj = obj
+        self.revision = revision
+        self._json: bytes | None = None
+
+    def json(self) -> bytes:
+        if self._json is None:
+            self._json = orjson.dumps(self.obj)
+        return self._json
+
+
+class CacheEvent:
+    """A change as watchers see it, with its wire lines made once per type."""
+
+    __slots__ = ("_lines", "obj", "prev", "revision", "type")
+
+    def __init__(self, type: str, obj: CachedObject, prev: CachedObject | None, revision: int) -> None:
+        self.type = type  # ADDED, MODIFIED or DELETED
+        self.obj = obj
+        self.prev = prev
+        self.revision = revision
+        self._lines: dict[str, bytes] = {}
+
+    def line(self, type: str) -> bytes:
+        """``{"type":..,"object":..}\\n`` for this event's object."""
+        out = self._lines.get(type)
+        if out is None:
+            out = b'{"type":"' + type.encode() + b'","object":' + self.obj.json() + b"}\n"
+            self._lines[type] = out
+        return out
+
+
+class WatcherGone(Exception):
+    """The watcher was ended by the cache (fell behind, or the cache restarted)."""
+
+
+class CacheWatcher:
+    """One client's watch: a bounded buffer fed by the cacher.
+
+    Iterating yields ``(type, event)`` pairs; ``event`` is None for bookmarks.
+    """
+
+    def __init__(self, cacher: Cacher, prefix: str, matches: Filter, capacity: int) -> None:
+        self._cacher = cacher
+        self.prefix = prefix
+        self.matches = matches
+        self._capacity = capacity
+        self._buffer: collections.deque[tuple[str, CacheEvent | None, int]] = collections.deque()
+        self._wake = asyncio.Event()
+        self._error: BaseException | None = None
+        self._closed = False
+        #: Revision of the last event handed to the client.
+        self.revision = 0
+        #: Events at or below this revision are not for this watcher.
+        self.min_revision = 0
+
+    def push(self, type: str, event: CacheEvent | None, revision: int) -> None:
+        if self._closed:
+            return
+        if len(self._buffer) >= self._capacity:
+            self.fail(WatcherGone("watcher fell behind"))
+            return
+        self._buffer.append((type, event, revision))
+        self._wake.set()
+
+    def offer(self, event: CacheEvent) -> None:
+        """Translate a cache event for this watcher's filter and queue it."""
+        key = event.obj.key
+        if event.revision <= self.min_revision or not key.startswith(self.prefix):
+            return
+        matches = self.matches
+        if matches is None:
+            self.push(event.type, event, event.revision)
+            return
+        if event.type == DELETED:
+            if event.prev is not None and matches(event.prev.obj):
+                self.push(DELETED, event, event.revision)
+            return
+        cur = matches(event.obj.obj)
+        old = event.prev is not None and matches(event.prev.obj)
+        if cur and old:
+            self.push(MODIFIED, event, event.revision)
+        elif cur:
+            self.push(ADDED, event, event.revision)
+        elif old:
+            # Left the selected set: a DELETED of the previous state at this revision.
+            assert event.prev is not None
+            gone_obj = dict(event.prev.obj)
+            gone_obj["metadata"] = {**gone_obj["metadata"], "resourceVersion": str(event.revision)}
+            gone = CacheEvent(DELETED, CachedObject(key, gone_obj, event.revision), None, event.revision)
+            self.push(DELETED, gone, event.revision)
+
+    def fail(self, error: BaseException) -> None:
+        if self._error is None:
+            self._error = error
+        self._closed = True
+        self._wake.set()
+        self._cacher._watchers.discard(self)
+
+    def close(self) -> None:
+        self._closed = True
+        self._wake.set()
+        self._cacher._watchers.discard(self)
+
+    async def next_batch(self, timeout: float | None) -> list[tuple[str, CacheEvent | None, int]]:
+        """Wait for events; returns [] on timeout, raises when ended by the cache."""
+        if not self._buffer:
+            if self._error is not None:
+                raise self._error
+            if self._closed:
+                raise StopAsyncIteration
+            self._wake.clear()
+            if timeout is None:
+                await self._wake.wait()
+            else:
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout)
+                except TimeoutError:
+                    return []
+            if not self._buffer:
+                if self._error is not None:
+                    raise self._error
+                if self._closed:
+                    raise StopAsyncIteration
+                return []
+        out = list(self._buffer)
+        self._buffer.clear()
+        self.revision = out[-1][2]
+        return out
+
+
+class Cacher:
+    """The cache of one storage prefix, fed by a :class:`CacheSet`."""
+
+    def __init__(
+        self,
+        owner: CacheSet,
+        prefix: str,
+        *,
+        history_seconds: float = 150.0,
+        history_max: int = 100_000,
+        watcher_capacity: int = 100_000,
+    ) -> None:
+        self._owner = owner
+        self._storage = owner.storage
+        self.prefix = prefix
+        self._objects: SortedDict[str, CachedObject] = SortedDict()
+        self._history: collections.deque[tuple[float, CacheEvent]] = collections.deque()
+        self._history_seconds = history_seconds
+        self._history_max = history_max
+        self._watcher_capacity = watcher_capacity
+        self._watchers: set[CacheWatcher] = set()
+        #: Revision of the list the cache started from; events at or below it are in it.
+        self._list_revision = 0
+        #: Events with revision > this are in the history window.
+        self.history_start = 0
+        self._ready = asyncio.Event()
+        #: Events that arrived while the initial list was being read.
+        self._pending: list[storage.Event] | None = []
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def revision(self) -> int:
+        """Revision the cache reflects: every change up to it is applied."""
+        return max(self._list_revision, self._owner.revision)
+
+    # --- lifecycle ---------------------------------------------------------
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._load(), name=f"cacher {self.prefix}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self.fail_watchers("the watch cache stopped")
+
+    def fail_watchers(self, reason: str) -> None:
+        for w in list(self._watchers):
+            w.fail(WatcherGone(reason))
+
+    async def wait_ready(self) -> None:
+        await self._ready.wait()
+
+    async def _load(self) -> None:
+        """Read every object at one revision, then apply what arrived meanwhile."""
+        backoff = 0.1
+        while True:
+            try:
+                objects: SortedDict[str, CachedObject] = SortedDict()
+                start_after: str | None = None
+                revision = 0
+                while True:
+                    page = await self._storage.range(self.prefix, limit=10_000, start_after=start_after,
+                                                     revision=revision)
+                    revision = page.revision
+                    for kv in page.kvs:
+                        objects[kv.key] = CachedObject(kv.key, decode_object(kv), kv.mod_revision)
+                    if not page.more or not page.kvs:
+                        break
+                    start_after = page.kvs[-1].key
+                break
+            except asyncio.CancelledError:
+                raise
+            except storage.StoreClosed:
+                return
+            except Exception as exc:
+                log.warning("watch cache %s: list failed: %s", self.prefix, exc)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+        self._objects = objects
+        self._history.clear()
+        self._list_revision = revision
+        self.history_start = revision
+        pending, self._pending = self._pending or [], None
+        later = [ev for ev in pending if ev.kv.mod_revision > revision]
+        if later:
+            self.apply(later)
+        self._ready.set()
+
+    def reset(self) -> None:
+        """Start over from a fresh list (the shared storage watch restarted)."""
+        self.fail_watchers("the watch cache restarted")
+        self._ready.clear()
+        self._pending = []
+        if self._task is not None:
+            self._task.cancel()
+        self._task = asyncio.create_task(self._load(), name=f"cacher {self.prefix}")
+
+    def apply(self, batch: list[storage.Event]) -> None:
+        """Apply events of this prefix, in revision order."""
+        if self._pending is not None:
+            self._pending.extend(batch)
+            return
+        now = time.monotonic()
+        history = self._history
+        objects = self._objects
+        watchers = self._watchers
+        floor = self._list_revision
+        for ev in batch:
+            kv = ev.kv
+            rev = kv.mod_revision
+            if rev <= floor:
+                continue
+            prev = objects.get(kv.key)
+            if ev.type is storage.EventType.DELETE:
+                obj = CachedObject(kv.key, decode_object(kv, rev), rev)
+                if prev is None:
+                    prev = obj
+                objects.pop(kv.key, None)
+                cev = CacheEvent(DELETED, obj, prev, rev)
+            else:
+                obj = CachedObject(kv.key, decode_object(kv), rev)
+                objects[kv.key] = obj
+                cev = CacheEvent(ADDED if prev is None else MODIFIED, obj, prev, rev)
+            history.append((now, cev))
+            if watchers:
+                for w in tuple(watchers):
+                    w.offer(cev)
+        # Trim the history window.
+        horizon = now - self._history_seconds
+        while history and (len(history) > self._history_max or history[0][0] < horizon):
+            _, old = history.popleft()
+            self.history_start = old.revision
+
+    # --- reads ---------------------------------------------------------------
+
+    async def wait_fresh(self, revision: int, timeout: float = 3.0) -> None:
+        """Wait until the cache reflects ``revision``."""
+        await self._ready.wait()
+        if self.revision < revision:
+            await self._owner.wait_revision(revision, timeout)
+
+    async def wait_consistent(self) -> None:
+        """Wait until the cache has caught up with storage's current revision."""
+        await self.wait_fresh(await self._storage.current_revision())
+
+    def get(self, key: str) -> CachedObject | None:
+        return self._objects.get(key)
+
+    def list(self, prefix: str) -> list[CachedObject]:
+        """Objects under ``prefix`` in key order, at :attr:`revision`."""
+        if prefix == self.prefix:
+            return list(self._objects.values())
+        objects = self._objects
+        return [objects[k] for k in objects.irange(prefix, prefix + "\uffff", inclusive=(True, False))]
+
+    def count(self, prefix: str) -> int:
+        if prefix == self.prefix:
+            return len(self._objects)
+        return sum(1 for _ in self._objects.irange(prefix, prefix + "\uffff", inclusive=(True, False)))
+
+    # --- watches -------------------------------------------------------------
+
+    def watch(
+        self,
+        prefix: str,
+        start_revision: int | None,
+        matches: Filter,
+        *,
+        initial_events: bool,
+    ) -> tuple[CacheWatcher, int]:
+        """Start a watcher; returns it and the revision its initial state is at.
+
+        ``initial_events`` sends a synthetic ADDED for every current object
+        first. Without it, events after ``start_revision`` (0: now) follow; a
+        revision older than the history window raises
+        :class:`storage.Compacted`, which the handler answers as 410 Expired.
+        """
+        w = CacheWatcher(self, prefix, matches, self._watcher_capacity)
+        current = self.revision
+        if initial_events:
+            for cobj in self.list(prefix):
+                if matches is None or matches(cobj.obj):
+                    w._buffer.append((ADDED, CacheEvent(ADDED, cobj, None, cobj.revision), cobj.revision))
+            start = current
+            w.min_revision = current
+        else:
+            start = current if not start_revision else start_revision
+            w.min_revision = start
+            if start < self.history_start:
+                raise storage.Compacted(start, self.history_start)
+            if start < current:
+                for _, cev in self._history:
+                    if cev.revision > start:
+                        w.offer(cev)
+        if w._buffer:
+            w._wake.set()
+        self._watchers.add(w)
+        return w, start
+
+    def watcher_count(self) -> int:
+        return len(self._watchers)
+
+
+class CacheSet:
+    """Every watch cache of one server, fed by one storage watch of the whole keyspace.
+
+    One watch (not one per prefix) means every cache knows how far the store
+    has progressed, even when its own prefix is quiet: a consistent read
+    waits until this set has seen the store's current revision.
+    """
+
+    def __init__(self, store: storage.Storage, root: str = "/registry/") -> None:
+        self.storage = store
+        self.root = root
+        self._cachers: dict[str, Cacher] = {}
+        #: Every change up to this revision has been routed to its cache.
+        self.revision = 0
+        self._progress = asyncio.Condition()
+        self._task: asyncio.Task[None] | None = None
+        self._started = asyncio.Event()
+
+    async def start(self) -> None:
+        if self._task is None:
+            self.revision = await self.storage.current_revision()
+            self._task = asyncio.create_task(self._run(), name="watch cache feed")
+            self._started.set()
+
+    def get(self, prefix: str) -> Cacher:
+        c = self._cachers.get(prefix)
+        if c is None:
+            c = Cacher(self, prefix)
+            self._cachers[prefix] = c
+            c.start()
+        return c
+
+    async def drop(self, prefix: str) -> None:
+        c = self._cachers.pop(prefix, None)
+        if c is not None:
+            await c.stop()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for c in list(self._cachers.values()):
+            await c.stop()
+        self._cachers.clear()
+
+    def fail_watchers(self, reason: str) -> None:
+        for c in self._cachers.values():
+            c.fail_watchers(reason)
+
+    async def wait_revision(self, revision: int, timeout: float) -> None:
+        if self.revision >= revision:
+            return
+        async with self._progress:
+            await asyncio.wait_for(self._progress.wait_for(lambda: self.revision >= revision), timeout)
+
+    def _route(self, key: str) -> Cacher | None:
+        # Keys are <root><resource>/... or <root><group>/<resource>/...
+        cachers = self._cachers
+        i = key.find("/", len(self.root))
+        if i < 0:
+            return None
+        c = cachers.get(key[: i + 1])
+        if c is not None:
+            return c
+        j = key.find("/", i + 1)
+        return cachers.get(key[: j + 1]) if j >= 0 else None
+
+    async def _run(self) -> None:
+        backoff = 0.1
+        while True:
+            try:
+                watch = self.storage.watch(self.root, self.revision)
+                try:
+                    async for batch in watch:
+                        routed: dict[Cacher, list[storage.Event]] = {}
+                        for ev in batch:
+                            c = self._route(ev.kv.key)
+                            if c is not None:
+                                routed.setdefault(c, []).append(ev)
+                        for c, events in routed.items():
+                            c.apply(events)
+                        if batch:
+                            self.revision = batch[-1].kv.mod_revision
+                        async with self._progress:
+                            self._progress.notify_all()
+                        backoff = 0.1
+                finally:
+                    await watch.close()
+                return
+            except asyncio.CancelledError:
+                raise
+            except storage.StoreClosed:
+                return
+            except Exception as exc:  # fell behind or compacted: every cache starts over
+                log.warning("watch cache feed restarting: %s", exc)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                with contextlib.suppress(Exception):
+                    self.revision = await self.storage.current_revision()
+                for c in self._cachers.values():
+                    c.reset()
+
+
+async def iterate(w: CacheWatcher, timeout: float | None) -> AsyncIterator[list[tuple[str, CacheEvent | None, int]]]:
+    """Batches from ``w`` until it ends; an empty batch means ``timeout`` passed idle."""
+    while True:
+        try:
+            yield await w.next_batch(timeout)
+        except StopAsyncIteration:
+            return

@@ -1,0 +1,486 @@
+"""CustomResourceDefinitions: the CRD kind, and serving custom resources from them.
+
+:class:`CRDController` follows the CRDs in storage: it serves every served
+version of an established CRD as a :class:`Resource`, keeps the CRD's status
+(``NamesAccepted``, ``Established``, ``acceptedNames``) and, when a CRD is
+deleted, deletes its objects before releasing the
+``customresourcecleanup.apiextensions.k8s.io`` finalizer, as the
+apiextensions-apiserver does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from setpoint.apiserver import cacher as cache
+from setpoint.apiserver import errors, validation
+from setpoint.apiserver.resources import Column, Obj, Resource, Strategy
+from setpoint.apiserver.store import now_rfc3339
+
+if TYPE_CHECKING:
+    from setpoint.apiserver.server import APIServer
+
+log = logging.getLogger(__name__)
+
+GROUP = "apiextensions.k8s.io"
+CLEANUP_FINALIZER = "customresourcecleanup.apiextensions.k8s.io"
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+def _condition(type_: str, status: str, reason: str, message: str, old: list[Obj]) -> Obj:
+    for c in old:
+        if c.get("type") == type_ and c.get("status") == status:
+            return {**c, "reason": reason, "message": message}
+    return {"type": type_, "status": status, "lastTransitionTime": now_rfc3339(), "reason": reason,
+            "message": message}
+
+
+def storage_version(crd: Obj) -> str:
+    for v in (crd.get("spec") or {}).get("versions") or []:
+        if isinstance(v, dict) and v.get("storage"):
+            return str(v.get("name"))
+    return ""
+
+
+class CRDStrategy(Strategy):
+    """``apiextensions.k8s.io/v1`` CustomResourceDefinition."""
+
+    def name_fn(self, name: str, prefix: bool) -> list[str]:
+        return validation.name_is_dns_subdomain(name, prefix)
+
+    def prepare_for_create(self, obj: Obj) -> None:
+        self._default(obj)
+        version = storage_version(obj)
+        obj["status"] = {"conditions": [], "acceptedNames": {"plural": "", "kind": ""},
+                         "storedVersions": [version] if version else []}
+
+    def prepare_for_update(self, obj: Obj, old: Obj) -> None:
+        self._default(obj)
+        status = dict(old.get("status") or {})
+        stored = list(status.get("storedVersions") or [])
+        version = storage_version(obj)
+        if version and version not in stored:
+            stored.append(version)
+        status["storedVersions"] = stored
+        obj["status"] = status
+
+    @staticmethod
+    def _default(obj: Obj) -> None:
+        spec = obj.get("spec")
+        if not isinstance(spec, dict):
+            return
+        names = spec.get("names")
+        if isinstance(names, dict) and isinstance(names.get("kind"), str):
+            names.setdefault("singular", names["kind"].lower())
+            names.setdefault("listKind", names["kind"] + "List")
+        if not isinstance(spec.get("conversion"), dict):
+            spec["conversion"] = {"strategy": "None"}
+
+    def validate(self, obj: Obj) -> list[errors.FieldError]:
+        out: list[errors.FieldError] = []
+        spec = obj.get("spec")
+        if not isinstance(spec, dict):
+            return [errors.required("spec", "")]
+        group = spec.get("group")
+        names = spec.get("names") if isinstance(spec.get("names"), dict) else {}
+        assert isinstance(names, dict)
+        plural = names.get("plural")
+        kind = names.get("kind")
+        if not isinstance(group, str) or not group:
+            out.append(errors.required("spec.group", ""))
+        else:
+            for msg in validation.is_dns1123_subdomain(group):
+                out.append(errors.invalid("spec.group", group, msg))
+            if "." not in group:
+                out.append(errors.invalid("spec.group", group, "should be a domain with at least one dot"))
+        if not isinstance(plural, str) or not plural:
+            out.append(errors.required("spec.names.plural", ""))
+        elif not _DNS_LABEL.match(plural):
+            out.append(errors.invalid("spec.names.plural", plural, ", ".join(validation.is_dns1123_label(plural))))
+        if not isinstance(kind, str) or not kind:
+            out.append(errors.required("spec.names.kind", ""))
+        singular = names.get("singular")
+        if isinstance(singular, str) and singular and not _DNS_LABEL.match(singular):
+            out.append(errors.invalid("spec.names.singular", singular, ", ".join(validation.is_dns1123_label(singular))))
+        for i, short in enumerate(names.get("shortNames") or []):
+            if not isinstance(short, str) or not _DNS_LABEL.match(short):
+                out.append(errors.invalid(f"spec.names.shortNames[{i}]", short,
+                                          ", ".join(validation.is_dns1123_label(str(short)))))
+        name = (obj.get("metadata") or {}).get("name")
+        if isinstance(plural, str) and isinstance(group, str) and name != f"{plural}.{group}":
+            out.append(errors.invalid("metadata.name", name, 'must be spec.names.plural+"."+spec.group'))
+        scope = spec.get("scope")
+        if scope not in ("Cluster", "Namespaced"):
+            if not scope:
+                out.append(errors.required("spec.scope", ""))
+            else:
+                out.append(errors.not_supported("spec.scope", scope, ["Cluster", "Namespaced"]))
+        versions = spec.get("versions")
+        if not isinstance(versions, list) or not versions:
+            out.append(errors.invalid("spec.versions", versions, "must have exactly one version marked as storage version"))
+            return out
+        seen: set[str] = set()
+        storage = 0
+        for i, v in enumerate(versions):
+            path = f"spec.versions[{i}]"
+            if not isinstance(v, dict):
+                out.append(errors.type_invalid(path, v, "must be an object"))
+                continue
+            vname = v.get("name")
+            if not isinstance(vname, str) or not vname:
+                out.append(errors.required(f"{path}.name", ""))
+            else:
+                if not _DNS_LABEL.match(vname):
+                    out.append(errors.invalid(f"{path}.name", vname, ", ".join(validation.is_dns1123_label(vname))))
+                if vname in seen:
+                    out.append(errors.duplicate(f"{path}.name", vname))
+                seen.add(vname)
+            if v.get("storage") is True:
+                storage += 1
+            schema = (v.get("schema") or {}).get("openAPIV3Schema") if isinstance(v.get("schema"), dict) else None
+            if not isinstance(schema, dict):
+                out.append(errors.required(f"{path}.schema.openAPIV3Schema", "schemas are required"))
+        if storage != 1:
+            out.append(errors.invalid("spec.versions", _versions_repr(versions),
+                                      "must have exactly one version marked as storage version"))
+        if not any(isinstance(v, dict) and v.get("served") for v in versions):
+            out.append(errors.invalid("spec.versions", _versions_repr(versions), "must have at least one served version"))
+        return out
+
+    def validate_update(self, obj: Obj, old: Obj) -> list[errors.FieldError]:
+        out = self.validate(obj)
+        new_spec, old_spec = obj.get("spec") or {}, old.get("spec") or {}
+        if new_spec.get("group") != old_spec.get("group"):
+            out.append(errors.invalid("spec.group", new_spec.get("group"), "field is immutable"))
+        if (new_spec.get("names") or {}).get("plural") != (old_spec.get("names") or {}).get("plural"):
+            out.append(errors.invalid("spec.names.plural", (new_spec.get("names") or {}).get("plural"),
+                                      "field is immutable"))
+        if new_spec.get("scope") != old_spec.get("scope"):
+            out.append(errors.invalid("spec.scope", new_spec.get("scope"), "field is immutable"))
+        return out
+
+    def on_delete(self, obj: Obj) -> Obj | None:
+        meta = dict(obj["metadata"])
+        finalizers = list(meta.get("finalizers") or [])
+        if CLEANUP_FINALIZER not in finalizers:
+            finalizers.append(CLEANUP_FINALIZER)
+        meta["finalizers"] = finalizers
+        status = dict(obj.get("status") or {})
+        conditions = [c for c in status.get("conditions") or [] if c.get("type") != "Terminating"]
+        conditions.append(_condition("Terminating", "True", "InstanceDeletionPending",
+                                     "CustomResourceDefinition marked for deletion; "
+                                     "CustomResource deletion will begin soon", []))
+        status["conditions"] = conditions
+        return {**obj, "metadata": meta, "status": status}
+
+
+def _versions_repr(versions: Any) -> Any:
+    return versions
+
+
+class CustomResourceStrategy(Strategy):
+    """Custom resources: metadata semantics plus the CRD's subresources."""
+
+    allow_unconditional_update = False
+    return_deleted_object = True
+
+    def __init__(self, has_status: bool, scale: Obj | None) -> None:
+        self.has_status = has_status
+        self.scale_paths: tuple[str, str, str] | None = None
+        if scale is not None:
+            self.scale_paths = (str(scale.get("specReplicasPath", "")), str(scale.get("statusReplicasPath", "")),
+                                str(scale.get("labelSelectorPath") or ""))
+
+    def prepare_for_create(self, obj: Obj) -> None:
+        if self.has_status:
+            obj.pop("status", None)
+
+    def spec_changed(self, obj: Obj, old: Obj) -> bool:
+        for key in obj.keys() | old.keys():
+            if key in ("metadata", "apiVersion", "kind") or (self.has_status and key == "status"):
+                continue
+            if obj.get(key) != old.get(key):
+                return True
+        return False
+
+
+def json_path_value(obj: Obj, path: str) -> Any:
+    """A simple JSONPath (``.a.b``, ``.a[0].b``) as additionalPrinterColumns use."""
+    cur: Any = obj
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path.strip().lstrip("{").rstrip("}").lstrip(".")):
+        if part.startswith("["):
+            idx = int(part[1:-1])
+            if not isinstance(cur, list) or idx >= len(cur):
+                return None
+            cur = cur[idx]
+        else:
+            if not isinstance(cur, dict):
+                return None
+            cur = cur.get(part)
+        if cur is None:
+            return None
+    return cur
+
+
+def _printer_columns(version: Obj) -> tuple[Column, ...] | None:
+    cols = version.get("additionalPrinterColumns")
+    if not isinstance(cols, list) or not cols:
+        return None
+    out = []
+    for c in cols:
+        if not isinstance(c, dict):
+            continue
+        path = str(c.get("jsonPath", ""))
+        ctype = str(c.get("type", "string"))
+
+        def value(obj: Obj, _path: str = path, _type: str = ctype) -> Any:
+            v = json_path_value(obj, _path)
+            if v is None:
+                return None
+            if _type == "date" and isinstance(v, str):
+                from setpoint.apiserver import table
+
+                return table.age_since(v)
+            if isinstance(v, dict | list):
+                return orjson.dumps(v).decode()
+            return v
+
+        out.append(Column(str(c.get("name", "")), "string" if ctype == "date" else ctype, value,
+                          str(c.get("format", "")), str(c.get("description", "")), int(c.get("priority", 0) or 0)))
+    return tuple(out)
+
+
+def resources_for(crd: Obj) -> list[Resource]:
+    """The Resources a CRD serves (one per served version)."""
+    spec = crd.get("spec") or {}
+    names = spec.get("names") or {}
+    group = spec["group"]
+    plural = names["plural"]
+    kind = names["kind"]
+    stored = storage_version(crd)
+    out = []
+    for v in spec.get("versions") or []:
+        if not v.get("served"):
+            continue
+        subs = v.get("subresources") or {}
+        has_status = "status" in subs
+        scale = subs.get("scale") if isinstance(subs.get("scale"), dict) else None
+        subresources = {s for s, present in (("status", has_status), ("scale", scale is not None)) if present}
+        columns = _printer_columns(v)
+        schema = (v.get("schema") or {}).get("openAPIV3Schema")
+        field_getters = {}
+        for f in v.get("selectableFields") or []:
+            jp = str(f.get("jsonPath", ""))
+            field_getters[jp.lstrip(".")] = (lambda obj, _p=jp: _str(json_path_value(obj, _p)))
+        r = Resource(
+            group, v["name"], kind, plural, names.get("singular") or kind.lower(),
+            spec.get("scope") == "Namespaced", CustomResourceStrategy(has_status, scale),
+            short_names=tuple(names.get("shortNames") or ()), categories=tuple(names.get("categories") or ()),
+            subresources=frozenset(subresources), field_getters=field_getters,
+            columns=columns or (), columns_replace_age=columns is not None, patch_schema=None, schema=schema,
+            custom=True, storage_version=f"{group}/{stored}", preferred=False,
+        )
+        out.append(r)
+    # The preferred version: kube's version priority (GA > beta > alpha, higher first).
+    if out:
+        best = max(out, key=lambda r: _version_priority(r.version))
+        best.preferred = True
+    return out
+
+
+def _str(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+_VERSION_RE = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
+
+
+def _version_priority(version: str) -> tuple[int, int, int, str]:
+    m = _VERSION_RE.match(version)
+    if not m:
+        return (0, 0, 0, version)
+    major = int(m.group(1))
+    stage = {"alpha": 1, "beta": 2, None: 3}[m.group(2)]
+    minor = int(m.group(3) or 0)
+    return (stage, major, minor, "")
+
+
+def crd_resource() -> Resource:
+    from setpoint.apiserver import schemas, table
+
+    return Resource(
+        GROUP, "v1", "CustomResourceDefinition", "customresourcedefinitions", "customresourcedefinition", False,
+        CRDStrategy(), short_names=("crd", "crds"), categories=("api-extensions",),
+        subresources=frozenset({"status"}),
+        columns=table.BUILTIN_COLUMNS.get("CustomResourceDefinition", ()),
+        schema=schemas.BUILTIN_SCHEMAS.get((GROUP, "v1", "CustomResourceDefinition")),
+        patch_schema=_crd_patch_schema(),
+    )
+
+
+def _crd_patch_schema() -> Any:
+    from setpoint.apiserver import patch
+
+    return patch.BUILTIN_PATCH_SCHEMAS.get("CustomResourceDefinition")
+
+
+class CRDController:
+    """Serves CRDs' resources and keeps their status and cleanup."""
+
+    def __init__(self, server: APIServer) -> None:
+        self._server = server
+        self._task: asyncio.Task[None] | None = None
+        self._served: dict[str, tuple[bytes, list[Resource]]] = {}
+        self._retry: dict[str, asyncio.TimerHandle] = {}
+        self._queue: asyncio.Queue[str] = asyncio.Queue()
+
+    async def start(self) -> None:
+        resource = self._server.registry.get(GROUP, "v1", "customresourcedefinitions")
+        assert resource is not None
+        self._resource = resource
+        c = self._server.objects.cacher(resource)
+        await c.wait_ready()
+        # Serve what is established already before the server answers anything.
+        for cobj in c.list(resource.prefix(None)):
+            self._serve(cobj.obj)
+        self._task = asyncio.create_task(self._run(c), name="crd controller")
+
+    async def stop(self) -> None:
+        for h in self._retry.values():
+            h.cancel()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self, c: cache.Cacher) -> None:
+        watcher, _ = c.watch(self._resource.prefix(None), 0, None, initial_events=True)
+        worker = asyncio.create_task(self._work())
+        try:
+            while True:
+                try:
+                    batch = await watcher.next_batch(None)
+                except cache.WatcherGone:
+                    watcher, _ = c.watch(self._resource.prefix(None), 0, None, initial_events=True)
+                    continue
+                for _, event, _ in batch:
+                    if event is not None:
+                        self._queue.put_nowait(str(event.obj.obj["metadata"]["name"]))
+        finally:
+            worker.cancel()
+            watcher.close()
+
+    async def _work(self) -> None:
+        while True:
+            name = await self._queue.get()
+            # Coalesce repeated names queued meanwhile.
+            pending = {name}
+            while not self._queue.empty():
+                pending.add(self._queue.get_nowait())
+            for n in pending:
+                try:
+                    await self.reconcile(n)
+                except Exception as exc:
+                    log.warning("reconciling CRD %s: %s", n, exc)
+                    self._later(n, 1.0)
+
+    def _later(self, name: str, delay: float) -> None:
+        old = self._retry.pop(name, None)
+        if old is not None:
+            old.cancel()
+        self._retry[name] = asyncio.get_running_loop().call_later(delay, self._queue.put_nowait, name)
+
+    def _serve(self, crd: Obj) -> list[Resource]:
+        name = crd["metadata"]["name"]
+        fingerprint = orjson.dumps(crd.get("spec"), option=orjson.OPT_SORT_KEYS)
+        current = self._served.get(name)
+        if current is not None and current[0] == fingerprint:
+            return current[1]
+        registry = self._server.registry
+        old = current[1] if current else []
+        new = resources_for(crd)
+        keep = {(r.group, r.version, r.plural) for r in new}
+        for r in old:
+            if (r.group, r.version, r.plural) not in keep:
+                registry.remove(r)
+        for r in new:
+            registry.add(r)
+        self._served[name] = (fingerprint, new)
+        return new
+
+    def _unserve(self, name: str) -> None:
+        current = self._served.pop(name, None)
+        if current is not None:
+            for r in current[1]:
+                self._server.registry.remove(r)
+
+    async def reconcile(self, name: str) -> None:
+        objects = self._server.objects
+        c = objects.cacher(self._resource)
+        await c.wait_consistent()
+        cobj = c.get(self._resource.key(None, name))
+        if cobj is None:
+            self._unserve(name)
+            return
+        crd = cobj.obj
+        resources = self._serve(crd)
+        if (crd.get("metadata") or {}).get("deletionTimestamp"):
+            await self._cleanup(name, crd, resources)
+            return
+        status = crd.get("status") or {}
+        names = (crd.get("spec") or {}).get("names") or {}
+        conditions = list(status.get("conditions") or [])
+        want = [
+            _condition("NamesAccepted", "True", "NoConflicts", "no conflicts found", conditions),
+            _condition("Established", "True", "InitialNamesAccepted", "the initial names have been accepted",
+                       conditions),
+        ]
+        others = [x for x in conditions if x.get("type") not in ("NamesAccepted", "Established")]
+        if status.get("acceptedNames") == names and all(w in conditions for w in want):
+            return
+
+        async def mutate(current: Obj) -> Obj:
+            new = dict(current)
+            new["status"] = {**(current.get("status") or {}), "acceptedNames": names,
+                             "conditions": others + want}
+            return new
+
+        await objects.guaranteed_update(self._resource, None, name, mutate, subresource="status")
+
+    async def _cleanup(self, name: str, crd: Obj, resources: list[Resource]) -> None:
+        objects = self._server.objects
+        remaining = 0
+        if resources:
+            r = resources[0]
+            listed = await objects.list(r, None)
+            for cobj in listed.items:
+                meta = cobj.obj["metadata"]
+                if not meta.get("deletionTimestamp"):
+                    with contextlib.suppress(errors.StatusError):
+                        await objects.delete(r, meta.get("namespace"), meta["name"])
+            remaining = objects.cacher(r).count(r.prefix(None))
+            if remaining:
+                await objects.cacher(r).wait_consistent()
+                remaining = objects.cacher(r).count(r.prefix(None))
+        if remaining:
+            self._later(name, 0.5)
+            return
+        self._unserve(name)
+
+        async def mutate(current: Obj) -> Obj:
+            meta = dict(current["metadata"])
+            meta["finalizers"] = [f for f in meta.get("finalizers") or [] if f != CLEANUP_FINALIZER]
+            return {**current, "metadata": meta}
+
+        with contextlib.suppress(errors.StatusError):
+            await objects.guaranteed_update(self._resource, None, name, mutate)

@@ -1,0 +1,760 @@
+"""HTTP handlers for resource verbs: decode the request, call the store, encode.
+
+One function per verb family. Everything kind-specific lives in the
+resource's strategy; everything storage-specific in :mod:`store`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import yaml
+
+from setpoint import storage
+from setpoint.apiserver import cacher as cache
+from setpoint.apiserver import errors, patch, selectors, table
+from setpoint.apiserver.admission import Attributes
+from setpoint.apiserver.http import Request, Response, StreamingResponse
+from setpoint.apiserver.resources import Obj, Resource
+from setpoint.apiserver.store import ListResult, ObjectStore, parse_resource_version
+
+JSON = "application/json"
+YAML = "application/yaml"
+TABLE_KIND = "Table"
+_YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
+PROTOBUF = "application/vnd.kubernetes.protobuf"
+#: The media types a write body may have (the serializers' list in kube's 415 message).
+_WRITE_TYPES = ["application/json", "application/yaml", PROTOBUF]
+#: Custom resources have no protobuf encoding.
+_CUSTOM_WRITE_TYPES = ["application/json", "application/yaml"]
+#: How long a watch without timeoutSeconds stays open (kube: 30-60 min).
+DEFAULT_WATCH_SECONDS = 1800.0
+#: Idle time after which a watcher that allows bookmarks gets one.
+BOOKMARK_INTERVAL = 10.0
+
+
+@dataclass(slots=True)
+class Call:
+    """A resource request after routing."""
+
+    request: Request
+    resource: Resource
+    namespace: str | None
+    name: str | None
+    subresource: str
+    verb: str
+    attrs: Attributes
+
+
+# --- encoding -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """What the client asked the response to be."""
+
+    table: bool = False
+    partial: bool = False
+    yaml: bool = False
+    include_object: str = "Metadata"
+
+
+def negotiate(request: Request) -> Output:
+    accept = request.headers.get("accept", "")
+    if not accept or accept == "*/*" or accept == JSON:
+        return Output()
+    for part in accept.split(","):
+        params = [p.strip() for p in part.split(";")]
+        media = params[0]
+        opts = dict(p.split("=", 1) for p in params[1:] if "=" in p)
+        if media == JSON:
+            as_ = opts.get("as")
+            if as_ == "Table" and opts.get("g") == "meta.k8s.io" and opts.get("v") in ("v1", "v1beta1"):
+                return Output(table=True, include_object=request.query_one("includeObject") or "Metadata")
+            if as_ in ("PartialObjectMetadata", "PartialObjectMetadataList") and opts.get("g") == "meta.k8s.io":
+                return Output(partial=True)
+            if as_ is None:
+                return Output()
+        elif media in _YAML_TYPES:
+            return Output(yaml=True)
+        elif media in ("*/*", "application/*"):
+            return Output()
+    raise errors.not_acceptable([JSON, "application/yaml", "application/vnd.kubernetes.protobuf"])
+
+
+def json_response(status: int, obj: Any, out: Output | None = None, headers: list[tuple[str, str]] | None = None) -> Response:
+    if out is not None and out.yaml:
+        return Response(status, yaml.safe_dump(obj, sort_keys=False).encode(), "application/yaml", headers)
+    return Response(status, orjson.dumps(obj), JSON, headers)
+
+
+def raw_response(status: int, body: bytes, headers: list[tuple[str, str]] | None = None) -> Response:
+    return Response(status, body, JSON, headers)
+
+
+def decode_body(request: Request, resource: Resource | None = None) -> Obj:
+    """The request body as an object: JSON (also with no Content-Type), YAML or (built-ins) protobuf.
+
+    A body that does not parse is a 400 worded as kube's ``transformDecodeError``
+    when ``resource`` (the kind the body must be) is given.
+    """
+    body = request.body
+    ctype = request.headers.get("content-type", "").split(";")[0].strip()
+    custom = resource is not None and resource.custom
+    if not body:
+        raise errors.bad_request("the body of the request was empty")
+    if ctype in _YAML_TYPES:
+        try:
+            data = yaml.load(body, Loader=_YAML_LOADER)
+        except yaml.YAMLError as exc:
+            raise _undecodable(resource, body, f"error converting YAML to JSON: {exc}") from None
+    elif ctype == PROTOBUF and not custom:
+        from setpoint.apiserver import protobuf
+
+        data = protobuf.decode(body)
+    elif ctype in ("", JSON, "*/*"):
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise _undecodable(resource, body, f"couldn't get version/kind; json parse error: {exc}") from None
+    else:
+        # As negotiation.NewUnsupportedMediaTypeError: a message, no details.
+        accepted = _CUSTOM_WRITE_TYPES if custom else _WRITE_TYPES
+        raise errors.StatusError(
+            415, "UnsupportedMediaType",
+            f"the body of the request was in an unknown format - accepted media types include: {', '.join(accepted)}")
+    if not isinstance(data, dict):
+        raise errors.bad_request("Object 'Kind' is missing in request body: not a JSON object")
+    return data
+
+
+def _undecodable(resource: Resource | None, body: bytes, detail: str) -> errors.StatusError:
+    """kube's ``transformDecodeError`` for a body whose kind could not be read."""
+    if resource is None:
+        return errors.bad_request(detail)
+    # summarizeData(body, 30): JSON-looking bodies as text, others in hex.
+    head = body[:30]
+    summary = head.decode("utf-8", "replace") if body[:1] == b"{" else head.hex()
+    if len(body) > 30:
+        summary += " ..."
+    return errors.bad_request(
+        f"the object provided is unrecognized (must be of type {resource.kind}): {detail} ({summary})")
+
+
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def check_kind(call: Call, obj: Obj) -> None:
+    """apiVersion/kind in the body must match the URL (empty are defaulted)."""
+    r = call.resource
+    kind = obj.get("kind")
+    api_version = obj.get("apiVersion")
+    if call.subresource == "scale":
+        return
+    if not kind:
+        obj["kind"] = r.kind
+    elif kind != r.kind:
+        raise errors.bad_request(
+            f"the kind in the data ({kind}) does not match the expected kind ({r.kind})"
+            if kind and api_version == r.group_version
+            else f"Object 'Kind' is not {r.kind}: {kind}"
+        )
+    if not api_version:
+        obj["apiVersion"] = r.group_version
+    elif api_version != r.group_version:
+        raise errors.bad_request(
+            f"the API version in the data ({api_version}) does not match the expected API version ({r.group_version})"
+        )
+
+
+def _served_json(store: ObjectStore, r: Resource, cobj: cache.CachedObject) -> bytes:
+    if cobj.obj.get("apiVersion") == r.group_version:
+        return cobj.json()
+    return orjson.dumps(store.to_served(r, cobj.obj))
+
+
+def _dry_run(request: Request) -> bool:
+    values = request.query.get("dryRun")
+    if not values:
+        return False
+    for v in values:
+        if v != "All":
+            raise errors.bad_request(f'Invalid dry run value: "{v}"; only "All" is supported')
+    return True
+
+
+def _field_validation(request: Request) -> str:
+    value = request.query_one("fieldValidation") or ""
+    if value and value not in ("Ignore", "Warn", "Strict"):
+        raise errors.bad_request(
+            f"fieldValidation parameter unsupported: {value}; supported values: Ignore, Warn, Strict"
+        )
+    return value
+
+
+def _unknown_field_check(call: Call, obj: Obj, headers: list[tuple[str, str]]) -> None:
+    """Unknown fields of built-ins: fieldValidation=Strict rejects them; otherwise they are
+    dropped (decoding into kube's typed structs does that), with a warning unless Ignore.
+    Warn is the default, as in kube-apiserver."""
+    mode = _field_validation(call.request)
+    schema = call.resource.schema
+    if schema is None or call.resource.custom:
+        return
+    from setpoint.apiserver import schemas
+
+    unknown = schemas.unknown_fields(obj, schema)
+    if not unknown:
+        return
+    messages = [f'unknown field "{u.lstrip(".")}"' for u in unknown]
+    if mode == "Strict":
+        raise errors.bad_request("strict decoding error: " + ", ".join(messages))
+    _prune(obj, schema, True, schemas._OBJECT_META_INLINE)
+    if mode != "Ignore":
+        for m in messages:
+            headers.append(("Warning", f'299 - "{m}"'))
+
+
+def _prune(value: object, schema: Obj, resource: bool, object_meta: Obj) -> None:
+    """Drop, in place, the fields ``schemas.unknown_fields`` reports."""
+    if isinstance(value, dict):
+        props: Obj | None = schema.get("properties")
+        additional = schema.get("additionalProperties")
+        preserve = schema.get("x-kubernetes-preserve-unknown-fields") is True
+        resource = resource or schema.get("x-kubernetes-embedded-resource") is True
+        if props is None and additional is None and not resource and (preserve or schema.get("type") != "object"):
+            return
+        for key in list(value):
+            sub = props.get(key) if props is not None else None
+            if resource and key in ("apiVersion", "kind", "metadata"):
+                if key != "metadata":
+                    continue
+                if sub is None or "properties" not in sub:
+                    sub = object_meta
+            if sub is None:
+                if isinstance(additional, dict):
+                    sub = additional
+                elif additional is True or preserve:
+                    continue
+                else:
+                    del value[key]
+                    continue
+            _prune(value[key], sub, False, object_meta)
+    elif isinstance(value, list):
+        items = schema.get("items")
+        if isinstance(items, dict):
+            for child in value:
+                _prune(child, items, False, object_meta)
+
+
+# --- selectors ---------------------------------------------------------------
+
+
+def build_matcher(call: Call) -> cache.Filter:
+    """The list/watch filter from labelSelector and fieldSelector, or None."""
+    q = call.request.query
+    label_text = (q.get("labelSelector") or [""])[0]
+    field_text = (q.get("fieldSelector") or [""])[0]
+    r = call.resource
+    label_sel = selectors.parse_label_selector(label_text) if label_text else None
+    field_sel = selectors.parse_field_selector(field_text) if field_text else None
+    if field_sel is not None:
+        field_sel = field_sel.check(r.selectable_fields(), r.kind, group=r.group, version=r.version,
+                                    custom=r.custom)
+    if label_sel is not None and label_sel.empty:
+        label_sel = None
+    if field_sel is not None and not field_sel.requirements:
+        field_sel = None
+    if label_sel is None and field_sel is None:
+        return None
+    needs_conversion = r.convert is not None
+    store_version = r.storage_version
+
+    def matches(obj: Obj) -> bool:
+        if label_sel is not None and not label_sel.matches((obj.get("metadata") or {}).get("labels")):
+            return False
+        if field_sel is not None:
+            view = obj
+            if needs_conversion and obj.get("apiVersion") != r.group_version and store_version:
+                assert r.convert is not None
+                view = r.convert(obj, r.group_version)
+            fields = {req.field: (r.field_value(view, req.field) or "") for req in field_sel.requirements}
+            if not field_sel.matches(fields):
+                return False
+        return True
+
+    return matches
+
+
+# --- reads -------------------------------------------------------------------
+
+
+async def get(store: ObjectStore, call: Call) -> Response:
+    out = negotiate(call.request)
+    assert call.name is not None
+    cobj = await store.get(call.resource, call.namespace, call.name)
+    if call.subresource == "scale":
+        return json_response(200, scale_of(call.resource, store.to_served(call.resource, cobj.obj)), out)
+    if out.table:
+        served = store.to_served(call.resource, cobj.obj)
+        return json_response(200, table.render_table(call.resource, [served], include_object=out.include_object), out)
+    if out.partial:
+        return json_response(200, table.partial_object_metadata(cobj.obj), out)
+    if out.yaml:
+        return json_response(200, store.to_served(call.resource, cobj.obj), out)
+    return raw_response(200, _served_json(store, call.resource, cobj))
+
+
+def _list_params(request: Request) -> tuple[int, str, str, str]:
+    limit_text = request.query_one("limit") or "0"
+    try:
+        limit = int(limit_text)
+    except ValueError:
+        raise errors.bad_request(f"invalid limit: {limit_text!r}") from None
+    return (
+        max(limit, 0),
+        request.query_one("continue") or "",
+        request.query_one("resourceVersion") or "",
+        request.query_one("resourceVersionMatch") or "",
+    )
+
+
+async def list_(store: ObjectStore, call: Call) -> Response:
+    out = negotiate(call.request)
+    matches = build_matcher(call)
+    limit, token, rv, rv_match = _list_params(call.request)
+    result = await store.list(call.resource, call.namespace, matches, limit=limit, continue_token=token,
+                              resource_version=rv, resource_version_match=rv_match)
+    return encode_list(store, call.resource, result, out)
+
+
+def _list_meta(result: ListResult) -> dict[str, Any]:
+    meta: dict[str, Any] = {"resourceVersion": str(result.revision)}
+    if result.continue_token:
+        meta["continue"] = result.continue_token
+        if result.remaining is not None:
+            meta["remainingItemCount"] = result.remaining
+    return meta
+
+
+def encode_list(store: ObjectStore, r: Resource, result: ListResult, out: Output) -> Response:
+    meta = _list_meta(result)
+    if out.table:
+        objs = [store.to_served(r, c.obj) for c in result.items]
+        return json_response(200, table.render_table(r, objs, include_object=out.include_object, list_meta=meta), out)
+    if out.partial:
+        return json_response(200, {
+            "kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1", "metadata": meta,
+            "items": [table.partial_object_metadata(c.obj) for c in result.items]}, out)
+    if out.yaml:
+        return json_response(200, {"kind": r.list_kind, "apiVersion": r.group_version, "metadata": meta,
+                                   "items": [store.to_served(r, c.obj) for c in result.items]}, out)
+    # Splice the cached encodings: no re-encoding of objects.
+    head = orjson.dumps({"kind": r.list_kind, "apiVersion": r.group_version, "metadata": meta})
+    parts = [_served_json(store, r, c) for c in result.items]
+    body = head[:-1] + b',"items":[' + b",".join(parts) + b"]}"
+    return raw_response(200, body)
+
+
+# --- watch -------------------------------------------------------------------
+
+
+def _bool_param(request: Request, name: str) -> bool:
+    v = request.query_one(name)
+    return v is not None and v.lower() in ("true", "1", "")
+
+
+async def watch(store: ObjectStore, call: Call) -> StreamingResponse | Response:
+    request = call.request
+    out = negotiate(request)
+    r = call.resource
+    matches = build_matcher(call)
+    rv_text = request.query_one("resourceVersion") or ""
+    rv_match = request.query_one("resourceVersionMatch") or ""
+    send_initial = request.query_one("sendInitialEvents")
+    bookmarks = _bool_param(request, "allowWatchBookmarks")
+    timeout_text = request.query_one("timeoutSeconds")
+    try:
+        timeout = float(timeout_text) if timeout_text else DEFAULT_WATCH_SECONDS
+    except ValueError:
+        raise errors.bad_request(f"invalid timeoutSeconds: {timeout_text!r}") from None
+    initial: bool
+    if send_initial is not None:
+        initial = send_initial.lower() == "true"
+        if rv_match != "NotOlderThan":
+            raise errors.invalid_object("ListOptions", "meta.k8s.io", "", [errors.forbidden(
+                "resourceVersionMatch",
+                "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan")])
+        if initial and not bookmarks:
+            raise errors.invalid_object("ListOptions", "meta.k8s.io", "", [errors.forbidden(
+                "allowWatchBookmarks", "sendInitialEvents requires setting allowWatchBookmarks to true")])
+    else:
+        if rv_match:
+            raise errors.invalid_object("ListOptions", "meta.k8s.io", "", [errors.forbidden(
+                "resourceVersionMatch", "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided")])
+        initial = rv_text in ("", "0")
+    rv = parse_resource_version(rv_text) if rv_text else 0
+    c = store.cacher(r)
+    await c.wait_ready()
+    if (initial and rv_text == "") or (send_initial is not None and rv):
+        await (c.wait_consistent() if not rv else c.wait_fresh(rv))
+    prefix = r.prefix(call.namespace)
+    try:
+        watcher, start = c.watch(prefix, rv, matches, initial_events=initial)
+    except storage.Compacted:
+        # kube answers 200 with one ERROR event carrying 410 Expired.
+        status = errors.gone(f"too old resource version: {rv} ({c.history_start})").status()
+        line = orjson.dumps({"type": "ERROR", "object": status}) + b"\n"
+        return StreamingResponse(200, _once(line), JSON)
+    return StreamingResponse(
+        200,
+        _stream(store, call, watcher, start, out, timeout, bookmarks, send_initial == "true" and initial),
+        JSON,
+        headers=[("Cache-Control", "no-cache, private")],
+    )
+
+
+async def _once(line: bytes) -> AsyncIterator[bytes]:
+    yield line
+
+
+def _bookmark(r: Resource, revision: int, initial_end: bool = False) -> bytes:
+    meta: dict[str, Any] = {"resourceVersion": str(revision)}
+    if initial_end:
+        meta["annotations"] = {"k8s.io/initial-events-end": "true"}
+    return orjson.dumps({"type": "BOOKMARK", "object": {"kind": r.kind, "apiVersion": r.group_version, "metadata": meta}}) + b"\n"
+
+
+async def _stream(
+    store: ObjectStore,
+    call: Call,
+    watcher: cache.CacheWatcher,
+    start: int,
+    out: Output,
+    watch_seconds: float,
+    bookmarks: bool,
+    initial_end_bookmark: bool,
+) -> AsyncIterator[bytes]:
+    r = call.resource
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + watch_seconds
+    convert = r.convert is not None or (r.custom and bool(r.storage_version))
+    table_header_sent = False
+    try:
+        pending_initial_end = initial_end_bookmark
+        last_revision = start
+        while True:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return
+            wait = min(remaining, BOOKMARK_INTERVAL) if bookmarks else remaining
+            if pending_initial_end and not watcher._buffer:
+                pending_initial_end = False
+                yield _bookmark(r, last_revision if last_revision else start, True)
+                continue
+            try:
+                batch = await watcher.next_batch(wait)
+            except cache.WatcherGone:
+                return
+            if not batch:
+                if bookmarks and loop.time() < deadline:
+                    yield _bookmark(r, max(last_revision, watcher.revision, start))
+                continue
+            chunks: list[bytes] = []
+            for type_, event, revision in batch:
+                if event is None:
+                    continue
+                last_revision = max(last_revision, revision)
+                if out.table:
+                    obj = store.to_served(r, event.obj.obj)
+                    t = table.render_table(r, [obj], include_object=out.include_object)
+                    if table_header_sent:
+                        t["columnDefinitions"] = []
+                    table_header_sent = True
+                    chunks.append(orjson.dumps({"type": type_, "object": t}) + b"\n")
+                elif out.partial:
+                    chunks.append(orjson.dumps({"type": type_, "object": table.partial_object_metadata(event.obj.obj)}) + b"\n")
+                elif convert or event.obj.obj.get("apiVersion") != r.group_version:
+                    chunks.append(orjson.dumps({"type": type_, "object": store.to_served(r, event.obj.obj)}) + b"\n")
+                else:
+                    chunks.append(event.line(type_))
+            if pending_initial_end and not watcher._buffer:
+                pending_initial_end = False
+                chunks.append(_bookmark(r, max(last_revision, start), True))
+            if chunks:
+                yield b"".join(chunks)
+    finally:
+        watcher.close()
+
+
+# --- writes ------------------------------------------------------------------
+
+
+async def create(store: ObjectStore, call: Call) -> Response:
+    out = negotiate(call.request)
+    obj = decode_body(call.request, call.resource)
+    check_kind(call, obj)
+    headers: list[tuple[str, str]] = []
+    _unknown_field_check(call, obj, headers)
+    meta = obj.get("metadata")
+    if isinstance(meta, dict) and call.resource.namespaced:
+        ns = meta.get("namespace")
+        if ns and ns != call.namespace:
+            raise errors.bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request")
+    created = await store.create(call.resource, call.namespace, obj, dry_run=_dry_run(call.request), attrs=call.attrs)
+    return json_response(201, store.to_served(call.resource, created), out, headers or None)
+
+
+def _check_name(call: Call, obj: Obj) -> None:
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict):
+        meta = obj["metadata"] = {}
+    name = meta.get("name")
+    if not name:
+        meta["name"] = call.name
+    elif name != call.name:
+        raise errors.bad_request(
+            f"the name of the object ({name}) does not match the name on the URL ({call.name})")
+    if call.resource.namespaced:
+        ns = meta.get("namespace")
+        if ns and ns != call.namespace:
+            raise errors.bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request")
+        meta["namespace"] = call.namespace
+
+
+async def update(store: ObjectStore, call: Call) -> Response:
+    out = negotiate(call.request)
+    obj = decode_body(call.request, call.resource)
+    assert call.name is not None
+    if call.subresource == "scale":
+        return await _update_scale(store, call, obj, out)
+    check_kind(call, obj)
+    headers: list[tuple[str, str]] = []
+    _unknown_field_check(call, obj, headers)
+    _check_name(call, obj)
+    dry_run = _dry_run(call.request)
+    result, created = await store.update(call.resource, call.namespace, call.name, obj,
+                                         subresource=call.subresource, dry_run=dry_run, attrs=call.attrs)
+    return json_response(201 if created else 200, store.to_served(call.resource, result), out, headers or None)
+
+
+async def patch_(store: ObjectStore, call: Call) -> Response:
+    out = negotiate(call.request)
+    request = call.request
+    assert call.name is not None
+    ctype = request.headers.get("content-type", "").split(";")[0].strip()
+    r = call.resource
+    dry_run = _dry_run(request)
+    headers: list[tuple[str, str]] = []
+    if len(request.body) == 0:
+        raise errors.bad_request("the body of the request was empty")
+    is_apply = ctype == "application/apply-patch+yaml"
+    if is_apply and not request.query_one("fieldManager"):
+        raise errors.bad_request("PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch")
+    if call.subresource == "scale":
+        async def mutate_scale(current: Obj) -> Obj:
+            scale = scale_of(r, current)
+            patched = patch.apply_patch(ctype, scale, request.body, patch.SCALE_PATCH_SCHEMA)
+            return apply_scale(r, current, patched)
+
+        result, _ = await store.guaranteed_update(r, call.namespace, call.name, mutate_scale, verb="patch",
+                                                  dry_run=dry_run, attrs=call.attrs)
+        return json_response(200, scale_of(r, store.to_served(r, result)), out)
+
+    async def mutate(current: Obj) -> Obj:
+        patched = patch.apply_patch(ctype, current, request.body, r.patch_schema)
+        if not isinstance(patched, dict):
+            raise errors.bad_request("the patch did not produce an object")
+        meta = patched.get("metadata")
+        if not isinstance(meta, dict):
+            raise errors.bad_request("metadata must be an object")
+        if meta.get("name") != call.name:
+            raise errors.bad_request(
+                f"the name of the object ({meta.get('name')}) does not match the name on the URL ({call.name})")
+        if patched.get("kind") != current.get("kind") or patched.get("apiVersion") != current.get("apiVersion"):
+            check_kind(call, patched)
+        # A resourceVersion the patch does not set is not a precondition.
+        patch_rv = _patch_resource_version(ctype, request.body)
+        if patch_rv is None:
+            meta.pop("resourceVersion", None)
+        headers.clear()
+        _unknown_field_check(call, patched, headers)
+        return patched
+
+    create_missing = None
+    if is_apply:
+        async def create_missing_() -> Obj:
+            obj = patch.decode_apply(request.body)
+            check_kind(call, obj)
+            _check_name(call, obj)
+            return await store.create(r, call.namespace, obj, dry_run=dry_run, attrs=call.attrs)
+
+        create_missing = create_missing_
+    result, created = await store.guaranteed_update(
+        r, call.namespace, call.name, mutate, verb="patch", subresource=call.subresource, dry_run=dry_run,
+        create_missing=create_missing, attrs=call.attrs)
+    return json_response(201 if created else 200, store.to_served(r, result), out, headers or None)
+
+
+def _patch_resource_version(ctype: str, body: bytes) -> str | None:
+    """The metadata.resourceVersion a merge-style patch sets, if any."""
+    if ctype == "application/json-patch+json":
+        try:
+            ops = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return None
+        if isinstance(ops, list):
+            for op in ops:
+                if isinstance(op, dict) and op.get("path") == "/metadata/resourceVersion" and op.get("op") in ("add", "replace"):
+                    return str(op.get("value"))
+        return None
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        try:
+            data = yaml.load(body, Loader=_YAML_LOADER)
+        except yaml.YAMLError:
+            return None
+    if isinstance(data, dict):
+        meta = data.get("metadata")
+        if isinstance(meta, dict) and meta.get("resourceVersion"):
+            return str(meta["resourceVersion"])
+    return None
+
+
+def _delete_options(request: Request) -> dict[str, Any]:
+    opts: dict[str, Any] = {}
+    if request.body:
+        opts = decode_body(request)
+    q = request.query
+    if "propagationPolicy" in q:
+        opts["propagationPolicy"] = q["propagationPolicy"][0]
+    if "orphanDependents" in q:
+        opts["orphanDependents"] = q["orphanDependents"][0] == "true"
+    if "dryRun" in q:
+        opts["dryRun"] = q["dryRun"]
+    if "gracePeriodSeconds" in q:
+        opts["gracePeriodSeconds"] = q["gracePeriodSeconds"][0]
+    policy = opts.get("propagationPolicy")
+    if policy not in (None, "Orphan", "Background", "Foreground"):
+        raise errors.invalid_object("DeleteOptions", "", "", [errors.not_supported(
+            "propagationPolicy", policy, ["Foreground", "Background", "Orphan", "nil"])])
+    if opts.get("orphanDependents") is True and policy is None:
+        opts["propagationPolicy"] = "Orphan"
+    for v in opts.get("dryRun") or []:
+        if v != "All":
+            raise errors.bad_request(f'Invalid dry run value: "{v}"; only "All" is supported')
+    return opts
+
+
+async def delete(store: ObjectStore, call: Call) -> Response:
+    out = negotiate(call.request)
+    assert call.name is not None
+    opts = _delete_options(call.request)
+    pre = opts.get("preconditions") or {}
+    r = call.resource
+    obj, gone = await store.delete(
+        r, call.namespace, call.name, uid=pre.get("uid"), resource_version=pre.get("resourceVersion"),
+        propagation=opts.get("propagationPolicy"), dry_run=bool(opts.get("dryRun")), attrs=call.attrs)
+    served = store.to_served(r, obj)
+    if gone and not r.strategy.return_deleted_object:
+        meta = served.get("metadata") or {}
+        details = {"name": meta.get("name"), "kind": r.plural, "uid": meta.get("uid")}
+        if r.group:
+            details["group"] = r.group
+        return json_response(200, errors.status_success(details), out)
+    code = 202 if (not gone and opts.get("orphanDependents") is False) else 200
+    return json_response(code, served, out)
+
+
+async def delete_collection(store: ObjectStore, call: Call) -> Response:
+    out = negotiate(call.request)
+    opts = _delete_options(call.request)
+    matches = build_matcher(call)
+    deleted = await store.delete_collection(call.resource, call.namespace, matches,
+                                            propagation=opts.get("propagationPolicy"),
+                                            dry_run=bool(opts.get("dryRun")), attrs=call.attrs)
+    r = call.resource
+    return json_response(200, {"kind": r.list_kind, "apiVersion": r.group_version, "metadata": {},
+                               "items": [store.to_served(r, o) for o in deleted]}, out)
+
+
+# --- scale subresource ---------------------------------------------------------
+
+
+def _path_get(obj: Obj, path: str) -> Any:
+    cur: Any = obj
+    for part in path.lstrip(".").split("."):
+        if not isinstance(cur, dict):
+            return None
+        cur = cur.get(part)
+    return cur
+
+
+def _path_set(obj: Obj, path: str, value: Any) -> Obj:
+    parts = path.lstrip(".").split(".")
+    out = dict(obj)
+    cur = out
+    for part in parts[:-1]:
+        nxt = cur.get(part)
+        nxt = dict(nxt) if isinstance(nxt, dict) else {}
+        cur[part] = nxt
+        cur = nxt
+    cur[parts[-1]] = value
+    return out
+
+
+def scale_of(r: Resource, obj: Obj) -> Obj:
+    """The autoscaling/v1 Scale view of an object (custom resources)."""
+    spec_path, status_path, selector_path = _scale_paths(r)
+    meta = obj.get("metadata") or {}
+    status: Obj = {"replicas": _path_get(obj, status_path) or 0} if status_path else {"replicas": 0}
+    if selector_path:
+        sel = _path_get(obj, selector_path)
+        if sel:
+            status["selector"] = sel
+    return {
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp") if k in meta},
+        "spec": {"replicas": _path_get(obj, spec_path) or 0},
+        "status": status,
+    }
+
+
+def apply_scale(r: Resource, obj: Obj, scale: Obj) -> Obj:
+    spec_path, _, _ = _scale_paths(r)
+    replicas = (scale.get("spec") or {}).get("replicas")
+    if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
+        raise errors.invalid_object("Scale", "autoscaling", str((obj.get("metadata") or {}).get("name", "")),
+                                    [errors.invalid("spec.replicas", replicas, "must be greater than or equal to 0")])
+    new = _path_set(obj, spec_path, replicas)
+    rv = (scale.get("metadata") or {}).get("resourceVersion")
+    new["metadata"] = {**new["metadata"], "resourceVersion": rv} if rv else {
+        k: v for k, v in new["metadata"].items() if k != "resourceVersion"}
+    return new
+
+
+def _scale_paths(r: Resource) -> tuple[str, str, str]:
+    paths = getattr(r.strategy, "scale_paths", None)
+    if paths is None:
+        raise errors.not_found(r.plural + "/scale", r.group, "")
+    return paths  # type: ignore[no-any-return]
+
+
+async def _update_scale(store: ObjectStore, call: Call, body: Obj, out: Output) -> Response:
+    r = call.resource
+    assert call.name is not None
+
+    async def mutate(current: Obj) -> Obj:
+        return apply_scale(r, current, body)
+
+    result, _ = await store.guaranteed_update(r, call.namespace, call.name, mutate, dry_run=_dry_run(call.request),
+                                              attrs=call.attrs)
+    return json_response(200, scale_of(r, store.to_served(r, result)), out)
+

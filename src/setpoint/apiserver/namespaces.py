@@ -1,0 +1,57 @@
+"""Namespace lifecycle admission: no content in a missing or terminating namespace.
+
+As kube-apiserver's ``NamespaceLifecycle`` plugin: creating a namespaced
+object needs its namespace to exist and not be terminating; the system
+namespaces cannot be deleted.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from setpoint.apiserver import errors
+from setpoint.apiserver.admission import Attributes
+from setpoint.apiserver.resources import Obj
+
+if TYPE_CHECKING:
+    from setpoint.apiserver.server import APIServer
+
+#: Namespaces that may never be deleted.
+IMMORTAL = frozenset({"default", "kube-system", "kube-public"})
+
+
+class NamespaceLifecycle:
+    def __init__(self, server: APIServer) -> None:
+        self._server = server
+
+    async def admit(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> None:
+        return None
+
+    async def validate(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> None:
+        if attrs.group == "" and attrs.resource == "namespaces":
+            if attrs.verb == "delete" and attrs.name in IMMORTAL:
+                raise errors.StatusError(
+                    403, "Forbidden", f'namespaces "{attrs.name}" is forbidden: this namespace may not be deleted',
+                    details={"name": attrs.name, "kind": "namespaces"})
+            return
+        if attrs.verb != "create" or not attrs.namespace:
+            return
+        ns_resource = self._server.registry.get("", "v1", "namespaces")
+        assert ns_resource is not None
+        cacher = self._server.objects.cacher(ns_resource)
+        cobj = cacher.get(ns_resource.key(None, attrs.namespace))
+        if cobj is None:
+            await cacher.wait_consistent()
+            cobj = cacher.get(ns_resource.key(None, attrs.namespace))
+        if cobj is None:
+            raise errors.not_found("namespaces", "", attrs.namespace)
+        if (cobj.obj.get("metadata") or {}).get("deletionTimestamp"):
+            qualified = f"{attrs.resource}.{attrs.group}" if attrs.group else attrs.resource
+            raise errors.StatusError(
+                403, "Forbidden",
+                f'{qualified} "{attrs.name}" is forbidden: unable to create new content in namespace '
+                f"{attrs.namespace} because it is being terminated",
+                details={"name": attrs.name, "group": attrs.group, "kind": attrs.resource,
+                         "causes": [{"reason": "NamespaceTerminating",
+                                     "message": f"namespace {attrs.namespace} is being terminated",
+                                     "field": "metadata.namespace"}]})

@@ -1,0 +1,380 @@
+"""The API server: routing, the request pipeline, and the non-resource endpoints.
+
+Per request: route -> authenticate -> authorize -> in-flight limit -> verb
+handler (which runs admission and storage) -> metrics. Everything per server
+lives on :class:`APIServer`; two servers can share one storage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import platform
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import unquote
+
+import orjson
+
+from setpoint import __version__, storage
+from setpoint.apiserver import builtin, crd, discovery, errors, handlers, openapi
+from setpoint.apiserver.admission import AdmissionChain, AllowAll, Attributes, Authenticator, Authorizer
+from setpoint.apiserver.http import HTTPServer, Request, Response, StreamingResponse
+from setpoint.apiserver.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from setpoint.apiserver.metrics import APIMetrics
+from setpoint.apiserver.namespaces import NamespaceLifecycle
+from setpoint.apiserver.resources import Registry, Resource
+from setpoint.apiserver.store import ObjectStore
+
+log = logging.getLogger(__name__)
+
+#: The Kubernetes version setpoint's API corresponds to.
+KUBE_MAJOR, KUBE_MINOR = "1", "36"
+MAX_BODY_BYTES = 3 * 1024 * 1024
+
+_NOT_FOUND = errors.StatusError(404, "NotFound", "the server could not find the requested resource", details={})
+_WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
+
+VerbHandler = Callable[[ObjectStore, handlers.Call], Awaitable[Response | StreamingResponse]]
+_VERBS: dict[str, VerbHandler] = {
+    "get": handlers.get,
+    "list": handlers.list_,
+    "watch": handlers.watch,
+    "create": handlers.create,
+    "update": handlers.update,
+    "patch": handlers.patch_,
+    "delete": handlers.delete,
+    "deletecollection": handlers.delete_collection,
+}
+
+
+def version_info() -> dict[str, str]:
+    return {
+        "major": KUBE_MAJOR,
+        "minor": KUBE_MINOR,
+        "emulationMajor": KUBE_MAJOR,
+        "emulationMinor": KUBE_MINOR,
+        "minCompatibilityMajor": KUBE_MAJOR,
+        "minCompatibilityMinor": KUBE_MINOR,
+        "gitVersion": f"v{KUBE_MAJOR}.{KUBE_MINOR}.0+setpoint.{__version__}",
+        "gitCommit": "0000000000000000000000000000000000000000",
+        "gitTreeState": "clean",
+        "buildDate": "2026-01-01T00:00:00Z",
+        "goVersion": f"python{platform.python_version()}",
+        "compiler": "cpython",
+        "platform": f"{platform.system().lower()}/{platform.machine()}",
+    }
+
+
+def _error_response(err: errors.StatusError) -> Response:
+    return Response(err.code, err.body(), "application/json", err.headers or None)
+
+
+class APIServer:
+    """A Kubernetes API server over one :class:`storage.Storage`."""
+
+    def __init__(
+        self,
+        store: storage.Storage,
+        *,
+        authenticator: Authenticator | None = None,
+        authorizer: Authorizer | None = None,
+        admission: AdmissionChain | None = None,
+        max_requests_inflight: int = 400,
+        max_mutating_requests_inflight: int = 200,
+    ) -> None:
+        self.storage = store
+        self.registry = Registry()
+        self.admission = admission or AdmissionChain()
+        self.objects = ObjectStore(store, self.admission)
+        self.authenticator: Authenticator = authenticator or AllowAll()
+        self.authorizer: Authorizer = authorizer or AllowAll()
+        self.metrics = APIMetrics()
+        self._max_reads = max_requests_inflight
+        self._max_writes = max_mutating_requests_inflight
+        self._reads_inflight = 0
+        self._writes_inflight = 0
+        self.http: HTTPServer | None = None
+        self._ready = False
+        self._tasks: list[asyncio.Task[None]] = []
+        builtin.register_builtins(self.registry)
+        self.crds = crd.CRDController(self)
+        self.registry.add(crd.crd_resource())
+        self.admission.plugins.insert(0, NamespaceLifecycle(self))
+        self.discovery = discovery.Discovery(self.registry)
+        self.openapi = openapi.OpenAPI(self.registry)
+        self.registry.subscribe(self._on_registry_change)
+        self._routes: dict[str, Callable[[Request], Awaitable[Response]]] = {
+            "/healthz": self._health,
+            "/livez": self._health,
+            "/readyz": self._readyz,
+            "/version": self._version,
+            # kube's go-restful route is "/version/" (the official Python client's VersionApi asks that).
+            "/version/": self._version,
+            "/metrics": self._metrics,
+        }
+
+    # --- lifecycle ---------------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = 6443) -> None:
+        """Warm the caches, create the system namespaces, start serving."""
+        await self.objects.start()
+        for r in self.registry.all():
+            self.objects.cacher(r)
+        await self.crds.start()
+        await self._ensure_namespaces()
+        self.http = HTTPServer(self.handle, max_body_bytes=MAX_BODY_BYTES,
+                               error_response=lambda code, msg: _error_response(_http_error(code, msg)))
+        await self.http.start(host, port)
+        self._ready = True
+
+    @property
+    def port(self) -> int:
+        assert self.http is not None
+        return self.http.port
+
+    async def stop(self) -> None:
+        self._ready = False
+        await self.crds.stop()
+        # End every watch first, so open streams finish instead of holding the grace period.
+        self.objects.caches.fail_watchers("the server is shutting down")
+        if self.http is not None:
+            await self.http.stop(grace=2.0)
+        for t in self._tasks:
+            t.cancel()
+        await self.objects.close()
+
+    async def _ensure_namespaces(self) -> None:
+        ns = self.registry.get("", "v1", "namespaces")
+        assert ns is not None
+        for name in builtin.SYSTEM_NAMESPACES:
+            if await self.storage.get(ns.key(None, name)) is None:
+                try:
+                    await self.objects.create(ns, None, {"apiVersion": "v1", "kind": "Namespace",
+                                                         "metadata": {"name": name}})
+                except errors.StatusError as exc:
+                    if exc.code != 409:
+                        raise
+
+    def _on_registry_change(self, change: str, resource: Resource) -> None:
+        if change == "added":
+            self.objects.cacher(resource)
+        elif not self.registry.find_storage(resource.key_prefix):
+            self._tasks.append(asyncio.ensure_future(self.objects.drop_cacher(resource.key_prefix)))
+
+    # --- the request pipeline ----------------------------------------------------
+
+    async def handle(self, request: Request) -> Response | StreamingResponse:
+        try:
+            route = self._routes.get(request.path)
+            if route is not None:
+                return await route(request)
+            return await self._dispatch(request)
+        except errors.StatusError as exc:
+            return _error_response(exc)
+        except Exception:
+            log.exception("internal error serving %s %s", request.method, request.path)
+            return _error_response(errors.internal_error("an error on the server has prevented the request from succeeding"))
+
+    async def _dispatch(self, request: Request) -> Response | StreamingResponse:
+        path = request.path
+        parts = [unquote(p) for p in path.strip("/").split("/")] if path != "/" else []
+        if not parts:
+            return self._root()
+        head = parts[0]
+        if head == "openapi":
+            return self.openapi.handle(request, parts[1:])
+        if head == "api":
+            if len(parts) == 1:
+                return self.discovery.legacy_root(request)
+            group, version, rest = "", parts[1], parts[2:]
+        elif head == "apis":
+            if len(parts) == 1:
+                return self.discovery.groups(request)
+            if len(parts) == 2:
+                return self.discovery.group(request, parts[1])
+            group, version, rest = parts[1], parts[2], parts[3:]
+        else:
+            if path.startswith(("/healthz/", "/livez/", "/readyz/")):
+                return await self._health(request)
+            raise _NOT_FOUND
+        if not rest:
+            return self.discovery.resources(request, group, version)
+        call = self._route_resource(request, group, version, rest)
+        user = self.authenticator.authenticate(request.headers)
+        if user is None:
+            raise errors.unauthorized()
+        r = call.resource
+        attrs = Attributes(user, call.verb, r.group, r.version, r.plural, call.subresource,
+                           call.namespace or "", call.name or "", r.kind, False)
+        allowed, reason = self.authorizer.authorize(attrs)
+        if not allowed:
+            raise errors.forbidden_request(
+                f'{r.plural}{"." + r.group if r.group else ""} is forbidden: User "{user.name}" cannot '
+                f'{call.verb} resource "{r.plural}" in API group "{r.group}"'
+                + (f' in the namespace "{call.namespace}"' if call.namespace else " at the cluster scope")
+                + (f": {reason}" if reason else ""))
+        call.attrs = attrs
+        return await self._serve(call)
+
+    async def _serve(self, call: handlers.Call) -> Response | StreamingResponse:
+        r = call.resource
+        labels = (call.verb.upper() if call.verb != "watch" else "WATCH", r.group, r.version, r.plural,
+                  call.subresource, _scope(call), "apiserver")
+        if call.verb == "watch":
+            gauge = self.metrics.longrunning.labels(*labels)
+            response = await _VERBS["watch"](self.objects, call)
+            self.metrics.requests.labels(*labels, str(response.status)).inc()
+            if isinstance(response, StreamingResponse):
+                response.chunks = _track(response.chunks, gauge)
+            return response
+        mutating = call.verb in _WRITE_VERBS
+        if mutating:
+            if self._writes_inflight >= self._max_writes:
+                self.metrics.rejected.labels("mutating").inc()
+                return _too_many_requests()
+            self._writes_inflight += 1
+        else:
+            if self._reads_inflight >= self._max_reads:
+                self.metrics.rejected.labels("readOnly").inc()
+                return _too_many_requests()
+            self._reads_inflight += 1
+        started = time.perf_counter()
+        code = "500"
+        try:
+            response = await _VERBS[call.verb](self.objects, call)
+            code = str(response.status)
+            return response
+        except errors.StatusError as exc:
+            code = str(exc.code)
+            raise
+        finally:
+            if mutating:
+                self._writes_inflight -= 1
+            else:
+                self._reads_inflight -= 1
+            self.metrics.requests.labels(*labels, code).inc()
+            self.metrics.duration.labels(*labels).observe(time.perf_counter() - started)
+
+    def _route_resource(self, request: Request, group: str, version: str, rest: list[str]) -> handlers.Call:
+        legacy_watch = False
+        if rest[0] == "watch":
+            legacy_watch = True
+            rest = rest[1:]
+            if not rest:
+                raise _NOT_FOUND
+        namespace: str | None = None
+        if rest[0] == "namespaces" and len(rest) >= 3:
+            candidate = self.registry.get(group, version, rest[2])
+            if candidate is not None and candidate.namespaced:
+                namespace = rest[1]
+                rest = rest[2:]
+            elif group == "" and rest[2] in ("status", "finalize"):
+                pass
+            else:
+                raise _NOT_FOUND
+        if len(rest) > 3:
+            raise _NOT_FOUND
+        resource = self.registry.get(group, version, rest[0])
+        if resource is None:
+            raise _NOT_FOUND
+        name = rest[1] if len(rest) > 1 else None
+        subresource = rest[2] if len(rest) > 2 else ""
+        if subresource and subresource not in resource.subresources:
+            raise _NOT_FOUND
+        method = request.method
+        if name is None:
+            if method == "GET":
+                w = request.query_one("watch")
+                verb = "watch" if legacy_watch or (w is not None and w.lower() in ("true", "1")) else "list"
+            elif method == "POST":
+                verb = "create"
+            elif method == "DELETE":
+                verb = "deletecollection"
+            else:
+                raise errors.method_not_allowed()
+        else:
+            verb = {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(method, "")
+            if legacy_watch and method == "GET":
+                verb = "watch"
+            if not verb:
+                raise errors.method_not_allowed()
+            if subresource and verb not in ("get", "update", "patch"):
+                raise errors.method_not_allowed()
+            if subresource == "finalize" and verb != "update":
+                raise errors.method_not_allowed()
+        if verb not in resource.verbs:
+            raise errors.method_not_allowed()
+        if resource.namespaced and namespace is None and verb not in ("list", "watch", "deletecollection"):
+            raise _NOT_FOUND
+        if verb == "deletecollection" and resource.namespaced and namespace is None:
+            raise _NOT_FOUND
+        if verb == "watch" and name is not None:
+            # A watch of one object: a field selector on its name.
+            request.query.setdefault("fieldSelector", [f"metadata.name={name}"])
+            name = None
+        return handlers.Call(request, resource, namespace, name, subresource, verb, _NO_ATTRS)
+
+    # --- non-resource endpoints ----------------------------------------------------
+
+    def _root(self) -> Response:
+        paths = ["/api", "/api/v1", "/apis", "/healthz", "/livez", "/metrics", "/openapi/v2", "/openapi/v3",
+                 "/readyz", "/version"]
+        for group, resources in self.registry.groups().items():
+            if group:
+                paths.append(f"/apis/{group}")
+                paths.extend(sorted({f"/apis/{group}/{r.version}" for r in resources}))
+        return Response(200, orjson.dumps({"paths": sorted(set(paths))}))
+
+    async def _health(self, request: Request) -> Response:
+        if request.query.get("verbose") is not None:
+            return Response(200, b"[+]ping ok\n[+]etcd ok\nhealthz check passed\n", "text/plain; charset=utf-8")
+        return Response(200, b"ok", "text/plain; charset=utf-8")
+
+    async def _readyz(self, request: Request) -> Response:
+        if not self._ready:
+            return Response(500, b"[-]informer-sync failed: not ready\nreadyz check failed\n", "text/plain; charset=utf-8")
+        return await self._health(request)
+
+    async def _version(self, request: Request) -> Response:
+        return Response(200, orjson.dumps(version_info()))
+
+    async def _metrics(self, request: Request) -> Response:
+        self.metrics.inflight.labels("readOnly").set(self._reads_inflight)
+        self.metrics.inflight.labels("mutating").set(self._writes_inflight)
+        return Response(200, self.metrics.render(), METRICS_CONTENT_TYPE)
+
+
+_NO_ATTRS: Any = None
+
+
+def _scope(call: handlers.Call) -> str:
+    if call.name is not None:
+        return "resource"
+    if call.namespace:
+        return "namespace"
+    return "cluster"
+
+
+async def _track(chunks: Any, gauge: Any) -> Any:
+    gauge.inc()
+    try:
+        async for chunk in chunks:
+            yield chunk
+    finally:
+        gauge.dec()
+
+
+def _too_many_requests() -> Response:
+    """What kube's max-in-flight filter answers (``tooManyRequests``: ``http.Error``, not a Status)."""
+    return Response(429, b"Too many requests, please try again later.\n", "text/plain; charset=utf-8",
+                    [("Retry-After", "1"), ("X-Content-Type-Options", "nosniff")])
+
+
+def _http_error(code: int, message: str) -> errors.StatusError:
+    if code == 413:
+        return errors.too_large(MAX_BODY_BYTES)
+    if code == 400:
+        return errors.bad_request(message)
+    return errors.internal_error(message)

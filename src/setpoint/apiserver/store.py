@@ -1,0 +1,643 @@
+"""Generic object storage semantics: kube-apiserver's registry ``Store``.
+
+:class:`ObjectStore` implements get/list/create/update/delete for any
+:class:`~setpoint.apiserver.resources.Resource` over the storage engine and
+the watch caches: metadata system fields, generation, optimistic concurrency,
+finalizers and deletionTimestamp, dry runs and admission. HTTP lives in
+``handlers``; in-process controllers call this class directly.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import builtins
+import datetime
+import secrets
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from setpoint import storage
+from setpoint.apiserver import errors, validation
+from setpoint.apiserver.admission import AdmissionChain, Attributes
+from setpoint.apiserver.cacher import CachedObject, Cacher, CacheSet, decode_object
+from setpoint.apiserver.resources import Obj, Resource
+
+#: generateName suffix alphabet and length, as ``names.SimpleNameGenerator``.
+_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+_NAME_SUFFIX = 5
+_MAX_GENERATE_PREFIX = 58
+_MAX_RETRIES = 5
+
+Mutate = Callable[[Obj], Awaitable[Obj]]
+Matcher = Callable[[Obj], bool] | None
+
+
+def now_rfc3339() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def encode_for_storage(obj: Obj) -> bytes:
+    """The stored form: the object without its resourceVersion."""
+    meta = obj.get("metadata") or {}
+    if "resourceVersion" in meta:
+        meta = dict(meta)
+        del meta["resourceVersion"]
+        obj = {**obj, "metadata": meta}
+    return orjson.dumps(obj)
+
+
+def stamp(obj: Obj, revision: int) -> Obj:
+    obj["metadata"]["resourceVersion"] = str(revision)
+    return obj
+
+
+@dataclass(slots=True)
+class ListResult:
+    items: list[CachedObject]
+    revision: int
+    continue_token: str = ""
+    remaining: int | None = None
+
+
+def encode_continue(revision: int, start_after: str) -> str:
+    raw = orjson.dumps({"v": "meta.k8s.io/v1", "rv": revision, "start": start_after})
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_continue(token: str) -> tuple[int, str]:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        data = orjson.loads(raw)
+        if data.get("v") != "meta.k8s.io/v1":
+            raise ValueError("bad version")
+        return int(data["rv"]), str(data["start"])
+    except (ValueError, KeyError, TypeError, binascii.Error, orjson.JSONDecodeError) as exc:
+        raise errors.bad_request(f"continue key is not valid: {exc}") from None
+
+
+EXPIRED_CONTINUE = (
+    "The provided continue parameter is too old to display a consistent list result. "
+    "You can start a new list without the continue parameter, or use the continue token in "
+    "this response to retrieve the remainder of the results. Continuing with the provided token "
+    "results in an inconsistent list - objects that were created, modified, or deleted between "
+    "the time the first chunk was returned and now may show up in the list."
+)
+
+
+class ExpiredContinue(errors.StatusError):
+    """410 for a continue token whose revision is compacted, carrying a token to go on
+    inconsistently (as kube's ``handleCompactedErrorForPaging``: its ``metadata.continue``)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__(410, "Expired", EXPIRED_CONTINUE)
+        self.continue_token = token
+
+    def status(self) -> dict[str, Any]:
+        out = super().status()
+        out["metadata"] = {"continue": self.continue_token}
+        return out
+
+
+class ObjectStore:
+    """CRUD with Kubernetes semantics for every resource, over one storage."""
+
+    def __init__(self, store: storage.Storage, admission: AdmissionChain | None = None) -> None:
+        self.storage = store
+        self.admission = admission or AdmissionChain()
+        self.caches = CacheSet(store)
+
+    # --- caches ------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.caches.start()
+
+    def cacher(self, resource: Resource) -> Cacher:
+        return self.caches.get(resource.key_prefix)
+
+    async def drop_cacher(self, key_prefix: str) -> None:
+        await self.caches.drop(key_prefix)
+
+    async def close(self) -> None:
+        await self.caches.stop()
+
+    # --- conversion between served and stored versions ---------------------
+
+    def to_served(self, resource: Resource, obj: Obj) -> Obj:
+        """The object as ``resource``'s version shows it (no copy when equal)."""
+        if obj.get("apiVersion") == resource.group_version:
+            return obj
+        if resource.convert is not None:
+            return resource.convert(obj, resource.group_version)
+        return {**obj, "apiVersion": resource.group_version}
+
+    def to_stored(self, resource: Resource, obj: Obj) -> Obj:
+        target = resource.storage_version
+        if not target or obj.get("apiVersion") == target:
+            return obj
+        if resource.convert is not None:
+            return resource.convert(obj, target)
+        return {**obj, "apiVersion": target}
+
+    # --- reads -------------------------------------------------------------
+
+    async def get(self, resource: Resource, namespace: str | None, name: str) -> CachedObject:
+        c = self.cacher(resource)
+        await c.wait_consistent()
+        cobj = c.get(resource.key(namespace, name))
+        if cobj is None:
+            raise errors.not_found(resource.plural, resource.group, name)
+        return cobj
+
+    async def list(
+        self,
+        resource: Resource,
+        namespace: str | None,
+        matches: Matcher = None,
+        *,
+        limit: int = 0,
+        continue_token: str = "",
+        resource_version: str = "",
+        resource_version_match: str = "",
+    ) -> ListResult:
+        """A list, from the watch cache or, for pages, from a storage snapshot."""
+        prefix = resource.prefix(namespace)
+        if resource_version_match and resource_version_match not in ("NotOlderThan", "Exact"):
+            raise errors.bad_request(
+                f"resourceVersionMatch: Unsupported value: {resource_version_match!r}: "
+                'supported values: "Exact", "NotOlderThan"'
+            )
+        if resource_version_match and not resource_version:
+            raise errors.bad_request(
+                "resourceVersionMatch is forbidden unless resourceVersion is provided"
+            )
+        if continue_token and resource_version not in ("", "0"):
+            raise errors.bad_request(
+                "specifying resource version is not allowed when using continue"
+            )
+        rv = _parse_rv(resource_version) if resource_version else 0
+        paged = limit > 0 or continue_token or resource_version_match == "Exact"
+        if not paged:
+            c = self.cacher(resource)
+            if resource_version in ("", ) or rv > 0:
+                await c.wait_consistent() if not rv else await self._wait_cache(c, rv)
+            else:
+                await c.wait_ready()
+            items = c.list(prefix)
+            if matches is not None:
+                items = [o for o in items if matches(o.obj)]
+            return ListResult(items, c.revision)
+        return await self._list_from_storage(resource, prefix, matches, limit, continue_token, rv,
+                                             resource_version_match)
+
+    async def _wait_cache(self, c: Cacher, rv: int) -> None:
+        await c.wait_ready()
+        current = await self.storage.current_revision()
+        if rv > current:
+            raise errors.StatusError(
+                504, "Timeout", f"Too large resource version: {rv}, current: {current}",
+                details={"causes": [{"reason": "ResourceVersionTooLarge",
+                                     "message": "Too large resource version"}],
+                         "retryAfterSeconds": 1},
+            )
+        await c.wait_fresh(rv)
+
+    async def _list_from_storage(
+        self,
+        resource: Resource,
+        prefix: str,
+        matches: Matcher,
+        limit: int,
+        continue_token: str,
+        rv: int,
+        rv_match: str,
+    ) -> ListResult:
+        start_after: str | None = None
+        revision = 0
+        start_key = ""
+        if continue_token:
+            revision, start_key = decode_continue(continue_token)
+            # -1: the token of a 410 (an inconsistent continuation), read at the latest revision.
+            revision = max(revision, 0)
+            start_after = prefix + start_key if start_key else None
+            if start_after is not None and not start_after.startswith(prefix):
+                raise errors.bad_request("continue key is not valid: key is not in the listed prefix")
+        elif rv_match == "Exact":
+            revision = rv
+        items: list[CachedObject] = []
+        more = False
+        remaining: int | None = None
+        want = limit if limit > 0 else 0
+        while True:
+            try:
+                page = await self.storage.range(prefix, limit=want, start_after=start_after, revision=revision)
+            except storage.Compacted:
+                if continue_token:
+                    raise ExpiredContinue(encode_continue(-1, start_key)) from None
+                raise errors.gone(f"too old resource version: {rv} ({await self.storage.compact_revision()})") from None
+            except storage.FutureRevision as exc:
+                raise errors.StatusError(504, "Timeout", f"Too large resource version: {exc.requested}, current: {exc.current}") from None
+            revision = page.revision
+            for kv in page.kvs:
+                obj = decode_object(kv)
+                if matches is None or matches(obj):
+                    items.append(CachedObject(kv.key, obj, kv.mod_revision))
+            more = page.more
+            if page.kvs:
+                start_after = page.kvs[-1].key
+            if not more or not want or len(items) >= want:
+                if matches is None and more:
+                    remaining = page.remaining
+                break
+        if want and len(items) > want:
+            # The last page overshot while filtering: cut and continue after the cut.
+            items = items[:want]
+            start_after = items[-1].key
+            more = True
+        token = ""
+        if more and start_after is not None:
+            token = encode_continue(revision, start_after[len(prefix):])
+        return ListResult(items, revision, token, remaining)
+
+    # --- writes ------------------------------------------------------------
+
+    def _attrs(self, resource: Resource, verb: str, namespace: str | None, name: str,
+               subresource: str, attrs: Attributes | None, dry_run: bool) -> Attributes:
+        if attrs is not None:
+            return attrs
+        from setpoint.apiserver.admission import ANONYMOUS_ADMIN
+
+        return Attributes(ANONYMOUS_ADMIN, verb, resource.group, resource.version, resource.plural,
+                          subresource, namespace or "", name, resource.kind, dry_run)
+
+    def _validate_create(self, resource: Resource, obj: Obj) -> None:
+        meta = obj.get("metadata")
+        errs = validation.validate_object_meta(meta if isinstance(meta, dict) else {},
+                                               namespaced=resource.namespaced,
+                                               name_fn=_name_fn(resource))
+        errs = errs + resource.strategy.validate(obj)
+        if errs:
+            raise errors.invalid_object(resource.kind, resource.group, _name_of(obj), errs)
+
+    def _validate_update(self, resource: Resource, obj: Obj, old: Obj) -> None:
+        errs = validation.validate_object_meta_update(obj.get("metadata") or {}, old.get("metadata") or {})
+        errs = [*errs, *resource.strategy.validate_update(obj, old)]
+        if errs:
+            raise errors.invalid_object(resource.kind, resource.group, _name_of(obj), errs)
+
+    async def create(
+        self,
+        resource: Resource,
+        namespace: str | None,
+        obj: Obj,
+        *,
+        dry_run: bool = False,
+        attrs: Attributes | None = None,
+    ) -> Obj:
+        """Create ``obj`` (already decoded and kind-checked); returns it stored."""
+        meta = obj.get("metadata")
+        if not isinstance(meta, dict):
+            meta = obj["metadata"] = {}
+        if resource.namespaced:
+            meta["namespace"] = namespace
+        else:
+            meta.pop("namespace", None)
+        if meta.get("resourceVersion"):
+            raise errors.bad_request("resourceVersion should not be set on objects to be created")
+        generate = meta.get("generateName")
+        if not meta.get("name") and isinstance(generate, str) and generate:
+            meta["name"] = _generate_name(generate)
+        # System fields: never taken from the client.
+        meta["uid"] = str(uuid.uuid4())
+        meta["creationTimestamp"] = now_rfc3339()
+        meta.pop("deletionTimestamp", None)
+        meta.pop("deletionGracePeriodSeconds", None)
+        if _has_generation(resource):
+            meta["generation"] = 1
+        resource.strategy.prepare_for_create(obj)
+        attrs = self._attrs(resource, "create", namespace, str(meta.get("name", "")), "", attrs, dry_run)
+        await self.admission.admit(attrs, obj, None)
+        self._validate_create(resource, obj)
+        await self.admission.validate(attrs, obj, None)
+        name = meta["name"]
+        key = resource.key(namespace, name)
+        stored = self.to_stored(resource, obj)
+        data = encode_for_storage(stored)
+        if dry_run:
+            if (await self.storage.get(key)) is not None:
+                raise errors.already_exists(resource.plural, resource.group, name)
+            return obj
+        try:
+            kv = await self.storage.create(key, data)
+        except storage.KeyExists:
+            raise errors.already_exists(resource.plural, resource.group, name) from None
+        except storage.InvalidInput as exc:
+            raise errors.StatusError(413, "RequestEntityTooLarge", f"etcdserver: request is too large: {exc}") from None
+        return stamp(obj, kv.mod_revision)
+
+    async def guaranteed_update(
+        self,
+        resource: Resource,
+        namespace: str | None,
+        name: str,
+        mutate: Mutate,
+        *,
+        verb: str = "update",
+        subresource: str = "",
+        dry_run: bool = False,
+        create_missing: Callable[[], Awaitable[Obj]] | None = None,
+        attrs: Attributes | None = None,
+        retry_conflicts: bool = True,
+    ) -> tuple[Obj, bool]:
+        """Read-modify-write with retries: kube's ``GuaranteedUpdate``.
+
+        ``mutate(current)`` returns the desired object (it may raise a
+        StatusError). A resourceVersion left in the result is a precondition:
+        when it differs from the stored one the answer is 409 Conflict.
+        Returns (object, created).
+        """
+        key = resource.key(namespace, name)
+        for attempt in range(_MAX_RETRIES):
+            kv = await self.storage.get(key)
+            if kv is None:
+                if create_missing is not None:
+                    obj = await create_missing()
+                    return obj, True
+                raise errors.not_found(resource.plural, resource.group, name)
+            current = self.to_served(resource, decode_object(kv))
+            new = await mutate(current)
+            new_meta = new.get("metadata")
+            if not isinstance(new_meta, dict):
+                new_meta = new["metadata"] = {}
+            want_rv = new_meta.get("resourceVersion")
+            if want_rv not in (None, "") and want_rv != str(kv.mod_revision):
+                raise errors.conflict(resource.plural, resource.group, name, errors.MODIFIED_DETAIL)
+            if want_rv in (None, "") and not resource.strategy.allow_unconditional_update and verb == "update":
+                raise errors.invalid_object(resource.kind, resource.group, name, [
+                    errors.invalid("metadata.resourceVersion", 0, "must be specified for an update")])
+            new_meta["resourceVersion"] = str(kv.mod_revision)
+            obj = self._prepare_update(resource, new, current, subresource)
+            attrs_ = self._attrs(resource, verb, namespace, name, subresource, attrs, dry_run)
+            await self.admission.admit(attrs_, obj, current)
+            self._validate_update(resource, obj, current)
+            await self.admission.validate(attrs_, obj, current)
+            cur_meta = current["metadata"]
+            obj_meta = obj["metadata"]
+            # Removing the last finalizer of an object being deleted deletes it.
+            if obj_meta.get("deletionTimestamp") and not obj_meta.get("finalizers") and _no_spec_finalizers(resource, obj):
+                if dry_run:
+                    return obj, False
+                try:
+                    deleted = await self.storage.delete(key, kv.mod_revision)
+                except (storage.Conflict, storage.KeyNotFound):
+                    if attempt + 1 < _MAX_RETRIES and (retry_conflicts or want_rv in (None, "")):
+                        continue
+                    raise errors.conflict(resource.plural, resource.group, name, errors.MODIFIED_DETAIL) from None
+                return stamp(obj, deleted.mod_revision), False
+            stored_old = encode_for_storage(self.to_stored(resource, current))
+            stored_new = encode_for_storage(self.to_stored(resource, obj))
+            if stored_new == stored_old:
+                # Nothing changed: no write, no new revision (as kube-apiserver).
+                obj_meta["resourceVersion"] = cur_meta["resourceVersion"]
+                return obj, False
+            if dry_run:
+                return obj, False
+            try:
+                new_kv = await self.storage.update(key, stored_new, kv.mod_revision)
+            except storage.Conflict:
+                if attempt + 1 < _MAX_RETRIES and want_rv in (None, "") and retry_conflicts:
+                    continue
+                raise errors.conflict(resource.plural, resource.group, name, errors.MODIFIED_DETAIL) from None
+            except storage.KeyNotFound:
+                raise errors.not_found(resource.plural, resource.group, name) from None
+            except storage.InvalidInput as exc:
+                raise errors.StatusError(413, "RequestEntityTooLarge", f"etcdserver: request is too large: {exc}") from None
+            return stamp(obj, new_kv.mod_revision), False
+        raise errors.conflict(resource.plural, resource.group, name, errors.MODIFIED_DETAIL)
+
+    def _prepare_update(self, resource: Resource, new: Obj, current: Obj, subresource: str) -> Obj:
+        strategy = resource.strategy
+        if subresource == "status":
+            obj = strategy.prepare_for_status_update(new, current)
+        elif subresource == "finalize":
+            finalize = getattr(strategy, "prepare_for_finalize", None)
+            if finalize is None:
+                raise errors.not_found(resource.plural, resource.group, str(current["metadata"].get("name")))
+            obj = finalize(new, current)
+        else:
+            obj = new
+            if "status" in resource.subresources:
+                # The main resource ignores status; /status owns it.
+                if "status" in current:
+                    obj["status"] = current["status"]
+                else:
+                    obj.pop("status", None)
+            strategy.prepare_for_update(obj, current)
+        meta = obj["metadata"]
+        cur_meta = current["metadata"]
+        for field in ("uid", "creationTimestamp", "namespace", "name"):
+            if field in cur_meta and field not in meta:
+                meta[field] = cur_meta[field]
+        # deletionTimestamp is not settable through updates.
+        if "deletionTimestamp" in cur_meta:
+            meta["deletionTimestamp"] = cur_meta["deletionTimestamp"]
+            if "deletionGracePeriodSeconds" in cur_meta:
+                meta["deletionGracePeriodSeconds"] = cur_meta["deletionGracePeriodSeconds"]
+        else:
+            meta.pop("deletionTimestamp", None)
+            meta.pop("deletionGracePeriodSeconds", None)
+        # Clients cannot set generation (rest.BeforeUpdate); kinds that track it move it on spec changes.
+        generation = cur_meta.get("generation")
+        if _has_generation(resource):
+            generation = generation or 1
+            if not subresource and strategy.spec_changed(obj, current):
+                generation += 1
+        if generation:
+            meta["generation"] = generation
+        else:
+            meta.pop("generation", None)
+        return obj
+
+    async def update(
+        self,
+        resource: Resource,
+        namespace: str | None,
+        name: str,
+        obj: Obj,
+        *,
+        subresource: str = "",
+        dry_run: bool = False,
+        attrs: Attributes | None = None,
+    ) -> tuple[Obj, bool]:
+        """PUT: replace the object (or create it where the kind allows)."""
+
+        async def mutate(current: Obj) -> Obj:
+            return obj
+
+        create_missing = None
+        if resource.strategy.allow_create_on_update and not subresource:
+
+            async def create_missing_() -> Obj:
+                fresh = dict(obj)
+                fresh["metadata"] = {k: v for k, v in (obj.get("metadata") or {}).items() if k != "resourceVersion"}
+                return await self.create(resource, namespace, fresh, dry_run=dry_run, attrs=attrs)
+
+            create_missing = create_missing_
+        return await self.guaranteed_update(
+            resource, namespace, name, mutate, subresource=subresource, dry_run=dry_run,
+            create_missing=create_missing, attrs=attrs, retry_conflicts=False,
+        )
+
+    async def delete(
+        self,
+        resource: Resource,
+        namespace: str | None,
+        name: str,
+        *,
+        uid: str | None = None,
+        resource_version: str | None = None,
+        propagation: str | None = None,
+        dry_run: bool = False,
+        attrs: Attributes | None = None,
+    ) -> tuple[Obj, bool]:
+        """Delete, or mark for deletion when finalizers remain.
+
+        Returns (object, gone): ``gone`` is False when the object stays with a
+        deletionTimestamp until its finalizers are removed.
+        """
+        key = resource.key(namespace, name)
+        for _attempt in range(_MAX_RETRIES):
+            kv = await self.storage.get(key)
+            if kv is None:
+                raise errors.not_found(resource.plural, resource.group, name)
+            current = self.to_served(resource, decode_object(kv))
+            meta = current["metadata"]
+            if uid and meta.get("uid") != uid:
+                raise errors.conflict(
+                    resource.plural, resource.group, name,
+                    f"Precondition failed: UID in precondition: {uid}, UID in object meta: {meta.get('uid', '')}",
+                )
+            if resource_version and meta.get("resourceVersion") != resource_version:
+                raise errors.conflict(
+                    resource.plural, resource.group, name,
+                    f"Precondition failed: ResourceVersion in precondition: {resource_version}, "
+                    f"ResourceVersion in object meta: {meta.get('resourceVersion', '')}",
+                )
+            attrs_ = self._attrs(resource, "delete", namespace, name, "", attrs, dry_run)
+            await self.admission.admit(attrs_, None, current)
+            await self.admission.validate(attrs_, None, current)
+            marked = None if meta.get("deletionTimestamp") else resource.strategy.on_delete(current)
+            base = marked if marked is not None else current
+            finalizers = list(base["metadata"].get("finalizers") or [])
+            if propagation == "Foreground" and "foregroundDeletion" not in finalizers:
+                finalizers.append("foregroundDeletion")
+            elif propagation == "Orphan" and "orphan" not in finalizers:
+                finalizers.append("orphan")
+            if finalizers or marked is not None or not _no_spec_finalizers(resource, current):
+                if meta.get("deletionTimestamp") and finalizers == list(meta.get("finalizers") or []):
+                    return current, False  # already being deleted
+                new = dict(base)
+                new_meta = dict(new["metadata"])
+                new_meta.setdefault("deletionTimestamp", now_rfc3339())
+                new_meta.setdefault("deletionGracePeriodSeconds", 0)
+                if finalizers:
+                    new_meta["finalizers"] = finalizers
+                new["metadata"] = new_meta
+                if dry_run:
+                    return new, False
+                try:
+                    new_kv = await self.storage.update(key, encode_for_storage(self.to_stored(resource, new)),
+                                                       kv.mod_revision)
+                except storage.Conflict:
+                    continue
+                except storage.KeyNotFound:
+                    raise errors.not_found(resource.plural, resource.group, name) from None
+                return stamp(new, new_kv.mod_revision), False
+            if dry_run:
+                return current, True
+            try:
+                deleted = await self.storage.delete(key, kv.mod_revision)
+            except storage.Conflict:
+                continue
+            except storage.KeyNotFound:
+                raise errors.not_found(resource.plural, resource.group, name) from None
+            return stamp(current, deleted.mod_revision), True
+        raise errors.conflict(resource.plural, resource.group, name, errors.MODIFIED_DETAIL)
+
+    async def delete_collection(
+        self,
+        resource: Resource,
+        namespace: str | None,
+        matches: Matcher,
+        *,
+        propagation: str | None = None,
+        dry_run: bool = False,
+        attrs: Attributes | None = None,
+    ) -> builtins.list[Obj]:
+        listed = await self.list(resource, namespace, matches)
+        out: builtins.list[Obj] = []
+        for cobj in listed.items:
+            meta = cobj.obj["metadata"]
+            try:
+                obj, _ = await self.delete(resource, meta.get("namespace"), meta["name"],
+                                           propagation=propagation, dry_run=dry_run, attrs=attrs)
+            except errors.StatusError as exc:
+                if exc.code == 404:
+                    continue
+                raise
+            out.append(obj)
+        return out
+
+
+def _parse_rv(value: str) -> int:
+    try:
+        rv = int(value)
+        if rv < 0:
+            raise ValueError
+        return rv
+    except ValueError:
+        raise errors.bad_request(f"invalid resource version: {value!r}") from None
+
+
+def parse_resource_version(value: str) -> int:
+    """A resourceVersion from a client: a non-negative integer, else 400."""
+    return _parse_rv(value)
+
+
+def _name_of(obj: Obj) -> str:
+    meta = obj.get("metadata")
+    if isinstance(meta, dict):
+        name = meta.get("name") or meta.get("generateName") or ""
+        return str(name)
+    return ""
+
+
+def _generate_name(prefix: str) -> str:
+    if len(prefix) > _MAX_GENERATE_PREFIX:
+        prefix = prefix[:_MAX_GENERATE_PREFIX]
+    return prefix + "".join(secrets.choice(_NAME_ALPHABET) for _ in range(_NAME_SUFFIX))
+
+
+def _name_fn(resource: Resource) -> Callable[[str, bool], list[str]]:
+    fn = getattr(resource.strategy, "name_fn", None)
+    if fn is not None:
+        return fn  # type: ignore[no-any-return]
+    if resource.custom:
+        return validation.name_is_path_segment
+    return validation.name_is_dns_subdomain
+
+
+def _has_generation(resource: Resource) -> bool:
+    """Whether the kind sets metadata.generation (CRDs and custom resources; not ConfigMaps and the like)."""
+    return bool(getattr(resource.strategy, "has_generation", True))
+
+
+def _no_spec_finalizers(resource: Resource, obj: Obj) -> bool:
+    if resource.group == "" and resource.plural == "namespaces":
+        spec = obj.get("spec") or {}
+        return not spec.get("finalizers")
+    return True

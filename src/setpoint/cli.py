@@ -1,0 +1,91 @@
+"""The ``setpoint`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from pathlib import Path
+
+import click
+
+from setpoint import __version__, storage
+
+
+@click.group()
+def main() -> None:
+    """setpoint: a Kubernetes-compatible control plane in one pip install."""
+
+
+@main.command()
+def version() -> None:
+    """Print the version."""
+    click.echo(f"setpoint {__version__}")
+
+
+@main.command()
+@click.option("--data-dir", default="./setpoint-data", show_default=True, type=click.Path(path_type=Path),
+              help="Where the state (SQLite file) and the kubeconfig live.")
+@click.option("--port", default=6443, show_default=True, type=int, help="Port to serve the API on (0: any free port).")
+@click.option("--bind-address", default="127.0.0.1", show_default=True, help="Address to serve on.")
+@click.option("--storage", "storage_url", default="", help="Storage URL: sqlite:///path, memory:// "
+              "(default: SQLite in the data dir).")
+@click.option("--sync", type=click.Choice(["full", "normal"]), default="full", show_default=True,
+              help="SQLite durability: full fsyncs every commit group.")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["debug", "info", "warning", "error"]))
+def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str, log_level: str) -> None:
+    """Run the control plane in the foreground until Ctrl-C or SIGTERM."""
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        probe = data_dir / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        _fail(f"data dir {data_dir} is unusable: {exc.strerror or exc}")
+    data_dir = data_dir.resolve()
+    options: dict[str, object] = {}
+    if not storage_url:
+        storage_url = f"sqlite:///{data_dir / 'state.db'}"
+    if storage_url.startswith("sqlite:"):
+        options["synchronous"] = sync.upper()
+    from setpoint.apiserver.http import install_event_loop_policy
+
+    install_event_loop_policy()
+    try:
+        asyncio.run(_serve(storage_url, bind_address, port, data_dir, options))
+    except KeyboardInterrupt:
+        pass
+
+
+async def _serve(storage_url: str, host: str, port: int, data_dir: Path, options: dict[str, object]) -> None:
+    from setpoint.controlplane import ControlPlane
+
+    plane = ControlPlane(storage_url, host=host, port=port, data_dir=data_dir, **options)
+    try:
+        await plane.start()
+    except OSError as exc:
+        _fail(f"cannot serve on {host}:{port}: {exc.strerror or exc}")
+    except storage.StorageError as exc:
+        _fail(f"cannot open storage {storage_url}: {exc}")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    kubeconfig = data_dir / "kubeconfig"
+    click.echo(f"setpoint {__version__} serving the Kubernetes API on {plane.url}", err=True)
+    click.echo(f"state: {storage_url}", err=True)
+    click.echo(f"export KUBECONFIG={kubeconfig}")
+    sys.stdout.flush()
+    await stop.wait()
+    click.echo("setpoint: shutting down", err=True)
+    await plane.stop()
+
+
+def _fail(message: str) -> None:
+    click.echo(f"setpoint: {message}", err=True)
+    raise SystemExit(1)

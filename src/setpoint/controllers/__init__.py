@@ -1,0 +1,1 @@
+"""Built-in controllers: what a cluster does around the API server."""

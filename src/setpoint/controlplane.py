@@ -1,0 +1,88 @@
+"""A whole control plane in one process: storage, API server, built-in controllers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import yaml
+
+from setpoint import storage
+from setpoint.apiserver.server import APIServer
+from setpoint.controllers.namespace import NamespaceController
+
+
+#: Events the API server's one storage watch may fall behind by before it re-lists.
+WATCH_BUFFER = 1_000_000
+
+
+class ControlPlane:
+    """What ``setpoint up`` runs: open it with :meth:`start`, end it with :meth:`stop`."""
+
+    def __init__(self, storage_url: str, *, host: str = "127.0.0.1", port: int = 6443,
+                 data_dir: Path | None = None, **storage_options: object) -> None:
+        self.storage_url = storage_url
+        self.host = host
+        self.requested_port = port
+        self.data_dir = data_dir
+        self._storage_options = storage_options
+        self.storage: storage.Storage | None = None
+        self.server: APIServer | None = None
+        self._controllers: list[NamespaceController] = []
+
+    async def start(self) -> None:
+        options = {"watch_buffer": WATCH_BUFFER, **self._storage_options}
+        self.storage = await storage.open_storage(self.storage_url, **options)
+        try:
+            self.server = APIServer(self.storage)
+            await self.server.start(self.host, self.requested_port)
+            ns = NamespaceController(self.server)
+            await ns.start()
+            self._controllers.append(ns)
+        except BaseException:
+            await self.stop()
+            raise
+        if self.data_dir is not None:
+            write_kubeconfig(self.data_dir / "kubeconfig", self.url)
+
+    @property
+    def port(self) -> int:
+        assert self.server is not None
+        return self.server.port
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def stop(self) -> None:
+        for c in self._controllers:
+            await c.stop()
+        self._controllers.clear()
+        if self.server is not None:
+            await self.server.stop()
+            self.server = None
+        if self.storage is not None:
+            await self.storage.close()
+            self.storage = None
+
+
+def kubeconfig(url: str) -> dict[str, object]:
+    """A kubeconfig whose cluster, user and context are all named ``setpoint``."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "setpoint", "cluster": {"server": url}}],
+        "users": [{"name": "setpoint", "user": {"token": "setpoint"}}],
+        "contexts": [{"name": "setpoint", "context": {"cluster": "setpoint", "user": "setpoint",
+                                                       "namespace": "default"}}],
+        "current-context": "setpoint",
+        "preferences": {},
+    }
+
+
+def write_kubeconfig(path: Path, url: str) -> None:
+    """Write the kubeconfig atomically (readers never see half a file)."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(yaml.safe_dump(kubeconfig(url), sort_keys=False))
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
