@@ -46,10 +46,9 @@ def start_server(data_dir: Path, port: int, storage: str | None) -> subprocess.P
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as r:
-                if r.status == 200:
-                    return proc
+        with contextlib.suppress(OSError), urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as r:
+            if r.status == 200:
+                return proc
         if proc.poll() is not None:
             raise SystemExit(f"setpoint up exited: {proc.stderr.read().decode() if proc.stderr else ''}")
         time.sleep(0.05)

@@ -11,7 +11,6 @@ from setpoint import storage
 from setpoint.apiserver.server import APIServer
 from setpoint.controllers.namespace import NamespaceController
 
-
 #: Events the API server's one storage watch may fall behind by before it re-lists.
 WATCH_BUFFER = 1_000_000
 

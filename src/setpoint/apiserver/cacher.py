@@ -372,7 +372,7 @@ class Cacher:
             start = current
             w.min_revision = current
         else:
-            start = current if not start_revision else start_revision
+            start = start_revision if start_revision else current
             w.min_revision = start
             if start < self.history_start:
                 raise storage.Compacted(start, self.history_start)

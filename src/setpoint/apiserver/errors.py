@@ -211,10 +211,7 @@ MODIFIED_DETAIL = "the object has been modified; please apply your changes to th
 
 def invalid_object(kind: str, group: str, name: str, errors: list[FieldError]) -> StatusError:
     """422 Invalid naming each field error (``apierrors.NewInvalid``)."""
-    if len(errors) == 1:
-        text = errors[0].message()
-    else:
-        text = "[" + ", ".join(e.message() for e in errors) + "]"
+    text = errors[0].message() if len(errors) == 1 else "[" + ", ".join(e.message() for e in errors) + "]"
     qualified = f"{kind}.{group}" if group else kind
     return StatusError(
         422,

@@ -197,18 +197,20 @@ def _field_validation(request: Request) -> str:
 
 
 def _unknown_field_check(call: Call, obj: Obj, headers: list[tuple[str, str]]) -> None:
-    """Unknown fields of built-ins: fieldValidation=Strict rejects them; otherwise they are
-    dropped (decoding into kube's typed structs does that), with a warning unless Ignore.
-    Warn is the default, as in kube-apiserver."""
+    """Unknown fields: fieldValidation=Strict rejects them; otherwise they are dropped
+    (built-ins: decoding into kube's typed structs; custom resources: structural pruning),
+    with a warning unless Ignore. Warn is the default, as in kube-apiserver."""
     mode = _field_validation(call.request)
     schema = call.resource.schema
-    if schema is None or call.resource.custom:
+    if schema is None:
         return
     from setpoint.apiserver import schemas
 
     unknown = schemas.unknown_fields(obj, schema)
     if not unknown:
         return
+    if call.resource.custom:
+        unknown.sort()  # the CRD handler sorts the pruned paths
     messages = [f'unknown field "{u.lstrip(".")}"' for u in unknown]
     if mode == "Strict":
         raise errors.bad_request("strict decoding error: " + ", ".join(messages))

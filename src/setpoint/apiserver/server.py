@@ -220,8 +220,7 @@ class APIServer:
 
     async def _serve(self, call: handlers.Call) -> Response | StreamingResponse:
         r = call.resource
-        labels = (call.verb.upper() if call.verb != "watch" else "WATCH", r.group, r.version, r.plural,
-                  call.subresource, _scope(call), "apiserver")
+        labels = (_metric_verb(call), r.group, r.version, r.plural, call.subresource, _scope(call), "apiserver")
         if call.verb == "watch":
             gauge = self.metrics.longrunning.labels(*labels)
             response = await _VERBS["watch"](self.objects, call)
@@ -293,19 +292,19 @@ class APIServer:
             elif method == "DELETE":
                 verb = "deletecollection"
             else:
-                raise errors.method_not_allowed()
+                raise _method_not_allowed()
         else:
             verb = {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(method, "")
             if legacy_watch and method == "GET":
                 verb = "watch"
             if not verb:
-                raise errors.method_not_allowed()
+                raise _method_not_allowed()
             if subresource and verb not in ("get", "update", "patch"):
-                raise errors.method_not_allowed()
+                raise _method_not_allowed()
             if subresource == "finalize" and verb != "update":
-                raise errors.method_not_allowed()
+                raise _method_not_allowed()
         if verb not in resource.verbs:
-            raise errors.method_not_allowed()
+            raise _method_not_allowed()
         if resource.namespaced and namespace is None and verb not in ("list", "watch", "deletecollection"):
             raise _NOT_FOUND
         if verb == "deletecollection" and resource.namespaced and namespace is None:
@@ -349,8 +348,23 @@ class APIServer:
 _NO_ATTRS: Any = None
 
 
+#: The verb label of kube's request metrics: the installer's action verb (an HTTP method,
+#: LIST/WATCH/DELETECOLLECTION), not the API verb.
+_METRIC_VERBS = {"get": "GET", "list": "LIST", "watch": "WATCH", "create": "POST", "update": "PUT",
+                 "patch": "PATCH", "delete": "DELETE", "deletecollection": "DELETECOLLECTION"}
+
+
+def _metric_verb(call: handlers.Call) -> str:
+    """As kube's ``CleanVerb``: server-side apply is APPLY."""
+    if call.verb == "patch" and call.request.headers.get("content-type", "").split(";")[0].strip() == (
+            "application/apply-patch+yaml"):
+        return "APPLY"
+    return _METRIC_VERBS[call.verb]
+
+
 def _scope(call: handlers.Call) -> str:
-    if call.name is not None:
+    """The installer's requestScope: named objects and creates are "resource"."""
+    if call.name is not None or call.verb == "create":
         return "resource"
     if call.namespace:
         return "namespace"
@@ -366,10 +380,15 @@ async def _track(chunks: Any, gauge: Any) -> Any:
         gauge.dec()
 
 
+def _method_not_allowed() -> errors.StatusError:
+    """go-restful's 405, as kube's serviceErrorHandler renders it (NewGenericServerResponse: empty details)."""
+    return errors.StatusError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource",
+                              details={})
+
+
 def _too_many_requests() -> Response:
-    """What kube's max-in-flight filter answers (``tooManyRequests``: ``http.Error``, not a Status)."""
-    return Response(429, b"Too many requests, please try again later.\n", "text/plain; charset=utf-8",
-                    [("Retry-After", "1"), ("X-Content-Type-Options", "nosniff")])
+    """429 with Retry-After, as a ``Status`` like every other failure (kube's filter sends plain text)."""
+    return _error_response(errors.too_many_requests(1))
 
 
 def _http_error(code: int, message: str) -> errors.StatusError:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import builtins
+import dataclasses
 import datetime
 import secrets
 import uuid
@@ -77,7 +78,8 @@ def decode_continue(token: str) -> tuple[int, str]:
             raise ValueError("bad version")
         return int(data["rv"]), str(data["start"])
     except (ValueError, KeyError, TypeError, binascii.Error, orjson.JSONDecodeError) as exc:
-        raise errors.bad_request(f"continue key is not valid: {exc}") from None
+        # As ValidateListOptions wraps DecodeContinue's error.
+        raise errors.bad_request(f"invalid continue token: continue key is not valid: {exc}") from None
 
 
 EXPIRED_CONTINUE = (
@@ -166,15 +168,23 @@ class ObjectStore:
     ) -> ListResult:
         """A list, from the watch cache or, for pages, from a storage snapshot."""
         prefix = resource.prefix(namespace)
-        if resource_version_match and resource_version_match not in ("NotOlderThan", "Exact"):
-            raise errors.bad_request(
-                f"resourceVersionMatch: Unsupported value: {resource_version_match!r}: "
-                'supported values: "Exact", "NotOlderThan"'
-            )
-        if resource_version_match and not resource_version:
-            raise errors.bad_request(
-                "resourceVersionMatch is forbidden unless resourceVersion is provided"
-            )
+        # The list handler's ValidateListOptions: a 422 on ListOptions.
+        match = resource_version_match
+        option_errs: builtins.list[errors.FieldError] = []
+        if match:
+            if not resource_version:
+                option_errs.append(errors.forbidden(
+                    "resourceVersionMatch", "resourceVersionMatch is forbidden unless resourceVersion is provided"))
+            if continue_token:
+                option_errs.append(errors.forbidden(
+                    "resourceVersionMatch", "resourceVersionMatch is forbidden when continue is provided"))
+            if match not in ("Exact", "NotOlderThan"):
+                option_errs.append(errors.not_supported("resourceVersionMatch", match, ["Exact", "NotOlderThan", ""]))
+            if match == "Exact" and resource_version == "0":
+                option_errs.append(errors.forbidden(
+                    "resourceVersionMatch", 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"'))
+        if option_errs:
+            raise errors.invalid_object("ListOptions", "meta.k8s.io", "", option_errs)
         if continue_token and resource_version not in ("", "0"):
             raise errors.bad_request(
                 "specifying resource version is not allowed when using continue"
@@ -225,7 +235,7 @@ class ObjectStore:
             revision = max(revision, 0)
             start_after = prefix + start_key if start_key else None
             if start_after is not None and not start_after.startswith(prefix):
-                raise errors.bad_request("continue key is not valid: key is not in the listed prefix")
+                raise errors.bad_request("invalid continue token: continue key is not valid: key is not in the listed prefix")
         elif rv_match == "Exact":
             revision = rv
         items: list[CachedObject] = []
@@ -320,6 +330,9 @@ class ObjectStore:
             meta["generation"] = 1
         resource.strategy.prepare_for_create(obj)
         attrs = self._attrs(resource, "create", namespace, str(meta.get("name", "")), "", attrs, dry_run)
+        if not attrs.name and meta.get("name"):
+            # A POST names no object in its URL: admission sees the body's name (kube's create handler).
+            attrs = dataclasses.replace(attrs, name=str(meta["name"]))
         await self.admission.admit(attrs, obj, None)
         self._validate_create(resource, obj)
         await self.admission.validate(attrs, obj, None)
@@ -516,16 +529,19 @@ class ObjectStore:
                 raise errors.not_found(resource.plural, resource.group, name)
             current = self.to_served(resource, decode_object(kv))
             meta = current["metadata"]
+            # As rest.BeforeDelete: the Conflict names the kind (not the resource).
             if uid and meta.get("uid") != uid:
                 raise errors.conflict(
-                    resource.plural, resource.group, name,
-                    f"Precondition failed: UID in precondition: {uid}, UID in object meta: {meta.get('uid', '')}",
+                    resource.kind, resource.group, name,
+                    f"the UID in the precondition ({uid}) does not match the UID in record ({meta.get('uid', '')}). "
+                    "The object might have been deleted and then recreated",
                 )
             if resource_version and meta.get("resourceVersion") != resource_version:
                 raise errors.conflict(
-                    resource.plural, resource.group, name,
-                    f"Precondition failed: ResourceVersion in precondition: {resource_version}, "
-                    f"ResourceVersion in object meta: {meta.get('resourceVersion', '')}",
+                    resource.kind, resource.group, name,
+                    f"the ResourceVersion in the precondition ({resource_version}) does not match the "
+                    f"ResourceVersion in record ({meta.get('resourceVersion', '')}). The object might have been "
+                    "modified",
                 )
             attrs_ = self._attrs(resource, "delete", namespace, name, "", attrs, dry_run)
             await self.admission.admit(attrs_, None, current)

@@ -54,9 +54,9 @@ class NamespaceController:
                 try:
                     while True:
                         for _, event, _ in await watcher.next_batch(None):
-                            if event is not None and event.type != cache.DELETED:
-                                if (event.obj.obj.get("metadata") or {}).get("deletionTimestamp"):
-                                    self._queue.put_nowait(event.obj.obj["metadata"]["name"])
+                            if (event is not None and event.type != cache.DELETED
+                                    and (event.obj.obj.get("metadata") or {}).get("deletionTimestamp")):
+                                self._queue.put_nowait(event.obj.obj["metadata"]["name"])
                 except cache.WatcherGone:
                     continue
                 finally:
