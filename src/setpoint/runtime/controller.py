@@ -1,0 +1,254 @@
+"""The controller: watched events -> a work queue of requests -> workers calling the reconciler.
+
+A :class:`Controller` owns one :class:`~setpoint.runtime.workqueue.WorkQueue` of
+:class:`~setpoint.runtime.reconcile.Request` and ``max_concurrent_reconciles``
+workers. Its :class:`Source` entries say which informers feed the queue, through
+which :mod:`~setpoint.runtime.handler` and :mod:`~setpoint.runtime.predicate`.
+Informers come from the shared :class:`~setpoint.runtime.cache.Cache`.
+
+Life cycle (driven by the manager): :meth:`Controller.prepare` acquires the informers
+(warming the cache, also on a standby replica); :meth:`Controller.start` connects the
+sources, waits for the caches to sync, and starts the workers; :meth:`Controller.stop`
+shuts the queue down, lets running reconciles finish (or cancels them when told to,
+as when leadership is lost) and releases the informers.
+
+:meth:`Controller.reconcile_handler` is controller-runtime's ``reconcileHandler``: one
+request in, one outcome out, every branch counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from setpoint.runtime import metrics as m
+from setpoint.runtime import ratelimit
+from setpoint.runtime.cache import Cache
+from setpoint.runtime.handler import Handler
+from setpoint.runtime.informer import Informer
+from setpoint.runtime.predicate import Predicate
+from setpoint.runtime.reconcile import ReconcileFunc, Request, Result, TerminalError
+from setpoint.runtime.resource import Kind
+from setpoint.runtime.workqueue import ShutDown, WorkQueue
+
+log = logging.getLogger(__name__)
+
+Obj = Mapping[str, Any]
+
+
+@dataclass
+class Source:
+    """Events of ``kind`` (optionally in one namespace, matching a label selector) mapped by ``handler``."""
+
+    kind: Kind
+    handler: Handler
+    predicates: Sequence[Predicate] = ()
+    namespace: str | None = None
+    label_selector: str | None = None
+    informer: Informer | None = field(default=None, repr=False)
+
+
+class _Feed:
+    """The informer event handler that filters events and queues their requests."""
+
+    __slots__ = ("handler", "predicates", "queue")
+
+    def __init__(self, queue: WorkQueue[Request], handler: Handler, predicates: Sequence[Predicate]) -> None:
+        self.queue = queue
+        self.handler = handler
+        self.predicates = tuple(predicates)
+
+    def on_add(self, obj: Obj) -> None:
+        for p in self.predicates:
+            if not p.create(obj):
+                return
+        add = self.queue.add
+        for req in self.handler.requests(obj):
+            add(req)
+
+    def on_update(self, old: Obj, new: Obj) -> None:
+        for p in self.predicates:
+            if not p.update(old, new):
+                return
+        add = self.queue.add
+        for req in self.handler.requests(new):
+            add(req)
+        if self.handler.both_on_update:
+            for req in self.handler.requests(old):
+                add(req)
+
+    def on_delete(self, obj: Obj) -> None:
+        for p in self.predicates:
+            if not p.delete(obj):
+                return
+        add = self.queue.add
+        for req in self.handler.requests(obj):
+            add(req)
+
+
+class Controller:
+    """Reconciles requests from its sources with ``max_concurrent_reconciles`` workers."""
+
+    def __init__(self, name: str, reconcile: ReconcileFunc, *, sources: Sequence[Source] = (),
+                 max_concurrent_reconciles: int = 1,
+                 rate_limiter: ratelimit.RateLimiter[Request] | None = None,
+                 cache_sync_timeout: float = 120.0) -> None:
+        if max_concurrent_reconciles < 1:
+            raise ValueError("max_concurrent_reconciles must be at least 1")
+        self.name = name
+        self.reconcile = reconcile
+        self.sources = list(sources)
+        self.max_concurrent_reconciles = max_concurrent_reconciles
+        self.cache_sync_timeout = cache_sync_timeout
+        self._rate_limiter = rate_limiter
+        self.queue: WorkQueue[Request] = self._new_queue()
+        self._metrics = m.ControllerMetrics(name, max_concurrent_reconciles)
+        self._cache: Cache | None = None
+        self._client: Any = None
+        self._feeds: list[tuple[Informer, _Feed]] = []
+        self._workers: list[asyncio.Task[None]] = []
+        self.started = False
+
+    def __repr__(self) -> str:
+        return f"<Controller {self.name}>"
+
+    def _new_queue(self) -> WorkQueue[Request]:
+        limiter = self._rate_limiter if self._rate_limiter is not None else ratelimit.default_controller_rate_limiter()
+        queue: WorkQueue[Request] = WorkQueue(self.name, rate_limiter=limiter, metrics=m.QueueMetrics(self.name))
+        m.track_queue(queue)
+        return queue
+
+    # -- life cycle ---------------------------------------------------------------------------------
+
+    def prepare(self, cache: Cache) -> None:
+        """Acquire the sources' informers from the shared cache (they start with the cache)."""
+        if self._cache is not None:
+            return
+        self._cache = cache
+        self._client = cache.client
+        for src in self.sources:
+            src.informer = cache.acquire(src.kind, namespace=src.namespace, label_selector=src.label_selector)
+
+    async def start(self) -> None:
+        """Connect sources, wait for their caches to sync, start the workers."""
+        if self._cache is None:
+            raise RuntimeError(f"{self!r}: prepare(cache) first (the manager does)")
+        if self.started:
+            return
+        self.started = True
+        if self.queue.shutting_down:
+            self.queue = self._new_queue()
+        for src in self.sources:
+            await src.handler.prepare(self._client)
+        for src in self.sources:
+            assert src.informer is not None
+            feed = _Feed(self.queue, src.handler, src.predicates)
+            src.informer.add_handler(feed)
+            self._feeds.append((src.informer, feed))
+        try:
+            await asyncio.wait_for(asyncio.gather(*(s.informer.wait_synced() for s in self.sources
+                                                    if s.informer is not None)), self.cache_sync_timeout)
+        except TimeoutError:
+            raise TimeoutError(f"{self!r}: caches did not sync within {self.cache_sync_timeout} s") from None
+        self._workers = [asyncio.create_task(self._worker(), name=f"{self.name} worker {i}")
+                         for i in range(self.max_concurrent_reconciles)]
+        log.info("controller %s started with %d workers", self.name, len(self._workers))
+
+    async def stop(self, *, cancel: bool = False, grace: float = 30.0) -> None:
+        """Stop reconciling: no new requests; running reconciles get ``grace`` seconds to finish
+        (``cancel=True``: are cancelled at once)."""
+        self._disconnect()
+        workers, self._workers = self._workers, []
+        self.queue.shut_down()
+        if workers:
+            if cancel:
+                for w in workers:
+                    w.cancel()
+            _, pending = await asyncio.wait(workers, timeout=grace)
+            for w in pending:
+                w.cancel()
+            if pending:
+                await asyncio.wait(pending)
+        self.started = False
+
+    def halt(self) -> None:
+        """Stop at once, synchronously: cancel running reconciles (leadership lost)."""
+        self._disconnect()
+        self.queue.shut_down()
+        for w in self._workers:
+            w.cancel()
+        self.started = False
+
+    async def release(self) -> None:
+        """Give the informers back to the cache (the last user stops them)."""
+        self._disconnect()
+        if self._cache is not None:
+            for src in self.sources:
+                if src.informer is not None:
+                    await self._cache.release(src.informer)
+                    src.informer = None
+        self._cache = None
+
+    def _disconnect(self) -> None:
+        for informer, feed in self._feeds:
+            informer.remove_handler(feed)
+        self._feeds.clear()
+
+    @property
+    def has_synced(self) -> bool:
+        return all(s.informer is not None and s.informer.has_synced for s in self.sources)
+
+    # -- the work loop ------------------------------------------------------------------------------
+
+    async def _worker(self) -> None:
+        queue = self.queue
+        while True:
+            try:
+                req = await queue.get()
+            except ShutDown:
+                return
+            try:
+                await self.reconcile_handler(req)
+            finally:
+                queue.done(req)
+
+    async def reconcile_handler(self, req: Request) -> None:
+        """Reconcile one request and act on the outcome (retry, requeue, or forget)."""
+        mt = self._metrics
+        mt.active.inc()
+        started = time.perf_counter()
+        try:
+            result = await self.reconcile(req)
+        except asyncio.CancelledError:
+            raise
+        except TerminalError as e:
+            mt.terminal.inc()
+            mt.errors.inc()
+            mt.error.inc()
+            self.queue.forget(req)
+            log.error("controller %s: %s failed for good: %s", self.name, req, e)
+        except Exception as e:
+            self.queue.add_rate_limited(req)
+            mt.errors.inc()
+            mt.error.inc()
+            retries = self.queue.num_requeues(req)
+            # the traceback once per failure streak (and always at DEBUG); then one line per retry
+            log.error("controller %s: reconcile %s failed (retry %d): %s", self.name, req, retries, e,
+                      exc_info=retries <= 1 or log.isEnabledFor(logging.DEBUG))
+        else:
+            self.queue.forget(req)
+            if result is not None and result.requeue_after:
+                self.queue.add_after(req, result.requeue_after)
+                mt.requeue_after.inc()
+            else:
+                mt.success.inc()
+        finally:
+            mt.time.observe(time.perf_counter() - started)
+            mt.active.dec()
+
+
+__all__ = ["Controller", "Result", "Source"]

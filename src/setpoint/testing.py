@@ -1,0 +1,170 @@
+"""Test your operator against a real API server, in-process, in milliseconds.
+
+A pytest plugin: the :func:`setpoint_api` fixture starts setpoint's embedded API server
+(in-memory storage, a free port on 127.0.0.1 -- no binaries, no Docker) and yields an
+:class:`ApiServer` with a ready :class:`~setpoint.runtime.client.Client` and the path of
+a kubeconfig file, which any other client or framework (kubectl, the official
+``kubernetes`` client, kopf, ...) can use. :func:`eventually` waits for a condition.
+
+Enable it with ``-p setpoint.testing``, ``pytest_plugins = ["setpoint.testing"]`` in a
+top-level conftest, or through the ``pytest11`` entry point. Outside pytest,
+``async with start_api_server() as api:`` gives the same thing.
+
+This module is the only part of :mod:`setpoint.runtime`'s world that imports the
+server: the runtime itself only speaks HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import inspect
+import re
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+import pytest
+
+from setpoint.runtime.client import Client
+
+if TYPE_CHECKING:
+    from setpoint.controlplane import ControlPlane
+
+T = TypeVar("T")
+
+__all__ = ["ApiServer", "eventually", "setpoint_api", "start_api_server"]
+
+
+class ApiServer:
+    """A running embedded API server: its URL, a kubeconfig file, and a client."""
+
+    def __init__(self, control_plane: ControlPlane, data_dir: Path, storage_url: str) -> None:
+        self.control_plane = control_plane
+        self.data_dir = data_dir
+        self.storage_url = storage_url
+        self._port = control_plane.port
+        self.client = Client.from_url(control_plane.url, token="setpoint")
+
+    @property
+    def url(self) -> str:
+        return self.control_plane.url
+
+    @property
+    def port(self) -> int:
+        return self.control_plane.port
+
+    @property
+    def kubeconfig(self) -> Path:
+        """A kubeconfig (cluster, user and context ``setpoint``) pointing at this server."""
+        return self.data_dir / "kubeconfig"
+
+    def new_client(self) -> Client:
+        """Another client, loaded from the kubeconfig file (as a separate operator would)."""
+        return Client.from_kubeconfig(self.kubeconfig)
+
+    async def stop(self) -> None:
+        """Stop the server (clients see connection errors until :meth:`start`)."""
+        await self.control_plane.stop()
+
+    async def start(self) -> None:
+        """Start it again on the same port (and storage: use a ``sqlite://`` URL to keep data)."""
+        from setpoint.controlplane import ControlPlane
+
+        self.control_plane = ControlPlane(self.storage_url, port=self._port, data_dir=self.data_dir)
+        await self.control_plane.start()
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    async def request_count(self, *, verb: str | None = None, resource: str | None = None,
+                            subresource: str | None = None) -> int:
+        """Sum of the server's ``apiserver_request_total`` (from ``/metrics``) matching the filters."""
+        text = await self.client.request_text("/metrics")
+        total = 0.0
+        for line in text.splitlines():
+            if not line.startswith("apiserver_request_total{"):
+                continue
+            labels = dict(re.findall(r'(\w+)="([^"]*)"', line[: line.rindex("}")]))
+            if verb is not None and labels.get("verb") != verb:
+                continue
+            if resource is not None and labels.get("resource") != resource:
+                continue
+            if subresource is not None and labels.get("subresource") != subresource:
+                continue
+            total += float(line.rsplit(" ", 1)[1])
+        return int(total)
+
+
+@asynccontextmanager
+async def start_api_server(storage_url: str = "memory://", *, data_dir: Path | None = None) -> AsyncIterator[ApiServer]:
+    """Start an embedded API server on a free port; stop it (and close its client) on exit."""
+    from setpoint.controlplane import ControlPlane  # the server loads only when a test asks for it
+
+    with tempfile.TemporaryDirectory(prefix="setpoint-test-") as tmp:
+        directory = data_dir or Path(tmp)
+        cp = ControlPlane(storage_url, port=0, data_dir=directory)
+        await cp.start()
+        api = ApiServer(cp, directory, storage_url)
+        try:
+            yield api
+        finally:
+            await api.client.close()
+            await api.control_plane.stop()
+
+
+if importlib.util.find_spec("pytest_asyncio") is None:
+    # The plugin loads in every pytest run of a project that installs setpoint: without
+    # pytest-asyncio, say what is missing when the fixture is used instead of failing at load.
+    @pytest.fixture(name="setpoint_api")
+    def _needs_pytest_asyncio() -> None:
+        pytest.fail("the setpoint_api fixture needs pytest-asyncio (pip install pytest-asyncio)")
+else:
+    import pytest_asyncio
+
+    @pytest_asyncio.fixture
+    async def setpoint_api() -> AsyncIterator[ApiServer]:
+        """An embedded API server for one test: ``.client``, ``.kubeconfig``, ``.url``."""
+        async with start_api_server() as api:
+            yield api
+
+
+@overload
+async def eventually(check: Callable[[], Awaitable[T]], *, timeout: float = ...,
+                     interval: float = ...) -> T: ...
+
+
+@overload
+async def eventually(check: Callable[[], T], *, timeout: float = ...,
+                     interval: float = ...) -> T: ...
+
+
+async def eventually(check: Callable[[], Any], *, timeout: float = 10.0,
+                     interval: float = 0.02) -> Any:
+    """Call ``check`` until it returns a truthy value without raising ``AssertionError``; return that value.
+
+    ``check`` may be sync or async. On timeout, the last ``AssertionError`` is raised (or
+    one saying the last value was falsy).
+    """
+    deadline = time.monotonic() + timeout
+    last: BaseException | None = None
+    value: Any = None
+    while True:
+        try:
+            value = check()
+            if inspect.isawaitable(value):
+                value = await value
+            if value:
+                return value
+            last = None
+        except AssertionError as e:
+            last = e
+        if time.monotonic() >= deadline:
+            if last is not None:
+                raise last
+            raise AssertionError(f"condition still false after {timeout} s (last value {value!r})")
+        await asyncio.sleep(interval)

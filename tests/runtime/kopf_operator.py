@@ -1,0 +1,28 @@
+"""A small kopf operator (not setpoint's runtime) used to show setpoint.testing serving other frameworks.
+
+It greets every ConfigMap labelled ``greet=yes`` by annotating it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import kopf
+
+
+@kopf.on.login()
+def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
+    """In a pod, the service account; elsewhere, $KUBECONFIG (read when the operator starts)."""
+    return kopf.login_with_service_account(**kwargs) or kopf.login_with_kubeconfig(**kwargs)
+
+
+@kopf.on.startup()
+def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
+    settings.posting.enabled = False          # keep the test quiet: no k8s Events
+    settings.watching.server_timeout = 30
+    settings.networking.request_timeout = 10
+
+
+@kopf.on.create("v1", "configmaps", labels={"greet": "yes"})
+def greet(name: str, patch: kopf.Patch, **_: Any) -> None:
+    patch.metadata.annotations["greeting"] = f"hello, {name}"

@@ -1,0 +1,15 @@
+"""Runs the tutorial's example test (examples/configwatcher) as part of the suite."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "configwatcher"
+sys.path.insert(0, str(EXAMPLE))
+
+from test_configwatcher import (  # type: ignore[import-not-found]  # noqa: E402
+    test_pods_are_restarted_when_their_configmap_changes,
+)
+
+__all__ = ["test_pods_are_restarted_when_their_configmap_changes"]
