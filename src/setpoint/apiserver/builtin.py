@@ -213,6 +213,92 @@ class LeaseStrategy(Strategy):
         return out
 
 
+_POD_MUTABLE_SPEC = (
+    "pod updates may not change fields other than `spec.containers[*].image`,"
+    "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` "
+    "(only additions to existing tolerations),`spec.terminationGracePeriodSeconds` "
+    "(allow it to be set to 1 if it was previously negative)"
+)
+
+
+def _image_pull_policy(image: object) -> str:
+    if not isinstance(image, str):
+        return "IfNotPresent"
+    name = image.rsplit("/", 1)[-1]
+    if "@" in name:
+        return "IfNotPresent"
+    return "Always" if ":" not in name or name.endswith(":latest") else "IfNotPresent"
+
+
+class PodStrategy(Strategy):
+    """v1 Pod, as far as a control plane without kubelets needs it.
+
+    Defaults the fields kube-apiserver defaults, keeps the spec immutable but for
+    images, starts pods ``Pending``; status is written through ``/status``.
+    """
+
+    def prepare_for_create(self, obj: Obj) -> None:
+        spec = obj.get("spec")
+        if isinstance(spec, dict):
+            spec.setdefault("restartPolicy", "Always")
+            spec.setdefault("dnsPolicy", "ClusterFirst")
+            spec.setdefault("schedulerName", "default-scheduler")
+            spec.setdefault("terminationGracePeriodSeconds", 30)
+            spec.setdefault("securityContext", {})
+            spec.setdefault("enableServiceLinks", True)
+            for key in ("containers", "initContainers"):
+                for c in spec.get(key) or []:
+                    if isinstance(c, dict):
+                        c.setdefault("imagePullPolicy", _image_pull_policy(c.get("image")))
+                        c.setdefault("terminationMessagePath", "/dev/termination-log")
+                        c.setdefault("terminationMessagePolicy", "File")
+                        c.setdefault("resources", {})
+        obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
+
+    def validate(self, obj: Obj) -> list[errors.FieldError]:
+        spec = obj.get("spec")
+        if not isinstance(spec, dict):
+            return [errors.required("spec", "")]
+        out: list[errors.FieldError] = []
+        containers = spec.get("containers")
+        if not isinstance(containers, list) or not containers:
+            out.append(errors.required("spec.containers", ""))
+            return out
+        seen: set[str] = set()
+        for i, c in enumerate(containers):
+            path = f"spec.containers[{i}]"
+            if not isinstance(c, dict):
+                out.append(errors.type_invalid(path, c, "must be an object"))
+                continue
+            name = c.get("name")
+            if not isinstance(name, str) or not name:
+                out.append(errors.required(f"{path}.name", ""))
+            else:
+                out.extend(errors.invalid(f"{path}.name", name, m) for m in validation.is_dns1123_label(name))
+                if name in seen:
+                    out.append(errors.duplicate(f"{path}.name", name))
+                seen.add(name)
+            if not isinstance(c.get("image"), str) or not c.get("image"):
+                out.append(errors.required(f"{path}.image", ""))
+        return out
+
+    def validate_update(self, obj: Obj, old: Obj) -> list[errors.FieldError]:
+        out = self.validate(obj)
+        new_spec, old_spec = dict(obj.get("spec") or {}), dict(old.get("spec") or {})
+        for spec in (new_spec, old_spec):
+            for key in ("containers", "initContainers"):
+                spec[key] = [{k: v for k, v in c.items() if k != "image"} if isinstance(c, dict) else c
+                             for c in spec.get(key) or []]
+            for key in ("activeDeadlineSeconds", "tolerations", "terminationGracePeriodSeconds"):
+                spec.pop(key, None)
+        if new_spec != old_spec:
+            out.append(errors.forbidden("spec", _POD_MUTABLE_SPEC))
+        return out
+
+    def spec_changed(self, obj: Obj, old: Obj) -> bool:
+        return obj.get("spec") != old.get("spec")
+
+
 # --- events: core/v1 and events.k8s.io/v1 share one storage -----------------
 
 _EVENTS_V1_TO_CORE = {
@@ -237,10 +323,6 @@ def convert_event(obj: Obj, target: str) -> Obj:
         out[mapping.get(key, key)] = value
     out["apiVersion"] = target
     out["kind"] = "Event"
-    if target == "events.k8s.io/v1":
-        series = out.get("series")
-        if isinstance(series, dict) and "count" in series:
-            pass
     return out
 
 
@@ -310,6 +392,19 @@ def builtin_resources() -> list[Resource]:
                  columns=table.BUILTIN_COLUMNS.get("Secret", ()),
                  patch_schema=patch.BUILTIN_PATCH_SCHEMAS.get("Secret"),
                  schema=schema("", "v1", "Secret")),
+        Resource("", "v1", "Pod", "pods", "pod", True, PodStrategy(),
+                 short_names=("po",), categories=("all",), subresources=frozenset({"status"}),
+                 field_getters={"spec.nodeName": _get(("spec", "nodeName")),
+                                "spec.restartPolicy": _get(("spec", "restartPolicy")),
+                                "spec.schedulerName": _get(("spec", "schedulerName")),
+                                "spec.serviceAccountName": _get(("spec", "serviceAccountName")),
+                                "spec.hostNetwork": _get(("spec", "hostNetwork")),
+                                "status.phase": _get(("status", "phase")),
+                                "status.podIP": _get(("status", "podIP")),
+                                "status.nominatedNodeName": _get(("status", "nominatedNodeName"))},
+                 columns=table.BUILTIN_COLUMNS.get("Pod", ()),
+                 patch_schema=patch.BUILTIN_PATCH_SCHEMAS.get("Pod"),
+                 schema=schema("", "v1", "Pod")),
         Resource("", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount", True, ServiceAccountStrategy(),
                  short_names=("sa",), columns=table.BUILTIN_COLUMNS.get("ServiceAccount", ()),
                  patch_schema=patch.BUILTIN_PATCH_SCHEMAS.get("ServiceAccount"),

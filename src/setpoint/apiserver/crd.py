@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from setpoint.apiserver import cacher as cache
-from setpoint.apiserver import errors, validation
+from setpoint.apiserver import errors, structural, validation
+from setpoint.apiserver.crvalidation import CustomResourceSchema
 from setpoint.apiserver.resources import Column, Obj, Resource, Strategy
 from setpoint.apiserver.store import now_rfc3339
 
@@ -83,87 +84,11 @@ class CRDStrategy(Strategy):
             spec["conversion"] = {"strategy": "None"}
 
     def validate(self, obj: Obj) -> list[errors.FieldError]:
-        out: list[errors.FieldError] = []
-        spec = obj.get("spec")
-        if not isinstance(spec, dict):
-            return [errors.required("spec", "")]
-        group = spec.get("group")
-        names = spec.get("names") if isinstance(spec.get("names"), dict) else {}
-        assert isinstance(names, dict)
-        plural = names.get("plural")
-        kind = names.get("kind")
-        if not isinstance(group, str) or not group:
-            out.append(errors.required("spec.group", ""))
-        else:
-            for msg in validation.is_dns1123_subdomain(group):
-                out.append(errors.invalid("spec.group", group, msg))
-            if "." not in group:
-                out.append(errors.invalid("spec.group", group, "should be a domain with at least one dot"))
-        if not isinstance(plural, str) or not plural:
-            out.append(errors.required("spec.names.plural", ""))
-        elif not _DNS_LABEL.match(plural):
-            out.append(errors.invalid("spec.names.plural", plural, ", ".join(validation.is_dns1123_label(plural))))
-        if not isinstance(kind, str) or not kind:
-            out.append(errors.required("spec.names.kind", ""))
-        singular = names.get("singular")
-        if isinstance(singular, str) and singular and not _DNS_LABEL.match(singular):
-            out.append(errors.invalid("spec.names.singular", singular, ", ".join(validation.is_dns1123_label(singular))))
-        for i, short in enumerate(names.get("shortNames") or []):
-            if not isinstance(short, str) or not _DNS_LABEL.match(short):
-                out.append(errors.invalid(f"spec.names.shortNames[{i}]", short,
-                                          ", ".join(validation.is_dns1123_label(str(short)))))
-        name = (obj.get("metadata") or {}).get("name")
-        if isinstance(plural, str) and isinstance(group, str) and name != f"{plural}.{group}":
-            out.append(errors.invalid("metadata.name", name, 'must be spec.names.plural+"."+spec.group'))
-        scope = spec.get("scope")
-        if scope not in ("Cluster", "Namespaced"):
-            if not scope:
-                out.append(errors.required("spec.scope", ""))
-            else:
-                out.append(errors.not_supported("spec.scope", scope, ["Cluster", "Namespaced"]))
-        versions = spec.get("versions")
-        if not isinstance(versions, list) or not versions:
-            out.append(errors.invalid("spec.versions", versions, "must have exactly one version marked as storage version"))
-            return out
-        seen: set[str] = set()
-        storage = 0
-        for i, v in enumerate(versions):
-            path = f"spec.versions[{i}]"
-            if not isinstance(v, dict):
-                out.append(errors.type_invalid(path, v, "must be an object"))
-                continue
-            vname = v.get("name")
-            if not isinstance(vname, str) or not vname:
-                out.append(errors.required(f"{path}.name", ""))
-            else:
-                if not _DNS_LABEL.match(vname):
-                    out.append(errors.invalid(f"{path}.name", vname, ", ".join(validation.is_dns1123_label(vname))))
-                if vname in seen:
-                    out.append(errors.duplicate(f"{path}.name", vname))
-                seen.add(vname)
-            if v.get("storage") is True:
-                storage += 1
-            schema = (v.get("schema") or {}).get("openAPIV3Schema") if isinstance(v.get("schema"), dict) else None
-            if not isinstance(schema, dict):
-                out.append(errors.required(f"{path}.schema.openAPIV3Schema", "schemas are required"))
-        if storage != 1:
-            out.append(errors.invalid("spec.versions", _versions_repr(versions),
-                                      "must have exactly one version marked as storage version"))
-        if not any(isinstance(v, dict) and v.get("served") for v in versions):
-            out.append(errors.invalid("spec.versions", _versions_repr(versions), "must have at least one served version"))
-        return out
+        # apiextensions' ValidateCustomResourceDefinition (names, versions, structural schemas, CEL).
+        return structural.validate_crd(obj)
 
     def validate_update(self, obj: Obj, old: Obj) -> list[errors.FieldError]:
-        out = self.validate(obj)
-        new_spec, old_spec = obj.get("spec") or {}, old.get("spec") or {}
-        if new_spec.get("group") != old_spec.get("group"):
-            out.append(errors.invalid("spec.group", new_spec.get("group"), "field is immutable"))
-        if (new_spec.get("names") or {}).get("plural") != (old_spec.get("names") or {}).get("plural"):
-            out.append(errors.invalid("spec.names.plural", (new_spec.get("names") or {}).get("plural"),
-                                      "field is immutable"))
-        if new_spec.get("scope") != old_spec.get("scope"):
-            out.append(errors.invalid("spec.scope", new_spec.get("scope"), "field is immutable"))
-        return out
+        return structural.validate_crd(obj, old)
 
     def on_delete(self, obj: Obj) -> Obj | None:
         meta = dict(obj["metadata"])
@@ -180,26 +105,69 @@ class CRDStrategy(Strategy):
         return {**obj, "metadata": meta, "status": status}
 
 
-def _versions_repr(versions: Any) -> Any:
-    return versions
-
-
 class CustomResourceStrategy(Strategy):
-    """Custom resources: metadata semantics plus the CRD's subresources."""
+    """Custom resources: metadata semantics, the CRD's subresources and its schema
+    (defaulting, pruning, validation and CEL rules: :mod:`crvalidation`)."""
 
     allow_unconditional_update = False
     return_deleted_object = True
 
-    def __init__(self, has_status: bool, scale: Obj | None) -> None:
+    def __init__(self, has_status: bool, scale: Obj | None, schema: CustomResourceSchema | None = None) -> None:
         self.has_status = has_status
+        self.schema = schema
         self.scale_paths: tuple[str, str, str] | None = None
         if scale is not None:
             self.scale_paths = (str(scale.get("specReplicasPath", "")), str(scale.get("statusReplicasPath", "")),
                                 str(scale.get("labelSelectorPath") or ""))
 
+    def name_fn(self, name: str, prefix: bool) -> list[str]:
+        return validation.name_is_dns_subdomain(name, prefix)
+
+    def unknown_fields(self, obj: Obj) -> list[str]:
+        """Default and prune a decoded body (kube does both while decoding); the unknown fields."""
+        return self.schema.decode(obj) if self.schema is not None else []
+
     def prepare_for_create(self, obj: Obj) -> None:
         if self.has_status:
             obj.pop("status", None)
+        if self.schema is not None:
+            self.schema.decode(obj)
+
+    def prepare_for_update(self, obj: Obj, old: Obj) -> None:
+        if self.schema is not None:
+            self.schema.decode(obj)
+
+    def prepare_for_status_update(self, obj: Obj, old: Obj) -> Obj:
+        new = super().prepare_for_status_update(obj, old)
+        if self.schema is not None:
+            self.schema.decode(new)
+        return new
+
+    def validate(self, obj: Obj) -> list[errors.FieldError]:
+        errs = self.schema.validate(obj) if self.schema is not None else []
+        return errs + self._scale_errors(obj)
+
+    def validate_update(self, obj: Obj, old: Obj) -> list[errors.FieldError]:
+        errs = self.schema.validate(obj, old) if self.schema is not None else []
+        return errs + self._scale_errors(obj)
+
+    def _scale_errors(self, obj: Obj) -> list[errors.FieldError]:
+        """``ValidateScaleSpec``/``ValidateScaleStatus``: replicas are non-negative int32s."""
+        if self.scale_paths is None:
+            return []
+        out: list[errors.FieldError] = []
+        for path in self.scale_paths[:2]:
+            value = json_path_value(obj, path)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int):
+                out.append(errors.invalid(path, 0, f"{path.lstrip('.')} accessor error: {value!r} is of the type "
+                                                   f"{type(value).__name__}, expected int64"))
+            elif value < 0:
+                out.append(errors.invalid(path, value, "should be a non-negative integer"))
+            elif value > 2**31 - 1:
+                out.append(errors.invalid(path, value, f"should be less than or equal to {2**31 - 1}"))
+        return out
 
     def spec_changed(self, obj: Obj, old: Obj) -> bool:
         for key in obj.keys() | old.keys():
@@ -280,7 +248,8 @@ def resources_for(crd: Obj) -> list[Resource]:
             field_getters[jp.lstrip(".")] = (lambda obj, _p=jp: _str(json_path_value(obj, _p)))
         r = Resource(
             group, v["name"], kind, plural, names.get("singular") or kind.lower(),
-            spec.get("scope") == "Namespaced", CustomResourceStrategy(has_status, scale),
+            spec.get("scope") == "Namespaced",
+            CustomResourceStrategy(has_status, scale, CustomResourceSchema(schema if isinstance(schema, dict) else None)),
             short_names=tuple(names.get("shortNames") or ()), categories=tuple(names.get("categories") or ()),
             subresources=frozenset(subresources), field_getters=field_getters,
             columns=columns or (), columns_replace_age=columns is not None, patch_schema=None, schema=schema,

@@ -6,6 +6,8 @@ two servers in one process report separately.
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -39,6 +41,20 @@ class APIMetrics:
         self.rejected = Counter(
             "apiserver_dropped_requests", "Number of requests dropped with 'Try again later' response.",
             ["request_kind"], registry=self.registry)
+        self._counters: dict[tuple[str, ...], Any] = {}
+        self._histograms: dict[tuple[str, ...], Any] = {}
+
+    def observe(self, labels: tuple[str, ...], code: str, seconds: float) -> None:
+        """Count one request and its duration (metric children cached per label set)."""
+        key = (*labels, code)
+        counter = self._counters.get(key)
+        if counter is None:
+            counter = self._counters[key] = self.requests.labels(*key)
+        counter.inc()
+        histogram = self._histograms.get(labels)
+        if histogram is None:
+            histogram = self._histograms[labels] = self.duration.labels(*labels)
+        histogram.observe(seconds)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -253,8 +253,7 @@ class APIServer:
                 self._writes_inflight -= 1
             else:
                 self._reads_inflight -= 1
-            self.metrics.requests.labels(*labels, code).inc()
-            self.metrics.duration.labels(*labels).observe(time.perf_counter() - started)
+            self.metrics.observe(labels, code, time.perf_counter() - started)
 
     def _route_resource(self, request: Request, group: str, version: str, rest: list[str]) -> handlers.Call:
         legacy_watch = False

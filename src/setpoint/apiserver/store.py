@@ -15,6 +15,7 @@ import builtins
 import dataclasses
 import datetime
 import secrets
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ import orjson
 
 from setpoint import storage
 from setpoint.apiserver import errors, validation
-from setpoint.apiserver.admission import AdmissionChain, Attributes
+from setpoint.apiserver.admission import ANONYMOUS_ADMIN, AdmissionChain, Attributes
 from setpoint.apiserver.cacher import CachedObject, Cacher, CacheSet, decode_object
 from setpoint.apiserver.resources import Obj, Resource
 
@@ -38,8 +39,16 @@ Mutate = Callable[[Obj], Awaitable[Obj]]
 Matcher = Callable[[Obj], bool] | None
 
 
+_now_cache: tuple[int, str] = (0, "")
+
+
 def now_rfc3339() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The current UTC time as kube's ``metav1.Time`` JSON (whole seconds), formatted once a second."""
+    global _now_cache
+    second = int(time.time())
+    if _now_cache[0] != second:
+        _now_cache = (second, datetime.datetime.fromtimestamp(second, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return _now_cache[1]
 
 
 def encode_for_storage(obj: Obj) -> bytes:
@@ -279,8 +288,6 @@ class ObjectStore:
                subresource: str, attrs: Attributes | None, dry_run: bool) -> Attributes:
         if attrs is not None:
             return attrs
-        from setpoint.apiserver.admission import ANONYMOUS_ADMIN
-
         return Attributes(ANONYMOUS_ADMIN, verb, resource.group, resource.version, resource.plural,
                           subresource, namespace or "", name, resource.kind, dry_run)
 

@@ -407,6 +407,35 @@ def _event_columns(events_group: bool) -> tuple[Column, ...]:
     )
 
 
+def _pod_ready(obj: Obj) -> str:
+    containers = _get(obj, "spec", "containers")
+    statuses = _get(obj, "status", "containerStatuses")
+    ready = sum(1 for c in statuses if isinstance(c, dict) and c.get("ready")) if isinstance(statuses, list) else 0
+    return f"{ready}/{_length(containers)}"
+
+
+def _pod_status(obj: Obj) -> str:
+    if _get(obj, "metadata", "deletionTimestamp"):
+        return "Terminating"
+    reason = _get(obj, "status", "reason")
+    return _str(reason or _get(obj, "status", "phase") or "Pending")
+
+
+def _pod_restarts(obj: Obj) -> int:
+    statuses = _get(obj, "status", "containerStatuses")
+    if not isinstance(statuses, list):
+        return 0
+    return sum(int(c.get("restartCount") or 0) for c in statuses if isinstance(c, dict))
+
+
+def _pod_ip(obj: Obj) -> str:
+    return _str(_get(obj, "status", "podIP")) or "<none>"
+
+
+def _pod_node(obj: Obj) -> str:
+    return _str(_get(obj, "spec", "nodeName")) or "<none>"
+
+
 #: Columns (after Name, before Age unless they hold a ``name`` column) of the built-in kinds,
 #: by kind (``events.k8s.io/Event`` for the events.k8s.io one).
 BUILTIN_COLUMNS: dict[str, tuple[Column, ...]] = {
@@ -425,6 +454,16 @@ BUILTIN_COLUMNS: dict[str, tuple[Column, ...]] = {
             _service_account_secrets,
             description=_description(_CORE + "ServiceAccount", "secrets"),
         ),
+    ),
+    # printers.go printPod: Name, Ready, Status, Restarts, Age; wide: IP, Node.
+    "Pod": (
+        Column("Name", "string", _name, format="name", description=NAME_DESCRIPTION),
+        Column("Ready", "string", _pod_ready, description="The aggregate readiness state of this pod for accepting traffic."),
+        Column("Status", "string", _pod_status, description="The aggregate status of the containers in this pod."),
+        Column("Restarts", "string", _pod_restarts, description="The number of times the containers in this pod have been restarted and when the last container in this pod has restarted."),
+        Column("Age", "string", _creation_age, description=CREATION_TIMESTAMP_DESCRIPTION),
+        Column("IP", "string", _pod_ip, priority=1, description="IP address allocated to the pod."),
+        Column("Node", "string", _pod_node, priority=1, description="The node the pod is scheduled to."),
     ),
     "Event": _event_columns(events_group=False),
     "events.k8s.io/Event": _event_columns(events_group=True),

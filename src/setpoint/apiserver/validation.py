@@ -534,6 +534,9 @@ def _parse_rfc3339(value: str) -> datetime | None:
         return None
 
 
+_CANONICAL_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+
+
 def _timestamp(
     meta: Mapping[str, Any], key: str, path: str, errs: list[FieldError] | None
 ) -> tuple[Any, Any]:
@@ -547,6 +550,8 @@ def _timestamp(
     value = meta.get(key)
     if value is None:
         return (None, None)
+    if isinstance(value, str) and len(value) == 20 and _CANONICAL_TIME.fullmatch(value):
+        return (value, value)  # already what Go marshals: no parse needed
     if not isinstance(value, str):
         if errs is not None:
             errs.append(_type_error(_child(path, key), value, "string"))
@@ -560,7 +565,9 @@ def _timestamp(
             )
         return (value, value)
     utc = parsed.astimezone(UTC)
-    return (utc.strftime("%Y-%m-%dT%H:%M:%SZ"), utc)
+    canonical = utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Compare as text: canonical whole seconds, else full precision.
+    return (canonical, canonical if utc.microsecond == 0 else utc.isoformat())
 
 
 # --------------------------------------------------------------------------
