@@ -88,6 +88,11 @@ class WatcherGone(Exception):
     """The watcher was ended by the cache (fell behind, or the cache restarted)."""
 
 
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
 class CacheWatcher:
     """One client's watch: a bounded buffer fed by the cacher.
 
@@ -100,7 +105,8 @@ class CacheWatcher:
         self.matches = matches
         self._capacity = capacity
         self._buffer: collections.deque[tuple[str, CacheEvent | None, int]] = collections.deque()
-        self._wake = asyncio.Event()
+        #: The future a waiting reader sleeps on (cheaper than Event + wait_for).
+        self._waiter: asyncio.Future[None] | None = None
         self._error: BaseException | None = None
         self._closed = False
         #: Revision of the last event handed to the client.
@@ -115,7 +121,7 @@ class CacheWatcher:
             self.fail(WatcherGone("watcher fell behind"))
             return
         self._buffer.append((type, event, revision))
-        self._wake.set()
+        self._wake()
 
     def offer(self, event: CacheEvent) -> None:
         """Translate a cache event for this watcher's filter and queue it."""
@@ -148,13 +154,18 @@ class CacheWatcher:
         if self._error is None:
             self._error = error
         self._closed = True
-        self._wake.set()
+        self._wake()
         self._cacher._watchers.discard(self)
 
     def close(self) -> None:
         self._closed = True
-        self._wake.set()
+        self._wake()
         self._cacher._watchers.discard(self)
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     async def next_batch(self, timeout: float | None) -> list[tuple[str, CacheEvent | None, int]]:
         """Wait for events; returns [] on timeout, raises when ended by the cache."""
@@ -163,14 +174,15 @@ class CacheWatcher:
                 raise self._error
             if self._closed:
                 raise StopAsyncIteration
-            self._wake.clear()
-            if timeout is None:
-                await self._wake.wait()
-            else:
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout)
-                except TimeoutError:
-                    return []
+            loop = asyncio.get_running_loop()
+            waiter = self._waiter = loop.create_future()
+            timer = None if timeout is None else loop.call_later(timeout, _expire, waiter)
+            try:
+                await waiter
+            finally:
+                self._waiter = None
+                if timer is not None:
+                    timer.cancel()
             if not self._buffer:
                 if self._error is not None:
                     raise self._error
@@ -380,8 +392,6 @@ class Cacher:
                 for _, cev in self._history:
                     if cev.revision > start:
                         w.offer(cev)
-        if w._buffer:
-            w._wake.set()
         self._watchers.add(w)
         return w, start
 
