@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import builtins
-import dataclasses
 import datetime
 import secrets
 import time
@@ -339,7 +338,8 @@ class ObjectStore:
         attrs = self._attrs(resource, "create", namespace, str(meta.get("name", "")), "", attrs, dry_run)
         if not attrs.name and meta.get("name"):
             # A POST names no object in its URL: admission sees the body's name (kube's create handler).
-            attrs = dataclasses.replace(attrs, name=str(meta["name"]))
+            attrs = Attributes(attrs.user, attrs.verb, attrs.group, attrs.version, attrs.resource,
+                               attrs.subresource, attrs.namespace, str(meta["name"]), attrs.kind, attrs.dry_run)
         await self.admission.admit(attrs, obj, None)
         self._validate_create(resource, obj)
         await self.admission.validate(attrs, obj, None)

@@ -840,15 +840,21 @@ def _common(
     generation = _opt_int(meta, "generation", path, errs)
     if generation is not None and generation < 0:
         errs.append(invalid(_child(path, "generation"), generation, IS_NEGATIVE_ERROR_MSG))
-    errs.extend(validate_labels(meta.get("labels"), _child(path, "labels")))
-    errs.extend(validate_annotations(meta.get("annotations"), _child(path, "annotations")))
-    errs.extend(validate_owner_references(meta.get("ownerReferences"), _child(path, "ownerReferences")))
-    finalizers_path = _child(path, "finalizers")
-    finalizers = _str_list(meta.get("finalizers"), finalizers_path, errs)
-    errs.extend(_validate_finalizer_names(finalizers, finalizers_path))
-    errs.extend(validate_managed_fields(meta.get("managedFields"), _child(path, "managedFields")))
-    if builtin_finalizers:
-        errs.extend(_validate_kube_finalizer_names(finalizers, finalizers_path))
+    # Absent fields are valid: skip their validators (this runs on every write).
+    if meta.get("labels") is not None:
+        errs.extend(validate_labels(meta["labels"], _child(path, "labels")))
+    if meta.get("annotations") is not None:
+        errs.extend(validate_annotations(meta["annotations"], _child(path, "annotations")))
+    if meta.get("ownerReferences") is not None:
+        errs.extend(validate_owner_references(meta["ownerReferences"], _child(path, "ownerReferences")))
+    if meta.get("finalizers") is not None:
+        finalizers_path = _child(path, "finalizers")
+        finalizers = _str_list(meta["finalizers"], finalizers_path, errs)
+        errs.extend(_validate_finalizer_names(finalizers, finalizers_path))
+        if builtin_finalizers:
+            errs.extend(_validate_kube_finalizer_names(finalizers, finalizers_path))
+    if meta.get("managedFields") is not None:
+        errs.extend(validate_managed_fields(meta["managedFields"], _child(path, "managedFields")))
 
 
 def _type_check_scalars(meta: Mapping[str, Any], path: str, errs: list[FieldError]) -> None:
