@@ -127,6 +127,12 @@ class NamespaceStrategy(Strategy):
     def spec_changed(self, obj: Obj, old: Obj) -> bool:
         return False
 
+    #: kube's answer to a DELETE of a namespace that is already terminating (a 409).
+    deleting_conflict = (
+        "The system is ensuring all content is removed from this namespace.  "
+        "Upon completion, this namespace will automatically be purged by the system."
+    )
+
     def on_delete(self, obj: Obj) -> Obj | None:
         new = dict(obj)
         new["status"] = {**(obj.get("status") or {}), "phase": "Terminating"}

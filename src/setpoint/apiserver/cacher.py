@@ -276,6 +276,9 @@ class Cacher:
                 log.warning("watch cache %s: list failed: %s", self.prefix, exc)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
+        # A watcher registered while the list was read (a controller re-watching at once
+        # after a restart) started from the old or an empty snapshot: end it to start over.
+        self.fail_watchers("the watch cache restarted")
         self._objects = objects
         self._history.clear()
         self._list_revision = revision
@@ -338,6 +341,8 @@ class Cacher:
         await self._ready.wait()
         if self.revision < revision:
             await self._owner.wait_revision(revision, timeout)
+            # The feed may have restarted meanwhile: wait for the re-list, not the stale objects.
+            await self._ready.wait()
 
     async def wait_consistent(self) -> None:
         """Wait until the cache has caught up with storage's current revision."""
@@ -392,7 +397,8 @@ class Cacher:
                 for _, cev in self._history:
                     if cev.revision > start:
                         w.offer(cev)
-        self._watchers.add(w)
+        if not w._closed:  # not ended already by a replay larger than its buffer
+            self._watchers.add(w)
         return w, start
 
     def watcher_count(self) -> int:
@@ -501,6 +507,9 @@ class CacheSet:
                     self.revision = await self.storage.current_revision()
                 for c in self._cachers.values():
                     c.reset()
+                # Wake consistent reads waiting for revisions the failed watch will never deliver.
+                async with self._progress:
+                    self._progress.notify_all()
 
 
 async def iterate(w: CacheWatcher, timeout: float | None) -> AsyncIterator[list[tuple[str, CacheEvent | None, int]]]:

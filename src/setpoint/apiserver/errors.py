@@ -53,7 +53,13 @@ _NO_VALUE = {
 OMIT: Any = object()
 
 
+class GoLiteral(str):
+    """A bad value already rendered as Go prints it (shown unquoted)."""
+
+
 def _render_value(value: Any) -> str:
+    if isinstance(value, GoLiteral):
+        return str(value)
     if isinstance(value, str):
         return orjson.dumps(value).decode()
     if value is None:

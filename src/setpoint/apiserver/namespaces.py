@@ -39,10 +39,10 @@ class NamespaceLifecycle:
         ns_resource = self._server.registry.get("", "v1", "namespaces")
         assert ns_resource is not None
         cacher = self._server.objects.cacher(ns_resource)
+        # A consistent read (cheap when the cache is current): a namespace deleted a moment ago
+        # must already refuse new content, as kube's live lookup after a namespace DELETE does.
+        await cacher.wait_consistent()
         cobj = cacher.get(ns_resource.key(None, attrs.namespace))
-        if cobj is None:
-            await cacher.wait_consistent()
-            cobj = cacher.get(ns_resource.key(None, attrs.namespace))
         if cobj is None:
             raise errors.not_found("namespaces", "", attrs.namespace)
         if (cobj.obj.get("metadata") or {}).get("deletionTimestamp"):

@@ -244,6 +244,11 @@ class APIServer:
         try:
             response = await _VERBS[call.verb](self.objects, call)
             code = str(response.status)
+            warning = getattr(r.strategy, "deprecation_warning", "")
+            if warning and isinstance(response, Response):
+                # A deprecated custom resource version warns on every request (as kube's CRD handler).
+                response = Response(response.status, response.body, response.content_type,
+                                    [*(response.headers or []), ("Warning", f'299 - "{warning}"')])
             return response
         except errors.StatusError as exc:
             code = str(exc.code)
@@ -377,6 +382,8 @@ async def _track(chunks: Any, gauge: Any) -> Any:
             yield chunk
     finally:
         gauge.dec()
+        # Close the inner stream now (it unregisters its cache watcher), not at garbage collection.
+        await chunks.aclose()
 
 
 def _method_not_allowed() -> errors.StatusError:
