@@ -397,8 +397,10 @@ class ObjectStore:
             if want_rv not in (None, "") and want_rv != str(kv.mod_revision):
                 raise errors.conflict(resource.plural, resource.group, name, errors.MODIFIED_DETAIL)
             if want_rv in (None, "") and not resource.strategy.allow_unconditional_update and verb == "update":
-                raise errors.invalid_object(resource.kind, resource.group, name, [
-                    errors.invalid("metadata.resourceVersion", 0, "must be specified for an update")])
+                # kube names the resource here and prints the uint64 as Go's %#v does.
+                raise errors.invalid_object(resource.plural, resource.group, name, [
+                    errors.invalid("metadata.resourceVersion", errors.GoLiteral("0x0"),
+                                   "must be specified for an update")])
             new_meta["resourceVersion"] = str(kv.mod_revision)
             obj = self._prepare_update(resource, new, current, subresource)
             attrs_ = self._attrs(resource, verb, namespace, name, subresource, attrs, dry_run)
@@ -553,6 +555,9 @@ class ObjectStore:
             attrs_ = self._attrs(resource, "delete", namespace, name, "", attrs, dry_run)
             await self.admission.admit(attrs_, None, current)
             await self.admission.validate(attrs_, None, current)
+            deleting_conflict = getattr(resource.strategy, "deleting_conflict", None)
+            if meta.get("deletionTimestamp") and deleting_conflict:
+                raise errors.conflict(resource.plural, resource.group, name, deleting_conflict)
             marked = None if meta.get("deletionTimestamp") else resource.strategy.on_delete(current)
             base = marked if marked is not None else current
             finalizers = list(base["metadata"].get("finalizers") or [])
