@@ -225,8 +225,6 @@ def test_custom_resource_unknown_fields(server: Server, k8s: Any, crd: str, ns: 
     assert r.headers["warning"].startswith('299 - "unknown field ')
 
 
-@pytest.mark.xfail(strict=False, reason="setpoint does not validate custom resources against the CRD's "
-                                       "openAPIV3Schema yet (kube: 422 Invalid)")
 def test_custom_resource_schema_validation(server: Server, crd: str, ns: str) -> None:
     r = server.request("POST", f"/apis/{GROUP}/v1/namespaces/{ns}/{crd}",
                        {**thing("typed", 1), "spec": {"size": "three"}})

@@ -115,6 +115,8 @@ class CustomResourceStrategy(Strategy):
     def __init__(self, has_status: bool, scale: Obj | None, schema: CustomResourceSchema | None = None) -> None:
         self.has_status = has_status
         self.schema = schema
+        #: The Warning of every request to a deprecated version ("" when not deprecated).
+        self.deprecation_warning = ""
         self.scale_paths: tuple[str, str, str] | None = None
         if scale is not None:
             self.scale_paths = (str(scale.get("specReplicasPath", "")), str(scale.get("statusReplicasPath", "")),
@@ -125,31 +127,34 @@ class CustomResourceStrategy(Strategy):
 
     def unknown_fields(self, obj: Obj) -> list[str]:
         """Default and prune a decoded body (kube does both while decoding); the unknown fields."""
-        return self.schema.decode(obj) if self.schema is not None else []
+        return self.schema.decode(obj, remember=True) if self.schema is not None else []
 
     def prepare_for_create(self, obj: Obj) -> None:
         if self.has_status:
             obj.pop("status", None)
         if self.schema is not None:
-            self.schema.decode(obj)
+            self.schema.ensure_decoded(obj)
 
     def prepare_for_update(self, obj: Obj, old: Obj) -> None:
         if self.schema is not None:
-            self.schema.decode(obj)
+            self.schema.ensure_decoded(obj)
 
     def prepare_for_status_update(self, obj: Obj, old: Obj) -> Obj:
         new = super().prepare_for_status_update(obj, old)
         if self.schema is not None:
+            self.schema.forget(obj)
             self.schema.decode(new)
         return new
 
     def validate(self, obj: Obj) -> list[errors.FieldError]:
-        errs = self.schema.validate(obj) if self.schema is not None else []
-        return errs + self._scale_errors(obj)
+        if self.schema is None:
+            return self._scale_errors(obj)
+        return self.schema.validate(obj, None, self._scale_errors(obj))
 
     def validate_update(self, obj: Obj, old: Obj) -> list[errors.FieldError]:
-        errs = self.schema.validate(obj, old) if self.schema is not None else []
-        return errs + self._scale_errors(obj)
+        if self.schema is None:
+            return self._scale_errors(obj)
+        return self.schema.validate(obj, old, self._scale_errors(obj))
 
     def _scale_errors(self, obj: Obj) -> list[errors.FieldError]:
         """``ValidateScaleSpec``/``ValidateScaleStatus``: replicas are non-negative int32s."""
@@ -161,8 +166,8 @@ class CustomResourceStrategy(Strategy):
             if value is None:
                 continue
             if isinstance(value, bool) or not isinstance(value, int):
-                out.append(errors.invalid(path, 0, f"{path.lstrip('.')} accessor error: {value!r} is of the type "
-                                                   f"{type(value).__name__}, expected int64"))
+                out.append(errors.invalid(path, 0, f"{path} accessor error: {_go_v(value)} is of the type "
+                                                   f"{_go_type(value)}, expected int64"))
             elif value < 0:
                 out.append(errors.invalid(path, value, "should be a non-negative integer"))
             elif value > 2**31 - 1:
@@ -178,22 +183,36 @@ class CustomResourceStrategy(Strategy):
         return False
 
 
+def _go_type(value: Any) -> str:
+    """Go's ``%T`` of a decoded JSON value."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, float):
+        return "float64"
+    if isinstance(value, dict):
+        return "map[string]interface {}"
+    if isinstance(value, list):
+        return "[]interface {}"
+    return "int64"
+
+
+def _go_v(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        from setpoint.apiserver.crdschema import go_float
+
+        return go_float(value)
+    return str(value)
+
+
 def json_path_value(obj: Obj, path: str) -> Any:
-    """A simple JSONPath (``.a.b``, ``.a[0].b``) as additionalPrinterColumns use."""
-    cur: Any = obj
-    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path.strip().lstrip("{").rstrip("}").lstrip(".")):
-        if part.startswith("["):
-            idx = int(part[1:-1])
-            if not isinstance(cur, list) or idx >= len(cur):
-                return None
-            cur = cur[idx]
-        else:
-            if not isinstance(cur, dict):
-                return None
-            cur = cur.get(part)
-        if cur is None:
-            return None
-    return cur
+    """A JSONPath (``.a.b``, ``.a[0].b``, ``.a[?(@.type=="Ready")].b``) as additionalPrinterColumns use."""
+    from setpoint.apiserver.crvalidation import json_path_first
+
+    return json_path_first(obj, path)
 
 
 def _printer_columns(version: Obj) -> tuple[Column, ...] | None:
@@ -255,6 +274,10 @@ def resources_for(crd: Obj) -> list[Resource]:
             columns=columns or (), columns_replace_age=columns is not None, patch_schema=None, schema=schema,
             custom=True, storage_version=f"{group}/{stored}", preferred=False,
         )
+        if v.get("deprecated"):
+            assert isinstance(r.strategy, CustomResourceStrategy)
+            r.strategy.deprecation_warning = str(v.get("deprecationWarning") or
+                                                 f"{group}/{v['name']} {kind} is deprecated")
         out.append(r)
     # The preferred version: kube's version priority (GA > beta > alpha, higher first).
     if out:

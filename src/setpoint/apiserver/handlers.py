@@ -202,11 +202,16 @@ def _unknown_field_check(call: Call, obj: Obj, headers: list[tuple[str, str]]) -
     with a warning unless Ignore. Warn is the default, as in kube-apiserver."""
     mode = _field_validation(call.request)
     schema = call.resource.schema
-    if schema is None:
-        return
-    from setpoint.apiserver import schemas
+    # Custom resources: the CRD version's compiled schema defaults and prunes (crvalidation).
+    decode = getattr(call.resource.strategy, "unknown_fields", None) if call.resource.custom else None
+    if decode is not None:
+        unknown = decode(obj)
+    else:
+        if schema is None:
+            return
+        from setpoint.apiserver import schemas
 
-    unknown = schemas.unknown_fields(obj, schema)
+        unknown = schemas.unknown_fields(obj, schema)
     if not unknown:
         return
     if call.resource.custom:
@@ -214,7 +219,10 @@ def _unknown_field_check(call: Call, obj: Obj, headers: list[tuple[str, str]]) -
     messages = [f'unknown field "{u.lstrip(".")}"' for u in unknown]
     if mode == "Strict":
         raise errors.bad_request("strict decoding error: " + ", ".join(messages))
-    _prune(obj, schema, True, schemas._OBJECT_META_INLINE)
+    if decode is None and schema is not None:
+        from setpoint.apiserver import schemas
+
+        _prune(obj, schema, True, schemas._OBJECT_META_INLINE)
     if mode != "Ignore":
         for m in messages:
             headers.append(("Warning", f'299 - "{m}"'))
