@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -55,6 +56,7 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str
     from setpoint.apiserver.http import install_event_loop_policy
 
     install_event_loop_policy()
+    tune_gc()
     try:
         asyncio.run(_serve(storage_url, bind_address, port, data_dir, options))
     except KeyboardInterrupt:
@@ -84,6 +86,33 @@ async def _serve(storage_url: str, host: str, port: int, data_dir: Path, options
     await stop.wait()
     click.echo("setpoint: shutting down", err=True)
     await plane.stop()
+
+
+@main.group()
+def crd() -> None:
+    """CustomResourceDefinitions from Python models (setpoint.crd)."""
+
+
+@crd.command("generate")
+@click.argument("targets", nargs=-1, required=True, metavar="MODULE:CLASS...")
+def crd_generate(targets: tuple[str, ...]) -> None:
+    """Print the CRD YAML of CustomResource models (several versions of a kind make one CRD)."""
+    sys.path.insert(0, "")
+    from setpoint.crd import SchemaError, generate_yaml
+
+    try:
+        click.echo(generate_yaml(targets), nl=False)
+    except (SchemaError, ImportError, AttributeError) as exc:
+        _fail(str(exc))
+
+
+def tune_gc() -> None:
+    """Collect young garbage less often: the watch cache holds many long-lived objects, and
+    CPython's default thresholds make full collections over them frequent and slow (they showed
+    as 100+ ms tail latencies under load)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
 
 
 def _fail(message: str) -> None:
