@@ -249,6 +249,20 @@ def test_unknown_fields_paths() -> None:
     ]
 
 
+def test_prune_removes_exactly_the_unknown_fields() -> None:
+    obj: Obj = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "x", "bogus": 1, "ownerReferences": [{"uid": "u", "extra": 2}]},
+        "data": {"k": "v"},
+        "datta": {},
+    }
+    assert unknown_fields(obj, CONFIG_MAP, prune=True) == ["metadata.bogus", "metadata.ownerReferences[0].extra", "datta"]
+    assert obj == {"apiVersion": "v1", "kind": "ConfigMap",
+                   "metadata": {"name": "x", "ownerReferences": [{"uid": "u"}]}, "data": {"k": "v"}}
+    assert unknown_fields(obj, CONFIG_MAP) == []
+
+
 def test_nested_paths() -> None:
     lease = BUILTIN_SCHEMAS[("coordination.k8s.io", "v1", "Lease")]
     obj = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "spec": {"holderIdentity": "a", "foo": 1}}

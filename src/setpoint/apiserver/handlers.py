@@ -16,7 +16,7 @@ import yaml
 
 from setpoint import storage
 from setpoint.apiserver import cacher as cache
-from setpoint.apiserver import errors, patch, selectors, table
+from setpoint.apiserver import errors, patch, schemas, selectors, table
 from setpoint.apiserver.admission import Attributes
 from setpoint.apiserver.http import Request, Response, StreamingResponse
 from setpoint.apiserver.resources import Obj, Resource
@@ -206,12 +206,10 @@ def _unknown_field_check(call: Call, obj: Obj, headers: list[tuple[str, str]]) -
     decode = getattr(call.resource.strategy, "unknown_fields", None) if call.resource.custom else None
     if decode is not None:
         unknown = decode(obj)
+    elif schema is not None:
+        unknown = schemas.unknown_fields(obj, schema, prune=True)
     else:
-        if schema is None:
-            return
-        from setpoint.apiserver import schemas
-
-        unknown = schemas.unknown_fields(obj, schema)
+        return
     if not unknown:
         return
     if call.resource.custom:
@@ -219,45 +217,9 @@ def _unknown_field_check(call: Call, obj: Obj, headers: list[tuple[str, str]]) -
     messages = [f'unknown field "{u.lstrip(".")}"' for u in unknown]
     if mode == "Strict":
         raise errors.bad_request("strict decoding error: " + ", ".join(messages))
-    if decode is None and schema is not None:
-        from setpoint.apiserver import schemas
-
-        _prune(obj, schema, True, schemas._OBJECT_META_INLINE)
     if mode != "Ignore":
         for m in messages:
             headers.append(("Warning", f'299 - "{m}"'))
-
-
-def _prune(value: object, schema: Obj, resource: bool, object_meta: Obj) -> None:
-    """Drop, in place, the fields ``schemas.unknown_fields`` reports."""
-    if isinstance(value, dict):
-        props: Obj | None = schema.get("properties")
-        additional = schema.get("additionalProperties")
-        preserve = schema.get("x-kubernetes-preserve-unknown-fields") is True
-        resource = resource or schema.get("x-kubernetes-embedded-resource") is True
-        if props is None and additional is None and not resource and (preserve or schema.get("type") != "object"):
-            return
-        for key in list(value):
-            sub = props.get(key) if props is not None else None
-            if resource and key in ("apiVersion", "kind", "metadata"):
-                if key != "metadata":
-                    continue
-                if sub is None or "properties" not in sub:
-                    sub = object_meta
-            if sub is None:
-                if isinstance(additional, dict):
-                    sub = additional
-                elif additional is True or preserve:
-                    continue
-                else:
-                    del value[key]
-                    continue
-            _prune(value[key], sub, False, object_meta)
-    elif isinstance(value, list):
-        items = schema.get("items")
-        if isinstance(items, dict):
-            for child in value:
-                _prune(child, items, False, object_meta)
 
 
 # --- selectors ---------------------------------------------------------------

@@ -1311,7 +1311,7 @@ _OBJECT_META_INLINE = inline(OBJECT_META)
 # --- unknown fields -----------------------------------------------------------
 
 
-def unknown_fields(obj: object, schema: Obj, path: str = "") -> list[str]:
+def unknown_fields(obj: object, schema: Obj, path: str = "", *, prune: bool = False) -> list[str]:
     """The fields of ``obj`` that ``schema`` does not declare, as kube names them.
 
     Paths are those of kube-apiserver's strict decoding errors
@@ -1322,10 +1322,12 @@ def unknown_fields(obj: object, schema: Obj, path: str = "") -> list[str]:
     empty) and in embedded resources ``apiVersion``, ``kind`` and ``metadata``
     (as ObjectMeta) are always known. An object schema with neither
     ``properties`` nor ``additionalProperties`` declares no field at all.
-    Nothing is allocated but the result when every field is known.
+    Nothing is allocated but the result when every field is known. With
+    ``prune`` the unknown fields are also removed from ``obj`` (in place), as
+    decoding into kube's typed structs drops them.
     """
     stack: list[str | int] = []
-    found = _walk(obj, schema, stack, None, not path)
+    found = _walk(obj, schema, stack, None, not path, prune)
     if found is None:
         return []
     if path:
@@ -1346,7 +1348,7 @@ def _format_path(stack: list[str | int]) -> str:
 
 
 def _walk(
-    value: object, schema: Obj, stack: list[str | int], out: list[str] | None, resource: bool
+    value: object, schema: Obj, stack: list[str | int], out: list[str] | None, resource: bool, prune: bool
 ) -> list[str] | None:
     if isinstance(value, dict):
         props: Obj | None = schema.get("properties")
@@ -1360,6 +1362,7 @@ def _walk(
             and (preserve or schema.get("type") != "object")
         ):
             return out
+        unknown: list[str] | None = None
         for key, child in value.items():
             sub = props.get(key) if props is not None else None
             if resource and key in ("apiVersion", "kind", "metadata"):
@@ -1378,17 +1381,21 @@ def _walk(
                         out = []
                     out.append(_format_path(stack))
                     stack.pop()
+                    if prune:
+                        unknown = [*(unknown or ()), key]
                     continue
             if isinstance(child, dict | list):
                 stack.append(key)
-                out = _walk(child, sub, stack, out, False)
+                out = _walk(child, sub, stack, out, False, prune)
                 stack.pop()
+        for key in unknown or ():
+            del value[key]
     elif isinstance(value, list):
         items = schema.get("items")
         if isinstance(items, dict):
             for index, child in enumerate(value):
                 if isinstance(child, dict | list):
                     stack.append(index)
-                    out = _walk(child, items, stack, out, False)
+                    out = _walk(child, items, stack, out, False, prune)
                     stack.pop()
     return out
