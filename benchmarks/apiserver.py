@@ -212,7 +212,9 @@ def main() -> None:
             print(f"gets/s      64 clients: {rate:8.0f}")
             ns = "bench-list"
             ensure_namespace(port, ns)
+            before_fill = rss_mib(proc.pid)
             asyncio.run(_fill(port, ns, list_objects))
+            after_fill = rss_mib(proc.pid)
             times = []
             for _ in range(5):
                 t0 = time.perf_counter()
@@ -220,7 +222,8 @@ def main() -> None:
                 times.append(time.perf_counter() - t0)
                 assert len(body["items"]) == list_objects  # type: ignore[arg-type]
             print(f"list {list_objects} objects: median {statistics.median(times) * 1000:.0f} ms  "
-                  f"(peak server RSS {peak_rss_mib(proc.pid):.0f} MiB)")
+                  f"(server RSS {before_fill:.0f} MiB before creating them, {after_fill:.0f} after, "
+                  f"{rss_mib(proc.pid):.0f} after listing; peak {peak_rss_mib(proc.pid):.0f})")
             p50, p99 = asyncio.run(watch_fanout(port, 100, updates))
             print(f"watch fan-out 100 watchers x {updates} updates: p50 {p50:.1f} ms  p99 {p99:.1f} ms")
             print(f"peak server RSS: {peak_rss_mib(proc.pid):.0f} MiB")
