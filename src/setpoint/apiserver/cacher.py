@@ -162,6 +162,11 @@ class CacheWatcher:
         self._wake()
         self._cacher._watchers.discard(self)
 
+    @property
+    def pending(self) -> bool:
+        """Whether events are buffered, waiting to be read."""
+        return bool(self._buffer)
+
     def _wake(self) -> None:
         waiter = self._waiter
         if waiter is not None and not waiter.done():

@@ -413,7 +413,6 @@ async def _stream(
     r = call.resource
     loop = asyncio.get_running_loop()
     deadline = loop.time() + watch_seconds
-    convert = r.convert is not None or (r.custom and bool(r.storage_version))
     table_header_sent = False
     try:
         pending_initial_end = initial_end_bookmark
@@ -423,7 +422,7 @@ async def _stream(
             if remaining <= 0:
                 return
             wait = min(remaining, BOOKMARK_INTERVAL) if bookmarks else remaining
-            if pending_initial_end and not watcher._buffer:
+            if pending_initial_end and not watcher.pending:
                 pending_initial_end = False
                 yield _bookmark(r, last_revision if last_revision else start, True)
                 continue
@@ -449,11 +448,12 @@ async def _stream(
                     chunks.append(orjson.dumps({"type": type_, "object": t}) + b"\n")
                 elif out.partial:
                     chunks.append(orjson.dumps({"type": type_, "object": table.partial_object_metadata(event.obj.obj)}) + b"\n")
-                elif convert or event.obj.obj.get("apiVersion") != r.group_version:
+                elif event.obj.obj.get("apiVersion") != r.group_version:
+                    # Served in another version than stored: convert for this watcher.
                     chunks.append(orjson.dumps({"type": type_, "object": store.to_served(r, event.obj.obj)}) + b"\n")
                 else:
                     chunks.append(event.line(type_))
-            if pending_initial_end and not watcher._buffer:
+            if pending_initial_end and not watcher.pending:
                 pending_initial_end = False
                 chunks.append(_bookmark(r, max(last_revision, start), True))
             if chunks:
