@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -140,3 +141,56 @@ def test_data_dir_not_writable(tmp_path: Path) -> None:
     r = run_up("--data-dir", str(locked), "--port", str(free_port()))
     assert r.returncode != 0
     assert r.stderr.strip().splitlines() == [f"setpoint: data dir {locked} is unusable: Permission denied"]
+
+
+def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
+    """Every create the API acknowledged (201) is there after SIGKILL and a restart, with its data."""
+    data_dir = tmp_path / "state"
+    port = free_port()
+    proc = start_server(data_dir, port)
+    acked: dict[str, tuple[str, str]] = {}  # name -> (resourceVersion, value)
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def writer(w: int) -> None:
+        i = 0
+        while not stop.is_set():
+            name, value = f"w{w}-{i}", f"v{w}-{i}"
+            try:
+                r = http_request(port, "POST", "/api/v1/namespaces/default/configmaps",
+                                 {"metadata": {"name": name}, "data": {"k": value}}, timeout=5)
+            except OSError:
+                return  # the server is gone
+            if r.status == 201:
+                with lock:
+                    acked[name] = (r.json()["metadata"]["resourceVersion"], value)
+            i += 1
+
+    try:
+        wait_ready(port, proc)
+        threads = [threading.Thread(target=writer, args=(w,)) for w in range(8)]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 30
+        while len(acked) < 300:
+            assert time.monotonic() < deadline, f"only {len(acked)} writes acknowledged in 30 s"
+            time.sleep(0.01)
+        proc.kill()  # SIGKILL, mid-stream: no chance to flush anything
+        proc.wait()
+        stop.set()
+        for t in threads:
+            t.join(10)
+    finally:
+        stop.set()
+        stop_server(proc)
+    assert len(acked) >= 300
+    proc = start_server(data_dir, port)
+    try:
+        wait_ready(port, proc)
+        items = http_request(port, "GET", "/api/v1/namespaces/default/configmaps").json()["items"]
+        stored = {o["metadata"]["name"]: (o["metadata"]["resourceVersion"], o["data"]["k"]) for o in items}
+        missing = [n for n in acked if n not in stored]
+        assert not missing, f"{len(missing)} acknowledged writes lost, e.g. {missing[:5]}"
+        assert all(stored[n] == acked[n] for n in acked)
+    finally:
+        stop_server(proc)
