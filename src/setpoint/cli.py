@@ -71,7 +71,7 @@ async def _serve(storage_url: str, host: str, port: int, data_dir: Path, options
         await plane.start()
     except OSError as exc:
         _fail(f"cannot serve on {host}:{port}: {exc.strerror or exc}")
-    except storage.StorageError as exc:
+    except (storage.StorageError, ValueError) as exc:
         _fail(f"cannot open storage {storage_url}: {exc}")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

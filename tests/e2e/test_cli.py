@@ -194,3 +194,11 @@ def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
         assert all(stored[n] == acked[n] for n in acked)
     finally:
         stop_server(proc)
+
+
+def test_unknown_storage_url_is_a_one_line_failure(tmp_path: Path) -> None:
+    result = run_up("--data-dir", str(tmp_path / "d"), "--port", str(free_port()), "--storage", "bogus://x")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "setpoint: cannot open storage bogus://x: unknown storage URL scheme 'bogus' in 'bogus://x' "
+        "(known: memory://, sqlite://)"]
