@@ -15,7 +15,7 @@ import collections
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -32,8 +32,6 @@ Filter = Callable[[Obj], bool] | None
 ADDED = "ADDED"
 MODIFIED = "MODIFIED"
 DELETED = "DELETED"
-BOOKMARK = "BOOKMARK"
-ERROR = "ERROR"
 
 
 def decode_object(kv: storage.KeyValue, revision: int | None = None) -> Obj:
@@ -515,12 +513,3 @@ class CacheSet:
                 # Wake consistent reads waiting for revisions the failed watch will never deliver.
                 async with self._progress:
                     self._progress.notify_all()
-
-
-async def iterate(w: CacheWatcher, timeout: float | None) -> AsyncIterator[list[tuple[str, CacheEvent | None, int]]]:
-    """Batches from ``w`` until it ends; an empty batch means ``timeout`` passed idle."""
-    while True:
-        try:
-            yield await w.next_batch(timeout)
-        except StopAsyncIteration:
-            return

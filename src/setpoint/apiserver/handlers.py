@@ -23,8 +23,6 @@ from setpoint.apiserver.resources import Obj, Resource
 from setpoint.apiserver.store import ListResult, ObjectStore, parse_resource_version
 
 JSON = "application/json"
-YAML = "application/yaml"
-TABLE_KIND = "Table"
 _YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 PROTOBUF = "application/vnd.kubernetes.protobuf"
 #: The media types a write body may have (the serializers' list in kube's 415 message).

@@ -222,9 +222,6 @@ class Registry:
             out.setdefault(r.group, []).append(r)
         return out
 
-    def find_kind(self, group: str, kind: str) -> list[Resource]:
-        return [r for r in self._by_path.values() if r.group == group and r.kind == kind]
-
     def find_storage(self, key_prefix: str) -> list[Resource]:
         """Every version served from one storage prefix."""
         return [r for r in self._by_path.values() if r.key_prefix == key_prefix]
