@@ -249,12 +249,57 @@ async def bench_one(name: str, api: Any, args: argparse.Namespace, logs: Path) -
             "peak_rss_mib": rss, "requests": requests}
 
 
+class ServerProcess:
+    """``setpoint up --storage memory://`` in a process of its own, shaped like ``testing.ApiServer``."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.kubeconfig = data_dir / "kubeconfig"
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def __aenter__(self) -> ServerProcess:
+        import socket
+        import urllib.request
+
+        from setpoint.runtime import Client
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        exe = Path(sys.executable).parent / "setpoint"
+        self.proc = await asyncio.create_subprocess_exec(
+            str(exe), "up", "--data-dir", str(self.data_dir), "--port", str(port), "--storage", "memory://",
+            "--log-level", "warning", stdout=asyncio.subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+
+        def ready() -> bool:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as r:
+                    return bool(r.status == 200)
+            except OSError:
+                return False
+
+        while not await asyncio.to_thread(ready):
+            if time.monotonic() > deadline or self.proc.returncode is not None:
+                raise SystemExit("setpoint up did not become ready")
+            await asyncio.sleep(0.05)
+        self.client = Client.from_url(f"http://127.0.0.1:{port}", token="setpoint")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.client.close()
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.terminate()
+            await self.proc.wait()
+
+
 async def harness(args: argparse.Namespace) -> list[dict[str, Any]]:
     from setpoint.testing import start_api_server
 
     results = []
     with tempfile.TemporaryDirectory(prefix="setpoint-bench-") as tmp:
-        async with start_api_server(data_dir=Path(tmp)) as api:
+        server = ServerProcess(Path(tmp)) if args.server_process else start_api_server(data_dir=Path(tmp))
+        async with server as api:
             await api.client.create(CRD)
             from setpoint.runtime import Kind, errors
 
@@ -302,6 +347,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--objects", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32, help="harness requests in flight")
+    parser.add_argument("--server-process", action="store_true",
+                        help="run the API server as `setpoint up` in its own process instead of in the harness")
     parser.add_argument("--workers", type=int, default=16, help="setpoint max_concurrent_reconciles")
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--only", action="append", choices=["setpoint", "kopf"])
