@@ -89,6 +89,14 @@ def test_metrics(server: Server, ns: str) -> None:
     assert posts
     assert {(p["verb"], p["scope"]) for p in posts} == {("POST", "resource")}
     assert not [labels for labels, _ in _samples(text, "apiserver_request_total") if labels["verb"] == "CREATE"]
+    assert {p["dry_run"] for p in posts} == {""}
+    # A dry run is counted apart, under dry_run="All".
+    assert server.request("POST", f"/api/v1/namespaces/{ns}/configmaps?dryRun=All",
+                          {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "dry"}}).status == 201
+    text = server.request("GET", "/metrics", headers={"Accept": "*/*"}).body.decode()
+    assert [v for labels, v in _samples(text, "apiserver_request_total")
+            if labels.get("resource") == "configmaps" and labels.get("dry_run") == "All"
+            and labels.get("code") == "201"] == [1.0]
 
 
 def test_metrics_longrunning_counts_open_watches(server: Server, ns: str) -> None:

@@ -22,14 +22,16 @@ class APIMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         labels = ["verb", "group", "version", "resource", "subresource", "scope", "component"]
+        # As kube-apiserver: request counts and durations also carry the dry run value.
+        request_labels = ["verb", "dry_run", *labels[1:]]
         self.requests = Counter(
             "apiserver_request", "Counter of apiserver requests broken out for each verb, dry run value, "
             "group, version, resource, scope, component, and HTTP response code.",
-            [*labels, "code"], registry=self.registry)
+            [*request_labels, "code"], registry=self.registry)
         self.duration = Histogram(
             "apiserver_request_duration_seconds", "Response latency distribution in seconds for each verb, "
             "dry run value, group, version, resource, subresource, scope and component.",
-            labels, buckets=_DURATION_BUCKETS, registry=self.registry)
+            request_labels, buckets=_DURATION_BUCKETS, registry=self.registry)
         self.longrunning = Gauge(
             "apiserver_longrunning_requests", "Gauge of all active long-running apiserver requests broken "
             "out by verb, group, version, resource, scope and component.",
@@ -45,7 +47,10 @@ class APIMetrics:
         self._histograms: dict[tuple[str, ...], Any] = {}
 
     def observe(self, labels: tuple[str, ...], code: str, seconds: float) -> None:
-        """Count one request and its duration (metric children cached per label set)."""
+        """Count one request and its duration (metric children cached per label set).
+
+        ``labels`` are verb, dry_run, group, version, resource, subresource, scope, component.
+        """
         key = (*labels, code)
         counter = self._counters.get(key)
         if counter is None:

@@ -220,9 +220,11 @@ class APIServer:
 
     async def _serve(self, call: handlers.Call) -> Response | StreamingResponse:
         r = call.resource
-        labels = (_metric_verb(call), r.group, r.version, r.plural, call.subresource, _scope(call), "apiserver")
+        verb = _metric_verb(call)
+        labels = (verb, _dry_run_label(call), r.group, r.version, r.plural, call.subresource, _scope(call),
+                  "apiserver")
         if call.verb == "watch":
-            gauge = self.metrics.longrunning.labels(*labels)
+            gauge = self.metrics.longrunning.labels(verb, *labels[2:])
             response = await _VERBS["watch"](self.objects, call)
             self.metrics.requests.labels(*labels, str(response.status)).inc()
             if isinstance(response, StreamingResponse):
@@ -364,6 +366,12 @@ def _metric_verb(call: handlers.Call) -> str:
             "application/apply-patch+yaml"):
         return "APPLY"
     return _METRIC_VERBS[call.verb]
+
+
+def _dry_run_label(call: handlers.Call) -> str:
+    """kube's ``dry_run`` metric label: the sorted, de-duplicated dryRun values."""
+    values = call.request.query.get("dryRun")
+    return ",".join(sorted(set(values))) if values else ""
 
 
 def _scope(call: handlers.Call) -> str:
