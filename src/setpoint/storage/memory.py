@@ -12,6 +12,7 @@ from bisect import bisect_right
 
 from sortedcontainers import SortedList
 
+from .base import InProcessStore
 from .compactor import DEFAULT_COMPACT_INTERVAL, DEFAULT_COMPACT_WINDOW, AutoCompactor
 from .interface import (
     Compacted,
@@ -24,11 +25,10 @@ from .interface import (
     KeyNotFound,
     KeyValue,
     RangeResult,
-    StoreClosed,
 )
 from .keys import check_key, check_prefix, check_revision, check_value, prefix_end, range_bounds
 from .pagination import RemainingCache
-from .watch import DEFAULT_WATCH_BUFFER, Watcher, WatchHub
+from .watch import DEFAULT_WATCH_BUFFER, WatchHub
 
 
 class _Versions:
@@ -45,7 +45,7 @@ class _Versions:
         return self.kvs[i - 1] if i else None
 
 
-class MemoryStorage:
+class MemoryStorage(InProcessStore):
     """An in-memory :class:`~setpoint.storage.interface.Storage`.
 
     Construct it inside a running event loop (the automatic compactor is a
@@ -72,20 +72,7 @@ class MemoryStorage:
         self._compactor = AutoCompactor(self, interval=compact_interval, window=compact_window)
         self._compactor.start()
 
-    @property
-    def revision(self) -> int:
-        """The current revision (synchronous twin of :meth:`current_revision`)."""
-        return self._hub.revision
-
     # --- reads --------------------------------------------------------------
-
-    async def current_revision(self) -> int:
-        self._check_open()
-        return self._hub.revision
-
-    async def compact_revision(self) -> int:
-        self._check_open()
-        return self._compact
 
     async def get(self, key: str, *, revision: int = 0) -> KeyValue | None:
         self._check_open()
@@ -191,14 +178,6 @@ class MemoryStorage:
 
     # --- watch, compaction, lifecycle ---------------------------------------
 
-    def watch(self, prefix: str, start_revision: int) -> Watcher:
-        self._check_open()
-        check_prefix(prefix)
-        check_revision(start_revision, "start_revision")
-        if start_revision < self._compact:
-            raise Compacted(start_revision, self._compact)
-        return self._hub.watch(prefix, start_revision, self._history)
-
     async def compact(self, revision: int) -> None:
         self._check_open()
         check_revision(revision)
@@ -231,21 +210,6 @@ class MemoryStorage:
         self._hub.close()
 
     # --- internals ----------------------------------------------------------
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise StoreClosed("store is closed")
-
-    def _snapshot(self, revision: int) -> int:
-        check_revision(revision)
-        current = self._hub.revision
-        if revision == 0:
-            return current
-        if revision > current:
-            raise FutureRevision(revision, current)
-        if revision < self._compact:
-            raise Compacted(revision, self._compact)
-        return revision
 
     def _commit(self, event: Event) -> None:
         kv = event.kv

@@ -43,6 +43,7 @@ from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 from typing import Any, Final, TypeVar
 
+from .base import InProcessStore
 from .compactor import DEFAULT_COMPACT_INTERVAL, DEFAULT_COMPACT_WINDOW, AutoCompactor
 from .interface import (
     Compacted,
@@ -56,11 +57,10 @@ from .interface import (
     KeyValue,
     RangeResult,
     StorageError,
-    StoreClosed,
 )
 from .keys import check_key, check_prefix, check_revision, check_value, range_bounds
 from .pagination import RemainingCache
-from .watch import DEFAULT_WATCH_BUFFER, Watcher, WatchHub
+from .watch import DEFAULT_WATCH_BUFFER, WatchHub
 
 T = TypeVar("T")
 
@@ -206,7 +206,7 @@ def _latest_rows(conditions: str) -> str:
     return f"SELECT name, MAX(id) AS mid, deleted FROM kine WHERE {where} GROUP BY name"
 
 
-class SQLiteStorage:
+class SQLiteStorage(InProcessStore):
     """A :class:`~setpoint.storage.interface.Storage` in one SQLite file.
 
     Construct it inside a running event loop; opening recovers the current
@@ -286,20 +286,7 @@ class SQLiteStorage:
         self._compactor = AutoCompactor(self, interval=compact_interval, window=compact_window)
         self._compactor.start()
 
-    @property
-    def revision(self) -> int:
-        """The current revision (synchronous twin of :meth:`current_revision`)."""
-        return self._hub.revision
-
     # --- reads --------------------------------------------------------------
-
-    async def current_revision(self) -> int:
-        self._check_open()
-        return self._hub.revision
-
-    async def compact_revision(self) -> int:
-        self._check_open()
-        return self._compact
 
     async def get(self, key: str, *, revision: int = 0) -> KeyValue | None:
         self._check_open()
@@ -368,14 +355,6 @@ class SQLiteStorage:
 
     # --- watch, compaction, lifecycle ---------------------------------------
 
-    def watch(self, prefix: str, start_revision: int) -> Watcher:
-        self._check_open()
-        check_prefix(prefix)
-        check_revision(start_revision, "start_revision")
-        if start_revision < self._compact:
-            raise Compacted(start_revision, self._compact)
-        return self._hub.watch(prefix, start_revision, self._history)
-
     async def compact(self, revision: int) -> None:
         self._check_open()
         check_revision(revision)
@@ -416,21 +395,6 @@ class SQLiteStorage:
         self._release_lock()
 
     # --- loop-side helpers ----------------------------------------------------
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise StoreClosed("store is closed")
-
-    def _snapshot(self, revision: int) -> int:
-        check_revision(revision)
-        current = self._hub.revision
-        if revision == 0:
-            return current
-        if revision > current:
-            raise FutureRevision(revision, current)
-        if revision < self._compact:
-            raise Compacted(revision, self._compact)
-        return revision
 
     def _submit(self, write: _Write) -> None:
         # Hand the writer all writes of one loop iteration at once: one
