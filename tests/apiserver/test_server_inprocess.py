@@ -13,6 +13,7 @@ from typing import Any, cast
 import aiohttp
 import orjson
 import pytest
+from apiserver_helpers import WIDGET_CRD
 
 from setpoint import storage
 from setpoint.apiserver.cacher import DELETED
@@ -29,21 +30,6 @@ CMS = "/api/v1/namespaces/{}/configmaps"
 CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 WIDGETS = "/apis/example.com/v1/namespaces/{}/widgets"
 
-WIDGET_CRD: Obj = {
-    "apiVersion": "apiextensions.k8s.io/v1",
-    "kind": "CustomResourceDefinition",
-    "metadata": {"name": "widgets.example.com"},
-    "spec": {
-        "group": "example.com",
-        "scope": "Namespaced",
-        "names": {"plural": "widgets", "singular": "widget", "kind": "Widget", "listKind": "WidgetList"},
-        "versions": [{
-            "name": "v1", "served": True, "storage": True,
-            "schema": {"openAPIV3Schema": {"type": "object", "properties": {
-                "spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}},
-        }],
-    },
-}
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 import pytest
+from apiserver_helpers import WIDGET_CRD
 
 from setpoint.apiserver import builtin, crd, errors
 from setpoint.apiserver.resources import Registry, Resource
@@ -28,21 +29,6 @@ _cm = _REGISTRY.get("", "v1", "configmaps")
 assert _cm is not None
 CM: Resource = _cm
 
-WIDGET_CRD: Obj = {
-    "apiVersion": "apiextensions.k8s.io/v1",
-    "kind": "CustomResourceDefinition",
-    "metadata": {"name": "widgets.example.com"},
-    "spec": {
-        "group": "example.com",
-        "scope": "Namespaced",
-        "names": {"plural": "widgets", "singular": "widget", "kind": "Widget", "listKind": "WidgetList"},
-        "versions": [{
-            "name": "v1", "served": True, "storage": True,
-            "schema": {"openAPIV3Schema": {"type": "object", "properties": {
-                "spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}},
-        }],
-    },
-}
 WIDGET: Resource = crd.resources_for(WIDGET_CRD)[0]
 
 CONFLICT = ('Operation cannot be fulfilled on configmaps "{}": the object has been modified; '
