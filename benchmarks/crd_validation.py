@@ -30,8 +30,9 @@ sys.path.insert(0, str(HERE))
 import orjson  # noqa: E402
 
 from apiserver import free_port, request, start_server  # noqa: E402
-from setpoint.apiserver import cel, crdschema  # noqa: E402
-from setpoint.apiserver.crvalidation import CustomResourceSchema  # noqa: E402
+from setpoint.apiserver.apiextensions import structural  # noqa: E402
+from setpoint.apiserver.apiextensions.cel import evaluate  # noqa: E402
+from setpoint.apiserver.apiextensions.customresource import CustomResourceSchema  # noqa: E402
 
 RULES = [
     {"rule": "self.replicas <= self.maxReplicas", "message": "replicas must not exceed maxReplicas"},
@@ -131,10 +132,10 @@ def in_process(n: int) -> dict[str, float]:
         assert fast is not None and fast.is_valid(o)
 
     def schema_compiled() -> None:
-        crdschema.validate(orjson.loads(body), node)
+        structural.validate(orjson.loads(body), node)
 
     def rules() -> None:
-        cel.validate(orjson.loads(body), None, node)
+        evaluate.validate(orjson.loads(body), None, node)
 
     base = bench(parse, n)
     return {

@@ -90,7 +90,7 @@ async def _serve(storage_url: str, host: str, port: int, data_dir: Path, options
 
 @main.group()
 def crd() -> None:
-    """CustomResourceDefinitions from Python models (setpoint.crd)."""
+    """CustomResourceDefinitions from Python models (setpoint.models)."""
 
 
 @crd.command("generate")
@@ -98,7 +98,7 @@ def crd() -> None:
 def crd_generate(targets: tuple[str, ...]) -> None:
     """Print the CRD YAML of CustomResource models (several versions of a kind make one CRD)."""
     sys.path.insert(0, "")
-    from setpoint.crd import SchemaError, generate_yaml
+    from setpoint.models import SchemaError, generate_yaml
 
     try:
         click.echo(generate_yaml(targets), nl=False)

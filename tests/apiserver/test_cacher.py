@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from setpoint import storage
-from setpoint.apiserver.cacher import (
+from setpoint.apiserver.registry.cacher import (
     ADDED,
     DELETED,
     MODIFIED,

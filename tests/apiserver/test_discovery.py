@@ -7,11 +7,16 @@ from typing import Any
 import orjson
 import pytest
 
-from setpoint.apiserver import discovery
-from setpoint.apiserver.discovery import Discovery, negotiate, storage_version_hash, version_sort_key
-from setpoint.apiserver.errors import StatusError
+from setpoint.apiserver.encoding.errors import StatusError
+from setpoint.apiserver.endpoints import discovery
+from setpoint.apiserver.endpoints.discovery import (
+    Discovery,
+    negotiate,
+    storage_version_hash,
+    version_sort_key,
+)
 from setpoint.apiserver.http import Request
-from setpoint.apiserver.resources import Registry, Resource
+from setpoint.apiserver.registry.resources import Registry, Resource
 
 Obj = dict[str, Any]
 

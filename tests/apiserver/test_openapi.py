@@ -9,12 +9,13 @@ from typing import Any
 import orjson
 import pytest
 
-from setpoint.apiserver import openapi, schemas
-from setpoint.apiserver.errors import StatusError
+from setpoint.apiserver.builtin import definitions
+from setpoint.apiserver.encoding.errors import StatusError
+from setpoint.apiserver.encoding.patch import PatchSchema
+from setpoint.apiserver.endpoints import openapi
+from setpoint.apiserver.endpoints.openapi import OpenAPI, swagger_protobuf
 from setpoint.apiserver.http import Request
-from setpoint.apiserver.openapi import OpenAPI, swagger_protobuf
-from setpoint.apiserver.patch import PatchSchema
-from setpoint.apiserver.resources import Registry, Resource, Strategy
+from setpoint.apiserver.registry.resources import Registry, Resource, Strategy
 
 Obj = dict[str, Any]
 
@@ -37,7 +38,7 @@ def _registry() -> Registry:
             "configmap",
             True,
             patch_schema=smp,
-            schema=schemas.BUILTIN_SCHEMAS[("", "v1", "ConfigMap")],
+            schema=definitions.BUILTIN_SCHEMAS[("", "v1", "ConfigMap")],
         )
     )
     reg.add(
@@ -194,7 +195,7 @@ def test_core_document() -> None:
         assert name in comps
     # every reference resolves inside the document
     for schema in comps.values():
-        for ref in schemas.refs_of(schema):
+        for ref in definitions.refs_of(schema):
             assert ref in comps
     for _, _, op in _ops(doc):
         for media in (op.get("requestBody") or {}).get("content", {}).values():

@@ -1,4 +1,4 @@
-"""Tests of setpoint.apiserver.patch: JSON patch, merge patch, strategic merge patch, dispatch."""
+"""Tests of setpoint.apiserver.encoding.patch: JSON patch, merge patch, strategic merge patch, dispatch."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from setpoint.apiserver.errors import StatusError
-from setpoint.apiserver.patch import (
+from setpoint.apiserver.encoding.errors import StatusError
+from setpoint.apiserver.encoding.patch import (
     BUILTIN_PATCH_SCHEMAS,
     BUILTIN_SCHEMAS,
     CONFIG_MAP_SCHEMA,

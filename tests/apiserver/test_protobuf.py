@@ -1,4 +1,4 @@
-"""Tests of setpoint.apiserver.protobuf: kube protobuf request bodies as JSON-shaped dicts.
+"""Tests of setpoint.apiserver.encoding.protobuf: kube protobuf request bodies as JSON-shaped dicts.
 
 The sources of truth are kube itself:
 
@@ -32,9 +32,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from setpoint.apiserver import protobuf
-from setpoint.apiserver.errors import StatusError
-from setpoint.apiserver.protobuf import MAGIC, PROTOBUF, decode, go_duration
+from setpoint.apiserver.encoding import protobuf
+from setpoint.apiserver.encoding.errors import StatusError
+from setpoint.apiserver.encoding.protobuf import MAGIC, PROTOBUF, decode, go_duration
 
 
 def canonical(value: Any) -> bytes:

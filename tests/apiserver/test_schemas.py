@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from setpoint.apiserver import schemas
-from setpoint.apiserver.schemas import BUILTIN_SCHEMAS, DEFINITIONS, unknown_fields
+from setpoint.apiserver.builtin import definitions
+from setpoint.apiserver.builtin.definitions import BUILTIN_SCHEMAS, DEFINITIONS, unknown_fields
 
 Obj = dict[str, Any]
 
@@ -177,13 +177,13 @@ def test_crd() -> None:
 
 def test_definitions_reference_only_definitions() -> None:
     for name, schema in DEFINITIONS.items():
-        for ref in schemas.refs_of(schema):
+        for ref in definitions.refs_of(schema):
             assert ref in DEFINITIONS, (name, ref)
 
 
 def test_gvk_definitions() -> None:
-    assert schemas.GVK_DEFINITIONS[("", "v1", "ConfigMap")] == "io.k8s.api.core.v1.ConfigMap"
-    assert schemas.GVK_DEFINITIONS[("", "v1", "ConfigMapList")] == "io.k8s.api.core.v1.ConfigMapList"
+    assert definitions.GVK_DEFINITIONS[("", "v1", "ConfigMap")] == "io.k8s.api.core.v1.ConfigMap"
+    assert definitions.GVK_DEFINITIONS[("", "v1", "ConfigMapList")] == "io.k8s.api.core.v1.ConfigMapList"
     lease = DEFINITIONS["io.k8s.api.coordination.v1.Lease"]
     assert lease["x-kubernetes-group-version-kind"] == [
         {"group": "coordination.k8s.io", "kind": "Lease", "version": "v1"}
@@ -194,13 +194,13 @@ def test_gvk_definitions() -> None:
 
 
 def test_definition_names() -> None:
-    assert schemas.definition_name("stable.example.com", "v1", "CronTab") == "com.example.stable.v1.CronTab"
-    assert schemas.definition_name("", "v1", "Secret") == "io.k8s.api.core.v1.Secret"
-    assert schemas.definition_name("coordination.k8s.io", "v1", "Lease") == "io.k8s.api.coordination.v1.Lease"
+    assert definitions.definition_name("stable.example.com", "v1", "CronTab") == "com.example.stable.v1.CronTab"
+    assert definitions.definition_name("", "v1", "Secret") == "io.k8s.api.core.v1.Secret"
+    assert definitions.definition_name("coordination.k8s.io", "v1", "Lease") == "io.k8s.api.coordination.v1.Lease"
 
 
 def test_closure() -> None:
-    names = schemas.closure(["io.k8s.api.core.v1.ConfigMap"])
+    names = definitions.closure(["io.k8s.api.core.v1.ConfigMap"])
     assert "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta" in names
     assert "io.k8s.apimachinery.pkg.apis.meta.v1.OwnerReference" in names
     assert "io.k8s.apimachinery.pkg.apis.meta.v1.Time" in names

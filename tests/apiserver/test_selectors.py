@@ -6,8 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from setpoint.apiserver.errors import StatusError
-from setpoint.apiserver.selectors import (
+from setpoint.apimachinery.selectors import (
     DOES_NOT_EXIST,
     DOUBLE_EQUALS,
     EQUALS,
@@ -28,6 +27,7 @@ from setpoint.apiserver.selectors import (
     parse_label_selector,
     unescape_field_value,
 )
+from setpoint.apiserver.encoding.errors import StatusError
 
 NAME_PART = (
     "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "

@@ -16,11 +16,11 @@ import pytest
 from apiserver_helpers import WIDGET_CRD
 
 from setpoint import storage
-from setpoint.apiserver.cacher import DELETED
 from setpoint.apiserver.http import Request, Response, StreamingResponse
-from setpoint.apiserver.resources import Resource
+from setpoint.apiserver.registry.cacher import DELETED
+from setpoint.apiserver.registry.objectstore import EXPIRED_CONTINUE
+from setpoint.apiserver.registry.resources import Resource
 from setpoint.apiserver.server import APIServer
-from setpoint.apiserver.store import EXPIRED_CONTINUE
 from setpoint.controllers.namespace import NamespaceController
 
 TIMEOUT = 5.0

@@ -16,20 +16,22 @@ import orjson
 import pytest
 from apiserver_helpers import WIDGET_CRD
 
-from setpoint.apiserver import builtin, crd, errors
-from setpoint.apiserver.resources import Registry, Resource
-from setpoint.apiserver.store import EXPIRED_CONTINUE, ExpiredContinue, ObjectStore
+from setpoint.apiserver.apiextensions import crds
+from setpoint.apiserver.builtin import kinds
+from setpoint.apiserver.encoding import errors
+from setpoint.apiserver.registry.objectstore import EXPIRED_CONTINUE, ExpiredContinue, ObjectStore
+from setpoint.apiserver.registry.resources import Registry, Resource
 from setpoint.storage import MemoryStorage
 
 Obj = dict[str, Any]
 
 _REGISTRY = Registry()
-builtin.register_builtins(_REGISTRY)
+kinds.register_builtins(_REGISTRY)
 _cm = _REGISTRY.get("", "v1", "configmaps")
 assert _cm is not None
 CM: Resource = _cm
 
-WIDGET: Resource = crd.resources_for(WIDGET_CRD)[0]
+WIDGET: Resource = crds.resources_for(WIDGET_CRD)[0]
 
 CONFLICT = ('Operation cannot be fulfilled on configmaps "{}": the object has been modified; '
             "please apply your changes to the latest version and try again")

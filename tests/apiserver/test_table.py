@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from setpoint.apiserver.resources import Column, Resource
-from setpoint.apiserver.table import (
+from setpoint.apiserver.endpoints.table import (
     BUILTIN_COLUMNS,
     age_since,
     column_definitions,
@@ -17,6 +16,7 @@ from setpoint.apiserver.table import (
     partial_object_metadata_list,
     render_table,
 )
+from setpoint.apiserver.registry.resources import Column, Resource
 
 Obj = dict[str, Any]
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from setpoint.apiserver.errors import FieldError, FieldErrorType
-from setpoint.apiserver.validation import (
+from setpoint.apiserver.encoding.errors import FieldError, FieldErrorType
+from setpoint.apiserver.registry.metadata import (
     go_quote,
     is_dns1035_label,
     is_dns1123_label,

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from setpoint.crd import CRDModel, CustomResource, PrinterColumn, Rule, Scale
+from setpoint.models import CRDModel, CustomResource, PrinterColumn, Rule, Scale
 
 
 class Schedule(enum.StrEnum):

@@ -13,8 +13,8 @@ from crd_helpers import BIN, Server, eventually, wait_established
 from crd_models import Backup, BackupSpec, BackupStatus, Condition, Schedule, Target
 from pydantic import Field
 
-from setpoint.apiserver import structural
-from setpoint.crd import (
+from setpoint.apiserver.apiextensions import crd_validation
+from setpoint.models import (
     CRDModel,
     CustomResource,
     ObjectMeta,
@@ -57,7 +57,7 @@ def test_schema_is_structural_with_descriptions_defaults_enums_required() -> Non
     assert props["labels"]["additionalProperties"] == {"type": "string"}
     assert props["compression"]["enum"] == ["none", "gzip", "zstd"]
     # It is a valid CRD as the apiextensions-apiserver sees it.
-    assert structural.validate_crd(crd) == []
+    assert crd_validation.validate_crd(crd) == []
 
 
 def test_recursive_and_unsupported_unions_are_refused() -> None:
@@ -90,7 +90,7 @@ def test_multi_version_crd() -> None:
     crd = crd_for(ThingV1, ThingV1beta1)
     assert [(v["name"], v["storage"]) for v in crd["spec"]["versions"]] == [("v1", True), ("v1beta1", False)]
     assert "subresources" not in crd["spec"]["versions"][0]
-    assert structural.validate_crd(crd) == []
+    assert crd_validation.validate_crd(crd) == []
     with pytest.raises(SchemaError, match="exactly one"):
         crd_for(ThingV1beta1)
 

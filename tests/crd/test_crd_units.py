@@ -6,16 +6,17 @@ from typing import Any
 
 import pytest
 
-from setpoint.apiserver import cel, crdschema, structural
-from setpoint.apiserver.crvalidation import CustomResourceSchema, json_path_first
+from setpoint.apiserver.apiextensions import crd_validation, structural
+from setpoint.apiserver.apiextensions.cel import evaluate
+from setpoint.apiserver.apiextensions.customresource import CustomResourceSchema, json_path_first
 
 
 def messages(errs: list[Any]) -> list[str]:
     return [e.message() for e in errs]
 
 
-def node(schema: dict[str, Any]) -> crdschema.Node:
-    n = crdschema.compile_schema(schema)
+def node(schema: dict[str, Any]) -> structural.Node:
+    n = structural.compile_schema(schema)
     assert n is not None
     return n
 
@@ -25,7 +26,7 @@ def node(schema: dict[str, Any]) -> crdschema.Node:
     (0.0001, "0.0001"), (0.00001, "1e-05"), (-3.0, "-3"), (2.5e-7, "2.5e-07"),
 ])
 def test_go_float(value: float, text: str) -> None:
-    assert crdschema.go_float(value) == text
+    assert structural.go_float(value) == text
 
 
 def test_number_messages() -> None:
@@ -35,18 +36,18 @@ def test_number_messages() -> None:
         "m": {"type": "integer", "multipleOf": 5},
         "i": {"type": "integer"},
     }})
-    assert messages(crdschema.validate({"f": 1.5, "g": 2.5, "m": 7, "i": 2.0}, s)) == [
+    assert messages(structural.validate({"f": 1.5, "g": 2.5, "m": 7, "i": 2.0}, s)) == [
         "f: Invalid value: 1.5: f in body should be less than 1.5",
         "g: Invalid value: 2.5: g in body should be greater than or equal to 1e+06",
         "m: Invalid value: 7: m in body should be a multiple of 5",
     ]
-    assert messages(crdschema.validate({"i": 2.5}, s)) == [
+    assert messages(structural.validate({"i": 2.5}, s)) == [
         'i: Invalid value: "number": i in body must be of type integer: "number"']
 
 
 def test_null_messages_and_nullable() -> None:
     s = node({"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "string", "nullable": True}}})
-    assert messages(crdschema.validate({"a": None, "b": None}, s)) == [
+    assert messages(structural.validate({"a": None, "b": None}, s)) == [
         'a: Invalid value: "null": a in body must be of type string: "null"']
 
 
@@ -63,8 +64,8 @@ def test_defaulting_like_kube() -> None:
         "map": {"type": "object", "additionalProperties": {"type": "integer", "default": 9}},
     }})
     obj: dict[str, Any] = {"b": None, "n": None, "gone": None, "list": [None, {"k": "z"}], "map": {"x": None, "y": 1}}
-    crdschema.default(obj, s)
-    assert crdschema.prune(obj, s) == []
+    structural.default(obj, s)
+    assert structural.prune(obj, s) == []
     assert obj == {"a": 1, "b": "x", "n": None, "obj": {"inner": 3},
                    "list": [{"k": "d", "v": 0}, {"k": "z", "v": 0}], "map": {"x": 9, "y": 1}}
 
@@ -84,7 +85,7 @@ def test_pruning_like_kube() -> None:
                     "emb": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "nope": 1}, "spec": {}},
                     "items": [{"a": 1, "b": 2}]},
            "status": {}}
-    unknown = crdschema.prune(obj, s)
+    unknown = structural.prune(obj, s)
     assert sorted(unknown) == ["metadata.bogus", "spec.emb.metadata.nope", "spec.free.strict.y",
                                "spec.items[0].b", "spec.unknown", "status"]
     assert obj == {"apiVersion": "x/v1", "kind": "X", "metadata": {"name": "a"},
@@ -96,7 +97,7 @@ def test_pruning_like_kube() -> None:
 def test_embedded_resource_metadata_is_validated() -> None:
     s = node({"type": "object", "properties": {"t": {"type": "object", "x-kubernetes-embedded-resource": True,
                                                      "x-kubernetes-preserve-unknown-fields": True}}})
-    errs = crdschema.validate_structure({"t": {"apiVersion": "a/b/c", "kind": "Bad_Kind",
+    errs = structural.validate_structure({"t": {"apiVersion": "a/b/c", "kind": "Bad_Kind",
                                                "metadata": {"name": "UPPER"}}}, s)
     text = messages(errs)
     assert 't.apiVersion: Invalid value: "a/b/c": unexpected GroupVersion string: a/b/c' in text
@@ -106,20 +107,20 @@ def test_embedded_resource_metadata_is_validated() -> None:
 
 
 def test_cel_parser_and_old_self() -> None:
-    assert cel.uses_old_self(cel.parse("self.a == oldSelf.a"))
-    assert not cel.uses_old_self(cel.parse("self.items.all(x, x.size() < 10) && has(self.b)"))
-    tree = cel.parse("self.m.exists(k, v, v > 1) ? 'a' : \"b\"")
+    assert evaluate.uses_old_self(evaluate.parse("self.a == oldSelf.a"))
+    assert not evaluate.uses_old_self(evaluate.parse("self.items.all(x, x.size() < 10) && has(self.b)"))
+    tree = evaluate.parse("self.m.exists(k, v, v > 1) ? 'a' : \"b\"")
     assert tree[0] == "cond"
-    with pytest.raises(cel.CELSyntaxError):
-        cel.parse("self.a +")
-    assert cel.escape("foo-bar") == "foo__dash__bar"
-    assert cel.escape("namespace") == "__namespace__"
-    assert cel.escape("a.b__c") == "a__dot__b__underscores__c"
-    assert cel.escape("has space") is None
+    with pytest.raises(evaluate.CELSyntaxError):
+        evaluate.parse("self.a +")
+    assert evaluate.escape("foo-bar") == "foo__dash__bar"
+    assert evaluate.escape("namespace") == "__namespace__"
+    assert evaluate.escape("a.b__c") == "a__dot__b__underscores__c"
+    assert evaluate.escape("has space") is None
 
 
 def _cost(rule: str, schema: dict[str, Any]) -> int:
-    return cel.estimate(cel.parse(rule), rule, node(schema), False)[0]
+    return evaluate.estimate(evaluate.parse(rule), rule, node(schema), False)[0]
 
 
 def test_cost_estimate_follows_bounds() -> None:
@@ -129,15 +130,15 @@ def test_cost_estimate_follows_bounds() -> None:
     big = _cost("self.all(x, x.startsWith('a'))", unbounded)
     assert small < 100
     assert big > 1_000_000
-    assert _cost("self.all(x, self.all(y, x == y))", unbounded) > cel.STATIC_ESTIMATED_COST_LIMIT
-    with pytest.raises(cel.RuleCheckError, match="undefined field 'nope'"):
+    assert _cost("self.all(x, self.all(y, x == y))", unbounded) > evaluate.STATIC_ESTIMATED_COST_LIMIT
+    with pytest.raises(evaluate.RuleCheckError, match="undefined field 'nope'"):
         _cost("self.nope", {"type": "object", "properties": {"a": {"type": "string"}}})
 
 
 def _rules(schema: dict[str, Any], obj: Any, old: Any = None, budget: float = 1.0) -> list[str]:
     root = node(schema)
-    cel.attach(root)
-    return messages(cel.validate(obj, old, root, budget))
+    evaluate.attach(root)
+    return messages(evaluate.validate(obj, old, root, budget))
 
 
 def test_cel_values_as_kube_types() -> None:
@@ -222,33 +223,33 @@ def _crd(schema: dict[str, Any], **version: Any) -> dict[str, Any]:
 
 def test_crd_validation_details() -> None:
     ok = {"type": "object", "properties": {"spec": {"type": "object"}}}
-    assert structural.validate_crd(_crd(ok)) == []
+    assert crd_validation.validate_crd(_crd(ok)) == []
     with_status = {"type": "object", "properties": {"spec": {"type": "object"}}, "anyOf": [{"required": ["spec"]}]}
-    text = messages(structural.validate_crd(_crd(with_status, subresources={"status": {}})))
+    text = messages(crd_validation.validate_crd(_crd(with_status, subresources={"status": {}})))
     assert any("only [Description Type Format Title" in m for m in text), text
     meta = {"type": "object", "properties": {"metadata": {"type": "object", "properties": {
         "name": {"type": "string", "maxLength": 10}, "labels": {"type": "object"}}}}}
-    assert messages(structural.validate_crd(_crd(meta))) == [
+    assert messages(crd_validation.validate_crd(_crd(meta))) == [
         "spec.validation.openAPIV3Schema.properties[metadata]: Forbidden: must not specify anything other than "
         "name and generateName, but metadata is implicitly specified"]
     listmap = {"type": "object", "properties": {"l": {"type": "array", "x-kubernetes-list-type": "map",
                                                       "x-kubernetes-list-map-keys": ["k"], "items": {
                                                           "type": "object", "properties": {"k": {"type": "string"}}}}}}
-    assert messages(structural.validate_crd(_crd(listmap))) == [
+    assert messages(crd_validation.validate_crd(_crd(listmap))) == [
         "spec.validation.openAPIV3Schema.properties[l].items.properties[k].default: Required value: this property "
         "is in x-kubernetes-list-map-keys, so it must have a default or be a required property"]
     scale = _crd(ok, subresources={"scale": {"specReplicasPath": ".status.x", "statusReplicasPath": "status.y"}})
-    assert messages(structural.validate_crd(scale)) == [
+    assert messages(crd_validation.validate_crd(scale)) == [
         'spec.subresources.scale.specReplicasPath: Invalid value: ".status.x": should be a json path under .spec',
         'spec.subresources.scale.statusReplicasPath: Invalid value: "status.y": must be a simple json path '
         "starting with ."]
     columns = _crd(ok, additionalPrinterColumns=[{"name": "A", "type": "text", "jsonPath": ".spec.a"}])
-    assert messages(structural.validate_crd(columns)) == [
+    assert messages(crd_validation.validate_crd(columns)) == [
         'spec.additionalPrinterColumns[0].type: Invalid value: "text": must be one of '
         "boolean,date,integer,number,string"]
     selectable = _crd({"type": "object", "properties": {"spec": {"type": "object", "properties": {
         "o": {"type": "object"}}}}}, selectableFields=[{"jsonPath": ".spec.o"}, {"jsonPath": ".spec.nope"}])
-    assert messages(structural.validate_crd(selectable)) == [
+    assert messages(crd_validation.validate_crd(selectable)) == [
         'spec.selectableFields[0].jsonPath: Invalid value: ".spec.o": must point to a field of type string, boolean '
         "or integer. Enum string fields and strings with formats are allowed.",
         'spec.selectableFields[1].jsonPath: Invalid value: ".spec.nope": is an invalid path: does not refer to a '
@@ -319,11 +320,11 @@ FAST_SCHEMA: dict[str, Any] = {"type": "object", "properties": {"spec": {"type":
     {"a": "ok", "any": "abc"}, {"a": "ok", "any": "ab"}, {"a": 1},
 ])
 def test_fast_path_agrees_with_the_compiled_validator(spec: dict[str, Any]) -> None:
-    from setpoint.apiserver.crvalidation import fast_validator
+    from setpoint.apiserver.apiextensions.customresource import fast_validator
 
     fast = fast_validator(FAST_SCHEMA)
     assert fast is not None
-    slow = crdschema.validate({"spec": spec}, node(FAST_SCHEMA))
+    slow = structural.validate({"spec": spec}, node(FAST_SCHEMA))
     if spec.get("n") == 2.0:
         # Draft 4 calls 2.0 a number, kube an integer: the fast path only ever defers to the slow one.
         assert not fast.is_valid({"spec": spec}) and slow == []

@@ -407,7 +407,7 @@ class _Blocker:
 
 class _OrdinaryUser:
     def authenticate(self, headers: dict[str, str]) -> Any:
-        from setpoint.apiserver.admission import UserInfo
+        from setpoint.apiserver.registry.admission import UserInfo
 
         return UserInfo("alice", ("system:authenticated",))
 
@@ -415,7 +415,7 @@ class _OrdinaryUser:
 @pytest.fixture
 async def tiny_server() -> AsyncIterator[tuple[Any, _Blocker]]:
     from setpoint import storage
-    from setpoint.apiserver.admission import AdmissionChain
+    from setpoint.apiserver.registry.admission import AdmissionChain
     from setpoint.apiserver.server import APIServer
 
     store = await storage.open_storage("memory://")

@@ -18,14 +18,23 @@ from urllib.parse import unquote
 import orjson
 
 from setpoint import __version__, storage
-from setpoint.apiserver import builtin, crd, discovery, errors, handlers, openapi
-from setpoint.apiserver.admission import AdmissionChain, AllowAll, Attributes, Authenticator, Authorizer
+from setpoint.apiserver.apiextensions import crds
+from setpoint.apiserver.builtin import kinds
+from setpoint.apiserver.encoding import errors
+from setpoint.apiserver.endpoints import discovery, handlers, openapi
+from setpoint.apiserver.endpoints.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from setpoint.apiserver.endpoints.metrics import APIMetrics
 from setpoint.apiserver.http import HTTPServer, Request, Response, StreamingResponse
-from setpoint.apiserver.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from setpoint.apiserver.metrics import APIMetrics
-from setpoint.apiserver.namespaces import NamespaceLifecycle
-from setpoint.apiserver.resources import Registry, Resource
-from setpoint.apiserver.store import ObjectStore
+from setpoint.apiserver.registry.admission import (
+    AdmissionChain,
+    AllowAll,
+    Attributes,
+    Authenticator,
+    Authorizer,
+)
+from setpoint.apiserver.registry.namespace_lifecycle import NamespaceLifecycle
+from setpoint.apiserver.registry.objectstore import ObjectStore
+from setpoint.apiserver.registry.resources import Registry, Resource
 
 log = logging.getLogger(__name__)
 
@@ -98,9 +107,9 @@ class APIServer:
         self.http: HTTPServer | None = None
         self._ready = False
         self._tasks: list[asyncio.Task[None]] = []
-        builtin.register_builtins(self.registry)
-        self.crds = crd.CRDController(self)
-        self.registry.add(crd.crd_resource())
+        kinds.register_builtins(self.registry)
+        self.crds = crds.CRDController(self)
+        self.registry.add(crds.crd_resource())
         self.admission.plugins.insert(0, NamespaceLifecycle(self))
         self.discovery = discovery.Discovery(self.registry)
         self.openapi = openapi.OpenAPI(self.registry)
@@ -148,7 +157,7 @@ class APIServer:
     async def _ensure_namespaces(self) -> None:
         ns = self.registry.get("", "v1", "namespaces")
         assert ns is not None
-        for name in builtin.SYSTEM_NAMESPACES:
+        for name in kinds.SYSTEM_NAMESPACES:
             if await self.storage.get(ns.key(None, name)) is None:
                 try:
                     await self.objects.create(ns, None, {"apiVersion": "v1", "kind": "Namespace",

@@ -12,9 +12,9 @@ import asyncio
 import contextlib
 import logging
 
-from setpoint.apiserver import cacher as cache
-from setpoint.apiserver import errors
-from setpoint.apiserver.resources import Obj, Resource
+from setpoint.apiserver.encoding import errors
+from setpoint.apiserver.registry import cacher as cache
+from setpoint.apiserver.registry.resources import Obj, Resource
 from setpoint.apiserver.server import APIServer
 
 log = logging.getLogger(__name__)

@@ -24,9 +24,9 @@ from typing import Any, Literal
 
 import orjson
 
-from setpoint.apiserver import errors
+from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.http import Request, Response
-from setpoint.apiserver.resources import Registry, Resource
+from setpoint.apiserver.registry.resources import Registry, Resource
 
 Obj = dict[str, Any]
 

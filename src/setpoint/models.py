@@ -5,7 +5,7 @@ its objects::
 
     from typing import Annotated
     from pydantic import Field
-    from setpoint.crd import CRDModel, CustomResource, PrinterColumn, Rule
+    from setpoint.models import CRDModel, CustomResource, PrinterColumn, Rule
 
     class WidgetSpec(CRDModel):
         \"\"\"What a widget should look like.\"\"\"
@@ -515,7 +515,7 @@ def load_model(target: str) -> type[CustomResource]:
     for part in attr.split("."):
         obj = getattr(obj, part)
     if not (isinstance(obj, type) and issubclass(obj, CustomResource)):
-        raise SchemaError(f"{target} is not a setpoint.crd.CustomResource subclass")
+        raise SchemaError(f"{target} is not a setpoint.models.CustomResource subclass")
     return obj
 
 

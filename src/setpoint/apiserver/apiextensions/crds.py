@@ -18,11 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from setpoint.apiserver import cacher as cache
-from setpoint.apiserver import errors, structural, validation
-from setpoint.apiserver.crvalidation import CustomResourceSchema
-from setpoint.apiserver.resources import Column, Obj, Resource, Strategy
-from setpoint.apiserver.store import now_rfc3339
+from setpoint.apiserver.apiextensions import crd_validation
+from setpoint.apiserver.apiextensions.customresource import CustomResourceSchema
+from setpoint.apiserver.encoding import errors
+from setpoint.apiserver.registry import cacher as cache
+from setpoint.apiserver.registry import metadata
+from setpoint.apiserver.registry.objectstore import now_rfc3339
+from setpoint.apiserver.registry.resources import Column, Obj, Resource, Strategy
 
 if TYPE_CHECKING:
     from setpoint.apiserver.server import APIServer
@@ -53,7 +55,7 @@ class CRDStrategy(Strategy):
     """``apiextensions.k8s.io/v1`` CustomResourceDefinition."""
 
     def name_fn(self, name: str, prefix: bool) -> list[str]:
-        return validation.name_is_dns_subdomain(name, prefix)
+        return metadata.name_is_dns_subdomain(name, prefix)
 
     def prepare_for_create(self, obj: Obj) -> None:
         self._default(obj)
@@ -85,10 +87,10 @@ class CRDStrategy(Strategy):
 
     def validate(self, obj: Obj) -> list[errors.FieldError]:
         # apiextensions' ValidateCustomResourceDefinition (names, versions, structural schemas, CEL).
-        return structural.validate_crd(obj)
+        return crd_validation.validate_crd(obj)
 
     def validate_update(self, obj: Obj, old: Obj) -> list[errors.FieldError]:
-        return structural.validate_crd(obj, old)
+        return crd_validation.validate_crd(obj, old)
 
     def on_delete(self, obj: Obj) -> Obj | None:
         meta = dict(obj["metadata"])
@@ -123,7 +125,7 @@ class CustomResourceStrategy(Strategy):
                                 str(scale.get("labelSelectorPath") or ""))
 
     def name_fn(self, name: str, prefix: bool) -> list[str]:
-        return validation.name_is_dns_subdomain(name, prefix)
+        return metadata.name_is_dns_subdomain(name, prefix)
 
     def unknown_fields(self, obj: Obj) -> list[str]:
         """Default and prune a decoded body (kube does both while decoding); the unknown fields."""
@@ -202,7 +204,7 @@ def _go_v(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        from setpoint.apiserver.crdschema import go_float
+        from setpoint.apiserver.apiextensions.structural import go_float
 
         return go_float(value)
     return str(value)
@@ -210,7 +212,7 @@ def _go_v(value: Any) -> str:
 
 def json_path_value(obj: Obj, path: str) -> Any:
     """A JSONPath (``.a.b``, ``.a[0].b``, ``.a[?(@.type=="Ready")].b``) as additionalPrinterColumns use."""
-    from setpoint.apiserver.crvalidation import json_path_first
+    from setpoint.apiserver.apiextensions.customresource import json_path_first
 
     return json_path_first(obj, path)
 
@@ -231,7 +233,7 @@ def _printer_columns(version: Obj) -> tuple[Column, ...] | None:
             if v is None:
                 return None
             if _type == "date" and isinstance(v, str):
-                from setpoint.apiserver import table
+                from setpoint.apiserver.endpoints import table
 
                 return table.age_since(v)
             if isinstance(v, dict | list):
@@ -308,20 +310,21 @@ def _version_priority(version: str) -> tuple[int, int, int, str]:
 
 
 def crd_resource() -> Resource:
-    from setpoint.apiserver import schemas, table
+    from setpoint.apiserver.builtin import definitions
+    from setpoint.apiserver.endpoints import table
 
     return Resource(
         GROUP, "v1", "CustomResourceDefinition", "customresourcedefinitions", "customresourcedefinition", False,
         CRDStrategy(), short_names=("crd", "crds"), categories=("api-extensions",),
         subresources=frozenset({"status"}),
         columns=table.BUILTIN_COLUMNS.get("CustomResourceDefinition", ()),
-        schema=schemas.BUILTIN_SCHEMAS.get((GROUP, "v1", "CustomResourceDefinition")),
+        schema=definitions.BUILTIN_SCHEMAS.get((GROUP, "v1", "CustomResourceDefinition")),
         patch_schema=_crd_patch_schema(),
     )
 
 
 def _crd_patch_schema() -> Any:
-    from setpoint.apiserver import patch
+    from setpoint.apiserver.encoding import patch
 
     return patch.BUILTIN_PATCH_SCHEMAS.get("CustomResourceDefinition")
 

@@ -12,8 +12,9 @@ import binascii
 import re
 from typing import Any
 
-from setpoint.apiserver import errors, validation
-from setpoint.apiserver.resources import Obj, Registry, Resource, Strategy
+from setpoint.apiserver.encoding import errors
+from setpoint.apiserver.registry import metadata
+from setpoint.apiserver.registry.resources import Obj, Registry, Resource, Strategy
 
 #: Namespaces that exist from the start.
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
@@ -77,7 +78,7 @@ class NamespaceStrategy(Strategy):
     #: Core kinds have no metadata.generation (their strategies never set it).
     has_generation = False
 
-    name_fn = staticmethod(validation.name_is_dns_label)
+    name_fn = staticmethod(metadata.name_is_dns_label)
 
     def prepare_for_create(self, obj: Obj) -> None:
         spec = obj.get("spec")
@@ -120,7 +121,7 @@ class NamespaceStrategy(Strategy):
     def validate(self, obj: Obj) -> list[errors.FieldError]:
         out: list[errors.FieldError] = []
         for i, f in enumerate((obj.get("spec") or {}).get("finalizers") or []):
-            if not isinstance(f, str) or validation.is_qualified_name(f.lower()):
+            if not isinstance(f, str) or metadata.is_qualified_name(f.lower()):
                 out.append(errors.invalid(f"spec.finalizers[{i}]", f, "must be a qualified name"))
         return out
 
@@ -280,7 +281,7 @@ class PodStrategy(Strategy):
             if not isinstance(name, str) or not name:
                 out.append(errors.required(f"{path}.name", ""))
             else:
-                out.extend(errors.invalid(f"{path}.name", name, m) for m in validation.is_dns1123_label(name))
+                out.extend(errors.invalid(f"{path}.name", name, m) for m in metadata.is_dns1123_label(name))
                 if name in seen:
                     out.append(errors.duplicate(f"{path}.name", name))
                 seen.add(name)
@@ -376,10 +377,12 @@ _EVENTS_V1_FIELDS = {
 
 def builtin_resources() -> list[Resource]:
     """Every built-in resource, freshly made (no state shared between servers)."""
-    from setpoint.apiserver import patch, schemas, table
+    from setpoint.apiserver.builtin import definitions
+    from setpoint.apiserver.encoding import patch
+    from setpoint.apiserver.endpoints import table
 
     def schema(group: str, version: str, kind: str) -> Obj | None:
-        return schemas.BUILTIN_SCHEMAS.get((group, version, kind))
+        return definitions.BUILTIN_SCHEMAS.get((group, version, kind))
 
     event_strategy = EventStrategy()
     return [

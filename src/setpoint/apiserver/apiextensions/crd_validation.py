@@ -20,9 +20,12 @@ from typing import Any
 
 import orjson
 
-from setpoint.apiserver import cel, crdschema, errors, validation
-from setpoint.apiserver.crdschema import GoValue, Node
-from setpoint.apiserver.errors import FieldError
+from setpoint.apiserver.apiextensions import structural
+from setpoint.apiserver.apiextensions.cel import evaluate
+from setpoint.apiserver.apiextensions.structural import GoValue, Node
+from setpoint.apiserver.encoding import errors
+from setpoint.apiserver.encoding.errors import FieldError
+from setpoint.apiserver.registry import metadata
 
 Obj = dict[str, Any]
 
@@ -47,7 +50,7 @@ def _key(path: str, key: str) -> str:
 
 
 def _dns1035(value: str) -> str:
-    return ",".join(validation.is_dns1035_label(value))
+    return ",".join(metadata.is_dns1035_label(value))
 
 
 def _identical(versions: list[Obj], key: str) -> bool:
@@ -79,8 +82,8 @@ def validate_crd(obj: Obj, old: Obj | None = None) -> list[FieldError]:
 
     if not group:
         out.append(errors.required("spec.group", ""))
-    elif validation.is_dns1123_subdomain(group):
-        out.append(errors.invalid("spec.group", group, ",".join(validation.is_dns1123_subdomain(group))))
+    elif metadata.is_dns1123_subdomain(group):
+        out.append(errors.invalid("spec.group", group, ",".join(metadata.is_dns1123_subdomain(group))))
     elif len(group.split(".")) < 2:
         out.append(errors.invalid("spec.group", group, "should be a domain with at least one dot"))
 
@@ -113,7 +116,7 @@ def validate_crd(obj: Obj, old: Obj | None = None) -> list[FieldError]:
         if vname in seen:
             unique = False
         seen.add(vname)
-        if validation.is_dns1035_label(vname):
+        if metadata.is_dns1035_label(vname):
             out.append(errors.invalid(f"{path}.name", vname, _dns1035(vname)))
         out.extend(_version_warning(v, path))
         subs = v.get("subresources") if isinstance(v.get("subresources"), dict) else None
@@ -176,21 +179,21 @@ def validate_names(names: Obj, path: str) -> list[FieldError]:
     out: list[FieldError] = []
     for key in ("plural", "singular"):
         value = names.get(key)
-        if isinstance(value, str) and value and validation.is_dns1035_label(value):
+        if isinstance(value, str) and value and metadata.is_dns1035_label(value):
             out.append(errors.invalid(f"{path}.{key}", value, _dns1035(value)))
     for key in ("kind", "listKind"):
         value = names.get(key)
-        if isinstance(value, str) and value and validation.is_dns1035_label(value.lower()):
+        if isinstance(value, str) and value and metadata.is_dns1035_label(value.lower()):
             out.append(errors.invalid(f"{path}.{key}", value,
                                       "may have mixed case, but should otherwise match: " + _dns1035(value.lower())))
     for i, short in enumerate(names.get("shortNames") or []):
-        if not isinstance(short, str) or validation.is_dns1035_label(short):
+        if not isinstance(short, str) or metadata.is_dns1035_label(short):
             out.append(errors.invalid(f"{path}.shortNames[{i}]", short, _dns1035(str(short))))
     kind = names.get("kind")
     if kind and kind == names.get("listKind"):
         out.append(errors.invalid(f"{path}.listKind", kind, "kind and listKind may not be the same"))
     for i, category in enumerate(names.get("categories") or []):
-        if not isinstance(category, str) or validation.is_dns1035_label(category):
+        if not isinstance(category, str) or metadata.is_dns1035_label(category):
             out.append(errors.invalid(f"{path}.categories[{i}]", category, _dns1035(str(category))))
     return out
 
@@ -326,7 +329,7 @@ def _validate_selectable(version: Obj, path: str) -> list[FieldError]:
             out.append(errors.duplicate(p, jp))
         unique.add(key)
     if len(unique) > MAX_SELECTABLE_FIELDS:
-        out.append(crdschema.too_many(path, len(unique), MAX_SELECTABLE_FIELDS))
+        out.append(structural.too_many(path, len(unique), MAX_SELECTABLE_FIELDS))
     return out
 
 
@@ -418,13 +421,13 @@ def validate_schema(schema: Obj, path: str, status_enabled: bool = False) -> lis
     schema_errs, cel_errs = checker.check(schema, root, path, _Ctx(), [], True)
     out.extend(schema_errs)
     out.extend(cel_errs)
-    if cel_ok and checker.total > cel.STATIC_ESTIMATED_CRD_COST_LIMIT:
+    if cel_ok and checker.total > evaluate.STATIC_ESTIMATED_CRD_COST_LIMIT:
         for p, _ in sorted(checker.costs, key=lambda pc: -pc[1])[:4]:
             out.append(errors.forbidden(p, "contributed to estimated rule cost total exceeding cost limit for "
                                            "entire OpenAPIv3 schema"))
-        out.append(errors.forbidden(path, cel.cost_error_message(
+        out.append(errors.forbidden(path, evaluate.cost_error_message(
             "x-kubernetes-validations estimated rule cost total for entire OpenAPIv3 schema", checker.total,
-            cel.STATIC_ESTIMATED_CRD_COST_LIMIT)))
+            evaluate.STATIC_ESTIMATED_CRD_COST_LIMIT)))
     return out
 
 
@@ -534,7 +537,7 @@ def _value_validation(s: Obj, skip_any_of: bool, skip_first_all_of_any_of: bool,
     pattern = s.get("pattern")
     if isinstance(pattern, str) and pattern:
         try:
-            crdschema.go_regexp(pattern)
+            structural.go_regexp(pattern)
         except re.error as exc:
             out.append(errors.invalid(f"{path}.pattern", pattern,
                                       f"must be a valid regular expression, but isn't: {exc}"))
@@ -628,24 +631,24 @@ def _defaults(s: Node, path: str, out: list[FieldError], root: bool, in_meta: bo
     if s.has_default and not in_meta:
         value = _copy(s.default)
         if isinstance(value, dict | list):
-            crdschema.default(value, s)
+            structural.default(value, s)
         dpath = f"{path}.default"
         wrapper: Obj = {"v": value}
         holder = Node({"type": "object", "properties": {"v": s.schema}})
         pruned: list[str] = []
         if isinstance(value, dict | list):
-            crdschema._prune(value, s, "", pruned)
+            structural._prune(value, s, "", pruned)
         if pruned:
             out.append(errors.invalid(dpath, GoValue(s.default), f"must not have unknown fields, got: "
                                       f"{', '.join(pruned)}"))
         else:
-            for e in crdschema.validate(wrapper, holder, ""):
+            for e in structural.validate(wrapper, holder, ""):
                 out.append(_rebase(e, "v", dpath))
-            for e in crdschema.validate_structure(wrapper, holder):
+            for e in structural.validate_structure(wrapper, holder):
                 out.append(_rebase(e, "v", dpath))
             if s.has_rules or s.schema.get("x-kubernetes-validations"):
-                cel.attach(holder)
-                for e in cel.validate(wrapper, None, holder):
+                evaluate.attach(holder)
+                for e in evaluate.validate(wrapper, None, holder):
                     out.append(_rebase(e, "v", dpath))
     for k, sub in (s.properties or {}).items():
         _defaults(sub, _key(f"{path}.properties", k), out, False, in_meta or (root and k == "metadata"))
@@ -704,13 +707,13 @@ class _RuleValue:
         r = self.rule
         reason = r.get("reason")
         reason_text = "(*apiextensions.FieldValueErrorReason)(nil)" if not reason else \
-            f"(*apiextensions.FieldValueErrorReason)({validation.go_quote(str(reason))})"
+            f"(*apiextensions.FieldValueErrorReason)({metadata.go_quote(str(reason))})"
         optional = r.get("optionalOldSelf")
         optional_text = "(*bool)(nil)" if optional is None else f"(*bool)({str(bool(optional)).lower()})"
-        return (f"apiextensions.ValidationRule{{Rule:{validation.go_quote(str(r.get('rule') or ''))}, "
-                f"Message:{validation.go_quote(str(r.get('message') or ''))}, "
-                f"MessageExpression:{validation.go_quote(str(r.get('messageExpression') or ''))}, "
-                f"Reason:{reason_text}, FieldPath:{validation.go_quote(str(r.get('fieldPath') or ''))}, "
+        return (f"apiextensions.ValidationRule{{Rule:{metadata.go_quote(str(r.get('rule') or ''))}, "
+                f"Message:{metadata.go_quote(str(r.get('message') or ''))}, "
+                f"MessageExpression:{metadata.go_quote(str(r.get('messageExpression') or ''))}, "
+                f"Reason:{reason_text}, FieldPath:{metadata.go_quote(str(r.get('fieldPath') or ''))}, "
                 f"OptionalOldSelf:{optional_text}}}")
 
     __str__ = __repr__
@@ -752,7 +755,7 @@ class _SchemaChecker:
             sub_ctx = ctx
             if s.get("x-kubernetes-map-type") not in (None, "granular", "atomic"):
                 sub_ctx = sub_ctx.forbid_old_self(path)
-            if (is_root or s.get("x-kubernetes-embedded-resource") is True) and prop in crdschema.META_FIELDS:
+            if (is_root or s.get("x-kubernetes-embedded-resource") is True) and prop in structural.META_FIELDS:
                 sub_ctx = sub_ctx.inside_meta()
                 if is_root:
                     sub_ctx = sub_ctx.forbid_defaults(f"in top-level {prop}")
@@ -948,7 +951,7 @@ class _SchemaChecker:
                     schema_errs.append(errors.invalid(f"{rpath}.fieldPath", fpath, "fieldPath must be a valid path"))
         if has_schema_errors or schema_errs or not self.cel_enabled or node is None:
             return schema_errs, cel_errs
-        card = cel.cardinality(ancestors)
+        card = evaluate.cardinality(ancestors)
         for i, rule in enumerate(rules):
             if not isinstance(rule, dict):
                 continue
@@ -958,18 +961,18 @@ class _SchemaChecker:
                 continue
             value = _RuleValue(rule)
             try:
-                cel.compile_program(text)
-                tree = cel.parse(text)
-            except cel.CELSyntaxError as exc:
+                evaluate.compile_program(text)
+                tree = evaluate.parse(text)
+            except evaluate.CELSyntaxError as exc:
                 cel_errs.append(errors.invalid(f"{rpath}.rule", value, f"compilation failed: {_syntax(text, exc)}"))
                 continue
             except Exception as exc:
                 cel_errs.append(errors.invalid(f"{rpath}.rule", value,
-                                               f"compilation failed: {cel.syntax_error(text, exc)}"))
+                                               f"compilation failed: {evaluate.syntax_error(text, exc)}"))
                 continue
             try:
-                cost, kind = cel.estimate(tree, text, node, is_root or node.embedded)
-            except cel.RuleCheckError as exc:
+                cost, kind = evaluate.estimate(tree, text, node, is_root or node.embedded)
+            except evaluate.RuleCheckError as exc:
                 cel_errs.append(errors.invalid(f"{rpath}.rule", value, f"compilation failed: {exc}"))
                 continue
             if kind and kind != "bool":
@@ -977,33 +980,33 @@ class _SchemaChecker:
                                                "compilation failed: cel expression must evaluate to a bool"))
                 continue
             total = cost * card
-            if total > cel.STATIC_ESTIMATED_COST_LIMIT:
-                cel_errs.append(errors.forbidden(f"{rpath}.rule", cel.cost_error_message(
-                    "estimated rule cost", total, cel.STATIC_ESTIMATED_COST_LIMIT)))
+            if total > evaluate.STATIC_ESTIMATED_COST_LIMIT:
+                cel_errs.append(errors.forbidden(f"{rpath}.rule", evaluate.cost_error_message(
+                    "estimated rule cost", total, evaluate.STATIC_ESTIMATED_COST_LIMIT)))
             self.total += total
             self.costs.append((f"{rpath}.rule", total))
             mexpr = str(rule.get("messageExpression") or "")
             if mexpr.strip():
                 try:
-                    cel.compile_program(mexpr)
-                    mtree = cel.parse(mexpr)
-                    mcost, mkind = cel.estimate(mtree, mexpr, node, is_root or node.embedded)
+                    evaluate.compile_program(mexpr)
+                    mtree = evaluate.parse(mexpr)
+                    mcost, mkind = evaluate.estimate(mtree, mexpr, node, is_root or node.embedded)
                     if mkind and mkind != "string":
                         cel_errs.append(errors.invalid(f"{rpath}.messageExpression", value,
                                                        "messageExpression compilation failed: must evaluate to a string"))
-                    elif mcost * card > cel.STATIC_ESTIMATED_COST_LIMIT:
-                        cel_errs.append(errors.forbidden(f"{rpath}.messageExpression", cel.cost_error_message(
-                            "estimated messageExpression cost", mcost * card, cel.STATIC_ESTIMATED_COST_LIMIT)))
+                    elif mcost * card > evaluate.STATIC_ESTIMATED_COST_LIMIT:
+                        cel_errs.append(errors.forbidden(f"{rpath}.messageExpression", evaluate.cost_error_message(
+                            "estimated messageExpression cost", mcost * card, evaluate.STATIC_ESTIMATED_COST_LIMIT)))
                     else:
                         self.total += mcost * card
                         self.costs.append((f"{rpath}.messageExpression", mcost * card))
-                except cel.RuleCheckError as exc:
+                except evaluate.RuleCheckError as exc:
                     cel_errs.append(errors.invalid(f"{rpath}.messageExpression", value,
                                                    f"messageExpression compilation failed: {exc}"))
                 except Exception as exc:
                     cel_errs.append(errors.invalid(f"{rpath}.messageExpression", value,
-                                                   f"messageExpression compilation failed: {cel.syntax_error(mexpr, exc)}"))
-            if cel.uses_old_self(tree):
+                                                   f"messageExpression compilation failed: {evaluate.syntax_error(mexpr, exc)}"))
+            if evaluate.uses_old_self(tree):
                 if ctx.uncorrelatable is not None:
                     cel_errs.append(errors.invalid(f"{rpath}.rule", text, "oldSelf cannot be used on the "
                                                                           "uncorrelatable portion of the schema within "
@@ -1014,7 +1017,7 @@ class _SchemaChecker:
         return schema_errs, cel_errs
 
 
-def _syntax(src: str, exc: cel.CELSyntaxError) -> str:
+def _syntax(src: str, exc: evaluate.CELSyntaxError) -> str:
     pos = exc.pos
     line = src.count("\n", 0, pos) + 1
     col = pos - (src.rfind("\n", 0, pos) + 1)

@@ -34,7 +34,7 @@ Decoding follows gogo's generated ``Unmarshal`` and then Go's ``encoding/json``:
   a double that is a whole number becomes an ``int`` (Go writes ``1`` for ``1.0``, so
   the JSON path would parse an ``int``); NaN and infinities are a 400.
 
-Every failure is a :class:`~setpoint.apiserver.errors.StatusError`: a 400 for bytes
+Every failure is a :class:`~setpoint.apiserver.encoding.errors.StatusError`: a 400 for bytes
 that do not decode, a 415 for a kind that has no table here.
 """
 
@@ -51,7 +51,7 @@ from typing import Any, Final
 
 import orjson
 
-from setpoint.apiserver import errors
+from setpoint.apiserver.encoding import errors
 
 PROTOBUF: Final = "application/vnd.kubernetes.protobuf"
 
@@ -1950,7 +1950,7 @@ def decode(body: bytes) -> dict[str, Any]:
     """A kube protobuf request body as the dict its JSON encoding would parse to.
 
     The result has ``kind`` and ``apiVersion`` from the envelope (left out when empty)
-    and the fields of the object.  Raises a 400 :class:`~setpoint.apiserver.errors.StatusError`
+    and the fields of the object.  Raises a 400 :class:`~setpoint.apiserver.encoding.errors.StatusError`
     for bytes that are not a kube protobuf message, a 415 for a kind with no table here.
     """
     try:

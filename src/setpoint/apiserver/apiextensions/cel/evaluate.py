@@ -35,9 +35,9 @@ from typing import Any
 
 import cel as celrt
 
-from setpoint.apiserver import errors
-from setpoint.apiserver.crdschema import Node, json_type
-from setpoint.apiserver.errors import FieldError, FieldErrorType
+from setpoint.apiserver.apiextensions.structural import Node, json_type
+from setpoint.apiserver.encoding import errors
+from setpoint.apiserver.encoding.errors import FieldError, FieldErrorType
 
 #: Kube's limits (``k8s.io/apiserver/pkg/apis/cel``, apiextensions validation).
 PER_CALL_LIMIT = 1_000_000

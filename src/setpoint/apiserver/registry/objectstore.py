@@ -1,7 +1,7 @@
 """Generic object storage semantics: kube-apiserver's registry ``Store``.
 
 :class:`ObjectStore` implements get/list/create/update/delete for any
-:class:`~setpoint.apiserver.resources.Resource` over the storage engine and
+:class:`~setpoint.apiserver.registry.resources.Resource` over the storage engine and
 the watch caches: metadata system fields, generation, optimistic concurrency,
 finalizers and deletionTimestamp, dry runs and admission. HTTP lives in
 ``handlers``; in-process controllers call this class directly.
@@ -23,10 +23,11 @@ from typing import Any
 import orjson
 
 from setpoint import storage
-from setpoint.apiserver import errors, validation
-from setpoint.apiserver.admission import ANONYMOUS_ADMIN, AdmissionChain, Attributes
-from setpoint.apiserver.cacher import CachedObject, Cacher, CacheSet, decode_object
-from setpoint.apiserver.resources import Obj, Resource
+from setpoint.apiserver.encoding import errors
+from setpoint.apiserver.registry import metadata
+from setpoint.apiserver.registry.admission import ANONYMOUS_ADMIN, AdmissionChain, Attributes
+from setpoint.apiserver.registry.cacher import CachedObject, Cacher, CacheSet, decode_object
+from setpoint.apiserver.registry.resources import Obj, Resource
 
 #: generateName suffix alphabet and length, as ``names.SimpleNameGenerator``.
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
@@ -292,7 +293,7 @@ class ObjectStore:
 
     def _validate_create(self, resource: Resource, obj: Obj) -> None:
         meta = obj.get("metadata")
-        errs = validation.validate_object_meta(meta if isinstance(meta, dict) else {},
+        errs = metadata.validate_object_meta(meta if isinstance(meta, dict) else {},
                                                namespaced=resource.namespaced,
                                                name_fn=_name_fn(resource))
         errs = errs + resource.strategy.validate(obj)
@@ -300,7 +301,7 @@ class ObjectStore:
             raise errors.invalid_object(resource.kind, resource.group, _name_of(obj), errs)
 
     def _validate_update(self, resource: Resource, obj: Obj, old: Obj) -> None:
-        errs = validation.validate_object_meta_update(obj.get("metadata") or {}, old.get("metadata") or {})
+        errs = metadata.validate_object_meta_update(obj.get("metadata") or {}, old.get("metadata") or {})
         errs = [*errs, *resource.strategy.validate_update(obj, old)]
         if errs:
             raise errors.invalid_object(resource.kind, resource.group, _name_of(obj), errs)
@@ -655,8 +656,8 @@ def _name_fn(resource: Resource) -> Callable[[str, bool], list[str]]:
     if fn is not None:
         return fn  # type: ignore[no-any-return]
     if resource.custom:
-        return validation.name_is_path_segment
-    return validation.name_is_dns_subdomain
+        return metadata.name_is_path_segment
+    return metadata.name_is_dns_subdomain
 
 
 def _has_generation(resource: Resource) -> bool:

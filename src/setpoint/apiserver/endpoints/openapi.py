@@ -38,9 +38,10 @@ from urllib.parse import quote
 
 import orjson
 
-from setpoint.apiserver import errors, schemas
+from setpoint.apiserver.builtin import definitions
+from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.http import Request, Response
-from setpoint.apiserver.resources import Registry, Resource
+from setpoint.apiserver.registry.resources import Registry, Resource
 
 Obj = dict[str, Any]
 
@@ -50,7 +51,7 @@ PROTOBUF_V3_DEPRECATED = "application/com.github.proto-openapi.spec.v3@v1.0+prot
 PROTOBUF_V2 = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
 PROTOBUF_V2_DEPRECATED = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
 
-REF = schemas.REF_PREFIX
+REF = definitions.REF_PREFIX
 _INFO = {"title": "Kubernetes", "version": "unversioned"}
 _SECURITY_SCHEMES = {
     "BearerToken": {
@@ -369,27 +370,27 @@ class _DocumentBuilder:
         """Add the kind's and its list's schemas; return their names."""
         gvk = (r.group, r.version, r.kind)
         list_gvk = (r.group, r.version, r.list_kind)
-        if not r.custom and gvk in schemas.GVK_DEFINITIONS and list_gvk in schemas.GVK_DEFINITIONS:
-            name, list_name = schemas.GVK_DEFINITIONS[gvk], schemas.GVK_DEFINITIONS[list_gvk]
-            for n in schemas.closure([name, list_name]):
-                self.schemas.setdefault(n, schemas.DEFINITIONS[n])
+        if not r.custom and gvk in definitions.GVK_DEFINITIONS and list_gvk in definitions.GVK_DEFINITIONS:
+            name, list_name = definitions.GVK_DEFINITIONS[gvk], definitions.GVK_DEFINITIONS[list_gvk]
+            for n in definitions.closure([name, list_name]):
+                self.schemas.setdefault(n, definitions.DEFINITIONS[n])
             return name, list_name
-        name = schemas.definition_name(r.group, r.version, r.kind)
+        name = definitions.definition_name(r.group, r.version, r.kind)
         list_name = name + "List"
         self.schemas[name] = custom_kind_schema(r)
         self.schemas[list_name] = {
             "description": f"{r.list_kind} is a list of {r.kind}",
             "properties": {
-                "apiVersion": schemas.DEFINITIONS[schemas.STATUS]["properties"]["apiVersion"],
+                "apiVersion": definitions.DEFINITIONS[definitions.STATUS]["properties"]["apiVersion"],
                 "items": {
                     "description": f"List of {r.plural}. More info: "
                     "https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md",
                     "items": {"$ref": REF + name},
                     "type": "array",
                 },
-                "kind": schemas.DEFINITIONS[schemas.STATUS]["properties"]["kind"],
+                "kind": definitions.DEFINITIONS[definitions.STATUS]["properties"]["kind"],
                 "metadata": {
-                    "allOf": [{"$ref": REF + schemas.LIST_META}],
+                    "allOf": [{"$ref": REF + definitions.LIST_META}],
                     "description": "Standard list metadata. More info: "
                     "https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
                 },
@@ -398,19 +399,19 @@ class _DocumentBuilder:
             "type": "object",
             "x-kubernetes-group-version-kind": [_gvk(r.group, r.version, r.list_kind)],
         }
-        for n in schemas.closure([schemas.OBJECT_META, schemas.LIST_META]):
-            self.schemas.setdefault(n, schemas.DEFINITIONS[n])
+        for n in definitions.closure([definitions.OBJECT_META, definitions.LIST_META]):
+            self.schemas.setdefault(n, definitions.DEFINITIONS[n])
         return name, list_name
 
     def _shared_schemas(self) -> None:
-        for n in schemas.closure([schemas.STATUS, schemas.DELETE_OPTIONS, schemas.PATCH]):
-            self.schemas.setdefault(n, schemas.DEFINITIONS[n])
-        delete_options = copy.deepcopy(schemas.DEFINITIONS[schemas.DELETE_OPTIONS])
+        for n in definitions.closure([definitions.STATUS, definitions.DELETE_OPTIONS, definitions.PATCH]):
+            self.schemas.setdefault(n, definitions.DEFINITIONS[n])
+        delete_options = copy.deepcopy(definitions.DEFINITIONS[definitions.DELETE_OPTIONS])
         gvks = [_gvk("", "v1", "DeleteOptions")]
         if (self.group, self.version) != ("", "v1"):
             gvks.append(_gvk(self.group, self.version, "DeleteOptions"))
         delete_options["x-kubernetes-group-version-kind"] = gvks
-        self.schemas[schemas.DELETE_OPTIONS] = delete_options
+        self.schemas[definitions.DELETE_OPTIONS] = delete_options
 
     # -- operations
 
@@ -495,8 +496,8 @@ class _DocumentBuilder:
                 f"delete collection of {kind}",
                 gvk,
                 params=_DELETE_COLLECTION_PARAMS,
-                body=schemas.DELETE_OPTIONS,
-                responses=self._responses(schemas.STATUS, ok, types),
+                body=definitions.DELETE_OPTIONS,
+                responses=self._responses(definitions.STATUS, ok, types),
             )
         if collection:
             collection["parameters"] = [*scope_params, _P["pretty"]]
@@ -528,7 +529,7 @@ class _DocumentBuilder:
                 f"partially update the specified {kind}",
                 gvk,
                 params=_PATCH_PARAMS,
-                body=schemas.PATCH,
+                body=definitions.PATCH,
                 body_types=patch_types,
                 responses=self._responses(kind_name, (("200", "OK"), ("201", "Created")), types),
             )
@@ -539,9 +540,9 @@ class _DocumentBuilder:
                 f"delete {_article(kind)}",
                 gvk,
                 params=_DELETE_PARAMS,
-                body=schemas.DELETE_OPTIONS,
+                body=definitions.DELETE_OPTIONS,
                 responses=self._responses(
-                    kind_name if r.strategy.return_deleted_object else schemas.STATUS,
+                    kind_name if r.strategy.return_deleted_object else definitions.STATUS,
                     (("200", "OK"), ("202", "Accepted")),
                     types,
                 ),
@@ -553,9 +554,9 @@ class _DocumentBuilder:
 
         for sub in sorted(r.subresources & {"status", "scale"}):
             if sub == "scale":
-                sub_name, sub_gvk, title = schemas.SCALE, _gvk("autoscaling", "v1", "Scale"), "Scale"
-                for n in schemas.closure([schemas.SCALE]):
-                    self.schemas.setdefault(n, schemas.DEFINITIONS[n])
+                sub_name, sub_gvk, title = definitions.SCALE, _gvk("autoscaling", "v1", "Scale"), "Scale"
+                for n in definitions.closure([definitions.SCALE]):
+                    self.schemas.setdefault(n, definitions.DEFINITIONS[n])
                 what = f"scale of the specified {kind}"
             else:
                 sub_name, sub_gvk, title = kind_name, gvk, "Status"
@@ -574,7 +575,7 @@ class _DocumentBuilder:
                     f"partially update {what}",
                     sub_gvk,
                     params=_PATCH_PARAMS,
-                    body=schemas.PATCH,
+                    body=definitions.PATCH,
                     body_types=patch_types,
                     responses=self._responses(sub_name, (("200", "OK"), ("201", "Created")), types),
                 ),
@@ -649,11 +650,11 @@ def custom_kind_schema(r: Resource) -> Obj:
     out = copy.deepcopy(r.schema) if r.schema is not None else copy.deepcopy(_PERMISSIVE)
     out.setdefault("type", "object")
     props = out.setdefault("properties", {})
-    status_props = schemas.DEFINITIONS[schemas.STATUS]["properties"]
+    status_props = definitions.DEFINITIONS[definitions.STATUS]["properties"]
     props["apiVersion"] = status_props["apiVersion"]
     props["kind"] = status_props["kind"]
     props["metadata"] = {
-        "allOf": [{"$ref": REF + schemas.OBJECT_META}],
+        "allOf": [{"$ref": REF + definitions.OBJECT_META}],
         "description": "Standard object's metadata. More info: "
         "https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata",
     }

@@ -5,7 +5,7 @@ token for token, so that every error message is kube's), of
 ``metav1.LabelSelectorAsSelector`` for the ``{matchLabels, matchExpressions}``
 form, and of ``pkg/fields/selector.go``.
 
-Errors are :class:`~setpoint.apiserver.errors.StatusError` 400 ``BadRequest``
+Errors are :class:`~setpoint.apiserver.encoding.errors.StatusError` 400 ``BadRequest``
 carrying the same message kube-apiserver answers a list or watch with:
 ``metainternalversion`` decoding of ``labelSelector``/``fieldSelector`` wraps
 the parser's error in ``NewBadRequest(err.Error())`` unchanged, e.g.::
@@ -34,8 +34,8 @@ import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, Final
 
-from setpoint.apiserver.errors import FieldError, StatusError, bad_request, invalid
-from setpoint.apiserver.validation import go_quote, is_qualified_name, is_valid_label_value
+from setpoint.apiserver.encoding.errors import FieldError, StatusError, bad_request, invalid
+from setpoint.apiserver.registry.metadata import go_quote, is_qualified_name, is_valid_label_value
 
 __all__ = [
     "DOES_NOT_EXIST",

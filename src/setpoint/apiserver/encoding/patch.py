@@ -36,7 +36,7 @@ import orjson
 import yaml
 from jsonpointer import JsonPointer, JsonPointerException
 
-from setpoint.apiserver.errors import (
+from setpoint.apiserver.encoding.errors import (
     StatusError,
     bad_request,
     invalid,

@@ -11,7 +11,7 @@ A port of the parts of apimachinery (v0.37) that every resource shares:
 * ``pkg/api/validation/objectmeta.go`` and ``pkg/apis/meta/v1/validation``:
   :func:`validate_object_meta` (``ValidateObjectMetaAccessor``) and
   :func:`validate_object_meta_update` (``ValidateObjectMetaAccessorUpdate``),
-  which return :class:`~setpoint.apiserver.errors.FieldError` lists whose
+  which return :class:`~setpoint.apiserver.encoding.errors.FieldError` lists whose
   ``message()`` is character for character what kube-apiserver prints.
 
 Everything here is pure and works on decoded JSON. Values of the wrong JSON
@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from setpoint.apiserver.errors import (
+from setpoint.apiserver.encoding.errors import (
     FieldError,
     forbidden,
     invalid,

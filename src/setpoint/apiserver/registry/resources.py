@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from setpoint.apiserver import errors
-from setpoint.apiserver.patch import PatchSchema
+from setpoint.apiserver.encoding import errors
+from setpoint.apiserver.encoding.patch import PatchSchema
 
 Obj = dict[str, Any]
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from setpoint.apiserver import cel, crdschema
-from setpoint.apiserver.errors import FieldError
+from setpoint.apiserver.apiextensions import structural
+from setpoint.apiserver.apiextensions.cel import evaluate
+from setpoint.apiserver.encoding.errors import FieldError
 
 Obj = dict[str, Any]
 
@@ -26,8 +27,8 @@ class CustomResourceSchema:
     """The compiled ``openAPIV3Schema`` of one CRD version."""
 
     def __init__(self, schema: Obj | None) -> None:
-        self.node = crdschema.compile_schema(schema)
-        self.has_rules = cel.attach(self.node) if self.node is not None else False
+        self.node = structural.compile_schema(schema)
+        self.has_rules = evaluate.attach(self.node) if self.node is not None else False
         self._fast = fast_validator(schema) if schema is not None else None
         # Bodies decoded by the HTTP handler, so the strategy does not decode them twice (held
         # strongly, so that an id is never reused while it is here; bounded).
@@ -36,8 +37,8 @@ class CustomResourceSchema:
     def decode(self, obj: Obj, remember: bool = False) -> list[str]:
         """Default and prune ``obj`` in place; the paths of the unknown fields dropped."""
         if self.node is not None:
-            crdschema.default(obj, self.node)
-        unknown = crdschema.prune(obj, self.node)
+            structural.default(obj, self.node)
+        unknown = structural.prune(obj, self.node)
         if remember:
             if len(self._decoded) >= 256:
                 self._decoded.pop(next(iter(self._decoded)))
@@ -62,17 +63,17 @@ class CustomResourceSchema:
         fast = self._fast
         # Valid objects (the common case) are checked by jsonschema-rs (~5 µs for 50 fields); the
         # compiled validator runs only to word the errors of an invalid one as kube does.
-        errs = [] if fast is not None and fast.is_valid(obj) else crdschema.validate(obj, node)
+        errs = [] if fast is not None and fast.is_valid(obj) else structural.validate(obj, node)
         if old is not None and errs:
             # CRDValidationRatcheting (GA): errors of values an update leaves unchanged are dropped.
             errs = [e for e in errs if not unchanged(e.field, obj, old, node)]
         errs.extend(extra or [])
-        errs.extend(crdschema.validate_structure(obj, node))
+        errs.extend(structural.validate_structure(obj, node))
         if self.has_rules:
-            if cel.has_blocking_errors(errs):
-                errs.append(cel.BLOCKED)
+            if evaluate.has_blocking_errors(errs):
+                errs.append(evaluate.BLOCKED)
             else:
-                errs.extend(cel.validate(obj, old, node))
+                errs.extend(evaluate.validate(obj, old, node))
         return errs
 
 
@@ -82,7 +83,7 @@ _DROP = ("description", "default", "example", "externalDocs", "title", "nullable
 
 
 def draft4_schema(s: Any) -> Any:
-    """A CRD schema as plain JSON Schema draft 4 with the same verdicts as :func:`crdschema.validate`
+    """A CRD schema as plain JSON Schema draft 4 with the same verdicts as :func:`structural.validate`
     on pruned objects: int-or-string and nullable become type lists, formats kube checks become
     ``k8s-*`` custom formats (the same checkers), Kubernetes extensions are dropped."""
     if not isinstance(s, dict):
@@ -109,7 +110,7 @@ def draft4_schema(s: Any) -> Any:
             types.append("null")
         out["type"] = types if len(types) > 1 else types[0]
     fmt = s.get("format")
-    if isinstance(fmt, str) and fmt in crdschema.FORMATS and "string" in types:
+    if isinstance(fmt, str) and fmt in structural.FORMATS and "string" in types:
         out["format"] = "k8s-" + fmt
     return out
 
@@ -121,7 +122,7 @@ def fast_validator(schema: Obj) -> Any:
         import jsonschema_rs
     except ImportError:  # pragma: no cover - an optional speed-up
         return None
-    formats = {f"k8s-{name}": check for name, check in crdschema.FORMATS.items()}
+    formats = {f"k8s-{name}": check for name, check in structural.FORMATS.items()}
     try:
         return jsonschema_rs.Draft4Validator(draft4_schema(schema), formats=formats, validate_formats=True)
     except Exception:
@@ -131,11 +132,11 @@ def fast_validator(schema: Obj) -> Any:
 _SEGMENT = re.compile(r"\.?([^.\[\]]+)|\[(\d+)\]")
 
 
-def unchanged(path: str, new: Any, old: Any, node: crdschema.Node) -> bool:
+def unchanged(path: str, new: Any, old: Any, node: structural.Node) -> bool:
     """Whether the value at an error's field path is the same in ``old`` (kube's ratcheting:
     values correlate through object fields, map keys and the keys of map-type lists; an atomic
     list or set correlates only as a whole)."""
-    s: crdschema.Node | None = node
+    s: structural.Node | None = node
     pos = 0
     while pos < len(path):
         m = _SEGMENT.match(path, pos)

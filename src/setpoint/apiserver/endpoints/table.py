@@ -13,8 +13,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from setpoint.apiserver import schemas
-from setpoint.apiserver.resources import Column, Resource
+from setpoint.apiserver.builtin import definitions
+from setpoint.apiserver.registry.resources import Column, Resource
 
 Obj = dict[str, Any]
 
@@ -114,11 +114,11 @@ def partial_object_metadata_list(objects: list[Obj], list_meta: Obj | None = Non
 
 
 def _description(definition: str, field: str) -> str:
-    prop = schemas.DEFINITIONS[definition]["properties"][field]
+    prop = definitions.DEFINITIONS[definition]["properties"][field]
     return str(prop.get("description", ""))
 
 
-_META = schemas.OBJECT_META
+_META = definitions.OBJECT_META
 #: ObjectMeta's ``name`` and ``creationTimestamp`` docs, as Go's ``SwaggerDoc()`` has them.
 NAME_DESCRIPTION = _description(_META, "name")
 CREATION_TIMESTAMP_DESCRIPTION = (

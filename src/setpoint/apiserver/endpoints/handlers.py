@@ -15,12 +15,15 @@ import orjson
 import yaml
 
 from setpoint import storage
-from setpoint.apiserver import cacher as cache
-from setpoint.apiserver import errors, patch, schemas, selectors, table
-from setpoint.apiserver.admission import Attributes
+from setpoint.apimachinery import selectors
+from setpoint.apiserver.builtin import definitions
+from setpoint.apiserver.encoding import errors, patch
+from setpoint.apiserver.endpoints import table
 from setpoint.apiserver.http import Request, Response, StreamingResponse
-from setpoint.apiserver.resources import Obj, Resource
-from setpoint.apiserver.store import ListResult, ObjectStore, parse_resource_version
+from setpoint.apiserver.registry import cacher as cache
+from setpoint.apiserver.registry.admission import Attributes
+from setpoint.apiserver.registry.objectstore import ListResult, ObjectStore, parse_resource_version
+from setpoint.apiserver.registry.resources import Obj, Resource
 
 JSON = "application/json"
 _YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
@@ -111,7 +114,7 @@ def decode_body(request: Request, resource: Resource | None = None) -> Obj:
         except yaml.YAMLError as exc:
             raise _undecodable(resource, body, f"error converting YAML to JSON: {exc}") from None
     elif ctype == PROTOBUF and not custom:
-        from setpoint.apiserver import protobuf
+        from setpoint.apiserver.encoding import protobuf
 
         data = protobuf.decode(body)
     elif ctype in ("", JSON, "*/*"):
@@ -205,7 +208,7 @@ def _unknown_field_check(call: Call, obj: Obj, headers: list[tuple[str, str]]) -
     if decode is not None:
         unknown = decode(obj)
     elif schema is not None:
-        unknown = schemas.unknown_fields(obj, schema, prune=True)
+        unknown = definitions.unknown_fields(obj, schema, prune=True)
     else:
         return
     if not unknown:

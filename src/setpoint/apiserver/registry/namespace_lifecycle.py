@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from setpoint.apiserver import errors
-from setpoint.apiserver.admission import Attributes
-from setpoint.apiserver.resources import Obj
+from setpoint.apiserver.encoding import errors
+from setpoint.apiserver.registry.admission import Attributes
+from setpoint.apiserver.registry.resources import Obj
 
 if TYPE_CHECKING:
     from setpoint.apiserver.server import APIServer

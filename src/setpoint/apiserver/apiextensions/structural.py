@@ -15,7 +15,7 @@ tree of :class:`Node` objects; every create, update and patch then runs
   ``x-kubernetes-list-type`` set/map invariants (``listtype.ValidateListSetsAndMaps``).
 
 The CEL rules (``x-kubernetes-validations``) are compiled onto the same nodes by
-:mod:`setpoint.apiserver.cel`.
+:mod:`setpoint.apiserver.apiextensions.cel.evaluate`.
 """
 
 from __future__ import annotations
@@ -29,17 +29,19 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from setpoint.apiserver import errors, schemas, validation
-from setpoint.apiserver.errors import FieldError, FieldErrorType
+from setpoint.apiserver.builtin import definitions
+from setpoint.apiserver.encoding import errors
+from setpoint.apiserver.encoding.errors import FieldError, FieldErrorType
+from setpoint.apiserver.registry import metadata
 
 if TYPE_CHECKING:
-    from setpoint.apiserver.cel import CompiledRule
+    from setpoint.apiserver.apiextensions.cel.evaluate import CompiledRule
 
 Obj = dict[str, Any]
 
 #: The fields every resource root (and embedded resource) has, whatever its schema says.
 META_FIELDS = frozenset({"apiVersion", "kind", "metadata"})
-_OBJECT_META = schemas.inline(schemas.OBJECT_META)
+_OBJECT_META = definitions.inline(definitions.OBJECT_META)
 
 
 # --- Go-style rendering of values in messages ------------------------------------------
@@ -111,12 +113,12 @@ def go_sharp_v(value: Any, nested: bool = False) -> str:
     if isinstance(value, float):
         return go_float(value)
     if isinstance(value, str):
-        return validation.go_quote(value)
+        return metadata.go_quote(value)
     if isinstance(value, list):
         return "[]interface {}{" + ", ".join(go_sharp_v(v, True) for v in value) + "}"
     if isinstance(value, dict):
         return "map[string]interface {}{" + ", ".join(
-            f"{validation.go_quote(str(k))}:{go_sharp_v(value[k], True)}" for k in sorted(value)) + "}"
+            f"{metadata.go_quote(str(k))}:{go_sharp_v(value[k], True)}" for k in sorted(value)) + "}"
     return repr(value)
 
 
@@ -632,7 +634,7 @@ def _validate(value: Any, s: Node, path: str, errs: list[FieldError]) -> None:
             errs.append(_type_error(path, s, "null"))
         elif s.enum is not None and None not in s.enum:
             errs.append(errors.FieldError(FieldErrorType.NOT_SUPPORTED, path, None,
-                                          "supported values: " + ", ".join(validation.go_quote(v)
+                                          "supported values: " + ", ".join(metadata.go_quote(v)
                                                                           for v in s.enum_shown)))
         return
     jt = _JSON_TYPES.get(type(value)) or json_type(value)
@@ -645,7 +647,7 @@ def _validate(value: Any, s: Node, path: str, errs: list[FieldError]) -> None:
     if jt == "object":
         if s.enum is not None and value not in s.enum:
             errs.append(errors.FieldError(FieldErrorType.NOT_SUPPORTED, path, _shown(value),
-                                          "supported values: " + ", ".join(validation.go_quote(v)
+                                          "supported values: " + ", ".join(metadata.go_quote(v)
                                                                           for v in s.enum_shown)))
         _validate_object(value, s, path, errs)
         return
@@ -667,7 +669,7 @@ def _validate(value: Any, s: Node, path: str, errs: list[FieldError]) -> None:
                 _validate(v, items, f"{path}[{i}]", errs)
     if s.enum is not None and value not in s.enum:
         errs.append(errors.FieldError(FieldErrorType.NOT_SUPPORTED, path, _shown(value),
-                                      "supported values: " + ", ".join(validation.go_quote(v)
+                                      "supported values: " + ", ".join(metadata.go_quote(v)
                                                                       for v in s.enum_shown)))
 
 
@@ -682,7 +684,7 @@ def _validate_string(value: str, s: Node, path: str, errs: list[FieldError]) -> 
         check = FORMATS.get(s.format)
         if check is not None and not check(value):
             errs.append(FieldError(FieldErrorType.TYPE_INVALID, path, value,
-                                   f"{path} in body must be of type {s.format}: {validation.go_quote(value)}"))
+                                   f"{path} in body must be of type {s.format}: {metadata.go_quote(value)}"))
 
 
 def _bound(value: int | float, bound: int | float) -> str:
@@ -830,7 +832,7 @@ def _validate_embedded(path: str, x: Obj, errs: list[FieldError]) -> None:
             elif not v:
                 errs.append(errors.invalid(p, v, "must not be empty"))
             else:
-                problems = validation.is_dns1035_label(v.lower())
+                problems = metadata.is_dns1035_label(v.lower())
                 if problems:
                     errs.append(errors.invalid(p, v, "may have mixed case, but should otherwise match: "
                                                + ",".join(problems)))
@@ -841,6 +843,6 @@ def _validate_embedded(path: str, x: Obj, errs: list[FieldError]) -> None:
             meta = dict(v)
             if not meta.get("name"):
                 meta["name"] = "fakename"
-            errs.extend(validation.validate_object_meta(meta, namespaced=bool(meta.get("namespace")),
-                                                        name_fn=validation.validate_path_segment_name,
+            errs.extend(metadata.validate_object_meta(meta, namespaced=bool(meta.get("namespace")),
+                                                        name_fn=metadata.validate_path_segment_name,
                                                         path=p))

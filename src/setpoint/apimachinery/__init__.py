@@ -1,0 +1,1 @@
+"""What server and runtime share: Go-compatible formatting, time, label and field selectors."""

@@ -1,0 +1,1 @@
+"""CEL rules (``x-kubernetes-validations``): parse, library, cost, evaluate."""

@@ -1,0 +1,1 @@
+"""The built-in kinds, declared from kube's published API definitions."""

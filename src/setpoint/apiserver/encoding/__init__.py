@@ -1,0 +1,1 @@
+"""Wire formats: Status errors, patches, kube protobuf bodies."""

@@ -1,0 +1,1 @@
+"""Generic object storage semantics: resources, the object store, watch caches, admission."""
