@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from setpoint.apiserver.apiextensions import crd_validation, structural
-from setpoint.apiserver.apiextensions.cel import evaluate
+from setpoint.apiserver.apiextensions.cel import cost, evaluate, library, parse
 from setpoint.apiserver.apiextensions.customresource import CustomResourceSchema, json_path_first
 
 
@@ -107,20 +107,20 @@ def test_embedded_resource_metadata_is_validated() -> None:
 
 
 def test_cel_parser_and_old_self() -> None:
-    assert evaluate.uses_old_self(evaluate.parse("self.a == oldSelf.a"))
-    assert not evaluate.uses_old_self(evaluate.parse("self.items.all(x, x.size() < 10) && has(self.b)"))
-    tree = evaluate.parse("self.m.exists(k, v, v > 1) ? 'a' : \"b\"")
+    assert parse.uses_old_self(parse.parse("self.a == oldSelf.a"))
+    assert not parse.uses_old_self(parse.parse("self.items.all(x, x.size() < 10) && has(self.b)"))
+    tree = parse.parse("self.m.exists(k, v, v > 1) ? 'a' : \"b\"")
     assert tree[0] == "cond"
-    with pytest.raises(evaluate.CELSyntaxError):
-        evaluate.parse("self.a +")
-    assert evaluate.escape("foo-bar") == "foo__dash__bar"
-    assert evaluate.escape("namespace") == "__namespace__"
-    assert evaluate.escape("a.b__c") == "a__dot__b__underscores__c"
-    assert evaluate.escape("has space") is None
+    with pytest.raises(parse.CELSyntaxError):
+        parse.parse("self.a +")
+    assert library.escape("foo-bar") == "foo__dash__bar"
+    assert library.escape("namespace") == "__namespace__"
+    assert library.escape("a.b__c") == "a__dot__b__underscores__c"
+    assert library.escape("has space") is None
 
 
 def _cost(rule: str, schema: dict[str, Any]) -> int:
-    return evaluate.estimate(evaluate.parse(rule), rule, node(schema), False)[0]
+    return cost.estimate(parse.parse(rule), rule, node(schema), False)[0]
 
 
 def test_cost_estimate_follows_bounds() -> None:
@@ -130,8 +130,8 @@ def test_cost_estimate_follows_bounds() -> None:
     big = _cost("self.all(x, x.startsWith('a'))", unbounded)
     assert small < 100
     assert big > 1_000_000
-    assert _cost("self.all(x, self.all(y, x == y))", unbounded) > evaluate.STATIC_ESTIMATED_COST_LIMIT
-    with pytest.raises(evaluate.RuleCheckError, match="undefined field 'nope'"):
+    assert _cost("self.all(x, self.all(y, x == y))", unbounded) > cost.STATIC_ESTIMATED_COST_LIMIT
+    with pytest.raises(cost.RuleCheckError, match="undefined field 'nope'"):
         _cost("self.nope", {"type": "object", "properties": {"a": {"type": "string"}}})
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from setpoint.apiserver.apiextensions import structural
-from setpoint.apiserver.apiextensions.cel import evaluate
+from setpoint.apiserver.apiextensions.cel import cost, evaluate, parse
 from setpoint.apiserver.apiextensions.structural import GoValue, Node
 from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.encoding.errors import FieldError
@@ -421,13 +421,13 @@ def validate_schema(schema: Obj, path: str, status_enabled: bool = False) -> lis
     schema_errs, cel_errs = checker.check(schema, root, path, _Ctx(), [], True)
     out.extend(schema_errs)
     out.extend(cel_errs)
-    if cel_ok and checker.total > evaluate.STATIC_ESTIMATED_CRD_COST_LIMIT:
+    if cel_ok and checker.total > cost.STATIC_ESTIMATED_CRD_COST_LIMIT:
         for p, _ in sorted(checker.costs, key=lambda pc: -pc[1])[:4]:
             out.append(errors.forbidden(p, "contributed to estimated rule cost total exceeding cost limit for "
                                            "entire OpenAPIv3 schema"))
-        out.append(errors.forbidden(path, evaluate.cost_error_message(
+        out.append(errors.forbidden(path, cost.cost_error_message(
             "x-kubernetes-validations estimated rule cost total for entire OpenAPIv3 schema", checker.total,
-            evaluate.STATIC_ESTIMATED_CRD_COST_LIMIT)))
+            cost.STATIC_ESTIMATED_CRD_COST_LIMIT)))
     return out
 
 
@@ -951,7 +951,7 @@ class _SchemaChecker:
                     schema_errs.append(errors.invalid(f"{rpath}.fieldPath", fpath, "fieldPath must be a valid path"))
         if has_schema_errors or schema_errs or not self.cel_enabled or node is None:
             return schema_errs, cel_errs
-        card = evaluate.cardinality(ancestors)
+        card = cost.cardinality(ancestors)
         for i, rule in enumerate(rules):
             if not isinstance(rule, dict):
                 continue
@@ -962,8 +962,8 @@ class _SchemaChecker:
             value = _RuleValue(rule)
             try:
                 evaluate.compile_program(text)
-                tree = evaluate.parse(text)
-            except evaluate.CELSyntaxError as exc:
+                tree = parse.parse(text)
+            except parse.CELSyntaxError as exc:
                 cel_errs.append(errors.invalid(f"{rpath}.rule", value, f"compilation failed: {_syntax(text, exc)}"))
                 continue
             except Exception as exc:
@@ -971,42 +971,42 @@ class _SchemaChecker:
                                                f"compilation failed: {evaluate.syntax_error(text, exc)}"))
                 continue
             try:
-                cost, kind = evaluate.estimate(tree, text, node, is_root or node.embedded)
-            except evaluate.RuleCheckError as exc:
+                rule_cost, kind = cost.estimate(tree, text, node, is_root or node.embedded)
+            except cost.RuleCheckError as exc:
                 cel_errs.append(errors.invalid(f"{rpath}.rule", value, f"compilation failed: {exc}"))
                 continue
             if kind and kind != "bool":
                 cel_errs.append(errors.invalid(f"{rpath}.rule", value,
                                                "compilation failed: cel expression must evaluate to a bool"))
                 continue
-            total = cost * card
-            if total > evaluate.STATIC_ESTIMATED_COST_LIMIT:
-                cel_errs.append(errors.forbidden(f"{rpath}.rule", evaluate.cost_error_message(
-                    "estimated rule cost", total, evaluate.STATIC_ESTIMATED_COST_LIMIT)))
+            total = rule_cost * card
+            if total > cost.STATIC_ESTIMATED_COST_LIMIT:
+                cel_errs.append(errors.forbidden(f"{rpath}.rule", cost.cost_error_message(
+                    "estimated rule cost", total, cost.STATIC_ESTIMATED_COST_LIMIT)))
             self.total += total
             self.costs.append((f"{rpath}.rule", total))
             mexpr = str(rule.get("messageExpression") or "")
             if mexpr.strip():
                 try:
                     evaluate.compile_program(mexpr)
-                    mtree = evaluate.parse(mexpr)
-                    mcost, mkind = evaluate.estimate(mtree, mexpr, node, is_root or node.embedded)
+                    mtree = parse.parse(mexpr)
+                    mcost, mkind = cost.estimate(mtree, mexpr, node, is_root or node.embedded)
                     if mkind and mkind != "string":
                         cel_errs.append(errors.invalid(f"{rpath}.messageExpression", value,
                                                        "messageExpression compilation failed: must evaluate to a string"))
-                    elif mcost * card > evaluate.STATIC_ESTIMATED_COST_LIMIT:
-                        cel_errs.append(errors.forbidden(f"{rpath}.messageExpression", evaluate.cost_error_message(
-                            "estimated messageExpression cost", mcost * card, evaluate.STATIC_ESTIMATED_COST_LIMIT)))
+                    elif mcost * card > cost.STATIC_ESTIMATED_COST_LIMIT:
+                        cel_errs.append(errors.forbidden(f"{rpath}.messageExpression", cost.cost_error_message(
+                            "estimated messageExpression cost", mcost * card, cost.STATIC_ESTIMATED_COST_LIMIT)))
                     else:
                         self.total += mcost * card
                         self.costs.append((f"{rpath}.messageExpression", mcost * card))
-                except evaluate.RuleCheckError as exc:
+                except cost.RuleCheckError as exc:
                     cel_errs.append(errors.invalid(f"{rpath}.messageExpression", value,
                                                    f"messageExpression compilation failed: {exc}"))
                 except Exception as exc:
                     cel_errs.append(errors.invalid(f"{rpath}.messageExpression", value,
                                                    f"messageExpression compilation failed: {evaluate.syntax_error(mexpr, exc)}"))
-            if evaluate.uses_old_self(tree):
+            if parse.uses_old_self(tree):
                 if ctx.uncorrelatable is not None:
                     cel_errs.append(errors.invalid(f"{rpath}.rule", text, "oldSelf cannot be used on the "
                                                                           "uncorrelatable portion of the schema within "
@@ -1017,7 +1017,7 @@ class _SchemaChecker:
         return schema_errs, cel_errs
 
 
-def _syntax(src: str, exc: evaluate.CELSyntaxError) -> str:
+def _syntax(src: str, exc: parse.CELSyntaxError) -> str:
     pos = exc.pos
     line = src.count("\n", 0, pos) + 1
     col = pos - (src.rfind("\n", 0, pos) + 1)

@@ -27,15 +27,13 @@ import ipaddress
 import math
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from setpoint.apiserver.apiextensions.cel.rule import CompiledRule
 from setpoint.apiserver.builtin import definitions
 from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.encoding.errors import FieldError, FieldErrorType
 from setpoint.apiserver.registry import metadata
-
-if TYPE_CHECKING:
-    from setpoint.apiserver.apiextensions.cel.evaluate import CompiledRule
 
 Obj = dict[str, Any]
 
