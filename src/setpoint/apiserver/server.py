@@ -21,7 +21,7 @@ from setpoint import __version__, storage
 from setpoint.apiserver.apiextensions import crds
 from setpoint.apiserver.builtin import kinds
 from setpoint.apiserver.encoding import errors
-from setpoint.apiserver.endpoints import discovery, handlers, openapi
+from setpoint.apiserver.endpoints import discovery, handlers, openapi, watch
 from setpoint.apiserver.endpoints.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from setpoint.apiserver.endpoints.metrics import APIMetrics
 from setpoint.apiserver.http import HTTPServer, Request, Response, StreamingResponse
@@ -49,7 +49,7 @@ VerbHandler = Callable[[ObjectStore, handlers.Call], Awaitable[Response | Stream
 _VERBS: dict[str, VerbHandler] = {
     "get": handlers.get,
     "list": handlers.list_,
-    "watch": handlers.watch,
+    "watch": watch.watch,
     "create": handlers.create,
     "update": handlers.update,
     "patch": handlers.patch_,

@@ -1,28 +1,26 @@
 """HTTP handlers for resource verbs: decode the request, call the store, encode.
 
-One function per verb family. Everything kind-specific lives in the
-resource's strategy; everything storage-specific in :mod:`store`.
+One function per verb family (watch has its own module, :mod:`.watch`). Everything
+kind-specific lives in the resource's strategy; everything storage-specific in
+:mod:`~setpoint.apiserver.registry.objectstore`.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 import yaml
 
-from setpoint import storage
 from setpoint.apimachinery import selectors
 from setpoint.apiserver.builtin import definitions
 from setpoint.apiserver.encoding import errors, patch
 from setpoint.apiserver.endpoints import table
-from setpoint.apiserver.http import Request, Response, StreamingResponse
+from setpoint.apiserver.http import Request, Response
 from setpoint.apiserver.registry import cacher as cache
 from setpoint.apiserver.registry.admission import Attributes
-from setpoint.apiserver.registry.objectstore import ListResult, ObjectStore, parse_resource_version
+from setpoint.apiserver.registry.objectstore import ListResult, ObjectStore
 from setpoint.apiserver.registry.resources import Obj, Resource
 
 JSON = "application/json"
@@ -32,10 +30,6 @@ PROTOBUF = "application/vnd.kubernetes.protobuf"
 _WRITE_TYPES = ["application/json", "application/yaml", PROTOBUF]
 #: Custom resources have no protobuf encoding.
 _CUSTOM_WRITE_TYPES = ["application/json", "application/yaml"]
-#: How long a watch without timeoutSeconds stays open (kube: 30-60 min).
-DEFAULT_WATCH_SECONDS = 1800.0
-#: Idle time after which a watcher that allows bookmarks gets one.
-BOOKMARK_INTERVAL = 10.0
 
 
 @dataclass(slots=True)
@@ -330,137 +324,6 @@ def encode_list(store: ObjectStore, r: Resource, result: ListResult, out: Output
     parts = [_served_json(store, r, c) for c in result.items]
     body = head[:-1] + b',"items":[' + b",".join(parts) + b"]}"
     return raw_response(200, body)
-
-
-# --- watch -------------------------------------------------------------------
-
-
-def _bool_param(request: Request, name: str) -> bool:
-    v = request.query_one(name)
-    return v is not None and v.lower() in ("true", "1", "")
-
-
-async def watch(store: ObjectStore, call: Call) -> StreamingResponse | Response:
-    request = call.request
-    out = negotiate(request)
-    r = call.resource
-    matches = build_matcher(call)
-    rv_text = request.query_one("resourceVersion") or ""
-    rv_match = request.query_one("resourceVersionMatch") or ""
-    send_initial = request.query_one("sendInitialEvents")
-    bookmarks = _bool_param(request, "allowWatchBookmarks")
-    timeout_text = request.query_one("timeoutSeconds")
-    try:
-        timeout = float(timeout_text) if timeout_text else DEFAULT_WATCH_SECONDS
-    except ValueError:
-        raise errors.bad_request(f"invalid timeoutSeconds: {timeout_text!r}") from None
-    initial: bool
-    if send_initial is not None:
-        initial = send_initial.lower() == "true"
-        if rv_match != "NotOlderThan":
-            raise errors.invalid_object("ListOptions", "meta.k8s.io", "", [errors.forbidden(
-                "resourceVersionMatch",
-                "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan")])
-        if initial and not bookmarks:
-            raise errors.invalid_object("ListOptions", "meta.k8s.io", "", [errors.forbidden(
-                "allowWatchBookmarks", "sendInitialEvents requires setting allowWatchBookmarks to true")])
-    else:
-        if rv_match:
-            raise errors.invalid_object("ListOptions", "meta.k8s.io", "", [errors.forbidden(
-                "resourceVersionMatch", "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided")])
-        initial = rv_text in ("", "0")
-    rv = parse_resource_version(rv_text) if rv_text else 0
-    c = store.cacher(r)
-    await c.wait_ready()
-    if (initial and rv_text == "") or (send_initial is not None and rv):
-        await (c.wait_consistent() if not rv else c.wait_fresh(rv))
-    prefix = r.prefix(call.namespace)
-    try:
-        watcher, start = c.watch(prefix, rv, matches, initial_events=initial)
-    except storage.Compacted:
-        # kube answers 200 with one ERROR event carrying 410 Expired.
-        status = errors.gone(f"too old resource version: {rv} ({c.history_start})").status()
-        line = orjson.dumps({"type": "ERROR", "object": status}) + b"\n"
-        return StreamingResponse(200, _once(line), JSON)
-    return StreamingResponse(
-        200,
-        _stream(store, call, watcher, start, out, timeout, bookmarks, send_initial == "true" and initial),
-        JSON,
-        headers=[("Cache-Control", "no-cache, private")],
-    )
-
-
-async def _once(line: bytes) -> AsyncIterator[bytes]:
-    yield line
-
-
-def _bookmark(r: Resource, revision: int, initial_end: bool = False) -> bytes:
-    meta: dict[str, Any] = {"resourceVersion": str(revision)}
-    if initial_end:
-        meta["annotations"] = {"k8s.io/initial-events-end": "true"}
-    return orjson.dumps({"type": "BOOKMARK", "object": {"kind": r.kind, "apiVersion": r.group_version, "metadata": meta}}) + b"\n"
-
-
-async def _stream(
-    store: ObjectStore,
-    call: Call,
-    watcher: cache.CacheWatcher,
-    start: int,
-    out: Output,
-    watch_seconds: float,
-    bookmarks: bool,
-    initial_end_bookmark: bool,
-) -> AsyncIterator[bytes]:
-    r = call.resource
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + watch_seconds
-    table_header_sent = False
-    try:
-        pending_initial_end = initial_end_bookmark
-        last_revision = start
-        while True:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return
-            wait = min(remaining, BOOKMARK_INTERVAL) if bookmarks else remaining
-            if pending_initial_end and not watcher.pending:
-                pending_initial_end = False
-                yield _bookmark(r, last_revision if last_revision else start, True)
-                continue
-            try:
-                batch = await watcher.next_batch(wait)
-            except cache.WatcherGone:
-                return
-            if not batch:
-                if bookmarks and loop.time() < deadline:
-                    yield _bookmark(r, max(last_revision, watcher.revision, start))
-                continue
-            chunks: list[bytes] = []
-            for type_, event, revision in batch:
-                if event is None:
-                    continue
-                last_revision = max(last_revision, revision)
-                if out.table:
-                    obj = store.to_served(r, event.obj.obj)
-                    t = table.render_table(r, [obj], include_object=out.include_object)
-                    if table_header_sent:
-                        t["columnDefinitions"] = []
-                    table_header_sent = True
-                    chunks.append(orjson.dumps({"type": type_, "object": t}) + b"\n")
-                elif out.partial:
-                    chunks.append(orjson.dumps({"type": type_, "object": table.partial_object_metadata(event.obj.obj)}) + b"\n")
-                elif event.obj.obj.get("apiVersion") != r.group_version:
-                    # Served in another version than stored: convert for this watcher.
-                    chunks.append(orjson.dumps({"type": type_, "object": store.to_served(r, event.obj.obj)}) + b"\n")
-                else:
-                    chunks.append(event.line(type_))
-            if pending_initial_end and not watcher.pending:
-                pending_initial_end = False
-                chunks.append(_bookmark(r, max(last_revision, start), True))
-            if chunks:
-                yield b"".join(chunks)
-    finally:
-        watcher.close()
 
 
 # --- writes ------------------------------------------------------------------

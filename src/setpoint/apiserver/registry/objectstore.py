@@ -26,8 +26,9 @@ from setpoint import storage
 from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.registry import metadata
 from setpoint.apiserver.registry.admission import ANONYMOUS_ADMIN, AdmissionChain, Attributes
-from setpoint.apiserver.registry.cacher import CachedObject, Cacher, CacheSet, decode_object
+from setpoint.apiserver.registry.cacher import CachedObject, Cacher, CacheSet, Filter, decode_object
 from setpoint.apiserver.registry.resources import Obj, Resource
+from setpoint.apiserver.registry.watch import Watch
 
 #: generateName suffix alphabet and length, as ``names.SimpleNameGenerator``.
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
@@ -135,6 +136,35 @@ class ObjectStore:
 
     async def close(self) -> None:
         await self.caches.stop()
+
+    async def watch(
+        self,
+        resource: Resource,
+        namespace: str | None,
+        resource_version: int,
+        matches: Filter,
+        *,
+        initial_events: bool,
+        fresh: bool,
+    ) -> Watch:
+        """Watch ``resource`` in ``namespace`` (None: all) after ``resource_version`` (0: now).
+
+        ``initial_events`` first sends an ADDED for every current object; ``fresh`` waits
+        until the cache has caught up with storage (or with ``resource_version``) first,
+        as a consistent read does. A revision older than the cache's history gives a
+        :class:`Watch` carrying the 410 Expired Status.
+        """
+        c = self.cacher(resource)
+        await c.wait_ready()
+        if fresh:
+            await (c.wait_fresh(resource_version) if resource_version else c.wait_consistent())
+        try:
+            watcher, start = c.watch(resource.prefix(namespace), resource_version, matches,
+                                     initial_events=initial_events)
+        except storage.Compacted:
+            status = errors.gone(f"too old resource version: {resource_version} ({c.history_start})").status()
+            return Watch(resource_version, error=status)
+        return Watch(start, watcher)
 
     # --- conversion between served and stored versions ---------------------
 

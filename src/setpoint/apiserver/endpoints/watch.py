@@ -1,0 +1,149 @@
+"""The watch verb: a chunked stream of newline-delimited watch events.
+
+As kube-apiserver's ``endpoints/handlers/watch.go``: events as ``{"type", "object"}``
+lines (JSON, Table rows or PartialObjectMetadata, as negotiated), BOOKMARKs when the
+client allows them, watch-list (``sendInitialEvents``) ending with the
+``k8s.io/initial-events-end`` bookmark, and a 410 as one ``ERROR`` event. Which
+events a watch sees is the registry's business (:meth:`ObjectStore.watch`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+
+from setpoint.apiserver.encoding import errors
+from setpoint.apiserver.endpoints import table
+from setpoint.apiserver.endpoints.handlers import JSON, Call, Output, build_matcher, negotiate
+from setpoint.apiserver.http import Request, Response, StreamingResponse
+from setpoint.apiserver.registry.objectstore import ObjectStore, parse_resource_version
+from setpoint.apiserver.registry.resources import Resource
+from setpoint.apiserver.registry.watch import Watch
+
+#: How long a watch without timeoutSeconds stays open (kube: 30-60 min).
+DEFAULT_WATCH_SECONDS = 1800.0
+#: Idle time after which a watcher that allows bookmarks gets one.
+BOOKMARK_INTERVAL = 10.0
+
+
+def _bool_param(request: Request, name: str) -> bool:
+    v = request.query_one(name)
+    return v is not None and v.lower() in ("true", "1", "")
+
+
+async def watch(store: ObjectStore, call: Call) -> StreamingResponse | Response:
+    request = call.request
+    out = negotiate(request)
+    r = call.resource
+    matches = build_matcher(call)
+    rv_text = request.query_one("resourceVersion") or ""
+    rv_match = request.query_one("resourceVersionMatch") or ""
+    send_initial = request.query_one("sendInitialEvents")
+    bookmarks = _bool_param(request, "allowWatchBookmarks")
+    timeout_text = request.query_one("timeoutSeconds")
+    try:
+        timeout = float(timeout_text) if timeout_text else DEFAULT_WATCH_SECONDS
+    except ValueError:
+        raise errors.bad_request(f"invalid timeoutSeconds: {timeout_text!r}") from None
+    initial: bool
+    if send_initial is not None:
+        initial = send_initial.lower() == "true"
+        if rv_match != "NotOlderThan":
+            raise errors.invalid_object("ListOptions", "meta.k8s.io", "", [errors.forbidden(
+                "resourceVersionMatch",
+                "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan")])
+        if initial and not bookmarks:
+            raise errors.invalid_object("ListOptions", "meta.k8s.io", "", [errors.forbidden(
+                "allowWatchBookmarks", "sendInitialEvents requires setting allowWatchBookmarks to true")])
+    else:
+        if rv_match:
+            raise errors.invalid_object("ListOptions", "meta.k8s.io", "", [errors.forbidden(
+                "resourceVersionMatch", "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided")])
+        initial = rv_text in ("", "0")
+    rv = parse_resource_version(rv_text) if rv_text else 0
+    fresh = (initial and rv_text == "") or (send_initial is not None and rv != 0)
+    w = await store.watch(r, call.namespace, rv, matches, initial_events=initial, fresh=fresh)
+    if w.error is not None:
+        # kube answers 200 with one ERROR event carrying 410 Expired.
+        return StreamingResponse(200, _once(orjson.dumps({"type": "ERROR", "object": w.error}) + b"\n"), JSON)
+    return StreamingResponse(
+        200,
+        _stream(store, call, w, out, timeout, bookmarks, send_initial == "true" and initial),
+        JSON,
+        headers=[("Cache-Control", "no-cache, private")],
+    )
+
+
+async def _once(line: bytes) -> AsyncIterator[bytes]:
+    yield line
+
+
+def _bookmark(r: Resource, revision: int, initial_end: bool = False) -> bytes:
+    meta: dict[str, Any] = {"resourceVersion": str(revision)}
+    if initial_end:
+        meta["annotations"] = {"k8s.io/initial-events-end": "true"}
+    return orjson.dumps({"type": "BOOKMARK", "object": {"kind": r.kind, "apiVersion": r.group_version, "metadata": meta}}) + b"\n"
+
+
+async def _stream(
+    store: ObjectStore,
+    call: Call,
+    watcher: Watch,
+    out: Output,
+    watch_seconds: float,
+    bookmarks: bool,
+    initial_end_bookmark: bool,
+) -> AsyncIterator[bytes]:
+    r = call.resource
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + watch_seconds
+    table_header_sent = False
+    start = watcher.start
+    try:
+        pending_initial_end = initial_end_bookmark
+        last_revision = start
+        while True:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return
+            wait = min(remaining, BOOKMARK_INTERVAL) if bookmarks else remaining
+            if pending_initial_end and not watcher.pending:
+                pending_initial_end = False
+                yield _bookmark(r, last_revision if last_revision else start, True)
+                continue
+            batch = await watcher.next_batch(wait)
+            if batch is None:
+                return
+            if not batch:
+                if bookmarks and loop.time() < deadline:
+                    yield _bookmark(r, max(last_revision, watcher.revision, start))
+                continue
+            chunks: list[bytes] = []
+            for type_, event, revision in batch:
+                if event is None:
+                    continue
+                last_revision = max(last_revision, revision)
+                if out.table:
+                    obj = store.to_served(r, event.obj.obj)
+                    t = table.render_table(r, [obj], include_object=out.include_object)
+                    if table_header_sent:
+                        t["columnDefinitions"] = []
+                    table_header_sent = True
+                    chunks.append(orjson.dumps({"type": type_, "object": t}) + b"\n")
+                elif out.partial:
+                    chunks.append(orjson.dumps({"type": type_, "object": table.partial_object_metadata(event.obj.obj)}) + b"\n")
+                elif event.obj.obj.get("apiVersion") != r.group_version:
+                    # Served in another version than stored: convert for this watcher.
+                    chunks.append(orjson.dumps({"type": type_, "object": store.to_served(r, event.obj.obj)}) + b"\n")
+                else:
+                    chunks.append(event.line(type_))
+            if pending_initial_end and not watcher.pending:
+                pending_initial_end = False
+                chunks.append(_bookmark(r, max(last_revision, start), True))
+            if chunks:
+                yield b"".join(chunks)
+    finally:
+        watcher.close()
