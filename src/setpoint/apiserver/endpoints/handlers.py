@@ -15,7 +15,7 @@ import yaml
 
 from setpoint.apimachinery import selectors
 from setpoint.apiserver.builtin import definitions
-from setpoint.apiserver.encoding import errors, patch
+from setpoint.apiserver.encoding import errors, patch, protobuf
 from setpoint.apiserver.endpoints import table
 from setpoint.apiserver.http import Request, Response
 from setpoint.apiserver.registry import cacher as cache
@@ -108,8 +108,6 @@ def decode_body(request: Request, resource: Resource | None = None) -> Obj:
         except yaml.YAMLError as exc:
             raise _undecodable(resource, body, f"error converting YAML to JSON: {exc}") from None
     elif ctype == PROTOBUF and not custom:
-        from setpoint.apiserver.encoding import protobuf
-
         data = protobuf.decode(body)
     elif ctype in ("", JSON, "*/*"):
         try:
