@@ -7,7 +7,12 @@ drives it over HTTP. Create and get rates come from ``wrk`` (Debian package
 latency is measured by 100 raw-socket watchers against 1,000 updates that
 carry their send time.
 
-    .venv/bin/python benchmarks/apiserver.py [--quick]
+    .venv/bin/python benchmarks/apiserver.py [--quick] [--baseline OTHER_CHECKOUT]
+
+``--baseline`` runs the same measurements against another checkout's ``src`` (e.g. a
+``git worktree`` of an older commit) in the same run, and prints both side by side
+with their ratio. Start-up is the time from spawning ``setpoint up`` to its first
+``200`` from ``/readyz`` (median of 5 starts on a fresh data dir).
 """
 
 from __future__ import annotations
@@ -38,12 +43,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(data_dir: Path, port: int, storage: str | None) -> subprocess.Popen[bytes]:
-    exe = Path(sys.executable).parent / "setpoint"
-    cmd = [str(exe), "up", "--data-dir", str(data_dir), "--port", str(port), "--log-level", "warning"]
+def start_server(data_dir: Path, port: int, storage: str | None, source: Path | None = None) -> subprocess.Popen[bytes]:
+    """``setpoint up`` of this checkout, or of ``source`` (another checkout's root) when given."""
+    cmd = [sys.executable, "-c", "from setpoint.cli import main; main()",
+           "up", "--data-dir", str(data_dir), "--port", str(port), "--log-level", "warning"]
     if storage:
         cmd += ["--storage", storage]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = dict(os.environ)
+    if source is not None:
+        env["PYTHONPATH"] = str(source / "src")
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         with contextlib.suppress(OSError), urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as r:
@@ -181,55 +190,87 @@ async def watch_fanout(port: int, watchers: int, updates: int) -> tuple[float, f
 # --- main ------------------------------------------------------------------------
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="shorter runs (smoke test)")
-    parser.add_argument("--storage", default=None, help="storage URL (default: SQLite in a temp dir)")
-    parser.add_argument("--seconds", type=int, default=10, help="seconds per wrk run")
-    args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is needed: apt-get install -y wrk")
+def startup_seconds(storage: str | None, source: Path | None, runs: int = 5) -> float:
+    """Median time from spawning ``setpoint up`` to its first 200 from /readyz."""
+    times = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory(prefix="setpoint-bench-") as tmp:
+            t0 = time.perf_counter()
+            proc = start_server(Path(tmp), free_port(), storage, source)
+            times.append(time.perf_counter() - t0)
+            proc.terminate()
+            proc.wait(30)
+    return statistics.median(times)
+
+
+def measure(args: argparse.Namespace, source: Path | None) -> dict[str, float]:
+    """Every figure for one checkout (``source``; None: this one)."""
     seconds = 3 if args.quick else args.seconds
     list_objects = 2_000 if args.quick else 10_000
     updates = 200 if args.quick else 1_000
+    out: dict[str, float] = {"start-up ms": startup_seconds(args.storage, source) * 1000}
     with tempfile.TemporaryDirectory(prefix="setpoint-bench-") as tmp:
         port = free_port()
-        proc = start_server(Path(tmp), port, args.storage)
+        proc = start_server(Path(tmp), port, args.storage, source)
         try:
-            print(f"setpoint up pid {proc.pid}, storage {args.storage or 'sqlite'}, cores {os.cpu_count()}")
-            print(f"idle server RSS: {rss_mib(proc.pid):.1f} MiB")
+            out["idle RSS MiB"] = rss_mib(proc.pid)
             for conns in (16, 64):
                 ns = f"bench-c{conns}"
                 ensure_namespace(port, ns)
                 r = run_wrk(port, conns, seconds, ns)
-                print(f"creates/s  {conns:>3} clients: {r['rate']:8.0f}   p50 {r['p50_ms']:.1f} ms  "
-                      f"p99 {r['p99_ms']:.1f} ms  non2xx {r['non2xx']:.0f}")
+                out[f"creates/s c{conns}"] = r["rate"]
+                out[f"create p99 ms c{conns}"] = r["p99_ms"]
+                if r["non2xx"]:
+                    raise SystemExit(f"{r['non2xx']:.0f} creates failed")
             ns = "bench-get"
             ensure_namespace(port, ns)
             request(port, "POST", f"/api/v1/namespaces/{ns}/configmaps",
                     {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "g"}, "data": {"k": "v" * 100}})
-            rate = run_wrk_get(port, 64, seconds, f"/api/v1/namespaces/{ns}/configmaps/g")
-            print(f"gets/s      64 clients: {rate:8.0f}")
+            out["gets/s c64"] = run_wrk_get(port, 64, seconds, f"/api/v1/namespaces/{ns}/configmaps/g")
             ns = "bench-list"
             ensure_namespace(port, ns)
             before_fill = rss_mib(proc.pid)
             asyncio.run(_fill(port, ns, list_objects))
-            after_fill = rss_mib(proc.pid)
+            out[f"RSS of {list_objects} objects MiB"] = rss_mib(proc.pid) - before_fill
             times = []
             for _ in range(5):
                 t0 = time.perf_counter()
                 body = request(port, "GET", f"/api/v1/namespaces/{ns}/configmaps")
                 times.append(time.perf_counter() - t0)
                 assert len(body["items"]) == list_objects  # type: ignore[arg-type]
-            print(f"list {list_objects} objects: median {statistics.median(times) * 1000:.0f} ms  "
-                  f"(server RSS {before_fill:.0f} MiB before creating them, {after_fill:.0f} after, "
-                  f"{rss_mib(proc.pid):.0f} after listing; peak {peak_rss_mib(proc.pid):.0f})")
+            out[f"list {list_objects} ms"] = statistics.median(times) * 1000
             p50, p99 = asyncio.run(watch_fanout(port, 100, updates))
-            print(f"watch fan-out 100 watchers x {updates} updates: p50 {p50:.1f} ms  p99 {p99:.1f} ms")
-            print(f"peak server RSS: {peak_rss_mib(proc.pid):.0f} MiB")
+            out["watch fan-out p50 ms"] = p50
+            out["watch fan-out p99 ms"] = p99
+            out["peak RSS MiB"] = peak_rss_mib(proc.pid)
         finally:
             proc.terminate()
             proc.wait(30)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="shorter runs (smoke test)")
+    parser.add_argument("--storage", default=None, help="storage URL (default: SQLite in a temp dir)")
+    parser.add_argument("--seconds", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="another checkout to measure in the same run (its src/ is put on PYTHONPATH)")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: apt-get install -y wrk")
+    print(f"storage {args.storage or 'sqlite'}, cores {os.cpu_count()}")
+    runs: list[tuple[str, dict[str, float]]] = []
+    if args.baseline is not None:
+        runs.append((f"baseline ({args.baseline})", measure(args, args.baseline.resolve())))
+    runs.append(("this checkout", measure(args, None)))
+    names = list(runs[-1][1])
+    print(f"{'measure':<28}" + "".join(f"{label[:24]:>26}" for label, _ in runs)
+          + ("      ratio" if len(runs) == 2 else ""))
+    for name in names:
+        cells = "".join(f"{r.get(name, float('nan')):>26.1f}" for _, r in runs)
+        ratio = f"{runs[1][1][name] / runs[0][1][name]:>11.2f}" if len(runs) == 2 and runs[0][1].get(name) else ""
+        print(f"{name:<28}{cells}{ratio}")
 
 
 async def _fill(port: int, ns: str, count: int) -> None:
