@@ -1,7 +1,7 @@
 """Where the API server is and how to authenticate to it: kubeconfig, in-cluster, or a bare URL.
 
 Reading kubeconfig files and authenticating is lightkube's job (``lightkube.config``;
-see ``docs/runtime-dependencies.md`` for why that library): it selects the context,
+see "The runtime's client" in ``docs/architecture.md`` for why that library): it selects the context,
 decodes ``*-data`` fields, builds the TLS context (CA, client certificate, insecure),
 and supplies the credentials -- static tokens, token files (re-read on 401, as
 in-cluster service-account tokens rotate), basic auth and ``exec`` credential plugins
