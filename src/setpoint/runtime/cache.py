@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from setpoint.apimachinery.types import Obj
 from setpoint.runtime import labels as labelsel
 from setpoint.runtime.informer import Informer
 from setpoint.runtime.resource import Kind, Resource
@@ -27,7 +28,6 @@ from setpoint.runtime.store import IndexFunc
 
 log = logging.getLogger(__name__)
 
-Obj = Mapping[str, Any]
 
 
 class NotCached(LookupError):

@@ -26,11 +26,11 @@ from typing import Any, NamedTuple
 import aiohttp
 import orjson
 
+from setpoint.apimachinery.types import Obj
 from setpoint.runtime import errors, ratelimit
 from setpoint.runtime.config import Config
 from setpoint.runtime.resource import Kind, Resource
 
-Obj = dict[str, Any]
 KindLike = Kind | Resource
 
 

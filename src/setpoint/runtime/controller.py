@@ -21,10 +21,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from setpoint.apimachinery.types import Obj
 from setpoint.runtime import metrics as m
 from setpoint.runtime import ratelimit
 from setpoint.runtime.cache import Cache
@@ -37,7 +38,6 @@ from setpoint.runtime.workqueue import ShutDown, WorkQueue
 
 log = logging.getLogger(__name__)
 
-Obj = Mapping[str, Any]
 
 
 @dataclass

@@ -7,12 +7,10 @@ makes them fail (409) instead of overwriting another controller's finalizer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
+from setpoint.apimachinery.types import Obj
 from setpoint.runtime.resource import Kind
-
-Obj = Mapping[str, Any]
 
 
 def has_finalizer(obj: Obj, name: str) -> bool:

@@ -11,13 +11,13 @@ map to, so a child that changes owner (or a mapping input that changes) wakes bo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
+from setpoint.apimachinery.types import Obj
 from setpoint.runtime.reconcile import Request
 from setpoint.runtime.resource import Kind
 
-Obj = Mapping[str, Any]
 MapFunc = Callable[[Obj], Iterable[Request]]
 
 

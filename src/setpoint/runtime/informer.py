@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from setpoint.apimachinery.types import Obj
 from setpoint.runtime import watcher
 from setpoint.runtime.backoff import Backoff
 from setpoint.runtime.resource import Kind, Resource, key_of
@@ -27,7 +28,6 @@ from setpoint.runtime.store import IndexFunc, Store
 
 log = logging.getLogger(__name__)
 
-Obj = Mapping[str, Any]
 
 
 class EventHandler(Protocol):

@@ -15,10 +15,9 @@ from typing import Any
 
 import orjson
 
+from setpoint.apimachinery.types import Obj
 from setpoint.runtime import errors
 from setpoint.runtime.resource import Kind
-
-Obj = Mapping[str, Any]
 
 
 def mutable(obj: Obj) -> dict[str, Any]:
@@ -27,7 +26,7 @@ def mutable(obj: Obj) -> dict[str, Any]:
     return result
 
 
-def merge_patch(old: Obj, new: Obj) -> dict[str, Any]:
+def merge_patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
     """The JSON merge patch turning ``old`` into ``new`` (``{}`` if equal). Lists are replaced whole."""
     patch: dict[str, Any] = {}
     for key, value in new.items():

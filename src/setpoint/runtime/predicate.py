@@ -15,10 +15,10 @@ Combine with ``a & b``, ``a | b``, ``~a`` (or :func:`and_`, :func:`or_`, :func:`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
-Obj = Mapping[str, Any]
+from setpoint.apimachinery.types import Obj
 
 
 class Predicate:

@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from setpoint.apimachinery.types import Obj
 from setpoint.runtime.objects import merge_patch
 from setpoint.runtime.resource import Kind
-
-Obj = Mapping[str, Any]
 
 
 async def update_status(client: Any, obj: Obj, status: Mapping[str, Any], *,

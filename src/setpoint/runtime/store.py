@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
 
+from setpoint.apimachinery.types import Obj
 from setpoint.runtime import labels as labelsel
 from setpoint.runtime.resource import key_of, object_key
 
-Obj = Mapping[str, Any]
 IndexFunc = Callable[[Obj], Iterable[str]]
 
 NAMESPACE = "namespace"

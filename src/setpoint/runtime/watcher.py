@@ -34,13 +34,13 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from setpoint.apimachinery.types import Obj
 from setpoint.runtime import errors
 from setpoint.runtime.backoff import Backoff
 from setpoint.runtime.client import ConnectionFailed
 
 log = logging.getLogger(__name__)
 
-Obj = dict[str, Any]
 
 
 class Stream(Protocol):

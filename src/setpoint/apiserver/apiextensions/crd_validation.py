@@ -20,14 +20,13 @@ from typing import Any
 
 import orjson
 
+from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.apiextensions import structural
 from setpoint.apiserver.apiextensions.cel import cost, evaluate, parse
 from setpoint.apiserver.apiextensions.structural import GoValue, Node
 from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.encoding.errors import FieldError
 from setpoint.apiserver.registry import metadata
-
-Obj = dict[str, Any]
 
 _TYPES = ["array", "boolean", "integer", "number", "object", "string"]
 _COLUMN_TYPES = ["boolean", "date", "integer", "number", "string"]

@@ -16,11 +16,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.apiextensions import structural
 from setpoint.apiserver.apiextensions.cel import evaluate
 from setpoint.apiserver.encoding.errors import FieldError
-
-Obj = dict[str, Any]
 
 
 class CustomResourceSchema:

@@ -29,13 +29,12 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.apiextensions.cel.rule import CompiledRule
 from setpoint.apiserver.builtin import definitions
 from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.encoding.errors import FieldError, FieldErrorType
 from setpoint.apiserver.registry import metadata
-
-Obj = dict[str, Any]
 
 #: The fields every resource root (and embedded resource) has, whatever its schema says.
 META_FIELDS = frozenset({"apiVersion", "kind", "metadata"})

@@ -12,9 +12,10 @@ import binascii
 import re
 from typing import Any
 
+from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.registry import metadata
-from setpoint.apiserver.registry.resources import Obj, Registry, Resource, Strategy
+from setpoint.apiserver.registry.resources import Registry, Resource, Strategy
 
 #: Namespaces that exist from the start.
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")

@@ -20,15 +20,14 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import orjson
 
+from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.http import Request, Response
 from setpoint.apiserver.registry.resources import Registry, Resource
-
-Obj = dict[str, Any]
 
 JSON = "application/json"
 DISCOVERY_GROUP = "apidiscovery.k8s.io"

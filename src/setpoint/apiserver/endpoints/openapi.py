@@ -33,17 +33,15 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from email.utils import formatdate
-from typing import Any
 from urllib.parse import quote
 
 import orjson
 
+from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.builtin import definitions
 from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.http import Request, Response
 from setpoint.apiserver.registry.resources import Registry, Resource
-
-Obj = dict[str, Any]
 
 JSON = "application/json"
 PROTOBUF_V3 = "application/com.github.proto-openapi.spec.v3.v1.0+protobuf"

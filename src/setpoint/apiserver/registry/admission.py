@@ -9,9 +9,9 @@ mutating admission -> validation -> validating admission -> storage.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
-Obj = dict[str, Any]
+from setpoint.apimachinery.types import Obj
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,16 +16,15 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
 
 import orjson
 from sortedcontainers import SortedDict
 
 from setpoint import storage
+from setpoint.apimachinery.types import Obj
 
 log = logging.getLogger(__name__)
 
-Obj = dict[str, Any]
 #: A watcher's filter over objects (selectors); None means everything.
 Filter = Callable[[Obj], bool] | None
 

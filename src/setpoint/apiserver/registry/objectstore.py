@@ -23,11 +23,12 @@ from typing import Any
 import orjson
 
 from setpoint import storage
+from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.registry import metadata
 from setpoint.apiserver.registry.admission import ANONYMOUS_ADMIN, AdmissionChain, Attributes
 from setpoint.apiserver.registry.cacher import CachedObject, Cacher, CacheSet, Filter, decode_object
-from setpoint.apiserver.registry.resources import Obj, Resource
+from setpoint.apiserver.registry.resources import Resource
 from setpoint.apiserver.registry.watch import Watch
 
 #: generateName suffix alphabet and length, as ``names.SimpleNameGenerator``.

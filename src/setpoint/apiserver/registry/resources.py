@@ -14,10 +14,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from setpoint.apimachinery.types import Obj as Obj  # re-exported: modules that name Resource use it too
 from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.encoding.patch import PatchSchema
-
-Obj = dict[str, Any]
 
 #: Every verb a full read-write resource supports.
 ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
