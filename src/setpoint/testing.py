@@ -2,7 +2,7 @@
 
 A pytest plugin: the :func:`setpoint_api` fixture starts setpoint's embedded API server
 (in-memory storage, a free port on 127.0.0.1 -- no binaries, no Docker) and yields an
-:class:`ApiServer` with a ready :class:`~setpoint.runtime.client.Client` and the path of
+:class:`ApiServer` with a ready :class:`~setpoint.runtime.client.HTTPClient` and the path of
 a kubeconfig file, which any other client or framework (kubectl, the official
 ``kubernetes`` client, kopf, ...) can use. :func:`eventually` waits for a condition.
 
@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import pytest
 
-from setpoint.runtime.client import Client
+from setpoint.runtime.client import HTTPClient
 
 if TYPE_CHECKING:
     from setpoint.controlplane import ControlPlane
@@ -47,7 +47,7 @@ class ApiServer:
         self.data_dir = data_dir
         self.storage_url = storage_url
         self._port = control_plane.port
-        self.client = Client.from_url(control_plane.url, token="setpoint")
+        self.client = HTTPClient.from_url(control_plane.url, token="setpoint")
 
     @property
     def url(self) -> str:
@@ -62,9 +62,9 @@ class ApiServer:
         """A kubeconfig (cluster, user and context ``setpoint``) pointing at this server."""
         return self.data_dir / "kubeconfig"
 
-    def new_client(self) -> Client:
+    def new_client(self) -> HTTPClient:
         """Another client, loaded from the kubeconfig file (as a separate operator would)."""
-        return Client.from_kubeconfig(self.kubeconfig)
+        return HTTPClient.from_kubeconfig(self.kubeconfig)
 
     async def stop(self) -> None:
         """Stop the server (clients see connection errors until :meth:`start`)."""

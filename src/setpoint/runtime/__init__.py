@@ -5,7 +5,7 @@ The stages, each its own module, composed in this order::
     client -> watcher -> informer (store) -> cache -> controller (workqueue) -> reconcile
 
 * :mod:`~setpoint.runtime.config`, :mod:`~setpoint.runtime.client` -- kubeconfig / in-cluster
-  configuration and a dynamic client for every kind in discovery;
+  configuration; the Client protocol and its HTTP implementation (dynamic, any kind in discovery);
 * :mod:`~setpoint.runtime.watcher` -- list+watch as a state machine with a step function;
 * :mod:`~setpoint.runtime.store`, :mod:`~setpoint.runtime.informer`, :mod:`~setpoint.runtime.cache`
   -- the shared, indexed, read-only object cache;
@@ -25,7 +25,7 @@ The most used names are re-exported here.
 
 from setpoint.runtime.builder import Builder
 from setpoint.runtime.cache import Cache
-from setpoint.runtime.client import Client, PatchType
+from setpoint.runtime.client import Client, HTTPClient, PatchType
 from setpoint.runtime.config import Config
 from setpoint.runtime.controller import Controller
 from setpoint.runtime.errors import ApiError, Conflict, NotFound
@@ -42,6 +42,7 @@ __all__ = [
     "Config",
     "Conflict",
     "Controller",
+    "HTTPClient",
     "Kind",
     "LeaderElection",
     "LeadershipLost",

@@ -22,6 +22,7 @@ from typing import Any
 from setpoint.runtime import ratelimit
 from setpoint.runtime.controller import Controller, Source
 from setpoint.runtime.handler import ForObject, ForOwner, MapFunc, Mapped
+from setpoint.runtime.manager import Manager
 from setpoint.runtime.predicate import Predicate
 from setpoint.runtime.reconcile import ReconcileFunc, Reconciler, Request, as_func
 from setpoint.runtime.resource import Kind
@@ -34,7 +35,7 @@ class BuildError(ValueError):
 class Builder:
     """Records what to watch; :meth:`complete` wires it up. See the module docstring."""
 
-    def __init__(self, manager: Any) -> None:
+    def __init__(self, manager: Manager) -> None:
         self._manager = manager
         self._name: str | None = None
         self._for: Source | None = None

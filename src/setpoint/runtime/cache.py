@@ -22,6 +22,7 @@ from typing import Any
 
 from setpoint.apimachinery.types import Obj
 from setpoint.runtime import labels as labelsel
+from setpoint.runtime.client import Client
 from setpoint.runtime.informer import Informer
 from setpoint.runtime.resource import Kind, Resource
 from setpoint.runtime.store import IndexFunc
@@ -45,7 +46,7 @@ class InformerKey:
 class Cache:
     """Shared informers, started and stopped by use; see the module docstring."""
 
-    def __init__(self, client: Any, *, resync: float | None = None) -> None:
+    def __init__(self, client: Client, *, resync: float | None = None) -> None:
         self.client = client
         self.resync = resync
         self._informers: dict[InformerKey, Informer] = {}

@@ -1,10 +1,19 @@
-"""The client: typed-less, dynamic access to every kind the server's discovery lists.
+"""The client: what the runtime asks of an API server, and the HTTP client that does it.
 
-``Client`` speaks plain HTTP+JSON to any Kubernetes API server (setpoint's or a real
-cluster's). It resolves a :class:`~setpoint.runtime.resource.Kind` to its resource
-through discovery (cached per group-version, refreshed when a kind is missing, so
-CRDs created at run time are found), and offers get, list, create, update,
-status update, patch (merge, JSON, strategic, server-side apply), delete and watch.
+:class:`Client` is the protocol -- the operations informers, controllers and the
+helpers (status, finalizers, events, objects, leader election) use: discovery of a
+kind's resource, get, list, watch, create, update, status update, patch and delete.
+Anything that offers them can drive the runtime: :class:`HTTPClient` here, or
+setpoint's in-process client over its own API server's registry (the built-in
+controllers' ``setpoint.controllers.inprocess``), or a test's fake.
+
+:class:`HTTPClient` speaks plain HTTP+JSON to any Kubernetes API server (setpoint's or
+a real cluster's). It resolves a :class:`~setpoint.runtime.resource.Kind` to its
+resource through discovery (cached per group-version, refreshed when a kind is
+missing, so CRDs created at run time are found), and offers get, list, create,
+update, status update, patch (merge, JSON, strategic, server-side apply), delete and
+watch. ``Client(config)``, ``Client.from_url(...)`` and ``Client.from_kubeconfig(...)``
+still build one, as before the protocol existed; typed code names ``HTTPClient``.
 
 Objects are plain ``dict``s decoded by orjson. A client-side token bucket
 (``Config.qps``/``burst``) can cap the request rate; watches use their own
@@ -21,7 +30,7 @@ import urllib.parse
 import urllib.request
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import aiohttp
 import orjson
@@ -29,9 +38,13 @@ import orjson
 from setpoint.apimachinery.types import Obj
 from setpoint.runtime import errors, ratelimit
 from setpoint.runtime.config import Config
+from setpoint.runtime.errors import ConnectionFailed
 from setpoint.runtime.resource import Kind, Resource
 
 KindLike = Kind | Resource
+
+__all__ = ["Client", "ConnectionFailed", "HTTPClient", "HTTPWatchStream", "KindLike", "PatchType",
+           "WatchEvent", "WatchStream", "items"]
 
 
 class PatchType(enum.StrEnum):
@@ -50,20 +63,91 @@ class WatchEvent(NamedTuple):
     object: Obj
 
 
-class ConnectionFailed(errors.ApiError):
-    """The server could not be reached, or the connection broke."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(0, None, message=message)
-
-
 #: called after every response with (method, HTTP code); code 0 means no answer
 Observer = Callable[[str, int], None]
 
 _JSON = "application/json"
 
 
-class WatchStream:
+class WatchStream(Protocol):
+    """An open watch: :class:`WatchEvent` s until it ends (``async for``); :meth:`close` ends it early."""
+
+    def __aiter__(self) -> WatchStream: ...
+    async def __anext__(self) -> WatchEvent: ...
+    def close(self) -> None: ...
+
+
+class Client(Protocol):
+    """What the runtime needs of an API server (see the module docstring).
+
+    Errors are :class:`~setpoint.runtime.errors.ApiError` s (by meaning: ``NotFound``,
+    ``Conflict``, ``Gone``...); a server that cannot be reached raises
+    :class:`~setpoint.runtime.errors.ConnectionFailed`.
+    """
+
+    async def resource(self, kind: KindLike) -> Resource:
+        """Where ``kind`` is served (plural, scope, subresources); ``NotFound`` if it is not."""
+        ...
+
+    async def get(self, kind: KindLike, name: str, namespace: str | None = None, *,
+                  subresource: str | None = None) -> Obj: ...
+
+    async def list(self, kind: KindLike, namespace: str | None = None, *, label_selector: str | None = None,
+                   field_selector: str | None = None, limit: int | None = None,
+                   continue_token: str | None = None, resource_version: str | None = None) -> Obj:
+        """One page of a list (``namespace=None``: all namespaces): ``items``, ``metadata.resourceVersion``
+        and ``metadata.continue``."""
+        ...
+
+    async def watch(self, kind: KindLike, namespace: str | None = None, *, resource_version: str | None = None,
+                    label_selector: str | None = None, field_selector: str | None = None,
+                    allow_bookmarks: bool = True, timeout_seconds: int | None = None) -> WatchStream:
+        """Events after ``resource_version`` until the watch ends (after ``timeout_seconds``)."""
+        ...
+
+    async def create(self, obj: Mapping[str, Any], namespace: str | None = None, *,
+                     field_manager: str | None = None) -> Obj: ...
+
+    async def update(self, obj: Mapping[str, Any], *, subresource: str | None = None,
+                     field_manager: str | None = None) -> Obj:
+        """Replace the object (its ``metadata.resourceVersion`` makes it conditional)."""
+        ...
+
+    async def update_status(self, obj: Mapping[str, Any]) -> Obj:
+        """Replace the object's ``status`` subresource."""
+        ...
+
+    async def patch(self, kind: KindLike, name: str, patch: Any, namespace: str | None = None, *,
+                    type: PatchType = PatchType.MERGE, subresource: str | None = None,
+                    field_manager: str | None = None, force: bool | None = None) -> Obj: ...
+
+    async def delete(self, kind: KindLike, name: str, namespace: str | None = None, *,
+                     propagation_policy: str | None = None, grace_period_seconds: int | None = None,
+                     preconditions: Mapping[str, str] | None = None) -> Obj:
+        """Delete (or, with finalizers, mark for deletion); the answer is the object or a Status."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections (and whatever else the client holds)."""
+        ...
+
+    if not TYPE_CHECKING:
+        # Code written before the protocol builds the HTTP client through its name.
+        def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+            if cls is Client:
+                return HTTPClient(*args, **kwargs)
+            return super().__new__(cls)
+
+        @staticmethod
+        def from_kubeconfig(*args: Any, **kwargs: Any) -> HTTPClient:
+            return HTTPClient.from_kubeconfig(*args, **kwargs)
+
+        @staticmethod
+        def from_url(*args: Any, **kwargs: Any) -> HTTPClient:
+            return HTTPClient.from_url(*args, **kwargs)
+
+
+class HTTPWatchStream:
     """The events of one watch request; iterate with ``async for``, end with :meth:`close`."""
 
     def __init__(self, response: aiohttp.ClientResponse) -> None:
@@ -72,7 +156,7 @@ class WatchStream:
         self._lines: deque[bytes] = deque()
         self._eof = False
 
-    def __aiter__(self) -> WatchStream:
+    def __aiter__(self) -> HTTPWatchStream:
         return self
 
     async def __anext__(self) -> WatchEvent:
@@ -102,8 +186,8 @@ class WatchStream:
         self._response.close()
 
 
-class Client:
-    """An asyncio client for one API server. Create it, use it, ``await client.close()``."""
+class HTTPClient:
+    """A :class:`Client` for one API server over HTTP. Create it, use it, ``await client.close()``."""
 
     def __init__(self, config: Config, *, observer: Observer | None = None,
                  max_connections: int = 100) -> None:
@@ -123,12 +207,12 @@ class Client:
     # -- construction ---------------------------------------------------------------------------
 
     @classmethod
-    def from_kubeconfig(cls, path: str | os.PathLike[str] | None = None, *, context: str | None = None) -> Client:
+    def from_kubeconfig(cls, path: str | os.PathLike[str] | None = None, *, context: str | None = None) -> HTTPClient:
         """A client for a kubeconfig context (see :meth:`Config.from_kubeconfig`)."""
         return cls(Config.from_kubeconfig(path, context=context))
 
     @classmethod
-    def from_url(cls, url: str, *, token: str | None = None, namespace: str = "default") -> Client:
+    def from_url(cls, url: str, *, token: str | None = None, namespace: str = "default") -> HTTPClient:
         return cls(Config.from_url(url, token=token, namespace=namespace))
 
     @property
@@ -142,7 +226,7 @@ class Client:
                 await session.close()
         self._session = self._watch_session = None
 
-    async def __aenter__(self) -> Client:
+    async def __aenter__(self) -> HTTPClient:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -396,7 +480,7 @@ class Client:
 
     async def watch(self, kind: KindLike, namespace: str | None = None, *, resource_version: str | None = None,
                     label_selector: str | None = None, field_selector: str | None = None,
-                    allow_bookmarks: bool = True, timeout_seconds: int | None = None) -> WatchStream:
+                    allow_bookmarks: bool = True, timeout_seconds: int | None = None) -> HTTPWatchStream:
         """Open a watch; the server closes it after ``timeout_seconds`` (5-10 min at random by default,
         as client-go's reflector)."""
         res = await self.resource(kind)
@@ -420,7 +504,7 @@ class Client:
                 raw = b""
             response.release()
             raise _error(response.status, raw)
-        return WatchStream(response)
+        return HTTPWatchStream(response)
 
 
 def _error(code: int, raw: bytes) -> errors.ApiError:

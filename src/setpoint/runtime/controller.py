@@ -23,12 +23,12 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from setpoint.apimachinery.types import Obj
 from setpoint.runtime import metrics as m
 from setpoint.runtime import ratelimit
 from setpoint.runtime.cache import Cache
+from setpoint.runtime.client import Client
 from setpoint.runtime.handler import Handler
 from setpoint.runtime.informer import Informer
 from setpoint.runtime.predicate import Predicate
@@ -108,7 +108,7 @@ class Controller:
         self.queue: WorkQueue[Request] = self._new_queue()
         self._metrics = m.ControllerMetrics(name, max_concurrent_reconciles)
         self._cache: Cache | None = None
-        self._client: Any = None
+        self._client: Client | None = None
         self._feeds: list[tuple[Informer, _Feed]] = []
         self._workers: list[asyncio.Task[None]] = []
         self.started = False
@@ -142,6 +142,7 @@ class Controller:
         self.started = True
         if self.queue.shutting_down:
             self.queue = self._new_queue()
+        assert self._client is not None
         for src in self.sources:
             await src.handler.prepare(self._client)
         for src in self.sources:

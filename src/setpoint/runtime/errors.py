@@ -17,6 +17,13 @@ class ApiError(Exception):
         super().__init__(f"{code} {self.reason}: {self.message}".strip())
 
 
+class ConnectionFailed(ApiError):
+    """The server could not be reached, or the connection broke (no answer: ``code`` 0)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(0, None, message=message)
+
+
 class BadRequest(ApiError):
     """400."""
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from setpoint.runtime import errors
+from setpoint.runtime.client import Client
 from setpoint.runtime.resource import Kind
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ class _Seen:
 class EventRecorder:
     """Records Events for one component (the ``source.component`` of each Event)."""
 
-    def __init__(self, client: Any, component: str, *, host: str | None = None, cache_size: int = 4096) -> None:
+    def __init__(self, client: Client, component: str, *, host: str | None = None, cache_size: int = 4096) -> None:
         self.client = client
         self.component = component
         self.host = host or socket.gethostname()

@@ -7,9 +7,8 @@ makes them fail (409) instead of overwriting another controller's finalizer.
 
 from __future__ import annotations
 
-from typing import Any
-
 from setpoint.apimachinery.types import Obj
+from setpoint.runtime.client import Client
 from setpoint.runtime.resource import Kind
 
 
@@ -21,14 +20,14 @@ def is_being_deleted(obj: Obj) -> bool:
     return bool(obj["metadata"].get("deletionTimestamp"))
 
 
-async def _set(client: Any, obj: Obj, finalizers: list[str]) -> Obj:
+async def _set(client: Client, obj: Obj, finalizers: list[str]) -> Obj:
     meta = obj["metadata"]
     patch = {"metadata": {"finalizers": finalizers, "resourceVersion": meta["resourceVersion"]}}
     written: Obj = await client.patch(Kind.of(obj), meta["name"], patch, meta.get("namespace"))
     return written
 
 
-async def add_finalizer(client: Any, obj: Obj, name: str) -> Obj | None:
+async def add_finalizer(client: Client, obj: Obj, name: str) -> Obj | None:
     """Add ``name`` unless present; returns the written object, or None if nothing was sent."""
     current = list(obj["metadata"].get("finalizers") or ())
     if name in current:
@@ -36,7 +35,7 @@ async def add_finalizer(client: Any, obj: Obj, name: str) -> Obj | None:
     return await _set(client, obj, [*current, name])
 
 
-async def remove_finalizer(client: Any, obj: Obj, name: str) -> Obj | None:
+async def remove_finalizer(client: Client, obj: Obj, name: str) -> Obj | None:
     """Remove ``name`` if present; returns the written object, or None if nothing was sent."""
     current = list(obj["metadata"].get("finalizers") or ())
     if name not in current:

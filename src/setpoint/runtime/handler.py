@@ -12,9 +12,10 @@ map to, so a child that changes owner (or a mapping input that changes) wakes bo
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, Protocol
+from typing import Protocol
 
 from setpoint.apimachinery.types import Obj
+from setpoint.runtime.client import Client
 from setpoint.runtime.reconcile import Request
 from setpoint.runtime.resource import Kind
 
@@ -24,7 +25,7 @@ MapFunc = Callable[[Obj], Iterable[Request]]
 class Handler(Protocol):
     both_on_update: bool
 
-    async def prepare(self, client: Any) -> None:
+    async def prepare(self, client: Client) -> None:
         """Resolve what needs discovery (called once before events flow)."""
         ...
 
@@ -36,7 +37,7 @@ class ForObject:
 
     both_on_update = False
 
-    async def prepare(self, client: Any) -> None:
+    async def prepare(self, client: Client) -> None:
         pass
 
     def requests(self, obj: Obj) -> Iterable[Request]:
@@ -54,7 +55,7 @@ class ForOwner:
         self.only_controller = only_controller
         self.owner_namespaced = True
 
-    async def prepare(self, client: Any) -> None:
+    async def prepare(self, client: Client) -> None:
         self.owner_namespaced = (await client.resource(self.owner)).namespaced
 
     def requests(self, obj: Obj) -> Iterable[Request]:
@@ -83,7 +84,7 @@ class Mapped:
     def __init__(self, fn: MapFunc) -> None:
         self.fn = fn
 
-    async def prepare(self, client: Any) -> None:
+    async def prepare(self, client: Client) -> None:
         pass
 
     def requests(self, obj: Obj) -> Iterable[Request]:

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from setpoint.apimachinery.types import Obj
 from setpoint.runtime import watcher
 from setpoint.runtime.backoff import Backoff
+from setpoint.runtime.client import Client
 from setpoint.runtime.resource import Kind, Resource, key_of
 from setpoint.runtime.store import IndexFunc, Store
 
@@ -60,7 +61,7 @@ class FuncHandler:
 class Informer:
     """One list+watch of one kind (in one namespace, with one selector), cached in :attr:`store`."""
 
-    def __init__(self, client: Any, kind: Kind | Resource, *, namespace: str | None = None,
+    def __init__(self, client: Client, kind: Kind | Resource, *, namespace: str | None = None,
                  label_selector: str | None = None, field_selector: str | None = None,
                  resync: float | None = None, indexers: Mapping[str, IndexFunc] | None = None,
                  page_size: int = 500, timeout_seconds: int | None = None,

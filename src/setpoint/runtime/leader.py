@@ -28,6 +28,7 @@ from typing import Any
 
 from setpoint.runtime import errors
 from setpoint.runtime import metrics as m
+from setpoint.runtime.client import Client
 from setpoint.runtime.resource import Kind
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ class LeaderElection:
 class LeaderElector:
     """Acquire, hold and release one lease for one identity."""
 
-    def __init__(self, client: Any, config: LeaderElection, *,
+    def __init__(self, client: Client, config: LeaderElection, *,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.client = client
         self.config = config

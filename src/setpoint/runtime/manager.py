@@ -34,7 +34,7 @@ from aiohttp import web
 
 from setpoint.runtime import metrics as m
 from setpoint.runtime.cache import Cache
-from setpoint.runtime.client import Client
+from setpoint.runtime.client import Client, HTTPClient
 from setpoint.runtime.controller import Controller
 from setpoint.runtime.leader import LeaderElection, LeaderElector, LeadershipLost
 
@@ -63,7 +63,7 @@ class Manager:
         self._runner: web.AppRunner | None = None
         self._task: asyncio.Task[None] | None = None
         self._lost = False
-        if client.observer is None:
+        if isinstance(client, HTTPClient) and client.observer is None:
             client.observer = m.client_observer(client.config.host)
 
     # -- controllers ----------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import orjson
 
 from setpoint.apimachinery.types import Obj
 from setpoint.runtime import errors
+from setpoint.runtime.client import Client
 from setpoint.runtime.resource import Kind
 
 
@@ -94,7 +95,7 @@ class Operation(enum.StrEnum):
     UPDATED = "updated"
 
 
-async def create_or_patch(client: Any, kind: Kind, name: str, namespace: str | None,
+async def create_or_patch(client: Client, kind: Kind, name: str, namespace: str | None,
                           mutate: Callable[[dict[str, Any]], None], *,
                           current: Obj | None = None, read_current: bool = True,
                           field_manager: str | None = None) -> tuple[Operation, Obj]:

@@ -12,11 +12,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from setpoint.apimachinery.types import Obj
+from setpoint.runtime.client import Client
 from setpoint.runtime.objects import merge_patch
 from setpoint.runtime.resource import Kind
 
 
-async def update_status(client: Any, obj: Obj, status: Mapping[str, Any], *,
+async def update_status(client: Client, obj: Obj, status: Mapping[str, Any], *,
                         optimistic: bool = False, field_manager: str | None = None) -> Obj | None:
     """Make ``obj``'s status equal ``status``; returns the written object, or None if nothing was sent.
 

@@ -37,7 +37,8 @@ from typing import Any, Protocol
 from setpoint.apimachinery.types import Obj
 from setpoint.runtime import errors
 from setpoint.runtime.backoff import Backoff
-from setpoint.runtime.client import ConnectionFailed
+from setpoint.runtime.client import Client, KindLike
+from setpoint.runtime.errors import ConnectionFailed
 
 log = logging.getLogger(__name__)
 
@@ -259,7 +260,7 @@ async def watch(lw: ListWatch, *, backoff: Backoff | None = None, kind: str = ""
 class ClientListWatch:
     """The :class:`ListWatch` of a kind through a :class:`~setpoint.runtime.client.Client`."""
 
-    def __init__(self, client: Any, resource: Any, *, namespace: str | None = None,
+    def __init__(self, client: Client, resource: KindLike, *, namespace: str | None = None,
                  label_selector: str | None = None, field_selector: str | None = None,
                  page_size: int = 500, timeout_seconds: int | None = None) -> None:
         self.client = client
