@@ -35,6 +35,7 @@ from hypothesis import strategies as st
 from setpoint.apiserver.encoding import protobuf
 from setpoint.apiserver.encoding.errors import StatusError
 from setpoint.apiserver.encoding.protobuf import MAGIC, PROTOBUF, decode, go_duration
+from setpoint.apiserver.encoding.protobuf_messages import ANY_VERSION_KINDS, KINDS, MESSAGES, SHORT_FORMS
 
 
 def canonical(value: Any) -> bytes:
@@ -1026,7 +1027,11 @@ def test_envelope_errors() -> None:
     )
     assert raises_status(MAGIC + key(1, 0) + b"\x01").code == 400
     # unknown kinds are a 415 naming the media types the JSON path takes
-    for api_version, kind in [("v1", "Foo"), ("storage.k8s.io/v1", "StorageClass"), ("v2", "ConfigMap")]:
+    for api_version, kind in [
+        ("v1", "Foo"),
+        ("storage.k8s.io/v1beta1", "VolumeAttributesClass"),  # beta APIs are off by default
+        ("v2", "ConfigMap"),
+    ]:
         err = raises_status(envelope(api_version, kind, b""))
         assert (err.code, err.reason) == (415, "UnsupportedMediaType")
         assert err.details == {
@@ -1236,6 +1241,174 @@ def test_nesting_is_bounded() -> None:
     for _ in range(50):
         schema = ld(28, schema)
     assert decode(crd(schema))["kind"] == "CustomResourceDefinition"
+
+
+# --- the generated tables -------------------------------------------------------------
+
+#: Field types the decoder reads without a table.
+TABLE_TYPES = {"string", "bytes", "int32", "int64", "bool", "double"} | {
+    "time", "microtime", "duration", "quantity", "intorstr", "fieldsv1", "rawext", "json"
+}  # fmt: skip
+
+
+def table_refs(spec: str) -> list[str]:
+    """The messages a MESSAGES entry refers to, checking each token's form on the way."""
+    refs = []
+    numbers = set()
+    for token in spec.split():
+        num, name, typ, *flags = token.split(":")
+        assert int(num) > 0 and num not in numbers, token
+        numbers.add(num)
+        assert len(flags) <= 1 and set(flags[0] if flags else "") <= set("ozpi"), token
+        assert bool(name) != ("i" in (flags[0] if flags else "")), token  # only an inlined struct has no name
+        if typ[:1] + typ[-1:] in ("[]", "{}"):
+            typ = typ[1:-1]
+        if typ.startswith("@"):
+            refs.append(typ[1:])
+        else:
+            assert typ in TABLE_TYPES, token
+    return refs
+
+
+def test_every_ref_in_the_generated_table_resolves() -> None:
+    reached: set[str] = set()
+    todo = [*KINDS.values(), *ANY_VERSION_KINDS.values()]
+    while todo:
+        name = todo.pop()
+        if name not in reached:
+            assert name in MESSAGES, name
+            reached.add(name)
+            todo += table_refs(MESSAGES[name])
+    # every message is reachable from a kind (the generator writes no others) and has a form
+    assert reached == set(MESSAGES)
+    assert set(SHORT_FORMS) <= set(MESSAGES)
+    assert set(SHORT_FORMS.values()) == {"or_array", "or_bool", "or_string_array", "items"}
+    for name in MESSAGES:  # a recursive message (JSONSchemaProps) still compiles
+        assert protobuf._compiled(name).name == name
+
+
+def test_stable_kinds_of_kube_1_37_have_tables() -> None:
+    kinds = set(protobuf.kinds())
+    for pair in [
+        ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration"),
+        ("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy"),
+        ("autoscaling/v2", "HorizontalPodAutoscaler"),
+        ("flowcontrol.apiserver.k8s.io/v1", "FlowSchema"),
+        ("flowcontrol.apiserver.k8s.io/v1", "PriorityLevelConfiguration"),
+        ("node.k8s.io/v1", "RuntimeClass"),
+        ("resource.k8s.io/v1", "ResourceClaim"),
+        ("storage.k8s.io/v1", "StorageClass"),
+        ("storage.k8s.io/v1", "CSIDriver"),
+        ("storage.k8s.io/v1", "VolumeAttachment"),
+        ("batch/v1", "Job"),
+    ]:
+        assert pair in kinds
+    # lists, *Options and what no API serves are not kinds a body carries
+    for pair in [("v1", "PodList"), ("v1", "PodLogOptions"), ("v1", "RangeAllocation"), ("v1", "List")]:
+        assert pair not in kinds
+
+
+def test_storage_class() -> None:
+    """storage.k8s.io/v1 StorageClass: a map, pointers (kept when zero), nested core messages."""
+    topology = ld(1, ld(1, "topology.kubernetes.io/zone") + ld(2, "us-east-1a") + ld(2, "us-east-1b"))
+    raw = (
+        ld(1, object_meta("fast"))
+        + ld(2, "ebs.csi.aws.com")
+        + entry(3, "type", "gp3")
+        + entry(3, "iops", "3000")
+        + ld(4, "Retain")
+        + ld(5, "debug")
+        + vi(6, 0)
+        + ld(7, "WaitForFirstConsumer")
+        + ld(8, topology)
+    )
+    assert_same(
+        decode(envelope("storage.k8s.io/v1", "StorageClass", raw)),
+        {
+            "kind": "StorageClass",
+            "apiVersion": "storage.k8s.io/v1",
+            "metadata": {"name": "fast"},
+            "provisioner": "ebs.csi.aws.com",
+            "parameters": {"type": "gp3", "iops": "3000"},
+            "reclaimPolicy": "Retain",
+            "mountOptions": ["debug"],
+            "allowVolumeExpansion": False,
+            "volumeBindingMode": "WaitForFirstConsumer",
+            "allowedTopologies": [
+                {
+                    "matchLabelExpressions": [
+                        {"key": "topology.kubernetes.io/zone", "values": ["us-east-1a", "us-east-1b"]}
+                    ]
+                }
+            ],
+        },
+    )
+    # gogo writes only the provisioner and metadata when nothing else is set
+    assert_same(
+        decode(envelope("storage.k8s.io/v1", "StorageClass", ld(1, object_meta("x")) + ld(2, ""))),
+        {
+            "kind": "StorageClass",
+            "apiVersion": "storage.k8s.io/v1",
+            "metadata": {"name": "x"},
+            "provisioner": "",
+        },
+    )
+
+
+def test_autoscaling_v2_horizontal_pod_autoscaler() -> None:
+    """What ``kubectl autoscale deployment web --min=2 --max=5 --cpu=80%`` sends, plus a behavior."""
+    target = ld(1, "Deployment") + ld(2, "web") + ld(3, "apps/v1")
+    metric = ld(1, "Resource") + ld(4, ld(1, "cpu") + ld(2, ld(1, "Utilization") + vi(4, 80)))
+    scale_down = vi(3, 300) + ld(2, ld(1, "Percent") + vi(2, 100) + vi(3, 15)) + ld(4, ld(1, "50m"))
+    spec = ld(1, target) + vi(2, 2) + vi(3, 5) + ld(4, metric) + ld(5, ld(2, scale_down))
+    status = vi(3, 0) + vi(4, 0)  # gogo writes the non-pointer scalars
+    out = decode(
+        envelope(
+            "autoscaling/v2",
+            "HorizontalPodAutoscaler",
+            ld(1, object_meta("web", "default")) + ld(2, spec) + ld(3, status),
+        )
+    )
+    assert_same(
+        out,
+        {
+            "kind": "HorizontalPodAutoscaler",
+            "apiVersion": "autoscaling/v2",
+            "metadata": {"name": "web", "namespace": "default"},
+            "spec": {
+                "scaleTargetRef": {"kind": "Deployment", "name": "web", "apiVersion": "apps/v1"},
+                "minReplicas": 2,
+                "maxReplicas": 5,
+                "metrics": [
+                    {
+                        "type": "Resource",
+                        "resource": {
+                            "name": "cpu",
+                            "target": {"type": "Utilization", "averageUtilization": 80},
+                        },
+                    }
+                ],
+                "behavior": {
+                    "scaleDown": {
+                        "stabilizationWindowSeconds": 300,
+                        "policies": [{"type": "Percent", "value": 100, "periodSeconds": 15}],
+                        "tolerance": "50m",
+                    }
+                },
+            },
+            # currentMetrics has no omitempty in Go: an empty list is null
+            "status": {"desiredReplicas": 0, "currentMetrics": None},
+        },
+    )
+    # autoscaling/v1 has a HorizontalPodAutoscaler of its own shape
+    v1 = decode(
+        envelope("autoscaling/v1", "HorizontalPodAutoscaler", ld(2, ld(1, target) + vi(3, 5) + vi(4, 80)))
+    )
+    assert v1["spec"] == {
+        "scaleTargetRef": {"kind": "Deployment", "name": "web", "apiVersion": "apps/v1"},
+        "maxReplicas": 5,
+        "targetCPUUtilizationPercentage": 80,
+    }
 
 
 def test_extra_values_are_plain_lists() -> None:
