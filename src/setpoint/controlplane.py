@@ -1,4 +1,8 @@
-"""A whole control plane in one process: storage, API server, built-in controllers."""
+"""A whole control plane in one process: storage, API server, built-in controllers.
+
+The controllers (:class:`~setpoint.controllers.manager.ControllerManager`) get the API
+server's registry and object store, not the server: they read and write in-process.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ import yaml
 
 from setpoint import storage
 from setpoint.apiserver.server import APIServer
-from setpoint.controllers.namespace import NamespaceController
+from setpoint.controllers.manager import ControllerManager
 
 #: Events the API server's one storage watch may fall behind by before it re-lists.
 WATCH_BUFFER = 1_000_000
@@ -27,7 +31,7 @@ class ControlPlane:
         self._storage_options = storage_options
         self.storage: storage.Storage | None = None
         self.server: APIServer | None = None
-        self._controllers: list[NamespaceController] = []
+        self.controllers: ControllerManager | None = None
 
     async def start(self) -> None:
         options = {"watch_buffer": WATCH_BUFFER, **self._storage_options}
@@ -35,9 +39,8 @@ class ControlPlane:
         try:
             self.server = APIServer(self.storage)
             await self.server.start(self.host, self.requested_port)
-            ns = NamespaceController(self.server)
-            await ns.start()
-            self._controllers.append(ns)
+            self.controllers = ControllerManager(self.server.registry, self.server.objects)
+            await self.controllers.start()
         except BaseException:
             await self.stop()
             raise
@@ -54,9 +57,9 @@ class ControlPlane:
         return f"http://{self.host}:{self.port}"
 
     async def stop(self) -> None:
-        for c in self._controllers:
-            await c.stop()
-        self._controllers.clear()
+        if self.controllers is not None:
+            await self.controllers.stop()
+            self.controllers = None
         if self.server is not None:
             await self.server.stop()
             self.server = None

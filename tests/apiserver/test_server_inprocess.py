@@ -21,7 +21,7 @@ from setpoint.apiserver.registry.cacher import DELETED
 from setpoint.apiserver.registry.objectstore import EXPIRED_CONTINUE
 from setpoint.apiserver.registry.resources import Resource
 from setpoint.apiserver.server import APIServer
-from setpoint.controllers.namespace import NamespaceController
+from setpoint.controllers.manager import ControllerManager
 
 TIMEOUT = 5.0
 Obj = dict[str, Any]
@@ -265,7 +265,7 @@ async def test_deleting_a_terminating_namespace_again_conflicts(api: APIServer) 
 
 
 async def test_namespace_controller_empties_and_removes_a_terminating_namespace(api: APIServer) -> None:
-    controller = NamespaceController(api)
+    controller = ControllerManager(api.registry, api.objects)
     await controller.start()
     try:
         namespaces = resource(api, "", "v1", "namespaces")
@@ -314,6 +314,15 @@ def _established(crd: Obj | None) -> bool:
 
 
 async def test_crd_resource_is_served_then_removed_with_its_objects(api: APIServer) -> None:
+    controllers = ControllerManager(api.registry, api.objects)  # the CRD finalizer deletes the objects
+    await controllers.start()
+    try:
+        await _crd_served_then_removed(api)
+    finally:
+        await controllers.stop()
+
+
+async def _crd_served_then_removed(api: APIServer) -> None:
     crds = resource(api, "apiextensions.k8s.io", "v1", "customresourcedefinitions")
     crd_key = crds.key(None, "widgets.example.com")
     status, _ = await call(api, "GET", "/apis/example.com/v1")
@@ -338,9 +347,12 @@ async def test_crd_resource_is_served_then_removed_with_its_objects(api: APIServ
     status, listed = await call(api, "GET", WIDGETS.format("default"))
     assert status == 200 and listed["kind"] == "WidgetList" and len(listed["items"]) == 2
 
+    unserved = asyncio.Event()
+    api.registry.subscribe(lambda change, r: unserved.set() if (change, r.plural) == ("removed", "widgets") else None)
     status, deleting = await call(api, "DELETE", CRDS + "/widgets.example.com")
     assert status == 200 and deleting["metadata"]["deletionTimestamp"]
     await wait_until(api, crds, lambda objs: crd_key not in objs)
+    await asyncio.wait_for(unserved.wait(), TIMEOUT)  # once the CRD controller sees it gone
     assert api.registry.get("example.com", "v1", "widgets") is None
     assert (await api.storage.range(widgets.key_prefix)).kvs == []
     status, _ = await call(api, "GET", "/apis/example.com/v1")

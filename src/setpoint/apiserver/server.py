@@ -108,9 +108,9 @@ class APIServer:
         self._ready = False
         self._tasks: list[asyncio.Task[None]] = []
         kinds.register_builtins(self.registry)
-        self.crds = crds.CRDController(self)
+        self.crds = crds.CRDController(self.registry, self.objects)
         self.registry.add(crds.crd_resource())
-        self.admission.plugins.insert(0, NamespaceLifecycle(self))
+        self.admission.plugins.insert(0, NamespaceLifecycle(self.registry, self.objects))
         self.discovery = discovery.Discovery(self.registry)
         self.openapi = openapi.OpenAPI(self.registry)
         self.registry.subscribe(self._on_registry_change)

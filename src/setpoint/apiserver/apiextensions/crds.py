@@ -2,10 +2,13 @@
 
 :class:`CRDController` follows the CRDs in storage: it serves every served
 version of an established CRD as a :class:`Resource`, keeps the CRD's status
-(``NamesAccepted``, ``Established``, ``acceptedNames``) and, when a CRD is
-deleted, deletes its objects before releasing the
-``customresourcecleanup.apiextensions.k8s.io`` finalizer, as the
-apiextensions-apiserver does.
+(``NamesAccepted``, ``Established``, ``acceptedNames``), as the
+apiextensions-apiserver's naming and establishing controllers do, and stops serving
+a CRD once it is gone. Deleting a CRD's objects before its
+``customresourcecleanup.apiextensions.k8s.io`` finalizer is released is the CRD
+finalizer's job (``setpoint.controllers.crd_cleanup``), a controller above this layer.
+It reads and writes through the server's :class:`Registry` and :class:`ObjectStore`,
+not the server itself.
 """
 
 from __future__ import annotations
@@ -14,20 +17,20 @@ import asyncio
 import contextlib
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
 from setpoint.apiserver.apiextensions import crd_validation
-from setpoint.apiserver.apiextensions.customresource import CustomResourceSchema
+from setpoint.apiserver.apiextensions.customresource import CustomResourceSchema, json_path_first
+from setpoint.apiserver.builtin import definitions
 from setpoint.apiserver.encoding import errors
+from setpoint.apiserver.encoding import patch as patches
+from setpoint.apiserver.endpoints import table
 from setpoint.apiserver.registry import cacher as cache
 from setpoint.apiserver.registry import metadata
-from setpoint.apiserver.registry.objectstore import now_rfc3339
-from setpoint.apiserver.registry.resources import Column, Obj, Resource, Strategy
-
-if TYPE_CHECKING:
-    from setpoint.apiserver.server import APIServer
+from setpoint.apiserver.registry.objectstore import ObjectStore, now_rfc3339
+from setpoint.apiserver.registry.resources import Column, Obj, Registry, Resource, Strategy
 
 log = logging.getLogger(__name__)
 
@@ -212,8 +215,6 @@ def _go_v(value: Any) -> str:
 
 def json_path_value(obj: Obj, path: str) -> Any:
     """A JSONPath (``.a.b``, ``.a[0].b``, ``.a[?(@.type=="Ready")].b``) as additionalPrinterColumns use."""
-    from setpoint.apiserver.apiextensions.customresource import json_path_first
-
     return json_path_first(obj, path)
 
 
@@ -233,8 +234,6 @@ def _printer_columns(version: Obj) -> tuple[Column, ...] | None:
             if v is None:
                 return None
             if _type == "date" and isinstance(v, str):
-                from setpoint.apiserver.endpoints import table
-
                 return table.age_since(v)
             if isinstance(v, dict | list):
                 return orjson.dumps(v).decode()
@@ -310,9 +309,6 @@ def _version_priority(version: str) -> tuple[int, int, int, str]:
 
 
 def crd_resource() -> Resource:
-    from setpoint.apiserver.builtin import definitions
-    from setpoint.apiserver.endpoints import table
-
     return Resource(
         GROUP, "v1", "CustomResourceDefinition", "customresourcedefinitions", "customresourcedefinition", False,
         CRDStrategy(), short_names=("crd", "crds"), categories=("api-extensions",),
@@ -324,26 +320,25 @@ def crd_resource() -> Resource:
 
 
 def _crd_patch_schema() -> Any:
-    from setpoint.apiserver.encoding import patch
-
-    return patch.BUILTIN_PATCH_SCHEMAS.get("CustomResourceDefinition")
+    return patches.BUILTIN_PATCH_SCHEMAS.get("CustomResourceDefinition")
 
 
 class CRDController:
-    """Serves CRDs' resources and keeps their status and cleanup."""
+    """Serves CRDs' resources and keeps their names and established status."""
 
-    def __init__(self, server: APIServer) -> None:
-        self._server = server
+    def __init__(self, registry: Registry, objects: ObjectStore) -> None:
+        self._registry = registry
+        self._objects = objects
         self._task: asyncio.Task[None] | None = None
         self._served: dict[str, tuple[bytes, list[Resource]]] = {}
         self._retry: dict[str, asyncio.TimerHandle] = {}
         self._queue: asyncio.Queue[str] = asyncio.Queue()
 
     async def start(self) -> None:
-        resource = self._server.registry.get(GROUP, "v1", "customresourcedefinitions")
+        resource = self._registry.get(GROUP, "v1", "customresourcedefinitions")
         assert resource is not None
         self._resource = resource
-        c = self._server.objects.cacher(resource)
+        c = self._objects.cacher(resource)
         await c.wait_ready()
         # Serve what is established already before the server answers anything.
         for cobj in c.list(resource.prefix(None)):
@@ -401,7 +396,7 @@ class CRDController:
         current = self._served.get(name)
         if current is not None and current[0] == fingerprint:
             return current[1]
-        registry = self._server.registry
+        registry = self._registry
         old = current[1] if current else []
         new = resources_for(crd)
         keep = {(r.group, r.version, r.plural) for r in new}
@@ -417,10 +412,10 @@ class CRDController:
         current = self._served.pop(name, None)
         if current is not None:
             for r in current[1]:
-                self._server.registry.remove(r)
+                self._registry.remove(r)
 
     async def reconcile(self, name: str) -> None:
-        objects = self._server.objects
+        objects = self._objects
         c = objects.cacher(self._resource)
         await c.wait_consistent()
         cobj = c.get(self._resource.key(None, name))
@@ -428,10 +423,9 @@ class CRDController:
             self._unserve(name)
             return
         crd = cobj.obj
-        resources = self._serve(crd)
+        self._serve(crd)
         if (crd.get("metadata") or {}).get("deletionTimestamp"):
-            await self._cleanup(name, crd, resources)
-            return
+            return  # served until the CRD finalizer has deleted its objects and released it
         status = crd.get("status") or {}
         names = (crd.get("spec") or {}).get("names") or {}
         conditions = list(status.get("conditions") or [])
@@ -451,31 +445,3 @@ class CRDController:
             return new
 
         await objects.guaranteed_update(self._resource, None, name, mutate, subresource="status")
-
-    async def _cleanup(self, name: str, crd: Obj, resources: list[Resource]) -> None:
-        objects = self._server.objects
-        remaining = 0
-        if resources:
-            r = resources[0]
-            listed = await objects.list(r, None)
-            for cobj in listed.items:
-                meta = cobj.obj["metadata"]
-                if not meta.get("deletionTimestamp"):
-                    with contextlib.suppress(errors.StatusError):
-                        await objects.delete(r, meta.get("namespace"), meta["name"])
-            remaining = objects.cacher(r).count(r.prefix(None))
-            if remaining:
-                await objects.cacher(r).wait_consistent()
-                remaining = objects.cacher(r).count(r.prefix(None))
-        if remaining:
-            self._later(name, 0.5)
-            return
-        self._unserve(name)
-
-        async def mutate(current: Obj) -> Obj:
-            meta = dict(current["metadata"])
-            meta["finalizers"] = [f for f in meta.get("finalizers") or [] if f != CLEANUP_FINALIZER]
-            return {**current, "metadata": meta}
-
-        with contextlib.suppress(errors.StatusError):
-            await objects.guaranteed_update(self._resource, None, name, mutate)

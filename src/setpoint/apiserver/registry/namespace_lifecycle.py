@@ -7,22 +7,22 @@ namespaces cannot be deleted.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.registry.admission import Attributes
-from setpoint.apiserver.registry.resources import Obj
-
-if TYPE_CHECKING:
-    from setpoint.apiserver.server import APIServer
+from setpoint.apiserver.registry.objectstore import ObjectStore
+from setpoint.apiserver.registry.resources import Registry
 
 #: Namespaces that may never be deleted.
 IMMORTAL = frozenset({"default", "kube-system", "kube-public"})
 
 
 class NamespaceLifecycle:
-    def __init__(self, server: APIServer) -> None:
-        self._server = server
+    """The admission plugin; it looks namespaces up in ``objects``' watch cache."""
+
+    def __init__(self, registry: Registry, objects: ObjectStore) -> None:
+        self._registry = registry
+        self._objects = objects
 
     async def admit(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> None:
         return None
@@ -36,9 +36,9 @@ class NamespaceLifecycle:
             return
         if attrs.verb != "create" or not attrs.namespace:
             return
-        ns_resource = self._server.registry.get("", "v1", "namespaces")
+        ns_resource = self._registry.get("", "v1", "namespaces")
         assert ns_resource is not None
-        cacher = self._server.objects.cacher(ns_resource)
+        cacher = self._objects.cacher(ns_resource)
         # A consistent read (cheap when the cache is current): a namespace deleted a moment ago
         # must already refuse new content, as kube's live lookup after a namespace DELETE does.
         await cacher.wait_consistent()

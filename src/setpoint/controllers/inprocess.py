@@ -1,0 +1,343 @@
+"""A runtime :class:`~setpoint.runtime.client.Client` inside the API server's own process.
+
+What kube-controller-manager reaches over the loopback connection, setpoint's built-in
+controllers reach through a direct call: :class:`InProcessClient` serves the runtime's
+operations from the server's :class:`~setpoint.apiserver.registry.resources.Registry`
+(discovery: which kinds are served, where) and its
+:class:`~setpoint.apiserver.registry.objectstore.ObjectStore` (reads, writes, watches),
+with the same admission, validation and conflict semantics as an HTTP request, but no
+HTTP and no JSON encoding in between.
+
+Lists and watches come from the watch cache: a list is the cache's current objects (one
+page, whatever ``limit`` says: nothing crosses a wire), a watch is a cache watcher. The
+objects they yield are the cache's own -- read-only, as everything in the runtime's
+shared cache already is. ``get`` hands out a private copy (decoded from the cache's
+encoding of the object, made once for every reader), and writes copy what they are
+given, as a request body would be, so a caller's dict is never changed.
+
+Errors are the runtime's :class:`~setpoint.runtime.errors.ApiError` s, made from the
+``metav1.Status`` the server would have answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import orjson
+
+from setpoint.apimachinery import fields, labels
+from setpoint.apimachinery.selection import SelectorError
+from setpoint.apimachinery.types import Obj
+from setpoint.apiserver.encoding import errors as apierrors
+from setpoint.apiserver.encoding import patch as patches
+from setpoint.apiserver.registry import fieldlabels
+from setpoint.apiserver.registry import resources as registry
+from setpoint.apiserver.registry.cacher import Filter
+from setpoint.apiserver.registry.objectstore import ObjectStore, parse_resource_version
+from setpoint.apiserver.registry.watch import Watch
+from setpoint.runtime import errors
+from setpoint.runtime.client import KindLike, PatchType, WatchEvent
+from setpoint.runtime.resource import Kind, Resource
+
+
+@contextlib.contextmanager
+def _api_errors() -> Iterator[None]:
+    """Raise the Status the server answers with as the runtime's :class:`ApiError`."""
+    try:
+        yield
+    except apierrors.StatusError as e:
+        raise errors.from_status(e.code, e.status()) from None
+
+
+def _copy(obj: Mapping[str, Any]) -> Obj:
+    """A deep copy the store may change in place (an orjson round trip: faster than deepcopy)."""
+    out: Obj = orjson.loads(orjson.dumps(obj))
+    return out
+
+
+def _matcher(r: registry.Resource, label_selector: str | None, field_selector: str | None) -> Filter:
+    """The list/watch filter for the selectors (None: everything), as the list handler builds it."""
+    try:
+        label_sel = labels.parse(label_selector) if label_selector else None
+        field_sel = fields.parse(field_selector) if field_selector else None
+        if field_sel is not None:
+            field_sel = fieldlabels.check(field_sel, r.selectable_fields(), r.kind, group=r.group,
+                                          version=r.version, custom=r.custom)
+    except SelectorError as err:  # what the server answers: 400 BadRequest with kube's message
+        raise apierrors.bad_request(str(err)) from None
+    if field_sel is not None and not field_sel.requirements:
+        field_sel = None
+    if label_sel is not None and label_sel.empty:
+        label_sel = None
+    if label_sel is None and field_sel is None:
+        return None
+
+    def matches(obj: Obj) -> bool:
+        if label_sel is not None and not label_sel.matches((obj.get("metadata") or {}).get("labels")):
+            return False
+        if field_sel is not None:
+            view = obj if obj.get("apiVersion") == r.group_version or r.convert is None else \
+                r.convert(obj, r.group_version)
+            fields = {req.field: (r.field_value(view, req.field) or "") for req in field_sel.requirements}
+            if not field_sel.matches(fields):
+                return False
+        return True
+
+    return matches
+
+
+def _patch_resource_version(type_: PatchType, patch: Any) -> str | None:
+    """The ``metadata.resourceVersion`` a patch sets (a precondition), if any."""
+    if type_ is PatchType.JSON:
+        for op in patch if isinstance(patch, list) else ():
+            if isinstance(op, dict) and op.get("path") == "/metadata/resourceVersion" \
+                    and op.get("op") in ("add", "replace"):
+                return str(op.get("value"))
+        return None
+    meta = patch.get("metadata") if isinstance(patch, Mapping) else None
+    rv = meta.get("resourceVersion") if isinstance(meta, Mapping) else None
+    return str(rv) if rv else None
+
+
+class InProcessWatch:
+    """A :class:`~setpoint.runtime.client.WatchStream` over a watch-cache watcher."""
+
+    def __init__(self, objects: ObjectStore, resource: registry.Resource, watch: Watch, *,
+                 timeout: float, bookmarks: bool) -> None:
+        self._objects = objects
+        self._resource = resource
+        self._watch = watch
+        self._bookmarks = bookmarks
+        self._deadline = asyncio.get_running_loop().time() + timeout
+        self._events: list[WatchEvent] = []
+        self._done = False
+        if watch.error is not None:
+            # A watch that could not start is one ERROR event (410 Expired), as over HTTP.
+            self._events.append(WatchEvent("ERROR", watch.error))
+            self._done = True
+
+    def __aiter__(self) -> InProcessWatch:
+        return self
+
+    async def __anext__(self) -> WatchEvent:
+        loop = asyncio.get_running_loop()
+        while not self._events:
+            remaining = self._deadline - loop.time()
+            if self._done or remaining <= 0:
+                self.close()
+                raise StopAsyncIteration
+            batch = await self._watch.next_batch(remaining)
+            if batch is None:
+                self.close()
+                raise StopAsyncIteration
+            if not batch:
+                continue
+            r = self._resource
+            to_served = self._objects.to_served
+            for type_, event, revision in batch:
+                if event is not None:
+                    self._events.append(WatchEvent(type_, to_served(r, event.obj.obj)))
+                elif self._bookmarks:
+                    self._events.append(WatchEvent("BOOKMARK", {
+                        "kind": r.kind, "apiVersion": r.group_version,
+                        "metadata": {"resourceVersion": str(revision)}}))
+            self._events.reverse()
+        return self._events.pop()
+
+    def close(self) -> None:
+        self._done = True
+        self._watch.close()
+
+
+class InProcessClient:
+    """The runtime's :class:`~setpoint.runtime.client.Client` over a registry and an object store."""
+
+    def __init__(self, registry_: registry.Registry, objects: ObjectStore) -> None:
+        self.registry = registry_
+        self.objects = objects
+        self._by_kind: dict[Kind, registry.Resource] = {}
+        self._generation = -1
+
+    # -- discovery --------------------------------------------------------------------------------
+
+    @staticmethod
+    def _runtime_resource(r: registry.Resource) -> Resource:
+        return Resource(api_version=r.group_version, kind=r.kind, plural=r.plural, namespaced=r.namespaced,
+                        subresources=r.subresources, verbs=frozenset(r.verbs), short_names=r.short_names)
+
+    def _served(self, kind: KindLike) -> registry.Resource:
+        """The registry's resource for ``kind``; NotFound (as discovery says) when not served."""
+        if isinstance(kind, Resource):
+            found = self.registry.get(kind.group, kind.api_version.rpartition("/")[2], kind.plural)
+        else:
+            if self._generation != self.registry.generation:
+                self._generation = self.registry.generation
+                self._by_kind = {Kind(r.group_version, r.kind): r for r in self.registry.all()}
+            found = self._by_kind.get(kind)
+        if found is None:
+            raise errors.NotFound(404, {"reason": "NotFound",
+                                        "message": f"the server does not serve {kind} (discovery)"})
+        return found
+
+    async def resource(self, kind: KindLike) -> Resource:
+        if isinstance(kind, Resource):
+            self._served(kind)
+            return kind
+        return self._runtime_resource(self._served(kind))
+
+    def storage_resources(self, *, namespaced: bool) -> list[Resource]:
+        """One served resource per stored kind (its preferred version), of one scope."""
+        seen: dict[str, registry.Resource] = {}
+        for r in self.registry.all():
+            if r.namespaced == namespaced and (r.key_prefix not in seen or r.preferred):
+                seen[r.key_prefix] = r
+        return [self._runtime_resource(r) for r in seen.values()]
+
+    # -- reads ------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _ns(r: registry.Resource, namespace: str | None, obj: Mapping[str, Any] | None = None) -> str | None:
+        if not r.namespaced:
+            return None
+        if namespace:
+            return namespace
+        if obj is not None:
+            ns = (obj.get("metadata") or {}).get("namespace")
+            if ns:
+                return str(ns)
+        return "default"
+
+    async def get(self, kind: KindLike, name: str, namespace: str | None = None, *,
+                  subresource: str | None = None) -> Obj:
+        r = self._served(kind)
+        if subresource and subresource not in r.subresources:
+            raise errors.NotFound(404, {"reason": "NotFound",
+                                        "message": f"the server does not serve {r.qualified}/{subresource}"})
+        with _api_errors():
+            cobj = await self.objects.get(r, self._ns(r, namespace), name)
+        if cobj.obj.get("apiVersion") == r.group_version:
+            out: Obj = orjson.loads(cobj.json())
+            return out
+        return _copy(self.objects.to_served(r, cobj.obj))
+
+    async def list(self, kind: KindLike, namespace: str | None = None, *, label_selector: str | None = None,
+                   field_selector: str | None = None, limit: int | None = None,
+                   continue_token: str | None = None, resource_version: str | None = None) -> Obj:
+        """The whole list from the watch cache (``limit`` is not needed in-process and ignored;
+        a ``continue_token`` from another client pages through storage)."""
+        r = self._served(kind)
+        ns = namespace if r.namespaced else None
+        with _api_errors():
+            matches = _matcher(r, label_selector, field_selector)
+            if continue_token:
+                listed = await self.objects.list(r, ns, matches, limit=limit or 0, continue_token=continue_token)
+            else:
+                listed = await self.objects.list(r, ns, matches, resource_version=resource_version or "")
+        to_served = self.objects.to_served
+        meta: Obj = {"resourceVersion": str(listed.revision)}
+        if listed.continue_token:
+            meta["continue"] = listed.continue_token
+        return {"kind": r.list_kind, "apiVersion": r.group_version, "metadata": meta,
+                "items": [to_served(r, c.obj) for c in listed.items]}
+
+    async def watch(self, kind: KindLike, namespace: str | None = None, *, resource_version: str | None = None,
+                    label_selector: str | None = None, field_selector: str | None = None,
+                    allow_bookmarks: bool = True, timeout_seconds: int | None = None) -> InProcessWatch:
+        """A watch cache watcher; without a resource_version (or with "0") it starts with the current
+        objects, as a watch request does."""
+        r = self._served(kind)
+        initial = resource_version in (None, "", "0")
+        with _api_errors():
+            matches = _matcher(r, label_selector, field_selector)
+            rv = 0 if initial else parse_resource_version(resource_version or "")
+            w = await self.objects.watch(r, namespace if r.namespaced else None, rv, matches,
+                                         initial_events=initial, fresh=not resource_version)
+        timeout = float(timeout_seconds) if timeout_seconds is not None else float(random.randint(300, 600))
+        return InProcessWatch(self.objects, r, w, timeout=timeout, bookmarks=allow_bookmarks)
+
+    # -- writes -----------------------------------------------------------------------------------
+
+    async def create(self, obj: Mapping[str, Any], namespace: str | None = None, *,
+                     field_manager: str | None = None) -> Obj:
+        r = self._served(Kind.of(obj))
+        with _api_errors():
+            created = await self.objects.create(r, self._ns(r, namespace, obj), _copy(obj))
+        return self.objects.to_served(r, created)
+
+    async def update(self, obj: Mapping[str, Any], *, subresource: str | None = None,
+                     field_manager: str | None = None) -> Obj:
+        r = self._served(Kind.of(obj))
+        name = str(obj["metadata"]["name"])
+        with _api_errors():
+            written, _ = await self.objects.update(r, self._ns(r, None, obj), name, _copy(obj),
+                                                   subresource=subresource or "")
+        return self.objects.to_served(r, written)
+
+    async def update_status(self, obj: Mapping[str, Any]) -> Obj:
+        return await self.update(obj, subresource="status")
+
+    async def patch(self, kind: KindLike, name: str, patch: Any, namespace: str | None = None, *,
+                    type: PatchType = PatchType.MERGE, subresource: str | None = None,
+                    field_manager: str | None = None, force: bool | None = None) -> Obj:
+        """A PATCH as the server applies one (``APPLY`` merges the applied configuration, as the
+        server's apply does: no managed fields)."""
+        r = self._served(kind)
+        ns = self._ns(r, namespace)
+        body = patch if isinstance(patch, bytes) else orjson.dumps(patch)
+        precondition = _patch_resource_version(type, patch)
+
+        async def mutate(current: Obj) -> Obj:
+            patched = patches.apply_patch(type.value, current, body, r.patch_schema)
+            meta = patched.get("metadata")
+            if not isinstance(meta, dict):
+                raise apierrors.bad_request("metadata must be an object")
+            if meta.get("name") != name:
+                raise apierrors.bad_request(
+                    f"the name of the object ({meta.get('name')}) does not match the name on the URL ({name})")
+            if precondition is None:
+                meta.pop("resourceVersion", None)  # only a resourceVersion the patch sets is a precondition
+            return patched
+
+        async def create_missing() -> Obj:
+            return await self.objects.create(r, ns, patches.decode_apply(body))
+
+        with _api_errors():
+            written, _ = await self.objects.guaranteed_update(
+                r, ns, name, mutate, verb="patch", subresource=subresource or "",
+                create_missing=create_missing if type is PatchType.APPLY else None)
+        return self.objects.to_served(r, written)
+
+    async def delete(self, kind: KindLike, name: str, namespace: str | None = None, *,
+                     propagation_policy: str | None = None, grace_period_seconds: int | None = None,
+                     preconditions: Mapping[str, str] | None = None) -> Obj:
+        """Delete; the object while finalizers keep it (or for kinds that answer so), else a Success Status."""
+        r = self._served(kind)
+        pre = preconditions or {}
+        with _api_errors():
+            obj, gone = await self.objects.delete(r, self._ns(r, namespace), name, uid=pre.get("uid"),
+                                                  resource_version=pre.get("resourceVersion"),
+                                                  propagation=propagation_policy)
+        served = self.objects.to_served(r, obj)
+        if gone and not r.strategy.return_deleted_object:
+            meta = served.get("metadata") or {}
+            details = {"name": meta.get("name"), "kind": r.plural, "uid": meta.get("uid")}
+            if r.group:
+                details["group"] = r.group
+            return apierrors.status_success(details)
+        return served
+
+    async def close(self) -> None:
+        """Nothing to release: the registry and the store belong to the server."""
+
+    async def __aenter__(self) -> InProcessClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+__all__ = ["InProcessClient", "InProcessWatch"]

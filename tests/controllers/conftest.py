@@ -1,0 +1,35 @@
+"""An API server in-process (memory storage) for the built-in controllers' tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from controllers_helpers import RefuseDeletes
+
+from setpoint import storage
+from setpoint.apiserver.registry.admission import AdmissionChain
+from setpoint.apiserver.server import APIServer
+from setpoint.controllers.inprocess import InProcessClient
+
+
+@pytest.fixture
+def refuse() -> RefuseDeletes:
+    return RefuseDeletes()
+
+
+@pytest.fixture
+async def api(refuse: RefuseDeletes) -> AsyncIterator[APIServer]:
+    store = await storage.open_storage("memory://", compact_interval=0)
+    server = APIServer(store, admission=AdmissionChain([refuse]))
+    await server.start("127.0.0.1", 0)
+    try:
+        yield server
+    finally:
+        await server.stop()
+        await store.close()
+
+
+@pytest.fixture
+def client(api: APIServer) -> InProcessClient:
+    return InProcessClient(api.registry, api.objects)
