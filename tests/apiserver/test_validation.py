@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from setpoint.apiserver.encoding.errors import FieldError, FieldErrorType
 from setpoint.apiserver.registry.metadata import (
-    go_quote,
     is_dns1035_label,
     is_dns1123_label,
     is_dns1123_subdomain,
@@ -145,13 +144,6 @@ def test_name_functions_and_generate_name_masking() -> None:
     assert name_is_dns_label("a.b-", True) == ["must not contain dots"]
     assert name_is_dns1035_label("svc-", True) == []
     assert name_is_dns1035_label("1svc", False) == [DNS1035]
-
-
-def test_go_quote() -> None:
-    assert go_quote("plain") == '"plain"'
-    assert go_quote('a"b\\c') == '"a\\"b\\\\c"'
-    assert go_quote("\n\t\x01\x7f") == '"\\n\\t\\x01\\x7f"'
-    assert go_quote("é\u2028\U0001f600\U000e0001") == '"é\\u2028\U0001f600\\U000e0001"'
 
 
 # --- ObjectMeta on create ----------------------------------------------------

@@ -21,14 +21,6 @@ def node(schema: dict[str, Any]) -> structural.Node:
     return n
 
 
-@pytest.mark.parametrize(("value", "text"), [
-    (100.0, "100"), (1.5, "1.5"), (1e6, "1e+06"), (123456.0, "123456"), (1234567.0, "1.234567e+06"),
-    (0.0001, "0.0001"), (0.00001, "1e-05"), (-3.0, "-3"), (2.5e-7, "2.5e-07"),
-])
-def test_go_float(value: float, text: str) -> None:
-    assert structural.go_float(value) == text
-
-
 def test_number_messages() -> None:
     s = node({"type": "object", "properties": {
         "f": {"type": "number", "maximum": 1.5, "exclusiveMaximum": True},

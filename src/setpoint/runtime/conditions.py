@@ -9,16 +9,17 @@ so :func:`setpoint.runtime.status.update_status` then sends nothing.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from setpoint.apimachinery.clock import now_rfc3339
 
 TRUE, FALSE, UNKNOWN = "True", "False", "Unknown"
 
 
 def now() -> str:
     """A ``metav1.Time`` string for the current second."""
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return now_rfc3339()
 
 
 def get_condition(conditions: Iterable[Mapping[str, Any]] | None, type: str) -> Mapping[str, Any] | None:

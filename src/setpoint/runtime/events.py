@@ -10,7 +10,6 @@ raises: an event that cannot be written is logged and dropped.
 from __future__ import annotations
 
 import asyncio
-import datetime
 import logging
 import socket
 import time
@@ -19,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from setpoint.apimachinery.clock import now_rfc3339
 from setpoint.runtime import errors
 from setpoint.runtime.client import Client
 from setpoint.runtime.resource import Kind
@@ -27,10 +27,6 @@ log = logging.getLogger(__name__)
 
 EVENT = Kind("v1", "Event")
 NORMAL, WARNING = "Normal", "Warning"
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -74,12 +70,12 @@ class EventRecorder:
                     self._seen.move_to_end(key)
                     try:
                         await self.client.patch(EVENT, seen.name, {"count": seen.count + 1,
-                                                                   "lastTimestamp": _now()}, seen.namespace)
+                                                                   "lastTimestamp": now_rfc3339()}, seen.namespace)
                         seen.count += 1
                         return
                     except errors.NotFound:
                         del self._seen[key]
-                now = _now()
+                now = now_rfc3339()
                 body = {"apiVersion": "v1", "kind": "Event",
                         "metadata": {"name": f"{meta['name']}.{time.time_ns():x}", "namespace": namespace},
                         "involvedObject": {k: v for k, v in involved.items() if v is not None},

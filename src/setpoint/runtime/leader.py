@@ -16,7 +16,6 @@ holder), letting a standby take over without waiting for expiry.
 from __future__ import annotations
 
 import asyncio
-import datetime
 import logging
 import random
 import socket
@@ -26,6 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from setpoint.apimachinery import clock
 from setpoint.runtime import errors
 from setpoint.runtime import metrics as m
 from setpoint.runtime.client import Client
@@ -42,9 +42,8 @@ def default_identity() -> str:
 
 
 def micro_time(t: float | None = None) -> str:
-    """A ``metav1.MicroTime`` string."""
-    dt = datetime.datetime.fromtimestamp(time.time() if t is None else t, datetime.UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """A ``metav1.MicroTime`` string for now (or the Unix time ``t``)."""
+    return clock.micro_time(t)
 
 
 class LeadershipLost(Exception):

@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from setpoint.apimachinery.goformat import quote
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.apiextensions import structural
 from setpoint.apiserver.apiextensions.cel import cost, evaluate, parse
@@ -706,13 +707,13 @@ class _RuleValue:
         r = self.rule
         reason = r.get("reason")
         reason_text = "(*apiextensions.FieldValueErrorReason)(nil)" if not reason else \
-            f"(*apiextensions.FieldValueErrorReason)({metadata.go_quote(str(reason))})"
+            f"(*apiextensions.FieldValueErrorReason)({quote(str(reason))})"
         optional = r.get("optionalOldSelf")
         optional_text = "(*bool)(nil)" if optional is None else f"(*bool)({str(bool(optional)).lower()})"
-        return (f"apiextensions.ValidationRule{{Rule:{metadata.go_quote(str(r.get('rule') or ''))}, "
-                f"Message:{metadata.go_quote(str(r.get('message') or ''))}, "
-                f"MessageExpression:{metadata.go_quote(str(r.get('messageExpression') or ''))}, "
-                f"Reason:{reason_text}, FieldPath:{metadata.go_quote(str(r.get('fieldPath') or ''))}, "
+        return (f"apiextensions.ValidationRule{{Rule:{quote(str(r.get('rule') or ''))}, "
+                f"Message:{quote(str(r.get('message') or ''))}, "
+                f"MessageExpression:{quote(str(r.get('messageExpression') or ''))}, "
+                f"Reason:{reason_text}, FieldPath:{quote(str(r.get('fieldPath') or ''))}, "
                 f"OptionalOldSelf:{optional_text}}}")
 
     __str__ = __repr__

@@ -21,6 +21,8 @@ from typing import Any
 
 import orjson
 
+from setpoint.apimachinery import goformat
+from setpoint.apimachinery.clock import now_rfc3339
 from setpoint.apiserver.apiextensions import crd_validation
 from setpoint.apiserver.apiextensions.customresource import CustomResourceSchema, json_path_first
 from setpoint.apiserver.builtin import definitions
@@ -29,7 +31,7 @@ from setpoint.apiserver.encoding import patch as patches
 from setpoint.apiserver.endpoints import table
 from setpoint.apiserver.registry import cacher as cache
 from setpoint.apiserver.registry import metadata
-from setpoint.apiserver.registry.objectstore import ObjectStore, now_rfc3339
+from setpoint.apiserver.registry.objectstore import ObjectStore
 from setpoint.apiserver.registry.resources import Column, Obj, Registry, Resource, Strategy
 
 log = logging.getLogger(__name__)
@@ -171,8 +173,8 @@ class CustomResourceStrategy(Strategy):
             if value is None:
                 continue
             if isinstance(value, bool) or not isinstance(value, int):
-                out.append(errors.invalid(path, 0, f"{path} accessor error: {_go_v(value)} is of the type "
-                                                   f"{_go_type(value)}, expected int64"))
+                out.append(errors.invalid(path, 0, f"{path} accessor error: {goformat.verb_v(value)} is of the type "
+                                                   f"{goformat.type_name(value)}, expected int64"))
             elif value < 0:
                 out.append(errors.invalid(path, value, "should be a non-negative integer"))
             elif value > 2**31 - 1:
@@ -186,31 +188,6 @@ class CustomResourceStrategy(Strategy):
             if obj.get(key) != old.get(key):
                 return True
         return False
-
-
-def _go_type(value: Any) -> str:
-    """Go's ``%T`` of a decoded JSON value."""
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, float):
-        return "float64"
-    if isinstance(value, dict):
-        return "map[string]interface {}"
-    if isinstance(value, list):
-        return "[]interface {}"
-    return "int64"
-
-
-def _go_v(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        from setpoint.apiserver.apiextensions.structural import go_float
-
-        return go_float(value)
-    return str(value)
 
 
 def json_path_value(obj: Obj, path: str) -> Any:

@@ -24,11 +24,11 @@ import base64
 import binascii
 import datetime
 import ipaddress
-import math
 import re
 from collections.abc import Callable
 from typing import Any
 
+from setpoint.apimachinery.goformat import format_float, quote, sharp_v
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.apiextensions.cel.rule import CompiledRule
 from setpoint.apiserver.builtin import definitions
@@ -44,46 +44,11 @@ _OBJECT_META = definitions.inline(definitions.OBJECT_META)
 # --- Go-style rendering of values in messages ------------------------------------------
 
 
-def go_float(value: float) -> str:
-    """Go's ``%v`` of a float64 (``strconv.FormatFloat(v, 'g', -1, 64)``): 100, 1.5, 1e+06."""
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if math.isnan(value):
-        return "NaN"
-    if value == 0:
-        return "-0" if math.copysign(1.0, value) < 0 else "0"
-    text = repr(value)
-    sign = ""
-    if text[0] == "-":
-        sign, text = "-", text[1:]
-    mantissa, _, exp_text = text.partition("e")
-    exp = int(exp_text) if exp_text else 0
-    int_part, _, frac = mantissa.partition(".")
-    if frac == "0":
-        frac = ""
-    digits = (int_part + frac).lstrip("0")
-    # decimal exponent of the first significant digit
-    if int_part.strip("0"):
-        point = len(int_part.lstrip("0")) + exp
-    else:
-        point = exp - (len(frac) - len(frac.lstrip("0")))
-    digits = digits.rstrip("0") or "0"
-    x = point - 1
-    if x < -4 or x >= 6:
-        body = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
-        return f"{sign}{body}e{'-' if x < 0 else '+'}{abs(x):02d}"
-    if point <= 0:
-        return f"{sign}0.{'0' * -point}{digits}"
-    if point >= len(digits):
-        return f"{sign}{digits}{'0' * (point - len(digits))}"
-    return f"{sign}{digits[:point]}.{digits[point:]}"
-
-
 class GoFloat(float):
     """A float rendered in messages as Go renders a float64."""
 
     def __str__(self) -> str:
-        return go_float(float(self))
+        return format_float(float(self))
 
 
 class GoValue:
@@ -95,28 +60,9 @@ class GoValue:
         self.value = value
 
     def __repr__(self) -> str:
-        return go_sharp_v(self.value)
+        return sharp_v(self.value)
 
     __str__ = __repr__
-
-
-def go_sharp_v(value: Any, nested: bool = False) -> str:
-    if value is None:
-        return "interface {}(nil)" if nested else "<nil>"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return go_float(value)
-    if isinstance(value, str):
-        return metadata.go_quote(value)
-    if isinstance(value, list):
-        return "[]interface {}{" + ", ".join(go_sharp_v(v, True) for v in value) + "}"
-    if isinstance(value, dict):
-        return "map[string]interface {}{" + ", ".join(
-            f"{metadata.go_quote(str(k))}:{go_sharp_v(value[k], True)}" for k in sorted(value)) + "}"
-    return repr(value)
 
 
 def _shown(value: Any) -> Any:
@@ -631,7 +577,7 @@ def _validate(value: Any, s: Node, path: str, errs: list[FieldError]) -> None:
             errs.append(_type_error(path, s, "null"))
         elif s.enum is not None and None not in s.enum:
             errs.append(errors.FieldError(FieldErrorType.NOT_SUPPORTED, path, None,
-                                          "supported values: " + ", ".join(metadata.go_quote(v)
+                                          "supported values: " + ", ".join(quote(v)
                                                                           for v in s.enum_shown)))
         return
     jt = _JSON_TYPES.get(type(value)) or json_type(value)
@@ -644,7 +590,7 @@ def _validate(value: Any, s: Node, path: str, errs: list[FieldError]) -> None:
     if jt == "object":
         if s.enum is not None and value not in s.enum:
             errs.append(errors.FieldError(FieldErrorType.NOT_SUPPORTED, path, _shown(value),
-                                          "supported values: " + ", ".join(metadata.go_quote(v)
+                                          "supported values: " + ", ".join(quote(v)
                                                                           for v in s.enum_shown)))
         _validate_object(value, s, path, errs)
         return
@@ -666,7 +612,7 @@ def _validate(value: Any, s: Node, path: str, errs: list[FieldError]) -> None:
                 _validate(v, items, f"{path}[{i}]", errs)
     if s.enum is not None and value not in s.enum:
         errs.append(errors.FieldError(FieldErrorType.NOT_SUPPORTED, path, _shown(value),
-                                      "supported values: " + ", ".join(metadata.go_quote(v)
+                                      "supported values: " + ", ".join(quote(v)
                                                                       for v in s.enum_shown)))
 
 
@@ -681,13 +627,13 @@ def _validate_string(value: str, s: Node, path: str, errs: list[FieldError]) -> 
         check = FORMATS.get(s.format)
         if check is not None and not check(value):
             errs.append(FieldError(FieldErrorType.TYPE_INVALID, path, value,
-                                   f"{path} in body must be of type {s.format}: {metadata.go_quote(value)}"))
+                                   f"{path} in body must be of type {s.format}: {quote(value)}"))
 
 
 def _bound(value: int | float, bound: int | float) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(int(bound))
-    return go_float(float(bound))
+    return format_float(float(bound))
 
 
 def _validate_number(value: int | float, s: Node, path: str, errs: list[FieldError]) -> None:
@@ -701,7 +647,7 @@ def _validate_number(value: int | float, s: Node, path: str, errs: list[FieldErr
         q = value / s.multiple_of
         if not float(q).is_integer():
             m = s.multiple_of
-            shown = str(m) if isinstance(m, int) else go_float(float(m))
+            shown = str(m) if isinstance(m, int) else format_float(float(m))
             errs.append(_invalid(path, value, f"{path} in body should be a multiple of {shown}"))
 
 

@@ -12,6 +12,8 @@ from typing import Any
 
 import orjson
 
+from setpoint.apimachinery.goformat import field_value
+
 
 class FieldErrorType(enum.Enum):
     """``field.ErrorType``: the value is the ``reason`` of a Status cause."""
@@ -58,20 +60,13 @@ class GoLiteral(str):
 
 
 def _render_value(value: Any) -> str:
+    """The bad value as ``field.Error.ErrorBody`` prints it; a :class:`GoLiteral` as it is.
+
+    Bad values here are often Go structs, built as dicts in field order: they keep it.
+    """
     if isinstance(value, GoLiteral):
         return str(value)
-    if isinstance(value, str):
-        return orjson.dumps(value).decode()
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:
-        return repr(value)
+    return field_value(value, structs=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,6 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
@@ -36,6 +35,7 @@ import orjson
 import yaml
 from jsonpointer import JsonPointer, JsonPointerException
 
+from setpoint.apimachinery import goformat
 from setpoint.apiserver.encoding.errors import (
     StatusError,
     bad_request,
@@ -143,71 +143,6 @@ def _go_json_kind(value: Any) -> str:
     if value is None:
         return "null"
     return "number"
-
-
-def _go_type(value: Any) -> str:
-    """``reflect.TypeOf(v)`` of a decoded JSON value, as ``%s`` prints it."""
-    if isinstance(value, dict):
-        return "map[string]interface {}"
-    if isinstance(value, list):
-        return "[]interface {}"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int64"
-    if isinstance(value, float):
-        return "float64"
-    return "%!s(<nil>)"
-
-
-def _go_float(value: float) -> str:
-    """``strconv.FormatFloat(f, 'g', -1, 64)`` (what ``%v`` prints)."""
-    if value == 0:
-        return "-0" if math.copysign(1.0, value) < 0 else "0"
-    sign, digits, exponent = Decimal(repr(value)).normalize().as_tuple()
-    assert isinstance(exponent, int)
-    text = "".join(map(str, digits))
-    exp10 = len(text) + exponent - 1
-    if exp10 < -4 or exp10 >= 6:  # the shortest 'g' format switches to %e at 1e+06
-        mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
-        out = f"{mantissa}e{'-' if exp10 < 0 else '+'}{abs(exp10):02d}"
-    elif exponent >= 0:
-        out = text + "0" * exponent
-    elif exp10 >= 0:
-        out = text[: exp10 + 1] + "." + text[exp10 + 1 :]
-    else:
-        out = "0." + "0" * (-exp10 - 1) + text
-    return ("-" if sign else "") + out
-
-
-def _go_fmt(value: Any) -> str:
-    """Go's ``%v`` of a decoded JSON value (maps print with sorted keys)."""
-    if isinstance(value, dict):
-        return "map[" + " ".join(f"{k}:{_go_fmt(value[k])}" for k in sorted(value)) + "]"
-    if isinstance(value, list):
-        return "[" + " ".join(_go_fmt(v) for v in value) + "]"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return _go_float(value)
-    return "<nil>"
-
-
-def _go_fmt_s(value: Any) -> str:
-    """Go's ``%s`` of an ``interface{}`` holding a decoded JSON value."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict | list):
-        return _go_fmt(value)
-    if value is None:
-        return "%!s(<nil>)"
-    return f"%!s({_go_type(value)}={_go_fmt(value)})"
 
 
 def _go_quote_char(ch: str) -> str:
@@ -606,18 +541,18 @@ def _element_kind(*lists: list[Any]) -> type:
                     raise _unprocessable()  # mergepatch.ErrNoListOfLists
                 kind = current
             elif current is not kind:
-                raise _unknown(f"list element types are not identical: {_go_fmt(list(lists))}")
+                raise _unknown(f"list element types are not identical: {goformat.verb_v(list(lists))}")
     if kind is None:
         raise _unknown("no elements in any of the given slices")
     return kind
 
 
 def _no_merge_key(item: dict[str, Any], merge_key: str) -> StatusError:
-    return _unknown(f"map: {_go_fmt(item)} does not contain declared merge key: {merge_key}")
+    return _unknown(f"map: {goformat.verb_v(item)} does not contain declared merge key: {merge_key}")
 
 
 def _bad_arg_type(expected: str, actual: Any) -> StatusError:
-    return _unknown(f"expected a {expected}, but received a {_go_type(actual)}")
+    return _unknown(f"expected a {expected}, but received a {goformat.reflect_type_s(actual)}")
 
 
 def _require_merge_keys(merge_key: str, *lists: list[Any]) -> None:
@@ -788,7 +723,7 @@ def _merge_slice(
         elif directive == "merge":
             raise _unknown("merging lists cannot yet be specified in the patch")
         else:
-            raise _unknown(f"unknown patch type: {_go_fmt_s(directive)} in map: {_go_fmt(item)}")
+            raise _unknown(f"unknown patch type: {goformat.verb_s(directive)} in map: {goformat.verb_v(item)}")
     # Elements taken from the patch as they are (appended, or kept by a
     # ``$patch: replace``) are cleaned once the order is settled.
     raw: set[int] = set()
@@ -931,8 +866,8 @@ def _check_set_element_order(patch_list: list[Any], order: list[Any], merge_key:
         s += 1
     if p < len(items) and s >= len(order):
         raise _unknown(
-            f"The order in patch list:\n{_go_fmt(patch_list)}\n doesn't match "
-            f"{_SET_ELEMENT_ORDER} list:\n{_go_fmt(order)}\n"
+            f"The order in patch list:\n{goformat.verb_v(patch_list)}\n doesn't match "
+            f"{_SET_ELEMENT_ORDER} list:\n{goformat.verb_v(order)}\n"
         )
 
 
@@ -947,7 +882,7 @@ def _merge_map(original: dict[str, Any] | None, patch: dict[str, Any], schema: P
             return result
         if directive == "delete":
             return {}
-        raise _unknown(f"unknown patch type: {_go_fmt_s(directive)} in map: {_go_fmt(patch)}")
+        raise _unknown(f"unknown patch type: {goformat.verb_s(directive)} in map: {goformat.verb_v(patch)}")
 
     result = dict(original) if original else {}
     if _RETAIN_KEYS in patch:
@@ -1040,7 +975,7 @@ def _yaml_to_json(value: Any) -> Any:
     if isinstance(value, list):
         return [_yaml_to_json(v) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
-        raise _NotJSON(f"json: unsupported value: {_go_fmt(value)}")
+        raise _NotJSON(f"json: unsupported value: {goformat.verb_v(value)}")
     if value is None or isinstance(value, str | bool | int | float):
         return value
     raise _NotJSON(f"json: unsupported type: {type(value).__name__}")
@@ -1050,7 +985,7 @@ def _yaml_key(key: Any) -> str:
     if isinstance(key, str):
         return key
     if isinstance(key, bool | int | float) or key is None:
-        return "null" if key is None else _go_fmt(key)
+        return "null" if key is None else goformat.verb_v(key)
     raise _NotJSON(f"json: unsupported type: map[{type(key).__name__}]interface {{}}")
 
 

@@ -51,6 +51,7 @@ from typing import Any, Final
 
 import orjson
 
+from setpoint.apimachinery.goformat import duration as go_duration
 from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.encoding.protobuf_messages import ANY_VERSION_KINDS, KINDS, MESSAGES, SHORT_FORMS
 
@@ -479,39 +480,6 @@ def _time(buf: bytes, start: int, stop: int, micro: bool) -> str | None:
     t = _EPOCH + timedelta(seconds=seconds)
     text = f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
     return f"{text}.{nanos // 1000:06d}Z" if micro else f"{text}Z"
-
-
-def _frac(v: int, prec: int) -> tuple[str, int]:
-    """Go's fmtFrac: the fraction of v / 10**prec without trailing zeros, and the quotient."""
-    q, r = divmod(v, 10**prec)
-    digits = f"{r:0{prec}d}".rstrip("0") if prec else ""
-    return ("." + digits if digits else ""), q
-
-
-def go_duration(d: int) -> str:
-    """Go's ``time.Duration.String`` of d nanoseconds (``1h2m3.5s``, ``1.5ms``, ``0s``)."""
-    u = -d if d < 0 else d
-    if u == 0:
-        return "0s"
-    if u < 1_000_000_000:
-        if u < 1_000:
-            prec, unit = 0, "ns"
-        elif u < 1_000_000:
-            prec, unit = 3, "µs"
-        else:
-            prec, unit = 6, "ms"
-        frac, whole = _frac(u, prec)
-        text = f"{whole}{frac}{unit}"
-    else:
-        frac, secs = _frac(u, 9)
-        text = f"{secs % 60}{frac}s"
-        minutes = secs // 60
-        if minutes:
-            text = f"{minutes % 60}m{text}"
-            hours = minutes // 60
-            if hours:
-                text = f"{hours}h{text}"
-    return "-" + text if d < 0 else text
 
 
 #: resource.ParseQuantity's grammar: a signed decimal and a suffix (binary SI, decimal

@@ -13,12 +13,14 @@ from typing import Any
 import orjson
 import yaml
 
-from setpoint.apimachinery import selectors
+from setpoint.apimachinery import fields, labels
+from setpoint.apimachinery.selection import SelectorError
 from setpoint.apiserver.builtin import definitions
 from setpoint.apiserver.encoding import errors, patch, protobuf
 from setpoint.apiserver.endpoints import table
 from setpoint.apiserver.http import Request, Response
 from setpoint.apiserver.registry import cacher as cache
+from setpoint.apiserver.registry import fieldlabels
 from setpoint.apiserver.registry.admission import Attributes
 from setpoint.apiserver.registry.objectstore import ListResult, ObjectStore
 from setpoint.apiserver.registry.resources import Obj, Resource
@@ -224,11 +226,14 @@ def build_matcher(call: Call) -> cache.Filter:
     label_text = (q.get("labelSelector") or [""])[0]
     field_text = (q.get("fieldSelector") or [""])[0]
     r = call.resource
-    label_sel = selectors.parse_label_selector(label_text) if label_text else None
-    field_sel = selectors.parse_field_selector(field_text) if field_text else None
-    if field_sel is not None:
-        field_sel = field_sel.check(r.selectable_fields(), r.kind, group=r.group, version=r.version,
-                                    custom=r.custom)
+    try:
+        label_sel = labels.parse(label_text) if label_text else None
+        field_sel = fields.parse(field_text) if field_text else None
+        if field_sel is not None:
+            field_sel = fieldlabels.check(field_sel, r.selectable_fields(), r.kind, group=r.group,
+                                          version=r.version, custom=r.custom)
+    except SelectorError as err:  # kube answers the parser's message as it is
+        raise errors.bad_request(str(err)) from None
     if label_sel is not None and label_sel.empty:
         label_sel = None
     if field_sel is not None and not field_sel.requirements:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from setpoint.apimachinery import clock
 from setpoint.apiserver.builtin import definitions
 from setpoint.apiserver.registry.resources import Column, Resource
 
@@ -71,17 +72,10 @@ def human_duration(d: timedelta | float) -> str:
 
 def parse_time(value: object) -> datetime | None:
     """An RFC 3339 ``metav1.Time``/``MicroTime``; None when unset, zero or unparseable."""
-    if not isinstance(value, str) or not value:
+    if not isinstance(value, str):
         return None
-    try:
-        t = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=UTC)
-    if t.year == 1 and t.month == 1 and t.day == 1 and t.hour == 0 and t.minute == 0 and t.second == 0:
-        return None  # Go's zero time
-    return t
+    t = clock.parse_time(value)
+    return None if t is None or clock.is_zero(t) else t
 
 
 def age_since(timestamp: object, now: datetime | None = None) -> str:
@@ -281,9 +275,7 @@ def _lease_holder(obj: Obj) -> str:
 
 def _created_at(obj: Obj) -> str:
     t = parse_time(_get(obj, "metadata", "creationTimestamp"))
-    if t is None:
-        return "0001-01-01T00:00:00Z"
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return clock.ZERO_TIME if t is None else clock.format_time(t)
 
 
 # Events: kube prints both groups' Events from the internal (core) Event; the

@@ -4,7 +4,8 @@ A port of the parts of apimachinery (v0.37) that every resource shares:
 
 * ``pkg/util/validation`` and ``pkg/api/validate/content``: the name checks
   (:func:`is_dns1123_subdomain`, :func:`is_qualified_name`, ...), which return
-  kube's detail strings (empty list = valid);
+  kube's detail strings (empty list = valid), live in
+  :mod:`setpoint.apimachinery.validation` and are re-exported here;
 * ``pkg/api/validation/generic.go``: the ``ValidateNameFunc`` name validators
   (:func:`name_is_dns_subdomain`, ...), where ``prefix=True`` is used for
   ``generateName``;
@@ -24,11 +25,26 @@ of type object: "string"``).
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any, Final
 
+from setpoint.apimachinery.clock import parse_time
+from setpoint.apimachinery.goformat import is_print, quote
+from setpoint.apimachinery.validation import (
+    DNS1035_LABEL_MAX_LENGTH,
+    DNS1123_LABEL_MAX_LENGTH,
+    DNS1123_SUBDOMAIN_MAX_LENGTH,
+    LABEL_VALUE_MAX_LENGTH,
+    is_dns1035_label,
+    is_dns1123_label,
+    is_dns1123_subdomain,
+    is_qualified_name,
+    is_valid_label_value,
+    is_valid_path_segment_name,
+    is_valid_path_segment_prefix,
+)
+from setpoint.apimachinery.validation import byte_len as _blen
 from setpoint.apiserver.encoding.errors import (
     FieldError,
     forbidden,
@@ -49,7 +65,6 @@ __all__ = [
     "LABEL_VALUE_MAX_LENGTH",
     "TOTAL_ANNOTATION_SIZE_LIMIT_B",
     "NameFn",
-    "go_quote",
     "is_dns1035_label",
     "is_dns1123_label",
     "is_dns1123_subdomain",
@@ -78,11 +93,6 @@ __all__ = [
 #: True when the value is a ``generateName`` that gets a suffix appended.
 NameFn = Callable[[str, bool], list[str]]
 
-DNS1123_LABEL_MAX_LENGTH: Final = 63
-DNS1123_SUBDOMAIN_MAX_LENGTH: Final = 253
-DNS1035_LABEL_MAX_LENGTH: Final = 63
-LABEL_VALUE_MAX_LENGTH: Final = 63
-LABEL_KEY_NAME_MAX_LENGTH: Final = 63
 #: ``TotalAnnotationSizeLimitB``: keys plus values, in bytes.
 TOTAL_ANNOTATION_SIZE_LIMIT_B: Final = 256 * (1 << 10)
 FIELD_IMMUTABLE_ERROR_MSG: Final = "field is immutable"
@@ -95,200 +105,6 @@ FINALIZER_KUBERNETES: Final = "kubernetes"
 _STANDARD_FINALIZERS: Final = frozenset(
     {FINALIZER_KUBERNETES, FINALIZER_ORPHAN_DEPENDENTS, FINALIZER_DELETE_DEPENDENTS}
 )
-
-
-# --------------------------------------------------------------------------
-# Message builders (util/validation and api/validate/content)
-# --------------------------------------------------------------------------
-
-_EMPTY_ERROR: Final = "must be non-empty"
-
-
-def _max_len_chars(length: int) -> str:
-    """``util/validation.MaxLenError`` (DNS names say "characters")."""
-    return f"must be no more than {length} characters"
-
-
-def _max_len_bytes(length: int) -> str:
-    """``content.MaxLenError`` (label keys and values say "bytes")."""
-    return f"must be no more than {length} bytes"
-
-
-def _regex_error(msg: str, fmt: str, *examples: str) -> str:
-    """``RegexError``, including kube's double space before each "or"."""
-    if not examples:
-        return f"{msg} (regex used for validation is '{fmt}')"
-    out = msg + " (e.g. "
-    for i, example in enumerate(examples):
-        if i > 0:
-            out += " or "
-        out += f"'{example}', "
-    return out + f"regex used for validation is '{fmt}')"
-
-
-def _blen(value: str) -> int:
-    """Length in bytes, as Go's ``len(string)``."""
-    if value.isascii():
-        return len(value)
-    return len(value.encode("utf-8", "surrogatepass"))
-
-
-# --------------------------------------------------------------------------
-# Name checks
-# --------------------------------------------------------------------------
-
-_DNS1123_LABEL_FMT: Final = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_DNS1123_LABEL_ERR: Final = (
-    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
-    "and must start and end with an alphanumeric character"
-)
-_DNS1123_SUBDOMAIN_FMT: Final = _DNS1123_LABEL_FMT + "(\\." + _DNS1123_LABEL_FMT + ")*"
-_DNS1123_SUBDOMAIN_ERR: Final = (
-    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
-    "and must start and end with an alphanumeric character"
-)
-_DNS1035_LABEL_FMT: Final = "[a-z]([-a-z0-9]*[a-z0-9])?"
-_DNS1035_LABEL_ERR: Final = (
-    "a DNS-1035 label must consist of lower case alphanumeric characters or '-', "
-    "start with an alphabetic character, and end with an alphanumeric character"
-)
-_LABEL_KEY_FMT: Final = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
-_LABEL_KEY_ERR: Final = (
-    "must consist of alphanumeric characters, '-', '_' or '.', "
-    "and must start and end with an alphanumeric character"
-)
-_LABEL_VALUE_FMT: Final = "(" + _LABEL_KEY_FMT + ")?"
-_LABEL_VALUE_ERR: Final = (
-    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
-    "and must start and end with an alphanumeric character"
-)
-
-# Python's engine backtracks, so the subdomain rule (label(.label)*) is
-# checked label by label instead of with one nested pattern: same language,
-# linear time on hostile input.
-_dns1123_label_match: Final = re.compile(_DNS1123_LABEL_FMT).fullmatch
-_dns1035_label_match: Final = re.compile(_DNS1035_LABEL_FMT).fullmatch
-_label_key_match: Final = re.compile(_LABEL_KEY_FMT).fullmatch
-_label_value_match: Final = re.compile(_LABEL_VALUE_FMT).fullmatch
-
-_DNS1123_LABEL_REGEX_ERROR: Final = _regex_error(_DNS1123_LABEL_ERR, _DNS1123_LABEL_FMT, "my-name", "123-abc")
-_DNS1123_SUBDOMAIN_REGEX_ERROR: Final = _regex_error(
-    _DNS1123_SUBDOMAIN_ERR, _DNS1123_SUBDOMAIN_FMT, "example.com"
-)
-_DNS1035_LABEL_REGEX_ERROR: Final = _regex_error(_DNS1035_LABEL_ERR, _DNS1035_LABEL_FMT, "my-name", "abc-123")
-_LABEL_KEY_REGEX_ERROR: Final = _regex_error(_LABEL_KEY_ERR, _LABEL_KEY_FMT, "MyName", "my.name", "123-abc")
-_LABEL_VALUE_REGEX_ERROR: Final = _regex_error(
-    _LABEL_VALUE_ERR, _LABEL_VALUE_FMT, "MyValue", "my_value", "12345"
-)
-
-
-def _is_subdomain(value: str) -> bool:
-    if not value:
-        return False
-    return all(_dns1123_label_match(part) is not None for part in value.split("."))
-
-
-def is_dns1123_label(value: str) -> list[str]:
-    """``IsDNS1123Label``: e.g. namespace names."""
-    if _blen(value) <= DNS1123_LABEL_MAX_LENGTH and _dns1123_label_match(value) is not None:
-        return []
-    errs: list[str] = []
-    if _blen(value) > DNS1123_LABEL_MAX_LENGTH:
-        errs.append(_max_len_chars(DNS1123_LABEL_MAX_LENGTH))
-    if _dns1123_label_match(value) is None:
-        if _is_subdomain(value):
-            errs.append("must not contain dots")
-        else:
-            errs.append(_DNS1123_LABEL_REGEX_ERROR)
-    return errs
-
-
-def is_dns1123_subdomain(value: str) -> list[str]:
-    """``IsDNS1123Subdomain``: most object names."""
-    errs: list[str] = []
-    if _blen(value) > DNS1123_SUBDOMAIN_MAX_LENGTH:
-        errs.append(_max_len_chars(DNS1123_SUBDOMAIN_MAX_LENGTH))
-    if not _is_subdomain(value):
-        errs.append(_DNS1123_SUBDOMAIN_REGEX_ERROR)
-    return errs
-
-
-def _content_is_dns1123_subdomain(value: str) -> list[str]:
-    """``content.IsDNS1123Subdomain`` (label-key prefixes): says "bytes"."""
-    errs: list[str] = []
-    if _blen(value) > DNS1123_SUBDOMAIN_MAX_LENGTH:
-        errs.append(_max_len_bytes(DNS1123_SUBDOMAIN_MAX_LENGTH))
-    if not _is_subdomain(value):
-        errs.append(_DNS1123_SUBDOMAIN_REGEX_ERROR)
-    return errs
-
-
-def is_dns1035_label(value: str) -> list[str]:
-    """``IsDNS1035Label``: e.g. service names."""
-    errs: list[str] = []
-    if _blen(value) > DNS1035_LABEL_MAX_LENGTH:
-        errs.append(_max_len_chars(DNS1035_LABEL_MAX_LENGTH))
-    if _dns1035_label_match(value) is None:
-        errs.append(_DNS1035_LABEL_REGEX_ERROR)
-    return errs
-
-
-def is_qualified_name(value: str) -> list[str]:
-    """``IsQualifiedName`` = ``content.IsLabelKey``: label keys, finalizers, annotation keys."""
-    if "/" not in value and _blen(value) <= LABEL_KEY_NAME_MAX_LENGTH and _label_key_match(value) is not None:
-        return []
-    errs: list[str] = []
-    parts = value.split("/")
-    if len(parts) == 1:
-        name = parts[0]
-    elif len(parts) == 2:
-        prefix, name = parts
-        if not prefix:
-            errs.append("prefix part " + _EMPTY_ERROR)
-        else:
-            errs.extend("prefix part " + msg for msg in _content_is_dns1123_subdomain(prefix))
-    else:
-        return [
-            "a valid label key "
-            + _LABEL_KEY_REGEX_ERROR
-            + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
-        ]
-    if not name:
-        errs.append("name part " + _EMPTY_ERROR)
-    elif _blen(name) > LABEL_KEY_NAME_MAX_LENGTH:
-        errs.append("name part " + _max_len_bytes(LABEL_KEY_NAME_MAX_LENGTH))
-    if _label_key_match(name) is None:
-        errs.append("name part " + _LABEL_KEY_REGEX_ERROR)
-    return errs
-
-
-def is_valid_label_value(value: str) -> list[str]:
-    """``IsValidLabelValue`` = ``content.IsLabelValue``."""
-    if _blen(value) <= LABEL_VALUE_MAX_LENGTH and _label_value_match(value) is not None:
-        return []
-    errs: list[str] = []
-    if _blen(value) > LABEL_VALUE_MAX_LENGTH:
-        errs.append(_max_len_bytes(LABEL_VALUE_MAX_LENGTH))
-    if _label_value_match(value) is None:
-        errs.append(_LABEL_VALUE_REGEX_ERROR)
-    return errs
-
-
-def is_valid_path_segment_prefix(name: str) -> list[str]:
-    """``IsValidPathSegmentPrefix``: no ``/`` or ``%`` (empty and length are not checked)."""
-    errs: list[str] = []
-    if "/" in name:
-        errs.append("may not contain '/'")
-    if "%" in name:
-        errs.append("may not contain '%'")
-    return errs
-
-
-def is_valid_path_segment_name(name: str) -> list[str]:
-    """``IsValidPathSegmentName``: a name that can be one URL path segment."""
-    if name in (".", ".."):
-        return [f"may not be '{name}'"]
-    return is_valid_path_segment_prefix(name)
 
 
 def _mask_trailing_dash(name: str) -> str:
@@ -332,57 +148,9 @@ validate_namespace_name: NameFn = name_is_dns_label
 name_is_path_segment: NameFn = validate_path_segment_name
 
 
-# --------------------------------------------------------------------------
-# Go formatting helpers
-# --------------------------------------------------------------------------
-
-_GO_ESCAPES: Final = {
-    "\a": "\\a",
-    "\b": "\\b",
-    "\f": "\\f",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-    "\v": "\\v",
-    "\\": "\\\\",
-    '"': '\\"',
-}
-
-
-def _go_printable(ch: str) -> bool:
-    """``unicode.IsPrint``: categories L, M, N, P, S and the ASCII space."""
-    return ch == " " or unicodedata.category(ch)[0] in "LMNPS"
-
-
-def go_quote(value: str) -> str:
-    """Go's ``%q`` / ``strconv.Quote`` of a string."""
-    if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
-        return f'"{value}"'
-    out = ['"']
-    for ch in value:
-        esc = _GO_ESCAPES.get(ch)
-        if esc is not None:
-            out.append(esc)
-            continue
-        code = ord(ch)
-        if 0xD800 <= code <= 0xDFFF:
-            # Go's JSON decoder turns a lone surrogate into U+FFFD.
-            out.append("\ufffd")
-        elif _go_printable(ch):
-            out.append(ch)
-        elif code < 0x20 or code == 0x7F:
-            out.append(f"\\x{code:02x}")
-        elif code < 0x10000:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(f"\\U{code:08x}")
-    out.append('"')
-    return "".join(out)
-
-
 def _go_string_slice(values: list[str]) -> str:
     """``%#v`` of a ``[]string``."""
-    return "[]string{" + ", ".join(go_quote(v) for v in values) + "}"
+    return "[]string{" + ", ".join(quote(v) for v in values) + "}"
 
 
 # --------------------------------------------------------------------------
@@ -514,26 +282,6 @@ def _opt_bool(ref: Mapping[str, Any], key: str, path: str, errs: list[FieldError
     return None
 
 
-_RFC3339: Final = re.compile(
-    r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})",
-)
-
-
-def _parse_rfc3339(value: str) -> datetime | None:
-    m = _RFC3339.fullmatch(value)
-    if m is None:
-        return None
-    date, clock, frac, zone = m.groups()
-    text = f"{date}T{clock}"
-    if frac:
-        text += "." + (frac + "000000")[:6]
-    text += "+00:00" if zone == "Z" else zone
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return None
-
-
 _CANONICAL_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 
@@ -556,12 +304,12 @@ def _timestamp(
         if errs is not None:
             errs.append(_type_error(_child(path, key), value, "string"))
         return (value, value)
-    parsed = _parse_rfc3339(value)
+    parsed = parse_time(value)
     if parsed is None:
         if errs is not None:
             field = _child(path, key)
             errs.append(
-                type_invalid(field, value, f"{field} in body must be of type date-time: {go_quote(value)}")
+                type_invalid(field, value, f"{field} in body must be of type date-time: {quote(value)}")
             )
         return (value, value)
     utc = parsed.astimezone(UTC)
@@ -738,7 +486,7 @@ def _validate_field_manager(manager: str, path: str) -> list[FieldError]:
     if not manager.isprintable():
         pos = 0
         for ch in manager:
-            if not _go_printable(ch):
+            if not is_print(ch):
                 errs.append(invalid(path, manager, f"invalid character U+{ord(ch):04X} (at position {pos})"))
             pos += _blen(ch)
     return errs

@@ -12,9 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import builtins
-import datetime
 import secrets
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -23,6 +21,7 @@ from typing import Any
 import orjson
 
 from setpoint import storage
+from setpoint.apimachinery.clock import now_rfc3339
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.registry import metadata
@@ -39,18 +38,6 @@ _MAX_RETRIES = 5
 
 Mutate = Callable[[Obj], Awaitable[Obj]]
 Matcher = Callable[[Obj], bool] | None
-
-
-_now_cache: tuple[int, str] = (0, "")
-
-
-def now_rfc3339() -> str:
-    """The current UTC time as kube's ``metav1.Time`` JSON (whole seconds), formatted once a second."""
-    global _now_cache
-    second = int(time.time())
-    if _now_cache[0] != second:
-        _now_cache = (second, datetime.datetime.fromtimestamp(second, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
-    return _now_cache[1]
 
 
 def encode_for_storage(obj: Obj) -> bytes:
