@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC
 from typing import Any, Final
 
-from setpoint.apimachinery.clock import parse_time
+from setpoint.apimachinery.clock import format_time, parse_time
 from setpoint.apimachinery.goformat import is_print, quote
 from setpoint.apimachinery.validation import (
     DNS1035_LABEL_MAX_LENGTH,
@@ -313,7 +313,7 @@ def _timestamp(
             )
         return (value, value)
     utc = parsed.astimezone(UTC)
-    canonical = utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    canonical = format_time(utc)
     # Compare as text: canonical whole seconds, else full precision.
     return (canonical, canonical if utc.microsecond == 0 else utc.isoformat())
 
