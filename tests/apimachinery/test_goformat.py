@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from setpoint.apimachinery.goformat import (
     duration,
@@ -238,3 +240,12 @@ def test_duration(text: str, nanos: int) -> None:
     assert duration(nanos) == text
     if nanos > 0:
         assert duration(-nanos) == "-" + text
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_format_float_reads_back_and_switches_form_where_go_does(value: float) -> None:
+    text = format_float(value)
+    assert float(text) == value
+    assert ("e" in text) == (value != 0 and not 1e-4 <= abs(value) < 1e6)  # %e below 1e-4 and from 1e+06
+    assert float(json_marshal(value)) == value
