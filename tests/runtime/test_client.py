@@ -7,7 +7,7 @@ import time
 import pytest
 from runtime_helpers import CM, install_crd
 
-from setpoint.runtime import Client, Config, Kind, PatchType, errors
+from setpoint.runtime import Client, Config, HTTPClient, Kind, PatchType, errors
 from setpoint.testing import ApiServer
 
 
@@ -117,3 +117,12 @@ async def test_unreachable_server_raises_connection_failed() -> None:
         with pytest.raises(errors.ApiError) as info:
             await client.get(CM, "x")
         assert info.value.code == 0
+
+
+async def test_the_client_protocol_name_still_builds_the_http_client() -> None:
+    # `Client` is the protocol now; code written before it builds the HTTP client through the name.
+    for client in (Client(Config.from_url("http://127.0.0.1:9")), Client.from_url("http://127.0.0.1:9")):
+        assert type(client) is HTTPClient
+        with pytest.raises(errors.ConnectionFailed):
+            await client.get(CM, "x")
+        await client.close()

@@ -82,8 +82,8 @@ def _matcher(r: registry.Resource, label_selector: str | None, field_selector: s
         if field_sel is not None:
             view = obj if obj.get("apiVersion") == r.group_version or r.convert is None else \
                 r.convert(obj, r.group_version)
-            fields = {req.field: (r.field_value(view, req.field) or "") for req in field_sel.requirements}
-            if not field_sel.matches(fields):
+            values = {req.field: (r.field_value(view, req.field) or "") for req in field_sel.requirements}
+            if not field_sel.matches(values):
                 return False
         return True
 
