@@ -206,8 +206,8 @@ def test_field_value_of_a_struct_keeps_field_order() -> None:
 
 
 def test_json_marshal_go_forms() -> None:
-    # encoding/json: HTML-safe escaping, float64 in 'f' form between 1e-6 and 1e21, 'e' outside
-    # with e-07 shortened to e-7 (encode_test.go TestMarshalFloat / TestHTMLEscape).
+    # encoding/json's encoder (encode.go: floatEncoder and appendString): HTML-safe escaping,
+    # float64 in 'f' form from 1e-6 up to 1e21, 'e' outside it with e-07 shortened to e-7.
     assert json_marshal("<a&b>") == '"\\u003ca\\u0026b\\u003e"'
     assert json_marshal("\u2028") == '"\\u2028"'
     assert json_marshal([1.0, 1e20, 1e21, 1e-6, 1e-7, 0.5, -0.0, 123456789.0]) == \
