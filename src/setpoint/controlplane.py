@@ -14,6 +14,7 @@ import yaml
 from setpoint import storage
 from setpoint.apiserver.server import APIServer
 from setpoint.controllers.manager import ControllerManager
+from setpoint.runtime import metrics as runtime_metrics
 
 #: Events the API server's one storage watch may fall behind by before it re-lists.
 WATCH_BUFFER = 1_000_000
@@ -41,6 +42,8 @@ class ControlPlane:
             await self.server.start(self.host, self.requested_port)
             self.controllers = ControllerManager(self.server.registry, self.server.objects)
             await self.controllers.start()
+            # As kube-controller-manager's /metrics: controller_runtime_*, workqueue_*.
+            self.server.metrics_sources.append(runtime_metrics.render)
         except BaseException:
             await self.stop()
             raise

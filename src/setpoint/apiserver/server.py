@@ -100,6 +100,8 @@ class APIServer:
         self.authenticator: Authenticator = authenticator or AllowAll()
         self.authorizer: Authorizer = authorizer or AllowAll()
         self.metrics = APIMetrics()
+        #: More Prometheus text for ``/metrics`` (the built-in controllers' runtime metrics, say).
+        self.metrics_sources: list[Callable[[], bytes]] = []
         self._max_reads = max_requests_inflight
         self._max_writes = max_mutating_requests_inflight
         self._reads_inflight = 0
@@ -357,7 +359,10 @@ class APIServer:
     async def _metrics(self, request: Request) -> Response:
         self.metrics.inflight.labels("readOnly").set(self._reads_inflight)
         self.metrics.inflight.labels("mutating").set(self._writes_inflight)
-        return Response(200, self.metrics.render(), METRICS_CONTENT_TYPE)
+        body = self.metrics.render()
+        if self.metrics_sources:
+            body = b"".join([body, *(source() for source in self.metrics_sources)])
+        return Response(200, body, METRICS_CONTENT_TYPE)
 
 
 _NO_ATTRS: Any = None
