@@ -10,20 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from setpoint.apiserver.builtin.definitions import patch_schema
 from setpoint.apiserver.encoding.errors import StatusError
 from setpoint.apiserver.encoding.patch import (
-    BUILTIN_PATCH_SCHEMAS,
-    BUILTIN_SCHEMAS,
-    CONFIG_MAP_SCHEMA,
     CUSTOM_RESOURCE_PATCH_CONTENT_TYPES,
-    DEPLOYMENT_SCHEMA,
-    NODE_SCHEMA,
     OBJECT_META_SCHEMA,
     PATCH_CONTENT_TYPES,
-    POD_SCHEMA,
     SCALE_PATCH_SCHEMA,
-    SERVICE_ACCOUNT_SCHEMA,
-    SERVICE_SCHEMA,
     PatchSchema,
     apply_json_patch,
     apply_merge_patch,
@@ -31,8 +24,22 @@ from setpoint.apiserver.encoding.patch import (
     apply_strategic_merge_patch,
     decode_apply,
     object_schema,
-    schema_for,
 )
+
+
+def _builtin(group: str, version: str, kind: str) -> PatchSchema:
+    schema = patch_schema(group, version, kind)
+    assert schema is not None
+    return schema
+
+
+# The built-in kinds' metadata, derived from kube's definitions (builtin.definitions).
+CONFIG_MAP_SCHEMA = _builtin("", "v1", "ConfigMap")
+POD_SCHEMA = _builtin("", "v1", "Pod")
+SERVICE_ACCOUNT_SCHEMA = _builtin("", "v1", "ServiceAccount")
+SERVICE_SCHEMA = _builtin("", "v1", "Service")
+NODE_SCHEMA = _builtin("", "v1", "Node")
+DEPLOYMENT_SCHEMA = _builtin("apps", "v1", "Deployment")
 
 JSON = Any
 
@@ -615,24 +622,15 @@ def test_schemas_are_declared_from_the_go_struct_tags() -> None:
     assert template.child("spec").child("initContainers").merge_key == "name"
     assert DEPLOYMENT_SCHEMA.child("spec").child("strategy").retain_keys
     assert SERVICE_ACCOUNT_SCHEMA.child("imagePullSecrets").strategy == ""
-    assert schema_for("v1", "ConfigMap") is CONFIG_MAP_SCHEMA
-    assert schema_for("apps/v1", "Deployment") is DEPLOYMENT_SCHEMA
-    assert schema_for("example.com/v1", "Widget") is None
-    assert set(BUILTIN_SCHEMAS) >= {
-        ("v1", "Namespace"),
-        ("v1", "Secret"),
-        ("v1", "ServiceAccount"),
-        ("v1", "Event"),
-        ("events.k8s.io/v1", "Event"),
-        ("coordination.k8s.io/v1", "Lease"),
-        ("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
-        ("v1", "Pod"),
-        ("apps/v1", "ReplicaSet"),
-        ("v1", "Service"),
-        ("v1", "Node"),
-    }
-    for schema in BUILTIN_SCHEMAS.values():
-        assert schema.child("metadata") is OBJECT_META_SCHEMA
+    assert patch_schema("", "v1", "ConfigMap") is CONFIG_MAP_SCHEMA
+    assert patch_schema("apps", "v1", "Deployment") is DEPLOYMENT_SCHEMA
+    assert patch_schema("example.com", "v1", "Widget") is None
+    for gvk in [("", "v1", "Namespace"), ("", "v1", "Secret"), ("", "v1", "Event"), ("events.k8s.io", "v1", "Event"),
+                ("coordination.k8s.io", "v1", "Lease"), ("apiextensions.k8s.io", "v1", "CustomResourceDefinition"),
+                ("apps", "v1", "ReplicaSet")]:
+        meta = _builtin(*gvk).child("metadata")
+        assert meta.child("ownerReferences").merge_key == "uid"
+        assert meta.child("finalizers").strategy == "merge"
 
 
 def test_object_schema_and_map_of() -> None:
@@ -898,10 +896,6 @@ def test_apply_yaml_is_merged_like_a_merge_patch() -> None:
 
 
 def test_names_other_modules_use() -> None:
-    assert BUILTIN_PATCH_SCHEMAS["ConfigMap"] is CONFIG_MAP_SCHEMA
-    assert BUILTIN_PATCH_SCHEMAS["events.k8s.io/Event"] is schema_for("events.k8s.io/v1", "Event")
-    assert BUILTIN_PATCH_SCHEMAS["Event"] is schema_for("v1", "Event")
-    assert BUILTIN_PATCH_SCHEMAS["CustomResourceDefinition"].child("metadata") is OBJECT_META_SCHEMA
     scale = {"spec": {"replicas": 1}, "metadata": {"name": "x"}}
     assert apply_strategic_merge_patch(scale, {"spec": {"replicas": 3}}, SCALE_PATCH_SCHEMA) == {
         "spec": {"replicas": 3},

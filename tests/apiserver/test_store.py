@@ -16,8 +16,8 @@ import orjson
 import pytest
 from apiserver_helpers import WIDGET_CRD
 
+from setpoint.apiserver import builtin
 from setpoint.apiserver.apiextensions import crds
-from setpoint.apiserver.builtin import kinds
 from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.registry.objectstore import EXPIRED_CONTINUE, ExpiredContinue, ObjectStore
 from setpoint.apiserver.registry.resources import Registry, Resource
@@ -26,7 +26,7 @@ from setpoint.storage import MemoryStorage
 Obj = dict[str, Any]
 
 _REGISTRY = Registry()
-kinds.register_builtins(_REGISTRY)
+builtin.register_builtins(_REGISTRY)
 _cm = _REGISTRY.get("", "v1", "configmaps")
 assert _cm is not None
 CM: Resource = _cm

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from setpoint.apiserver import builtin
 from setpoint.apiserver.endpoints.table import (
-    BUILTIN_COLUMNS,
+    DEFAULT_COLUMNS,
     age_since,
     column_definitions,
     human_duration,
@@ -19,6 +20,12 @@ from setpoint.apiserver.endpoints.table import (
 from setpoint.apiserver.registry.resources import Column, Resource
 
 Obj = dict[str, Any]
+
+#: The built-in kinds' columns, by kind ("events.k8s.io/Event" for that group's), and the CRD's.
+BUILTIN_COLUMNS = {
+    ("events.k8s.io/" if r.group == "events.k8s.io" else "") + r.kind: r.columns for r in builtin.builtin_resources()
+}
+BUILTIN_COLUMNS["CustomResourceDefinition"] = DEFAULT_COLUMNS
 
 S = timedelta(seconds=1)
 MS = timedelta(milliseconds=1)

@@ -18,8 +18,8 @@ from urllib.parse import unquote
 import orjson
 
 from setpoint import __version__, storage
+from setpoint.apiserver import builtin
 from setpoint.apiserver.apiextensions import crds
-from setpoint.apiserver.builtin import kinds
 from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.endpoints import discovery, handlers, openapi, watch
 from setpoint.apiserver.endpoints.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -109,7 +109,7 @@ class APIServer:
         self.http: HTTPServer | None = None
         self._ready = False
         self._tasks: list[asyncio.Task[None]] = []
-        kinds.register_builtins(self.registry)
+        builtin.register_builtins(self.registry)
         self.crds = crds.CRDController(self.registry, self.objects)
         self.registry.add(crds.crd_resource())
         self.admission.plugins.insert(0, NamespaceLifecycle(self.registry, self.objects))
@@ -159,7 +159,7 @@ class APIServer:
     async def _ensure_namespaces(self) -> None:
         ns = self.registry.get("", "v1", "namespaces")
         assert ns is not None
-        for name in kinds.SYSTEM_NAMESPACES:
+        for name in builtin.SYSTEM_NAMESPACES:
             if await self.storage.get(ns.key(None, name)) is None:
                 try:
                     await self.objects.create(ns, None, {"apiVersion": "v1", "kind": "Namespace",

@@ -27,7 +27,6 @@ from setpoint.apiserver.apiextensions import crd_validation
 from setpoint.apiserver.apiextensions.customresource import CustomResourceSchema, json_path_first
 from setpoint.apiserver.builtin import definitions
 from setpoint.apiserver.encoding import errors
-from setpoint.apiserver.encoding import patch as patches
 from setpoint.apiserver.endpoints import table
 from setpoint.apiserver.registry import cacher as cache
 from setpoint.apiserver.registry import metadata
@@ -290,14 +289,10 @@ def crd_resource() -> Resource:
         GROUP, "v1", "CustomResourceDefinition", "customresourcedefinitions", "customresourcedefinition", False,
         CRDStrategy(), short_names=("crd", "crds"), categories=("api-extensions",),
         subresources=frozenset({"status"}),
-        columns=table.BUILTIN_COLUMNS.get("CustomResourceDefinition", ()),
+        columns=table.DEFAULT_COLUMNS,
         schema=definitions.BUILTIN_SCHEMAS.get((GROUP, "v1", "CustomResourceDefinition")),
-        patch_schema=_crd_patch_schema(),
+        patch_schema=definitions.patch_schema(GROUP, "v1", "CustomResourceDefinition"),
     )
-
-
-def _crd_patch_schema() -> Any:
-    return patches.BUILTIN_PATCH_SCHEMAS.get("CustomResourceDefinition")
 
 
 class CRDController:

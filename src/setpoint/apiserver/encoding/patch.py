@@ -46,31 +46,13 @@ from setpoint.apiserver.encoding.errors import (
 
 __all__ = [
     "APPLY_PATCH",
-    "BUILTIN_PATCH_SCHEMAS",
-    "BUILTIN_SCHEMAS",
-    "CONFIG_MAP_SCHEMA",
-    "CONTAINER_SCHEMA",
-    "CUSTOM_RESOURCE_DEFINITION_SCHEMA",
     "CUSTOM_RESOURCE_PATCH_CONTENT_TYPES",
-    "DEPLOYMENT_SCHEMA",
-    "EVENTS_V1_EVENT_SCHEMA",
-    "EVENT_SCHEMA",
     "JSON_PATCH",
-    "LEASE_SCHEMA",
     "MAX_JSON_PATCH_OPERATIONS",
     "MERGE_PATCH",
-    "NAMESPACE_SCHEMA",
-    "NODE_SCHEMA",
     "OBJECT_META_SCHEMA",
     "PATCH_CONTENT_TYPES",
-    "POD_SCHEMA",
-    "POD_SPEC_SCHEMA",
-    "POD_TEMPLATE_SPEC_SCHEMA",
-    "REPLICA_SET_SCHEMA",
     "SCALE_PATCH_SCHEMA",
-    "SECRET_SCHEMA",
-    "SERVICE_ACCOUNT_SCHEMA",
-    "SERVICE_SCHEMA",
     "STRATEGIC_MERGE_PATCH",
     "PatchSchema",
     "apply_json_patch",
@@ -79,7 +61,6 @@ __all__ = [
     "apply_strategic_merge_patch",
     "decode_apply",
     "object_schema",
-    "schema_for",
 ]
 
 JSON_PATCH: Final = "application/json-patch+json"
@@ -1116,105 +1097,6 @@ def object_schema(members: Mapping[str, PatchSchema] | None = None) -> PatchSche
     return _fields({"metadata": OBJECT_META_SCHEMA, **(members or {})})
 
 
-_CONDITIONS: Final = {"conditions": _merge("type")}
-
-CONTAINER_SCHEMA: Final = _fields(
-    {
-        "ports": _merge("containerPort"),
-        "env": _merge("name"),
-        "volumeMounts": _merge("mountPath"),
-        "volumeDevices": _merge("devicePath"),
-    }
-)
-POD_SPEC_SCHEMA: Final = _fields(
-    {
-        "volumes": _merge("name", retain_keys=True),
-        "initContainers": _merge("name", CONTAINER_SCHEMA),
-        "containers": _merge("name", CONTAINER_SCHEMA),
-        "ephemeralContainers": _merge("name", CONTAINER_SCHEMA),
-        "imagePullSecrets": _merge("name"),
-        "hostAliases": _merge("ip"),
-        "topologySpreadConstraints": _merge("topologyKey"),
-        "schedulingGates": _merge("name"),
-        "resourceClaims": _merge("name", retain_keys=True),
-        "evictionResponders": _merge("name"),
-    }
-)
-_POD_STATUS: Final = _fields(
-    {
-        **_CONDITIONS,
-        "hostIPs": _merge("ip"),
-        "podIPs": _merge("ip"),
-        "resourceClaimStatuses": _merge("name", retain_keys=True),
-        "nodeAllocatableResourceClaimStatuses": _merge(
-            "resourceClaimName", _fields({"mapping": _merge("name"), "overhead": _merge("name")})
-        ),
-    }
-)
-POD_TEMPLATE_SPEC_SCHEMA: Final = _fields({"metadata": OBJECT_META_SCHEMA, "spec": POD_SPEC_SCHEMA})
-
-NAMESPACE_SCHEMA: Final = object_schema({"status": _fields(_CONDITIONS)})
-CONFIG_MAP_SCHEMA: Final = object_schema()
-SECRET_SCHEMA: Final = object_schema()
-#: ``imagePullSecrets`` of a ServiceAccount has no patch strategy (unlike PodSpec's).
-SERVICE_ACCOUNT_SCHEMA: Final = object_schema({"secrets": _merge("name")})
-EVENT_SCHEMA: Final = object_schema()
-EVENTS_V1_EVENT_SCHEMA: Final = object_schema()
-LEASE_SCHEMA: Final = object_schema()
-CUSTOM_RESOURCE_DEFINITION_SCHEMA: Final = object_schema()
-POD_SCHEMA: Final = object_schema({"spec": POD_SPEC_SCHEMA, "status": _POD_STATUS})
-DEPLOYMENT_SCHEMA: Final = object_schema(
-    {
-        "spec": _fields({"template": POD_TEMPLATE_SPEC_SCHEMA, "strategy": _fields(retain_keys=True)}),
-        "status": _fields(_CONDITIONS),
-    }
-)
-REPLICA_SET_SCHEMA: Final = object_schema(
-    {"spec": _fields({"template": POD_TEMPLATE_SPEC_SCHEMA}), "status": _fields(_CONDITIONS)}
-)
-SERVICE_SCHEMA: Final = object_schema(
-    {"spec": _fields({"ports": _merge("port")}), "status": _fields(_CONDITIONS)}
-)
-NODE_SCHEMA: Final = object_schema(
-    {
-        "spec": _fields({"podCIDRs": PatchSchema.merge_primitive_list()}),
-        "status": _fields({**_CONDITIONS, "addresses": _merge("type")}),
-    }
-)
-
-#: Strategic-merge schemas of the built-in kinds, by ``(apiVersion, kind)``.
-BUILTIN_SCHEMAS: Final[Mapping[tuple[str, str], PatchSchema]] = MappingProxyType(
-    {
-        ("v1", "Namespace"): NAMESPACE_SCHEMA,
-        ("v1", "ConfigMap"): CONFIG_MAP_SCHEMA,
-        ("v1", "Secret"): SECRET_SCHEMA,
-        ("v1", "ServiceAccount"): SERVICE_ACCOUNT_SCHEMA,
-        ("v1", "Event"): EVENT_SCHEMA,
-        ("events.k8s.io/v1", "Event"): EVENTS_V1_EVENT_SCHEMA,
-        ("coordination.k8s.io/v1", "Lease"): LEASE_SCHEMA,
-        ("apiextensions.k8s.io/v1", "CustomResourceDefinition"): CUSTOM_RESOURCE_DEFINITION_SCHEMA,
-        ("v1", "Pod"): POD_SCHEMA,
-        ("apps/v1", "Deployment"): DEPLOYMENT_SCHEMA,
-        ("apps/v1", "ReplicaSet"): REPLICA_SET_SCHEMA,
-        ("v1", "Service"): SERVICE_SCHEMA,
-        ("v1", "Node"): NODE_SCHEMA,
-    }
-)
-
-
-#: The same schemas by kind (``"<group>/<kind>"`` where the kind alone is
-#: ambiguous: ``"events.k8s.io/Event"``).
-BUILTIN_PATCH_SCHEMAS: Final[Mapping[str, PatchSchema]] = MappingProxyType(
-    {
-        ("events.k8s.io/Event" if api_version == "events.k8s.io/v1" else kind): schema
-        for (api_version, kind), schema in BUILTIN_SCHEMAS.items()
-    }
-)
-
 #: autoscaling/v1 Scale (the ``scale`` subresource): no tagged fields.
 SCALE_PATCH_SCHEMA: Final = object_schema()
 
-
-def schema_for(api_version: str, kind: str) -> PatchSchema | None:
-    """The built-in schema of a kind, or ``None`` (a custom resource)."""
-    return BUILTIN_SCHEMAS.get((api_version, kind))

@@ -214,7 +214,7 @@ def _unknown_field_check(call: Call, obj: Obj, headers: list[tuple[str, str]]) -
         raise errors.bad_request("strict decoding error: " + ", ".join(messages))
     if mode != "Ignore":
         for m in messages:
-            headers.append(("Warning", f'299 - "{m}"'))
+            headers.append(("Warning", '299 - "' + m.replace("\\", "\\\\").replace('"', '\\"') + '"'))
 
 
 # --- selectors ---------------------------------------------------------------

@@ -670,7 +670,8 @@ def _to_v2_schema(schema: Obj) -> Obj:
     """A v3 schema as Swagger 2.0 has it, and as kubectl's v2 model parser copes with it.
 
     ``#/definitions/`` references (an ``allOf`` wrapper becomes a ``$ref`` with
-    siblings), no defaults, and what apiextensions' ``ToStructuralOpenAPIV2`` does
+    siblings), no defaults, a ``oneOf`` of string and another type (Quantity,
+    IntOrString) as ``type: string``, and what apiextensions' ``ToStructuralOpenAPIV2`` does
     to custom resource schemas: no ``allOf``/``anyOf``/``oneOf``/``not``; a
     nullable schema loses its type, items and properties; a
     ``x-kubernetes-preserve-unknown-fields`` one its items and properties; an
@@ -700,6 +701,10 @@ def _to_v2_schema(schema: Obj) -> Obj:
         out.pop("properties", None)
     if out.get("type") == "array" and "items" not in out:
         del out["type"]
+    one_of = schema.get("oneOf")
+    if "type" not in schema and isinstance(one_of, list) and {"type": "string"} in one_of:
+        # Quantity and IntOrString: v2 has their OpenAPISchemaType, "string" (v3 their oneOf).
+        out["type"] = "string"
     return out
 
 

@@ -1,8 +1,9 @@
-"""The built-in kinds: Namespace, ConfigMap, Secret, ServiceAccount, Event, Lease.
+"""The core (``""``) group's kinds: Namespace, ConfigMap, Secret, ServiceAccount, Pod, Event.
 
-Each kind is a :class:`Resource` plus a :class:`Strategy` with what differs
-from a generic object, following the kind's strategy in kube-apiserver
-(``pkg/registry/core/<kind>/strategy.go``).
+Each kind is a :func:`declare` entry with what differs from a generic object,
+following the kind's strategy in kube-apiserver
+(``pkg/registry/core/<kind>/strategy.go``) and its printer in
+``pkg/printers/internalversion/printers.go``.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ import re
 from typing import Any
 
 from setpoint.apimachinery.types import Obj
+from setpoint.apiserver.builtin import events
+from setpoint.apiserver.builtin.declare import declare, description, field
 from setpoint.apiserver.encoding import errors
+from setpoint.apiserver.endpoints.table import AGE_COLUMN, NAME_COLUMN
 from setpoint.apiserver.registry import metadata
-from setpoint.apiserver.registry.resources import Registry, Resource, Strategy
+from setpoint.apiserver.registry.resources import Column, Resource, Strategy
 
 #: Namespaces that exist from the start.
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
@@ -194,31 +198,8 @@ class SecretStrategy(Strategy):
         return out
 
 
-class EventStrategy(Strategy):
-    allow_create_on_update = True
-    has_generation = False
-
-    def spec_changed(self, obj: Obj, old: Obj) -> bool:
-        return False
-
-
 class ServiceAccountStrategy(Strategy):
     has_generation = False
-
-
-class LeaseStrategy(Strategy):
-    has_generation = False
-
-    def validate(self, obj: Obj) -> list[errors.FieldError]:
-        spec = obj.get("spec") or {}
-        out: list[errors.FieldError] = []
-        duration = spec.get("leaseDurationSeconds")
-        if duration is not None and (not isinstance(duration, int) or duration <= 0):
-            out.append(errors.invalid("spec.leaseDurationSeconds", duration, "must be greater than 0"))
-        transitions = spec.get("leaseTransitions")
-        if transitions is not None and (not isinstance(transitions, int) or transitions < 0):
-            out.append(errors.invalid("spec.leaseTransitions", transitions, "must be greater than or equal to 0"))
-        return out
 
 
 _POD_MUTABLE_SPEC = (
@@ -307,136 +288,139 @@ class PodStrategy(Strategy):
         return obj.get("spec") != old.get("spec")
 
 
-# --- events: core/v1 and events.k8s.io/v1 share one storage -----------------
+# --- columns ----------------------------------------------------------------------
 
-_EVENTS_V1_TO_CORE = {
-    "regarding": "involvedObject",
-    "note": "message",
-    "deprecatedSource": "source",
-    "deprecatedFirstTimestamp": "firstTimestamp",
-    "deprecatedLastTimestamp": "lastTimestamp",
-    "deprecatedCount": "count",
-    "reportingController": "reportingComponent",
-}
-_CORE_TO_EVENTS_V1 = {v: k for k, v in _EVENTS_V1_TO_CORE.items()}
+_CORE = "io.k8s.api.core.v1."
 
 
-def convert_event(obj: Obj, target: str) -> Obj:
-    """Convert an Event between ``v1`` and ``events.k8s.io/v1``."""
-    if obj.get("apiVersion") == target:
-        return obj
-    mapping = _EVENTS_V1_TO_CORE if target == "v1" else _CORE_TO_EVENTS_V1
-    out: Obj = {}
-    for key, value in obj.items():
-        out[mapping.get(key, key)] = value
-    out["apiVersion"] = target
-    out["kind"] = "Event"
-    return out
+def _get(obj: Obj, *path: str) -> Any:
+    cur: Any = obj
+    for part in path:
+        if not isinstance(cur, dict):
+            return None
+        cur = cur.get(part)
+    return cur
 
 
-def _get(path: tuple[str, ...]) -> Any:
-    def getter(obj: Obj) -> str:
-        cur: Any = obj
-        for p in path:
-            if not isinstance(cur, dict):
-                return ""
-            cur = cur.get(p)
-        if cur is None:
-            return ""
-        return str(cur)
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else "" if value is None else str(value)
 
-    return getter
 
+def _length(value: Any) -> int:
+    return len(value) if isinstance(value, dict | list) else 0
+
+
+def _namespace_status(obj: Obj) -> str:
+    return _str(_get(obj, "status", "phase"))
+
+
+def _config_map_data(obj: Obj) -> int:
+    return _length(obj.get("data")) + _length(obj.get("binaryData"))
+
+
+def _secret_type(obj: Obj) -> str:
+    return _str(obj.get("type"))
+
+
+def _secret_data(obj: Obj) -> int:
+    # The internal Secret has stringData merged into data already.
+    data = obj.get("data")
+    keys = set(data) if isinstance(data, dict) else set()
+    string_data = obj.get("stringData")
+    if isinstance(string_data, dict):
+        keys.update(string_data)
+    return len(keys)
+
+
+def _service_account_secrets(obj: Obj) -> int:
+    return _length(obj.get("secrets"))
+
+
+def _pod_ready(obj: Obj) -> str:
+    containers = _get(obj, "spec", "containers")
+    statuses = _get(obj, "status", "containerStatuses")
+    ready = sum(1 for c in statuses if isinstance(c, dict) and c.get("ready")) if isinstance(statuses, list) else 0
+    return f"{ready}/{_length(containers)}"
+
+
+def _pod_status(obj: Obj) -> str:
+    if _get(obj, "metadata", "deletionTimestamp"):
+        return "Terminating"
+    reason = _get(obj, "status", "reason")
+    return _str(reason or _get(obj, "status", "phase") or "Pending")
+
+
+def _pod_restarts(obj: Obj) -> int:
+    statuses = _get(obj, "status", "containerStatuses")
+    if not isinstance(statuses, list):
+        return 0
+    return sum(int(c.get("restartCount") or 0) for c in statuses if isinstance(c, dict))
+
+
+def _pod_ip(obj: Obj) -> str:
+    return _str(_get(obj, "status", "podIP")) or "<none>"
+
+
+def _pod_node(obj: Obj) -> str:
+    return _str(_get(obj, "spec", "nodeName")) or "<none>"
+
+
+#: printPod: Name, Ready, Status, Restarts, Age; wide: IP, Node.
+_POD_COLUMNS = (
+    NAME_COLUMN,
+    Column("Ready", "string", _pod_ready, description="The aggregate readiness state of this pod for accepting traffic."),
+    Column("Status", "string", _pod_status, description="The aggregate status of the containers in this pod."),
+    Column("Restarts", "string", _pod_restarts, description="The number of times the containers in this pod have been restarted and when the last container in this pod has restarted."),
+    AGE_COLUMN,
+    Column("IP", "string", _pod_ip, priority=1, description="IP address allocated to the pod."),
+    Column("Node", "string", _pod_node, priority=1, description="The node the pod is scheduled to."),
+)
+
+
+# --- the kinds -------------------------------------------------------------------
 
 _CORE_EVENT_FIELDS = {
-    "involvedObject.kind": _get(("involvedObject", "kind")),
-    "involvedObject.namespace": _get(("involvedObject", "namespace")),
-    "involvedObject.name": _get(("involvedObject", "name")),
-    "involvedObject.uid": _get(("involvedObject", "uid")),
-    "involvedObject.apiVersion": _get(("involvedObject", "apiVersion")),
-    "involvedObject.resourceVersion": _get(("involvedObject", "resourceVersion")),
-    "involvedObject.fieldPath": _get(("involvedObject", "fieldPath")),
-    "reason": _get(("reason",)),
-    "reportingComponent": _get(("reportingComponent",)),
-    "source": _get(("source", "component")),
-    "type": _get(("type",)),
-}
-_EVENTS_V1_FIELDS = {
-    "regarding.kind": _get(("regarding", "kind")),
-    "regarding.namespace": _get(("regarding", "namespace")),
-    "regarding.name": _get(("regarding", "name")),
-    "regarding.uid": _get(("regarding", "uid")),
-    "regarding.apiVersion": _get(("regarding", "apiVersion")),
-    "regarding.resourceVersion": _get(("regarding", "resourceVersion")),
-    "regarding.fieldPath": _get(("regarding", "fieldPath")),
-    "reason": _get(("reason",)),
-    "reportingController": _get(("reportingController",)),
-    "type": _get(("type",)),
-    "deprecatedSource.component": _get(("deprecatedSource", "component")),
+    **{f"involvedObject.{f}": field("involvedObject", f)
+       for f in ("kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath")},
+    "reason": field("reason"),
+    "reportingComponent": field("reportingComponent"),
+    "source": field("source", "component"),
+    "type": field("type"),
 }
 
 
-def builtin_resources() -> list[Resource]:
-    """Every built-in resource, freshly made (no state shared between servers)."""
-    from setpoint.apiserver.builtin import definitions
-    from setpoint.apiserver.encoding import patch
-    from setpoint.apiserver.endpoints import table
-
-    def schema(group: str, version: str, kind: str) -> Obj | None:
-        return definitions.BUILTIN_SCHEMAS.get((group, version, kind))
-
-    event_strategy = EventStrategy()
+def resources(event_strategy: events.EventStrategy) -> list[Resource]:
+    """The core group's kinds, freshly made; ``event_strategy`` is the one events.k8s.io shares."""
     return [
-        Resource("", "v1", "Namespace", "namespaces", "namespace", False, NamespaceStrategy(),
-                 short_names=("ns",), subresources=frozenset({"status", "finalize"}),
-                 field_getters={"status.phase": _get(("status", "phase"))},
-                 columns=table.BUILTIN_COLUMNS.get("Namespace", ()),
-                 patch_schema=patch.BUILTIN_PATCH_SCHEMAS.get("Namespace"),
-                 schema=schema("", "v1", "Namespace")),
-        Resource("", "v1", "ConfigMap", "configmaps", "configmap", True, ConfigMapStrategy(),
-                 short_names=("cm",), columns=table.BUILTIN_COLUMNS.get("ConfigMap", ()),
-                 patch_schema=patch.BUILTIN_PATCH_SCHEMAS.get("ConfigMap"),
-                 schema=schema("", "v1", "ConfigMap")),
-        Resource("", "v1", "Secret", "secrets", "secret", True, SecretStrategy(),
-                 field_getters={"type": _get(("type",))},
-                 columns=table.BUILTIN_COLUMNS.get("Secret", ()),
-                 patch_schema=patch.BUILTIN_PATCH_SCHEMAS.get("Secret"),
-                 schema=schema("", "v1", "Secret")),
-        Resource("", "v1", "Pod", "pods", "pod", True, PodStrategy(),
-                 short_names=("po",), categories=("all",), subresources=frozenset({"status"}),
-                 field_getters={"spec.nodeName": _get(("spec", "nodeName")),
-                                "spec.restartPolicy": _get(("spec", "restartPolicy")),
-                                "spec.schedulerName": _get(("spec", "schedulerName")),
-                                "spec.serviceAccountName": _get(("spec", "serviceAccountName")),
-                                "spec.hostNetwork": _get(("spec", "hostNetwork")),
-                                "status.phase": _get(("status", "phase")),
-                                "status.podIP": _get(("status", "podIP")),
-                                "status.nominatedNodeName": _get(("status", "nominatedNodeName"))},
-                 columns=table.BUILTIN_COLUMNS.get("Pod", ()),
-                 patch_schema=patch.BUILTIN_PATCH_SCHEMAS.get("Pod"),
-                 schema=schema("", "v1", "Pod")),
-        Resource("", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount", True, ServiceAccountStrategy(),
-                 short_names=("sa",), columns=table.BUILTIN_COLUMNS.get("ServiceAccount", ()),
-                 patch_schema=patch.BUILTIN_PATCH_SCHEMAS.get("ServiceAccount"),
-                 schema=schema("", "v1", "ServiceAccount")),
-        Resource("", "v1", "Event", "events", "event", True, event_strategy,
-                 short_names=("ev",), field_getters=_CORE_EVENT_FIELDS,
-                 columns=table.BUILTIN_COLUMNS.get("Event", ()),
-                 patch_schema=patch.BUILTIN_PATCH_SCHEMAS.get("Event"),
-                 schema=schema("", "v1", "Event"), convert=convert_event, storage_version="v1"),
-        Resource("events.k8s.io", "v1", "Event", "events", "event", True, event_strategy,
-                 short_names=("ev",), field_getters=_EVENTS_V1_FIELDS,
-                 columns=table.BUILTIN_COLUMNS.get("events.k8s.io/Event", table.BUILTIN_COLUMNS.get("Event", ())),
-                 patch_schema=patch.BUILTIN_PATCH_SCHEMAS.get("events.k8s.io/Event"),
-                 schema=schema("events.k8s.io", "v1", "Event"), convert=convert_event,
-                 storage_version="v1", storage_resource="events"),
-        Resource("coordination.k8s.io", "v1", "Lease", "leases", "lease", True, LeaseStrategy(),
-                 columns=table.BUILTIN_COLUMNS.get("Lease", ()),
-                 patch_schema=patch.BUILTIN_PATCH_SCHEMAS.get("Lease"),
-                 schema=schema("coordination.k8s.io", "v1", "Lease"), storage_resource="leases"),
+        declare("", "v1", "Namespace", "namespaces", "namespace", False, NamespaceStrategy(),
+                short_names=("ns",), subresources=frozenset({"status", "finalize"}),
+                field_getters={"status.phase": field("status", "phase")},
+                columns=(Column("Status", "string", _namespace_status, description="The status of the namespace"),)),
+        declare("", "v1", "ConfigMap", "configmaps", "configmap", True, ConfigMapStrategy(),
+                short_names=("cm",),
+                columns=(Column("Data", "string", _config_map_data,
+                                description=description(_CORE + "ConfigMap", "data")),)),
+        declare("", "v1", "Secret", "secrets", "secret", True, SecretStrategy(),
+                field_getters={"type": field("type")},
+                columns=(Column("Type", "string", _secret_type, description=description(_CORE + "Secret", "type")),
+                         Column("Data", "string", _secret_data, description=description(_CORE + "Secret", "data")))),
+        declare("", "v1", "Pod", "pods", "pod", True, PodStrategy(),
+                short_names=("po",), categories=("all",), subresources=frozenset({"status"}),
+                field_getters={"spec.nodeName": field("spec", "nodeName"),
+                               "spec.restartPolicy": field("spec", "restartPolicy"),
+                               "spec.schedulerName": field("spec", "schedulerName"),
+                               "spec.serviceAccountName": field("spec", "serviceAccountName"),
+                               "spec.hostNetwork": field("spec", "hostNetwork"),
+                               "status.phase": field("status", "phase"),
+                               "status.podIP": field("status", "podIP"),
+                               "status.nominatedNodeName": field("status", "nominatedNodeName")},
+                columns=_POD_COLUMNS),
+        declare("", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount", True, ServiceAccountStrategy(),
+                short_names=("sa",),
+                columns=(Column("Secrets", "string", _service_account_secrets,
+                                description=description(_CORE + "ServiceAccount", "secrets")),)),
+        declare("", "v1", "Event", "events", "event", True, event_strategy,
+                short_names=("ev",), field_getters=_CORE_EVENT_FIELDS,
+                columns=events.event_columns(events_group=False),
+                convert=events.convert_event, storage_version="v1"),
     ]
-
-
-def register_builtins(registry: Registry) -> None:
-    for r in builtin_resources():
-        registry.add(r)
