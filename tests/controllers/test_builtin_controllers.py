@@ -7,6 +7,7 @@ metrics), and that releasing the content releases the namespace or the CRD.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -183,7 +184,10 @@ async def test_deleting_a_crd_deletes_its_objects_then_releases_it(
     crd = await client.get(CRD, "widgets.example.com")
     assert "customresourcecleanup.apiextensions.k8s.io" in crd["metadata"]["finalizers"], "w2 holds it"
 
+    unserved = asyncio.Event()
+    api.registry.subscribe(lambda change, r: unserved.set() if (change, r.plural) == ("removed", "widgets") else None)
     await client.patch(WIDGET, "w2", {"metadata": {"finalizers": None}}, "default")
     await waiting(lambda: gone(client, CRD, "widgets.example.com"))
+    await asyncio.wait_for(unserved.wait(), TIMEOUT)  # the CRD controller stops serving what is gone
     assert api.registry.get("example.com", "v1", "widgets") is None
     assert (await api.storage.range("/registry/example.com/widgets/")).kvs == []

@@ -103,6 +103,10 @@ def _patch_resource_version(type_: PatchType, patch: Any) -> str | None:
     return str(rv) if rv else None
 
 
+def _not_served(kind: KindLike) -> errors.NotFound:
+    return errors.NotFound(404, {"reason": "NotFound", "message": f"the server does not serve {kind} (discovery)"})
+
+
 class InProcessWatch:
     """A :class:`~setpoint.runtime.client.WatchStream` over a watch-cache watcher."""
 
@@ -159,7 +163,8 @@ class InProcessClient:
     def __init__(self, registry_: registry.Registry, objects: ObjectStore) -> None:
         self.registry = registry_
         self.objects = objects
-        self._by_kind: dict[Kind, registry.Resource] = {}
+        #: Discovery, made again whenever the registry changes (CRDs come and go).
+        self._by_kind: dict[Kind, tuple[registry.Resource, Resource]] = {}
         self._generation = -1
 
     # -- discovery --------------------------------------------------------------------------------
@@ -169,25 +174,32 @@ class InProcessClient:
         return Resource(api_version=r.group_version, kind=r.kind, plural=r.plural, namespaced=r.namespaced,
                         subresources=r.subresources, verbs=frozenset(r.verbs), short_names=r.short_names)
 
+    def _discover(self, kind: Kind) -> tuple[registry.Resource, Resource] | None:
+        if self._generation != self.registry.generation:
+            self._generation = self.registry.generation
+            self._by_kind = {Kind(r.group_version, r.kind): (r, self._runtime_resource(r))
+                             for r in self.registry.all()}
+        return self._by_kind.get(kind)
+
     def _served(self, kind: KindLike) -> registry.Resource:
         """The registry's resource for ``kind``; NotFound (as discovery says) when not served."""
         if isinstance(kind, Resource):
             found = self.registry.get(kind.group, kind.api_version.rpartition("/")[2], kind.plural)
         else:
-            if self._generation != self.registry.generation:
-                self._generation = self.registry.generation
-                self._by_kind = {Kind(r.group_version, r.kind): r for r in self.registry.all()}
-            found = self._by_kind.get(kind)
+            entry = self._discover(kind)
+            found = entry[0] if entry is not None else None
         if found is None:
-            raise errors.NotFound(404, {"reason": "NotFound",
-                                        "message": f"the server does not serve {kind} (discovery)"})
+            raise _not_served(kind)
         return found
 
     async def resource(self, kind: KindLike) -> Resource:
         if isinstance(kind, Resource):
             self._served(kind)
             return kind
-        return self._runtime_resource(self._served(kind))
+        entry = self._discover(kind)
+        if entry is None:
+            raise _not_served(kind)
+        return entry[1]
 
     def storage_resources(self, *, namespaced: bool) -> list[Resource]:
         """One served resource per stored kind (its preferred version), of one scope."""
