@@ -11,7 +11,10 @@ top-level conftest, or through the ``pytest11`` entry point. Outside pytest,
 ``async with start_api_server() as api:`` gives the same thing.
 
 This module is the only part of :mod:`setpoint.runtime`'s world that imports the
-server: the runtime itself only speaks HTTP.
+server: the runtime itself only knows its :class:`~setpoint.runtime.client.Client`
+protocol, and an operator under test reaches the server over HTTP, as in a cluster.
+The server runs with its built-in controllers (namespace cleanup, CRD finalizer), as
+``setpoint up`` does.
 """
 
 from __future__ import annotations
