@@ -23,6 +23,7 @@ import orjson
 
 from setpoint.apimachinery import goformat
 from setpoint.apimachinery.clock import now_rfc3339
+from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.apiextensions import crd_validation
 from setpoint.apiserver.apiextensions.customresource import CustomResourceSchema, json_path_first
 from setpoint.apiserver.builtin import definitions
@@ -31,7 +32,7 @@ from setpoint.apiserver.endpoints import table
 from setpoint.apiserver.registry import cacher as cache
 from setpoint.apiserver.registry import metadata
 from setpoint.apiserver.registry.objectstore import ObjectStore
-from setpoint.apiserver.registry.resources import Column, Obj, Registry, Resource, Strategy
+from setpoint.apiserver.registry.resources import Column, Registry, Resource, Strategy
 
 log = logging.getLogger(__name__)
 
