@@ -13,9 +13,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from setpoint.apimachinery import clock
+from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.registry.resources import Column, Resource
-
-Obj = dict[str, Any]
 
 TABLE_API_VERSION = "meta.k8s.io/v1"
 
