@@ -40,6 +40,9 @@ class ControlPlane:
         try:
             self.server = APIServer(self.storage)
             await self.server.start(self.host, self.requested_port)
+            # Written as soon as the server answers /readyz (clients wait for that, not for controllers).
+            if self.data_dir is not None:
+                write_kubeconfig(self.data_dir / "kubeconfig", self.url)
             self.controllers = ControllerManager(self.server.registry, self.server.objects)
             await self.controllers.start()
             # As kube-controller-manager's /metrics: controller_runtime_*, workqueue_*.
@@ -47,8 +50,6 @@ class ControlPlane:
         except BaseException:
             await self.stop()
             raise
-        if self.data_dir is not None:
-            write_kubeconfig(self.data_dir / "kubeconfig", self.url)
 
     @property
     def port(self) -> int:
