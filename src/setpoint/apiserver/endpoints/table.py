@@ -223,9 +223,7 @@ def render_table(
 def created_at(obj: Obj) -> str:
     """``metadata.creationTimestamp`` as RFC 3339 in UTC (Go's zero time when unset)."""
     t = parse_time((obj.get("metadata") or {}).get("creationTimestamp"))
-    if t is None:
-        return "0001-01-01T00:00:00Z"
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return clock.ZERO_TIME if t is None else clock.format_time(t)
 
 
 #: The Name and Age columns, for kinds whose printer places them itself (printPod).
