@@ -58,3 +58,35 @@ def test_zero_time() -> None:
     assert not clock.is_zero(datetime(1, 1, 1, 0, 0, 1, tzinfo=UTC))
     assert not clock.is_zero(datetime(1970, 1, 1, tzinfo=UTC))
     assert not clock.is_zero(datetime(1, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=1))))  # year 0 in UTC
+
+
+# Go's own messages (time/format_test.go's parseErrorTests and what metav1.Time answers).
+@pytest.mark.parametrize(("value", "layout", "expected"), [
+    ("2024-05-01T11:59:30Z", clock.RFC3339_LAYOUT, None),
+    ("2024-05-01T11:59:30.123456789-07:00", clock.RFC3339_LAYOUT, None),
+    ("2024-05-01T1:59:30Z", clock.RFC3339_LAYOUT, None),  # the hour is "15", not "15" padded
+    ("2024-02-29T00:00:00Z", clock.RFC3339_LAYOUT, None),
+    ("2024-05-01T11:59:30.000001Z", clock.RFC3339_MICRO_LAYOUT, None),
+    ("foo", clock.RFC3339_LAYOUT,
+     'parsing time "foo" as "2006-01-02T15:04:05Z07:00": cannot parse "foo" as "2006"'),
+    ("2024-05-01T11:59:30", clock.RFC3339_LAYOUT,
+     'parsing time "2024-05-01T11:59:30" as "2006-01-02T15:04:05Z07:00": cannot parse "" as "Z07:00"'),
+    ("2024-05-01 11:59:30Z", clock.RFC3339_LAYOUT,
+     'parsing time "2024-05-01 11:59:30Z" as "2006-01-02T15:04:05Z07:00": cannot parse " 11:59:30Z" as "T"'),
+    ("2024-5-01T11:59:30Z", clock.RFC3339_LAYOUT,
+     'parsing time "2024-5-01T11:59:30Z" as "2006-01-02T15:04:05Z07:00": cannot parse "5-01T11:59:30Z" as "01"'),
+    ("2024-13-01T00:00:00Z", clock.RFC3339_LAYOUT, 'parsing time "2024-13-01T00:00:00Z": month out of range'),
+    ("2023-02-29T00:00:00Z", clock.RFC3339_LAYOUT, 'parsing time "2023-02-29T00:00:00Z": day out of range'),
+    ("2024-05-01T24:00:00Z", clock.RFC3339_LAYOUT, 'parsing time "2024-05-01T24:00:00Z": hour out of range'),
+    ("2024-05-01T11:60:00Z", clock.RFC3339_LAYOUT, 'parsing time "2024-05-01T11:60:00Z": minute out of range'),
+    ("2024-05-01T11:59:30+25:00", clock.RFC3339_LAYOUT,
+     'parsing time "2024-05-01T11:59:30+25:00": time zone offset hour out of range'),
+    ("2024-05-01T11:59:30Zjunk", clock.RFC3339_LAYOUT,
+     'parsing time "2024-05-01T11:59:30Zjunk": extra text: "junk"'),
+    ("2024-05-01T11:59:30Z", clock.RFC3339_MICRO_LAYOUT,
+     'parsing time "2024-05-01T11:59:30Z" as "2006-01-02T15:04:05.000000Z07:00": cannot parse "Z" as ".000000"'),
+    ('say "hi"', clock.RFC3339_LAYOUT,
+     'parsing time "say \\"hi\\"" as "2006-01-02T15:04:05Z07:00": cannot parse "say \\"hi\\"" as "2006"'),
+])
+def test_parse_error_is_gos(value: str, layout: str, expected: str | None) -> None:
+    assert clock.parse_error(value, layout) == expected

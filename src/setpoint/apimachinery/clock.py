@@ -15,12 +15,15 @@ from datetime import UTC, datetime
 from typing import Final
 
 __all__ = [
+    "RFC3339_LAYOUT",
+    "RFC3339_MICRO_LAYOUT",
     "ZERO_TIME",
     "format_micro_time",
     "format_time",
     "is_zero",
     "micro_time",
     "now_rfc3339",
+    "parse_error",
     "parse_time",
 ]
 
@@ -94,3 +97,126 @@ def is_zero(t: datetime) -> bool:
         except OverflowError:  # before year 1 in UTC
             return False
     return (t.year, t.month, t.day, t.hour, t.minute, t.second, t.microsecond) == (1, 1, 1, 0, 0, 0, 0)
+
+
+# --- Go's time.Parse errors ----------------------------------------------------------
+
+#: ``time.RFC3339`` and ``metav1.RFC3339Micro``: the layouts Time and MicroTime unmarshal with.
+RFC3339_LAYOUT: Final = "2006-01-02T15:04:05Z07:00"
+RFC3339_MICRO_LAYOUT: Final = "2006-01-02T15:04:05.000000Z07:00"
+
+#: Each layout as Go's ``nextStdChunk`` splits it: (literal prefix, layout element).
+_CHUNKS: Final = {
+    RFC3339_LAYOUT: (("", "2006"), ("-", "01"), ("-", "02"), ("T", "15"), (":", "04"), (":", "05"),
+                     ("", "Z07:00")),
+    RFC3339_MICRO_LAYOUT: (("", "2006"), ("-", "01"), ("-", "02"), ("T", "15"), (":", "04"), (":", "05"),
+                           ("", ".000000"), ("", "Z07:00")),
+}
+_DAYS_IN_MONTH: Final = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+class _Bad(Exception):
+    """``errBad``: the element does not parse."""
+
+
+def _go_quote(s: str) -> str:
+    """The time package's ``quote``: Go-style double quotes."""
+    out = ['"']
+    for c in s:
+        if c in '"\\':
+            out.append("\\" + c)
+        elif " " <= c < "\x7f":
+            out.append(c)
+        else:
+            out.extend(f"\\x{b:02x}" for b in c.encode())
+    out.append('"')
+    return "".join(out)
+
+
+def _getnum(value: str, fixed: bool) -> tuple[int, str]:
+    if not value[:1].isdigit() or not value[:1].isascii():
+        raise _Bad
+    if len(value) < 2 or not ("0" <= value[1] <= "9"):
+        if fixed:
+            raise _Bad
+        return int(value[0]), value[1:]
+    return int(value[:2]), value[2:]
+
+
+def parse_error(value: str, layout: str = RFC3339_LAYOUT) -> str | None:
+    """Why ``time.Parse(layout, value)`` fails, in Go's words, or None when it parses.
+
+    ``layout`` is :data:`RFC3339_LAYOUT` (``metav1.Time``) or
+    :data:`RFC3339_MICRO_LAYOUT` (``metav1.MicroTime``).
+    """
+    prefix_of = f"parsing time {_go_quote(value)}"
+
+    def cannot(rest: str, element: str) -> str:
+        return f"{prefix_of} as {_go_quote(layout)}: cannot parse {_go_quote(rest)} as {_go_quote(element)}"
+
+    rest = value
+    year = month = day = 0
+    for prefix, element in _CHUNKS[layout]:
+        for c in prefix:
+            if not rest or rest[0] != c:
+                return cannot(rest, prefix)
+            rest = rest[1:]
+        hold = rest
+        out_of_range = ""
+        try:
+            if element == "2006":
+                if len(rest) < 4 or not ("0" <= rest[0] <= "9") or not rest[:4].isascii() or not rest[:4].isdigit():
+                    raise _Bad
+                year, rest = int(rest[:4]), rest[4:]
+            elif element == "01":
+                month, rest = _getnum(rest, True)
+                if not 1 <= month <= 12:
+                    out_of_range = "month"
+            elif element == "02":
+                day, rest = _getnum(rest, True)
+            elif element == "15":
+                hour, rest = _getnum(rest, False)
+                if not 0 <= hour < 24:
+                    out_of_range = "hour"
+            elif element == "04":
+                minute, rest = _getnum(rest, True)
+                if not 0 <= minute < 60:
+                    out_of_range = "minute"
+            elif element == "05":
+                second, rest = _getnum(rest, True)
+                if not 0 <= second < 60:
+                    out_of_range = "second"
+                elif layout == RFC3339_LAYOUT and len(rest) >= 2 and rest[0] in ".," and "0" <= rest[1] <= "9":
+                    n = 2  # a fraction the layout does not name is taken
+                    while n < len(rest) and "0" <= rest[n] <= "9":
+                        n += 1
+                    rest = rest[n:]
+            elif element == ".000000":
+                if len(rest) < 7 or rest[0] not in ".," or not all("0" <= c <= "9" for c in rest[1:7]):
+                    raise _Bad
+                rest = rest[7:]
+            else:  # Z07:00
+                if rest[:1] == "Z":
+                    rest = rest[1:]
+                else:
+                    if len(rest) < 6 or rest[3] != ":":
+                        raise _Bad
+                    sign, hours, minutes, rest = rest[0], rest[1:3], rest[4:6], rest[6:]
+                    hr, _ = _getnum(hours, True)
+                    mm, _ = _getnum(minutes, True)
+                    if hr > 24:
+                        out_of_range = "time zone offset hour"
+                    if mm > 60:
+                        out_of_range = "time zone offset minute"
+                    if sign not in "+-" and not out_of_range:
+                        raise _Bad
+        except _Bad:
+            return cannot(hold, element)
+        if out_of_range:
+            return f"{prefix_of}: {out_of_range} out of range"
+    if rest:
+        return f"{prefix_of}: extra text: {_go_quote(rest)}"
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    if day < 1 or day > _DAYS_IN_MONTH[month - 1] + (month == 2 and leap):
+        return f"{prefix_of}: day out of range"
+    return None
