@@ -75,3 +75,25 @@ def test_apply_changed_pod_prints_no_openapi_warning(kubectl: Kubectl, server: S
     assert (r.stdout, r.stderr) == ("pod/web configured\n", "")
     stored = server.get_json(f"/api/v1/namespaces/{ns}/pods/web")
     assert [(c["name"], c["image"]) for c in stored["spec"]["containers"]] == [("web", "nginx:1.26")]
+
+
+def test_mistyped_fields_are_refused_in_gos_words(kubectl: Kubectl, server: Server, ns: str,
+                                                  tmp_path: Path) -> None:
+    obj = pod("typed", ns)
+    obj["spec"]["containers"][0]["ports"][0]["containerPort"] = "80"
+    f = write(tmp_path, "typed.json", obj)
+    r = kubectl("create", "-f", f, check=False)
+    assert r.returncode == 1
+    assert r.stderr == (
+        f'Error from server (BadRequest): error when creating "{f}": Pod in version "v1" cannot be handled as a '
+        "Pod: json: cannot unmarshal string into Go struct field ContainerPort.spec.containers.ports.containerPort "
+        "of type int32\n")
+    obj["spec"]["containers"][0]["ports"][0]["containerPort"] = 80
+    obj["spec"]["containers"][0]["resources"] = {"limits": {"cpu": "2 cores"}}
+    f = write(tmp_path, "typed.json", obj)
+    r = kubectl("create", "-f", f, check=False)
+    assert r.returncode == 1
+    assert r.stderr == (
+        f'Error from server (BadRequest): error when creating "{f}": Pod in version "v1" cannot be handled as a '
+        "Pod: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'\n")
+    assert server.request("GET", f"/api/v1/namespaces/{ns}/pods/typed").status == 404

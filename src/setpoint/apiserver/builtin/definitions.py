@@ -111,7 +111,7 @@ def closure(names: Iterable[str]) -> list[str]:
     return sorted(seen)
 
 
-def _ref_target(schema: Obj) -> str | None:
+def ref_target(schema: Obj) -> str | None:
     """The definition a schema stands for: a ``$ref``, or an ``allOf`` of one ``$ref``."""
     ref = schema.get("$ref")
     if ref is None:
@@ -132,7 +132,7 @@ _SCHEMA_ONLY = ("allOf", "default", "$ref")
 
 
 def _inline(schema: Obj, stack: tuple[str, ...]) -> Obj:
-    target = _ref_target(schema)
+    target = ref_target(schema)
     if target is not None:
         out = _inline_ref(target, stack)
         for key, value in schema.items():
@@ -215,7 +215,7 @@ class TypeNode:
     __slots__ = ("definition", "schema")
 
     def __init__(self, schema: Obj, definition: str = "") -> None:
-        target = _ref_target(schema)
+        target = ref_target(schema)
         if target is not None:
             merged = dict(DEFINITIONS[target])
             merged.update((k, v) for k, v in schema.items() if k not in _SCHEMA_ONLY)

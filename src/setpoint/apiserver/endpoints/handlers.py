@@ -15,7 +15,7 @@ import yaml
 
 from setpoint.apimachinery import fields, labels
 from setpoint.apimachinery.selection import SelectorError
-from setpoint.apiserver.builtin import definitions
+from setpoint.apiserver.builtin import decoding, definitions
 from setpoint.apiserver.encoding import errors, patch, protobuf
 from setpoint.apiserver.endpoints import table
 from setpoint.apiserver.http import Request, Response
@@ -191,6 +191,21 @@ def _field_validation(request: Request) -> str:
     return value
 
 
+def _decode_check(call: Call, obj: Obj, headers: list[tuple[str, str]], *, patched: bool = False) -> None:
+    """What decoding into kube's typed structs checks of a built-in object: JSON of the
+    wrong type is refused (400 BadRequest; 422 on ``patch`` for a patched object, as
+    kube's patcher answers), then unknown fields are handled (:func:`_unknown_field_check`)."""
+    r = call.resource
+    if not r.custom:
+        error = decoding.type_error(obj, r.group, r.version, r.kind)
+        if error is not None:
+            if patched:
+                raise errors.invalid_object("", "", "", [errors.invalid(
+                    "patch", orjson.dumps(obj).decode(), error)])
+            raise errors.bad_request(f'{r.kind} in version "{r.version}" cannot be handled as a {r.kind}: {error}')
+    _unknown_field_check(call, obj, headers)
+
+
 def _unknown_field_check(call: Call, obj: Obj, headers: list[tuple[str, str]]) -> None:
     """Unknown fields: fieldValidation=Strict rejects them; otherwise they are dropped
     (built-ins: decoding into kube's typed structs; custom resources: structural pruning),
@@ -337,7 +352,7 @@ async def create(store: ObjectStore, call: Call) -> Response:
     obj = decode_body(call.request, call.resource)
     check_kind(call, obj)
     headers: list[tuple[str, str]] = []
-    _unknown_field_check(call, obj, headers)
+    _decode_check(call, obj, headers)
     meta = obj.get("metadata")
     if isinstance(meta, dict) and call.resource.namespaced:
         ns = meta.get("namespace")
@@ -374,7 +389,7 @@ async def update(store: ObjectStore, call: Call) -> Response:
         return await _update_scale(store, call, obj, out)
     check_kind(call, obj)
     headers: list[tuple[str, str]] = []
-    _unknown_field_check(call, obj, headers)
+    _decode_check(call, obj, headers)
     _check_name(call, obj)
     dry_run = _dry_run(call.request)
     result, created = await store.update(call.resource, call.namespace, call.name, obj,
@@ -422,7 +437,7 @@ async def patch_(store: ObjectStore, call: Call) -> Response:
         if patch_rv is None:
             meta.pop("resourceVersion", None)
         headers.clear()
-        _unknown_field_check(call, patched, headers)
+        _decode_check(call, patched, headers, patched=True)
         return patched
 
     create_missing = None

@@ -1,0 +1,169 @@
+"""Built-in objects decoded as kube decodes them into Go types: type mismatches in Go's words.
+
+Expected messages are kube-apiserver's (``encoding/json`` through ``sigs.k8s.io/json``,
+``resource.ParseQuantity``, ``intstr``, ``metav1.Time``, ``base64``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+import pytest
+
+from setpoint import storage
+from setpoint.apiserver.builtin.decoding import type_error
+from setpoint.apiserver.http import Request, Response
+from setpoint.apiserver.server import APIServer
+
+Obj = dict[str, Any]
+QUANTITY = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+
+
+def pod(**spec: Any) -> Obj:
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+            "spec": {"containers": [{"name": "c", "image": "i"}], **spec}}
+
+
+def container(**fields: Any) -> Obj:
+    return pod(containers=[{"name": "c", "image": "i", **fields}])
+
+
+@pytest.mark.parametrize(("obj", "expected"), [
+    (pod(containers="web"),
+     "json: cannot unmarshal string into Go struct field PodSpec.spec.containers of type []v1.Container"),
+    (pod(containers=["web"]),
+     "json: cannot unmarshal string into Go struct field PodSpec.spec.containers of type v1.Container"),
+    ({"spec": "x"}, "json: cannot unmarshal string into Go struct field Pod.spec of type v1.PodSpec"),
+    ({"metadata": {"labels": {"a": 1}}},
+     "json: cannot unmarshal number into Go struct field ObjectMeta.metadata.labels of type string"),
+    (container(ports=[{"containerPort": "80"}]),
+     "json: cannot unmarshal string into Go struct field ContainerPort.spec.containers.ports.containerPort "
+     "of type int32"),
+    (container(ports=[{"containerPort": 80.5}]),
+     "json: cannot unmarshal number 80.5 into Go struct field ContainerPort.spec.containers.ports.containerPort "
+     "of type int32"),
+    (container(ports=[{"containerPort": 1 << 31}]),
+     "json: cannot unmarshal number 2147483648 into Go struct field "
+     "ContainerPort.spec.containers.ports.containerPort of type int32"),
+    (pod(activeDeadlineSeconds=True),
+     "json: cannot unmarshal bool into Go struct field PodSpec.spec.activeDeadlineSeconds of type int64"),
+    (pod(hostNetwork="yes"),
+     "json: cannot unmarshal string into Go struct field PodSpec.spec.hostNetwork of type bool"),
+    (pod(nodeSelector=["a"]),
+     "json: cannot unmarshal array into Go struct field PodSpec.spec.nodeSelector of type map[string]string"),
+    (pod(tolerations={"key": "a"}),
+     "json: cannot unmarshal object into Go struct field PodSpec.spec.tolerations of type []v1.Toleration"),
+    # Custom decoders stop at once: their error wins over an earlier mismatch, and has no field.
+    ({"metadata": {"labels": {"a": 1}}, **container(resources={"limits": {"cpu": "1 core"}})}, QUANTITY),
+    (container(resources={"limits": {"memory": "5ii"}}), "unable to parse quantity's suffix"),
+    (container(resources={"limits": {"cpu": {}}}), QUANTITY),
+    (container(livenessProbe={"httpGet": {"port": True}}), "json: cannot unmarshal bool into Go value of type int32"),
+    (container(livenessProbe={"httpGet": {"port": 1.5}}),
+     "json: cannot unmarshal number 1.5 into Go value of type int32"),
+    ({"metadata": {"creationTimestamp": 5}}, "json: cannot unmarshal number into Go value of type string"),
+    ({"metadata": {"creationTimestamp": "2024-05-01 10:00:00Z"}},
+     'parsing time "2024-05-01 10:00:00Z" as "2006-01-02T15:04:05Z07:00": cannot parse " 10:00:00Z" as "T"'),
+])
+def test_pod_type_errors(obj: Obj, expected: str) -> None:
+    assert type_error(obj, "", "v1", "Pod") == expected
+
+
+@pytest.mark.parametrize("obj", [
+    pod(),
+    container(ports=[{"containerPort": 80, "protocol": "TCP"}], resources={"limits": {"cpu": 0.5, "memory": "1Gi"}},
+              livenessProbe={"httpGet": {"port": "http"}}),
+    pod(containers=None, activeDeadlineSeconds=None),  # null fits everything
+    {"metadata": {"creationTimestamp": "2024-05-01T10:00:00.5+02:00", "unknownField": [1]}},  # unknown: not ours
+    {"metadata": {"managedFields": [{"manager": "m", "fieldsV1": {"f:data": {}}}]}},  # FieldsV1 takes any JSON
+])
+def test_what_fits(obj: Obj) -> None:
+    assert type_error(obj, "", "v1", "Pod") is None
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    ("aGVsbG8=", None),
+    ("aGVs\nbG8=", None),  # newlines are skipped
+    ("hello world", "illegal base64 data at input byte 5"),
+    ("aGVsbG8", "illegal base64 data at input byte 4"),  # padding missing
+    ("aGVsbA=", "illegal base64 data at input byte 7"),  # "==" expected
+    ("aGVsbG8=x", "illegal base64 data at input byte 8"),  # trailing garbage
+    ("=", "illegal base64 data at input byte 0"),
+])
+def test_secret_data_is_base64(data: str, expected: str | None) -> None:
+    assert type_error({"data": {"k": data}}, "", "v1", "Secret") == expected
+
+
+def test_other_groups_and_unknown_kinds() -> None:
+    assert type_error({"spec": {"renewTime": "soon"}}, "coordination.k8s.io", "v1", "Lease") == (
+        'parsing time "soon" as "2006-01-02T15:04:05.000000Z07:00": cannot parse "soon" as "2006"')
+    crd = {"spec": {"versions": [{"name": "v1", "schema": {"openAPIV3Schema": {"type": 5}}}]}}
+    assert type_error(crd, "apiextensions.k8s.io", "v1", "CustomResourceDefinition") == (
+        "json: cannot unmarshal number into Go struct field "
+        "JSONSchemaProps.spec.versions.schema.openAPIV3Schema.type of type string")
+    assert type_error({"spec": 1}, "example.com", "v1", "Widget") is None  # custom: checked by its schema
+
+
+# --- over the server -------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[APIServer]:
+    store = await storage.open_storage("memory://", compact_interval=0)
+    server = APIServer(store)
+    await server.start("127.0.0.1", 0)
+    try:
+        yield server
+    finally:
+        await server.stop()
+        await store.close()
+
+
+async def call(api: APIServer, method: str, path: str, body: Any = None,
+               content_type: str = "application/json") -> tuple[int, Obj]:
+    raw = b"" if body is None else orjson.dumps(body)
+    headers = {"content-type": content_type} if body is not None else {}
+    response = await api.handle(Request(method, path, query_string=b"", headers=headers, body=raw))
+    assert isinstance(response, Response)
+    out: Obj = orjson.loads(response.body)
+    return response.status, out
+
+
+PODS = "/api/v1/namespaces/default/pods"
+
+
+async def test_create_and_update_refuse_mistyped_json_and_store_nothing(api: APIServer) -> None:
+    bad = pod(containers="web")
+    status, out = await call(api, "POST", PODS, bad)
+    assert status == 400
+    assert out["reason"] == "BadRequest"
+    assert out["message"] == (
+        'Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal string into Go struct field '
+        "PodSpec.spec.containers of type []v1.Container")
+    assert (await call(api, "GET", PODS + "/p"))[0] == 404
+
+    status, created = await call(api, "POST", PODS, pod())
+    assert status == 201
+    created["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "lots"}}
+    status, out = await call(api, "PUT", PODS + "/p", created)
+    assert (status, out["message"]) == (400, f'Pod in version "v1" cannot be handled as a Pod: {QUANTITY}')
+    status, current = await call(api, "GET", PODS + "/p")
+    assert "requests" not in current["spec"]["containers"][0].get("resources", {})
+    assert current["metadata"]["resourceVersion"] == created["metadata"]["resourceVersion"]
+
+
+async def test_a_patch_that_makes_mistyped_json_is_invalid(api: APIServer) -> None:
+    assert (await call(api, "POST", PODS, pod()))[0] == 201
+    status, out = await call(api, "PATCH", PODS + "/p", {"spec": {"activeDeadlineSeconds": "soon"}},
+                             content_type="application/merge-patch+json")
+    assert status == 422
+    assert out["reason"] == "Invalid"
+    detail = ("json: cannot unmarshal string into Go struct field PodSpec.spec.activeDeadlineSeconds "
+              "of type int64")
+    assert out["message"].startswith(' "" is invalid: patch: Invalid value: "{')
+    assert out["message"].endswith(f'": {detail}')
+    [cause] = out["details"]["causes"]
+    assert cause["field"] == "patch" and cause["reason"] == "FieldValueInvalid"
+    status, current = await call(api, "GET", PODS + "/p")
+    assert "activeDeadlineSeconds" not in current["spec"]
