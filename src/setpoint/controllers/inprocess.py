@@ -29,15 +29,12 @@ from typing import Any
 
 import orjson
 
-from setpoint.apimachinery import fields, labels
-from setpoint.apimachinery.selection import SelectorError
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.encoding import errors as apierrors
 from setpoint.apiserver.encoding import patch as patches
-from setpoint.apiserver.registry import fieldlabels
 from setpoint.apiserver.registry import resources as registry
-from setpoint.apiserver.registry.cacher import Filter
 from setpoint.apiserver.registry.objectstore import ObjectStore, parse_resource_version
+from setpoint.apiserver.registry.selectors import selector_filter
 from setpoint.apiserver.registry.watch import Watch
 from setpoint.runtime import errors
 from setpoint.runtime.client import KindLike, PatchType, WatchEvent
@@ -57,37 +54,6 @@ def _copy(obj: Mapping[str, Any]) -> Obj:
     """A deep copy the store may change in place (an orjson round trip: faster than deepcopy)."""
     out: Obj = orjson.loads(orjson.dumps(obj))
     return out
-
-
-def _matcher(r: registry.Resource, label_selector: str | None, field_selector: str | None) -> Filter:
-    """The list/watch filter for the selectors (None: everything), as the list handler builds it."""
-    try:
-        label_sel = labels.parse(label_selector) if label_selector else None
-        field_sel = fields.parse(field_selector) if field_selector else None
-        if field_sel is not None:
-            field_sel = fieldlabels.check(field_sel, r.selectable_fields(), r.kind, group=r.group,
-                                          version=r.version, custom=r.custom)
-    except SelectorError as err:  # what the server answers: 400 BadRequest with kube's message
-        raise apierrors.bad_request(str(err)) from None
-    if field_sel is not None and not field_sel.requirements:
-        field_sel = None
-    if label_sel is not None and label_sel.empty:
-        label_sel = None
-    if label_sel is None and field_sel is None:
-        return None
-
-    def matches(obj: Obj) -> bool:
-        if label_sel is not None and not label_sel.matches((obj.get("metadata") or {}).get("labels")):
-            return False
-        if field_sel is not None:
-            view = obj if obj.get("apiVersion") == r.group_version or r.convert is None else \
-                r.convert(obj, r.group_version)
-            values = {req.field: (r.field_value(view, req.field) or "") for req in field_sel.requirements}
-            if not field_sel.matches(values):
-                return False
-        return True
-
-    return matches
 
 
 def _patch_resource_version(type_: PatchType, patch: Any) -> str | None:
@@ -244,7 +210,7 @@ class InProcessClient:
         r = self._served(kind)
         ns = namespace if r.namespaced else None
         with _api_errors():
-            matches = _matcher(r, label_selector, field_selector)
+            matches = selector_filter(r, label_selector, field_selector)
             if continue_token:
                 listed = await self.objects.list(r, ns, matches, limit=limit or 0, continue_token=continue_token)
             else:
@@ -264,7 +230,7 @@ class InProcessClient:
         r = self._served(kind)
         initial = resource_version in (None, "", "0")
         with _api_errors():
-            matches = _matcher(r, label_selector, field_selector)
+            matches = selector_filter(r, label_selector, field_selector)
             rv = 0 if initial else parse_resource_version(resource_version or "")
             w = await self.objects.watch(r, namespace if r.namespaced else None, rv, matches,
                                          initial_events=initial, fresh=not resource_version)

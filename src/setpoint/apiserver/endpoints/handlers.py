@@ -13,17 +13,15 @@ from typing import Any
 import orjson
 import yaml
 
-from setpoint.apimachinery import fields, labels
-from setpoint.apimachinery.selection import SelectorError
 from setpoint.apiserver.builtin import decoding, definitions
 from setpoint.apiserver.encoding import errors, patch, protobuf
 from setpoint.apiserver.endpoints import table
-from setpoint.apiserver.http import Request, Response
+from setpoint.apiserver.http import Request, Response, warning_header
 from setpoint.apiserver.registry import cacher as cache
-from setpoint.apiserver.registry import fieldlabels
 from setpoint.apiserver.registry.admission import Attributes
 from setpoint.apiserver.registry.objectstore import ListResult, ObjectStore
 from setpoint.apiserver.registry.resources import Obj, Resource
+from setpoint.apiserver.registry.selectors import selector_filter
 
 JSON = "application/json"
 _YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
@@ -229,7 +227,7 @@ def _unknown_field_check(call: Call, obj: Obj, headers: list[tuple[str, str]]) -
         raise errors.bad_request("strict decoding error: " + ", ".join(messages))
     if mode != "Ignore":
         for m in messages:
-            headers.append(("Warning", '299 - "' + m.replace("\\", "\\\\").replace('"', '\\"') + '"'))
+            headers.append(warning_header(m))
 
 
 # --- selectors ---------------------------------------------------------------
@@ -237,41 +235,8 @@ def _unknown_field_check(call: Call, obj: Obj, headers: list[tuple[str, str]]) -
 
 def build_matcher(call: Call) -> cache.Filter:
     """The list/watch filter from labelSelector and fieldSelector, or None."""
-    q = call.request.query
-    label_text = (q.get("labelSelector") or [""])[0]
-    field_text = (q.get("fieldSelector") or [""])[0]
-    r = call.resource
-    try:
-        label_sel = labels.parse(label_text) if label_text else None
-        field_sel = fields.parse(field_text) if field_text else None
-        if field_sel is not None:
-            field_sel = fieldlabels.check(field_sel, r.selectable_fields(), r.kind, group=r.group,
-                                          version=r.version, custom=r.custom)
-    except SelectorError as err:  # kube answers the parser's message as it is
-        raise errors.bad_request(str(err)) from None
-    if label_sel is not None and label_sel.empty:
-        label_sel = None
-    if field_sel is not None and not field_sel.requirements:
-        field_sel = None
-    if label_sel is None and field_sel is None:
-        return None
-    needs_conversion = r.convert is not None
-    store_version = r.storage_version
-
-    def matches(obj: Obj) -> bool:
-        if label_sel is not None and not label_sel.matches((obj.get("metadata") or {}).get("labels")):
-            return False
-        if field_sel is not None:
-            view = obj
-            if needs_conversion and obj.get("apiVersion") != r.group_version and store_version:
-                assert r.convert is not None
-                view = r.convert(obj, r.group_version)
-            fields = {req.field: (r.field_value(view, req.field) or "") for req in field_sel.requirements}
-            if not field_sel.matches(fields):
-                return False
-        return True
-
-    return matches
+    return selector_filter(call.resource, call.request.query_one("labelSelector"),
+                           call.request.query_one("fieldSelector"))
 
 
 # --- reads -------------------------------------------------------------------
