@@ -25,6 +25,7 @@ from setpoint.apiserver.http import (
     Response,
     StreamingResponse,
     install_event_loop_policy,
+    warning_header,
 )
 
 TIMEOUT = 5.0
@@ -822,3 +823,8 @@ def test_scenario_on_uvloop(scenario: Callable[[], Awaitable[None]]) -> None:
 
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         runner.run(main())
+
+
+def test_warning_header_quotes_like_kube() -> None:
+    from_kube = '299 - "example.com/v1 Widget is deprecated; use \\"v2\\" (see C:\\\\docs)"'
+    assert warning_header('example.com/v1 Widget is deprecated; use "v2" (see C:\\docs)') == ("Warning", from_kube)

@@ -49,6 +49,7 @@ __all__ = [
     "StreamingResponse",
     "default_error_response",
     "install_event_loop_policy",
+    "warning_header",
 ]
 
 logger = logging.getLogger(__name__)
@@ -313,6 +314,11 @@ class StreamingResponse:
 
 Handler = Callable[[Request], Awaitable[Response | StreamingResponse]]
 ErrorResponseFactory = Callable[[int, str], Response]
+
+
+def warning_header(message: str) -> tuple[str, str]:
+    """A ``Warning: 299 - "<message>"`` header, quoted as kube's ``NewWarningHeader`` quotes it."""
+    return "Warning", '299 - "' + message.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def default_error_response(status: int, message: str) -> Response:

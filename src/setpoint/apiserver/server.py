@@ -24,7 +24,7 @@ from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.endpoints import discovery, handlers, openapi, watch
 from setpoint.apiserver.endpoints.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from setpoint.apiserver.endpoints.metrics import APIMetrics
-from setpoint.apiserver.http import HTTPServer, Request, Response, StreamingResponse
+from setpoint.apiserver.http import HTTPServer, Request, Response, StreamingResponse, warning_header
 from setpoint.apiserver.registry.admission import (
     AdmissionChain,
     AllowAll,
@@ -261,7 +261,7 @@ class APIServer:
             if warning and isinstance(response, Response):
                 # A deprecated custom resource version warns on every request (as kube's CRD handler).
                 response = Response(response.status, response.body, response.content_type,
-                                    [*(response.headers or []), ("Warning", f'299 - "{warning}"')])
+                                    [*(response.headers or []), warning_header(warning)])
             return response
         except errors.StatusError as exc:
             code = str(exc.code)
