@@ -43,7 +43,6 @@ from __future__ import annotations
 import base64
 import codecs
 import math
-import re
 import struct
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
@@ -51,6 +50,7 @@ from typing import Any, Final
 
 import orjson
 
+from setpoint.apimachinery import clock, quantity
 from setpoint.apimachinery.goformat import duration as go_duration
 from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.encoding.protobuf_messages import ANY_VERSION_KINDS, KINDS, MESSAGES, SHORT_FORMS
@@ -477,16 +477,9 @@ def _time(buf: bytes, start: int, stop: int, micro: bool) -> str | None:
         return None  # Go's zero time marshals as null
     if not _MIN_SECONDS <= seconds <= _MAX_SECONDS:
         raise _bad(f"time {seconds} is out of range")
-    t = _EPOCH + timedelta(seconds=seconds)
-    text = f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
-    return f"{text}.{nanos // 1000:06d}Z" if micro else f"{text}Z"
+    t = _EPOCH + timedelta(seconds=seconds, microseconds=nanos // 1000)
+    return clock.format_micro_time(t) if micro else clock.format_time(t)
 
-
-#: resource.ParseQuantity's grammar: a signed decimal and a suffix (binary SI, decimal
-#: SI or an exponent).
-_QUANTITY_RE: Final = re.compile(
-    r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+|[KMGTPE]i|[numkMGTPE])?"
-)
 
 #: First bytes of FieldsV1 contents that kube takes for CBOR.
 _CBOR_FIRST: Final = frozenset({0xF6, *range(0xA0, 0xC0), *range(0xC6, 0xDC)})
@@ -521,9 +514,9 @@ def _builtin(kind: int, buf: bytes, start: int, stop: int) -> Any:
         if raw is None:
             return "0"
         text = _str(buf, *raw)
-        if not _QUANTITY_RE.fullmatch(text):
-            raise _bad(f"quantity {text!r}: quantities must match the regular expression "
-                       "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")  # fmt: skip
+        refused = quantity.parse_error(text)
+        if refused is not None:
+            raise _bad(f"quantity {text!r}: {refused}")
         return text
     if kind == _FIELDSV1:
         if raw is None or raw[0] == raw[1]:
