@@ -54,11 +54,11 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # -- the two operators (each runs in its own process) ------------------------------------------------
 
 async def run_setpoint_operator(kubeconfig: str, namespace: str, workers: int) -> None:
-    from setpoint.runtime import Builder, Client, Kind, Manager, Request, predicate
+    from setpoint.runtime import Builder, HTTPClient, Kind, Manager, Request, predicate
     from setpoint.runtime.status import update_status
 
     kind = Kind(API_VERSION, KIND)
-    client = Client.from_kubeconfig(kubeconfig)
+    client = HTTPClient.from_kubeconfig(kubeconfig)
     mgr = Manager(client)
 
     async def reconcile(req: Request) -> None:
@@ -261,7 +261,7 @@ class ServerProcess:
         import socket
         import urllib.request
 
-        from setpoint.runtime import Client
+        from setpoint.runtime import HTTPClient
 
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
@@ -283,7 +283,7 @@ class ServerProcess:
             if time.monotonic() > deadline or self.proc.returncode is not None:
                 raise SystemExit("setpoint up did not become ready")
             await asyncio.sleep(0.05)
-        self.client = Client.from_url(f"http://127.0.0.1:{port}", token="setpoint")
+        self.client = HTTPClient.from_url(f"http://127.0.0.1:{port}", token="setpoint")
         return self
 
     async def __aexit__(self, *exc: object) -> None:

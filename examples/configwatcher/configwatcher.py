@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from setpoint.runtime import Builder, Client, Config, Kind, Manager, Request, Result, conditions, errors
+from setpoint.runtime import Builder, Config, HTTPClient, Kind, Manager, Request, Result, conditions, errors
 from setpoint.runtime.events import EventRecorder
 from setpoint.runtime.labels import from_label_selector
 from setpoint.runtime.status import update_status
@@ -113,7 +113,7 @@ async def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     config = Config.from_kubeconfig(args.kubeconfig) if args.kubeconfig else Config.load()
-    client = Client(config)
+    client = HTTPClient(config)
     mgr = Manager(client, health_port=args.health_port)
     setup(mgr)
     try:

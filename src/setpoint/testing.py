@@ -2,7 +2,7 @@
 
 A pytest plugin: the :func:`setpoint_api` fixture starts setpoint's embedded API server
 (in-memory storage, a free port on 127.0.0.1 -- no binaries, no Docker) and yields an
-:class:`ApiServer` with a ready :class:`~setpoint.runtime.client.HTTPClient` and the path of
+:class:`ApiServer` with a ready :class:`~setpoint.runtime.http_client.HTTPClient` and the path of
 a kubeconfig file, which any other client or framework (kubectl, the official
 ``kubernetes`` client, kopf, ...) can use. :func:`eventually` waits for a condition.
 
@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import pytest
 
-from setpoint.runtime.client import HTTPClient
+from setpoint.runtime.http_client import HTTPClient
 
 if TYPE_CHECKING:
     from setpoint.controlplane import ControlPlane

@@ -33,6 +33,10 @@ LAZY: dict[tuple[str, str], str] = {
     ("setpoint.cli", "setpoint.models"): "pydantic costs ~150 ms of start-up; only `setpoint crd` needs it",
     ("setpoint.testing", "setpoint.controlplane"): "a pytest plugin loads in every pytest run of a project "
     "that installs setpoint; the server loads only when a test asks for it",
+    ("setpoint.runtime", "setpoint.runtime.http_client"): "aiohttp costs ~150 ms of start-up; the built-in "
+    "controllers drive the runtime in-process and never need the HTTP client",
+    ("setpoint.runtime.manager", "setpoint.runtime.probes"): "aiohttp's server loads only for a manager "
+    "given a health port (the built-in controllers' manager has none)",
 }
 
 

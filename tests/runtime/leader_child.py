@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from setpoint.runtime import Builder, Client, Kind, LeaderElection, Manager, Request
+from setpoint.runtime import Builder, HTTPClient, Kind, LeaderElection, Manager, Request
 from setpoint.runtime import objects as objs
 
 CM = Kind("v1", "ConfigMap")
@@ -30,7 +30,7 @@ def job_controller(mgr: Manager, identity: str) -> None:
 
 
 async def main(kubeconfig: str, identity: str) -> None:
-    client = Client.from_kubeconfig(kubeconfig)
+    client = HTTPClient.from_kubeconfig(kubeconfig)
     mgr = Manager(client, leader_election=election(identity))
     job_controller(mgr, identity)
     await mgr.run(handle_signals=True)

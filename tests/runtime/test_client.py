@@ -103,7 +103,7 @@ async def test_kubeconfig_file_loads_through_lightkube(setpoint_api: ApiServer) 
 async def test_client_side_qps_limit_spaces_requests(setpoint_api: ApiServer) -> None:
     config = Config.from_url(setpoint_api.url)
     config.qps, config.burst = 50.0, 1
-    async with Client(config) as client:
+    async with HTTPClient(config) as client:
         await client.resource(CM)  # discovery: one request (the burst)
         started = time.monotonic()
         for _ in range(5):
@@ -113,16 +113,14 @@ async def test_client_side_qps_limit_spaces_requests(setpoint_api: ApiServer) ->
 
 
 async def test_unreachable_server_raises_connection_failed() -> None:
-    async with Client.from_url("http://127.0.0.1:9") as client:
+    async with HTTPClient.from_url("http://127.0.0.1:9") as client:
         with pytest.raises(errors.ApiError) as info:
             await client.get(CM, "x")
         assert info.value.code == 0
 
 
-async def test_the_client_protocol_name_still_builds_the_http_client() -> None:
-    # `Client` is the protocol now; code written before it builds the HTTP client through the name.
-    for client in (Client(Config.from_url("http://127.0.0.1:9")), Client.from_url("http://127.0.0.1:9")):
-        assert type(client) is HTTPClient
-        with pytest.raises(errors.ConnectionFailed):
-            await client.get(CM, "x")
-        await client.close()
+async def test_the_http_client_is_a_client() -> None:
+    client: Client = HTTPClient.from_url("http://127.0.0.1:9")  # mypy checks the protocol here
+    with pytest.raises(errors.ConnectionFailed):
+        await client.get(CM, "x")
+    await client.close()

@@ -14,7 +14,7 @@ from typing import Any
 
 from runtime_helpers import CM, install_crd
 
-from setpoint.runtime import Builder, Client, Kind, Manager, Request
+from setpoint.runtime import Builder, HTTPClient, Kind, Manager, Request
 from setpoint.testing import ApiServer, eventually
 
 SECRET = Kind("v1", "Secret")
@@ -35,7 +35,7 @@ async def test_manager_recreated_when_its_secret_changes(setpoint_api: ApiServer
         namespace = data["namespace"]
         inner["generation"] += 1
         generation = inner["generation"]
-        client = Client.from_url(data["server"], token=data.get("token"))
+        client = HTTPClient.from_url(data["server"], token=data.get("token"))
         mgr = Manager(client)
 
         async def reconcile(req: Request) -> None:

@@ -6,7 +6,7 @@ from runtime_fakes import FakeListWatch, FakeStream, cm, page
 
 from setpoint.runtime import errors, watcher
 from setpoint.runtime.backoff import Backoff
-from setpoint.runtime.client import ConnectionFailed
+from setpoint.runtime.errors import ConnectionFailed
 
 
 async def run_until(lw: FakeListWatch, state: watcher.State, n: int) -> tuple[list[watcher.Event], watcher.State]:

@@ -4,8 +4,9 @@ The stages, each its own module, composed in this order::
 
     client -> watcher -> informer (store) -> cache -> controller (workqueue) -> reconcile
 
-* :mod:`~setpoint.runtime.config`, :mod:`~setpoint.runtime.client` -- kubeconfig / in-cluster
-  configuration; the Client protocol and its HTTP implementation (dynamic, any kind in discovery);
+* :mod:`~setpoint.runtime.config`, :mod:`~setpoint.runtime.client`,
+  :mod:`~setpoint.runtime.http_client` -- kubeconfig / in-cluster configuration; the Client
+  protocol and its HTTP implementation (dynamic, any kind in discovery);
 * :mod:`~setpoint.runtime.watcher` -- list+watch as a state machine with a step function;
 * :mod:`~setpoint.runtime.store`, :mod:`~setpoint.runtime.informer`, :mod:`~setpoint.runtime.cache`
   -- the shared, indexed, read-only object cache;
@@ -15,17 +16,21 @@ The stages, each its own module, composed in this order::
   :mod:`~setpoint.runtime.controller`, :mod:`~setpoint.runtime.builder`,
   :mod:`~setpoint.runtime.reconcile` -- controllers;
 * :mod:`~setpoint.runtime.manager`, :mod:`~setpoint.runtime.leader`,
-  :mod:`~setpoint.runtime.metrics` -- running many controllers, one leader, Prometheus;
+  :mod:`~setpoint.runtime.metrics`, :mod:`~setpoint.runtime.probes` -- running many
+  controllers, one leader, Prometheus, the health and metrics endpoints;
 * helpers: :mod:`~setpoint.runtime.status`, :mod:`~setpoint.runtime.conditions`,
   :mod:`~setpoint.runtime.finalizers`, :mod:`~setpoint.runtime.events`,
   :mod:`~setpoint.runtime.objects`, :mod:`~setpoint.runtime.labels`.
 
-The most used names are re-exported here.
+The most used names are re-exported here. ``HTTPClient`` is loaded on first use: it
+brings aiohttp (~150 ms), which code driving the runtime in-process never needs.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from setpoint.runtime.builder import Builder
 from setpoint.runtime.cache import Cache
-from setpoint.runtime.client import Client, HTTPClient, PatchType
+from setpoint.runtime.client import Client, PatchType
 from setpoint.runtime.config import Config
 from setpoint.runtime.controller import Controller
 from setpoint.runtime.errors import ApiError, Conflict, NotFound
@@ -33,6 +38,9 @@ from setpoint.runtime.leader import LeaderElection, LeadershipLost
 from setpoint.runtime.manager import Manager
 from setpoint.runtime.reconcile import Request, Result, TerminalError
 from setpoint.runtime.resource import Kind
+
+if TYPE_CHECKING:
+    from setpoint.runtime.http_client import HTTPClient
 
 __all__ = [
     "ApiError",
@@ -53,3 +61,11 @@ __all__ = [
     "Result",
     "TerminalError",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "HTTPClient":
+        from setpoint.runtime.http_client import HTTPClient
+
+        return HTTPClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -28,15 +28,16 @@ import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator
-from typing import Any
-
-from aiohttp import web
+from typing import TYPE_CHECKING, Any
 
 from setpoint.runtime import metrics as m
 from setpoint.runtime.cache import Cache
-from setpoint.runtime.client import Client, HTTPClient
+from setpoint.runtime.client import Client
 from setpoint.runtime.controller import Controller
 from setpoint.runtime.leader import LeaderElection, LeaderElector, LeadershipLost
+
+if TYPE_CHECKING:
+    from setpoint.runtime.probes import ProbeServer
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +61,11 @@ class Manager:
         self._running = False
         self._stop = asyncio.Event()
         self._cache_started = asyncio.Event()
-        self._runner: web.AppRunner | None = None
+        self._probes: ProbeServer | None = None
         self._task: asyncio.Task[None] | None = None
         self._lost = False
-        if isinstance(client, HTTPClient) and client.observer is None:
-            client.observer = m.client_observer(client.config.host)
+        if getattr(client, "observer", False) is None:  # an HTTPClient without one: count its requests
+            client.observer = m.client_observer(client.config.host)  # type: ignore[attr-defined]
 
     # -- controllers ----------------------------------------------------------------------------------
 
@@ -122,32 +123,15 @@ class Manager:
                 return
             await asyncio.gather(*(inf.wait_synced() for inf in pending))
 
+    def _unsynced(self) -> list[str]:
+        """The controllers whose caches have not synced yet."""
+        return [c.name for c in self._controllers.values() if not c.has_synced]
+
     async def _serve_health(self) -> None:
-        async def healthz(_: web.Request) -> web.Response:
-            return web.Response(text="ok")
+        from setpoint.runtime.probes import ProbeServer
 
-        async def readyz(_: web.Request) -> web.Response:
-            if self.ready:
-                return web.Response(text="ok")
-            waiting = [c.name for c in self._controllers.values() if not c.has_synced]
-            return web.Response(status=503, text="caches not synced: " + ", ".join(waiting))
-
-        async def metrics(_: web.Request) -> web.Response:
-            return web.Response(body=m.render(), headers={"Content-Type": m.CONTENT_TYPE})
-
-        app = web.Application()
-        app.router.add_get("/healthz", healthz)
-        app.router.add_get("/readyz", readyz)
-        app.router.add_get("/metrics", metrics)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.health_host, self.health_port)
-        await site.start()
-        server = site._server
-        if self.health_port == 0 and server is not None:
-            sockets = getattr(server, "sockets", None) or []
-            if sockets:
-                self.health_port = sockets[0].getsockname()[1]
+        self._probes = ProbeServer(lambda: self.ready, self._unsynced)
+        self.health_port = await self._probes.start(self.health_host, self.health_port or 0)
 
     # -- running --------------------------------------------------------------------------------------
 
@@ -221,9 +205,9 @@ class Manager:
             await self.elector.release()
         await self.cache.stop()
         self._cache_started.clear()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        if self._probes is not None:
+            await self._probes.stop()
+            self._probes = None
         self._running = False
         self._leading = self.leader_election is None
         self._lost = False
