@@ -7,11 +7,12 @@ drives it over HTTP. Create and get rates come from ``wrk`` (Debian package
 latency is measured by 100 raw-socket watchers against 1,000 updates that
 carry their send time.
 
-    .venv/bin/python benchmarks/apiserver.py [--quick] [--baseline OTHER_CHECKOUT]
+    .venv/bin/python benchmarks/apiserver.py [--quick] [--baseline OTHER_CHECKOUT] [--rounds N]
 
 ``--baseline`` runs the same measurements against another checkout's ``src`` (e.g. a
 ``git worktree`` of an older commit) in the same run, and prints both side by side
-with their ratio. Start-up is the time from spawning ``setpoint up`` to its first
+with their ratio; ``--rounds`` repeats both, alternating which goes first, and
+prints medians. Start-up is the time from spawning ``setpoint up`` to its first
 ``200`` from ``/readyz`` (median of 5 starts on a fresh data dir).
 """
 
@@ -256,14 +257,23 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--baseline", type=Path, default=None,
                         help="another checkout to measure in the same run (its src/ is put on PYTHONPATH)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure each checkout this many times, alternating which goes first; print medians")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install -y wrk")
-    print(f"storage {args.storage or 'sqlite'}, cores {os.cpu_count()}")
-    runs: list[tuple[str, dict[str, float]]] = []
+    print(f"storage {args.storage or 'sqlite'}, cores {os.cpu_count()}, rounds {args.rounds}")
+    checkouts: list[tuple[str, Path | None]] = []
     if args.baseline is not None:
-        runs.append((f"baseline ({args.baseline})", measure(args, args.baseline.resolve())))
-    runs.append(("this checkout", measure(args, None)))
+        checkouts.append((f"baseline ({args.baseline})", args.baseline.resolve()))
+    checkouts.append(("this checkout", None))
+    figures: dict[str, list[dict[str, float]]] = {label: [] for label, _ in checkouts}
+    for round_ in range(args.rounds):
+        # Alternate the order: a machine's load drifts, and whoever runs first meets it fresher.
+        for label, source in checkouts if round_ % 2 == 0 else checkouts[::-1]:
+            figures[label].append(measure(args, source))
+    runs = [(label, {name: statistics.median(f[name] for f in figures[label]) for name in figures[label][0]})
+            for label, _ in checkouts]
     names = list(runs[-1][1])
     print(f"{'measure':<28}" + "".join(f"{label[:24]:>26}" for label, _ in runs)
           + ("      ratio" if len(runs) == 2 else ""))
