@@ -26,6 +26,7 @@ __all__ = [
     "field_value",
     "format_float",
     "is_print",
+    "json_kind",
     "json_marshal",
     "quote",
     "reflect_type_s",
@@ -137,6 +138,21 @@ def type_name(value: Any) -> str:
     if value is None:
         return "<nil>"
     return reflect_type_s(value)
+
+
+def json_kind(value: Any) -> str:
+    """How ``encoding/json``'s ``UnmarshalTypeError`` names a JSON value (``cannot unmarshal <kind> into``)."""
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "bool"
+    if value is None:
+        return "null"
+    return "number"
 
 
 def reflect_type_s(value: Any) -> str:

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 from setpoint.apimachinery.goformat import format_float, quote, sharp_v
-from setpoint.apimachinery.types import Obj
+from setpoint.apimachinery.types import Obj, json_type
 from setpoint.apiserver.apiextensions.cel.rule import CompiledRule
 from setpoint.apiserver.builtin import definitions
 from setpoint.apiserver.encoding import errors
@@ -72,24 +72,6 @@ def _shown(value: Any) -> Any:
     if isinstance(value, dict | list):
         return GoValue(value)
     return value
-
-
-def json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if value is True or value is False:
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "unknown"
 
 
 # --- formats (kube-openapi's strfmt registry, as kube keeps it) -------------------------

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Final
 
 from setpoint.apimachinery import clock, quantity
+from setpoint.apimachinery.goformat import json_kind
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.builtin import definitions
 
@@ -62,35 +63,22 @@ class _Context:
 Check = Callable[[object, _Context], None]
 
 
-def _json_kind(value: object) -> str:
-    """How Go's decoder names a JSON value in its errors."""
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
 # --- scalars -----------------------------------------------------------------------
 
 
 def _string(value: object, ctx: _Context) -> None:
     if not isinstance(value, str):
-        ctx.mismatch(_json_kind(value), "string")
+        ctx.mismatch(json_kind(value), "string")
 
 
 def _bool(value: object, ctx: _Context) -> None:
     if not isinstance(value, bool):
-        ctx.mismatch(_json_kind(value), "bool")
+        ctx.mismatch(json_kind(value), "bool")
 
 
 def _float(value: object, ctx: _Context) -> None:
     if not isinstance(value, int | float) or isinstance(value, bool):
-        ctx.mismatch(_json_kind(value), "float64")
+        ctx.mismatch(json_kind(value), "float64")
 
 
 def _int_check(go_type: str) -> Check:
@@ -98,7 +86,7 @@ def _int_check(go_type: str) -> Check:
 
     def check(value: object, ctx: _Context) -> None:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            ctx.mismatch(_json_kind(value), go_type)
+            ctx.mismatch(json_kind(value), go_type)
         elif isinstance(value, float) or not low <= value <= high:
             ctx.mismatch(f"number {value!r}", go_type)
 
@@ -116,7 +104,7 @@ def _bytes(value: object, ctx: _Context) -> None:
             if item is not None:
                 _UINT8(item, ctx)
     else:
-        ctx.mismatch(_json_kind(value), "[]uint8")
+        ctx.mismatch(json_kind(value), "[]uint8")
 
 
 _UINT8: Final = _int_check("uint8")
@@ -185,7 +173,7 @@ _INT32: Final = _int_check("int32")
 def _time_check(layout: str) -> Check:
     def check(value: object, ctx: _Context) -> None:
         if not isinstance(value, str):
-            raise _Stop(f"json: cannot unmarshal {_json_kind(value)} into Go value of type string")
+            raise _Stop(f"json: cannot unmarshal {json_kind(value)} into Go value of type string")
         message = clock.parse_error(value, layout)
         if message is not None:
             raise _Stop(message)
@@ -250,7 +238,7 @@ def _struct_check(name: str, go: str) -> Check:
     def check(value: object, ctx: _Context) -> None:
         nonlocal fields
         if not isinstance(value, dict):
-            ctx.mismatch(_json_kind(value), go)
+            ctx.mismatch(json_kind(value), go)
             return
         if fields is None:
             props = definitions.DEFINITIONS[name].get("properties") or {}
@@ -299,7 +287,7 @@ def _list_check(item: Check, item_go: str) -> tuple[Check, str]:
 
     def check(value: object, ctx: _Context) -> None:
         if not isinstance(value, list):
-            ctx.mismatch(_json_kind(value), go)
+            ctx.mismatch(json_kind(value), go)
             return
         for child in value:
             if child is not None:
@@ -313,7 +301,7 @@ def _map_check(item: Check, item_go: str) -> tuple[Check, str]:
 
     def check(value: object, ctx: _Context) -> None:
         if not isinstance(value, dict):
-            ctx.mismatch(_json_kind(value), go)
+            ctx.mismatch(json_kind(value), go)
             return
         for child in value.values():
             if child is not None:

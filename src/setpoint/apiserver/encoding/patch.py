@@ -36,6 +36,7 @@ import yaml
 from jsonpointer import JsonPointer, JsonPointerException
 
 from setpoint.apimachinery import goformat
+from setpoint.apimachinery.goformat import json_kind
 from setpoint.apiserver.encoding.errors import (
     StatusError,
     bad_request,
@@ -107,23 +108,8 @@ def _not_an_object(value: Any) -> StatusError:
     if value is None:
         detail = "Object 'Kind' is missing in 'null'"
     else:
-        detail = f"couldn't get version/kind; json parse error: json: cannot unmarshal {_go_json_kind(value)} into Go value of type {_FIND_KIND}"
+        detail = f"couldn't get version/kind; json parse error: json: cannot unmarshal {json_kind(value)} into Go value of type {_FIND_KIND}"
     return invalid_object("", "", "", [invalid("patch", text, detail)])
-
-
-def _go_json_kind(value: Any) -> str:
-    """How ``encoding/json``'s ``UnmarshalTypeError`` names a JSON value."""
-    if isinstance(value, dict):
-        return "object"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "bool"
-    if value is None:
-        return "null"
-    return "number"
 
 
 def _go_quote_char(ch: str) -> str:
@@ -281,12 +267,12 @@ def apply_json_patch(doc: dict[str, Any], patch: object) -> dict[str, Any]:
         return doc
     if not isinstance(patch, list):
         raise bad_request(
-            f"json: cannot unmarshal {_go_json_kind(patch)} into Go value of type jsonpatch.Patch"
+            f"json: cannot unmarshal {json_kind(patch)} into Go value of type jsonpatch.Patch"
         )
     for op in patch:
         if op is not None and not isinstance(op, dict):
             raise bad_request(
-                f"json: cannot unmarshal {_go_json_kind(op)} into Go value of type jsonpatch.Operation"
+                f"json: cannot unmarshal {json_kind(op)} into Go value of type jsonpatch.Operation"
             )
     if len(patch) > MAX_JSON_PATCH_OPERATIONS:
         raise StatusError(
@@ -927,7 +913,7 @@ def apply_strategic_merge_patch(
         return doc
     if not isinstance(patch, dict):
         raise bad_request(
-            f"json: cannot unmarshal {_go_json_kind(patch)} into Go value of type map[string]interface {{}}"
+            f"json: cannot unmarshal {json_kind(patch)} into Go value of type map[string]interface {{}}"
         )
     return _merge_map(doc, patch, schema)
 
@@ -1064,7 +1050,7 @@ def _require_object(applied: Any) -> dict[str, Any]:
     if not isinstance(applied, dict):
         raise bad_request(
             "error decoding YAML: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal "
-            f"{_go_json_kind(applied)} into Go value of type map[string]interface {{}}"
+            f"{json_kind(applied)} into Go value of type map[string]interface {{}}"
         )
     return applied
 

@@ -31,6 +31,7 @@ from typing import Any, Final
 
 from setpoint.apimachinery.clock import format_time, parse_time
 from setpoint.apimachinery.goformat import is_print, quote
+from setpoint.apimachinery.types import json_type
 from setpoint.apimachinery.validation import (
     DNS1035_LABEL_MAX_LENGTH,
     DNS1123_LABEL_MAX_LENGTH,
@@ -158,27 +159,9 @@ def _go_string_slice(values: list[str]) -> str:
 # --------------------------------------------------------------------------
 
 
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list | tuple):
-        return "array"
-    if isinstance(value, Mapping):
-        return "object"
-    return type(value).__name__
-
-
 def _type_error(path: str, value: Any, expected: str) -> FieldError:
     """A type mismatch, worded as kube-openapi's schema validation does."""
-    actual = _json_type(value)
+    actual = json_type(value)
     return type_invalid(path, actual, f'{path} in body must be of type {expected}: "{actual}"')
 
 

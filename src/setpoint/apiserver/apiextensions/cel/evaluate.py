@@ -18,10 +18,11 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
+from setpoint.apimachinery.types import json_type
 from setpoint.apiserver.apiextensions.cel.library import LIBRARY, escape, mark_plain, to_cel
 from setpoint.apiserver.apiextensions.cel.parse import CELSyntaxError, Expr, parse, uses_old_self, walk
 from setpoint.apiserver.apiextensions.cel.rule import CompiledRule
-from setpoint.apiserver.apiextensions.structural import Node, json_type
+from setpoint.apiserver.apiextensions.structural import Node
 from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.encoding.errors import FieldError, FieldErrorType
 
