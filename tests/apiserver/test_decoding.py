@@ -6,13 +6,11 @@ Expected messages are kube-apiserver's (``encoding/json`` through ``sigs.k8s.io/
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 import pytest
 
-from setpoint import storage
 from setpoint.apiserver.builtin.decoding import type_error
 from setpoint.apiserver.http import Request, Response
 from setpoint.apiserver.server import APIServer
@@ -106,18 +104,6 @@ def test_other_groups_and_unknown_kinds() -> None:
 
 
 # --- over the server -------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[APIServer]:
-    store = await storage.open_storage("memory://", compact_interval=0)
-    server = APIServer(store)
-    await server.start("127.0.0.1", 0)
-    try:
-        yield server
-    finally:
-        await server.stop()
-        await store.close()
 
 
 async def call(api: APIServer, method: str, path: str, body: Any = None,

@@ -8,13 +8,11 @@ selector answers.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 import pytest
 
-from setpoint import storage
 from setpoint.apimachinery import fields
 from setpoint.apimachinery.selection import SelectorError
 from setpoint.apiserver.http import Request, Response
@@ -103,18 +101,6 @@ def test_field_selector_check_reports_first_sorted_term() -> None:
 
 
 # --- at the edge: a list or watch with a bad selector ----------------------------------
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[APIServer]:
-    store = await storage.open_storage("memory://", compact_interval=0)
-    server = APIServer(store)
-    await server.start("127.0.0.1", 0)
-    try:
-        yield server
-    finally:
-        await server.stop()
-        await store.close()
 
 
 async def call(api: APIServer, method: str, path: str, body: Any = None, query: str = "") -> tuple[int, Any]:

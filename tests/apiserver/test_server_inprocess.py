@@ -7,7 +7,7 @@ Waits are on the watch cache (a snapshot, then events) with timeouts, never on s
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Any, cast
 
 import aiohttp
@@ -15,7 +15,6 @@ import orjson
 import pytest
 from apiserver_helpers import WIDGET_CRD
 
-from setpoint import storage
 from setpoint.apiserver.http import Request, Response, StreamingResponse
 from setpoint.apiserver.registry.cacher import DELETED
 from setpoint.apiserver.registry.objectstore import EXPIRED_CONTINUE
@@ -30,18 +29,6 @@ CMS = "/api/v1/namespaces/{}/configmaps"
 CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 WIDGETS = "/apis/example.com/v1/namespaces/{}/widgets"
 
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[APIServer]:
-    store = await storage.open_storage("memory://", compact_interval=0)
-    server = APIServer(store)
-    await server.start("127.0.0.1", 0)
-    try:
-        yield server
-    finally:
-        await server.stop()
-        await store.close()
 
 
 async def call(api: APIServer, method: str, path: str, body: Any = None, *, query: str = "",
