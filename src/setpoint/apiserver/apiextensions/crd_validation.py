@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from setpoint.apimachinery import goregexp
 from setpoint.apimachinery.goformat import quote
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.apiextensions import structural
@@ -538,7 +539,7 @@ def _value_validation(s: Obj, skip_any_of: bool, skip_first_all_of_any_of: bool,
     if isinstance(pattern, str) and pattern:
         try:
             structural.go_regexp(pattern)
-        except re.error as exc:
+        except goregexp.GoRegexpError as exc:
             out.append(errors.invalid(f"{path}.pattern", pattern,
                                       f"must be a valid regular expression, but isn't: {exc}"))
 

@@ -28,6 +28,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from setpoint.apimachinery import goregexp
 from setpoint.apimachinery.goformat import format_float, quote, sharp_v
 from setpoint.apimachinery.types import Obj, json_type
 from setpoint.apiserver.apiextensions.cel.rule import CompiledRule
@@ -177,10 +178,9 @@ FORMATS: dict[str, Callable[[str], bool]] = {
 }
 
 
-def go_regexp(pattern: str) -> re.Pattern[str]:
-    """A schema ``pattern`` (Go RE2 syntax, unanchored) as a Python regex."""
-    translated = pattern.replace(r"\z", r"\Z").replace("(?P<", "(?P<")
-    return re.compile(translated)
+def go_regexp(pattern: str) -> goregexp.Regexp:
+    """A schema ``pattern`` (Go RE2 syntax, unanchored), compiled once; GoRegexpError if invalid."""
+    return goregexp.compile(pattern)
 
 
 # --- the compiled schema --------------------------------------------------------------------
@@ -226,11 +226,11 @@ class Node:
 
             self.enum_shown = [v if isinstance(v, str) else orjson.dumps(v).decode() for v in self.enum]
         self.pattern_text: str = str(schema.get("pattern") or "")
-        self.pattern: re.Pattern[str] | None = None
+        self.pattern: goregexp.Regexp | None = None
         if self.pattern_text:
             try:
                 self.pattern = go_regexp(self.pattern_text)
-            except re.error:
+            except goregexp.GoRegexpError:
                 self.pattern = None
         self.maximum = _num(schema.get("maximum"))
         self.minimum = _num(schema.get("minimum"))
