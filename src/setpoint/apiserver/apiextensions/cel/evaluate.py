@@ -180,7 +180,11 @@ def _library_functions(node: Node) -> dict[str, Callable[..., Any]]:
                 tree = parse(src)
             except CELSyntaxError:
                 return dict(LIBRARY)
-            names.update(e[2] for e in walk(tree) if e[0] == "call")
+            for e in walk(tree):
+                if e[0] == "call":
+                    names.add(e[2])
+                    if e[3] is not None and e[3][0] == "id":
+                        names.add(f"{e[3][2]}.{e[2]}")  # sets.contains
     return {n: LIBRARY[n] for n in names if n in LIBRARY}
 
 
@@ -215,9 +219,16 @@ def _eval_error(exc: BaseException) -> str:
     if isinstance(exc, OverflowError):
         return "integer overflow"
     text = str(exc)
+    m = _PYTHON_FAILURE.search(text)
+    if m is not None:
+        return m.group(1)  # a library function's own error, without the interpreter's wrapping
     if isinstance(exc, TypeError) and text.startswith("No such overload"):
         return "no such overload"
     return text.split("\n")[0]
+
+
+_PYTHON_FAILURE = re.compile(r"Python function call failed: \w+: (.*?)(?:\. Check function arguments and their types\.)?$",
+                             re.S)
 
 
 class _Budget:

@@ -15,12 +15,9 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
+from setpoint.apiserver.apiextensions.cel import kubelib
 from setpoint.apiserver.apiextensions.cel.parse import RESERVED
 from setpoint.apiserver.apiextensions.structural import Node
-
-
-def _quantity_fail(*_: Any) -> Any:
-    raise ValueError("quantity is not supported")
 
 
 def _index_of(x: Any, sub: Any, start: int = 0) -> int:
@@ -84,16 +81,6 @@ def _max(xs: list[Any]) -> Any:
     if not xs:
         raise ValueError("max called on empty list")
     return max(xs)
-
-
-def _find(s: str, pattern: str) -> str:
-    m = re.search(pattern, s)
-    return m.group(0) if m else ""
-
-
-def _find_all(s: str, pattern: str, n: int = -1) -> list[str]:
-    out = [m.group(0) for m in re.finditer(pattern, s)]
-    return out if n < 0 else out[:n]
 
 
 def _url(s: str) -> dict[str, Any]:
@@ -187,9 +174,6 @@ LIBRARY: dict[str, Callable[..., Any]] = {
     "sum": _sum,
     "min": _min,
     "max": _max,
-    # kube regex library
-    "find": _find,
-    "findAll": _find_all,
     # kube urls library
     "url": _url,
     "isURL": _is_url,
@@ -199,8 +183,8 @@ LIBRARY: dict[str, Callable[..., Any]] = {
     "getPort": _url_part("port"),
     "getEscapedPath": _url_part("path"),
     "getQuery": _url_part("query"),
-    "quantity": _quantity_fail,
-    "isQuantity": lambda s: bool(re.match(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[KMGTPE]i|[numkMGTPE])?$", s)),
+    # regex, ip, cidr, quantity, semver, sets, format: typed values
+    **kubelib.FUNCTIONS,
 }
 
 BOOL_FUNCS = {"startsWith", "endsWith", "contains", "matches", "isSorted", "isURL", "isQuantity", "exists",

@@ -1,0 +1,315 @@
+"""Kube's CEL libraries of typed values: IP and CIDR, quantity, semver, sets, regex.
+
+``k8s.io/apiserver/pkg/cel/library`` (ip.go, cidr.go, quantity.go, semverlib.go, sets.go,
+regex.go). The interpreter only passes JSON-like values to Python functions, so
+typed values travel as one-key maps (``{"__ip__": "10.0.0.1"}``) that compare equal when the
+values do; the receiver functions below accept them. Regexps are Go's (RE2).
+"""
+
+from __future__ import annotations
+
+import decimal
+import ipaddress
+import re
+from collections.abc import Callable
+from typing import Any
+
+from setpoint.apimachinery import goregexp, quantity
+
+Obj = dict[str, Any]
+
+
+# --- regex (find, findAll): Go's regexp ---------------------------------------------------------
+
+
+def find(s: str, pattern: str) -> str:
+    m = goregexp.compile(pattern).search(s)
+    return m.group(0) if m else ""
+
+
+def find_all(s: str, pattern: str, n: int = -1) -> list[str]:
+    if n == 0:
+        return []
+    out = [m.group(0) for m in goregexp.compile(pattern).finditer(s)]
+    return out if n < 0 else out[:n]
+
+
+# --- ip, cidr ---------------------------------------------------------------------------------
+
+IPAddr = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _parse_ip(s: str) -> IPAddr:
+    if "%" in s:
+        raise ValueError(f'IP Address "{s}" with zone value is not allowed')
+    try:
+        addr = ipaddress.ip_address(s)
+    except ValueError:
+        raise ValueError(f'IP Address "{s}" parse error during conversion from string: '
+                         f'ParseAddr("{s}"): unable to parse IP') from None
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        raise ValueError(f'IPv4-mapped IPv6 address "{s}" is not allowed')
+    return addr
+
+
+def is_ip(s: str) -> bool:
+    try:
+        _parse_ip(s)
+    except ValueError:
+        return False
+    return True
+
+
+def ip(s: Any) -> Obj:
+    if isinstance(s, dict) and "__cidr__" in s:
+        return {"__ip__": str(ipaddress.ip_interface(s["__cidr__"]).ip)}
+    return {"__ip__": str(_parse_ip(s))}
+
+
+def _ip(v: Any) -> IPAddr:
+    return ipaddress.ip_address(v["__ip__"] if isinstance(v, dict) else v)
+
+
+def family(v: Obj) -> int:
+    return 4 if _ip(v).version == 4 else 6
+
+
+def is_global_unicast(v: Obj) -> bool:
+    """Go's ``netip.Addr.IsGlobalUnicast``: not unspecified, loopback, multicast, link-local or the
+    IPv4 broadcast address (private addresses are global unicast)."""
+    a = _ip(v)
+    if a.is_unspecified or a.is_loopback or a.is_multicast or a.is_link_local:
+        return False
+    return not (a.version == 4 and str(a) == "255.255.255.255")
+
+
+def is_link_local_multicast(v: Obj) -> bool:
+    a = _ip(v)
+    if a.version == 4:
+        return a in ipaddress.ip_network("224.0.0.0/24")
+    return a in ipaddress.ip_network("ff02::/16")
+
+
+def _parse_cidr(s: str) -> ipaddress.IPv4Interface | ipaddress.IPv6Interface:
+    if "%" in s:
+        raise ValueError(f'CIDR "{s}" with zone value is not allowed')
+    if "/" not in s:
+        raise ValueError(f'network address parse error during conversion from string: netip.ParsePrefix("{s}"): '
+                         "no '/'")
+    try:
+        iface = ipaddress.ip_interface(s)
+    except ValueError:
+        raise ValueError(f'network address parse error during conversion from string: netip.ParsePrefix("{s}"): '
+                         "bad prefix") from None
+    if isinstance(iface, ipaddress.IPv6Interface) and iface.ip.ipv4_mapped is not None:
+        raise ValueError(f'IPv4-mapped IPv6 address "{s}" is not allowed')
+    return iface
+
+
+def is_cidr(s: str) -> bool:
+    try:
+        _parse_cidr(s)
+    except ValueError:
+        return False
+    return True
+
+
+def cidr(s: str) -> Obj:
+    return {"__cidr__": str(_parse_cidr(s))}
+
+
+def _net(v: Obj) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    return ipaddress.ip_interface(v["__cidr__"]).network
+
+
+def contains_ip(c: Obj, other: Any) -> bool:
+    a = _ip(other) if isinstance(other, dict) else _parse_ip(other)
+    net = _net(c)
+    return a.version == net.version and a in net
+
+
+def contains_cidr(c: Obj, other: Any) -> bool:
+    o = _net(other if isinstance(other, dict) else cidr(other))
+    net = _net(c)
+    return o.version == net.version and o.subnet_of(net)  # type: ignore[arg-type]
+
+
+def masked(c: Obj) -> Obj:
+    return {"__cidr__": str(_net(c))}
+
+
+def prefix_length(c: Obj) -> int:
+    return _net(c).prefixlen
+
+
+# --- quantity ---------------------------------------------------------------------------------
+
+_SUFFIX: dict[str, decimal.Decimal | int] = {"": 1, "n": decimal.Decimal("1e-9"), "u": decimal.Decimal("1e-6"), "m": decimal.Decimal("1e-3"),
+           "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
+           "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_QTY = re.compile(r"^([+-]?[0-9.]+)([eE][+-]?\d+|[a-zA-Z]*)$")
+
+
+def is_quantity(s: str) -> bool:
+    return quantity.parse_error(s) is None
+
+
+def quantity_of(s: str) -> Obj:
+    err = quantity.parse_error(s)
+    if err is not None:
+        raise ValueError(err)
+    return {"__quantity__": s}
+
+
+def _dec(q: Any) -> decimal.Decimal:
+    if isinstance(q, int):
+        return decimal.Decimal(q)
+    m = _QTY.match(q["__quantity__"])
+    if m is None:  # pragma: no cover - checked by quantity_of
+        raise ValueError("invalid quantity")
+    num, suffix = m.groups()
+    if suffix[:1] in ("e", "E"):
+        return decimal.Decimal(num + suffix)
+    return decimal.Decimal(num) * decimal.Decimal(_SUFFIX[suffix])
+
+
+def sign(q: Obj) -> int:
+    d = _dec(q)
+    return (d > 0) - (d < 0)
+
+
+def is_integer(q: Obj) -> bool:
+    d = _dec(q)
+    return d == d.to_integral_value() and -(2**63) <= d < 2**63
+
+
+def as_integer(q: Obj) -> int:
+    if not is_integer(q):
+        raise ValueError("cannot convert value to integer")
+    return int(_dec(q))
+
+
+def as_approximate_float(q: Obj) -> float:
+    return float(_dec(q))
+
+
+def _qty_result(d: decimal.Decimal) -> Obj:
+    return {"__quantity__": format(d.normalize(), "f")}
+
+
+def add(q: Obj, other: Any) -> Obj:
+    return _qty_result(_dec(q) + _dec(other))
+
+
+def sub(q: Obj, other: Any) -> Obj:
+    return _qty_result(_dec(q) - _dec(other))
+
+
+# --- semver -----------------------------------------------------------------------------------
+
+_SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+                     r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+                     r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$")
+
+
+def _normalize_semver(s: str) -> str:
+    s = s[1:] if s.startswith("v") else s
+    m = re.match(r"^(\d+)(?:\.(\d+))?(?:\.(\d+))?(.*)$", s)
+    if m is None:
+        return s
+    parts = [str(int(p)) if p is not None else "0" for p in m.groups()[:3]]
+    return ".".join(parts) + m.group(4)
+
+
+def is_semver(s: str, normalize: bool = False) -> bool:
+    return _SEMVER.match(_normalize_semver(s) if normalize else s) is not None
+
+
+def semver(s: str, normalize: bool = False) -> Obj:
+    text = _normalize_semver(s) if normalize else s
+    if _SEMVER.match(text) is None:
+        raise ValueError(f'Semver "{s}" parse error during conversion from string')
+    return {"__semver__": text}
+
+
+def _sv(v: Obj) -> tuple[int, int, int, str]:
+    m = _SEMVER.match(v["__semver__"])
+    assert m is not None
+    return int(m.group(1)), int(m.group(2)), int(m.group(3)), m.group(4) or ""
+
+
+def _pre_key(pre: str) -> tuple[Any, ...]:
+    if not pre:
+        return ((1,),)
+    return tuple((0, 0, int(p), "") if p.isdigit() else (0, 1, 0, p) for p in pre.split("."))
+
+
+def _sv_cmp(a: Obj, b: Obj) -> int:
+    x, y = _sv(a), _sv(b)
+    kx, ky = (x[:3], _pre_key(x[3])), (y[:3], _pre_key(y[3]))
+    return (kx > ky) - (kx < ky)
+
+
+# --- compareTo / isGreaterThan / isLessThan: quantity and semver -------------------------------
+
+
+def compare_to(a: Obj, b: Obj) -> int:
+    if "__semver__" in a:
+        return _sv_cmp(a, b)
+    x, y = _dec(a), _dec(b)
+    return (x > y) - (x < y)
+
+
+# --- sets -------------------------------------------------------------------------------------
+
+
+def sets_contains(a: list[Any], b: list[Any]) -> bool:
+    return all(v in a for v in b)
+
+
+def sets_equivalent(a: list[Any], b: list[Any]) -> bool:
+    return sets_contains(a, b) and sets_contains(b, a)
+
+
+def sets_intersects(a: list[Any], b: list[Any]) -> bool:
+    return any(v in a for v in b)
+
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "find": find,
+    "findAll": find_all,
+    "isIP": is_ip,
+    "ip": ip,
+    "family": family,
+    "isUnspecified": lambda v: _ip(v).is_unspecified,
+    "isLoopback": lambda v: _ip(v).is_loopback,
+    "isLinkLocalMulticast": is_link_local_multicast,
+    "isLinkLocalUnicast": lambda v: _ip(v).is_link_local,
+    "isGlobalUnicast": is_global_unicast,
+    "isCIDR": is_cidr,
+    "cidr": cidr,
+    "containsIP": contains_ip,
+    "containsCIDR": contains_cidr,
+    "masked": masked,
+    "prefixLength": prefix_length,
+    "quantity": quantity_of,
+    "isQuantity": is_quantity,
+    "sign": sign,
+    "isInteger": is_integer,
+    "asInteger": as_integer,
+    "asApproximateFloat": as_approximate_float,
+    "add": add,
+    "sub": sub,
+    "compareTo": compare_to,
+    "isGreaterThan": lambda a, b: compare_to(a, b) > 0,
+    "isLessThan": lambda a, b: compare_to(a, b) < 0,
+    "isSemver": is_semver,
+    "semver": semver,
+    "major": lambda v: _sv(v)[0],
+    "minor": lambda v: _sv(v)[1],
+    "patch": lambda v: _sv(v)[2],
+    "sets.contains": sets_contains,
+    "sets.equivalent": sets_equivalent,
+    "sets.intersects": sets_intersects,
+}

@@ -1,0 +1,76 @@
+"""Kube's CEL libraries as CRD rules see them (cases from k8s.io/apiserver/pkg/cel/library's
+ip_test.go, cidr_test.go, quantity_test.go, semver_test.go, sets_test.go, regex_test.go)."""
+
+from __future__ import annotations
+
+import pytest
+
+from setpoint.apiserver.apiextensions.customresource import CustomResourceSchema
+
+TRUE_RULES = [
+    # ip_test.go
+    "isIP('192.168.0.1')", "isIP('2001:db8::abcd')", "!isIP('192.168.0.1/24')", "!isIP('fe80::1%eth0')",
+    "!isIP('192.168.0.01')", "!isIP('::ffff:192.168.0.1')",
+    "ip('192.168.0.1').family() == 4", "ip('2001:db8::abcd').family() == 6",
+    "ip('127.0.0.1').isLoopback()", "ip('::1').isLoopback()", "ip('0.0.0.0').isUnspecified()",
+    "ip('224.0.0.1').isLinkLocalMulticast()", "ip('ff02::1').isLinkLocalMulticast()",
+    "ip('169.254.169.254').isLinkLocalUnicast()", "ip('fe80::1').isLinkLocalUnicast()",
+    "ip('192.168.0.1').isGlobalUnicast()", "!ip('255.255.255.255').isGlobalUnicast()",
+    "ip('192.168.0.1') == ip('192.168.0.1')", "ip('2001:db8::abcd') == ip('2001:DB8::ABCD')",
+    # cidr_test.go
+    "isCIDR('192.168.0.0/24')", "!isCIDR('192.168.0.0')", "!isCIDR('192.168.0.0/33')",
+    "cidr('192.168.0.0/24').containsIP(ip('192.168.0.1'))", "cidr('192.168.0.0/24').containsIP('192.168.0.1')",
+    "!cidr('192.168.0.0/24').containsIP(ip('192.168.1.1'))", "!cidr('192.168.0.0/24').containsIP('::1')",
+    "cidr('192.168.0.0/24').containsCIDR('192.168.0.0/25')", "!cidr('192.168.0.0/24').containsCIDR('192.168.0.0/23')",
+    "cidr('192.168.0.1/24').ip() == ip('192.168.0.1')", "cidr('192.168.0.1/24').masked() == cidr('192.168.0.0/24')",
+    "cidr('192.168.0.0/24').prefixLength() == 24",
+    # quantity_test.go
+    "isQuantity('200M')", "isQuantity('20Mi')", "!isQuantity('200MB')", "!isQuantity('12Mib')",
+    "quantity('1Gi').isGreaterThan(quantity('1G'))", "quantity('1G').isLessThan(quantity('1Gi'))",
+    "quantity('200M').compareTo(quantity('0.2G')) == 0", "quantity('50k').add(quantity('50k')).compareTo(quantity('100k')) == 0",
+    "quantity('50k').sub(20000).compareTo(quantity('30k')) == 0", "quantity('50M').asInteger() == 50000000",
+    "quantity('50.5').asApproximateFloat() == 50.5", "quantity('-50k').sign() == -1", "quantity('0').sign() == 0",
+    "quantity('50').isInteger()", "!quantity('50m').isInteger()",
+    # semver_test.go
+    "isSemver('1.0.0')", "!isSemver('v1.0')", "isSemver('v1.0', true)", "!isSemver('1.0.0.0')",
+    "semver('1.2.3').major() == 1", "semver('1.2.3').minor() == 2", "semver('1.2.3').patch() == 3",
+    "semver('1.0.0').isLessThan(semver('1.10.0'))", "semver('1.0.0-alpha').isLessThan(semver('1.0.0'))",
+    "semver('1.0.0-alpha.2').isGreaterThan(semver('1.0.0-alpha.10')) == false",
+    "semver('2.0.0').compareTo(semver('1.0.0')) == 1",
+    # sets_test.go
+    "sets.contains([], [])", "sets.contains([1, 2, 3], [3, 2])", "!sets.contains([1], [1, 2])",
+    "sets.equivalent([1, 2], [2, 1, 1])", "!sets.equivalent([1, 2], [1])",
+    "sets.intersects([1, 2], [2, 3])", "!sets.intersects([], [])",
+    # regex_test.go, with Go's RE2 syntax
+    "'abc 123'.find('[0-9]+') == '123'", "'abc 123'.find('xyz') == ''",
+    "'123 abc 456'.findAll('[0-9]+') == ['123', '456']", "'123 abc 456'.findAll('[0-9]+', 1) == ['123']",
+    "'ABC'.find('(?i)b') == 'B'", "'Ab'.find('^a(?i)b') == ''",
+]
+
+
+def _check(rule: str, obj: dict[str, object] | None = None) -> list[str]:
+    s = CustomResourceSchema({"type": "object", "properties": {"a": {"type": "string"}},
+                              "x-kubernetes-validations": [{"rule": rule}]})
+    return [e.detail for e in s.validate(obj or {"a": "x"})]
+
+
+@pytest.mark.parametrize("rule", TRUE_RULES)
+def test_library_rule_holds(rule: str) -> None:
+    assert _check(rule) == []
+
+
+@pytest.mark.parametrize("rule,message", [
+    ("ip(self.a).family() == 4",
+     'IP Address "x" parse error during conversion from string: ParseAddr("x"): unable to parse IP'),
+    ("cidr(self.a).prefixLength() == 4",
+     "network address parse error during conversion from string: netip.ParsePrefix(\"x\"): no '/'"),
+    ("semver(self.a).major() == 1", 'Semver "x" parse error during conversion from string'),
+])
+def test_conversion_errors(rule: str, message: str) -> None:
+    assert _check(rule) == [f"{message} evaluating rule: {rule}"]
+
+
+def test_rules_read_the_object() -> None:
+    rule = "cidr('10.0.0.0/8').containsIP(self.a)"
+    assert _check(rule, {"a": "10.1.2.3"}) == []
+    assert _check(rule, {"a": "11.1.2.3"}) == [f"failed rule: {rule}"]
