@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from setpoint.apiserver.apiextensions import crd_validation
+from setpoint.apiserver.apiextensions.cel import check, parse
 from setpoint.apiserver.apiextensions.customresource import CustomResourceSchema
 
 TRUE_RULES = [
@@ -74,3 +76,33 @@ def test_rules_read_the_object() -> None:
     rule = "cidr('10.0.0.0/8').containsIP(self.a)"
     assert _check(rule, {"a": "10.1.2.3"}) == []
     assert _check(rule, {"a": "11.1.2.3"}) == [f"failed rule: {rule}"]
+
+
+@pytest.mark.parametrize("rule,error", [
+    # cel-go checker_test.go: an undeclared identifier, an unknown global or member function.
+    ("foo", "ERROR: <input>:1:1: undeclared reference to 'foo' (in container '')\n | foo\n | ^"),
+    ("fun()", "ERROR: <input>:1:4: undeclared reference to 'fun' (in container '')\n | fun()\n | ...^"),
+    ("'string'.fun()",
+     "ERROR: <input>:1:13: undeclared reference to 'fun' (in container '')\n | 'string'.fun()\n | ............^"),
+    ("self.all(x, y > 0)",
+     "ERROR: <input>:1:13: undeclared reference to 'y' (in container '')\n | self.all(x, y > 0)\n | ............^"),
+])
+def test_undeclared_references_refused_at_crd_creation(rule: str, error: str) -> None:
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "widgets.example.com"},
+           "spec": {"group": "example.com", "scope": "Namespaced",
+                    "names": {"plural": "widgets", "singular": "widget", "kind": "Widget", "listKind": "WidgetList"},
+                    "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                        "type": "object", "properties": {"spec": {
+                            "type": "object", "x-kubernetes-validations": [{"rule": rule}],
+                            "properties": {"items": {"type": "array", "maxItems": 4,
+                                                     "items": {"type": "integer"}}}}}}}}]}}
+    path = "spec.validation.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule"
+    errs = [e for e in crd_validation.validate_crd(crd) if e.field == path]
+    assert [e.detail for e in errs] == [f"compilation failed: {error}"]
+
+
+@pytest.mark.parametrize("rule", ["isIP(self.a)", "sets.contains([1], [1])", "self.a.findAll('x', 1).size() > 0",
+                                  "quantity(self.a).isInteger()", "[1].all(x, x > 0)", "type(self) == map"])
+def test_library_rules_compile(rule: str) -> None:
+    assert check.undeclared(parse.parse(rule)) is None

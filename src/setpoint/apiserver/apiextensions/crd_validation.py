@@ -24,7 +24,7 @@ from setpoint.apimachinery import goregexp
 from setpoint.apimachinery.goformat import quote
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.apiextensions import structural
-from setpoint.apiserver.apiextensions.cel import cost, evaluate, parse
+from setpoint.apiserver.apiextensions.cel import check, cost, evaluate, parse
 from setpoint.apiserver.apiextensions.structural import GoValue, Node
 from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.encoding.errors import FieldError
@@ -971,6 +971,11 @@ class _SchemaChecker:
                 cel_errs.append(errors.invalid(f"{rpath}.rule", value,
                                                f"compilation failed: {evaluate.syntax_error(text, exc)}"))
                 continue
+            missing = check.undeclared(tree)
+            if missing is not None:
+                cel_errs.append(errors.invalid(f"{rpath}.rule", value, "compilation failed: " + _at(
+                    text, missing[0], f"undeclared reference to '{missing[1]}' (in container '')")))
+                continue
             try:
                 rule_cost, kind = cost.estimate(tree, text, node, is_root or node.embedded)
             except cost.RuleCheckError as exc:
@@ -1019,11 +1024,15 @@ class _SchemaChecker:
 
 
 def _syntax(src: str, exc: parse.CELSyntaxError) -> str:
-    pos = exc.pos
+    return _at(src, exc.pos, str(exc))
+
+
+def _at(src: str, pos: int, message: str) -> str:
+    """cel-go's error printer: the location, the message, the line and a caret under the column."""
     line = src.count("\n", 0, pos) + 1
     col = pos - (src.rfind("\n", 0, pos) + 1)
     text = src.splitlines()[line - 1] if src else ""
-    return f"ERROR: <input>:{line}:{col + 1}: {exc}\n | {text}\n | {'.' * col}^"
+    return f"ERROR: <input>:{line}:{col + 1}: {message}\n | {text}\n | {'.' * col}^"
 
 
 def schema_hash(schema: Any) -> bytes:
