@@ -106,3 +106,17 @@ def test_undeclared_references_refused_at_crd_creation(rule: str, error: str) ->
                                   "quantity(self.a).isInteger()", "[1].all(x, x > 0)", "type(self) == map"])
 def test_library_rules_compile(rule: str) -> None:
     assert check.undeclared(parse.parse(rule)) is None
+
+
+@pytest.mark.parametrize("rule", [
+    # cel-go ext/math_test.go, ext/encoders_test.go, kube's ip_test.go
+    "math.greatest(1, 2, 3) == 3", "math.greatest([1.5, -2.0]) == 1.5", "math.least(-1, 2) == -1",
+    "math.ceil(1.2) == 2.0", "math.floor(-1.2) == -2.0", "math.round(-1.5) == -2.0", "math.round(2.5) == 3.0",
+    "math.trunc(-1.7) == -1.0", "math.abs(-5) == 5", "math.sign(-3.5) == -1.0", "math.isNaN(0.0 / 0.0)",
+    "math.isInf(1.0 / 0.0)", "math.isFinite(1.0)", "math.bitAnd(3, 5) == 1", "math.bitOr(3, 5) == 7",
+    "math.bitXor(3, 5) == 6", "math.bitNot(1) == -2", "math.bitShiftLeft(1, 2) == 4", "math.bitShiftRight(8, 2) == 2",
+    "base64.encode(b'hello') == 'aGVsbG8='", "base64.decode('aGVsbG8=') == b'hello'", "base64.decode('aGVsbG8') == b'hello'",
+    "ip.isCanonical('127.0.0.1')", "!ip.isCanonical('2001:DB8::1')", "optional.of(1).orValue(2) == 1",
+])
+def test_math_encoders_and_more(rule: str) -> None:
+    assert _check(rule) == []

@@ -15,10 +15,8 @@ STANDARD = frozenset({
     "bytes", "duration", "timestamp", "dyn", "type", "getFullYear", "getMonth", "getDayOfYear",
     "getDayOfMonth", "getDate", "getDayOfWeek", "getHours", "getMinutes", "getSeconds", "getMilliseconds",
     "has", "all", "exists", "exists_one", "map", "filter",
-    # cel-go ext: math, encoders (kube's base environment)
-    "math.greatest", "math.least", "math.ceil", "math.floor", "math.round", "math.trunc", "math.abs",
-    "math.sign", "math.isInf", "math.isNaN", "math.isFinite", "math.bitAnd", "math.bitOr", "math.bitXor",
-    "math.bitNot", "math.bitShiftLeft", "math.bitShiftRight", "base64.encode", "base64.decode",
+    # optional values (the interpreter has them; the `.?` syntax it lacks fails to parse)
+    "optional.of", "optional.none", "optional.ofNonZeroValue", "hasValue", "orValue", "value", "or",
 })
 #: Identifiers every rule may use besides the comprehension and bind variables.
 _TYPES = frozenset({"int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type",
