@@ -120,3 +120,31 @@ def test_library_rules_compile(rule: str) -> None:
 ])
 def test_math_encoders_and_more(rule: str) -> None:
     assert _check(rule) == []
+
+
+def _crd(rule: str) -> dict[str, object]:
+    return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": "widgets.example.com"},
+            "spec": {"group": "example.com", "scope": "Namespaced",
+                     "names": {"plural": "widgets", "singular": "widget", "kind": "Widget", "listKind": "WidgetList"},
+                     "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                         "type": "object", "properties": {"spec": {
+                             "type": "object", "x-kubernetes-validations": [{"rule": rule}],
+                             "properties": {"s": {"type": "string", "maxLength": 8},
+                                            "o": {"type": "object", "properties": {
+                                                "n": {"type": "integer"}}}}}}}}}]}}
+
+
+@pytest.mark.parametrize("rule,obj,ok", [
+    ('self.?s.orValue("") != "bad"', {}, True),
+    ('self.?s.orValue("") != "bad"', {"s": "bad"}, False),
+    ("self.?o.n.orValue(0) < 3 && !self.?s.hasValue()", {"o": {"n": 2}}, True),
+    ("self.o.?n.orValue(0) < 3", {"o": {"n": 5}}, False),
+    ("optional.none().orValue(1) == 1", {}, True),
+])
+def test_optional_field_selection(rule: str, obj: dict[str, object], ok: bool) -> None:
+    assert [e.detail for e in crd_validation.validate_crd(_crd(rule)) if "x-kubernetes-validations" in e.field] == []
+    s = CustomResourceSchema({"type": "object", "x-kubernetes-validations": [{"rule": rule}],
+                              "properties": {"s": {"type": "string"}, "o": {"type": "object", "properties": {
+                                  "n": {"type": "integer"}}}}})
+    assert (s.validate(obj) == []) is ok

@@ -19,6 +19,7 @@ from types import ModuleType
 from typing import Any
 
 from setpoint.apimachinery.types import json_type
+from setpoint.apiserver.apiextensions.cel import optional
 from setpoint.apiserver.apiextensions.cel.library import LIBRARY, escape, mark_plain, to_cel
 from setpoint.apiserver.apiextensions.cel.parse import CELSyntaxError, Expr, parse, uses_old_self, walk
 from setpoint.apiserver.apiextensions.cel.rule import CompiledRule
@@ -43,7 +44,7 @@ def interpreter() -> ModuleType:
 
 def compile_program(src: str) -> Any:
     """The interpreter's program; ValueError with cel's syntax error message otherwise."""
-    return interpreter().compile(src)
+    return interpreter().compile(optional.desugar(src))
 
 
 def syntax_error(src: str, exc: Exception) -> str:
