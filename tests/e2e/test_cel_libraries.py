@@ -1,4 +1,5 @@
-"""CRDs whose rules use kube's CEL libraries and whose patterns are Go regexps, through kubectl."""
+"""CRDs whose rules use kube's CEL libraries and optional selection, and whose patterns are Go
+regexps, through kubectl."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ SPEC_SCHEMA: dict[str, Any] = {
     "x-kubernetes-validations": [
         {"rule": "!has(self.address) || !has(self.network) || cidr(self.network).containsIP(self.address)",
          "message": "address must be in network"},
+        {"rule": "self.?version.orValue('1.0.0') != '0.0.0'", "message": "version 0.0.0 is reserved"},
     ],
 }
 
@@ -67,6 +69,11 @@ def test_ip_cidr_semver_rules_and_go_patterns(kubectl: Kubectl, ns: str, tmp_pat
         r = kubectl("apply", "-f", "-", input=_cr(ns, "outside", outside), check=False)
         assert r.returncode == 1
         assert "spec: Invalid value: \"object\": address must be in network" in r.stderr
-        assert kubectl.out("get", PLURAL, "-n", ns, "-o", "name") == f"endpoint.{GROUP}/good\n"
+        r = kubectl("apply", "-f", "-", input=_cr(ns, "reserved", {"version": "0.0.0"}), check=False)
+        assert r.returncode == 1
+        assert "spec: Invalid value: \"object\": version 0.0.0 is reserved" in r.stderr
+        assert kubectl.out("apply", "-f", "-", input=_cr(ns, "bare", {})) == f"endpoint.{GROUP}/bare created\n"
+        assert kubectl.out("get", PLURAL, "-n", ns, "-o", "name") == (
+            f"endpoint.{GROUP}/bare\nendpoint.{GROUP}/good\n")
     finally:
         kubectl("delete", "crd", f"{PLURAL}.{GROUP}", check=False)
