@@ -153,3 +153,24 @@ async def test_a_patch_that_makes_mistyped_json_is_invalid(api: APIServer) -> No
     assert cause["field"] == "patch" and cause["reason"] == "FieldValueInvalid"
     status, current = await call(api, "GET", PODS + "/p")
     assert "activeDeadlineSeconds" not in current["spec"]
+
+
+@pytest.mark.parametrize(("body", "field", "value"), [
+    (b'{"apiVersion":"v1","kind":["ConfigMap"],"metadata":{"name":"a"},'
+     b'"binaryData":{"k":1234567890123456789012345678901}}', "kind", "array"),
+    (b'{"apiVersion":1,"kind":"ConfigMap","metadata":{"name":"a"}}', "apiVersion", "number"),
+])
+async def test_a_mistyped_kind_or_api_version_is_undecodable(api: APIServer, body: bytes, field: str,
+                                                             value: str) -> None:
+    """runtime.SimpleMetaFactory reads apiVersion/kind into strings; kube answers 400."""
+    response = await api.handle(Request("POST", "/api/v1/namespaces/default/configmaps", query_string=b"",
+                                        headers={"content-type": "application/json"}, body=body))
+    assert isinstance(response, Response)
+    status, out = response.status, orjson.loads(response.body)
+    assert status == 400 and out["reason"] == "BadRequest"
+    head = body[:30].decode()
+    assert out["message"] == (
+        "the object provided is unrecognized (must be of type ConfigMap): couldn't get version/kind; "
+        f"json parse error: json: cannot unmarshal {value} into Go struct field .{field} of type string ({head} ...)")
+    status, _ = await call(api, "GET", "/api/v1/namespaces/default/configmaps/a")
+    assert status == 404

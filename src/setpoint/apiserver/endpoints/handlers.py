@@ -122,6 +122,8 @@ def decode_body(request: Request, resource: Resource | None = None) -> Obj:
             f"the body of the request was in an unknown format - accepted media types include: {', '.join(accepted)}")
     if not isinstance(data, dict):
         raise errors.bad_request("Object 'Kind' is missing in request body: not a JSON object")
+    if resource is not None and not custom and (meta_error := decoding.type_meta_error(data)) is not None:
+        raise _undecodable(resource, body, f"couldn't get version/kind; json parse error: {meta_error}")
     return data
 
 
