@@ -16,7 +16,7 @@ import yaml
 from setpoint.apiserver.builtin import decoding, definitions
 from setpoint.apiserver.encoding import errors, patch, protobuf
 from setpoint.apiserver.endpoints import table
-from setpoint.apiserver.http import Request, Response, warning_header
+from setpoint.apiserver.http import Request, Response, add_warning
 from setpoint.apiserver.registry import cacher as cache
 from setpoint.apiserver.registry.admission import Attributes
 from setpoint.apiserver.registry.objectstore import ListResult, ObjectStore
@@ -229,7 +229,7 @@ def _unknown_field_check(call: Call, obj: Obj, headers: list[tuple[str, str]]) -
         raise errors.bad_request("strict decoding error: " + ", ".join(messages))
     if mode != "Ignore":
         for m in messages:
-            headers.append(warning_header(m))
+            add_warning(headers, m)
 
 
 # --- selectors ---------------------------------------------------------------
