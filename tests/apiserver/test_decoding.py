@@ -12,6 +12,7 @@ import orjson
 import pytest
 
 from setpoint.apiserver.builtin.decoding import type_error
+from setpoint.apiserver.encoding import yamljson
 from setpoint.apiserver.http import Request, Response
 from setpoint.apiserver.server import APIServer
 
@@ -174,3 +175,22 @@ async def test_a_mistyped_kind_or_api_version_is_undecodable(api: APIServer, bod
         f"json parse error: json: cannot unmarshal {value} into Go struct field .{field} of type string ({head} ...)")
     status, _ = await call(api, "GET", "/api/v1/namespaces/default/configmaps/a")
     assert status == 404
+
+
+async def test_yaml_bodies_are_converted_to_json_as_kube_converts_them(api: APIServer) -> None:
+    """sigs.k8s.io/yaml: timestamps stay strings, non-string keys become strings, the last of
+    duplicate keys wins."""
+    body = b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: y, labels: {1: b}}\ndata: {d: 2020-01-01, a: x, a: z}\n"
+    response = await api.handle(Request("POST", "/api/v1/namespaces/default/configmaps", query_string=b"",
+                                        headers={"content-type": "application/yaml"}, body=body))
+    assert isinstance(response, Response)
+    out = orjson.loads(response.body)
+    assert response.status == 201, out
+    assert out["data"] == {"d": "2020-01-01", "a": "z"}
+    assert out["metadata"]["labels"] == {"1": "b"}
+
+
+def test_yaml_integers_beyond_64_bits_are_floats() -> None:
+    assert yamljson.load(b"a: 1234567890123456789012345678901\nb: 18446744073709551615\n") == {
+        "a": 1.2345678901234568e30, "b": (1 << 64) - 1}
+    assert yamljson.load(b"{1.5: x, true: y}") == {"1.5": "x", "true": "y"}

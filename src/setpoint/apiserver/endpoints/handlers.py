@@ -14,7 +14,7 @@ import orjson
 import yaml
 
 from setpoint.apiserver.builtin import decoding, definitions
-from setpoint.apiserver.encoding import errors, patch, protobuf
+from setpoint.apiserver.encoding import errors, patch, protobuf, yamljson
 from setpoint.apiserver.endpoints import table
 from setpoint.apiserver.http import Request, Response, add_warning
 from setpoint.apiserver.registry import cacher as cache
@@ -104,8 +104,8 @@ def decode_body(request: Request, resource: Resource | None = None) -> Obj:
         raise errors.bad_request("the body of the request was empty")
     if ctype in _YAML_TYPES:
         try:
-            data = yaml.load(body, Loader=_YAML_LOADER)
-        except yaml.YAMLError as exc:
+            data = yamljson.load(body)
+        except (yaml.YAMLError, yamljson.YAMLToJSONError) as exc:
             raise _undecodable(resource, body, f"error converting YAML to JSON: {exc}") from None
     elif ctype == PROTOBUF and not custom:
         data = protobuf.decode(body)
