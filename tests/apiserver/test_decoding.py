@@ -12,6 +12,7 @@ import orjson
 import pytest
 
 from setpoint.apiserver.builtin.decoding import type_error
+from setpoint.apiserver.encoding import yamljson
 from setpoint.apiserver.http import Request, Response
 from setpoint.apiserver.server import APIServer
 
@@ -153,3 +154,43 @@ async def test_a_patch_that_makes_mistyped_json_is_invalid(api: APIServer) -> No
     assert cause["field"] == "patch" and cause["reason"] == "FieldValueInvalid"
     status, current = await call(api, "GET", PODS + "/p")
     assert "activeDeadlineSeconds" not in current["spec"]
+
+
+@pytest.mark.parametrize(("body", "field", "value"), [
+    (b'{"apiVersion":"v1","kind":["ConfigMap"],"metadata":{"name":"a"},'
+     b'"binaryData":{"k":1234567890123456789012345678901}}', "kind", "array"),
+    (b'{"apiVersion":1,"kind":"ConfigMap","metadata":{"name":"a"}}', "apiVersion", "number"),
+])
+async def test_a_mistyped_kind_or_api_version_is_undecodable(api: APIServer, body: bytes, field: str,
+                                                             value: str) -> None:
+    """runtime.SimpleMetaFactory reads apiVersion/kind into strings; kube answers 400."""
+    response = await api.handle(Request("POST", "/api/v1/namespaces/default/configmaps", query_string=b"",
+                                        headers={"content-type": "application/json"}, body=body))
+    assert isinstance(response, Response)
+    status, out = response.status, orjson.loads(response.body)
+    assert status == 400 and out["reason"] == "BadRequest"
+    head = body[:30].decode()
+    assert out["message"] == (
+        "the object provided is unrecognized (must be of type ConfigMap): couldn't get version/kind; "
+        f"json parse error: json: cannot unmarshal {value} into Go struct field .{field} of type string ({head} ...)")
+    status, _ = await call(api, "GET", "/api/v1/namespaces/default/configmaps/a")
+    assert status == 404
+
+
+async def test_yaml_bodies_are_converted_to_json_as_kube_converts_them(api: APIServer) -> None:
+    """sigs.k8s.io/yaml: timestamps stay strings, non-string keys become strings, the last of
+    duplicate keys wins."""
+    body = b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: y, labels: {1: b}}\ndata: {d: 2020-01-01, a: x, a: z}\n"
+    response = await api.handle(Request("POST", "/api/v1/namespaces/default/configmaps", query_string=b"",
+                                        headers={"content-type": "application/yaml"}, body=body))
+    assert isinstance(response, Response)
+    out = orjson.loads(response.body)
+    assert response.status == 201, out
+    assert out["data"] == {"d": "2020-01-01", "a": "z"}
+    assert out["metadata"]["labels"] == {"1": "b"}
+
+
+def test_yaml_integers_beyond_64_bits_are_floats() -> None:
+    assert yamljson.load(b"a: 1234567890123456789012345678901\nb: 18446744073709551615\n") == {
+        "a": 1.2345678901234568e30, "b": (1 << 64) - 1}
+    assert yamljson.load(b"{1.5: x, true: y}") == {"1.5": "x", "true": "y"}

@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 import pytest
 
+from setpoint.apiserver.builtin import builtin_resources
 from setpoint.apiserver.encoding.errors import StatusError
 from setpoint.apiserver.endpoints import discovery
 from setpoint.apiserver.endpoints.discovery import (
@@ -440,3 +441,18 @@ def test_kubernetes_client_models_parse_documents() -> None:
     for group, version in (("", "v1"), ("stable.example.com", "v1"), ("events.k8s.io", "v1")):
         parsed = models.V1APIResourceList.from_dict(orjson.loads(d.resources(_req("/"), group, version).body))
         assert parsed.resources
+
+
+def test_only_core_events_have_the_short_name_ev() -> None:
+    """As kube: ``ev`` is core/v1 Event's alone, so ``kubectl get ev`` and clients resolving
+    short names through discovery find one resource."""
+    reg = Registry()
+    for r in builtin_resources():
+        reg.add(r)
+    d = Discovery(reg)
+    core = orjson.loads(d.resources(_req("/api/v1"), "", "v1").body)
+    group = orjson.loads(d.resources(_req("/apis/events.k8s.io/v1"), "events.k8s.io", "v1").body)
+    [core_events] = [r for r in core["resources"] if r["name"] == "events"]
+    [group_events] = [r for r in group["resources"] if r["name"] == "events"]
+    assert core_events["shortNames"] == ["ev"]
+    assert "shortNames" not in group_events

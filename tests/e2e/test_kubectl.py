@@ -281,7 +281,7 @@ def test_api_resources(kubectl: Kubectl) -> None:
         ("serviceaccounts", "sa", "v1", "true", "ServiceAccount"),
         ("customresourcedefinitions", "crd,crds", "apiextensions.k8s.io/v1", "false", "CustomResourceDefinition"),
         ("leases", "coordination.k8s.io/v1", "true", "Lease"),
-        ("events", "ev", "events.k8s.io/v1", "true", "Event"),
+        ("events", "events.k8s.io/v1", "true", "Event"),
     ]:
         assert row in rows, (row, sorted(rows))
     wide = kubectl.out("api-resources", "-o", "wide", "--api-group=coordination.k8s.io").splitlines()

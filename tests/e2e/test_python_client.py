@@ -78,6 +78,22 @@ def test_configmap_crud(k8s: Any, ns: str) -> None:
     assert core.list_namespaced_config_map(ns).items == []
 
 
+def test_delete_answers_what_kube_answers(k8s: Any, ns: str) -> None:
+    """Pods and ServiceAccounts: the deleted object (their stores set ReturnDeletedObject),
+    which the client decodes; ConfigMaps: a Status."""
+    core = client.CoreV1Api(k8s)
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+           "spec": {"containers": [{"name": "c", "image": "busybox"}]}}
+    uid = core.create_namespaced_pod(ns, pod).metadata.uid
+    deleted = core.delete_namespaced_pod("p", ns)
+    assert isinstance(deleted, client.V1Pod)
+    assert (deleted.metadata.name, deleted.metadata.uid) == ("p", uid)
+    sa = core.create_namespaced_service_account(ns, {"metadata": {"name": "s"}})
+    assert core.delete_namespaced_service_account("s", ns).metadata.uid == sa.metadata.uid
+    core.create_namespaced_config_map(ns, make_cm("c"))
+    assert core.delete_namespaced_config_map("c", ns)["kind"] == "Status"
+
+
 def test_list_then_watch_from_resource_version(k8s: Any, ns: str) -> None:
     core = client.CoreV1Api(k8s)
     core.create_namespaced_config_map(ns, make_cm("a"))

@@ -5,6 +5,7 @@ It greets every ConfigMap labelled ``greet=yes`` by annotating it.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import kopf
@@ -18,7 +19,10 @@ def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
 
 @kopf.on.startup()
 def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
-    settings.posting.enabled = False          # keep the test quiet: no k8s Events
+    # kopf >= 1.45 posts log messages (e.g. "Handler 'greet' succeeded.") as k8s Events only
+    # with posting.loggers=True (default False, on any cluster); kopf.event()/info() always post.
+    settings.posting.loggers = True
+    settings.posting.level = logging.INFO
     settings.watching.server_timeout = 30
     settings.networking.request_timeout = 10
 

@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 from runtime_helpers import CM
 
+from setpoint.runtime import Kind
 from setpoint.testing import ApiServer, eventually
 
 kopf_testing = pytest.importorskip("kopf.testing")
 
+EVENT = Kind("v1", "Event")
 OPERATOR = Path(__file__).with_name("kopf_operator.py")
 
 
@@ -35,6 +37,15 @@ async def test_kopf_operator_against_the_embedded_server(setpoint_api: ApiServer
             return greeting
 
         assert await eventually(greeted, timeout=20) == "hello, visitor"
+
+        async def posted() -> list[str]:
+            events = await setpoint_api.client.list(EVENT, "default")
+            return [e.get("message", "") for e in events["items"]
+                    if (e.get("involvedObject") or {}).get("name") == "visitor"
+                    and "succeeded" in e.get("message", "")]
+
+        # kopf posts an Event for each handler outcome, as it does on a real cluster.
+        assert "Handler 'greet' succeeded." in await eventually(posted, timeout=20)
     finally:
         await asyncio.to_thread(runner.__exit__, None, None, None)
     assert runner.exit_code == 0

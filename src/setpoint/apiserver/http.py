@@ -153,7 +153,8 @@ def _status_line(status: int) -> bytes:
 def _header_line(name: str, value: str) -> bytes:
     if not name or _INVALID_HEADER_NAME.search(name) or _INVALID_HEADER_VALUE.search(value):
         raise ValueError(f"invalid response header: {name!r}: {value!r}")
-    return b"%s: %s\r\n" % (name.encode("latin-1"), value.encode("latin-1"))
+    # Go's net/http writes a header value's bytes as they are: UTF-8.
+    return b"%s: %s\r\n" % (name.encode("latin-1"), value.encode("utf-8"))
 
 
 def _render_head(
@@ -319,6 +320,16 @@ ErrorResponseFactory = Callable[[int, str], Response]
 def warning_header(message: str) -> tuple[str, str]:
     """A ``Warning: 299 - "<message>"`` header, quoted as kube's ``NewWarningHeader`` quotes it."""
     return "Warning", '299 - "' + message.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def add_warning(headers: list[tuple[str, str]], message: str) -> None:
+    """Append the Warning header for ``message``, unless kube's ``NewWarningHeader`` refuses
+    the text (control characters), in which case kube's recorder drops the warning."""
+    if not _CONTROL.search(message):
+        headers.append(warning_header(message))
 
 
 def default_error_response(status: int, message: str) -> Response:

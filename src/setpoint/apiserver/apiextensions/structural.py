@@ -24,6 +24,7 @@ import base64
 import binascii
 import datetime
 import ipaddress
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -716,18 +717,19 @@ def _structure(x: Any, s: Node, path: str, errs: list[FieldError], root: bool) -
             for i, v in enumerate(x):
                 if not isinstance(v, dict):
                     continue
-                key_parts = []
+                key_fields: dict[str, Any] = {}
                 for kf in s.list_map_keys:
                     if kf in v:
-                        key_parts.append(v[kf])
+                        key_fields[kf] = v[kf]
                     else:
                         prop = item_props.get(kf)
-                        key_parts.append(prop.default if prop is not None and prop.has_default else None)
-                import orjson
-
-                key = orjson.dumps(key_parts, option=orjson.OPT_SORT_KEYS).decode()
+                        if prop is not None and prop.has_default:
+                            key_fields[kf] = prop.default
+                key = json.dumps(key_fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
                 if key in keys:
-                    errs.append(errors.duplicate(f"{path}[{i}]", GoValue(v)))
+                    # listtype.validateListMap reports the item's key fields only, which
+                    # field.Error prints as JSON: Duplicate value: {"name":"same"}.
+                    errs.append(errors.duplicate(f"{path}[{i}]", errors.GoLiteral(key)))
                 else:
                     keys.add(key)
         items = s.items

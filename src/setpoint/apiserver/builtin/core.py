@@ -82,6 +82,8 @@ def _immutable_data(obj: Obj, old: Obj, fields: tuple[str, ...]) -> list[errors.
 class NamespaceStrategy(Strategy):
     #: Core kinds have no metadata.generation (their strategies never set it).
     has_generation = False
+    #: kube's namespace store sets ReturnDeletedObject: DELETE answers the Namespace.
+    return_deleted_object = True
 
     name_fn = staticmethod(metadata.name_is_dns_label)
 
@@ -200,6 +202,8 @@ class SecretStrategy(Strategy):
 
 class ServiceAccountStrategy(Strategy):
     has_generation = False
+    #: kube's serviceaccount store sets ReturnDeletedObject: DELETE answers the ServiceAccount.
+    return_deleted_object = True
 
 
 _POD_MUTABLE_SPEC = (
@@ -225,6 +229,10 @@ class PodStrategy(Strategy):
     Defaults the fields kube-apiserver defaults, keeps the spec immutable but for
     images, starts pods ``Pending``; status is written through ``/status``.
     """
+
+    #: kube's pod store sets ReturnDeletedObject: DELETE answers the Pod (the
+    #: official client's ``delete_namespaced_pod`` returns a V1Pod).
+    return_deleted_object = True
 
     def prepare_for_create(self, obj: Obj) -> None:
         spec = obj.get("spec")

@@ -28,7 +28,7 @@ from setpoint.apimachinery.goformat import json_kind
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.builtin import definitions
 
-__all__ = ["type_error"]
+__all__ = ["type_error", "type_meta_error"]
 
 _M: Final = "io.k8s.apimachinery.pkg.apis.meta.v1."
 _APIEXT: Final = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1."
@@ -325,3 +325,12 @@ def type_error(obj: Obj, group: str, version: str, kind: str) -> str | None:
     except _Stop as stop:
         return str(stop)
     return ctx.error
+
+
+def type_meta_error(obj: Obj) -> str | None:
+    """Go's error reading ``apiVersion``/``kind`` (runtime.SimpleMetaFactory.Interpret decodes
+    them into an anonymous struct of two strings), or None when both are strings or absent."""
+    for key, value in obj.items():
+        if key in ("apiVersion", "kind") and value is not None and not isinstance(value, str):
+            return f"json: cannot unmarshal {json_kind(value)} into Go struct field .{key} of type string"
+    return None

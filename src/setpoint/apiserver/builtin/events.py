@@ -175,9 +175,12 @@ _EVENTS_V1_FIELDS = {
 
 
 def resources(strategy: EventStrategy) -> list[Resource]:
-    """events.k8s.io's kinds; ``strategy`` is the one core/v1 Event shares."""
+    """events.k8s.io's kinds; ``strategy`` is the one core/v1 Event shares.
+
+    kube gives the short name ``ev`` to core/v1 events only: clients that resolve
+    ``ev``/``events`` through discovery (kopf) must find one resource, not two."""
     return [
         declare("events.k8s.io", "v1", "Event", "events", "event", True, strategy,
-                short_names=("ev",), field_getters=_EVENTS_V1_FIELDS, columns=event_columns(events_group=True),
+                field_getters=_EVENTS_V1_FIELDS, columns=event_columns(events_group=True),
                 convert=convert_event, storage_version="v1", storage_resource="events"),
     ]

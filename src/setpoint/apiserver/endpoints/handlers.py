@@ -14,9 +14,9 @@ import orjson
 import yaml
 
 from setpoint.apiserver.builtin import decoding, definitions
-from setpoint.apiserver.encoding import errors, patch, protobuf
+from setpoint.apiserver.encoding import errors, patch, protobuf, yamljson
 from setpoint.apiserver.endpoints import table
-from setpoint.apiserver.http import Request, Response, warning_header
+from setpoint.apiserver.http import Request, Response, add_warning
 from setpoint.apiserver.registry import cacher as cache
 from setpoint.apiserver.registry.admission import Attributes
 from setpoint.apiserver.registry.objectstore import ListResult, ObjectStore
@@ -104,8 +104,8 @@ def decode_body(request: Request, resource: Resource | None = None) -> Obj:
         raise errors.bad_request("the body of the request was empty")
     if ctype in _YAML_TYPES:
         try:
-            data = yaml.load(body, Loader=_YAML_LOADER)
-        except yaml.YAMLError as exc:
+            data = yamljson.load(body)
+        except (yaml.YAMLError, yamljson.YAMLToJSONError) as exc:
             raise _undecodable(resource, body, f"error converting YAML to JSON: {exc}") from None
     elif ctype == PROTOBUF and not custom:
         data = protobuf.decode(body)
@@ -122,6 +122,8 @@ def decode_body(request: Request, resource: Resource | None = None) -> Obj:
             f"the body of the request was in an unknown format - accepted media types include: {', '.join(accepted)}")
     if not isinstance(data, dict):
         raise errors.bad_request("Object 'Kind' is missing in request body: not a JSON object")
+    if resource is not None and not custom and (meta_error := decoding.type_meta_error(data)) is not None:
+        raise _undecodable(resource, body, f"couldn't get version/kind; json parse error: {meta_error}")
     return data
 
 
@@ -227,7 +229,7 @@ def _unknown_field_check(call: Call, obj: Obj, headers: list[tuple[str, str]]) -
         raise errors.bad_request("strict decoding error: " + ", ".join(messages))
     if mode != "Ignore":
         for m in messages:
-            headers.append(warning_header(m))
+            add_warning(headers, m)
 
 
 # --- selectors ---------------------------------------------------------------
