@@ -161,7 +161,7 @@ def _set_managed(obj: Obj, managers: Managers, like: Obj | None = None) -> Obj:
     meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k != "managedFields"}
     entries = encode(managers)
     if entries is not None:
-        keys = list(((like or {}).get("metadata") or {}))
+        keys = list((like or {}).get("metadata") or {})
         at = keys.index("managedFields") if "managedFields" in keys else -1
         prev = keys[at - 1] if at > 0 else None
         if at < 0 or (prev is not None and prev not in meta):
