@@ -398,7 +398,7 @@ async def patch_(store: ObjectStore, call: Call) -> Response:
             errors.forbidden("force", "may not be specified for non-apply patch")])
     manager = _manager(call, "PatchOptions")
     fm = fieldmanager.for_resource(r)
-    config = patch.decode_apply(request.body) if is_apply else None
+    config = _decode_apply(request.body) if is_apply else None
     if call.subresource == "scale":
         async def mutate_scale(current: Obj) -> Obj:
             scale = scale_of(r, current)
@@ -427,7 +427,8 @@ async def patch_(store: ObjectStore, call: Call) -> Response:
         if patched.get("kind") != current.get("kind") or patched.get("apiVersion") != current.get("apiVersion"):
             check_kind(call, patched)
         # A resourceVersion the patch does not set is not a precondition.
-        patch_rv = _patch_resource_version(ctype, request.body)
+        patch_rv = ((config.get("metadata") or {}).get("resourceVersion") if config is not None
+                    else _patch_resource_version(ctype, request.body))
         if patch_rv is None:
             meta.pop("resourceVersion", None)
         headers.clear()
@@ -450,6 +451,20 @@ async def patch_(store: ObjectStore, call: Call) -> Response:
         r, call.namespace, call.name, mutate, verb="patch", subresource=call.subresource, dry_run=dry_run,
         create_missing=create_missing, attrs=call.attrs)
     return json_response(201 if created else 200, store.to_served(r, result), out, headers or None)
+
+
+def _decode_apply(body: bytes) -> Obj:
+    """An apply body: JSON (what kubectl and the client libraries send) parsed as JSON,
+    anything else as YAML."""
+    if body[:1] == b"{":
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
+        else:
+            if isinstance(data, dict):
+                return data
+    return patch.decode_apply(body)
 
 
 def _patch_resource_version(ctype: str, body: bytes) -> str | None:
