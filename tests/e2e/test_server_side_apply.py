@@ -116,3 +116,52 @@ def test_official_client_apply_with_field_manager(k8s: Any, ns: str) -> None:
     out = core.patch_namespaced_config_map("py", ns, cm("py", ns, {"x": "2"}), field_manager="py-b", force=True,
                                            _content_type="application/apply-patch+yaml")
     assert out.data == {"x": "2"}
+
+
+SCALED_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+    "metadata": {"name": "scaleds.ssa.example.com"},
+    "spec": {"group": "ssa.example.com", "scope": "Namespaced",
+             "names": {"plural": "scaleds", "singular": "scaled", "kind": "Scaled", "listKind": "ScaledList"},
+             "versions": [{"name": "v1", "served": True, "storage": True,
+                           "subresources": {"status": {}, "scale": {"specReplicasPath": ".spec.replicas",
+                                                                    "statusReplicasPath": ".status.replicas"}},
+                           "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                               "spec": {"type": "object", "properties": {
+                                   "replicas": {"type": "integer"}, "image": {"type": "string"},
+                                   "ports": {"type": "array", "x-kubernetes-list-type": "map",
+                                             "x-kubernetes-list-map-keys": ["name"],
+                                             "items": {"type": "object", "required": ["name"], "properties": {
+                                                 "name": {"type": "string"}, "port": {"type": "integer"}}}}}},
+                               "status": {"type": "object", "properties": {"replicas": {"type": "integer"}}}}}}}]},
+}
+
+
+def test_user_and_controller_share_replicas_of_a_custom_resource(kubectl: Kubectl, server: Server, ns: str,
+                                                                tmp_path: Path) -> None:
+    kubectl("apply", "--server-side", "-f", write(tmp_path, "crd.json", SCALED_CRD))
+    kubectl("wait", "--for", "condition=Established", "crd/scaleds.ssa.example.com", "--timeout=30s")
+    path = f"/apis/ssa.example.com/v1/namespaces/{ns}/scaleds/app"
+    obj = {"apiVersion": "ssa.example.com/v1", "kind": "Scaled", "metadata": {"name": "app", "namespace": ns},
+           "spec": {"replicas": 1, "image": "v1", "ports": [{"name": "http", "port": 80}]}}
+    f = write(tmp_path, "app.json", obj)
+    kubectl("apply", "--server-side", "-f", f)
+    # An autoscaler (an Update manager) changes replicas: it takes the field over.
+    kubectl("patch", "scaled", "app", "-n", ns, "--type=merge", "-p", '{"spec":{"replicas":3}}',
+            "--field-manager=autoscaler")
+    r = kubectl("apply", "--server-side", "-f", f, check=False)
+    assert r.returncode == 1 and 'conflict with "autoscaler" using ssa.example.com/v1: .spec.replicas' in r.stderr
+    # The documented hand-over: the user drops replicas from the manifest; the value stays.
+    del obj["spec"]["replicas"]
+    kubectl("apply", "--server-side", "-f", write(tmp_path, "app.json", obj))
+    got = get(server, path)
+    assert got["spec"]["replicas"] == 3
+    assert "f:replicas" not in managers(got)["kubectl"]["fieldsV1"]["f:spec"]
+    # List-map items of different managers: another applier adds a port; kubectl's stays.
+    other = {**obj, "spec": {"ports": [{"name": "metrics", "port": 9090}]}}
+    kubectl("apply", "--server-side", "--field-manager=sidecar", "-f", write(tmp_path, "o.json", other))
+    assert [p["name"] for p in get(server, path)["spec"]["ports"]] == ["http", "metrics"]
+    kubectl("apply", "--server-side", "--field-manager=sidecar", "-f",
+            write(tmp_path, "o.json", {**obj, "spec": {}}))
+    assert [p["name"] for p in get(server, path)["spec"]["ports"]] == ["http"]
+    kubectl("delete", "crd", "scaleds.ssa.example.com")
