@@ -217,3 +217,15 @@ async def test_status_writes_are_recorded_with_their_subresource(api: APIServer)
     assert status == 200
     kubelet = entries(updated)["kubelet"]
     assert kubelet["subresource"] == "status" and kubelet["fieldsV1"] == {"f:status": {"f:message": {}}}
+
+
+async def test_update_managers_beyond_ten_merge_into_ancient_changes(api: APIServer) -> None:
+    status, _ = await call(api, "POST", CMS, cm({"k0": "0"}), query="fieldManager=m00")
+    for i in range(1, 12):
+        status, obj = await call(api, "PATCH", CMS + "/shared", {"data": {f"k{i}": str(i)}},
+                                 content_type="application/merge-patch+json", query=f"fieldManager=m{i:02d}")
+        assert status == 200
+    names = [e["manager"] for e in obj["metadata"]["managedFields"]]
+    assert len(names) == 10 and "ancient-changes" in names
+    ancient = entries(obj)["ancient-changes"]["fieldsV1"]["f:data"]
+    assert {"f:k0", "f:k1", "f:k2"} <= set(ancient)

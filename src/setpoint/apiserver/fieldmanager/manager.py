@@ -266,7 +266,7 @@ class FieldManager:
             managers[ident] = Managed(fields, self.api_version, False, now_rfc3339())
         for m in managers.values():
             m.fields = m.fields.difference(_STRIP)
-        return {i: m for i, m in managers.items() if not m.fields.empty()}
+        return _cap_updaters({i: m for i, m in managers.items() if not m.fields.empty()})
 
     def apply(self, live: Obj, config: Obj, manager: str, *, force: bool, subresource: str = "") -> Obj:
         """Server-side apply of ``config`` by ``manager`` onto ``live`` ({} to create):
@@ -345,6 +345,34 @@ class FieldManager:
         except (orjson.JSONDecodeError, typed.TypedError):
             return None
         return fields.difference(cmp.modified).difference(cmp.added).difference(cmp.removed)
+
+
+MAX_UPDATE_MANAGERS = 10
+
+
+def _cap_updaters(managers: Managers) -> Managers:
+    """``capManagersManager``: beyond 10 Update entries, the oldest are merged into one
+    ``ancient-changes`` entry per apiVersion."""
+    updaters = [i for i, m in managers.items() if not m.applied]
+    if len(updaters) <= MAX_UPDATE_MANAGERS:
+        return managers
+    updaters.sort(key=lambda i: (managers[i].time or "", i))
+    first: dict[str, str] = {}
+    length = len(updaters)
+    for ident in updaters:
+        if length <= MAX_UPDATE_MANAGERS:
+            break
+        m = managers[ident]
+        bucket = identifier("ancient-changes", "Update", m.api_version, "")
+        if m.api_version not in first:
+            first[m.api_version] = ident
+            continue
+        if bucket not in managers:
+            managers[bucket] = managers.pop(first[m.api_version])
+        managers[bucket] = Managed(m.fields.union(managers[bucket].fields), m.api_version, False, m.time)
+        del managers[ident]
+        length -= 1
+    return managers
 
 
 def _sync_last_applied(obj: Obj, config: Obj) -> Obj:
