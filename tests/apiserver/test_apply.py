@@ -229,3 +229,14 @@ async def test_update_managers_beyond_ten_merge_into_ancient_changes(api: APISer
     assert len(names) == 10 and "ancient-changes" in names
     ancient = entries(obj)["ancient-changes"]["fieldsV1"]["f:data"]
     assert {"f:k0", "f:k1", "f:k2"} <= set(ancient)
+
+
+async def test_apply_through_status_owns_status_only(api: APIServer) -> None:
+    status, _ = await apply(api, PODS + "/web", POD, "kubectl")
+    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"}, "status": {"message": "up"},
+            "spec": {"containers": [{"name": "app", "image": "ignored"}]}}
+    status, obj = await apply(api, PODS + "/web/status", body, "kubelet")
+    assert status == 200, obj
+    assert obj["status"]["message"] == "up" and obj["spec"]["containers"][0]["image"] == "nginx:1"
+    kubelet = entries(obj)["kubelet"]
+    assert kubelet["subresource"] == "status" and kubelet["fieldsV1"] == {"f:status": {"f:message": {}}}
