@@ -164,4 +164,8 @@ def test_user_and_controller_share_replicas_of_a_custom_resource(kubectl: Kubect
     kubectl("apply", "--server-side", "--field-manager=sidecar", "-f",
             write(tmp_path, "o.json", {**obj, "spec": {}}))
     assert [p["name"] for p in get(server, path)["spec"]["ports"]] == ["http"]
+    # kubectl scale writes through /scale: recorded with that subresource, in the resource's paths.
+    kubectl("scale", "scaled", "app", "-n", ns, "--replicas=5")
+    scaled = [e for e in get(server, path)["metadata"]["managedFields"] if e.get("subresource") == "scale"]
+    assert [(e["manager"], e["fieldsV1"]) for e in scaled] == [("kubectl", {"f:spec": {"f:replicas": {}}})]
     kubectl("delete", "crd", "scaleds.ssa.example.com")

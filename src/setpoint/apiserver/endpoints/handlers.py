@@ -403,7 +403,7 @@ async def patch_(store: ObjectStore, call: Call) -> Response:
         async def mutate_scale(current: Obj) -> Obj:
             scale = scale_of(r, current)
             patched = patch.apply_patch(ctype, scale, request.body, patch.SCALE_PATCH_SCHEMA)
-            return apply_scale(r, current, patched)
+            return fm.update(current, apply_scale(r, current, patched), manager, "scale")
 
         result, _ = await store.guaranteed_update(r, call.namespace, call.name, mutate_scale, verb="patch",
                                                   dry_run=dry_run, attrs=call.attrs)
@@ -617,8 +617,11 @@ async def _update_scale(store: ObjectStore, call: Call, body: Obj, out: Output) 
     r = call.resource
     assert call.name is not None
 
+    fm = fieldmanager.for_resource(r)
+    manager = _manager(call, "UpdateOptions")
+
     async def mutate(current: Obj) -> Obj:
-        return apply_scale(r, current, body)
+        return fm.update(current, apply_scale(r, current, body), manager, "scale")
 
     result, _ = await store.guaranteed_update(r, call.namespace, call.name, mutate, dry_run=_dry_run(call.request),
                                               attrs=call.attrs)
