@@ -188,6 +188,10 @@ class FieldManager:
         self.api_version = resource.group_version
         self.atom = typed.root(resource.schema)
         self.has_status = "status" in resource.subresources
+        # A create compares with the kind's new, empty object: Go's zero value has the
+        # spec and status structs of a built-in kind; an unstructured one has nothing.
+        self.empty: Obj = {} if resource.custom else {
+            k: {} for k in ("spec", "status") if self.atom.field(k) is not None}
 
     def _ignored(self, subresource: str) -> Set:
         if not self.has_status:
@@ -244,7 +248,7 @@ class FieldManager:
                     from_new = {}
                 if from_new:
                     managers = from_new
-        old_obj = _without_managed(live) if live is not None else {}
+        old_obj = _without_managed(live) if live is not None else self.empty
         new_obj = _without_managed(new)
         try:
             managers = self._update_managers(old_obj, new_obj, managers, manager, subresource)
