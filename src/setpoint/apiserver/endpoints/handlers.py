@@ -16,6 +16,7 @@ import yaml
 from setpoint.apiserver.builtin import decoding, definitions
 from setpoint.apiserver.encoding import errors, patch, protobuf, yamljson
 from setpoint.apiserver.endpoints import table
+from setpoint.apiserver.fieldmanager import manager as fieldmanager
 from setpoint.apiserver.http import Request, Response, add_warning
 from setpoint.apiserver.registry import cacher as cache
 from setpoint.apiserver.registry.admission import Attributes
@@ -326,8 +327,16 @@ async def create(store: ObjectStore, call: Call) -> Response:
         if ns and ns != call.namespace:
             raise errors.bad_request(
                 "the namespace of the provided object does not match the namespace sent on the request")
+    obj = fieldmanager.for_resource(call.resource).update(None, obj, _manager(call, "CreateOptions"))
     created = await store.create(call.resource, call.namespace, obj, dry_run=_dry_run(call.request), attrs=call.attrs)
     return json_response(201, store.to_served(call.resource, created), out, headers or None)
+
+
+def _manager(call: Call, options: str) -> str:
+    """The field manager of a write: ``fieldManager`` (validated), else from the user agent."""
+    name = call.request.query_one("fieldManager") or ""
+    fieldmanager.validate_manager(name, options)
+    return fieldmanager.manager_or_user_agent(name, call.request.headers.get("user-agent", ""))
 
 
 def _check_name(call: Call, obj: Obj) -> None:
@@ -359,8 +368,15 @@ async def update(store: ObjectStore, call: Call) -> Response:
     _decode_check(call, obj, headers)
     _check_name(call, obj)
     dry_run = _dry_run(call.request)
+    fm = fieldmanager.for_resource(call.resource)
+    manager = _manager(call, "UpdateOptions")
+
+    def managed(current: Obj | None, new: Obj) -> Obj:
+        return fm.update(current, new, manager, call.subresource)
+
     result, created = await store.update(call.resource, call.namespace, call.name, obj,
-                                         subresource=call.subresource, dry_run=dry_run, attrs=call.attrs)
+                                         subresource=call.subresource, dry_run=dry_run, attrs=call.attrs,
+                                         transform=managed)
     return json_response(201 if created else 200, store.to_served(call.resource, result), out, headers or None)
 
 
@@ -375,44 +391,61 @@ async def patch_(store: ObjectStore, call: Call) -> Response:
     if len(request.body) == 0:
         raise errors.bad_request("the body of the request was empty")
     is_apply = ctype == "application/apply-patch+yaml"
+    force = request.query_one("force")
     if is_apply and not request.query_one("fieldManager"):
-        raise errors.bad_request("PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch")
+        raise errors.invalid_object("PatchOptions", "meta.k8s.io", "", [
+            errors.required("fieldManager", "is required for apply patch")])
+    if not is_apply and force is not None:
+        raise errors.invalid_object("PatchOptions", "meta.k8s.io", "", [
+            errors.forbidden("force", "may not be specified for non-apply patch")])
+    manager = _manager(call, "PatchOptions")
+    fm = fieldmanager.for_resource(r)
+    config = _decode_apply(request.body) if is_apply else None
     if call.subresource == "scale":
         async def mutate_scale(current: Obj) -> Obj:
             scale = scale_of(r, current)
             patched = patch.apply_patch(ctype, scale, request.body, patch.SCALE_PATCH_SCHEMA)
-            return apply_scale(r, current, patched)
+            return fm.update(current, apply_scale(r, current, patched), manager, "scale")
 
         result, _ = await store.guaranteed_update(r, call.namespace, call.name, mutate_scale, verb="patch",
                                                   dry_run=dry_run, attrs=call.attrs)
         return json_response(200, scale_of(r, store.to_served(r, result)), out)
 
     async def mutate(current: Obj) -> Obj:
-        patched = patch.apply_patch(ctype, current, request.body, r.patch_schema)
+        if config is not None:
+            check_kind(call, config)
+            patched = fm.apply(current, config, manager, force=force == "true", subresource=call.subresource)
+        else:
+            patched = patch.apply_patch(ctype, current, request.body, r.patch_schema)
         if not isinstance(patched, dict):
             raise errors.bad_request("the patch did not produce an object")
         meta = patched.get("metadata")
         if not isinstance(meta, dict):
             raise errors.bad_request("metadata must be an object")
+        meta = patched["metadata"] = dict(meta)  # a patch may share it with the current object
         if meta.get("name") != call.name:
             raise errors.bad_request(
                 f"the name of the object ({meta.get('name')}) does not match the name on the URL ({call.name})")
         if patched.get("kind") != current.get("kind") or patched.get("apiVersion") != current.get("apiVersion"):
             check_kind(call, patched)
         # A resourceVersion the patch does not set is not a precondition.
-        patch_rv = _patch_resource_version(ctype, request.body)
+        patch_rv = ((config.get("metadata") or {}).get("resourceVersion") if config is not None
+                    else _patch_resource_version(ctype, request.body))
         if patch_rv is None:
             meta.pop("resourceVersion", None)
         headers.clear()
         _decode_check(call, patched, headers, patched=True)
+        if config is None:
+            patched = fm.update(current, patched, manager, call.subresource)
         return patched
 
     create_missing = None
     if is_apply:
         async def create_missing_() -> Obj:
-            obj = patch.decode_apply(request.body)
-            check_kind(call, obj)
-            _check_name(call, obj)
+            assert config is not None
+            check_kind(call, config)
+            _check_name(call, config)
+            obj = fm.apply({}, config, manager, force=force == "true")
             return await store.create(r, call.namespace, obj, dry_run=dry_run, attrs=call.attrs)
 
         create_missing = create_missing_
@@ -420,6 +453,20 @@ async def patch_(store: ObjectStore, call: Call) -> Response:
         r, call.namespace, call.name, mutate, verb="patch", subresource=call.subresource, dry_run=dry_run,
         create_missing=create_missing, attrs=call.attrs)
     return json_response(201 if created else 200, store.to_served(r, result), out, headers or None)
+
+
+def _decode_apply(body: bytes) -> Obj:
+    """An apply body: JSON (what kubectl and the client libraries send) parsed as JSON,
+    anything else as YAML."""
+    if body[:1] == b"{":
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
+        else:
+            if isinstance(data, dict):
+                return data
+    return patch.decode_apply(body)
 
 
 def _patch_resource_version(ctype: str, body: bytes) -> str | None:
@@ -572,8 +619,11 @@ async def _update_scale(store: ObjectStore, call: Call, body: Obj, out: Output) 
     r = call.resource
     assert call.name is not None
 
+    fm = fieldmanager.for_resource(r)
+    manager = _manager(call, "UpdateOptions")
+
     async def mutate(current: Obj) -> Obj:
-        return apply_scale(r, current, body)
+        return fm.update(current, apply_scale(r, current, body), manager, "scale")
 
     result, _ = await store.guaranteed_update(r, call.namespace, call.name, mutate, dry_run=_dry_run(call.request),
                                               attrs=call.attrs)

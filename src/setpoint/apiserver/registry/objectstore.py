@@ -513,11 +513,13 @@ class ObjectStore:
         subresource: str = "",
         dry_run: bool = False,
         attrs: Attributes | None = None,
+        transform: Callable[[Obj | None, Obj], Obj] | None = None,
     ) -> tuple[Obj, bool]:
-        """PUT: replace the object (or create it where the kind allows)."""
+        """PUT: replace the object (or create it where the kind allows). ``transform(current,
+        new)`` (current None on create) may rework the object written (managedFields)."""
 
         async def mutate(current: Obj) -> Obj:
-            return obj
+            return transform(current, obj) if transform is not None else obj
 
         create_missing = None
         if resource.strategy.allow_create_on_update and not subresource:
@@ -525,6 +527,8 @@ class ObjectStore:
             async def create_missing_() -> Obj:
                 fresh = dict(obj)
                 fresh["metadata"] = {k: v for k, v in (obj.get("metadata") or {}).items() if k != "resourceVersion"}
+                if transform is not None:
+                    fresh = transform(None, fresh)
                 return await self.create(resource, namespace, fresh, dry_run=dry_run, attrs=attrs)
 
             create_missing = create_missing_

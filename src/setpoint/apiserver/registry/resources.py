@@ -96,6 +96,8 @@ class Strategy:
         # Labels, annotations and finalizers written through /status are ignored
         # like everything else but status, as kube-apiserver does.
         meta["resourceVersion"] = new_meta.get("resourceVersion", meta.get("resourceVersion"))
+        if "managedFields" in new_meta:  # recorded for the status write
+            meta["managedFields"] = new_meta["managedFields"]
         new["metadata"] = meta
         return new
 

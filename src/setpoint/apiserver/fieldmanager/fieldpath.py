@@ -1,0 +1,276 @@
+"""Sets of field paths, and their FieldsV1 encoding (structured-merge-diff's ``fieldpath``).
+
+A path element is kept in its serialized form: ``f:name`` (a field), ``k:{"name":"x"}``
+(an associative-list item by its keys), ``v:"x"`` (a set item), ``i:3`` (an index).
+A :class:`Set` holds the elements that end a path at this level (``members``) and a
+sub-set per element that paths continue through (``children``), as kube's does.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+
+Path = tuple[str, ...]
+
+
+def field(name: str) -> str:
+    return "f:" + name
+
+
+def key(fields: list[tuple[str, Any]]) -> str:
+    """The element of a keyed list item: its key fields sorted by name, as JSON."""
+    return "k:" + orjson.dumps(dict(sorted(fields))).decode()
+
+
+def value(v: Any) -> str:
+    return "v:" + orjson.dumps(v).decode()
+
+
+# --- ordering, as PathElement.Compare / value.Compare ---------------------------------
+
+
+def _value_rank(v: Any) -> int:
+    if isinstance(v, bool):
+        return 3
+    if isinstance(v, int | float):
+        return 1
+    if isinstance(v, str):
+        return 2
+    if isinstance(v, list):
+        return 4
+    if isinstance(v, dict):
+        return 5
+    return 6
+
+
+def _compare_values(a: Any, b: Any) -> int:
+    ra, rb = _value_rank(a), _value_rank(b)
+    if ra != rb:
+        return -1 if ra < rb else 1
+    if ra in (1, 2, 3):
+        return int((a > b) - (a < b))
+    if ra == 4:
+        for x, y in zip(a, b, strict=False):
+            c = _compare_values(x, y)
+            if c:
+                return c
+        return (len(a) > len(b)) - (len(a) < len(b))
+    if ra == 5:
+        return _compare_fields(sorted(a.items()), sorted(b.items()))
+    return 0
+
+
+def _compare_fields(a: list[tuple[str, Any]], b: list[tuple[str, Any]]) -> int:
+    for (na, va), (nb, vb) in zip(a, b, strict=False):
+        if na != nb:
+            return -1 if na < nb else 1
+        c = _compare_values(va, vb)
+        if c:
+            return c
+    return (len(a) > len(b)) - (len(a) < len(b))
+
+
+_TYPE_RANK = {"f": 0, "k": 1, "v": 2, "i": 3}
+
+
+def _compare_elements(a: str, b: str) -> int:
+    ta, tb = _TYPE_RANK.get(a[0], 4), _TYPE_RANK.get(b[0], 4)
+    if ta != tb:
+        return -1 if ta < tb else 1
+    if ta == 0:
+        return (a > b) - (a < b)
+    va, vb = orjson.loads(a[2:]), orjson.loads(b[2:])
+    if ta == 1:
+        return _compare_fields(sorted(va.items()), sorted(vb.items()))
+    return _compare_values(va, vb)
+
+
+sort_key = functools.cmp_to_key(_compare_elements)
+
+
+def element_string(pe: str) -> str:
+    """An element as ``Path.String`` prints it: ``.name``, ``[name="x"]``, ``[="x"]``, ``[3]``."""
+    kind, text = pe[0], pe[2:]
+    if kind == "f":
+        return "." + text
+    if kind == "i":
+        return f"[{text}]"
+    if kind == "v":
+        return "[=" + _value_string(orjson.loads(text)) + "]"
+    fields = orjson.loads(text)
+    return "[" + ",".join(f"{k}={_value_string(v)}" for k, v in sorted(fields.items())) + "]"
+
+
+def _value_string(v: Any) -> str:
+    if isinstance(v, str):
+        return orjson.dumps(v).decode()
+    return orjson.dumps(v).decode()
+
+
+def path_string(path: Path) -> str:
+    return "".join(element_string(pe) for pe in path)
+
+
+# --- sets ---------------------------------------------------------------------------
+
+
+class Set:
+    """A set of paths, as a tree."""
+
+    __slots__ = ("children", "members")
+
+    def __init__(self) -> None:
+        self.members: set[str] = set()
+        self.children: dict[str, Set] = {}
+
+    @classmethod
+    def of(cls, *paths: Path) -> Set:
+        s = cls()
+        for p in paths:
+            s.insert(p)
+        return s
+
+    def insert(self, path: Path) -> None:
+        if not path:
+            return
+        node = self
+        for pe in path[:-1]:
+            child = node.children.get(pe)
+            if child is None:
+                child = node.children[pe] = Set()
+            node = child
+        node.members.add(path[-1])
+
+    def descend(self, pe: str) -> Set:
+        child = self.children.get(pe)
+        if child is None:
+            child = self.children[pe] = Set()
+        return child
+
+    def has(self, path: Path) -> bool:
+        node: Set | None = self
+        for pe in path[:-1]:
+            node = node.children.get(pe) if node is not None else None
+            if node is None:
+                return False
+        return node is not None and bool(path) and path[-1] in node.members
+
+    def with_prefix(self, pe: str) -> Set:
+        return self.children.get(pe) or _EMPTY
+
+    def empty(self) -> bool:
+        if self.members:
+            return False
+        return all(c.empty() for c in self.children.values())
+
+    def copy(self) -> Set:
+        out = Set()
+        out.members = set(self.members)
+        out.children = {pe: c.copy() for pe, c in self.children.items()}
+        return out
+
+    def union(self, other: Set) -> Set:
+        out = Set()
+        out.members = self.members | other.members
+        for pe in self.children.keys() | other.children.keys():
+            a, b = self.children.get(pe), other.children.get(pe)
+            out.children[pe] = a.union(b) if a is not None and b is not None else (a or b).copy()  # type: ignore[union-attr]
+        return out
+
+    def intersection(self, other: Set) -> Set:
+        out = Set()
+        out.members = self.members & other.members
+        for pe, a in self.children.items():
+            b = other.children.get(pe)
+            if b is not None:
+                sub = a.intersection(b)
+                if not sub.empty():
+                    out.children[pe] = sub
+        return out
+
+    def difference(self, other: Set) -> Set:
+        """Leaves of ``self`` not in ``other`` (a parent minus its child keeps the parent)."""
+        out = Set()
+        out.members = self.members - other.members
+        for pe, a in self.children.items():
+            b = other.children.get(pe)
+            sub = a.difference(b) if b is not None else a.copy()
+            if not sub.empty():
+                out.children[pe] = sub
+        return out
+
+    def recursive_difference(self, other: Set) -> Set:
+        """``self`` without every path of ``other`` and everything under them."""
+        out = Set()
+        out.members = self.members - other.members
+        for pe, a in self.children.items():
+            if pe in other.members:
+                continue
+            b = other.children.get(pe)
+            sub = a.recursive_difference(b) if b is not None else a.copy()
+            if not sub.empty():
+                out.children[pe] = sub
+        return out
+
+    def paths(self, prefix: Path = ()) -> Iterator[Path]:
+        """Every path, in kube's order (a member before the paths under it)."""
+        for pe in sorted(self.members | self.children.keys(), key=sort_key):
+            if pe in self.members:
+                yield (*prefix, pe)
+            child = self.children.get(pe)
+            if child is not None:
+                yield from child.paths((*prefix, pe))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Set):
+            return NotImplemented
+        return self.to_fields() == other.to_fields()
+
+    def __repr__(self) -> str:
+        return f"Set({self.to_fields()!r})"
+
+    # --- FieldsV1 ---------------------------------------------------------------
+
+    def to_fields(self) -> dict[str, Any]:
+        """The FieldsV1 object: element keys sorted as kube sorts them, ``.`` for a member
+        that also has children."""
+        return self._emit(False)
+
+    def _emit(self, include_self: bool) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if include_self and (self.members or self.children):
+            out["."] = {}
+        for pe in sorted(self.members | self.children.keys(), key=sort_key):
+            child = self.children.get(pe)
+            if child is None or child.empty():
+                out[pe] = {}
+            else:
+                out[pe] = child._emit(pe in self.members)
+        return out
+
+    @classmethod
+    def from_fields(cls, fields: Any) -> Set:
+        """Decode a FieldsV1 object (ValueError when it is not one)."""
+        if not isinstance(fields, dict):
+            raise ValueError("FieldsV1 must be an object")
+        s = cls()
+        for pe, sub in fields.items():
+            if pe == ".":
+                continue
+            if not isinstance(pe, str) or len(pe) < 2 or pe[1] != ":" or pe[0] not in _TYPE_RANK:
+                raise ValueError(f"invalid path element {pe!r}")
+            if not isinstance(sub, dict):
+                raise ValueError("FieldsV1 values must be objects")
+            if not sub or "." in sub:
+                s.members.add(pe)
+            child = cls.from_fields(sub)
+            if not child.empty():
+                s.children[pe] = child
+        return s
+
+
+_EMPTY = Set()

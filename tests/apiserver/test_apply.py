@@ -1,0 +1,242 @@
+"""Server-side apply: field sets and their FieldsV1 form, typed merges, and apply through
+``APIServer.handle`` (managers, conflicts, force, removal, managedFields on every write)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import yaml
+
+from setpoint.apiserver.builtin import builtin_resources
+from setpoint.apiserver.fieldmanager import typed
+from setpoint.apiserver.fieldmanager.fieldpath import Set, field, key, path_string, value
+from setpoint.apiserver.http import Request, Response
+from setpoint.apiserver.server import APIServer
+
+Obj = dict[str, Any]
+CMS = "/api/v1/namespaces/default/configmaps"
+PODS = "/api/v1/namespaces/default/pods"
+APPLY = "application/apply-patch+yaml"
+
+
+# --- field sets ----------------------------------------------------------------------
+
+
+def test_fields_v1_round_trip_markers_and_kube_order() -> None:
+    s = Set.of(
+        (field("metadata"), field("labels")),
+        (field("metadata"), field("labels"), field("app")),
+        (field("spec"), field("containers"), key([("name", "b")])),
+        (field("spec"), field("containers"), key([("name", "b")]), field("image")),
+        (field("spec"), field("containers"), key([("name", "a")]), field("image")),
+        (field("spec"), field("finalizers"), value("x")),
+        (field("data"), field("b")),
+        (field("data"), field("B")),
+    )
+    fields = s.to_fields()
+    # Field names sort bytewise, keys by their fields; "." marks a member with children.
+    assert list(fields) == ["f:data", "f:metadata", "f:spec"]
+    assert list(fields["f:data"]) == ["f:B", "f:b"]
+    assert fields["f:metadata"] == {"f:labels": {".": {}, "f:app": {}}}
+    assert list(fields["f:spec"]["f:containers"]) == ['k:{"name":"a"}', 'k:{"name":"b"}']
+    assert fields["f:spec"]["f:containers"]['k:{"name":"b"}'] == {".": {}, "f:image": {}}
+    assert fields["f:spec"]["f:finalizers"] == {'v:"x"': {}}
+    assert Set.from_fields(orjson.loads(orjson.dumps(fields))) == s
+
+
+def test_set_algebra_and_paths() -> None:
+    a = Set.of((field("data"), field("x")), (field("data"), field("y")))
+    b = Set.of((field("data"), field("y")), (field("data"), field("z")))
+    assert a.intersection(b).to_fields() == {"f:data": {"f:y": {}}}
+    assert a.difference(b).to_fields() == {"f:data": {"f:x": {}}}
+    assert a.union(b).to_fields() == {"f:data": {"f:x": {}, "f:y": {}, "f:z": {}}}
+    assert a.recursive_difference(Set.of((field("data"),))).empty()
+    assert path_string((field("spec"), field("containers"), key([("name", "c")]), field("image"))) == \
+        '.spec.containers[name="c"].image'
+
+
+def _pods_atom() -> typed.Atom:
+    pods = next(r for r in builtin_resources() if r.plural == "pods")
+    return typed.root(pods.schema)
+
+
+def test_merge_keeps_live_list_map_items_and_fields() -> None:
+    atom = _pods_atom()
+    live = {"spec": {"containers": [{"name": "a", "image": "x", "imagePullPolicy": "Always"},
+                                    {"name": "b", "image": "y"}]}}
+    config = {"spec": {"containers": [{"name": "a", "image": "z"}]}}
+    merged = typed.merge(live, config, atom)
+    assert merged["spec"]["containers"] == [{"name": "a", "image": "z", "imagePullPolicy": "Always"},
+                                            {"name": "b", "image": "y"}]
+    fields = typed.to_set(config, atom).to_fields()
+    assert fields == {"f:spec": {"f:containers": {'k:{"name":"a"}': {".": {}, "f:image": {}, "f:name": {}}}}}
+    removed = typed.remove_items(merged, Set.of((field("spec"), field("containers"), key([("name", "b")]))), atom)
+    assert [c["name"] for c in removed["spec"]["containers"]] == ["a"]
+
+
+# --- through the server ---------------------------------------------------------------------
+
+
+async def call(api: APIServer, method: str, path: str, body: Any = None, *, query: str = "",
+               content_type: str = "application/json", agent: str = "") -> tuple[int, Obj]:
+    headers = {"content-type": content_type} if body is not None else {}
+    if agent:
+        headers["user-agent"] = agent
+    raw = b"" if body is None else (body if isinstance(body, bytes) else orjson.dumps(body))
+    response = await api.handle(Request(method, path, query_string=query.encode(), headers=headers, body=raw))
+    assert isinstance(response, Response), response
+    out: Obj = orjson.loads(response.body)
+    return response.status, out
+
+
+async def apply(api: APIServer, path: str, obj: Obj, manager: str, *, force: bool = False,
+                extra: str = "") -> tuple[int, Obj]:
+    query = f"fieldManager={manager}" + ("&force=true" if force else "") + extra
+    return await call(api, "PATCH", path, yaml.safe_dump(obj).encode(), query=query, content_type=APPLY)
+
+
+def cm(data: dict[str, str], **meta: Any) -> Obj:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "shared", **meta}, "data": data}
+
+
+def entries(obj: Obj) -> dict[str, Obj]:
+    return {e["manager"]: e for e in obj["metadata"]["managedFields"]}
+
+
+async def test_two_managers_conflict_force_and_shared_ownership(api: APIServer) -> None:
+    status, created = await apply(api, CMS + "/shared", cm({"a": "1", "b": "2"}), "alice")
+    assert status == 201
+    alice = entries(created)["alice"]
+    assert alice["operation"] == "Apply" and alice["apiVersion"] == "v1" and alice["fieldsType"] == "FieldsV1"
+    assert alice["fieldsV1"] == {"f:data": {"f:a": {}, "f:b": {}}}
+    assert alice["time"].endswith("Z") and len(alice["time"]) == 20
+
+    # Bob sets a value alice owns: a conflict, and nothing changes.
+    status, body = await apply(api, CMS + "/shared", cm({"a": "9", "c": "3"}), "bob")
+    assert status == 409 and body["reason"] == "Conflict"
+    assert body["message"] == 'Apply failed with 1 conflict: conflict with "alice": .data.a'
+    assert body["details"]["causes"] == [
+        {"reason": "FieldManagerConflict", "message": 'conflict with "alice"', "field": ".data.a"}]
+    status, got = await call(api, "GET", CMS + "/shared")
+    assert got["data"] == {"a": "1", "b": "2"}
+
+    # The same value is shared: both own it.
+    status, shared = await apply(api, CMS + "/shared", cm({"a": "1", "c": "3"}), "bob")
+    assert status == 200 and shared["data"] == {"a": "1", "b": "2", "c": "3"}
+    assert entries(shared)["bob"]["fieldsV1"] == {"f:data": {"f:a": {}, "f:c": {}}}
+
+    # Force takes it over.
+    status, forced = await apply(api, CMS + "/shared", cm({"a": "7", "c": "3"}), "bob", force=True)
+    assert status == 200 and forced["data"]["a"] == "7"
+    assert entries(forced)["alice"]["fieldsV1"] == {"f:data": {"f:b": {}}}
+
+    # Alice drops b: removed, as no one else applies it. Bob's c stays.
+    bare = {k: v for k, v in cm({}).items() if k != "data"}
+    status, dropped = await apply(api, CMS + "/shared", bare, "alice")
+    assert status == 200 and dropped["data"] == {"a": "7", "c": "3"}
+    assert set(entries(dropped)) == {"bob"}
+
+
+async def test_conflicts_with_an_updater_and_plural_message(api: APIServer) -> None:
+    status, _ = await call(api, "POST", CMS, cm({"a": "1", "b": "2"}), agent="kubectl-create/v1.34.0 (linux/amd64)")
+    assert status == 201
+    status, body = await apply(api, CMS + "/shared", cm({"a": "x", "b": "y"}), "alice")
+    assert status == 409
+    assert body["message"] == ('Apply failed with 2 conflicts: conflicts with "kubectl-create" using v1:\n'
+                               "- .data.a\n- .data.b")
+    assert [c["field"] for c in body["details"]["causes"]] == [".data.a", ".data.b"]
+
+
+async def test_updates_record_managers_from_the_user_agent_and_merge_per_manager(api: APIServer) -> None:
+    status, created = await call(api, "POST", CMS, cm({"a": "1"}, labels={"x": "y"}), agent="kubectl-create/v1.34")
+    assert entries(created)["kubectl-create"]["fieldsV1"] == {
+        "f:data": {".": {}, "f:a": {}}, "f:metadata": {"f:labels": {".": {}, "f:x": {}}}}
+    status, patched = await call(api, "PATCH", CMS + "/shared", {"data": {"b": "2"}},
+                                 content_type="application/merge-patch+json", query="fieldManager=editor")
+    assert status == 200
+    assert entries(patched)["editor"]["operation"] == "Update"
+    assert entries(patched)["editor"]["fieldsV1"] == {"f:data": {"f:b": {}}}
+    status, again = await call(api, "PATCH", CMS + "/shared", {"data": {"c": "3"}},
+                               content_type="application/merge-patch+json", query="fieldManager=editor")
+    assert entries(again)["editor"]["fieldsV1"] == {"f:data": {"f:b": {}, "f:c": {}}}
+    assert len(again["metadata"]["managedFields"]) == 2
+    # Leaving managedFields out keeps them; [{}] (or, as kube 1.37 reads it, []) resets them.
+    status, kept = await call(api, "PUT", CMS + "/shared", {**cm({"d": "4"}), "metadata": {"name": "shared"}},
+                              query="fieldManager=editor")
+    assert status == 200 and set(entries(kept)) == {"kubectl-create", "editor"}
+    status, reset = await call(api, "PATCH", CMS + "/shared", [
+        {"op": "replace", "path": "/metadata/managedFields", "value": [{}]}],
+        content_type="application/json-patch+json", query="fieldManager=editor")
+    assert status == 200 and "managedFields" not in reset["metadata"]
+
+
+async def test_apply_options_are_validated(api: APIServer) -> None:
+    status, body = await call(api, "PATCH", CMS + "/shared", b"data: {}", content_type=APPLY)
+    assert status == 422 and body["reason"] == "Invalid"
+    assert body["message"] == 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch'
+    status, body = await apply(api, CMS + "/shared", cm({}), "m" * 129)
+    assert status == 422 and body["details"]["causes"][0]["field"] == "fieldManager"
+    status, body = await call(api, "PATCH", CMS + "/x", {"data": {}}, query="force=true",
+                              content_type="application/merge-patch+json")
+    assert status == 422 and "force: Forbidden: may not be specified for non-apply patch" in body["message"]
+
+
+async def test_dry_run_apply_creates_and_changes_nothing(api: APIServer) -> None:
+    status, obj = await apply(api, CMS + "/shared", cm({"a": "1"}), "alice", extra="&dryRun=All")
+    assert status == 201 and obj["data"] == {"a": "1"} and entries(obj)["alice"]
+    status, _ = await call(api, "GET", CMS + "/shared")
+    assert status == 404
+
+
+POD: Obj = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
+            "spec": {"containers": [{"name": "app", "image": "nginx:1", "ports": [{"containerPort": 80}]}]}}
+
+
+async def test_reapplying_an_unchanged_pod_changes_nothing(api: APIServer) -> None:
+    status, first = await apply(api, PODS + "/web", POD, "kubectl")
+    assert status == 201
+    assert first["spec"]["containers"][0]["imagePullPolicy"] == "IfNotPresent"  # defaulted, kept below
+    status, again = await apply(api, PODS + "/web", POD, "kubectl")
+    assert status == 200, again
+    assert again["metadata"]["resourceVersion"] == first["metadata"]["resourceVersion"]
+    assert again["metadata"]["managedFields"] == first["metadata"]["managedFields"]
+    ports = entries(first)["kubectl"]["fieldsV1"]["f:spec"]["f:containers"]['k:{"name":"app"}']["f:ports"]
+    assert list(ports) == ['k:{"containerPort":80,"protocol":"TCP"}']
+    # A second container owner by another manager: list-map items owned separately.
+    status, body = await apply(api, PODS + "/web", {**POD, "spec": {"containers": [
+        {"name": "app", "image": "nginx:2"}]}}, "other")
+    assert status == 409 and body["details"]["causes"][0]["field"] == '.spec.containers[name="app"].image'
+
+
+async def test_status_writes_are_recorded_with_their_subresource(api: APIServer) -> None:
+    status, _ = await apply(api, PODS + "/web", POD, "kubectl")
+    status, got = await call(api, "GET", PODS + "/web")
+    got["status"] = {**got["status"], "message": "hi"}
+    status, updated = await call(api, "PUT", PODS + "/web/status", got, query="fieldManager=kubelet")
+    assert status == 200
+    kubelet = entries(updated)["kubelet"]
+    assert kubelet["subresource"] == "status" and kubelet["fieldsV1"] == {"f:status": {"f:message": {}}}
+
+
+async def test_update_managers_beyond_ten_merge_into_ancient_changes(api: APIServer) -> None:
+    status, _ = await call(api, "POST", CMS, cm({"k0": "0"}), query="fieldManager=m00")
+    for i in range(1, 12):
+        status, obj = await call(api, "PATCH", CMS + "/shared", {"data": {f"k{i}": str(i)}},
+                                 content_type="application/merge-patch+json", query=f"fieldManager=m{i:02d}")
+        assert status == 200
+    names = [e["manager"] for e in obj["metadata"]["managedFields"]]
+    assert len(names) == 10 and "ancient-changes" in names
+    ancient = entries(obj)["ancient-changes"]["fieldsV1"]["f:data"]
+    assert {"f:k0", "f:k1", "f:k2"} <= set(ancient)
+
+
+async def test_apply_through_status_owns_status_only(api: APIServer) -> None:
+    status, _ = await apply(api, PODS + "/web", POD, "kubectl")
+    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"}, "status": {"message": "up"},
+            "spec": {"containers": [{"name": "app", "image": "ignored"}]}}
+    status, obj = await apply(api, PODS + "/web/status", body, "kubelet")
+    assert status == 200, obj
+    assert obj["status"]["message"] == "up" and obj["spec"]["containers"][0]["image"] == "nginx:1"
+    kubelet = entries(obj)["kubelet"]
+    assert kubelet["subresource"] == "status" and kubelet["fieldsV1"] == {"f:status": {"f:message": {}}}
