@@ -270,6 +270,11 @@ def too_many_requests(retry_after: int = 1) -> StatusError:
     )
 
 
+def unknown(message: str) -> StatusError:
+    """A plain Go ``error`` reaching ``ErrorToAPIStatus``: 500 with the empty ``StatusReasonUnknown``."""
+    return StatusError(500, "", message)
+
+
 def internal_error(message: str) -> StatusError:
     return StatusError(
         500,

@@ -42,6 +42,7 @@ from setpoint.apiserver.encoding.errors import (
     bad_request,
     invalid,
     invalid_object,
+    unknown,
     unsupported_media_type,
 )
 
@@ -88,12 +89,6 @@ def _unprocessable() -> StatusError:
     return StatusError(
         422, "Invalid", "the server rejected our request due to an error in our request", details={}
     )
-
-
-def _unknown(message: str) -> StatusError:
-    """A plain Go ``error`` reaching ``ErrorToAPIStatus``: 500 with the empty
-    ``StatusReasonUnknown``."""
-    return StatusError(500, "", message)
 
 
 _FIND_KIND = (
@@ -508,18 +503,18 @@ def _element_kind(*lists: list[Any]) -> type:
                     raise _unprocessable()  # mergepatch.ErrNoListOfLists
                 kind = current
             elif current is not kind:
-                raise _unknown(f"list element types are not identical: {goformat.verb_v(list(lists))}")
+                raise unknown(f"list element types are not identical: {goformat.verb_v(list(lists))}")
     if kind is None:
-        raise _unknown("no elements in any of the given slices")
+        raise unknown("no elements in any of the given slices")
     return kind
 
 
 def _no_merge_key(item: dict[str, Any], merge_key: str) -> StatusError:
-    return _unknown(f"map: {goformat.verb_v(item)} does not contain declared merge key: {merge_key}")
+    return unknown(f"map: {goformat.verb_v(item)} does not contain declared merge key: {merge_key}")
 
 
 def _bad_arg_type(expected: str, actual: Any) -> StatusError:
-    return _unknown(f"expected a {expected}, but received a {goformat.reflect_type_s(actual)}")
+    return unknown(f"expected a {expected}, but received a {goformat.reflect_type_s(actual)}")
 
 
 def _require_merge_keys(merge_key: str, *lists: list[Any]) -> None:
@@ -609,7 +604,7 @@ def _partition(merged: list[Any], by: list[Any], merge_key: str) -> tuple[list[A
                 raise _no_merge_key(item, merge_key)
         for i, other in enumerate(by):
             if not isinstance(other, dict):
-                raise _unknown(f"value for key {i} is not a map")
+                raise unknown(f"value for key {i} is not a map")
         present = {_go_key(v[merge_key]) for v in by if merge_key in v}
         inside = [v for v in merged if _go_key(v[merge_key]) in present]
         outside = [v for v in merged if _go_key(v[merge_key]) not in present]
@@ -663,7 +658,7 @@ def _merge_slice(
 
     merge_key = schema.merge_key
     if not merge_key:
-        raise _unknown("cannot merge lists without merge key for struct")
+        raise unknown("cannot merge lists without merge key for struct")
     size = len(original)
     backing = list(original)
     length = size
@@ -688,9 +683,9 @@ def _merge_slice(
         elif directive == "replace":
             replace = True
         elif directive == "merge":
-            raise _unknown("merging lists cannot yet be specified in the patch")
+            raise unknown("merging lists cannot yet be specified in the patch")
         else:
-            raise _unknown(f"unknown patch type: {goformat.verb_s(directive)} in map: {goformat.verb_v(item)}")
+            raise unknown(f"unknown patch type: {goformat.verb_s(directive)} in map: {goformat.verb_v(item)}")
     # Elements taken from the patch as they are (appended, or kept by a
     # ``$patch: replace``) are cleaned once the order is settled.
     raw: set[int] = set()
@@ -832,7 +827,7 @@ def _check_set_element_order(patch_list: list[Any], order: list[Any], merge_key:
             p += 1
         s += 1
     if p < len(items) and s >= len(order):
-        raise _unknown(
+        raise unknown(
             f"The order in patch list:\n{goformat.verb_v(patch_list)}\n doesn't match "
             f"{_SET_ELEMENT_ORDER} list:\n{goformat.verb_v(order)}\n"
         )
@@ -849,7 +844,7 @@ def _merge_map(original: dict[str, Any] | None, patch: dict[str, Any], schema: P
             return result
         if directive == "delete":
             return {}
-        raise _unknown(f"unknown patch type: {goformat.verb_s(directive)} in map: {goformat.verb_v(patch)}")
+        raise unknown(f"unknown patch type: {goformat.verb_s(directive)} in map: {goformat.verb_v(patch)}")
 
     result = dict(original) if original else {}
     if _RETAIN_KEYS in patch:
@@ -943,14 +938,22 @@ def _yaml_to_json(value: Any) -> Any:
         return [_yaml_to_json(v) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
         raise _NotJSON(f"json: unsupported value: {goformat.verb_v(value)}")
-    if value is None or isinstance(value, str | bool | int | float):
+    if isinstance(value, str):
+        # A lone surrogate escape ("\\ud800") becomes U+FFFD, as Go's decoders write it.
+        return value if value.isascii() else _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, int) and not isinstance(value, bool) and not -(1 << 63) <= value < (1 << 64):
+        return float(value)  # go-yaml resolves an integer beyond int64 and uint64 as a float
+    if value is None or isinstance(value, bool | int | float):
         return value
     raise _NotJSON(f"json: unsupported type: {type(value).__name__}")
 
 
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
 def _yaml_key(key: Any) -> str:
     if isinstance(key, str):
-        return key
+        return key if key.isascii() else _SURROGATE.sub("\ufffd", key)
     if isinstance(key, bool | int | float) or key is None:
         return "null" if key is None else goformat.verb_v(key)
     raise _NotJSON(f"json: unsupported type: map[{type(key).__name__}]interface {{}}")

@@ -231,8 +231,11 @@ class FieldManager:
     def update(self, live: Obj | None, new: Obj, manager: str, subresource: str = "") -> Obj:
         """``FieldManager.UpdateNoErrors``: ``new`` with its managedFields after ``manager``'s
         update (or create, ``live`` None) through ``subresource``."""
+        new_meta = new.get("metadata")
+        if not isinstance(new_meta, dict):
+            return new  # not an object: validation refuses it with kube's message
         live_meta = (live or {}).get("metadata") or {}
-        new_entries = (new.get("metadata") or {}).get("managedFields")
+        new_entries = new_meta.get("managedFields")
         try:
             live_managers = decode(live_meta.get("managedFields"))
         except ValueError:
@@ -292,8 +295,12 @@ class FieldManager:
                 raise conflict_error(remaining) from None
             result, managers = self._apply(live_obj, config, managers, manager, True, subresource)
         except typed.TypedError as exc:
-            raise errors.internal_error(
-                f"failed to create typed patch object ({self.api_version}, Kind={config.get('kind', '')}): {exc}") from None
+            # kube answers a plain error here (a 500 with no reason), naming the object as objectGVKNN does.
+            group, _, version = self.api_version.rpartition("/")
+            meta = meta if isinstance(meta, dict) else {}
+            raise errors.unknown(
+                f"failed to create typed patch object ({group}/{version}, Kind={config.get('kind', '')} "
+                f"{meta.get('namespace', '')}/{meta.get('name', '')}): {exc}") from None
         if manager == "kubectl":
             result = _sync_last_applied(result, config)
         return _set_managed(result, managers, live)
