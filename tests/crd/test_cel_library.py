@@ -141,6 +141,14 @@ def _crd(rule: str) -> dict[str, object]:
     ("self.?o.n.orValue(0) < 3 && !self.?s.hasValue()", {"o": {"n": 2}}, True),
     ("self.o.?n.orValue(0) < 3", {"o": {"n": 5}}, False),
     ("optional.none().orValue(1) == 1", {}, True),
+    # optional indexing and optional entries (cel-go's optional syntax)
+    ("self.?o.?n.orValue(0) == 2", {"o": {"n": 2}}, True),
+    ("self.?o.?n.orValue(0) == 2", {"o": {}}, False),
+    ("[1, 2][?5].orValue(9) == 9 && {'a': 1}[?'a'].value() == 1", {}, True),
+    ("[?self.?s, 'x'] == ['x']", {}, True),
+    ("[?self.?s, 'x'] == ['x']", {"s": "y"}, False),
+    ("{?'s': self.?s, 'k': 1}.size() == 1", {}, True),
+    ("{?'s': self.?s, 'k': 1}.size() == 1", {"s": "y"}, False),
 ])
 def test_optional_field_selection(rule: str, obj: dict[str, object], ok: bool) -> None:
     assert [e.detail for e in crd_validation.validate_crd(_crd(rule)) if "x-kubernetes-validations" in e.field] == []
@@ -148,3 +156,40 @@ def test_optional_field_selection(rule: str, obj: dict[str, object], ok: bool) -
                               "properties": {"s": {"type": "string"}, "o": {"type": "object", "properties": {
                                   "n": {"type": "integer"}}}}})
     assert (s.validate(obj) == []) is ok
+
+
+@pytest.mark.parametrize("rule", [
+    # cel-go ext/comprehensions.go (two-variable comprehensions, which kube enables)
+    "[1, 2, 3].all(i, j, i < j)", "!{'hello': 'world', 'taco': 'taco'}.all(k, v, k != v)",
+    "{'h': ['hello', 'hi'], 'j': ['joke', 'jog']}.all(k, vals, vals.all(v, v.startsWith(k)))",
+    "{'greeting': 'hello', 'farewell': 'goodbye'}.exists(k, v, k.startsWith('good') || v.endsWith('bye'))",
+    "![1, 2, 4, 8, 16].exists(i, v, v == 1024 && i == 10)", "![1, 2, 1, 3, 1, 4].existsOne(i, v, i == 1 || v == 1)",
+    "[1, 1, 2, 2, 3, 3].existsOne(i, v, i == 2 && v == 2)", "{'i': 0, 'j': 1, 'k': 2}.exists_one(i, v, i == 'l' || v == 1)",
+    "[1, 2, 3].transformList(i, v, (i * v) + v) == [1, 4, 9]",
+    "[1, 2, 3].transformList(i, v, i % 2 == 0, (i * v) + v) == [1, 9]",
+    "[1, 2, 3].transformMap(i, v, (i * v) + v) == {0: 1, 1: 4, 2: 9}",
+    "[1, 2, 3].transformMap(i, v, i % 2 == 0, (i * v) + v) == {0: 1, 2: 9}",
+    "{'greeting': 'hello'}.transformMap(k, v, v + '!') == {'greeting': 'hello!'}",
+    "{'a': 1, 'b': 2}.transformMapEntry(k, v, {v: k}) == {1: 'a', 2: 'b'}",
+    "{'a': {'x': 1}}.all(k, v, v.?x.orValue(0) == 1 && [k].all(k, k == 'a'))",
+    # kube's format library (format_test.go)
+    "!format.dns1123Label().validate('my-name').hasValue()",
+    "format.dns1123Label().validate('-x').value().size() == 1",
+    "format.named('dns1123Label').hasValue()", "!format.named('nope').hasValue()",
+    "format.named('labelValue').value().validate('a b').hasValue()",
+    "!format.dns1123LabelPrefix().validate('abc-').hasValue()", "format.dns1123Label().validate('abc-').hasValue()",
+    "format.uri().validate('foo').value() == ['parse \"foo\": invalid URI for request']",
+    "!format.uri().validate('https://example.com/x').hasValue()",
+    "!format.uuid().validate('123e4567-e89b-12d3-a456-426614174000').hasValue()",
+    "format.byte().validate('!!').value() == ['invalid base64']",
+    # matches() is Go's RE2: \d is ASCII only, flags may be set mid-pattern
+    "!'\u0663'.matches('^\\\\d$')", "'1'.matches('^\\\\d$')", "'xAB'.matches('^x(?i)ab$')", "matches('ab', 'B$') == false",
+])
+def test_two_variable_comprehensions_format_and_re2(rule: str) -> None:
+    assert [e.detail for e in crd_validation.validate_crd(_crd(rule)) if "x-kubernetes-validations" in e.field] == []
+    assert _check(rule) == []
+
+
+def test_transform_map_entry_refuses_a_duplicate_key() -> None:
+    details = _check("{'a': 1, 'b': 1}.transformMapEntry(k, v, {v: k}).size() == 2")
+    assert len(details) == 1 and "insert failed: key 1 already exists" in details[0], details

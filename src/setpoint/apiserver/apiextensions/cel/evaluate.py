@@ -19,7 +19,7 @@ from types import ModuleType
 from typing import Any
 
 from setpoint.apimachinery.types import json_type
-from setpoint.apiserver.apiextensions.cel import optional
+from setpoint.apiserver.apiextensions.cel import desugar
 from setpoint.apiserver.apiextensions.cel.library import LIBRARY, escape, mark_plain, to_cel
 from setpoint.apiserver.apiextensions.cel.parse import CELSyntaxError, Expr, parse, uses_old_self, walk
 from setpoint.apiserver.apiextensions.cel.rule import CompiledRule
@@ -44,7 +44,7 @@ def interpreter() -> ModuleType:
 
 def compile_program(src: str) -> Any:
     """The interpreter's program; ValueError with cel's syntax error message otherwise."""
-    return interpreter().compile(optional.desugar(src))
+    return interpreter().compile(desugar.desugar(src))
 
 
 def syntax_error(src: str, exc: Exception) -> str:
@@ -178,7 +178,7 @@ def _library_functions(node: Node) -> dict[str, Callable[..., Any]]:
             if not src.strip():
                 continue
             try:
-                tree = parse(src)
+                tree = parse(desugar.desugar(src))
             except CELSyntaxError:
                 return dict(LIBRARY)
             for e in walk(tree):

@@ -11,13 +11,16 @@ from __future__ import annotations
 import base64
 import binascii
 import decimal
+import functools
+import importlib
 import ipaddress
 import math
 import re
 from collections.abc import Callable
 from typing import Any
 
-from setpoint.apimachinery import goregexp, quantity
+from setpoint.apimachinery import goformat, goregexp, quantity, validation
+from setpoint.apiserver.apiextensions import structural
 
 Obj = dict[str, Any]
 
@@ -35,6 +38,161 @@ def find_all(s: str, pattern: str, n: int = -1) -> list[str]:
         return []
     out = [m.group(0) for m in goregexp.compile(pattern).finditer(s)]
     return out if n < 0 else out[:n]
+
+
+def re2_matches(s: str, pattern: str) -> bool:
+    """CEL's ``matches()``: whether Go's regexp ``pattern`` matches anywhere in ``s``."""
+    return goregexp.compile(pattern).search(s) is not None
+
+
+# --- two-variable comprehensions (run as one-variable macros over pairs) -------------------------
+
+
+def pairs(target: Any) -> list[list[Any]]:
+    """``[index, value]`` of a list's items or ``[key, value]`` of a map's entries."""
+    if isinstance(target, dict):
+        return [[k, v] for k, v in target.items()]
+    return [[i, v] for i, v in enumerate(target)]
+
+
+def to_map(entries: list[list[Any]]) -> Obj:
+    return {k: v for k, v in entries}
+
+
+def merge_entries(maps: list[Obj]) -> Obj:
+    """``transformMapEntry``'s result: each transform's one-entry map, inserted in turn."""
+    out: Obj = {}
+    for m in maps:
+        for k, v in m.items():
+            if k in out:
+                raise ValueError(f"insert failed: key {k} already exists")
+            out[k] = v
+    return out
+
+
+# --- optional syntax the interpreter lacks: a[?i], a.?f off plain paths, [?x], {?k: v} --------------
+
+
+def _unwrap(target: Any) -> tuple[bool, Any]:
+    """(present, value) of an optional receiver, or of a plain value."""
+    if isinstance(target, _optional()):
+        return (True, target.value()) if target.has_value() else (False, None)
+    return True, target
+
+
+def opt_index(target: Any, key: Any) -> Any:
+    """``target[?key]``: the item of a list or the entry of a map, if there is one."""
+    optional = _optional()
+    present, value = _unwrap(target)
+    if not present:
+        return optional.none()
+    if isinstance(value, list):
+        if isinstance(key, bool) or not isinstance(key, int):
+            raise ValueError(f"unsupported index type '{type(key).__name__}' in list")
+        return optional.of(value[key]) if 0 <= key < len(value) else optional.none()
+    if isinstance(value, dict):
+        return optional.of(value[key]) if key in value else optional.none()
+    raise ValueError("no such overload")
+
+
+def opt_select(target: Any, name: str) -> Any:
+    """``target.?name`` when ``target`` is not a plain path (for instance an optional)."""
+    return opt_index(target, name)
+
+
+def opt_list(items: list[Any], flagged: list[int]) -> list[Any]:
+    """``[?a, b]``: the optional elements (at ``flagged``) present, unwrapped."""
+    out = []
+    for i, item in enumerate(items):
+        if i in flagged:
+            present, item = _unwrap(item)
+            if not present:
+                continue
+        out.append(item)
+    return out
+
+
+def opt_map(entries: Obj, flagged: list[Any]) -> Obj:
+    """``{?k: v}``: the optional values (of the ``flagged`` keys) present, unwrapped."""
+    out = {}
+    for k, v in entries.items():
+        if k in flagged:
+            present, v = _unwrap(v)
+            if not present:
+                continue
+        out[k] = v
+    return out
+
+
+# --- format (kube's format library: named string formats and their validators) ----------------------
+
+
+def _uri_errors(s: str) -> list[str]:
+    """Go's ``url.ParseRequestURI`` failure (its scheme and request-path checks)."""
+    def error(message: str) -> list[str]:
+        return [f"parse {goformat.quote(s)}: {message}"]
+    if any(ord(c) < 0x20 or c == "\x7f" for c in s):
+        return error("net/url: invalid control character in URL")
+    if s in ("", "*"):
+        return error("empty url") if not s else []
+    rest = s
+    for i, c in enumerate(s):
+        if c.isascii() and c.isalpha():
+            continue
+        if c == ":":
+            if i == 0:
+                return error("missing protocol scheme")
+            return []
+        if not (i > 0 and (c.isdigit() or c in "+-.")):
+            break
+    return [] if rest.startswith("/") else error("invalid URI for request")
+
+
+def _strfmt(name: str, message: str) -> Callable[[str], list[str]]:
+    def check(s: str) -> list[str]:
+        return [] if structural.FORMATS[name](s) else [message]
+    return check
+
+
+def _prefix(check: Callable[[str], list[str]]) -> Callable[[str], list[str]]:
+    """A name prefix (``generateName``): a trailing dash is allowed (``maskTrailingDash``)."""
+    return lambda s: check(s[:-1] + "a" if len(s) > 1 and s.endswith("-") else s)
+
+
+FORMATS: dict[str, Callable[[str], list[str]]] = {
+    "dns1123Label": validation.is_dns1123_label,
+    "dns1123Subdomain": validation.is_dns1123_subdomain,
+    "dns1035Label": validation.is_dns1035_label,
+    "qualifiedName": validation.is_qualified_name,
+    "dns1123LabelPrefix": _prefix(validation.is_dns1123_label),
+    "dns1123SubdomainPrefix": _prefix(validation.is_dns1123_subdomain),
+    "dns1035LabelPrefix": _prefix(validation.is_dns1035_label),
+    "labelValue": validation.is_valid_label_value,
+    "uri": _uri_errors,
+    "uuid": _strfmt("uuid", "does not match the UUID format"),
+    "byte": _strfmt("byte", "invalid base64"),
+    "date": _strfmt("date", "invalid date"),
+    "datetime": _strfmt("datetime", "invalid datetime"),
+}
+
+
+def format_named(name: str) -> Any:
+    """``format.named(name)``: the format, or none when kube has no format of that name."""
+    optional = _optional()
+    return optional.of({"__format__": name}) if name in FORMATS else optional.none()
+
+
+def format_validate(fmt: Obj, s: str) -> Any:
+    """``<Format>.validate(s)``: none when ``s`` is valid, else the list of its errors."""
+    errors = FORMATS[fmt["__format__"]](s)
+    optional = _optional()
+    return optional.of(errors) if errors else optional.none()
+
+
+@functools.cache
+def _optional() -> Any:
+    """The interpreter's optional values (its module is imported once a rule runs)."""
+    return importlib.import_module("cel").OptionalValue
 
 
 # --- ip, cidr ---------------------------------------------------------------------------------
@@ -322,6 +480,17 @@ def _decode(s: str) -> bytes:
 
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "__re2_matches": re2_matches,
+    "__pairs": pairs,
+    "__to_map": to_map,
+    "__merge_entries": merge_entries,
+    "format.named": format_named,
+    "__opt_index": opt_index,
+    "__opt_select": opt_select,
+    "__opt_list": opt_list,
+    "__opt_map": opt_map,
+    "validate": format_validate,
+    **{f"format.{name}": (lambda name=name: {"__format__": name}) for name in FORMATS},
     "ip.isCanonical": is_canonical_ip,
     "math.greatest": _extreme(max, "math.greatest"),
     "math.least": _extreme(min, "math.least"),

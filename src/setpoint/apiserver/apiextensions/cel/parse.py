@@ -37,6 +37,8 @@ _TOKEN = re.compile(
 Expr = tuple[Any, ...]
 
 _MACROS = {"all", "exists", "exists_one", "map", "filter"}
+#: cel-go's two-variable comprehensions (``ext.TwoVarComprehensions``), as kube enables them.
+_TWO_VAR_MACROS = {"all", "exists", "existsOne", "exists_one", "transformList", "transformMap", "transformMapEntry"}
 RESERVED = {"as", "break", "const", "continue", "else", "for", "function", "if", "import", "let",
              "loop", "package", "namespace", "return", "var", "void", "while"}
 
@@ -203,6 +205,10 @@ class _Parser:
             if args[0][0] != "select":
                 raise CELSyntaxError("invalid argument to has() macro", pos)
             return ("has", pos, args[0])
+        if (target is not None and name in _TWO_VAR_MACROS and len(args) in (3, 4) and args[0][0] == "id"
+                and args[1][0] == "id" and (len(args) == 3 or name.startswith("transform"))):
+            extra = args[2] if len(args) == 4 else None  # a transform's filter
+            return ("comp", pos, name, target, [args[0][2], args[1][2]], args[-1], extra)
         if target is not None and name in _MACROS and args and args[0][0] == "id":
             if name == "map" and len(args) == 3:
                 return ("comp", pos, "map", target, [args[0][2]], args[2], args[1])
@@ -246,7 +252,14 @@ class _Parser:
             self.expect(")")
             return e
         if k == "op" and v == "[":
-            return ("list", p, self.args("]"))
+            items: list[Expr] = []
+            while not self.accept("]"):
+                self.accept("?")  # an optional element
+                items.append(self.expr())
+                if not self.accept(","):
+                    self.expect("]")
+                    break
+            return ("list", p, items)
         if k == "op" and v == "{":
             entries: list[tuple[Expr, Expr]] = []
             while not self.accept("}"):
