@@ -21,6 +21,9 @@ RULES = {
     "isIP": "isIP(self.address)",
     "cidr": "cidr('10.0.0.0/8').containsIP(self.address)",
     "quantity": "quantity(self.memory).isLessThan(quantity('4Gi'))",
+    "two-var": "self.ports.all(i, p, i == 0 || p > self.ports[i - 1])",
+    "format": "!format.dns1123Label().validate(self.name).hasValue()",
+    "optional": "self.?mode.orValue('a') == 'a' && self.ports[?5].orValue(0) == 0",
 }
 OBJ = {"replicas": 3, "maxReplicas": 5, "name": "web-frontend", "ports": [80, 443, 8080], "mode": "a",
        "address": "10.1.2.3", "memory": "512Mi"}
