@@ -193,3 +193,54 @@ def test_two_variable_comprehensions_format_and_re2(rule: str) -> None:
 def test_transform_map_entry_refuses_a_duplicate_key() -> None:
     details = _check("{'a': 1, 'b': 1}.transformMapEntry(k, v, {v: k}).size() == 2")
     assert len(details) == 1 and "insert failed: key 1 already exists" in details[0], details
+
+
+def _typed_crd(rule: str) -> dict[str, object]:
+    props = {"s": {"type": "string"}, "n": {"type": "integer"}, "r": {"type": "number"}, "b": {"type": "boolean"},
+             "ts": {"type": "string", "format": "date-time"}, "d": {"type": "string", "format": "duration"},
+             "l": {"type": "array", "maxItems": 4, "items": {"type": "integer"}},
+             "m": {"type": "object", "maxProperties": 4, "additionalProperties": {"type": "string", "maxLength": 8}},
+             "o": {"type": "object", "properties": {"x": {"type": "integer"}}},
+             "ios": {"x-kubernetes-int-or-string": True}}
+    return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": "widgets.example.com"},
+            "spec": {"group": "example.com", "scope": "Namespaced",
+                     "names": {"plural": "widgets", "singular": "widget", "kind": "Widget", "listKind": "WidgetList"},
+                     "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                         "type": "object", "properties": {"spec": {
+                             "type": "object", "x-kubernetes-validations": [{"rule": rule}],
+                             "properties": props}}}}}]}}
+
+
+@pytest.mark.parametrize("rule,error", [
+    # kube's validation_test.go
+    ("self.s != null", "found no matching overload for '_!=_' applied to '(string, null)'"),
+    ("self.n == 'abc'", "found no matching overload for '_==_' applied to '(int, string)'"),
+    ("self.r == 0", "found no matching overload for '_==_' applied to '(double, int)'"),
+    ("self.s + 1 == 'a1'", "found no matching overload for '_+_' applied to '(string, int)'"),
+    ("self.n < 'x'", "found no matching overload for '_<_' applied to '(int, string)'"),
+    ("!self.n", "found no matching overload for '!_' applied to '(int)'"),
+    ("self.b && self.n", "found no matching overload for '_&&_' applied to '(bool, int)'"),
+    ("self.l.all(i, i == 'x')", "found no matching overload for '_==_' applied to '(int, string)'"),
+    ("self.m.all(k, v, v == 1)", "found no matching overload for '_==_' applied to '(string, int)'"),
+    ("'x' in self.l", "found no matching overload for '@in' applied to '(string, list(int))'"),
+    ("self.ts - self.d == self.d", "found no matching overload for '_==_' applied to "
+                                   "'(google.protobuf.Timestamp, google.protobuf.Duration)'"),
+])
+def test_operator_type_errors_refused_at_crd_creation(rule: str, error: str) -> None:
+    path = "spec.validation.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule"
+    details = [e.detail for e in crd_validation.validate_crd(_typed_crd(rule)) if e.field == path]
+    assert len(details) == 1 and details[0].startswith(f"compilation failed: ERROR: <input>:1:"), details
+    assert error in details[0], details
+
+
+@pytest.mark.parametrize("rule", [
+    "self.n < 1.5 && self.r > 1", "self.ts < timestamp('2030-01-01T00:00:00Z')", "self.l.all(i, i > 0)",
+    "self.m['k'] == 'v' && 'k' in self.m", "2 in self.l", "self.d + duration('1s') > duration('2s')",
+    "self.ios == 1 || self.ios == 'a'", "self.o.x == 1 && self.o == self.o", "has(self.s) && self.s.size() > 0",
+    "self.l + [1] == [1]", "self.n % 2 == 0 && -self.n < 0", "self.ts - self.ts == duration('0s')",
+    "[1, 'a'].size() == 2", "self.l.map(x, x * 2).size() > 0", "type(self.s) == string",
+])
+def test_well_typed_rules_are_accepted(rule: str) -> None:
+    path = "spec.validation.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule"
+    assert [e.detail for e in crd_validation.validate_crd(_typed_crd(rule)) if e.field == path] == []

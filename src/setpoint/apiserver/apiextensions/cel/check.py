@@ -6,8 +6,9 @@ reference to 'foo' (in container '')``; :func:`undeclared` finds the first such 
 
 from __future__ import annotations
 
-from setpoint.apiserver.apiextensions.cel.library import LIBRARY
+from setpoint.apiserver.apiextensions.cel.library import LIBRARY, escape
 from setpoint.apiserver.apiextensions.cel.parse import Expr
+from setpoint.apiserver.apiextensions.structural import Node
 
 #: The CEL standard library's functions and the macros the parser leaves as calls.
 STANDARD = frozenset({
@@ -78,3 +79,257 @@ def _exprs(x: object) -> list[Expr]:
             out.extend(_exprs(y))
         return out
     return []
+
+
+# --- operator overloads ----------------------------------------------------------------------------
+#
+# cel-go's checker refuses an operator applied to types it has no overload for, e.g.
+# ``found no matching overload for '_+_' applied to '(int, string)'``. The types below are those
+# kube declares for a schema (``SchemaDeclType``): only operands whose types are certain are
+# checked; anything unknown is ``dyn``, which matches every overload.
+
+DYN = "dyn"
+TIMESTAMP = "google.protobuf.Timestamp"
+DURATION = "google.protobuf.Duration"
+_NUMERIC = ("int", "uint", "double")
+_ORDERED = (*_NUMERIC, "string", "bytes", "bool", TIMESTAMP, DURATION)
+_OPERATORS = {"+": "_+_", "-": "_-_", "*": "_*_", "/": "_/_", "%": "_%_", "<": "_<_", "<=": "_<=_", ">": "_>_",
+              ">=": "_>=_", "==": "_==_", "!=": "_!=_", "&&": "_&&_", "||": "_||_", "in": "@in"}
+_RESULTS = {"size": "int", "int": "int", "uint": "uint", "double": "double", "string": "string", "bool": "bool",
+            "bytes": "bytes", "duration": DURATION, "timestamp": TIMESTAMP, "startsWith": "bool", "endsWith": "bool",
+            "contains": "bool", "matches": "bool", "lowerAscii": "string", "upperAscii": "string", "trim": "string",
+            "substring": "string", "replace": "string", "charAt": "string", "indexOf": "int",
+            "lastIndexOf": "int", "format": "string", "join": "string", "isSorted": "bool"}
+
+
+def schema_type(node: Node | None, resource_root: bool = False) -> str:
+    """The CEL type kube declares for a schema node; objects are ``object``."""
+    if node is None or node.int_or_string:
+        return DYN
+    if resource_root or node.embedded:
+        return "object"
+    if node.type == "array":
+        return f"list({schema_type(node.items, node.items is not None and node.items.embedded)})" \
+            if node.items is not None else DYN
+    if node.type == "object":
+        if isinstance(node.additional, Node):
+            return f"map(string, {schema_type(node.additional, node.additional.embedded)})"
+        return "object" if node.additional is None or node.properties else DYN
+    if node.type == "string":
+        return {"byte": "bytes", "duration": DURATION, "date": TIMESTAMP, "date-time": TIMESTAMP}.get(
+            node.format, "string")
+    return {"integer": "int", "number": "double", "boolean": "bool"}.get(node.type, DYN)
+
+
+class OverloadError(Exception):
+    """An operator applied to types it has no overload for; ``pos`` is the operator's offset."""
+
+    def __init__(self, pos: int, message: str) -> None:
+        super().__init__(message)
+        self.pos = pos
+
+
+def overload_error(e: Expr, node: Node, resource_root: bool = False) -> tuple[int, str] | None:
+    """(offset, message) of the first operator applied to types without an overload, or None."""
+    typer = _Typer(node, resource_root)
+    try:
+        typer.type_of(e, {})
+    except OverloadError as exc:
+        return exc.pos, str(exc)
+    return None
+
+
+_Scope = dict[str, tuple[str, "Node | None"]]
+
+
+class _Typer:
+    def __init__(self, node: Node, resource_root: bool) -> None:
+        self.node = node
+        self.resource_root = resource_root
+
+    def type_of(self, e: Expr, scope: _Scope) -> str:
+        return self.typed(e, scope)[0]
+
+    def typed(self, e: Expr, scope: _Scope) -> tuple[str, Node | None]:
+        """(CEL type, schema node when the value is a schema field) of ``e``."""
+        kind = e[0]
+        if kind == "lit":
+            return str(e[2]), None  # int, uint, double, string, bytes, bool, null
+        if kind == "id":
+            if e[2] in scope:
+                return scope[e[2]]
+            if e[2] in ("self", "oldSelf"):
+                return schema_type(self.node, self.resource_root), self.node
+            return DYN, None
+        if kind == "select":
+            _, node = self.typed(e[2], scope)
+            if e[4] or node is None or node.properties is None:
+                return DYN, None
+            for name, prop in node.properties.items():
+                if escape(name) == e[3]:
+                    return schema_type(prop, prop.embedded), prop
+            return DYN, None
+        if kind == "index":
+            _, node = self.typed(e[2], scope)
+            self.type_of(e[3], scope)
+            if node is not None and node.type == "array" and node.items is not None:
+                return schema_type(node.items, node.items.embedded), node.items
+            if node is not None and isinstance(node.additional, Node):
+                return schema_type(node.additional, node.additional.embedded), node.additional
+            return DYN, None
+        if kind == "bin":
+            return self.binary(e, scope), None
+        if kind == "un":
+            operand = self.type_of(e[3], scope)
+            if e[2] == "!":
+                self.require(e[1], "!_", [operand], {"bool"})
+                return "bool", None
+            self.require(e[1], "-_", [operand], {"int", "double", DURATION})
+            return operand, None
+        if kind == "cond":
+            self.type_of(e[2], scope)
+            a, b = self.typed(e[3], scope), self.typed(e[4], scope)
+            return (a if a[0] == b[0] else (DYN, None))
+        if kind == "has":
+            self.type_of(e[2][2], scope)
+            return "bool", None
+        if kind == "comp":
+            return self.comprehension(e, scope), None
+        if kind == "bind":
+            inner = dict(scope)
+            inner[e[2]] = self.typed(e[3], scope)
+            return self.typed(e[4], inner)
+        if kind == "call":
+            for x in ([e[3]] if e[3] is not None else []) + list(e[4]):
+                self.type_of(x, scope)
+            return _RESULTS.get(e[2], DYN), None
+        if kind == "list":
+            items = {self.type_of(x, scope) for x in e[2]}
+            return (f"list({items.pop()})" if len(items) == 1 else "list(dyn)"), None
+        if kind == "map":
+            keys = {self.type_of(k, scope) for k, _ in e[2]}
+            values = {self.type_of(v, scope) for _, v in e[2]}
+            k = keys.pop() if len(keys) == 1 else DYN
+            v = values.pop() if len(values) == 1 else DYN
+            return f"map({k}, {v})", None
+        for child in e[2:]:
+            if isinstance(child, tuple) and child and isinstance(child[0], str):
+                self.type_of(child, scope)
+        return DYN, None
+
+    def comprehension(self, e: Expr, scope: _Scope) -> str:
+        target, node = self.typed(e[3], scope)
+        elem: tuple[str, Node | None] = (DYN, None)
+        key: tuple[str, Node | None] = (DYN, None)
+        if node is not None and node.type == "array" and node.items is not None:
+            elem, key = (schema_type(node.items, node.items.embedded), node.items), ("int", None)
+        elif node is not None and isinstance(node.additional, Node):
+            elem = key = ("string", None)
+            if len(e[4]) == 2:
+                elem = (schema_type(node.additional, node.additional.embedded), node.additional)
+        inner = dict(scope)
+        if len(e[4]) == 2:
+            inner[e[4][0]], inner[e[4][1]] = key, elem
+        else:
+            inner[e[4][0]] = elem
+        for x in (e[6], e[5]):
+            if x is not None:
+                self.type_of(x, inner)
+        if e[2] in ("all", "exists", "exists_one", "existsOne"):
+            return "bool"
+        if e[2] == "filter":
+            return target
+        return DYN
+
+    def binary(self, e: Expr, scope: _Scope) -> str:
+        op, a, b = e[2], self.type_of(e[3], scope), self.type_of(e[4], scope)
+        name = _OPERATORS.get(op)
+        if op in ("==", "!=") and "null" in (a, b) and ({a, b} - {"null"}) <= set(_ORDERED) and a != b:
+            # kube's schema types do not include null: comparing a field with null does not check
+            raise self.mismatch(e[1], name or op, [a, b])
+        if name is None or DYN in (a, b) or "object" in (a, b) or "null" in (a, b):
+            return "bool" if op in ("<", "<=", ">", ">=", "==", "!=", "&&", "||", "in") else DYN
+        if op in ("&&", "||"):
+            self.require(e[1], name, [a, b], {"bool"})
+            return "bool"
+        if op in ("==", "!="):
+            if not _unify(a, b):
+                raise self.mismatch(e[1], name, [a, b])
+            return "bool"
+        if op in ("<", "<=", ">", ">="):
+            cross = a in _NUMERIC and b in _NUMERIC  # kube enables cross-type numeric comparisons
+            if not cross and (a != b or a not in _ORDERED):
+                raise self.mismatch(e[1], name, [a, b])
+            return "bool"
+        if op == "in":
+            if b.startswith("list(") and _unify(a, b[5:-1]):
+                return "bool"
+            if b.startswith("map(") and _unify(a, _map_key(b)):
+                return "bool"
+            if b.startswith(("list(", "map(")):
+                raise self.mismatch(e[1], name, [a, b])
+            return "bool"
+        result = _arithmetic(op, a, b)
+        if result is None:
+            raise self.mismatch(e[1], name, [a, b])
+        return result
+
+    def require(self, pos: int, name: str, args: list[str], allowed: set[str]) -> None:
+        if all(a in allowed or a == DYN for a in args):
+            return
+        raise self.mismatch(pos, name, args)
+
+    @staticmethod
+    def mismatch(pos: int, name: str, args: list[str]) -> OverloadError:
+        return OverloadError(pos, f"found no matching overload for '{name}' applied to '({', '.join(args)})'")
+
+
+def _arithmetic(op: str, a: str, b: str) -> str | None:
+    if a == b and a in _NUMERIC and (op != "%" or a != "double"):
+        return a
+    if op == "+":
+        if a == b and (a in ("string", "bytes", DURATION) or a.startswith("list(")):
+            return a
+        if {a, b} == {TIMESTAMP, DURATION}:
+            return TIMESTAMP
+    if op == "-":
+        if a == b == TIMESTAMP:
+            return DURATION
+        if (a, b) in ((TIMESTAMP, DURATION), (DURATION, DURATION)):
+            return a
+    if a.startswith("list(") and b.startswith("list(") and op == "+":
+        return "list(dyn)" if _unify(a, b) else None
+    return None
+
+
+def _map_key(t: str) -> str:
+    return t[4:].split(",", 1)[0]
+
+
+def _unify(a: str, b: str) -> bool:
+    """Whether two types can be the same type parameter (``dyn`` matches anything)."""
+    if a == b or DYN in (a, b):
+        return True
+    for prefix in ("list(", "map("):
+        if a.startswith(prefix) and b.startswith(prefix):
+            return _unify_params(a[len(prefix):-1], b[len(prefix):-1])
+    return False
+
+
+def _unify_params(a: str, b: str) -> bool:
+    pa, pb = _split_params(a), _split_params(b)
+    return len(pa) == len(pb) and all(_unify(x, y) for x, y in zip(pa, pb, strict=True))
+
+
+def _split_params(s: str) -> list[str]:
+    out, depth, start = [], 0, 0
+    for i, c in enumerate(s):
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "," and depth == 0:
+            out.append(s[start:i].strip())
+            start = i + 1
+    out.append(s[start:].strip())
+    return out
