@@ -226,11 +226,15 @@ def _typed_crd(rule: str) -> dict[str, object]:
     ("'x' in self.l", "found no matching overload for '@in' applied to '(string, list(int))'"),
     ("self.ts - self.d == self.d", "found no matching overload for '_==_' applied to "
                                    "'(google.protobuf.Timestamp, google.protobuf.Duration)'"),
+    ("self.s.startsWith(1)", "found no matching overload for 'startsWith' applied to 'string.(int)'"),
+    ("self.n.size() > 0", "found no matching overload for 'size' applied to 'int.()'"),
+    ("size(self.b) > 0", "found no matching overload for 'size' applied to '(bool)'"),
+    ("self.l.join(',') == ''", "found no matching overload for 'join' applied to 'list(int).(string)'"),
 ])
 def test_operator_type_errors_refused_at_crd_creation(rule: str, error: str) -> None:
     path = "spec.validation.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule"
     details = [e.detail for e in crd_validation.validate_crd(_typed_crd(rule)) if e.field == path]
-    assert len(details) == 1 and details[0].startswith(f"compilation failed: ERROR: <input>:1:"), details
+    assert len(details) == 1 and details[0].startswith("compilation failed: ERROR: <input>:1:"), details
     assert error in details[0], details
 
 
@@ -240,6 +244,8 @@ def test_operator_type_errors_refused_at_crd_creation(rule: str, error: str) -> 
     "self.ios == 1 || self.ios == 'a'", "self.o.x == 1 && self.o == self.o", "has(self.s) && self.s.size() > 0",
     "self.l + [1] == [1]", "self.n % 2 == 0 && -self.n < 0", "self.ts - self.ts == duration('0s')",
     "[1, 'a'].size() == 2", "self.l.map(x, x * 2).size() > 0", "type(self.s) == string",
+    "self.s.split(',', 2).size() < 3 && self.s.lowerAscii().startsWith('a')", "size(self.m) + self.l.size() > 0",
+    "self.ios.startsWith('x')", "self.s.indexOf('a', 1) > 0 && self.s.substring(1, 2) != ''",
 ])
 def test_well_typed_rules_are_accepted(rule: str) -> None:
     path = "spec.validation.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule"

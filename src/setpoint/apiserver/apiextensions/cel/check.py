@@ -200,8 +200,9 @@ class _Typer:
             inner[e[2]] = self.typed(e[3], scope)
             return self.typed(e[4], inner)
         if kind == "call":
-            for x in ([e[3]] if e[3] is not None else []) + list(e[4]):
-                self.type_of(x, scope)
+            receiver = self.type_of(e[3], scope) if e[3] is not None else None
+            args = [self.type_of(x, scope) for x in e[4]]
+            self.check_call(e, receiver, args)
             return _RESULTS.get(e[2], DYN), None
         if kind == "list":
             items = {self.type_of(x, scope) for x in e[2]}
@@ -274,6 +275,23 @@ class _Typer:
             raise self.mismatch(e[1], name, [a, b])
         return result
 
+    def check_call(self, e: Expr, receiver: str | None, args: list[str]) -> None:
+        """A standard or strings-library function whose receiver and arguments are all of known
+        types must have an overload for them."""
+        name = e[2]
+        signatures = _MEMBER_SIGNATURES.get(name) if receiver is not None else _GLOBAL_SIGNATURES.get(name)
+        if signatures is None:
+            return
+        given = ([receiver] if receiver is not None else []) + args
+        if any(not _concrete(t) for t in given):
+            return
+        for sig in signatures:
+            if len(sig) == len(given) and all(_fits(t, want) for t, want in zip(given, sig, strict=True)):
+                return
+        shown = f"{receiver}.({', '.join(args)})" if receiver is not None else f"({', '.join(args)})"
+        # cel-go points at the call's "(" (the parser records the name's)
+        raise OverloadError(e[1] + len(name), f"found no matching overload for '{name}' applied to '{shown}'")
+
     def require(self, pos: int, name: str, args: list[str], allowed: set[str]) -> None:
         if all(a in allowed or a == DYN for a in args):
             return
@@ -282,6 +300,38 @@ class _Typer:
     @staticmethod
     def mismatch(pos: int, name: str, args: list[str]) -> OverloadError:
         return OverloadError(pos, f"found no matching overload for '{name}' applied to '({', '.join(args)})'")
+
+
+#: Receiver and argument types of the standard and strings-library functions checked;
+#: ``list`` and ``map`` stand for any list or map.
+_STRINGS = ("string",)
+_MEMBER_SIGNATURES: dict[str, list[tuple[str, ...]]] = {
+    "size": [("string",), ("bytes",), ("list",), ("map",)],
+    "startsWith": [("string", "string")], "endsWith": [("string", "string")],
+    "contains": [("string", "string")], "matches": [("string", "string")],
+    "lowerAscii": [_STRINGS], "upperAscii": [_STRINGS], "trim": [_STRINGS],
+    "charAt": [("string", "int")],
+    "indexOf": [("string", "string"), ("string", "string", "int")],
+    "lastIndexOf": [("string", "string"), ("string", "string", "int")],
+    "split": [("string", "string"), ("string", "string", "int")],
+    "substring": [("string", "int"), ("string", "int", "int")],
+    "replace": [("string", "string", "string"), ("string", "string", "string", "int")],
+    "join": [("list(string)",), ("list(string)", "string")],
+}
+_GLOBAL_SIGNATURES: dict[str, list[tuple[str, ...]]] = {
+    "size": [("string",), ("bytes",), ("list",), ("map",)],
+    "matches": [("string", "string")],
+}
+
+
+def _concrete(t: str) -> bool:
+    return DYN not in t and "object" not in t and t != "null"
+
+
+def _fits(t: str, want: str) -> bool:
+    if want in ("list", "map"):
+        return t.startswith(want + "(")
+    return t == want
 
 
 def _arithmetic(op: str, a: str, b: str) -> str | None:

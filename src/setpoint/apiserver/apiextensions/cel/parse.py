@@ -229,7 +229,7 @@ class _Parser:
         if k == "float":
             return ("lit", p, "double", float(v))
         if k == "str":
-            return ("lit", p, "bytes" if "b" in v[:2].lower() else "string", _unquote(v))
+            return ("lit", p, "bytes" if "b" in v[:len(v) - len(v.lstrip("rRbB"))].lower() else "string", _unquote(v))
         if k == "ident":
             if v in ("true", "false"):
                 return ("lit", p, "bool", v == "true")
