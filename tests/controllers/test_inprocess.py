@@ -19,6 +19,7 @@ from setpoint.runtime import errors
 from setpoint.runtime.client import Client, PatchType, WatchEvent, items
 from setpoint.runtime.informer import FuncHandler, Informer
 from setpoint.runtime.resource import Kind, Resource
+from setpoint.testing import eventually
 
 CONFIG_MAP = Kind("v1", "ConfigMap")
 NAMESPACE = Kind("v1", "Namespace")
@@ -202,3 +203,51 @@ async def test_an_informer_runs_over_it(client: InProcessClient) -> None:
         assert informer.store.get("default/later") is not None
     finally:
         await informer.stop()
+
+
+def _managers(obj: Obj) -> dict[str, Obj]:
+    return {e["manager"]: e for e in obj["metadata"].get("managedFields", [])}
+
+
+async def test_writes_record_managed_fields_and_apply_is_server_side_apply(client: InProcessClient) -> None:
+    created = await client.create(cm("mf"))
+    entry = _managers(created)["kube-controller-manager"]
+    assert entry["operation"] == "Update" and entry["fieldsV1"] == {"f:data": {".": {}, "f:k": {}}}
+    created["data"]["k"] = "w"
+    updated = await client.update(created, field_manager="editor")
+    assert _managers(updated)["editor"]["fieldsV1"] == {"f:data": {"f:k": {}}}
+
+    config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "mf", "namespace": "default"},
+              "data": {"k": "applied", "a": "1"}}
+    with pytest.raises(errors.Conflict) as conflict:  # editor owns data.k
+        await client.patch(CONFIG_MAP, "mf", config, "default", type=PatchType.APPLY, field_manager="applier")
+    assert "conflict with \"editor\"" in str(conflict.value)
+    applied = await client.patch(CONFIG_MAP, "mf", config, "default", type=PatchType.APPLY,
+                                 field_manager="applier", force=True)
+    assert applied["data"] == {"k": "applied", "a": "1"}
+    assert _managers(applied)["applier"]["operation"] == "Apply"
+    # Dropping a field from the applied configuration removes it.
+    config["data"] = {"k": "applied"}
+    again = await client.patch(CONFIG_MAP, "mf", config, "default", type=PatchType.APPLY, field_manager="applier")
+    assert again["data"] == {"k": "applied"}
+    with pytest.raises(errors.Invalid):
+        await client.patch(CONFIG_MAP, "mf", config, "default", type=PatchType.APPLY)  # no fieldManager
+
+
+async def test_crd_status_is_written_by_kube_apiserver(client: InProcessClient) -> None:
+    crd = await client.create({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "gadgets.example.com"},
+        "spec": {"group": "example.com", "scope": "Namespaced",
+                 "names": {"plural": "gadgets", "singular": "gadget", "kind": "Gadget"},
+                 "versions": [{"name": "v1", "served": True, "storage": True,
+                               "schema": {"openAPIV3Schema": {"type": "object"}}}]}})
+
+    async def established() -> Obj | None:
+        got = await client.get(Kind("apiextensions.k8s.io/v1", "CustomResourceDefinition"), crd["metadata"]["name"])
+        return got if "kube-apiserver" in _managers(got) else None
+
+    got = await eventually(established)
+    entry = _managers(got)["kube-apiserver"]
+    assert entry["subresource"] == "status" and entry["operation"] == "Update"
+    assert "f:conditions" in entry["fieldsV1"]["f:status"]

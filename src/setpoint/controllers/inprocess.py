@@ -32,6 +32,7 @@ import orjson
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.encoding import errors as apierrors
 from setpoint.apiserver.encoding import patch as patches
+from setpoint.apiserver.fieldmanager import manager as fieldmanager
 from setpoint.apiserver.registry import resources as registry
 from setpoint.apiserver.registry.objectstore import ObjectStore, parse_resource_version
 from setpoint.apiserver.registry.selectors import selector_filter
@@ -126,9 +127,12 @@ class InProcessWatch:
 class InProcessClient:
     """The runtime's :class:`~setpoint.runtime.client.Client` over a registry and an object store."""
 
-    def __init__(self, registry_: registry.Registry, objects: ObjectStore) -> None:
+    def __init__(self, registry_: registry.Registry, objects: ObjectStore, *,
+                 field_manager: str = "kube-controller-manager") -> None:
         self.registry = registry_
         self.objects = objects
+        #: The manager of writes that name none (kube derives it from the user agent).
+        self.field_manager = field_manager
         #: Discovery, made again whenever the registry changes (CRDs come and go).
         self._by_kind: dict[Kind, tuple[registry.Resource, Resource]] = {}
         self._generation = -1
@@ -243,16 +247,27 @@ class InProcessClient:
                      field_manager: str | None = None) -> Obj:
         r = self._served(Kind.of(obj))
         with _api_errors():
-            created = await self.objects.create(r, self._ns(r, namespace, obj), _copy(obj))
+            body = fieldmanager.for_resource(r).update(None, _copy(obj), self._manager(field_manager))
+            created = await self.objects.create(r, self._ns(r, namespace, obj), body)
         return self.objects.to_served(r, created)
+
+    def _manager(self, field_manager: str | None) -> str:
+        if field_manager:
+            fieldmanager.validate_manager(field_manager, "UpdateOptions")
+        return field_manager or self.field_manager
 
     async def update(self, obj: Mapping[str, Any], *, subresource: str | None = None,
                      field_manager: str | None = None) -> Obj:
         r = self._served(Kind.of(obj))
         name = str(obj["metadata"]["name"])
+        fm, manager = fieldmanager.for_resource(r), self._manager(field_manager)
+
+        def managed(current: Obj | None, new: Obj) -> Obj:
+            return fm.update(current, new, manager, subresource or "")
+
         with _api_errors():
             written, _ = await self.objects.update(r, self._ns(r, None, obj), name, _copy(obj),
-                                                   subresource=subresource or "")
+                                                   subresource=subresource or "", transform=managed)
         return self.objects.to_served(r, written)
 
     async def update_status(self, obj: Mapping[str, Any]) -> Obj:
@@ -261,14 +276,23 @@ class InProcessClient:
     async def patch(self, kind: KindLike, name: str, patch: Any, namespace: str | None = None, *,
                     type: PatchType = PatchType.MERGE, subresource: str | None = None,
                     field_manager: str | None = None, force: bool | None = None) -> Obj:
-        """A PATCH as the server applies one (``APPLY`` merges the applied configuration, as the
-        server's apply does: no managed fields)."""
+        """A PATCH as the server applies one, server-side apply included (managed fields,
+        conflicts unless ``force``)."""
         r = self._served(kind)
         ns = self._ns(r, namespace)
         body = patch if isinstance(patch, bytes) else orjson.dumps(patch)
         precondition = _patch_resource_version(type, patch)
+        fm, sub = fieldmanager.for_resource(r), subresource or ""
+        with _api_errors():
+            if type is PatchType.APPLY and not field_manager:
+                raise apierrors.invalid_object("PatchOptions", "meta.k8s.io", "", [
+                    apierrors.required("fieldManager", "is required for apply patch")])
+            manager = self._manager(field_manager)
+            config = patches.decode_apply(body) if type is PatchType.APPLY else None
 
         async def mutate(current: Obj) -> Obj:
+            if config is not None:
+                return fm.apply(current, config, manager, force=force is True, subresource=sub)
             patched = patches.apply_patch(type.value, current, body, r.patch_schema)
             meta = patched.get("metadata")
             if not isinstance(meta, dict):
@@ -278,10 +302,11 @@ class InProcessClient:
                     f"the name of the object ({meta.get('name')}) does not match the name on the URL ({name})")
             if precondition is None:
                 meta.pop("resourceVersion", None)  # only a resourceVersion the patch sets is a precondition
-            return patched
+            return fm.update(current, patched, manager, sub)
 
         async def create_missing() -> Obj:
-            return await self.objects.create(r, ns, patches.decode_apply(body))
+            assert config is not None
+            return await self.objects.create(r, ns, fm.apply({}, config, manager, force=force is True))
 
         with _api_errors():
             written, _ = await self.objects.guaranteed_update(

@@ -29,6 +29,7 @@ from setpoint.apiserver.apiextensions.customresource import CustomResourceSchema
 from setpoint.apiserver.builtin import definitions
 from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.endpoints import table
+from setpoint.apiserver.fieldmanager import manager as fieldmanager
 from setpoint.apiserver.registry import cacher as cache
 from setpoint.apiserver.registry import metadata
 from setpoint.apiserver.registry.objectstore import ObjectStore
@@ -415,6 +416,7 @@ class CRDController:
             new = dict(current)
             new["status"] = {**(current.get("status") or {}), "acceptedNames": names,
                              "conditions": others + want}
-            return new
+            # Written as kube-apiserver's own controllers write it: an Update through /status.
+            return fieldmanager.for_resource(self._resource).update(current, new, "kube-apiserver", "status")
 
         await objects.guaranteed_update(self._resource, None, name, mutate, subresource="status")
