@@ -4,6 +4,7 @@ selectable fields, explain, CRD validation and cleanup."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -243,6 +244,24 @@ def test_unknown_fields_pruned_and_field_validation(widgets: Server) -> None:
     assert 'unknown field "spec.bogus"' in out.stderr
     widgets.apply(widget("pruned3", color="red", bogus=1), "--validate=false")
     assert "bogus" not in widgets.get(f"{BASE}/pruned3")["spec"]
+
+
+def test_duplicate_fields_and_field_validation(widgets: Server) -> None:
+    body = json.dumps(widget("dup", color="red")).replace('"color": "red"', '"color": "red", "color": "blue"')
+    body = body.replace('"name": "dup"', '"name": "dup", "labels": {"a": "1", "a": "2"}')
+    r = widgets.request("POST", f"{BASE}?fieldValidation=Strict", body.encode())
+    assert r.status == 400, r.body
+    assert r.json()["message"] == ('strict decoding error: duplicate field "metadata.labels.a", '
+                                   'duplicate field "spec.color"')
+    assert widgets.request("GET", f"{BASE}/dup").status == 404
+    r = widgets.request("POST", f"{BASE}?fieldValidation=Warn", body.encode())
+    assert r.status == 201 and 'duplicate field \\"spec.color\\"' in r.headers["warning"]
+    assert r.json()["spec"]["color"] == "blue"  # the last one wins, as Go's decoder keeps it
+    cm = b'{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "dup"}, "data": {"k": "1", "k": "2"}}'
+    r = widgets.request("POST", "/api/v1/namespaces/default/configmaps?fieldValidation=Strict", cm)
+    assert r.status == 400 and r.json()["message"] == 'strict decoding error: duplicate field "data.k"'
+    r = widgets.request("POST", "/api/v1/namespaces/default/configmaps?fieldValidation=Ignore", cm)
+    assert r.status == 201 and "warning" not in r.headers
 
 
 def test_cel_transition_rule(widgets: Server) -> None:

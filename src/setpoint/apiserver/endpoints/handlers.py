@@ -14,7 +14,7 @@ import orjson
 import yaml
 
 from setpoint.apiserver.builtin import decoding, definitions
-from setpoint.apiserver.encoding import errors, patch, protobuf, yamljson
+from setpoint.apiserver.encoding import errors, patch, protobuf, strictjson, yamljson
 from setpoint.apiserver.endpoints import table
 from setpoint.apiserver.fieldmanager import manager as fieldmanager
 from setpoint.apiserver.http import Request, Response, add_warning
@@ -204,14 +204,18 @@ def _decode_check(call: Call, obj: Obj, headers: list[tuple[str, str]], *, patch
                 raise errors.invalid_object("", "", "", [errors.invalid(
                     "patch", orjson.dumps(obj).decode(), error)])
             raise errors.bad_request(f'{r.kind} in version "{r.version}" cannot be handled as a {r.kind}: {error}')
-    _unknown_field_check(call, obj, headers)
+    _unknown_field_check(call, obj, headers, duplicates=not patched)
 
 
-def _unknown_field_check(call: Call, obj: Obj, headers: list[tuple[str, str]]) -> None:
+def _unknown_field_check(call: Call, obj: Obj, headers: list[tuple[str, str]], *, duplicates: bool = False) -> None:
     """Unknown fields: fieldValidation=Strict rejects them; otherwise they are dropped
     (built-ins: decoding into kube's typed structs; custom resources: structural pruning),
-    with a warning unless Ignore. Warn is the default, as in kube-apiserver."""
+    with a warning unless Ignore. Warn is the default, as in kube-apiserver. With
+    ``duplicates``, duplicate fields of a JSON body are found as well (``duplicate field``)."""
     mode = _field_validation(call.request)
+    dups: list[str] = []
+    if duplicates and mode != "Ignore" and call.request.body[:1] == b"{":
+        dups = [f'duplicate field "{d}"' for d in strictjson.duplicate_fields(call.request.body)]
     schema = call.resource.schema
     # Custom resources: the CRD version's compiled schema defaults and prunes (crvalidation).
     decode = getattr(call.resource.strategy, "unknown_fields", None) if call.resource.custom else None
@@ -220,12 +224,12 @@ def _unknown_field_check(call: Call, obj: Obj, headers: list[tuple[str, str]]) -
     elif schema is not None:
         unknown = definitions.unknown_fields(obj, schema, prune=True)
     else:
-        return
-    if not unknown:
+        unknown = []
+    if not unknown and not dups:
         return
     if call.resource.custom:
         unknown.sort()  # the CRD handler sorts the pruned paths
-    messages = [f'unknown field "{u.lstrip(".")}"' for u in unknown]
+    messages = dups + [f'unknown field "{u.lstrip(".")}"' for u in unknown]
     if mode == "Strict":
         raise errors.bad_request("strict decoding error: " + ", ".join(messages))
     if mode != "Ignore":

@@ -1,0 +1,45 @@
+"""Duplicate fields in a JSON body, as kube's strict decoding (``sigs.k8s.io/json``) finds them.
+
+orjson keeps the last of duplicate keys without a word; with ``fieldValidation=Strict`` kube
+refuses ``{"a": 1, "a": 2}`` (``duplicate field "a"``) and with ``Warn`` it warns. Only those
+two modes pay for this second, slower parse.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+class _Object(dict[str, Any]):
+    """A decoded JSON object that remembers its duplicate keys, in order."""
+
+    __slots__ = ("duplicates",)
+
+    def __init__(self, pairs: list[tuple[str, Any]]) -> None:
+        super().__init__(pairs)
+        seen: set[str] = set()
+        self.duplicates = [k for k, _ in pairs if k in seen or seen.add(k)]  # type: ignore[func-returns-value]
+
+
+def duplicate_fields(body: bytes) -> list[str]:
+    """The paths of duplicate fields in ``body`` (``metadata.labels.a``, ``spec.ports[0].port``);
+    empty when there are none or the body is not JSON."""
+    try:
+        doc = json.loads(body, object_pairs_hook=_Object)
+    except (ValueError, RecursionError):
+        return []
+    out: list[str] = []
+    _collect(doc, "", out)
+    return out
+
+
+def _collect(value: Any, path: str, out: list[str]) -> None:
+    if isinstance(value, _Object):
+        prefix = f"{path}." if path else ""
+        out.extend(prefix + k for k in value.duplicates)
+        for k, v in value.items():
+            _collect(v, prefix + k, out)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _collect(v, f"{path}[{i}]", out)
