@@ -14,6 +14,8 @@ What Helm 4 does, as these tests pin it down:
 - a value dropped from the chart's output is removed from the live object (no other manager owns it);
 - when another manager took a field, the upgrade fails with the API server's conflict and the new
   revision is recorded as ``failed``; ``force_conflicts`` (the CLI's ``--force-conflicts``) takes it back;
+- a rollback applies the old revision's manifest the same way; hooks are objects outside the release,
+  and ``before-hook-creation`` deletes and creates them anew;
 - uninstall deletes the objects and the release Secrets, but never the CRDs of a chart's ``crds/``.
 """
 
@@ -87,13 +89,29 @@ def crd(plural: str, kind: str) -> dict[str, Any]:
     }
 
 
-def write_chart(root: Path, kind: str, crds: list[dict[str, Any]] | None = None) -> Path:
+HOOK = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}-hook
+  annotations:
+    helm.sh/hook: pre-install,pre-upgrade
+    helm.sh/hook-delete-policy: before-hook-creation
+data:
+  release-config-found: {{ if lookup "v1" "ConfigMap" .Release.Namespace (printf "%s-config" .Release.Name) }}"yes"{{ else }}"no"{{ end }}
+  seen-colour: {{ (lookup "v1" "ConfigMap" .Release.Namespace "seen").data.colour | quote }}
+"""
+
+
+def write_chart(root: Path, kind: str, crds: list[dict[str, Any]] | None = None, *, hook: bool = False) -> Path:
     """A chart (apiVersion v2) of a ConfigMap, a Secret, a ServiceAccount and one custom resource."""
     root.mkdir()
     (root / "Chart.yaml").write_text("apiVersion: v2\nname: tiny\nversion: 0.1.0\nappVersion: '1.0'\n")
     (root / "values.yaml").write_text("settings: {}\ntoken: s3cret\nsize: 1\n")
     (root / "templates").mkdir()
     (root / "templates" / "objects.yaml").write_text(TEMPLATES % {"group": GROUP, "kind": kind})
+    if hook:
+        (root / "templates" / "hook.yaml").write_text(HOOK)
     if crds:
         (root / "crds").mkdir()
         for obj in crds:
@@ -142,16 +160,16 @@ def release_secrets(server: Server, ns: str) -> dict[str, dict[str, str]]:
     return {item["metadata"]["name"]: item["metadata"]["labels"] for item in got["items"]}
 
 
-def upgrade_forcing_conflicts(cfg: Any, chart: Path, values: dict[str, Any]) -> dict[str, Any]:
-    """``helm upgrade --force-conflicts``: the C ABI's ``force_conflicts`` option of ``helm_upgrade``.
+def native(cfg: Any, action: str, chart: Path, values: dict[str, Any], **options: Any) -> dict[str, Any]:
+    """``helm_install``/``helm_upgrade`` of Helm's C ABI, with options ``Config.install``/``upgrade`` lack.
 
-    helm-python-sdk 0.2 does not expose that option in ``Config.upgrade``; the call is otherwise the one
-    ``Config.upgrade`` makes.
+    helm-python-sdk 0.2 does not pass ``force_conflicts`` (the CLI's ``--force-conflicts``) or
+    ``server_side_apply`` (``--server-side``) through; otherwise this is the call those methods make.
     """
-    native = helm._native
-    payload = native.call_string(
-        "helm_upgrade", cfg._raw(), native.HANDLE(0), native.HANDLE(0), str(chart), RELEASE,
-        json.dumps(values), json.dumps({"force_conflicts": True, "timeout_seconds": TIMEOUT}))
+    lib = helm._native
+    payload = lib.call_string(
+        f"helm_{action}", cfg._raw(), lib.HANDLE(0), lib.HANDLE(0), str(chart), RELEASE,
+        json.dumps(values), json.dumps({"timeout_seconds": TIMEOUT, **options}))
     result: dict[str, Any] = json.loads(payload)
     return result
 
@@ -247,7 +265,7 @@ def test_upgrade_conflicts_with_another_manager(server: Server, kubectl: Kubectl
     assert [(h["revision"], h["status"]) for h in cfg.history(RELEASE)] == [(1, "deployed"), (2, "failed")]
 
     # --force-conflicts takes greeting back; extra, which Helm never applied, stays ops'.
-    rel = upgrade_forcing_conflicts(cfg, chart, {"settings": {"greeting": "hey"}})
+    rel = native(cfg, "upgrade", chart, {"settings": {"greeting": "hey"}}, force_conflicts=True)
     assert (rel["revision"], rel["status"]) == (3, "deployed")
     cm = server.get_json(cm_path)
     assert cm["data"] == {"greeting": "hey", "extra": "mine"}
@@ -279,3 +297,62 @@ def test_chart_with_crds_directory(server: Server, kubectl: Kubectl, ns: str, cf
             .status == 200
     finally:
         kubectl("delete", "crd", f"gadgets.{GROUP}", "--ignore-not-found", "--wait=false")
+
+
+def test_hooks_lookup_and_rollback(server: Server, ns: str, cfg: Any, widgets: str, tmp_path: Path) -> None:
+    """A pre-install/pre-upgrade hook whose template reads live objects with ``lookup``; then a rollback."""
+    chart = write_chart(tmp_path / "chart", "Widget", hook=True)
+    cm_path = paths(ns, widgets)["configmap"]
+    hook_path = f"/api/v1/namespaces/{ns}/configmaps/{RELEASE}-hook"
+    seen = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "seen"}, "data": {"colour": "teal"}}
+    assert server.request("POST", f"/api/v1/namespaces/{ns}/configmaps", seen).status == 201
+
+    cfg.install(chart, RELEASE, {"settings": {"greeting": "hello", "colour": "blue"}}, timeout=TIMEOUT)
+    hook = server.get_json(hook_path)
+    assert hook["data"] == {"release-config-found": "no", "seen-colour": "teal"}
+    assert "app.kubernetes.io/managed-by" not in (hook["metadata"].get("labels") or {})  # hooks are not released
+
+    cfg.upgrade(chart, RELEASE, {"settings": {"greeting": "hi"}}, timeout=TIMEOUT)
+    again = server.get_json(hook_path)  # before-hook-creation: deleted and created anew
+    assert again["data"] == {"release-config-found": "yes", "seen-colour": "teal"}
+    assert again["metadata"]["uid"] != hook["metadata"]["uid"]
+    assert server.get_json(cm_path)["data"] == {"greeting": "hi"}
+
+    cfg.rollback(RELEASE, version=1, timeout=TIMEOUT)
+    assert server.get_json(cm_path)["data"] == {"greeting": "hello", "colour": "blue"}
+    assert [(h["revision"], h["status"]) for h in cfg.history(RELEASE)] == [
+        (1, "superseded"), (2, "superseded"), (3, "deployed")]
+    cfg.uninstall(RELEASE, timeout=TIMEOUT)
+
+
+def test_client_side_release_moves_to_server_side_apply(server: Server, ns: str, cfg: Any, widgets: str,
+                                                        tmp_path: Path) -> None:
+    """A release written client-side (as Helm 3 did) and upgraded with ``--server-side=true``.
+
+    Helm 4 keeps an old release's apply method (``--server-side=auto``): three-way strategic merge
+    patches with operation Update. Switching to server-side apply, it first moves the Update entry's
+    fields to its Apply entry with a JSON patch of ``metadata.managedFields`` (client-go's csaupgrade),
+    so that the apply then removes what the chart no longer renders.
+    """
+    chart = write_chart(tmp_path / "chart", "Widget")
+    objects = paths(ns, widgets)
+    native(cfg, "install", chart, {"settings": {"a": "1", "b": "2", "c": "3"}}, server_side_apply=False)
+    cm = server.get_json(objects["configmap"])
+    assert [(e["manager"], e["operation"]) for e in cm["metadata"]["managedFields"]] == [(HELM_MANAGER, "Update")]
+
+    cfg.upgrade(chart, RELEASE, {"settings": {"a": "1", "b": "2"}}, timeout=TIMEOUT)  # stays client-side
+    cm = server.get_json(objects["configmap"])
+    assert cm["data"] == {"a": "1", "b": "2"}
+    assert [(e["manager"], e["operation"]) for e in cm["metadata"]["managedFields"]] == [(HELM_MANAGER, "Update")]
+
+    rel = native(cfg, "upgrade", chart, {"settings": {"a": "1"}, "size": 5}, server_side_apply="true")
+    assert (rel["revision"], rel["status"]) == (3, "deployed")
+    cm = server.get_json(objects["configmap"])
+    assert cm["data"] == {"a": "1"}
+    assert [(e["manager"], e["operation"]) for e in cm["metadata"]["managedFields"]] == [(HELM_MANAGER, "Apply")]
+    assert managers(cm)[HELM_MANAGER]["fieldsV1"] == {**HELM_METADATA, "f:data": {"f:a": {}}}
+    widget = server.get_json(objects["widget"])
+    assert widget["spec"] == {"size": 5}
+    assert [(e["manager"], e["operation"]) for e in widget["metadata"]["managedFields"]] == [
+        (HELM_MANAGER, "Apply")]
+    cfg.uninstall(RELEASE, timeout=TIMEOUT)
