@@ -356,3 +356,66 @@ def test_client_side_release_moves_to_server_side_apply(server: Server, ns: str,
     assert [(e["manager"], e["operation"]) for e in widget["metadata"]["managedFields"]] == [
         (HELM_MANAGER, "Apply")]
     cfg.uninstall(RELEASE, timeout=TIMEOUT)
+
+
+POD_CHART = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: {{ .Release.Name }}-pod
+spec:
+  containers:
+  - name: main
+    image: {{ .Values.image }}
+    ports:
+    - containerPort: 80
+    env:
+    - name: MODE
+      value: {{ .Values.mode | quote }}
+    resources:
+      limits: {cpu: 100m, memory: 64Mi}
+---
+apiVersion: coordination.k8s.io/v1
+kind: Lease
+metadata:
+  name: {{ .Release.Name }}-lease
+spec:
+  holderIdentity: {{ .Release.Name }}
+  leaseDurationSeconds: 15
+"""
+
+
+def test_pod_and_lease(server: Server, ns: str, cfg: Any, tmp_path: Path) -> None:
+    """A Pod as charts write them (limits only, a port without protocol) and a Lease; a Pod's spec is
+    immutable but for images, and Helm reports the API server's refusal."""
+    chart = tmp_path / "chart"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: pods\nversion: 0.1.0\n")
+    (chart / "values.yaml").write_text("image: nginx:1.25\nmode: a\n")
+    (chart / "templates" / "pod.yaml").write_text(POD_CHART)
+    pod_path = f"/api/v1/namespaces/{ns}/pods/{RELEASE}-pod"
+
+    cfg.install(chart, RELEASE, None, timeout=TIMEOUT)
+    pod = server.get_json(pod_path)
+    container = pod["spec"]["containers"][0]
+    assert container["resources"] == {"limits": {"cpu": "100m", "memory": "64Mi"},
+                                      "requests": {"cpu": "100m", "memory": "64Mi"}}
+    assert container["ports"] == [{"containerPort": 80, "protocol": "TCP"}]
+    assert pod["status"]["qosClass"] == "Guaranteed"
+    lease = server.get_json(f"/apis/coordination.k8s.io/v1/namespaces/{ns}/leases/{RELEASE}-lease")
+    assert lease["spec"] == {"holderIdentity": RELEASE, "leaseDurationSeconds": 15}
+
+    cfg.upgrade(chart, RELEASE, {"image": "nginx:1.27"}, timeout=TIMEOUT)
+    pod = server.get_json(pod_path)
+    assert pod["spec"]["containers"][0]["image"] == "nginx:1.27"
+    assert pod["spec"]["containers"][0]["resources"]["requests"] == {"cpu": "100m", "memory": "64Mi"}
+    assert [(e["manager"], e["operation"]) for e in pod["metadata"]["managedFields"]] == [(HELM_MANAGER, "Apply")]
+
+    with pytest.raises(helm.HelmReleaseError) as err:
+        cfg.upgrade(chart, RELEASE, {"image": "nginx:1.27", "mode": "b"}, timeout=TIMEOUT)
+    assert f'Pod "{RELEASE}-pod" is invalid: spec: Forbidden: pod updates may not change fields other than ' \
+        "`spec.containers[*].image`" in str(err.value)
+    assert server.get_json(pod_path)["spec"]["containers"][0]["env"] == [{"name": "MODE", "value": "a"}]
+
+    cfg.uninstall(RELEASE, wait="watcher", timeout=TIMEOUT)
+    assert server.request("GET", pod_path).status == 404
