@@ -65,17 +65,18 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str
 
 async def _serve(storage_url: str, host: str, port: int, data_dir: Path, options: dict[str, object]) -> None:
     plane = ControlPlane(storage_url, host=host, port=port, data_dir=data_dir, **options)
+    # Before start: /readyz answers while the controllers still start, and a SIGTERM then must stop cleanly.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
     try:
         await plane.start()
     except OSError as exc:
         _fail(f"cannot serve on {host}:{port}: {exc.strerror or exc}")
     except (storage.StorageError, ValueError) as exc:
         _fail(f"cannot open storage {storage_url}: {exc}")
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
     kubeconfig = data_dir / "kubeconfig"
     click.echo(f"setpoint {__version__} serving the Kubernetes API on {plane.url}", err=True)
     click.echo(f"state: {storage_url}", err=True)

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 import orjson
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from setpoint.apiserver.http import Request, Response
@@ -189,6 +189,7 @@ CR_PATCH_TYPES = ["application/merge-patch+json", "application/strategic-merge-p
 
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(mutation=MUTATIONS)
+@example(mutation=("configmap", 2, True, "swap", 0, b"\x00"))  # "metadata": true (was a 500 in field management)
 async def test_mistyped_custom_resources_are_refused_cleanly(api: APIServer, mutation: tuple[Any, ...]) -> None:
     _, index, value, how, at, garbage = mutation
     collection, valid = FUZZ

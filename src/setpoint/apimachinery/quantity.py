@@ -7,9 +7,10 @@ A quantity is a signed decimal number and a suffix: a binary SI one (``Ki`` ..
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Final
 
-__all__ = ["ERR_FORMAT_WRONG", "ERR_NUMERIC", "ERR_SUFFIX", "parse_error"]
+__all__ = ["ERR_FORMAT_WRONG", "ERR_NUMERIC", "ERR_SUFFIX", "parse_error", "value"]
 
 ERR_FORMAT_WRONG: Final = (
     "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
@@ -21,6 +22,12 @@ _DIGITS: Final = frozenset("0123456789")
 _SUFFIX_CHARS: Final = frozenset("eEinumkKMGTP")
 _SUFFIXES: Final = frozenset({"", "n", "u", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"})
 _INT64_MAX: Final = (1 << 63) - 1
+_MULTIPLIERS: Final[dict[str, Decimal]] = {
+    "": Decimal(1), "n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"),
+    "k": Decimal("1e3"), "M": Decimal("1e6"), "G": Decimal("1e9"), "T": Decimal("1e12"), "P": Decimal("1e15"),
+    "E": Decimal("1e18"), "Ki": Decimal(2**10), "Mi": Decimal(2**20), "Gi": Decimal(2**30), "Ti": Decimal(2**40),
+    "Pi": Decimal(2**50), "Ei": Decimal(2**60),
+}
 
 
 def parse_error(text: str) -> str | None:
@@ -68,3 +75,23 @@ def _decimal_exponent(suffix: str) -> bool:
     if not body or any(c not in _DIGITS for c in body):
         return False
     return int(body) <= _INT64_MAX + (digits[0] == "-")
+
+
+def value(text: str) -> Decimal:
+    """The exact amount a quantity stands for (``"100m"`` -> 0.1, ``"1Ki"`` -> 1024).
+
+    Raises ``ValueError`` with ``ParseQuantity``'s message when ``text`` is not a quantity.
+    """
+    err = parse_error(text)
+    if err is not None:
+        raise ValueError(err)
+    if not any(ch in _DIGITS for ch in text):
+        return Decimal(0)  # "+" and "-": all zeros after the sign
+    i = len(text)
+    while text[i - 1] not in _DIGITS and text[i - 1] != ".":
+        i -= 1
+    # A decimal exponent ends in digits and stays in the number: Decimal reads "1e3" and "2E-2" itself.
+    try:
+        return Decimal(text[:i]) * _MULTIPLIERS[text[i:]]
+    except ArithmeticError as exc:  # an exponent beyond Decimal's range
+        raise ValueError(f"quantity {text!r} is out of range") from exc

@@ -11,8 +11,10 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from decimal import Decimal
 from typing import Any
 
+from setpoint.apimachinery import quantity
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.builtin import events
 from setpoint.apiserver.builtin.declare import declare, description, field
@@ -223,6 +225,81 @@ def _image_pull_policy(image: object) -> str:
     return "Always" if ":" not in name or name.endswith(":latest") else "IfNotPresent"
 
 
+def _default_container(c: Obj) -> None:
+    """``SetDefaults_Container``, the ports' ``protocol: TCP``, and ``SetDefaults_Pod``'s requests from limits."""
+    c.setdefault("imagePullPolicy", _image_pull_policy(c.get("image")))
+    c.setdefault("terminationMessagePath", "/dev/termination-log")
+    c.setdefault("terminationMessagePolicy", "File")
+    for port in c.get("ports") or []:
+        if isinstance(port, dict):
+            port.setdefault("protocol", "TCP")
+    resources = c.setdefault("resources", {})
+    if not isinstance(resources, dict):
+        return
+    limits = resources.get("limits")
+    if isinstance(limits, dict) and limits:
+        requests = resources.get("requests")
+        if not isinstance(requests, dict):
+            requests = resources["requests"] = {}
+        for name, amount in limits.items():
+            requests.setdefault(name, amount)
+
+
+_QOS_RESOURCES = ("cpu", "memory")
+
+
+def _qos_totals(resources: object, into: dict[str, Decimal]) -> set[str]:
+    """Add a resource list's positive cpu and memory amounts to ``into``; the names found."""
+    found: set[str] = set()
+    if not isinstance(resources, dict):
+        return found
+    for name in _QOS_RESOURCES:
+        amount = resources.get(name)
+        if not isinstance(amount, str):
+            continue
+        try:
+            v = quantity.value(amount)
+        except ValueError:
+            continue
+        if v > 0:
+            found.add(name)
+            into[name] = into.get(name, Decimal(0)) + v
+    return found
+
+
+def _pod_level_resources_set(spec: Obj) -> bool:
+    res = spec.get("resources")
+    if not isinstance(res, dict):
+        return False
+    names = [*(res.get("requests") or {}), *(res.get("limits") or {})]
+    return any(n in _QOS_RESOURCES or n.startswith("hugepages-") for n in names)
+
+
+def pod_qos_class(spec: Obj) -> str:
+    """kube's ``ComputePodQOS``: BestEffort, Burstable or Guaranteed, from cpu and memory."""
+    requests: dict[str, Decimal] = {}
+    limits: dict[str, Decimal] = {}
+    guaranteed = True
+    if _pod_level_resources_set(spec):
+        res = spec["resources"]
+        _qos_totals(res.get("requests"), requests)
+        if res.get("limits"):
+            guaranteed = _qos_totals(res.get("limits"), limits) >= set(_QOS_RESOURCES)
+    else:
+        for key in ("containers", "initContainers"):
+            for c in spec.get(key) or []:
+                res = c.get("resources") if isinstance(c, dict) else None
+                res = res if isinstance(res, dict) else {}
+                _qos_totals(res.get("requests"), requests)
+                if not _qos_totals(res.get("limits"), limits) >= set(_QOS_RESOURCES):
+                    guaranteed = False
+    if not requests and not limits:
+        return "BestEffort"
+    if guaranteed and all(limits.get(n) == v for n, v in requests.items()) and len(requests) == len(limits):
+        return "Guaranteed"
+    return "Burstable"
+
+
 class PodStrategy(Strategy):
     """v1 Pod, as far as a control plane without kubelets needs it.
 
@@ -246,11 +323,8 @@ class PodStrategy(Strategy):
             for key in ("containers", "initContainers"):
                 for c in spec.get(key) or []:
                     if isinstance(c, dict):
-                        c.setdefault("imagePullPolicy", _image_pull_policy(c.get("image")))
-                        c.setdefault("terminationMessagePath", "/dev/termination-log")
-                        c.setdefault("terminationMessagePolicy", "File")
-                        c.setdefault("resources", {})
-        obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
+                        _default_container(c)
+        obj["status"] = {"phase": "Pending", "qosClass": pod_qos_class(spec if isinstance(spec, dict) else {})}
 
     def validate(self, obj: Obj) -> list[errors.FieldError]:
         spec = obj.get("spec")
