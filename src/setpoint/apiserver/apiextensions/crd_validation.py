@@ -976,7 +976,8 @@ class _SchemaChecker:
                 cel_errs.append(errors.invalid(f"{rpath}.rule", value, "compilation failed: " + _at(
                     text, missing[0], f"undeclared reference to '{missing[1]}' (in container '')")))
                 continue
-            mismatch = check.overload_error(tree, node, is_root or node.embedded)
+            mismatch = (check.overload_error(tree, node, is_root or node.embedded) or check.literal_error(tree)
+                        or check.aggregate_error(tree, node, is_root or node.embedded))
             if mismatch is not None:
                 cel_errs.append(errors.invalid(f"{rpath}.rule", value, "compilation failed: " + _at(
                     text, mismatch[0], mismatch[1])))

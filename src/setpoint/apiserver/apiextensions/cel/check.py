@@ -6,6 +6,10 @@ reference to 'foo' (in container '')``; :func:`undeclared` finds the first such 
 
 from __future__ import annotations
 
+import datetime
+import re
+
+from setpoint.apimachinery import goregexp
 from setpoint.apiserver.apiextensions.cel.library import LIBRARY, escape
 from setpoint.apiserver.apiextensions.cel.parse import Expr
 from setpoint.apiserver.apiextensions.structural import Node
@@ -31,16 +35,17 @@ def undeclared(e: Expr, variables: frozenset[str] = frozenset({"self", "oldSelf"
     if kind == "id":
         return None if e[2] in variables or e[2] in _TYPES else (e[1], e[2])
     if kind == "call":
+        # cel-go resolves a qualified name (sets.contains) first, else checks the target and the
+        # arguments before the function.
         name, target, args = e[2], e[3], e[4]
         qualified = f"{target[2]}.{name}" if target is not None and target[0] == "id" else ""
-        if qualified and (qualified in LIBRARY or qualified in STANDARD) and target[2] not in variables:
-            target = None
-        elif name not in LIBRARY and name not in STANDARD:
-            return (e[1] + len(name), name)  # cel-go points at the call's "("
-        for x in ([target] if target is not None else []) + list(args):
+        resolved = bool(qualified) and _declared(qualified) and target[2] not in variables
+        for x in ([target] if target is not None and not resolved else []) + list(args):
             found = undeclared(x, variables)
             if found is not None:
                 return found
+        if not resolved and not _declared(name):
+            return (e[1] + len(name), name)  # cel-go points at the call's "("
         return None
     if kind == "comp":
         found = undeclared(e[3], variables)
@@ -53,9 +58,6 @@ def undeclared(e: Expr, variables: frozenset[str] = frozenset({"self", "oldSelf"
                 if found is not None:
                     return found
         return None
-    if kind == "bind":
-        found = undeclared(e[3], variables)
-        return found if found is not None else undeclared(e[4], variables | {e[2]})
     if kind == "struct":
         for _, v in e[3]:
             found = undeclared(v, variables)
@@ -68,6 +70,12 @@ def undeclared(e: Expr, variables: frozenset[str] = frozenset({"self", "oldSelf"
             if found is not None:
                 return found
     return None
+
+
+def _declared(name: str) -> bool:
+    """Whether kube's CEL environment declares the function ``name`` (the library's own
+    helpers, named ``__...``, are for rewritten rules only)."""
+    return (name in LIBRARY and not name.startswith("__")) or name in STANDARD
 
 
 def _exprs(x: object) -> list[Expr]:
@@ -142,10 +150,35 @@ def overload_error(e: Expr, node: Node, resource_root: bool = False) -> tuple[in
 _Scope = dict[str, tuple[str, "Node | None"]]
 
 
+def aggregate_error(e: Expr, node: Node, resource_root: bool = False) -> tuple[int, str] | None:
+    """(offset, message) of the first list or map literal whose elements, keys or values are of
+    different known types (``cel.ValidateHomogeneousAggregateLiterals``), or None."""
+    typer = _Typer(node, resource_root)
+    try:
+        typer.type_of(e, {})
+    except OverloadError:
+        return None
+    return typer.mixed
+
+
 class _Typer:
     def __init__(self, node: Node, resource_root: bool) -> None:
         self.node = node
         self.resource_root = resource_root
+        #: The first literal of mixed types: (offset, message).
+        self.mixed: tuple[int, str] | None = None
+        #: Literals exempt from the homogeneity check (format()'s argument list).
+        self.exempt: set[int] = set()
+
+    def homogeneous(self, items: list[tuple[Expr, str]]) -> None:
+        if self.mixed is not None or not items:
+            return
+        first = items[0][1]
+        for x, t in items[1:]:
+            if t != first:
+                if _concrete(first) and _concrete(t):
+                    self.mixed = (x[1], f"expected type '{first}' but found '{t}'")
+                return
 
     def type_of(self, e: Expr, scope: _Scope) -> str:
         return self.typed(e, scope)[0]
@@ -195,23 +228,26 @@ class _Typer:
             return "bool", None
         if kind == "comp":
             return self.comprehension(e, scope), None
-        if kind == "bind":
-            inner = dict(scope)
-            inner[e[2]] = self.typed(e[3], scope)
-            return self.typed(e[4], inner)
         if kind == "call":
+            if e[2] == "format":
+                self.exempt.update(id(x) for x in e[4] if x[0] == "list")
             receiver = self.type_of(e[3], scope) if e[3] is not None else None
             args = [self.type_of(x, scope) for x in e[4]]
             self.check_call(e, receiver, args)
             return _RESULTS.get(e[2], DYN), None
         if kind == "list":
-            items = {self.type_of(x, scope) for x in e[2]}
+            typed = [(x, self.type_of(x, scope)) for x in e[2]]
+            if id(e) not in self.exempt:
+                self.homogeneous(typed)
+            items = {t for _, t in typed}
             return (f"list({items.pop()})" if len(items) == 1 else "list(dyn)"), None
         if kind == "map":
-            keys = {self.type_of(k, scope) for k, _ in e[2]}
-            values = {self.type_of(v, scope) for _, v in e[2]}
-            k = keys.pop() if len(keys) == 1 else DYN
-            v = values.pop() if len(values) == 1 else DYN
+            keys = [(k, self.type_of(k, scope)) for k, _ in e[2]]
+            values = [(v, self.type_of(v, scope)) for _, v in e[2]]
+            self.homogeneous(keys)
+            self.homogeneous(values)
+            k = keys[0][1] if len({t for _, t in keys}) == 1 else DYN
+            v = values[0][1] if len({t for _, t in values}) == 1 else DYN
             return f"map({k}, {v})", None
         for child in e[2:]:
             if isinstance(child, tuple) and child and isinstance(child[0], str):
@@ -382,4 +418,49 @@ def _split_params(s: str) -> list[str]:
             out.append(s[start:i].strip())
             start = i + 1
     out.append(s[start:].strip())
+    return out
+
+
+# --- kube's AST validators (cel.ExtendedValidations, since 1.29) ----------------------------------
+
+_GO_DURATION = re.compile(r"[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+|[-+]?0")
+_RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+
+
+def literal_error(e: Expr) -> tuple[int, str] | None:
+    """(offset, message) of the first constant argument kube's validators refuse: an invalid
+    ``duration('...')``, ``timestamp('...')`` or ``matches()`` pattern (cel-go checks the
+    call's first argument: a member ``matches`` its pattern)."""
+    for x in _walk(e):
+        if x[0] != "call" or not x[4] or x[4][0][0] != "lit":
+            continue
+        name, arg = x[2], x[4][0]
+        if name == "duration" and x[3] is None and (arg[2] != "string" or not _GO_DURATION.fullmatch(arg[3])):
+            return arg[1], "invalid duration argument"
+        if name == "timestamp" and x[3] is None and arg[2] == "string" and not _valid_timestamp(arg[3]):
+            return arg[1], "invalid timestamp argument"
+        if name == "matches" and arg[2] == "string":
+            try:
+                goregexp.compile(arg[3])
+            except goregexp.GoRegexpError:
+                return arg[1], "invalid matches argument"
+    return None
+
+
+def _valid_timestamp(text: str) -> bool:
+    m = _RFC3339.fullmatch(text)
+    if m is None:
+        return False
+    try:
+        datetime.datetime(int(m[1]), int(m[2]), int(m[3]), int(m[4]), int(m[5]), int(m[6]))
+    except ValueError:
+        return False
+    return m[8] in "Zz" or (int(m[8][1:3]) < 24 and int(m[8][4:6]) < 60)
+
+
+def _walk(e: Expr) -> list[Expr]:
+    out = [e]
+    for child in e[2:]:
+        for x in _exprs(child):
+            out.extend(_walk(x))
     return out

@@ -72,10 +72,6 @@ class _Rewriter:
                 if x is not None:
                     self.visit(x, inner)
             return
-        if kind == "bind":
-            self.visit(e[3], renames)
-            self.visit(e[4], {k: v for k, v in renames.items() if k != e[2]})
-            return
         if kind == "index" and self.src[e[1] + 1:].lstrip().startswith("?"):
             mark = self.src.index("?", e[1])
             _, _, close = _elements(self.src, e[1])

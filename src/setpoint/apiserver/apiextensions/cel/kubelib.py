@@ -8,13 +8,10 @@ values do; the receiver functions below accept them. Regexps are Go's (RE2).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import decimal
 import functools
 import importlib
 import ipaddress
-import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -442,43 +439,6 @@ def is_canonical_ip(s: str) -> bool:
     return str(_parse_ip(s)) == s
 
 
-# --- cel-go ext: math, encoders -----------------------------------------------------------------
-
-
-def _extreme(pick: Callable[..., Any], name: str) -> Callable[..., Any]:
-    def fn(*args: Any) -> Any:
-        xs = list(args[0]) if len(args) == 1 and isinstance(args[0], list) else list(args)
-        if not xs:
-            raise ValueError(f"{name}(list) argument must not be empty")
-        return pick(xs)
-    return fn
-
-
-def _round(x: float) -> float:
-    """``math.round``: half away from zero."""
-    if math.isnan(x) or math.isinf(x):
-        return x
-    return float(math.floor(abs(x) + 0.5)) * (1 if x >= 0 else -1)
-
-
-def _abs(x: Any) -> Any:
-    if isinstance(x, int) and x == -(2**63):
-        raise OverflowError("integer overflow")
-    return abs(x)
-
-
-def _sign(x: Any) -> Any:
-    s = (x > 0) - (x < 0)
-    return float(s) if isinstance(x, float) else s
-
-
-def _decode(s: str) -> bytes:
-    try:
-        return base64.b64decode(s + "=" * (-len(s) % 4), validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise ValueError(f"illegal base64 data: {exc}") from None
-
-
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "__re2_matches": re2_matches,
     "__pairs": pairs,
@@ -492,25 +452,6 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "validate": format_validate,
     **{f"format.{name}": (lambda name=name: {"__format__": name}) for name in FORMATS},
     "ip.isCanonical": is_canonical_ip,
-    "math.greatest": _extreme(max, "math.greatest"),
-    "math.least": _extreme(min, "math.least"),
-    "math.ceil": lambda x: float(math.ceil(x)) if math.isfinite(x) else x,
-    "math.floor": lambda x: float(math.floor(x)) if math.isfinite(x) else x,
-    "math.round": _round,
-    "math.trunc": lambda x: float(math.trunc(x)) if math.isfinite(x) else x,
-    "math.abs": _abs,
-    "math.sign": _sign,
-    "math.isInf": math.isinf,
-    "math.isNaN": math.isnan,
-    "math.isFinite": math.isfinite,
-    "math.bitAnd": lambda a, b: a & b,
-    "math.bitOr": lambda a, b: a | b,
-    "math.bitXor": lambda a, b: a ^ b,
-    "math.bitNot": lambda a: ~a,
-    "math.bitShiftLeft": lambda a, n: (a << n) if n < 64 else 0,
-    "math.bitShiftRight": lambda a, n: a if n == 0 else ((a & (2**64 - 1)) >> n) if n < 64 else 0,
-    "base64.encode": lambda b: base64.b64encode(b).decode(),
-    "base64.decode": _decode,
     "find": find,
     "findAll": find_all,
     "isIP": is_ip,

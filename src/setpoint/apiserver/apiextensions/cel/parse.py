@@ -216,8 +216,6 @@ class _Parser:
                 return ("comp", pos, name, target, [args[0][2]], args[1], None)
             if len(args) == 3 and args[1][0] == "id" and name in ("all", "exists", "exists_one"):
                 return ("comp", pos, name, target, [args[0][2], args[1][2]], args[2], None)
-        if target is not None and name == "bind" and target == ("id", target[1], "cel") and len(args) == 3:
-            return ("bind", pos, args[0][2] if args[0][0] == "id" else "", args[1], args[2])
         return ("call", pos, name, target, args)
 
     def primary(self) -> Expr:
