@@ -111,9 +111,28 @@ def test_library_rules_compile(rule: str) -> None:
 @pytest.mark.parametrize("rule", [
     "ip.isCanonical('127.0.0.1')", "!ip.isCanonical('2001:DB8::1')", "optional.of(1).orValue(2) == 1",
     "'%s-%d'.format(['a', 1]) == 'a-1'", "'a,b'.split(',') == ['a', 'b']", "['b', 'a'].join('-') == 'b-a'",
+    # cel-go ext/lists_test.go (ext.Lists version 3) and kube's lists library
+    "[1, 2, 3].slice(1, 2) == [2]", "[[1], [2, 3]].flatten() == [1, 2, 3]", "[dyn([1]), dyn([[2, 3]])].flatten(2) == [1, 2, 3]",
+    "[dyn(1), dyn(1.0), dyn(2), dyn(true)].distinct() == [dyn(1), dyn(2), dyn(true)]", "[3, 1, 2].sort() == [1, 2, 3]", "['b', 'a'].sort() == ['a', 'b']",
+    "['bb', 'a', 'ccc'].sortBy(x, x.size()) == ['a', 'bb', 'ccc']", "[1, 2].first().value() == 1",
+    "!([] + [1]).slice(0, 0).first().hasValue()", "[1, 2].last().value() == 2", "lists.range(3) == [0, 1, 2]",
+    "[1, 2].reverse() == [2, 1]", "[1, 2, 3].isSorted() && [1, 2].sum() == 3 && [1, 2].min() == 1",
+    "[1, 2, 1].indexOf(1) == 0 && [1, 2, 1].lastIndexOf(1) == 2",
 ])
 def test_more_of_kubes_libraries(rule: str) -> None:
+    assert [e.detail for e in crd_validation.validate_crd(_crd(rule)) if "x-kubernetes-validations" in e.field] == []
     assert _check(rule) == []
+
+
+@pytest.mark.parametrize("rule,message", [
+    ("[1, 2].slice(2, 1) == []", "cannot slice(2, 1), start index must be less than or equal to end index"),
+    ("[1, 2].slice(0, 3) == []", "cannot slice(0, 3), list is length 2"),
+    ("[[1], [2]].sort() == []", "list elements must be comparable"),
+    ("[dyn(1), dyn('a')].sort() == []", "list elements must have the same type"),
+])
+def test_list_library_errors(rule: str, message: str) -> None:
+    details = _check(rule)
+    assert len(details) == 1 and message in details[0], details
 
 
 @pytest.mark.parametrize("rule,position,name", [

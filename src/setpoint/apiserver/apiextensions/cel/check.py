@@ -347,8 +347,8 @@ _MEMBER_SIGNATURES: dict[str, list[tuple[str, ...]]] = {
     "contains": [("string", "string")], "matches": [("string", "string")],
     "lowerAscii": [_STRINGS], "upperAscii": [_STRINGS], "trim": [_STRINGS],
     "charAt": [("string", "int")],
-    "indexOf": [("string", "string"), ("string", "string", "int")],
-    "lastIndexOf": [("string", "string"), ("string", "string", "int")],
+    "indexOf": [("string", "string"), ("string", "string", "int"), ("list", "*")],
+    "lastIndexOf": [("string", "string"), ("string", "string", "int"), ("list", "*")],
     "split": [("string", "string"), ("string", "string", "int")],
     "substring": [("string", "int"), ("string", "int", "int")],
     "replace": [("string", "string", "string"), ("string", "string", "string", "int")],
@@ -365,6 +365,8 @@ def _concrete(t: str) -> bool:
 
 
 def _fits(t: str, want: str) -> bool:
+    if want == "*":
+        return True
     if want in ("list", "map"):
         return t.startswith(want + "(")
     return t == want

@@ -6,6 +6,8 @@ records, so messages keep pointing into the rule as written:
 * optional field selection ``a.b.?c`` becomes ``(has(a.b.c) ? optional.of(a.b.c) :
   optional.none())``, as cel-go defines it, when the operand is a plain selection path;
 * ``matches()`` calls Go's RE2 (:func:`.kubelib.re2_matches`), not the interpreter's engine;
+* ``sortBy(x, key)`` (cel-go's ext.Lists macro) maps each element to ``[element, key]`` and
+  sorts those pairs (:func:`.kubelib.sort_pairs`);
 * two-variable comprehensions (cel-go's ``ext.TwoVarComprehensions``, which kube enables):
   ``all``/``exists``/``existsOne`` with two variables and ``transformList``,
   ``transformMap`` and ``transformMapEntry`` run as one-variable macros over
@@ -68,6 +70,8 @@ class _Rewriter:
                 pair = next(self.names)
                 inner.update({e[4][0]: f"{pair}[0]", e[4][1]: f"{pair}[1]"})
                 self.two_var(e, pair)
+            elif e[2] == "sortBy":
+                self.sort_by(e)
             for x in (e[6], e[5]):
                 if x is not None:
                     self.visit(x, inner)
@@ -105,6 +109,15 @@ class _Rewriter:
         self.edits += [(mark, mark + 1, "") for _, mark in marks]
         flagged = [str(i) for i, _ in marks] if e[0] == "list" else [keys[i] for i, _ in marks]
         self.edits.append((close, close + 1, f"{self.src[close]}, [{', '.join(flagged)}])"))
+
+    def sort_by(self, e: Expr) -> None:
+        """``.sortBy(x, key)`` -> ``.map(x, [x, key]).__sort_pairs()`` (cel-go's macro sorts the
+        list by the keys it maps its elements to)."""
+        open_at = self.src.index("(", e[1] + len(e[2]))
+        commas, close = _commas(self.src, open_at)
+        self.edits.append((e[1], open_at + 1, "map("))
+        self.edits.append((commas[0] + 1, commas[0] + 1, f" [{e[4][0]},"))
+        self.edits.append((close, close + 1, "]).__sort_pairs()"))
 
     def two_var(self, e: Expr, pair: str) -> None:
         """``.name(a, b, rest)`` -> ``.__pairs().macro(pair, rest)`` (+ the transform's wrapping)."""

@@ -121,6 +121,85 @@ def opt_map(entries: Obj, flagged: list[Any]) -> Obj:
     return out
 
 
+# --- lists (cel-go's ext.Lists, version 3 as kube enables it) -----------------------------------
+
+
+def list_slice(xs: list[Any], start: int, end: int) -> list[Any]:
+    if start < 0 or end < 0:
+        raise ValueError(f"cannot slice({start}, {end}), negative indexes not supported")
+    if start > end:
+        raise ValueError(f"cannot slice({start}, {end}), start index must be less than or equal to end index")
+    if len(xs) < end:
+        raise ValueError(f"cannot slice({start}, {end}), list is length {len(xs)}")
+    return xs[start:end]
+
+
+def flatten(xs: list[Any], depth: int = 1) -> list[Any]:
+    if depth < 0:
+        raise ValueError("level must be non-negative")
+    out: list[Any] = []
+    for x in xs:
+        if isinstance(x, list) and depth > 0:
+            out.extend(flatten(x, depth - 1))
+        else:
+            out.append(x)
+    return out
+
+
+def _equality_key(x: Any) -> Any:
+    """A hashable key under CEL's equality: numbers equal across int and double, bool apart."""
+    if isinstance(x, bool):
+        return ("bool", x)
+    if isinstance(x, int | float):
+        return ("number", x)
+    if isinstance(x, dict | list):
+        return ("json", repr(x))
+    return (type(x).__name__, x)
+
+
+def distinct(xs: list[Any]) -> list[Any]:
+    seen: set[Any] = set()
+    out = []
+    for x in xs:
+        k = _equality_key(x)
+        if k not in seen:
+            seen.add(k)
+            out.append(x)
+    return out
+
+
+def _sorted_by(items: list[Any], keys: list[Any]) -> list[Any]:
+    """``@sortByAssociatedKeys``: ``items`` in the order of their ``keys``."""
+    if not keys:
+        return items
+    if isinstance(keys[0], dict | list) or keys[0] is None:
+        raise ValueError("list elements must be comparable")
+    kind = type(keys[0])
+    if any(type(k) is not kind for k in keys):
+        raise ValueError("list elements must have the same type")
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    return [items[i] for i in order]
+
+
+def sort_list(xs: list[Any]) -> list[Any]:
+    return _sorted_by(xs, xs)
+
+
+def sort_pairs(pairs: list[list[Any]]) -> list[Any]:
+    """``sortBy``: pairs of ``[element, key]`` (the macro's map) sorted by key."""
+    return _sorted_by([p[0] for p in pairs], [p[1] for p in pairs])
+
+
+def first(xs: list[Any]) -> Any:
+    optional = _optional()
+    return optional.of(xs[0]) if xs else optional.none()
+
+
+def last(xs: list[Any]) -> Any:
+    optional = _optional()
+    return optional.of(xs[-1]) if xs else optional.none()
+
+
 # --- format (kube's format library: named string formats and their validators) ----------------------
 
 
@@ -449,6 +528,14 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "__opt_select": opt_select,
     "__opt_list": opt_list,
     "__opt_map": opt_map,
+    "__sort_pairs": sort_pairs,
+    "slice": list_slice,
+    "flatten": flatten,
+    "distinct": distinct,
+    "sort": sort_list,
+    "first": first,
+    "last": last,
+    "lists.range": lambda n: list(range(n)),
     "validate": format_validate,
     **{f"format.{name}": (lambda name=name: {"__format__": name}) for name in FORMATS},
     "ip.isCanonical": is_canonical_ip,

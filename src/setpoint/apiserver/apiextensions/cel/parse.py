@@ -36,7 +36,7 @@ _TOKEN = re.compile(
 #: map, struct, cond, bin, un, has, comp.
 Expr = tuple[Any, ...]
 
-_MACROS = {"all", "exists", "exists_one", "map", "filter"}
+_MACROS = {"all", "exists", "exists_one", "map", "filter", "sortBy"}
 #: cel-go's two-variable comprehensions (``ext.TwoVarComprehensions``), as kube enables them.
 _TWO_VAR_MACROS = {"all", "exists", "existsOne", "exists_one", "transformList", "transformMap", "transformMapEntry"}
 RESERVED = {"as", "break", "const", "continue", "else", "for", "function", "if", "import", "let",
