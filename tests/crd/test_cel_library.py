@@ -258,6 +258,7 @@ def _typed_crd(rule: str) -> dict[str, object]:
     ("self.n.size() > 0", "found no matching overload for 'size' applied to 'int.()'"),
     ("size(self.b) > 0", "found no matching overload for 'size' applied to '(bool)'"),
     ("self.l.join(',') == ''", "found no matching overload for 'join' applied to 'list(int).(string)'"),
+    ("self.s.reverse() == ''", "found no matching overload for 'reverse' applied to 'string.()'"),
     # kube's AST validators: constant arguments and homogeneous literals
     ("duration('1x') > duration('1s')", "1:10: invalid duration argument"),
     ("self.ts < timestamp('2023-13-01T00:00:00Z')", "1:21: invalid timestamp argument"),

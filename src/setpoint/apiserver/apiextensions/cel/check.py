@@ -353,6 +353,8 @@ _MEMBER_SIGNATURES: dict[str, list[tuple[str, ...]]] = {
     "substring": [("string", "int"), ("string", "int", "int")],
     "replace": [("string", "string", "string"), ("string", "string", "string", "int")],
     "join": [("list(string)",), ("list(string)", "string")],
+    # strings' reverse is version 3 of cel-go's strings extension; kube enables version 2
+    "reverse": [("list",)],
 }
 _GLOBAL_SIGNATURES: dict[str, list[tuple[str, ...]]] = {
     "size": [("string",), ("bytes",), ("list",), ("map",)],
