@@ -259,6 +259,9 @@ def _typed_crd(rule: str) -> dict[str, object]:
     ("size(self.b) > 0", "found no matching overload for 'size' applied to '(bool)'"),
     ("self.l.join(',') == ''", "found no matching overload for 'join' applied to 'list(int).(string)'"),
     ("self.s.reverse() == ''", "found no matching overload for 'reverse' applied to 'string.()'"),
+    ("self.nope == 1", "1:5: undefined field 'nope'"),
+    ("has(self.o.y)", "1:11: undefined field 'y'"),
+    ("self.l.all(x, x > 0) && self.o.z == 1", "1:31: undefined field 'z'"),
     # kube's AST validators: constant arguments and homogeneous literals
     ("duration('1x') > duration('1s')", "1:10: invalid duration argument"),
     ("self.ts < timestamp('2023-13-01T00:00:00Z')", "1:21: invalid timestamp argument"),
@@ -285,3 +288,21 @@ def test_operator_type_errors_refused_at_crd_creation(rule: str, error: str) -> 
 def test_well_typed_rules_are_accepted(rule: str) -> None:
     path = "spec.validation.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule"
     assert [e.detail for e in crd_validation.validate_crd(_typed_crd(rule)) if e.field == path] == []
+
+
+@pytest.mark.parametrize("rule,error", [
+    ("self.metadata.name.size() < 10 && self.apiVersion != '' && self.kind == 'Widget'", None),
+    ("self.metadata.generateName == '' || has(self.spec)", None),
+    ("self.metadata.labels.size() > 0", "ERROR: <input>:1:14: undefined field 'labels'"),
+    ("self.spec.missing == 1", "ERROR: <input>:1:10: undefined field 'missing'"),
+])
+def test_a_resources_root_declares_only_name_and_generate_name_of_its_metadata(rule: str, error: str | None) -> None:
+    crd = _typed_crd("true")
+    schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]  # type: ignore[index]
+    schema["x-kubernetes-validations"] = [{"rule": rule}]
+    details = [e.detail for e in crd_validation.validate_crd(crd)
+               if e.field == "spec.validation.openAPIV3Schema.x-kubernetes-validations[0].rule"]
+    if error is None:
+        assert details == []
+    else:
+        assert len(details) == 1 and details[0].startswith(f"compilation failed: {error}"), details

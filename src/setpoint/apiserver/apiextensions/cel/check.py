@@ -129,6 +129,12 @@ def schema_type(node: Node | None, resource_root: bool = False) -> str:
     return {"integer": "int", "number": "double", "boolean": "bool"}.get(node.type, DYN)
 
 
+_STRING = Node({"type": "string"})
+#: The metadata kube declares for rules at a resource's root.
+_OBJECT_META = Node({"type": "object", "properties": {"name": {"type": "string"},
+                                                      "generateName": {"type": "string"}}})
+
+
 class OverloadError(Exception):
     """An operator applied to types it has no overload for; ``pos`` is the operator's offset."""
 
@@ -195,13 +201,7 @@ class _Typer:
                 return schema_type(self.node, self.resource_root), self.node
             return DYN, None
         if kind == "select":
-            _, node = self.typed(e[2], scope)
-            if e[4] or node is None or node.properties is None:
-                return DYN, None
-            for name, prop in node.properties.items():
-                if escape(name) == e[3]:
-                    return schema_type(prop, prop.embedded), prop
-            return DYN, None
+            return self.select(e, scope)
         if kind == "index":
             _, node = self.typed(e[2], scope)
             self.type_of(e[3], scope)
@@ -224,7 +224,7 @@ class _Typer:
             a, b = self.typed(e[3], scope), self.typed(e[4], scope)
             return (a if a[0] == b[0] else (DYN, None))
         if kind == "has":
-            self.type_of(e[2][2], scope)
+            self.select(e[2], scope)
             return "bool", None
         if kind == "comp":
             return self.comprehension(e, scope), None
@@ -253,6 +253,23 @@ class _Typer:
             if isinstance(child, tuple) and child and isinstance(child[0], str):
                 self.type_of(child, scope)
         return DYN, None
+
+    def select(self, e: Expr, scope: _Scope) -> tuple[str, Node | None]:
+        """A field of an object type; ``undefined field`` for one its schema does not declare
+        (kube declares only a resource's apiVersion, kind, metadata.name and
+        metadata.generateName besides its properties)."""
+        t, node = self.typed(e[2], scope)
+        if e[4] or node is None or t != "object":
+            return DYN, None
+        if (node is self.node and self.resource_root) or node.embedded:
+            if e[3] in ("apiVersion", "kind"):
+                return "string", _STRING
+            if e[3] == "metadata":
+                return "object", _OBJECT_META
+        for name, prop in (node.properties or {}).items():
+            if escape(name) == e[3]:
+                return schema_type(prop, prop.embedded), prop
+        raise OverloadError(e[1], f"undefined field '{e[3]}'")
 
     def comprehension(self, e: Expr, scope: _Scope) -> str:
         target, node = self.typed(e[3], scope)
