@@ -13,6 +13,7 @@ from setpoint.apiserver.fieldmanager import typed
 from setpoint.apiserver.fieldmanager.fieldpath import Set, field, key, path_string, value
 from setpoint.apiserver.http import Request, Response
 from setpoint.apiserver.server import APIServer
+from setpoint.testing import eventually
 
 Obj = dict[str, Any]
 CMS = "/api/v1/namespaces/default/configmaps"
@@ -240,3 +241,63 @@ async def test_apply_through_status_owns_status_only(api: APIServer) -> None:
     assert obj["status"]["message"] == "up" and obj["spec"]["containers"][0]["image"] == "nginx:1"
     kubelet = entries(obj)["kubelet"]
     assert kubelet["subresource"] == "status" and kubelet["fieldsV1"] == {"f:status": {"f:message": {}}}
+
+
+SCALED_CRD = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+              "metadata": {"name": "pools.example.com"},
+              "spec": {"group": "example.com", "scope": "Namespaced",
+                       "names": {"plural": "pools", "singular": "pool", "kind": "Pool"},
+                       "versions": [{"name": "v1", "served": True, "storage": True,
+                                     "subresources": {"scale": {"specReplicasPath": ".spec.replicas",
+                                                                "statusReplicasPath": ".status.replicas"}},
+                                     "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                                         "spec": {"type": "object", "properties": {
+                                             "replicas": {"type": "integer"}, "size": {"type": "string"}}},
+                                         "status": {"type": "object", "properties": {
+                                             "replicas": {"type": "integer"}}}}}}}]}}
+POOLS = "/apis/example.com/v1/namespaces/default/pools"
+
+
+async def test_scale_writes_move_the_replicas_between_managers_as_kube_does(api: APIServer) -> None:
+    status, _ = await call(api, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", SCALED_CRD)
+    assert status == 201
+
+    async def served() -> bool:
+        return (await call(api, "GET", POOLS))[0] == 200
+
+    assert await eventually(served)
+    pool = {"apiVersion": "example.com/v1", "kind": "Pool", "metadata": {"name": "p"},
+            "spec": {"replicas": 1, "size": "s"}}
+    status, _ = await apply(api, POOLS + "/p", pool, "alice")
+    assert status == 201
+
+    # kubectl scale: an update of the Scale steals the replicas from alice.
+    status, scale = await call(api, "PATCH", POOLS + "/p/scale", {"spec": {"replicas": 3}},
+                               query="fieldManager=bob", content_type="application/merge-patch+json")
+    assert status == 200 and scale["spec"]["replicas"] == 3 and "managedFields" not in scale["metadata"]
+    status, got = await call(api, "GET", POOLS + "/p")
+    managers = entries(got)
+    assert managers["alice"]["fieldsV1"] == {"f:spec": {"f:size": {}}}
+    assert managers["bob"] == {"manager": "bob", "operation": "Update", "apiVersion": "example.com/v1",
+                               "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {"f:replicas": {}}},
+                               "subresource": "scale"}  # no time: kube keeps the parent's, and bob had none
+
+    # An apply of the Scale conflicts with bob's replicas, then forces them.
+    config = {"apiVersion": "autoscaling/v1", "kind": "Scale", "metadata": {"name": "p"}, "spec": {"replicas": 5}}
+    status, body = await apply(api, POOLS + "/p/scale", config, "hpa")
+    assert status == 409 and body["message"] == 'Apply failed with 1 conflict: conflict with "bob" ' \
+                                                'with subresource "scale" using autoscaling/v1: .spec.replicas', body
+    status, scale = await apply(api, POOLS + "/p/scale", config, "hpa", force=True)
+    assert status == 200 and scale["spec"]["replicas"] == 5
+    status, got = await call(api, "GET", POOLS + "/p")
+    managers = entries(got)
+    assert "bob" not in managers and got["spec"] == {"replicas": 5, "size": "s"}
+    assert managers["hpa"]["operation"] == "Apply" and managers["hpa"]["subresource"] == "scale"
+    assert managers["hpa"]["fieldsV1"] == {"f:spec": {"f:replicas": {}}}
+
+    # The applied Scale names its own version.
+    status, body = await apply(api, POOLS + "/p/scale", {**config, "apiVersion": "v1"}, "hpa")
+    assert status == 400 and body["message"] == ("Incorrect version specified in apply patch. "
+                                                 "Specified patch version: v1, expected: autoscaling/v1")
+    status, body = await apply(api, POOLS + "/p", {**pool, "apiVersion": None}, "alice")
+    assert status == 400 and body["message"].endswith("Specified patch version: , expected: example.com/v1")

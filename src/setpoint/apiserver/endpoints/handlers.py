@@ -7,6 +7,7 @@ kind-specific lives in the resource's strategy; everything storage-specific in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -407,9 +408,14 @@ async def patch_(store: ObjectStore, call: Call) -> Response:
     config = _decode_apply(request.body) if is_apply else None
     if call.subresource == "scale":
         async def mutate_scale(current: Obj) -> Obj:
-            scale = scale_of(r, current)
-            patched = patch.apply_patch(ctype, scale, request.body, patch.SCALE_PATCH_SCHEMA)
-            return fm.update(current, apply_scale(r, current, patched), manager, "scale")
+            def write(view: Obj) -> Obj:
+                if config is not None:
+                    return fieldmanager.for_scale().apply(view, config, manager, force=force == "true",
+                                                          subresource="scale")
+                patched = patch.apply_patch(ctype, view, request.body, patch.SCALE_PATCH_SCHEMA)
+                return fieldmanager.for_scale().update(view, patched, manager, "scale")
+
+            return _write_scale(r, current, write)
 
         result, _ = await store.guaranteed_update(r, call.namespace, call.name, mutate_scale, verb="patch",
                                                   dry_run=dry_run, attrs=call.attrs)
@@ -417,6 +423,7 @@ async def patch_(store: ObjectStore, call: Call) -> Response:
 
     async def mutate(current: Obj) -> Obj:
         if config is not None:
+            fm.check_apply_version(config)
             check_kind(call, config)
             patched = fm.apply(current, config, manager, force=force == "true", subresource=call.subresource)
         else:
@@ -447,6 +454,7 @@ async def patch_(store: ObjectStore, call: Call) -> Response:
     if is_apply:
         async def create_missing_() -> Obj:
             assert config is not None
+            fm.check_apply_version(config)
             check_kind(call, config)
             _check_name(call, config)
             obj = fm.apply({}, config, manager, force=force == "true")
@@ -612,6 +620,25 @@ def apply_scale(r: Resource, obj: Obj, scale: Obj) -> Obj:
     return new
 
 
+def _write_scale(r: Resource, current: Obj, write: Callable[[Obj], Obj]) -> Obj:
+    """A write through ``/scale``, as kube's ScaleHandler makes it: ``write`` changes the Scale
+    view of ``current`` (its managers those of the parent's replicas), and the new replicas and
+    managers go back to the parent."""
+    replicas = fieldmanager.replicas_path(_scale_paths(r)[0])
+    view = scale_of(r, current)
+    entries = fieldmanager.scale_entries(current, replicas)
+    if entries:
+        view["metadata"]["managedFields"] = entries
+    scale = write(view)
+    new = apply_scale(r, current, scale)
+    meta = {k: v for k, v in new["metadata"].items() if k != "managedFields"}
+    managed = fieldmanager.parent_entries(current, scale, replicas)
+    if managed:
+        meta["managedFields"] = managed
+    new["metadata"] = meta
+    return new
+
+
 def _scale_paths(r: Resource) -> tuple[str, str, str]:
     paths = getattr(r.strategy, "scale_paths", None)
     if paths is None:
@@ -623,11 +650,10 @@ async def _update_scale(store: ObjectStore, call: Call, body: Obj, out: Output) 
     r = call.resource
     assert call.name is not None
 
-    fm = fieldmanager.for_resource(r)
     manager = _manager(call, "UpdateOptions")
 
     async def mutate(current: Obj) -> Obj:
-        return fm.update(current, apply_scale(r, current, body), manager, "scale")
+        return _write_scale(r, current, lambda view: fieldmanager.for_scale().update(view, body, manager, "scale"))
 
     result, _ = await store.guaranteed_update(r, call.namespace, call.name, mutate, dry_run=_dry_run(call.request),
                                               attrs=call.attrs)

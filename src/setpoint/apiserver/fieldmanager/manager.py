@@ -5,6 +5,7 @@ annotation kept in step for kubectl)."""
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 import weakref
 from dataclasses import dataclass
@@ -14,9 +15,10 @@ import orjson
 
 from setpoint.apimachinery.clock import now_rfc3339
 from setpoint.apimachinery.types import Obj
+from setpoint.apiserver.builtin import definitions
 from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.fieldmanager import typed
-from setpoint.apiserver.fieldmanager.fieldpath import Set, field, path_string
+from setpoint.apiserver.fieldmanager.fieldpath import Path, Set, field, path_string
 from setpoint.apiserver.registry.resources import Resource
 
 MAX_MANAGER_LENGTH = 128
@@ -184,14 +186,19 @@ def _set_managed(obj: Obj, managers: Managers, like: Obj | None = None) -> Obj:
 class FieldManager:
     """Field management of one resource (one served version): built once, cached."""
 
-    def __init__(self, resource: Resource) -> None:
-        self.api_version = resource.group_version
-        self.atom = typed.root(resource.schema)
-        self.has_status = "status" in resource.subresources
+    def __init__(self, api_version: str, schema: Obj | None, *, has_status: bool, custom: bool) -> None:
+        self.api_version = api_version
+        self.atom = typed.root(schema)
+        self.has_status = has_status
         # A create compares with the kind's new, empty object: Go's zero value has the
         # spec and status structs of a built-in kind; an unstructured one has nothing.
-        self.empty: Obj = {} if resource.custom else {
+        self.empty: Obj = {} if custom else {
             k: {} for k in ("spec", "status") if self.atom.field(k) is not None}
+
+    @classmethod
+    def of(cls, resource: Resource) -> FieldManager:
+        return cls(resource.group_version, resource.schema, has_status="status" in resource.subresources,
+                   custom=resource.custom)
 
     def _ignored(self, subresource: str) -> Set:
         if not self.has_status:
@@ -275,9 +282,18 @@ class FieldManager:
             m.fields = m.fields.difference(_STRIP)
         return _cap_updaters({i: m for i, m in managers.items() if not m.fields.empty()})
 
+    def check_apply_version(self, config: Obj) -> None:
+        """An applied configuration names the version it is in: this resource's (no defaulting)."""
+        version = config.get("apiVersion")
+        if version != self.api_version:
+            raise errors.bad_request(
+                "Incorrect version specified in apply patch. Specified patch version: "
+                f"{version if isinstance(version, str) else ''}, expected: {self.api_version}")
+
     def apply(self, live: Obj, config: Obj, manager: str, *, force: bool, subresource: str = "") -> Obj:
         """Server-side apply of ``config`` by ``manager`` onto ``live`` ({} to create):
         the new object with its managedFields; 409 on conflicts unless ``force``."""
+        self.check_apply_version(config)
         meta = config.get("metadata")
         if isinstance(meta, dict) and meta.get("managedFields") is not None:
             raise errors.bad_request("metadata.managedFields must be nil")
@@ -411,8 +427,59 @@ def for_resource(resource: Resource) -> FieldManager:
     """The resource's field manager, built on first use."""
     fm = _MANAGERS.get(resource)
     if fm is None:
-        fm = _MANAGERS[resource] = FieldManager(resource)
+        fm = _MANAGERS[resource] = FieldManager.of(resource)
     return fm
+
+
+# --- the scale subresource (kube's ScaleHandler) ---------------------------------------------------
+
+SCALE_API_VERSION = "autoscaling/v1"
+_REPLICAS_IN_SCALE: Path = (field("spec"), field("replicas"))
+
+
+@functools.cache
+def for_scale() -> FieldManager:
+    """The field manager of autoscaling/v1 Scale objects, which ``/scale`` applies to."""
+    return FieldManager(SCALE_API_VERSION, definitions.BUILTIN_SCHEMAS[("autoscaling", "v1", "Scale")],
+                        has_status=False, custom=False)
+
+
+def replicas_path(dotted: str) -> Path:
+    """``.spec.replicas`` as a field path."""
+    return tuple(field(p) for p in dotted.strip(".").split("."))
+
+
+def scale_entries(parent: Obj, replicas: Path) -> list[Obj] | None:
+    """``ScaleHandler.ToSubresource``: the parent's managers that own its replicas, as owners of
+    a Scale's ``spec.replicas``."""
+    managers = decode((parent.get("metadata") or {}).get("managedFields"))
+    return encode({ident: Managed(Set.of(_REPLICAS_IN_SCALE), SCALE_API_VERSION, m.applied, m.time)
+                   for ident, m in managers.items() if m.fields.has(replicas)})
+
+
+def parent_entries(parent: Obj, scale: Obj, replicas: Path) -> list[Obj] | None:
+    """``ScaleHandler.ToParent``: the parent's managers after a write of its Scale; those that
+    no longer own the Scale's replicas lose the parent's."""
+    parents = decode((parent.get("metadata") or {}).get("managedFields"))
+    scales = decode((scale.get("metadata") or {}).get("managedFields"))
+    out: Managers = {}
+    for ident, m in parents.items():
+        if not m.fields.has(replicas):
+            out[ident] = m
+        elif ident in scales:
+            out[ident] = m
+            del scales[ident]
+        else:
+            rest = m.fields.difference(Set.of(replicas))
+            if not rest.empty():
+                out[ident] = Managed(rest, m.api_version, m.applied, m.time)
+    api_version = str(parent.get("apiVersion") or "")
+    for ident, m in scales.items():
+        if m.fields.has(_REPLICAS_IN_SCALE):
+            # kube keeps the parent's time of the manager: none for one new to the parent
+            old = parents.get(ident)
+            out[ident] = Managed(Set.of(replicas), api_version, m.applied, old.time if old else None)
+    return encode(out)
 
 
 # --- manager names -----------------------------------------------------------------------
