@@ -33,7 +33,7 @@ def cm(name: str, namespace: str = "default", **meta: Any) -> Obj:
 
 def test_it_is_a_runtime_client(client: InProcessClient) -> None:
     typed: Client = client  # mypy checks the protocol; this checks nothing is missing at run time
-    for op in ("resource", "get", "list", "watch", "create", "update", "update_status", "patch", "delete", "close"):
+    for op in ("resource", "get", "list", "watch", "create", "update", "update_status", "patch", "apply", "delete", "close"):
         assert callable(getattr(typed, op))
 
 
@@ -222,8 +222,7 @@ async def test_writes_record_managed_fields_and_apply_is_server_side_apply(clien
     with pytest.raises(errors.Conflict) as conflict:  # editor owns data.k
         await client.patch(CONFIG_MAP, "mf", config, "default", type=PatchType.APPLY, field_manager="applier")
     assert "conflict with \"editor\"" in str(conflict.value)
-    applied = await client.patch(CONFIG_MAP, "mf", config, "default", type=PatchType.APPLY,
-                                 field_manager="applier", force=True)
+    applied = await client.apply(config, field_manager="applier", force=True)
     assert applied["data"] == {"k": "applied", "a": "1"}
     assert _managers(applied)["applier"]["operation"] == "Apply"
     # Dropping a field from the applied configuration removes it.

@@ -1,6 +1,7 @@
 """The code in the README and in docs/ runs: each document's Python blocks execute in order as
-one module (imports resolve, definitions build; ``mgr`` is a real Manager), its YAML parses, and
-the files its commands name exist."""
+one module (imports resolve, definitions build; ``mgr`` is a real Manager) and a document's
+``async def example(client)`` runs against a real server, its YAML parses, and the files its
+commands name exist."""
 
 from __future__ import annotations
 
@@ -40,6 +41,9 @@ async def test_python_blocks_run(doc: Path, setpoint_api: ApiServer) -> None:
     source = "\n\n".join(blocks(doc, "python"))
     namespace = {"__name__": f"docs_{doc.stem.replace('-', '_')}", "mgr": Manager(setpoint_api.client)}
     exec(compile(source, str(doc), "exec"), namespace)
+    example = namespace.get("example")
+    if example is not None:  # a document's worked example runs against the server
+        await example(setpoint_api.client)
 
 
 @pytest.mark.parametrize("doc", YAML_DOCS, ids=_ids(YAML_DOCS))

@@ -314,6 +314,13 @@ class InProcessClient:
                 create_missing=create_missing if type is PatchType.APPLY else None)
         return self.objects.to_served(r, written)
 
+    async def apply(self, obj: Mapping[str, Any], *, field_manager: str, force: bool = False,
+                    subresource: str | None = None) -> Obj:
+        meta = obj["metadata"]
+        return await self.patch(Kind.of(obj), str(meta["name"]), dict(obj), meta.get("namespace"),
+                                type=PatchType.APPLY, subresource=subresource, field_manager=field_manager,
+                                force=force)
+
     async def delete(self, kind: KindLike, name: str, namespace: str | None = None, *,
                      propagation_policy: str | None = None, grace_period_seconds: int | None = None,
                      preconditions: Mapping[str, str] | None = None) -> Obj:

@@ -94,6 +94,12 @@ class Client(Protocol):
                     type: PatchType = PatchType.MERGE, subresource: str | None = None,
                     field_manager: str | None = None, force: bool | None = None) -> Obj: ...
 
+    async def apply(self, obj: Mapping[str, Any], *, field_manager: str, force: bool = False,
+                    subresource: str | None = None) -> Obj:
+        """Server-side apply ``obj``: the fields ``field_manager`` owns (it creates what does not
+        exist; ``Conflict`` when another manager owns a field with another value, unless ``force``)."""
+        ...
+
     async def delete(self, kind: KindLike, name: str, namespace: str | None = None, *,
                      propagation_policy: str | None = None, grace_period_seconds: int | None = None,
                      preconditions: Mapping[str, str] | None = None) -> Obj:
