@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 import orjson
+import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -130,17 +131,21 @@ async def test_mistyped_bodies_are_refused_cleanly(api: APIServer, mutation: tup
     path = ps[index % len(ps)]
     bad = swapped(valid, path, value)
     body = dumps(bad)
+    yaml_body = yaml.safe_dump(bad).encode()
     if how == "corrupt":
         i = at % len(body)
         body = body[:i] + garbage + body[i + len(garbage):]
+        j = at % len(yaml_body)
+        yaml_body = yaml_body[:j] + garbage + yaml_body[j + len(garbage):]
     before = await stored(api, item)
-    # create (a second object of the kind: the name is taken, or the body is refused)
-    status, out = await send(api, "POST", collection, body, "application/json")
-    check_answer(status, out)
-    if status == 201:
-        await send(api, "DELETE", f"{collection}/{out['metadata']['name']}", b"", "application/json")
+    # create (a second object of the kind: the name is taken, or the body is refused), as JSON and YAML
+    for create_body, create_type in [(body, "application/json"), (yaml_body, "application/yaml")]:
+        status, out = await send(api, "POST", collection, create_body, create_type)
+        check_answer(status, out)
+        if status == 201:
+            await send(api, "DELETE", f"{collection}/{out['metadata']['name']}", b"", "application/json")
     # update, patches
-    for method, ctype, payload in [("PUT", "application/json", body),
+    for method, ctype, payload in [("PUT", "application/json", body), ("PUT", "application/yaml", yaml_body),
                                    *[("PATCH", t, body) for t in PATCH_TYPES],
                                    ("PATCH", "application/json-patch+json", dumps(
                                        [{"op": "replace", "path": "/" + "/".join(map(str, path)), "value": value}]))]:
