@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from setpoint.apiserver.apiextensions import crd_validation
 from setpoint.apiserver.apiextensions.cel import cost, parse
 from setpoint.apiserver.apiextensions.structural import Node
 
@@ -223,3 +224,88 @@ def test_metadata_name_is_bounded_at_the_resource_root() -> None:
     assert cost.estimate(parse.parse(name), name, root, True)[0] == 3 + 102
     generate = "self.metadata.generateName.contains('x')"
     assert cost.estimate(parse.parse(generate), generate, root, True)[0] == 3 + 101
+
+
+# --- per-rule and per-CRD limits: apiextensions validation_test.go's cost cases ----------------
+
+ROOT = "spec.validation.openAPIV3Schema"
+HINT = ("(try simplifying the rule, or adding maxItems, maxProperties, and maxLength where arrays, maps, and "
+        "strings are declared)")
+CONTRIBUTED = "contributed to estimated rule cost total exceeding cost limit for entire OpenAPIv3 schema"
+
+
+def _errors(schema: Schema) -> list[tuple[str, str, str]]:
+    return sorted((e.type.value, e.field, e.detail) for e in crd_validation.validate_schema(schema, ROOT))
+
+
+def _rules(*rules: Schema) -> list[Schema]:
+    return list(rules)
+
+
+def test_total_cost_names_the_rules_costing_at_least_one_percent() -> None:
+    """2001 x 100000 for the list's items, 2001 x 1000 for the map's values, 4 for the field."""
+    contains = _rules({"rule": "self.contains('keyword')"})
+    schema = {"type": "object", "properties": {
+        "list": {"type": "array", "maxItems": 100000,
+                 "items": {"type": "string", "maxLength": 5000, "x-kubernetes-validations": contains}},
+        "map": {"type": "object", "maxProperties": 1000, "additionalProperties": {
+            "type": "string", "maxLength": 5000, "x-kubernetes-validations": contains}},
+        "field": {"type": "integer", "x-kubernetes-validations": _rules({"rule": "self > 50 && self < 100"})}}}
+    forbidden = "FieldValueForbidden"
+    assert _errors(schema) == sorted([
+        (forbidden, f"{ROOT}.properties[list].items.x-kubernetes-validations[0].rule",
+         f"estimated rule cost exceeds budget by factor of 20.0x {HINT}"),
+        (forbidden, f"{ROOT}.properties[list].items.x-kubernetes-validations[0].rule", CONTRIBUTED),
+        (forbidden, f"{ROOT}.properties[map].additionalProperties.x-kubernetes-validations[0].rule", CONTRIBUTED),
+        (forbidden, ROOT, "x-kubernetes-validations estimated rule cost total for entire OpenAPIv3 schema exceeds "
+                          f"budget by factor of 2.0x {HINT}"),
+    ])
+
+
+def test_message_expression_cost_is_its_own() -> None:
+    """Eight unbounded strings concatenated: 11,010,060 (not multiplied by a cardinality)."""
+    schema = {"type": "object", "properties": {"f": {"type": "array", "items": {"type": "string"},
+                                                     "x-kubernetes-validations": _rules({
+        "rule": "true", "messageExpression": " + ".join(f"self[{i}]" for i in range(8))})}}}
+    assert _errors(schema) == [
+        ("FieldValueForbidden", f"{ROOT}.properties[f].x-kubernetes-validations[0].messageExpression",
+         f"estimated messageExpression cost exceeds budget by factor of 1.101006x {HINT}")]
+
+
+def test_message_expression_counts_towards_the_total() -> None:
+    """string() of a string has no size estimate: the sum is unbounded."""
+    path = f"{ROOT}.properties[f].x-kubernetes-validations[0].messageExpression"
+    schema = {"type": "object", "properties": {"f": {"type": "array", "items": {"type": "string"},
+                                                     "x-kubernetes-validations": _rules({
+        "rule": "true", "messageExpression": "string(self[0]) + string(self[1]) + string(self[2])"})}}}
+    assert _errors(schema) == sorted([
+        ("FieldValueForbidden", path, f"estimated messageExpression cost exceeds budget by factor of more than 100x {HINT}"),
+        ("FieldValueForbidden", path, CONTRIBUTED),
+        ("FieldValueForbidden", ROOT, "x-kubernetes-validations estimated rule cost total for entire OpenAPIv3 "
+                                      f"schema exceeds budget by factor of more than 100x {HINT}"),
+    ])
+
+
+@pytest.mark.parametrize("schema", [
+    {"type": "object", "properties": {"f": {
+        "type": "array", "maxItems": 5, "items": {"type": "string", "maxLength": 5},
+        "x-kubernetes-validations": [{"rule": "self.all(x, self.exists_one(y, x.lowerAscii() == y.lowerAscii()))"}]}}},
+    {"type": "object", "x-kubernetes-validations": [{
+        "rule": "self.metadata.name.contains(self.metadata.name) && "
+                "self.metadata.generateName.contains(self.metadata.generateName)"}]},
+], ids=["lowerAscii", "metadata-name"])
+def test_within_limits(schema: Schema) -> None:
+    assert _errors(schema) == []
+
+
+def test_unbounded_parent_uses_the_request_size() -> None:
+    """Under a list without maxItems the cardinality is 3 MiB / (smallest item + 1), even when
+    lists further up are bounded: here an object needing ``"name":""`` (2+4+2+4 bytes)."""
+    item = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "maxLength": 4}}}
+    inner = {"type": "array", "items": item}
+    node = Node({"type": "array", "maxItems": 2, "items": inner})
+    assert node.items is not None and node.items.items is not None
+    assert cost.cardinality([node, node.items], node.items.items, False) == 3 * 1024 * 1024 // 13
+    bounded = Node({"type": "array", "maxItems": 2, "items": {**inner, "maxItems": 3}})
+    assert bounded.items is not None and bounded.items.items is not None
+    assert cost.cardinality([bounded, bounded.items], bounded.items.items, False) == 6
