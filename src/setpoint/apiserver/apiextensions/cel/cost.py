@@ -114,7 +114,7 @@ def decl_of(s: Node, is_resource_root: bool) -> Decl | None:
     hit = _cache.get(key)
     if hit is not None and hit[0] is s:
         return hit[1]
-    if len(_cache) > 20_000:
+    if len(_cache) > 4096:
         _cache.clear()
     d = _build_decl(s, is_resource_root)
     _cache[key] = (s, d)
