@@ -1232,14 +1232,12 @@ def _is_bind(e: N) -> bool:
 
 
 def _result_kind(t: T) -> str:
-    if t.kind in ("bool", "int", "uint", "double", "string", "bytes", "list", "map", "null"):
-        return t.kind
-    return ""
+    return "" if t.kind == "dyn" else t.kind
 
 
 def estimate(expr: Expr, src: str, node: Node, is_resource_root: bool) -> tuple[int, str]:
     """(cel-go's estimated maximum cost, result kind) of a parsed rule on ``node``; the kind is
-    "" for dyn or types other than CEL's basic ones. RuleCheckError if it does not type-check."""
+    "" when the type is only known at run time (dyn). RuleCheckError if it does not type-check."""
     root = decl_of(node, is_resource_root)
     checked = _Checker(src, type_of_decl(root)).build(expr, {})
     cost = _Coster(root).cost(checked)
