@@ -309,3 +309,31 @@ def test_unbounded_parent_uses_the_request_size() -> None:
     bounded = Node({"type": "array", "maxItems": 2, "items": {**inner, "maxItems": 3}})
     assert bounded.items is not None and bounded.items.items is not None
     assert cost.cardinality([bounded, bounded.items], bounded.items.items, False) == 6
+
+
+def _crd(schema: Schema, **extra: Any) -> Schema:
+    return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": "things.example.com"},
+            "spec": {"group": "example.com", "scope": "Namespaced",
+                     "names": {"plural": "things", "singular": "thing", "kind": "Thing", "listKind": "ThingList"},
+                     "versions": [{"name": "v1", "served": True, "storage": True,
+                                   "schema": {"openAPIV3Schema": schema}, **extra}]}}
+
+
+def test_update_keeping_the_schema_suppresses_the_per_expression_limit() -> None:
+    """kube's suppressPerExpressionCost: a version whose schema an update leaves as it was keeps
+    its rules, even over the per-rule limit (the per-CRD total still applies)."""
+    expensive = {"type": "object", "properties": {"l": {
+        "type": "array", "items": {"type": "string"},
+        "x-kubernetes-validations": [{"rule": "self.all(x, self.all(y, x == y))"}]}}}
+    crd = _crd(expensive)
+    rule = f"{ROOT}.properties[l].x-kubernetes-validations[0].rule"
+    fresh = [(e.field, e.detail) for e in crd_validation.validate_crd(crd)]
+    assert (rule, f"estimated rule cost exceeds budget by factor of more than 100x {HINT}") in fresh
+    updated = _crd(expensive, deprecated=True)
+    on_update = [(e.field, e.detail) for e in crd_validation.validate_crd(updated, crd)]
+    assert (rule, f"estimated rule cost exceeds budget by factor of more than 100x {HINT}") not in on_update
+    assert (rule, CONTRIBUTED) in on_update
+    changed = _crd({**expensive, "description": "changed"})
+    assert (rule, f"estimated rule cost exceeds budget by factor of more than 100x {HINT}") in [
+        (e.field, e.detail) for e in crd_validation.validate_crd(changed, crd)]
