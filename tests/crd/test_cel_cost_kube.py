@@ -337,3 +337,12 @@ def test_update_keeping_the_schema_suppresses_the_per_expression_limit() -> None
     changed = _crd({**expensive, "description": "changed"})
     assert (rule, f"estimated rule cost exceeds budget by factor of more than 100x {HINT}") in [
         (e.field, e.detail) for e in crd_validation.validate_crd(changed, crd)]
+
+
+def test_optional_old_self_is_an_optional_value() -> None:
+    """With optionalOldSelf, ``oldSelf.value()`` is a call: its result has no field path, so the
+    selected field's size is unknown to the estimator, and ``.s`` of it (0..0 at the path ``[s]``)
+    compares for free: 2 (hasValue) + max(3 + 2 + 0, 0) = 7."""
+    root = Node({"type": "object", "properties": {"s": {"type": "string", "maxLength": 10}}})
+    rule = "oldSelf.hasValue() ? oldSelf.value().s == self.s : true"
+    assert cost.estimate(parse.parse(rule), rule, root, False, optional_old_self=True) == (7, "bool")

@@ -1000,7 +1000,8 @@ class _SchemaChecker:
                     text, mismatch[0], mismatch[1])))
                 continue
             try:
-                rule_cost, kind = cost.estimate(tree, text, node, is_root or node.embedded)
+                rule_cost, kind = cost.estimate(tree, text, node, is_root or node.embedded,
+                                                rule.get("optionalOldSelf") is True)
             except cost.RuleCheckError as exc:
                 cel_errs.append(errors.invalid(f"{rpath}.rule", value, f"compilation failed: {exc}"))
                 continue
@@ -1019,7 +1020,8 @@ class _SchemaChecker:
                 try:
                     evaluate.compile_program(mexpr)
                     mtree = parse.parse(mexpr)
-                    mcost, mkind = cost.estimate(mtree, mexpr, node, is_root or node.embedded)
+                    mcost, mkind = cost.estimate(mtree, mexpr, node, is_root or node.embedded,
+                                                 rule.get("optionalOldSelf") is True)
                     # kube checks a messageExpression's own cost, not multiplied by the cardinality
                     if mkind and mkind != "string":
                         cel_errs.append(errors.invalid(f"{rpath}.messageExpression", value,

@@ -372,9 +372,10 @@ class RuleCheckError(Exception):
 class _Checker:
     """Our syntax tree to cel-go's checked AST: types, overloads, macros expanded."""
 
-    def __init__(self, src: str, root: T) -> None:
+    def __init__(self, src: str, root: T, optional_old_self: bool = False) -> None:
         self.src = src
         self.root = root
+        self.old_self = optional_of(root) if optional_old_self else root
 
     def fail(self, pos: int, message: str) -> RuleCheckError:
         line = self.src.count("\n", 0, pos) + 1
@@ -390,8 +391,10 @@ class _Checker:
             name = e[2]
             if name in scope:
                 return _ident(name, scope[name])
-            if name in ("self", "oldSelf"):
+            if name == "self":
                 return _ident(name, self.root)
+            if name == "oldSelf":
+                return _ident(name, self.old_self)
             return _ident(name, TYPE if name in _TYPE_NAMES else DYN)
         if k == "select":
             operand = self.build(e[2], scope)
@@ -1235,11 +1238,13 @@ def _result_kind(t: T) -> str:
     return "" if t.kind == "dyn" else t.kind
 
 
-def estimate(expr: Expr, src: str, node: Node, is_resource_root: bool) -> tuple[int, str]:
+def estimate(expr: Expr, src: str, node: Node, is_resource_root: bool,
+             optional_old_self: bool = False) -> tuple[int, str]:
     """(cel-go's estimated maximum cost, result kind) of a parsed rule on ``node``; the kind is
-    "" when the type is only known at run time (dyn). RuleCheckError if it does not type-check."""
+    "" when the type is only known at run time (dyn). ``optional_old_self``: oldSelf is an
+    optional value (the rule's ``optionalOldSelf``). RuleCheckError if it does not type-check."""
     root = decl_of(node, is_resource_root)
-    checked = _Checker(src, type_of_decl(root)).build(expr, {})
+    checked = _Checker(src, type_of_decl(root), optional_old_self).build(expr, {})
     cost = _Coster(root).cost(checked)
     return cost[1], _result_kind(checked.t)
 
