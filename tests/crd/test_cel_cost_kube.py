@@ -346,3 +346,16 @@ def test_optional_old_self_is_an_optional_value() -> None:
     root = Node({"type": "object", "properties": {"s": {"type": "string", "maxLength": 10}}})
     rule = "oldSelf.hasValue() ? oldSelf.value().s == self.s : true"
     assert cost.estimate(parse.parse(rule), rule, root, False, optional_old_self=True) == (7, "bool")
+
+
+@pytest.mark.parametrize(("rule", "expected"), [
+    # 2 (self.l) + 10 ([]) + 1 (result) + 4 x (1 + 1 + 10 + 1) + 1 (size) + 1 (>)
+    ("self.l.map(x, x).size() > 0", 67),
+    # the same loop with the transform v * 2 (2 more a step)
+    ("self.l.transformList(i, v, v * 2).size() > 0", 71),
+    # 2 + 1 + 4 x (2 (not_strictly_false) + 1 (@result) + 1 (v) + 0 (== 1 on an integer: no size)) + 0 (no init cost)
+    ("self.l.all(i, v, v == 1)", 19),
+])
+def test_comprehension_costs(rule: str, expected: int) -> None:
+    root = Node({"type": "object", "properties": {"l": {"type": "array", "maxItems": 4, "items": {"type": "integer"}}}})
+    assert cost.estimate(parse.parse(rule), rule, root, False)[0] == expected

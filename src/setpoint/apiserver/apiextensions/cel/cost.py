@@ -573,15 +573,25 @@ class _Checker:
             n.loop_step = _call("_?_:_", [body, _call("_+_", [_ident(ACCU, INT), _lit(1, INT)], INT, ["add_other"]),
                                           _ident(ACCU, INT)], INT, ["conditional"])
             n.result = _call("_==_", [_ident(ACCU, INT), _lit(1, INT)], BOOL, ["equals"])
-        else:  # map, filter
-            elem = body if macro == "map" else _ident(names[0], inner[names[0]])
+        elif macro in ("transformMap", "transformMapEntry"):  # ext.TwoVarComprehensions
+            mt = T("map", params=(inner[names[0]], body.t)) if macro == "transformMap" else T("map", params=(DYN, DYN))
+            n.t = mt
+            n.accu_init = N("map", mt)
+            n.loop_cond = _lit(True, BOOL)
+            inserted = [_ident(names[0], inner[names[0]]), body] if macro == "transformMap" else [body]
+            step = _call("cel.@mapInsert", [_ident(ACCU, mt), *inserted], mt, ["mapInsert"])
+            if e[6] is not None:
+                step = _call("_?_:_", [self.build(e[6], inner), step, _ident(ACCU, mt)], mt, ["conditional"])
+            n.loop_step = step
+            n.result = _ident(ACCU, mt)
+        else:  # map, filter, transformList
+            elem = _ident(names[0], inner[names[0]]) if macro == "filter" else body
             lt = list_of(elem.t)
             n.t = lt
             n.accu_init = _list([], lt)
             n.loop_cond = _lit(True, BOOL)
             step = _call("_+_", [_ident(ACCU, lt), _list([elem], lt)], lt, ["add_list"])
-            pred = self.build(e[6], inner) if macro == "map" and e[6] is not None else (
-                body if macro == "filter" else None)
+            pred = body if macro == "filter" else (self.build(e[6], inner) if e[6] is not None else None)
             if pred is not None:
                 step = _call("_?_:_", [pred, step, _ident(ACCU, lt)], lt, ["conditional"])
             n.loop_step = step
