@@ -359,3 +359,43 @@ def test_optional_old_self_is_an_optional_value() -> None:
 def test_comprehension_costs(rule: str, expected: int) -> None:
     root = Node({"type": "object", "properties": {"l": {"type": "array", "maxItems": 4, "items": {"type": "integer"}}}})
     assert cost.estimate(parse.parse(rule), rule, root, False)[0] == expected
+
+
+def _array(t: str, fmt: str = "", max_items: int | None = None) -> Schema:
+    items: Schema = {"type": t, **({"format": fmt} if fmt else {})}
+    return _bound({"type": "array", "items": items}, "maxItems", max_items)
+
+
+# apiextensions model/schemas_test.go TestEstimateMaxLengthJSON: the declaration's largest size
+DECL_SIZES: list[tuple[str, Schema, int | None]] = [
+    ("booleanArray", _array("boolean"), 629145),
+    ("durationArray", _array("string", "duration"), 786431),
+    ("datetimeArray", _array("string", "date-time"), 142987),
+    ("dateArray", _array("string", "date"), 241978),
+    ("numberArray", _array("integer"), 1572863),
+    ("stringArray", _array("string"), 1048575),
+    ("stringMap", {"type": "object", "additionalProperties": {"type": "string"}}, 393215),
+    ("objectOptionalPropertyArray", {"type": "array", "items": _OBJ}, 185042),
+    ("arrayWithLength", _array("integer", "int64", 10), 10),
+    ("stringWithLength", {"type": "string", "maxLength": 20}, 80),
+    ("mapWithLength", {"type": "object", "additionalProperties": {"type": "string"}, "maxProperties": 15}, 15),
+    ("durationMaxSize", {"type": "string", "format": "duration"}, 32),
+    ("dateSize", {"type": "string", "format": "date"}, 12),
+    ("maxdatetimeSize", {"type": "string", "format": "date-time"}, 32),
+    ("maxintOrStringSize", {"x-kubernetes-int-or-string": True}, 3 * 1024 * 1024 - 2),
+    ("objectDefaultFieldArray", {"type": "array", "items": {
+        "type": "object", "required": ["field"], "properties": {"field": {"type": "string", "default": "default"}}}},
+     1048575),
+    ("byteStringSize", {"type": "string", "format": "byte"}, 3145726),
+    ("byteStringSetMaxLength", {"type": "string", "format": "byte", "maxLength": 20}, 20),
+    ("Property under array", {"type": "array", "properties": {"field": {"type": "string"}}}, None),
+]
+
+
+@pytest.mark.parametrize(("schema", "expected"), [c[1:] for c in DECL_SIZES], ids=[c[0] for c in DECL_SIZES])
+def test_declared_sizes_as_kube_estimates_them(schema: Schema, expected: int | None) -> None:
+    decl = cost.decl_of(Node(schema), False)
+    if expected is None:
+        assert decl is None
+    else:
+        assert decl is not None and decl.max_elements == expected
