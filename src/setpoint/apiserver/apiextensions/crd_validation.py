@@ -741,6 +741,7 @@ class _SchemaChecker:
         self.root_path = root_path
         self.cel_enabled = cel_enabled
         self.suppress_per_expression_cost = suppress_per_expression_cost
+        self.decls: cost.DeclCache = {}  # CEL declarations of this schema's nodes, built once
         self.total = 0
         self.costs: list[tuple[str, int]] = []
 
@@ -969,7 +970,7 @@ class _SchemaChecker:
                     schema_errs.append(errors.invalid(f"{rpath}.fieldPath", fpath, "fieldPath must be a valid path"))
         if has_schema_errors or schema_errs or not self.cel_enabled or node is None:
             return schema_errs, cel_errs
-        card = cost.cardinality(ancestors, node, is_root or node.embedded)
+        card = cost.cardinality(ancestors, node, is_root or node.embedded, self.decls)
         for i, rule in enumerate(rules):
             if not isinstance(rule, dict):
                 continue
@@ -1001,7 +1002,7 @@ class _SchemaChecker:
                 continue
             try:
                 rule_cost, kind = cost.estimate(tree, text, node, is_root or node.embedded,
-                                                rule.get("optionalOldSelf") is True)
+                                                rule.get("optionalOldSelf") is True, self.decls)
             except cost.RuleCheckError as exc:
                 cel_errs.append(errors.invalid(f"{rpath}.rule", value, f"compilation failed: {exc}"))
                 continue
@@ -1021,7 +1022,7 @@ class _SchemaChecker:
                     evaluate.compile_program(mexpr)
                     mtree = parse.parse(mexpr)
                     mcost, mkind = cost.estimate(mtree, mexpr, node, is_root or node.embedded,
-                                                 rule.get("optionalOldSelf") is True)
+                                                 rule.get("optionalOldSelf") is True, self.decls)
                     # kube checks a messageExpression's own cost, not multiplied by the cardinality
                     if mkind and mkind != "string":
                         cel_errs.append(errors.invalid(f"{rpath}.messageExpression", value,

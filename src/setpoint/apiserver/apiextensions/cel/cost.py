@@ -105,19 +105,22 @@ class Decl:
 
 _MAX_STRING = MAX_REQUEST_SIZE_BYTES - 2
 _STRING = Decl("string", 0, 2)  # the key type of maps: no size of its own
-_cache: dict[tuple[int, bool], tuple[Node, Decl | None]] = {}
+
+#: Declarations already built, by schema node: one per CRD schema being validated (the nodes
+#: are kept with them, so an id is not reused while the cache lives).
+DeclCache = dict[tuple[int, bool], tuple[Node, "Decl | None"]]
 
 
-def decl_of(s: Node, is_resource_root: bool) -> Decl | None:
+def decl_of(s: Node, is_resource_root: bool, cache: DeclCache | None = None) -> Decl | None:
     """``SchemaDeclType``: ``s`` as CEL declares it, or None when CEL cannot see it."""
+    if cache is None:
+        cache = {}
     key = (id(s), is_resource_root)
-    hit = _cache.get(key)
+    hit = cache.get(key)
     if hit is not None and hit[0] is s:
         return hit[1]
-    if len(_cache) > 4096:
-        _cache.clear()
-    d = _build_decl(s, is_resource_root)
-    _cache[key] = (s, d)
+    d = _build_decl(s, is_resource_root, cache)
+    cache[key] = (s, d)
     return d
 
 
@@ -125,13 +128,13 @@ def _zero_if_negative(v: int) -> int:
     return max(v, 0)
 
 
-def _build_decl(s: Node, is_resource_root: bool) -> Decl | None:
+def _build_decl(s: Node, is_resource_root: bool, cache: DeclCache) -> Decl | None:
     if s.int_or_string:
         return Decl("dyn", _zero_if_negative(s.max_length) * 4 if s.max_length is not None else _MAX_STRING, 1)
     if s.type == "array":
         if s.items is None:
             return None
-        item = decl_of(s.items, s.items.embedded)
+        item = decl_of(s.items, s.items.embedded, cache)
         if item is None:
             return None
         max_items = _zero_if_negative(s.max_items) if s.max_items is not None else \
@@ -139,7 +142,7 @@ def _build_decl(s: Node, is_resource_root: bool) -> Decl | None:
         return Decl("list", max_items, 2, elem=item)
     if s.type == "object":
         if isinstance(s.additional, Node):
-            value = decl_of(s.additional, s.additional.embedded)
+            value = decl_of(s.additional, s.additional.embedded, cache)
             if value is None:
                 return None
             max_props = _zero_if_negative(s.max_properties) if s.max_properties is not None else \
@@ -147,7 +150,7 @@ def _build_decl(s: Node, is_resource_root: bool) -> Decl | None:
             return Decl("map", max_props, 2, elem=value, key=_STRING)
         props: dict[str, tuple[Decl | None, bool]] = {}
         for name, prop in (s.properties or {}).items():
-            props[name] = (decl_of(prop, prop.embedded), prop.has_default)
+            props[name] = (decl_of(prop, prop.embedded, cache), prop.has_default)
         if is_resource_root and not _has_type_and_object_meta(s):
             plain = Decl("string", _MAX_STRING, 2)
             props["kind"] = (plain, False)
@@ -1249,17 +1252,18 @@ def _result_kind(t: T) -> str:
 
 
 def estimate(expr: Expr, src: str, node: Node, is_resource_root: bool,
-             optional_old_self: bool = False) -> tuple[int, str]:
+             optional_old_self: bool = False, decls: DeclCache | None = None) -> tuple[int, str]:
     """(cel-go's estimated maximum cost, result kind) of a parsed rule on ``node``; the kind is
     "" when the type is only known at run time (dyn). ``optional_old_self``: oldSelf is an
-    optional value (the rule's ``optionalOldSelf``). RuleCheckError if it does not type-check."""
-    root = decl_of(node, is_resource_root)
+    optional value (the rule's ``optionalOldSelf``); ``decls``: declarations built for earlier
+    rules of the same schema. RuleCheckError if it does not type-check."""
+    root = decl_of(node, is_resource_root, decls)
     checked = _Checker(src, type_of_decl(root), optional_old_self).build(expr, {})
     cost = _Coster(root).cost(checked)
     return cost[1], _result_kind(checked.t)
 
 
-def cardinality(ancestors: list[Node], node: Node, is_resource_root: bool) -> int:
+def cardinality(ancestors: list[Node], node: Node, is_resource_root: bool, decls: DeclCache | None = None) -> int:
     """How many times a rule can run per object (kube's MaxCardinality): the product of the
     parents' ``maxItems``/``maxProperties`` when all are set, else how many of ``node``'s
     smallest serialized form fit in one request."""
@@ -1267,7 +1271,7 @@ def cardinality(ancestors: list[Node], node: Node, is_resource_root: bool) -> in
     for a in ancestors:
         bound = a.max_items if a.type == "array" else a.max_properties
         if bound is None:
-            d = decl_of(node, is_resource_root)
+            d = decl_of(node, is_resource_root, decls)
             return MAX_REQUEST_SIZE_BYTES // ((d.min_size if d is not None else 1) + 1)
         out = _mul(out, max(bound, 0))
     return out
