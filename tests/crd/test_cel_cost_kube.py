@@ -399,3 +399,31 @@ def test_declared_sizes_as_kube_estimates_them(schema: Schema, expected: int | N
         assert decl is None
     else:
         assert decl is not None and decl.max_elements == expected
+
+
+def test_map_keys_have_no_size_of_their_own() -> None:
+    """Gateway API's label-key checks: ``key`` walks ``@keys`` of the map, whose declared type (a
+    plain string) has no size, so ``key.matches(re)`` costs ceil(0.1 x 1) x ceil(len(re) / 4).
+    1 (self) + 1 (result) + 16 x (2 (not_strictly_false) + 1 (@result) + 1 (key) + 1 x 2)."""
+    schema = {"type": "object", "maxProperties": 16, "additionalProperties": {"type": "string", "maxLength": 63},
+              "rule": "self.all(key, key.matches('^[a-z]+$'))"}
+    assert _estimate(schema) == 98
+
+
+def test_constant_rules_under_unbounded_lists() -> None:
+    """Crossplane's ``!(has(self.name) && has(self.matchLabels))`` costs 3 (each has() is its
+    operand, self); under lists without maxItems it runs 3 MiB / (2 + 1) times: 3,145,728, under
+    the 10M limit (the old estimate multiplied every list's estimated length)."""
+    item = {"type": "object", "properties": {"name": {"type": "string"}, "matchLabels": {
+        "type": "object", "additionalProperties": {"type": "string"}}},
+        "x-kubernetes-validations": [{"rule": "!(has(self.name) && has(self.matchLabels))"}]}
+    schema = {"type": "object", "properties": {"steps": {"type": "array", "items": {
+        "type": "object", "properties": {"refs": {"type": "array", "items": item}}}}}}
+    assert _errors(schema) == []
+    rule = "!(has(self.name) && has(self.matchLabels))"
+    assert cost.estimate(parse.parse(rule), rule, Node(item), False)[0] == 3
+    outer = Node(schema["properties"]["steps"])
+    assert outer.items is not None and outer.items.properties is not None
+    refs = outer.items.properties["refs"]
+    assert refs.items is not None
+    assert cost.cardinality([outer, refs], refs.items, False) == 3 * 1024 * 1024 // 3
