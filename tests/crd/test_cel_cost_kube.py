@@ -417,12 +417,13 @@ def test_constant_rules_under_unbounded_lists() -> None:
     item = {"type": "object", "properties": {"name": {"type": "string"}, "matchLabels": {
         "type": "object", "additionalProperties": {"type": "string"}}},
         "x-kubernetes-validations": [{"rule": "!(has(self.name) && has(self.matchLabels))"}]}
-    schema = {"type": "object", "properties": {"steps": {"type": "array", "items": {
-        "type": "object", "properties": {"refs": {"type": "array", "items": item}}}}}}
+    steps: Schema = {"type": "array", "items": {"type": "object", "properties": {"refs": {"type": "array",
+                                                                                     "items": item}}}}
+    schema = {"type": "object", "properties": {"steps": steps}}
     assert _errors(schema) == []
     rule = "!(has(self.name) && has(self.matchLabels))"
     assert cost.estimate(parse.parse(rule), rule, Node(item), False)[0] == 3
-    outer = Node(schema["properties"]["steps"])
+    outer = Node(steps)
     assert outer.items is not None and outer.items.properties is not None
     refs = outer.items.properties["refs"]
     assert refs.items is not None
