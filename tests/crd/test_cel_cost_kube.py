@@ -428,3 +428,14 @@ def test_constant_rules_under_unbounded_lists() -> None:
     refs = outer.items.properties["refs"]
     assert refs.items is not None
     assert cost.cardinality([outer, refs], refs.items, False) == 3 * 1024 * 1024 // 3
+
+
+def test_join_of_a_list_literal_is_unbounded() -> None:
+    """kube's join estimate sizes the items through their field path; a list literal has none,
+    so the items' size is unknown and the rule is refused (a field's list is fine)."""
+    schema: Schema = {"type": "object", "properties": {"l": {"type": "array", "maxItems": 4, "items": {
+        "type": "string", "maxLength": 2}}}}
+    literal = "['b', 'a'].join('-') == 'b-a'"
+    assert _estimate({**schema, "rule": literal}) > 10**18  # (2 x 2^64, saturated) x 0.1
+    # 2 (self.l) + ceil((4 x 8 + 1 x 3) x 0.1) + 1 (== 'b-a': ceil(0.1 x 3))
+    assert _estimate({**schema, "rule": "self.l.join('-') == 'b-a'"}) == 2 + 4 + 1
