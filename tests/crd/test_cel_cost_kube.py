@@ -439,3 +439,12 @@ def test_join_of_a_list_literal_is_unbounded() -> None:
     assert _estimate({**schema, "rule": literal}) > 10**18  # (2 x 2^64, saturated) x 0.1
     # 2 (self.l) + ceil((4 x 8 + 1 x 3) x 0.1) + 1 (== 'b-a': ceil(0.1 x 3))
     assert _estimate({**schema, "rule": "self.l.join('-') == 'b-a'"}) == 2 + 4 + 1
+
+
+def test_message_expression_must_evaluate_to_a_string() -> None:
+    schema = {"type": "object", "properties": {"f": {"type": "integer", "x-kubernetes-validations": [
+        {"rule": "self > 0", "messageExpression": "self + 1"}]}}}
+    errs = crd_validation.validate_schema(schema, ROOT)
+    assert [(e.type.value, e.field, e.detail) for e in errs] == [
+        ("FieldValueInvalid", f"{ROOT}.properties[f].x-kubernetes-validations[0].messageExpression",
+         "messageExpression must evaluate to a string")]
