@@ -10,6 +10,9 @@ from setpoint.apiserver.apiextensions.cel import check, parse
 from setpoint.apiserver.apiextensions.customresource import CustomResourceSchema
 
 TRUE_RULES = [
+    # evaluated only: kube's estimator cannot size the items of a list literal, so a CRD rule
+    # joining one is refused for its cost (test_cel_cost_kube.py)
+    "['b', 'a'].join('-') == 'b-a'",
     # ip_test.go
     "isIP('192.168.0.1')", "isIP('2001:db8::abcd')", "!isIP('192.168.0.1/24')", "!isIP('fe80::1%eth0')",
     "!isIP('192.168.0.01')", "!isIP('::ffff:192.168.0.1')",
@@ -110,7 +113,7 @@ def test_library_rules_compile(rule: str) -> None:
 
 @pytest.mark.parametrize("rule", [
     "ip.isCanonical('127.0.0.1')", "!ip.isCanonical('2001:DB8::1')", "optional.of(1).orValue(2) == 1",
-    "'%s-%d'.format(['a', 1]) == 'a-1'", "'a,b'.split(',') == ['a', 'b']", "['b', 'a'].join('-') == 'b-a'",
+    "'%s-%d'.format(['a', 1]) == 'a-1'", "'a,b'.split(',') == ['a', 'b']",
     # cel-go ext/lists_test.go (ext.Lists version 3) and kube's lists library
     "[1, 2, 3].slice(1, 2) == [2]", "[[1], [2, 3]].flatten() == [1, 2, 3]", "[dyn([1]), dyn([[2, 3]])].flatten(2) == [1, 2, 3]",
     "[dyn(1), dyn(1.0), dyn(2), dyn(true)].distinct() == [dyn(1), dyn(2), dyn(true)]", "[3, 1, 2].sort() == [1, 2, 3]", "['b', 'a'].sort() == ['a', 'b']",

@@ -56,7 +56,7 @@ properties:
         items: {type: string, maxLength: 253}
         x-kubernetes-validations:
         - rule: self.all(n, n.matches('^([*][.])?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$'))
-          messageExpression: "'invalid DNS names: ' + self.filter(n, !n.matches('^([*][.])?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$')).join(', ')"
+          messageExpression: "'invalid DNS name: ' + self.filter(n, !n.matches('^([*][.])?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$'))[0]"
       usages:
         type: array
         maxItems: 8
@@ -177,7 +177,7 @@ def test_lifecycle_through_kubectl(certs: Server) -> None:
 
 def test_rules_and_messages(certs: Server) -> None:
     r = certs.apply(cert("bad1", dnsNames=["ok.example.com", "Bad_Name", "also bad"]), check=False)
-    assert 'spec.dnsNames: Invalid value: "array": invalid DNS names: Bad_Name, also bad' in r.stderr
+    assert 'spec.dnsNames: Invalid value: "array": invalid DNS name: Bad_Name' in r.stderr
     r = certs.apply(cert("bad2", duration="1h", renewBefore="2h"), check=False)
     assert 'spec.renewBefore: Invalid value: "object": renewBefore must be shorter than duration' in r.stderr
     r = certs.apply(cert("bad3", issuerRef={"name": "x", "kind": "Vault"}), check=False)
