@@ -309,3 +309,18 @@ def test_a_resources_root_declares_only_name_and_generate_name_of_its_metadata(r
         assert details == []
     else:
         assert len(details) == 1 and details[0].startswith(f"compilation failed: {error}"), details
+
+
+@pytest.mark.parametrize("message_expression,error", [
+    ("fun(self.s)", "ERROR: <input>:1:4: undeclared reference to 'fun' (in container '')"),
+    ("'n: ' + self.n", "ERROR: <input>:1:7: found no matching overload for '_+_' applied to '(string, int)'"),
+    ("self.nope", "ERROR: <input>:1:5: undefined field 'nope'"),
+])
+def test_message_expressions_are_checked_as_rules_are(message_expression: str, error: str) -> None:
+    crd = _typed_crd("true")
+    rule = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"][  # type: ignore[index]
+        "x-kubernetes-validations"][0]
+    rule["messageExpression"] = message_expression
+    path = "spec.validation.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].messageExpression"
+    details = [e.detail for e in crd_validation.validate_crd(crd) if e.field == path]
+    assert len(details) == 1 and details[0].startswith(f"messageExpression compilation failed: {error}"), details

@@ -989,16 +989,9 @@ class _SchemaChecker:
                 cel_errs.append(errors.invalid(f"{rpath}.rule", value,
                                                f"compilation failed: {evaluate.syntax_error(text, exc)}"))
                 continue
-            missing = check.undeclared(tree)
-            if missing is not None:
-                cel_errs.append(errors.invalid(f"{rpath}.rule", value, "compilation failed: " + _at(
-                    text, missing[0], f"undeclared reference to '{missing[1]}' (in container '')")))
-                continue
-            mismatch = (check.overload_error(tree, node, is_root or node.embedded) or check.literal_error(tree)
-                        or check.aggregate_error(tree, node, is_root or node.embedded))
-            if mismatch is not None:
-                cel_errs.append(errors.invalid(f"{rpath}.rule", value, "compilation failed: " + _at(
-                    text, mismatch[0], mismatch[1])))
+            problem = _check_errors(tree, text, node, is_root or node.embedded)
+            if problem is not None:
+                cel_errs.append(errors.invalid(f"{rpath}.rule", value, f"compilation failed: {problem}"))
                 continue
             try:
                 rule_cost, kind = cost.estimate(tree, text, node, is_root or node.embedded,
@@ -1021,6 +1014,9 @@ class _SchemaChecker:
                 try:
                     evaluate.compile_program(mexpr)
                     mtree = parse.parse(mexpr)
+                    problem = _check_errors(mtree, mexpr, node, is_root or node.embedded)
+                    if problem is not None:
+                        raise cost.RuleCheckError(problem)
                     mcost, mkind = cost.estimate(mtree, mexpr, node, is_root or node.embedded,
                                                  rule.get("optionalOldSelf") is True, self.decls)
                     # kube checks a messageExpression's own cost, not multiplied by the cardinality
@@ -1052,6 +1048,16 @@ class _SchemaChecker:
 
 def _syntax(src: str, exc: parse.CELSyntaxError) -> str:
     return _at(src, exc.pos, str(exc))
+
+
+def _check_errors(tree: parse.Expr, text: str, node: Node, resource_root: bool) -> str | None:
+    """What cel-go's checker and kube's AST validators refuse in an expression, as kube prints it."""
+    missing = check.undeclared(tree)
+    if missing is not None:
+        return _at(text, missing[0], f"undeclared reference to '{missing[1]}' (in container '')")
+    mismatch = (check.overload_error(tree, node, resource_root) or check.literal_error(tree)
+                or check.aggregate_error(tree, node, resource_root))
+    return _at(text, mismatch[0], mismatch[1]) if mismatch is not None else None
 
 
 def _at(src: str, pos: int, message: str) -> str:
