@@ -9,7 +9,6 @@ answered 201.
 from __future__ import annotations
 
 import gzip
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,6 @@ import orjson
 import pytest
 import yaml
 
-from setpoint import storage
 from setpoint.apiserver.http import Request, Response
 from setpoint.apiserver.server import APIServer
 
@@ -43,18 +41,6 @@ def _load() -> list[tuple[str, dict[str, Any]]]:
 
 
 REAL_CRDS = _load()
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[APIServer]:
-    store = await storage.open_storage("memory://", compact_interval=0)
-    server = APIServer(store)
-    await server.start("127.0.0.1", 0)
-    try:
-        yield server
-    finally:
-        await server.stop()
-        await store.close()
 
 
 def test_every_project_is_vendored() -> None:

@@ -153,7 +153,11 @@ def test_extensions_kube_does_not_enable_are_undeclared(rule: str, position: int
                                  f"'{name}' (in container '')"), details
 
 
-def _crd(rule: str) -> dict[str, object]:
+def _crd(rule: str, props: dict[str, object] | None = None) -> dict[str, object]:
+    """A CRD whose spec has ``rule`` and ``props`` (by default a short string and an object)."""
+    if props is None:
+        props = {"s": {"type": "string", "maxLength": 8},
+                 "o": {"type": "object", "properties": {"n": {"type": "integer"}}}}
     return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
             "metadata": {"name": "widgets.example.com"},
             "spec": {"group": "example.com", "scope": "Namespaced",
@@ -161,9 +165,7 @@ def _crd(rule: str) -> dict[str, object]:
                      "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
                          "type": "object", "properties": {"spec": {
                              "type": "object", "x-kubernetes-validations": [{"rule": rule}],
-                             "properties": {"s": {"type": "string", "maxLength": 8},
-                                            "o": {"type": "object", "properties": {
-                                                "n": {"type": "integer"}}}}}}}}}]}}
+                             "properties": props}}}}}]}}
 
 
 @pytest.mark.parametrize("rule,obj,ok", [
@@ -233,14 +235,7 @@ def _typed_crd(rule: str) -> dict[str, object]:
              "m": {"type": "object", "maxProperties": 4, "additionalProperties": {"type": "string", "maxLength": 8}},
              "o": {"type": "object", "properties": {"x": {"type": "integer"}}},
              "ios": {"x-kubernetes-int-or-string": True}}
-    return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-            "metadata": {"name": "widgets.example.com"},
-            "spec": {"group": "example.com", "scope": "Namespaced",
-                     "names": {"plural": "widgets", "singular": "widget", "kind": "Widget", "listKind": "WidgetList"},
-                     "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
-                         "type": "object", "properties": {"spec": {
-                             "type": "object", "x-kubernetes-validations": [{"rule": rule}],
-                             "properties": props}}}}}]}}
+    return _crd(rule, props)
 
 
 @pytest.mark.parametrize("rule,error", [

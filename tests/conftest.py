@@ -1,4 +1,4 @@
-"""Fixtures of the in-process API server tests."""
+"""Fixtures shared by the test directories: the in-process API server."""
 
 from __future__ import annotations
 
