@@ -424,7 +424,6 @@ async def patch_(store: ObjectStore, call: Call) -> Response:
     async def mutate(current: Obj) -> Obj:
         if config is not None:
             fm.check_apply_version(config)
-            check_kind(call, config)
             patched = fm.apply(current, config, manager, force=force == "true", subresource=call.subresource)
         else:
             patched = patch.apply_patch(ctype, current, request.body, r.patch_schema)
@@ -455,7 +454,6 @@ async def patch_(store: ObjectStore, call: Call) -> Response:
         async def create_missing_() -> Obj:
             assert config is not None
             fm.check_apply_version(config)
-            check_kind(call, config)
             _check_name(call, config)
             obj = fm.apply({}, config, manager, force=force == "true")
             return await store.create(r, call.namespace, obj, dry_run=dry_run, attrs=call.attrs)
