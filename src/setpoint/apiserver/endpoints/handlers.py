@@ -194,17 +194,21 @@ def _field_validation(request: Request) -> str:
 
 
 def _decode_check(call: Call, obj: Obj, headers: list[tuple[str, str]], *, patched: bool = False) -> None:
-    """What decoding into kube's typed structs checks of a built-in object: JSON of the
-    wrong type is refused (400 BadRequest; 422 on ``patch`` for a patched object, as
-    kube's patcher answers), then unknown fields are handled (:func:`_unknown_field_check`)."""
+    """What decoding into kube's typed structs checks of a built-in object (of a custom
+    resource: its ``metadata``, decoded into ObjectMeta): JSON of the wrong type is refused
+    (400 BadRequest; 422 on ``patch`` for a patched object, as kube's patcher answers), then
+    unknown fields are handled (:func:`_unknown_field_check`)."""
     r = call.resource
-    if not r.custom:
+    if r.custom:
+        meta = obj.get("metadata")
+        error = None if meta is None else decoding.object_meta_error(meta)
+    else:
         error = decoding.type_error(obj, r.group, r.version, r.kind)
-        if error is not None:
-            if patched:
-                raise errors.invalid_object("", "", "", [errors.invalid(
-                    "patch", orjson.dumps(obj).decode(), error)])
-            raise errors.bad_request(f'{r.kind} in version "{r.version}" cannot be handled as a {r.kind}: {error}')
+    if error is not None:
+        if patched:
+            raise errors.invalid_object("", "", "", [errors.invalid(
+                "patch", orjson.dumps(obj).decode(), error)])
+        raise errors.bad_request(f'{r.kind} in version "{r.version}" cannot be handled as a {r.kind}: {error}')
     _unknown_field_check(call, obj, headers, duplicates=not patched)
 
 
