@@ -195,12 +195,28 @@ async def test_a_custom_resource_s_metadata_is_decoded_into_object_meta(api: API
     assert status == 201
     status, out = await call(api, "PUT", WIDGETS + "/w", {**created, "metadata": metadata})
     assert (status, out["message"]) == (400, message)
-    if isinstance(metadata, dict):
-        status, out = await call(api, "PATCH", WIDGETS + "/w", {"metadata": metadata},
-                                 content_type="application/merge-patch+json")
-        assert status == 422 and out["message"].endswith(f'": {detail}')
-        assert out["details"]["causes"][0]["field"] == "patch"
+    status, out = await call(api, "PATCH", WIDGETS + "/w", {"metadata": metadata},
+                             content_type="application/merge-patch+json")
+    assert status == 422 and out["message"].endswith(f'": {detail}')
+    assert out["details"]["causes"][0]["field"] == "patch"
     status, current = await call(api, "GET", WIDGETS + "/w")
+    assert current["metadata"]["resourceVersion"] == created["metadata"]["resourceVersion"]
+
+
+async def test_a_patch_that_makes_metadata_a_non_object_or_drops_it(api: APIServer) -> None:
+    """kube's jsonPatcher decodes the patched object first (422 ``patch``); without metadata the
+    name no longer matches the URL (400)."""
+    cms = "/api/v1/namespaces/default/configmaps"
+    status, created = await call(api, "POST", cms, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}})
+    assert status == 201
+    status, out = await call(api, "PATCH", cms + "/c", {"metadata": True}, content_type="application/merge-patch+json")
+    assert status == 422 and out["reason"] == "Invalid"
+    assert out["message"].endswith(
+        '": json: cannot unmarshal bool into Go struct field ConfigMap.metadata of type v1.ObjectMeta')
+    status, out = await call(api, "PATCH", cms + "/c", [{"op": "remove", "path": "/metadata"}],
+                             content_type="application/json-patch+json")
+    assert (status, out["message"]) == (400, "the name of the object () does not match the name on the URL (c)")
+    status, current = await call(api, "GET", cms + "/c")
     assert current["metadata"]["resourceVersion"] == created["metadata"]["resourceVersion"]
 
 

@@ -435,11 +435,14 @@ async def patch_(store: ObjectStore, call: Call) -> Response:
             raise errors.bad_request("the patch did not produce an object")
         meta = patched.get("metadata")
         if not isinstance(meta, dict):
-            raise errors.bad_request("metadata must be an object")
+            if meta is not None:  # decoding the patched object refuses it first: the patcher's 422
+                _decode_check(call, patched, [], patched=True)
+            meta = {}
         meta = patched["metadata"] = dict(meta)  # a patch may share it with the current object
         if meta.get("name") != call.name:
-            raise errors.bad_request(
-                f"the name of the object ({meta.get('name')}) does not match the name on the URL ({call.name})")
+            name = meta.get("name")
+            raise errors.bad_request(f"the name of the object ({'' if name is None else name}) "
+                                     f"does not match the name on the URL ({call.name})")
         if patched.get("kind") != current.get("kind") or patched.get("apiVersion") != current.get("apiVersion"):
             check_kind(call, patched)
         # A resourceVersion the patch does not set is not a precondition.
