@@ -183,6 +183,33 @@ async def test_apply_options_are_validated(api: APIServer) -> None:
     assert status == 422 and "force: Forbidden: may not be specified for non-apply patch" in body["message"]
 
 
+async def test_apply_body_must_name_the_resources_group_version_and_kind(api: APIServer) -> None:
+    """kube's versionCheckManager: 400 ``invalid object type: <group>/<version>, Kind=<kind>``,
+    nothing defaulted, before any merge; a rejected apply creates or changes nothing."""
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}}
+    without_type = {"metadata": {"name": "web"}, "data": {"a": "1"}}
+    cases: list[tuple[str, Obj, str]] = [
+        (PODS + "/web", deployment, "invalid object type: apps/v1, Kind=Deployment"),
+        (CMS + "/web", without_type, "invalid object type: /, Kind="),
+        (CMS + "/web", {**without_type, "kind": "ConfigMap"}, "invalid object type: /, Kind=ConfigMap"),
+        (CMS + "/web", {**without_type, "apiVersion": "v1", "kind": "Secret"}, "invalid object type: /v1, Kind=Secret"),
+        (CMS + "/web", {**without_type, "apiVersion": "a/b/c", "kind": "ConfigMap"}, "invalid object type: /, Kind="),
+    ]
+    for path, body, message in cases:
+        for extra in ("", "&dryRun=All"):
+            status, out = await apply(api, path, body, "m", extra=extra)
+            assert (status, out["reason"], out["message"]) == (400, "BadRequest", message), (body, out)
+    assert (await call(api, "GET", CMS + "/web"))[0] == 404
+
+    # The same for an object that exists, and the stored object is unchanged.
+    status, created = await apply(api, CMS + "/web", cm({"a": "1"}, name="web"), "m")
+    assert status == 201
+    status, out = await apply(api, CMS + "/web", {**cm({"a": "2"}, name="web"), "apiVersion": "apps/v1"}, "m")
+    assert (status, out["message"]) == (400, "invalid object type: apps/v1, Kind=ConfigMap")
+    status, got = await call(api, "GET", CMS + "/web")
+    assert got["data"] == {"a": "1"} and got["metadata"]["resourceVersion"] == created["metadata"]["resourceVersion"]
+
+
 async def test_dry_run_apply_creates_and_changes_nothing(api: APIServer) -> None:
     status, obj = await apply(api, CMS + "/shared", cm({"a": "1"}), "alice", extra="&dryRun=All")
     assert status == 201 and obj["data"] == {"a": "1"} and entries(obj)["alice"]
@@ -295,9 +322,9 @@ async def test_scale_writes_move_the_replicas_between_managers_as_kube_does(api:
     assert managers["hpa"]["operation"] == "Apply" and managers["hpa"]["subresource"] == "scale"
     assert managers["hpa"]["fieldsV1"] == {"f:spec": {"f:replicas": {}}}
 
-    # The applied Scale names its own version.
+    # The applied Scale names its own group, version and kind (kube's versionCheckManager, which
+    # answers before structured-merge-diff's "Incorrect version specified in apply patch").
     status, body = await apply(api, POOLS + "/p/scale", {**config, "apiVersion": "v1"}, "hpa")
-    assert status == 400 and body["message"] == ("Incorrect version specified in apply patch. "
-                                                 "Specified patch version: v1, expected: autoscaling/v1")
+    assert status == 400 and body["message"] == "invalid object type: /v1, Kind=Scale"
     status, body = await apply(api, POOLS + "/p", {**pool, "apiVersion": None}, "alice")
-    assert status == 400 and body["message"].endswith("Specified patch version: , expected: example.com/v1")
+    assert status == 400 and body["message"] == "invalid object type: /, Kind=Pool"

@@ -15,6 +15,7 @@ from setpoint.apiserver.builtin.decoding import type_error
 from setpoint.apiserver.encoding import yamljson
 from setpoint.apiserver.http import Request, Response
 from setpoint.apiserver.server import APIServer
+from setpoint.testing import eventually
 
 Obj = dict[str, Any]
 QUANTITY = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
@@ -154,6 +155,69 @@ async def test_a_patch_that_makes_mistyped_json_is_invalid(api: APIServer) -> No
     assert cause["field"] == "patch" and cause["reason"] == "FieldValueInvalid"
     status, current = await call(api, "GET", PODS + "/p")
     assert "activeDeadlineSeconds" not in current["spec"]
+
+
+WIDGETS = "/apis/ex.com/v1/namespaces/default/widgets"
+WIDGET_CRD: Obj = {
+    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+    "metadata": {"name": "widgets.ex.com"},
+    "spec": {"group": "ex.com", "scope": "Namespaced",
+             "names": {"plural": "widgets", "singular": "widget", "kind": "Widget", "listKind": "WidgetList"},
+             "versions": [{"name": "v1", "served": True, "storage": True, "schema": {
+                 "openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}]}}
+
+
+@pytest.mark.parametrize(("metadata", "detail"), [
+    (True, "json: cannot unmarshal bool into Go value of type v1.ObjectMeta"),
+    ("w", "json: cannot unmarshal string into Go value of type v1.ObjectMeta"),
+    ({"name": "w", "labels": 5},
+     "json: cannot unmarshal number into Go struct field ObjectMeta.labels of type map[string]string"),
+    ({"name": "w", "generation": "1"},
+     "json: cannot unmarshal string into Go struct field ObjectMeta.generation of type int64"),
+])
+async def test_a_custom_resource_s_metadata_is_decoded_into_object_meta(api: APIServer, metadata: Any,
+                                                                       detail: str) -> None:
+    """The CRD handler unmarshals ``metadata`` alone into ObjectMeta: a mismatch is 400 (was a 500
+    for a non-object), on create and update; a patch that makes one is the patcher's 422."""
+    assert (await call(api, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", WIDGET_CRD))[0] == 201
+
+    async def served() -> bool:
+        return (await call(api, "GET", WIDGETS))[0] == 200
+
+    assert await eventually(served)
+    widget = {"apiVersion": "ex.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": {"a": 1}}
+    message = f'Widget in version "v1" cannot be handled as a Widget: {detail}'
+    status, out = await call(api, "POST", WIDGETS, {**widget, "metadata": metadata})
+    assert (status, out["reason"], out["message"]) == (400, "BadRequest", message)
+    assert (await call(api, "GET", WIDGETS + "/w"))[0] == 404
+
+    status, created = await call(api, "POST", WIDGETS, widget)
+    assert status == 201
+    status, out = await call(api, "PUT", WIDGETS + "/w", {**created, "metadata": metadata})
+    assert (status, out["message"]) == (400, message)
+    status, out = await call(api, "PATCH", WIDGETS + "/w", {"metadata": metadata},
+                             content_type="application/merge-patch+json")
+    assert status == 422 and out["message"].endswith(f'": {detail}')
+    assert out["details"]["causes"][0]["field"] == "patch"
+    status, current = await call(api, "GET", WIDGETS + "/w")
+    assert current["metadata"]["resourceVersion"] == created["metadata"]["resourceVersion"]
+
+
+async def test_a_patch_that_makes_metadata_a_non_object_or_drops_it(api: APIServer) -> None:
+    """kube's jsonPatcher decodes the patched object first (422 ``patch``); without metadata the
+    name no longer matches the URL (400)."""
+    cms = "/api/v1/namespaces/default/configmaps"
+    status, created = await call(api, "POST", cms, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}})
+    assert status == 201
+    status, out = await call(api, "PATCH", cms + "/c", {"metadata": True}, content_type="application/merge-patch+json")
+    assert status == 422 and out["reason"] == "Invalid"
+    assert out["message"].endswith(
+        '": json: cannot unmarshal bool into Go struct field ConfigMap.metadata of type v1.ObjectMeta')
+    status, out = await call(api, "PATCH", cms + "/c", [{"op": "remove", "path": "/metadata"}],
+                             content_type="application/json-patch+json")
+    assert (status, out["message"]) == (400, "the name of the object () does not match the name on the URL (c)")
+    status, current = await call(api, "GET", cms + "/c")
+    assert current["metadata"]["resourceVersion"] == created["metadata"]["resourceVersion"]
 
 
 @pytest.mark.parametrize(("body", "field", "value"), [

@@ -28,7 +28,7 @@ from setpoint.apimachinery.goformat import json_kind
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.builtin import definitions
 
-__all__ = ["type_error", "type_meta_error"]
+__all__ = ["object_meta_error", "type_error", "type_meta_error"]
 
 _M: Final = "io.k8s.apimachinery.pkg.apis.meta.v1."
 _APIEXT: Final = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1."
@@ -322,6 +322,20 @@ def type_error(obj: Obj, group: str, version: str, kind: str) -> str | None:
     ctx = _Context()
     try:
         _definition(name)[0](obj, ctx)
+    except _Stop as stop:
+        return str(stop)
+    return ctx.error
+
+
+def object_meta_error(metadata: object) -> str | None:
+    """The error decoding a custom resource's ``metadata`` into ``v1.ObjectMeta`` gives, or None.
+
+    The CRD handler decodes the body unstructured and then unmarshals its ``metadata`` alone
+    into ObjectMeta (apiextensions' ``schemaobjectmeta.GetObjectMetaWithOptions``), so Go's
+    error names the field from ObjectMeta (``ObjectMeta.labels``), not from the object."""
+    ctx = _Context()
+    try:
+        _definition(_M + "ObjectMeta")[0](metadata, ctx)
     except _Stop as stop:
         return str(stop)
     return ctx.error

@@ -194,17 +194,21 @@ def _field_validation(request: Request) -> str:
 
 
 def _decode_check(call: Call, obj: Obj, headers: list[tuple[str, str]], *, patched: bool = False) -> None:
-    """What decoding into kube's typed structs checks of a built-in object: JSON of the
-    wrong type is refused (400 BadRequest; 422 on ``patch`` for a patched object, as
-    kube's patcher answers), then unknown fields are handled (:func:`_unknown_field_check`)."""
+    """What decoding into kube's typed structs checks of a built-in object (of a custom
+    resource: its ``metadata``, decoded into ObjectMeta): JSON of the wrong type is refused
+    (400 BadRequest; 422 on ``patch`` for a patched object, as kube's patcher answers), then
+    unknown fields are handled (:func:`_unknown_field_check`)."""
     r = call.resource
-    if not r.custom:
+    if r.custom:
+        meta = obj.get("metadata")
+        error = None if meta is None else decoding.object_meta_error(meta)
+    else:
         error = decoding.type_error(obj, r.group, r.version, r.kind)
-        if error is not None:
-            if patched:
-                raise errors.invalid_object("", "", "", [errors.invalid(
-                    "patch", orjson.dumps(obj).decode(), error)])
-            raise errors.bad_request(f'{r.kind} in version "{r.version}" cannot be handled as a {r.kind}: {error}')
+    if error is not None:
+        if patched:
+            raise errors.invalid_object("", "", "", [errors.invalid(
+                "patch", orjson.dumps(obj).decode(), error)])
+        raise errors.bad_request(f'{r.kind} in version "{r.version}" cannot be handled as a {r.kind}: {error}')
     _unknown_field_check(call, obj, headers, duplicates=not patched)
 
 
@@ -424,7 +428,6 @@ async def patch_(store: ObjectStore, call: Call) -> Response:
     async def mutate(current: Obj) -> Obj:
         if config is not None:
             fm.check_apply_version(config)
-            check_kind(call, config)
             patched = fm.apply(current, config, manager, force=force == "true", subresource=call.subresource)
         else:
             patched = patch.apply_patch(ctype, current, request.body, r.patch_schema)
@@ -432,11 +435,14 @@ async def patch_(store: ObjectStore, call: Call) -> Response:
             raise errors.bad_request("the patch did not produce an object")
         meta = patched.get("metadata")
         if not isinstance(meta, dict):
-            raise errors.bad_request("metadata must be an object")
+            if meta is not None:  # decoding the patched object refuses it first: the patcher's 422
+                _decode_check(call, patched, [], patched=True)
+            meta = {}
         meta = patched["metadata"] = dict(meta)  # a patch may share it with the current object
         if meta.get("name") != call.name:
-            raise errors.bad_request(
-                f"the name of the object ({meta.get('name')}) does not match the name on the URL ({call.name})")
+            name = meta.get("name")
+            raise errors.bad_request(f"the name of the object ({'' if name is None else name}) "
+                                     f"does not match the name on the URL ({call.name})")
         if patched.get("kind") != current.get("kind") or patched.get("apiVersion") != current.get("apiVersion"):
             check_kind(call, patched)
         # A resourceVersion the patch does not set is not a precondition.
@@ -455,7 +461,6 @@ async def patch_(store: ObjectStore, call: Call) -> Response:
         async def create_missing_() -> Obj:
             assert config is not None
             fm.check_apply_version(config)
-            check_kind(call, config)
             _check_name(call, config)
             obj = fm.apply({}, config, manager, force=force == "true")
             return await store.create(r, call.namespace, obj, dry_run=dry_run, attrs=call.attrs)

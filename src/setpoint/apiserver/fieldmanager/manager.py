@@ -186,8 +186,12 @@ def _set_managed(obj: Obj, managers: Managers, like: Obj | None = None) -> Obj:
 class FieldManager:
     """Field management of one resource (one served version): built once, cached."""
 
-    def __init__(self, api_version: str, schema: Obj | None, *, has_status: bool, custom: bool) -> None:
+    def __init__(self, api_version: str, schema: Obj | None, *, has_status: bool, custom: bool,
+                 kind: str = "") -> None:
         self.api_version = api_version
+        self.kind = kind
+        group, _, version = api_version.rpartition("/")
+        self._gvk = (group, version, kind)
         self.atom = typed.root(schema)
         self.has_status = has_status
         # A create compares with the kind's new, empty object: Go's zero value has the
@@ -198,7 +202,7 @@ class FieldManager:
     @classmethod
     def of(cls, resource: Resource) -> FieldManager:
         return cls(resource.group_version, resource.schema, has_status="status" in resource.subresources,
-                   custom=resource.custom)
+                   custom=resource.custom, kind=resource.kind)
 
     def _ignored(self, subresource: str) -> Set:
         if not self.has_status:
@@ -283,12 +287,15 @@ class FieldManager:
         return _cap_updaters({i: m for i, m in managers.items() if not m.fields.empty()})
 
     def check_apply_version(self, config: Obj) -> None:
-        """An applied configuration names the version it is in: this resource's (no defaulting)."""
-        version = config.get("apiVersion")
-        if version != self.api_version:
-            raise errors.bad_request(
-                "Incorrect version specified in apply patch. Specified patch version: "
-                f"{version if isinstance(version, str) else ''}, expected: {self.api_version}")
+        """kube's ``versionCheckManager``, the outermost of its field manager: an applied
+        configuration names exactly this resource's group, version and kind (nothing is
+        defaulted), else 400 ``invalid object type: <group>/<version>, Kind=<kind>``."""
+        api_version = config.get("apiVersion")
+        kind = config.get("kind")
+        gvk = _parse_gvk(api_version if isinstance(api_version, str) else "", kind if isinstance(kind, str) else "")
+        if gvk != self._gvk:
+            group, version, kind_ = gvk
+            raise errors.bad_request(f"invalid object type: {group}/{version}, Kind={kind_}")
 
     def apply(self, live: Obj, config: Obj, manager: str, *, force: bool, subresource: str = "") -> Obj:
         """Server-side apply of ``config`` by ``manager`` onto ``live`` ({} to create):
@@ -423,6 +430,19 @@ def _sync_last_applied(obj: Obj, config: Obj) -> Obj:
 _MANAGERS: weakref.WeakKeyDictionary[Resource, FieldManager] = weakref.WeakKeyDictionary()
 
 
+def _parse_gvk(api_version: str, kind: str) -> tuple[str, str, str]:
+    """Go's ``Unstructured.GroupVersionKind``: an apiVersion with more than one ``/`` gives
+    the empty GroupVersionKind."""
+    if api_version in ("", "/"):
+        return "", "", kind
+    group, sep, version = api_version.partition("/")
+    if not sep:
+        return "", api_version, kind
+    if "/" in version:
+        return "", "", ""
+    return group, version, kind
+
+
 def for_resource(resource: Resource) -> FieldManager:
     """The resource's field manager, built on first use."""
     fm = _MANAGERS.get(resource)
@@ -441,7 +461,7 @@ _REPLICAS_IN_SCALE: Path = (field("spec"), field("replicas"))
 def for_scale() -> FieldManager:
     """The field manager of autoscaling/v1 Scale objects, which ``/scale`` applies to."""
     return FieldManager(SCALE_API_VERSION, definitions.BUILTIN_SCHEMAS[("autoscaling", "v1", "Scale")],
-                        has_status=False, custom=False)
+                        has_status=False, custom=False, kind="Scale")
 
 
 def replicas_path(dotted: str) -> Path:
