@@ -328,3 +328,16 @@ async def test_scale_writes_move_the_replicas_between_managers_as_kube_does(api:
     assert status == 400 and body["message"] == "invalid object type: /v1, Kind=Scale"
     status, body = await apply(api, POOLS + "/p", {**pool, "apiVersion": None}, "alice")
     assert status == 400 and body["message"] == "invalid object type: /, Kind=Pool"
+
+
+async def test_an_applied_configuration_that_does_not_fit_the_schema_creates_nothing(api: APIServer) -> None:
+    # kube: a plain error of structured-merge-diff's typed conversion, so a 500 without a reason
+    for body, message in [
+        ({"apiVersion": "v1", "kind": "ConfigMap", "metadata": 5},
+         "failed to create typed patch object (/v1, Kind=ConfigMap /): .metadata: expected map, got &{5}"),
+        ({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "typed"}, "data": {"a": 1}},
+         "failed to create typed patch object (/v1, Kind=ConfigMap /typed): .data.a: expected string, got &{1}"),
+    ]:
+        status, out = await call(api, "PATCH", CMS + "/typed", body, query="fieldManager=m", content_type=APPLY)
+        assert (status, out["reason"], out["message"]) == (500, "", message)
+        assert (await call(api, "GET", CMS + "/typed"))[0] == 404

@@ -461,6 +461,7 @@ async def patch_(store: ObjectStore, call: Call) -> Response:
         async def create_missing_() -> Obj:
             assert config is not None
             fm.check_apply_version(config)
+            fm.check_apply_shape(config)
             _check_name(call, config)
             obj = fm.apply({}, config, manager, force=force == "true")
             return await store.create(r, call.namespace, obj, dry_run=dry_run, attrs=call.attrs)

@@ -297,6 +297,23 @@ class FieldManager:
             group, version, kind_ = gvk
             raise errors.bad_request(f"invalid object type: {group}/{version}, Kind={kind_}")
 
+    def check_apply_shape(self, config: Obj) -> None:
+        """An applied configuration that does not fit the schema is kube's reason-less 500 (what
+        ``apply`` answers too; the handler checks this before it reads the name of an object
+        the apply would create)."""
+        try:
+            typed.to_set(config, self.atom)
+        except typed.TypedError as exc:
+            raise self._typed_patch_error(config, exc) from None
+
+    def _typed_patch_error(self, config: Obj, exc: typed.TypedError) -> errors.StatusError:
+        """kube answers a plain error here (a 500 with no reason), naming the object as objectGVKNN does."""
+        group, _, version = self.api_version.rpartition("/")
+        meta = config.get("metadata")
+        meta = meta if isinstance(meta, dict) else {}
+        return errors.unknown(f"failed to create typed patch object ({group}/{version}, Kind={config.get('kind', '')} "
+                              f"{meta.get('namespace', '')}/{meta.get('name', '')}): {exc}")
+
     def apply(self, live: Obj, config: Obj, manager: str, *, force: bool, subresource: str = "") -> Obj:
         """Server-side apply of ``config`` by ``manager`` onto ``live`` ({} to create):
         the new object with its managedFields; 409 on conflicts unless ``force``."""
@@ -318,12 +335,7 @@ class FieldManager:
                 raise conflict_error(remaining) from None
             result, managers = self._apply(live_obj, config, managers, manager, True, subresource)
         except typed.TypedError as exc:
-            # kube answers a plain error here (a 500 with no reason), naming the object as objectGVKNN does.
-            group, _, version = self.api_version.rpartition("/")
-            meta = meta if isinstance(meta, dict) else {}
-            raise errors.unknown(
-                f"failed to create typed patch object ({group}/{version}, Kind={config.get('kind', '')} "
-                f"{meta.get('namespace', '')}/{meta.get('name', '')}): {exc}") from None
+            raise self._typed_patch_error(config, exc) from None
         if manager == "kubectl":
             result = _sync_last_applied(result, config)
         return _set_managed(result, managers, live)

@@ -11,6 +11,7 @@ from typing import Any, Final
 
 import orjson
 
+from setpoint.apimachinery import goformat
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.builtin import definitions
 from setpoint.apiserver.fieldmanager.fieldpath import Path, Set, field, key, path_string, value
@@ -37,7 +38,7 @@ class TypedError(Exception):
 class Atom:
     """One schema node: ``scalar``, ``map`` (structs and maps), ``list`` or ``untyped``."""
 
-    __slots__ = ("_elem", "_fields", "_schema", "atomic", "keys", "kind")
+    __slots__ = ("_elem", "_fields", "_schema", "atomic", "keys", "kind", "scalar")
 
     def __init__(self, schema: Obj, extra_fields: dict[str, Atom] | None = None) -> None:
         self._schema = schema
@@ -46,8 +47,12 @@ class Atom:
         self.keys: tuple[str, ...] = ()
         self.atomic = False
         t = schema.get("type")
+        #: A scalar's type as structured-merge-diff checks it: string, numeric, boolean ("" any).
+        self.scalar = ""
         if schema.get("x-kubernetes-int-or-string") or t in ("string", "integer", "number", "boolean"):
             self.kind = "scalar"
+            if not schema.get("x-kubernetes-int-or-string"):
+                self.scalar = {"integer": "numeric", "number": "numeric"}.get(str(t), str(t))
         elif t == "array":
             self.kind = "list"
             list_type = schema.get("x-kubernetes-list-type")
@@ -196,6 +201,9 @@ def to_set(v: Any, atom: Atom) -> Set:
 def _to_set(v: Any, atom: Atom, path: Path, out: Set) -> None:
     kind = _deduce(atom, v)
     if kind == "scalar" or kind == "atomic-list":
+        if atom.scalar and v is not None and not _is_scalar(atom.scalar, v):
+            expected = "numeric (int or float)" if atom.scalar == "numeric" else atom.scalar
+            raise TypedError(f"{_where(path)}expected {expected}, got {_go_value(v)}")
         out.insert(path)
     elif kind == "list":
         if atom.atomic:
@@ -203,7 +211,7 @@ def _to_set(v: Any, atom: Atom, path: Path, out: Set) -> None:
             return
         if not isinstance(v, list):
             if v is not None:
-                raise TypedError(f"{_where(path)}expected list, got {v!r}")
+                raise TypedError(f"{_where(path)}expected list, got {_go_value(v)}")
             return
         elem = atom.elem()
         seen: set[str] = set()
@@ -220,7 +228,7 @@ def _to_set(v: Any, atom: Atom, path: Path, out: Set) -> None:
             return
         if not isinstance(v, dict):
             if v is not None:
-                raise TypedError(f"{_where(path)}expected map, got {v!r}")
+                raise TypedError(f"{_where(path)}expected map, got {_go_value(v)}")
             return
         for k, val in v.items():
             sub = atom.field(k)
@@ -228,6 +236,19 @@ def _to_set(v: Any, atom: Atom, path: Path, out: Set) -> None:
             _to_set(val, sub or atom.elem(), child, out)
             if val is None or (isinstance(val, dict) and not val) or sub is None:
                 out.insert(child)
+
+
+def _is_scalar(scalar: str, v: Any) -> bool:
+    if scalar == "string":
+        return isinstance(v, str)
+    if scalar == "boolean":
+        return isinstance(v, bool)
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _go_value(v: Any) -> str:
+    """A value as structured-merge-diff prints one (``%v`` of its unstructured value: ``&{5}``)."""
+    return "&{" + goformat.verb_v(v) + "}"
 
 
 def _where(path: Path) -> str:
