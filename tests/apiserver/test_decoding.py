@@ -244,7 +244,7 @@ async def test_a_mistyped_kind_or_api_version_is_undecodable(api: APIServer, bod
 async def test_yaml_bodies_are_converted_to_json_as_kube_converts_them(api: APIServer) -> None:
     """sigs.k8s.io/yaml: timestamps stay strings, non-string keys become strings, the last of
     duplicate keys wins."""
-    body = b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: y, labels: {1: b}}\ndata: {d: 2020-01-01, a: x, a: z}\n"
+    body = b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: yml, labels: {1: b}}\ndata: {d: 2020-01-01, a: x, a: z}\n"
     response = await api.handle(Request("POST", "/api/v1/namespaces/default/configmaps", query_string=b"",
                                         headers={"content-type": "application/yaml"}, body=body))
     assert isinstance(response, Response)
@@ -257,4 +257,24 @@ async def test_yaml_bodies_are_converted_to_json_as_kube_converts_them(api: APIS
 def test_yaml_integers_beyond_64_bits_are_floats() -> None:
     assert yamljson.load(b"a: 1234567890123456789012345678901\nb: 18446744073709551615\n") == {
         "a": 1.2345678901234568e30, "b": (1 << 64) - 1}
-    assert yamljson.load(b"{1.5: x, true: y}") == {"1.5": "x", "true": "y"}
+    assert yamljson.load(b"{1.5: x, true: z}") == {"1.5": "x", "true": "z"}
+
+
+def test_yaml_plain_scalars_resolve_as_go_yaml_v2_resolves_them() -> None:
+    """``=`` is a string (PyYAML alone reads YAML 1.1's ``!!value`` tag and fails); ``y``/``n``
+    are booleans, also as map keys, as in go-yaml v2's resolve table."""
+    body = b"a:\n- =\n- y\n- N\n- Yes\n- off\n- 'y'\n- yy\nb: {y: 1, n: 2, =: 3}\n"
+    assert yamljson.load(body) == {"a": ["=", True, False, True, False, "y", "yy"],
+                                   "b": {"true": 1, "false": 2, "=": 3}}
+
+
+async def test_yaml_apply_body_with_an_equals_item_is_read_as_the_string(api: APIServer) -> None:
+    """prometheus-operator's relabelings enum has ``- =``: an apply body with it must decode."""
+    body = b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: eq}\ndata:\n  op: =\n"
+    response = await api.handle(Request("PATCH", "/api/v1/namespaces/default/configmaps/eq",
+                                        query_string=b"fieldManager=m",
+                                        headers={"content-type": "application/apply-patch+yaml"}, body=body))
+    assert isinstance(response, Response)
+    out = orjson.loads(response.body)
+    assert response.status == 201, out
+    assert out["data"] == {"op": "="}

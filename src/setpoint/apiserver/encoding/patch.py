@@ -37,6 +37,7 @@ from jsonpointer import JsonPointer, JsonPointerException
 
 from setpoint.apimachinery import goformat
 from setpoint.apimachinery.goformat import json_kind
+from setpoint.apiserver.encoding import yamljson
 from setpoint.apiserver.encoding.errors import (
     StatusError,
     bad_request,
@@ -916,14 +917,8 @@ def apply_strategic_merge_patch(
 # --------------------------------------------------------------------------- apply (YAML)
 
 
-class _YAMLLoader(yaml.SafeLoader):
-    """YAML 1.1 like ``sigs.k8s.io/yaml``: timestamps stay strings."""
-
-
-_YAMLLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+#: YAML 1.1 as ``sigs.k8s.io/yaml`` (go-yaml v2) resolves it: timestamps stay strings, ``=`` is a string.
+_YAMLLoader = yamljson.PyLoader
 
 
 class _NotJSON(Exception):

@@ -2,7 +2,9 @@
 sigs.k8s.io/yaml (go-yaml v2 underneath), then decoded as a JSON body.
 
 What that conversion does, and Python's YAML loader does not: timestamps stay strings (go-yaml
-resolves ``!!timestamp`` only into a ``time.Time``), integers beyond 64 bits become floats
+resolves ``!!timestamp`` only into a ``time.Time``), a plain ``=`` is the string ``"="`` (PyYAML
+resolves it to YAML 1.1's ``!!value`` tag, which it cannot construct), ``y``/``Y``/``n``/``N`` are
+booleans as ``yes``/``no`` are (go-yaml v2's resolve table), integers beyond 64 bits become floats
 (go-yaml falls back to ``ParseFloat``), and map keys that are not strings become strings
 (``convertToJSONableObject``: ints as decimals, floats as ``%g``, booleans as ``true``/``false``).
 Duplicate keys keep the last value, as the non-strict conversion does.
@@ -10,25 +12,50 @@ Duplicate keys keep the last value, as the non-strict conversion does.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
 
 from setpoint.apimachinery.goformat import format_float
 
-__all__ = ["YAMLToJSONError", "load"]
+__all__ = ["PyLoader", "YAMLToJSONError", "load"]
 
 _BASE: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+_DROPPED = ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value")
+_BOOL = "tag:yaml.org,2002:bool"
+_BOOL_VALUES = {"yes": True, "no": False, "true": True, "false": False, "on": True, "off": False,
+                "y": True, "n": False}
+
+
+def _construct_bool(loader: Any, node: Any) -> bool:
+    return _BOOL_VALUES[loader.construct_scalar(node).lower()]
+
+
+def _go_yaml_v2(cls: Any) -> Any:
+    """Give a PyYAML loader class go-yaml v2's implicit tags: no timestamps, no ``=`` as
+    ``!!value``, ``y``/``n`` as booleans."""
+    cls.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag not in _DROPPED]
+        for first, resolvers in cls.yaml_implicit_resolvers.items()
+    }
+    cls.add_implicit_resolver(_BOOL, re.compile(r"^(?:y|Y|n|N)$"), list("yYnN"))
+    cls.add_constructor(_BOOL, _construct_bool)
+    return cls
+
+
+@_go_yaml_v2
 class _Loader(_BASE):  # type: ignore[misc]
-    """The safe loader without the implicit timestamp resolver."""
+    """The (C when available) safe loader with go-yaml v2's implicit tags."""
 
 
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in _BASE.yaml_implicit_resolvers.items()
-}
+@_go_yaml_v2
+class PyLoader(yaml.SafeLoader):
+    """The pure-Python safe loader with go-yaml v2's implicit tags (its error marks and problems
+    are what the apply path words as go-yaml does)."""
+
 
 _INT_MIN = -(1 << 63)
 _UINT_MAX = (1 << 64) - 1

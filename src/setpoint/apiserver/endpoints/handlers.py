@@ -142,9 +142,6 @@ def _undecodable(resource: Resource | None, body: bytes, detail: str) -> errors.
         f"the object provided is unrecognized (must be of type {resource.kind}): {detail} ({summary})")
 
 
-_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def check_kind(call: Call, obj: Obj) -> None:
     """apiVersion/kind in the body must match the URL (empty are defaulted)."""
     r = call.resource
@@ -503,8 +500,8 @@ def _patch_resource_version(ctype: str, body: bytes) -> str | None:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
         try:
-            data = yaml.load(body, Loader=_YAML_LOADER)
-        except yaml.YAMLError:
+            data = yamljson.load(body)
+        except (yaml.YAMLError, yamljson.YAMLToJSONError):
             return None
     if isinstance(data, dict):
         meta = data.get("metadata")
