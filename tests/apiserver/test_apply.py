@@ -341,3 +341,22 @@ async def test_an_applied_configuration_that_does_not_fit_the_schema_creates_not
         status, out = await call(api, "PATCH", CMS + "/typed", body, query="fieldManager=m", content_type=APPLY)
         assert (status, out["reason"], out["message"]) == (500, "", message)
         assert (await call(api, "GET", CMS + "/typed"))[0] == 404
+
+
+async def test_reapplying_with_creation_timestamp_null_is_a_no_op(api: APIServer) -> None:
+    """kubectl's generated YAML carries ``creationTimestamp: null``; kube's rest.BeforeUpdate
+    ignores changes to the timestamp, so a second apply changes nothing rather than failing."""
+    body = cm({"a": "1"}, creationTimestamp=None)
+    status, first = await apply(api, CMS + "/shared", body, "kubectl")
+    assert status == 201 and first["metadata"]["creationTimestamp"]
+    status, again = await apply(api, CMS + "/shared", body, "kubectl")
+    assert status == 200, again
+    assert again["metadata"]["resourceVersion"] == first["metadata"]["resourceVersion"]
+    assert again["metadata"]["creationTimestamp"] == first["metadata"]["creationTimestamp"]
+    # A PUT that changes it (or empties the uid) keeps the stored ones.
+    put = {**again, "metadata": {**again["metadata"], "creationTimestamp": "2001-01-01T00:00:00Z", "uid": ""},
+           "data": {"a": "2"}}
+    status, updated = await call(api, "PUT", CMS + "/shared", put)
+    assert status == 200, updated
+    assert updated["metadata"]["creationTimestamp"] == first["metadata"]["creationTimestamp"]
+    assert updated["metadata"]["uid"] == first["metadata"]["uid"]

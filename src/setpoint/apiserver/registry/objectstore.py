@@ -480,9 +480,15 @@ class ObjectStore:
             strategy.prepare_for_update(obj, current)
         meta = obj["metadata"]
         cur_meta = current["metadata"]
-        for field in ("uid", "creationTimestamp", "namespace", "name"):
+        for field in ("namespace", "name"):
             if field in cur_meta and field not in meta:
                 meta[field] = cur_meta[field]
+        # rest.BeforeUpdate: an empty uid is the old one, and "ignore changes to timestamp"
+        # (so kubectl's `creationTimestamp: null` re-applies cleanly).
+        if "uid" in cur_meta and not meta.get("uid"):
+            meta["uid"] = cur_meta["uid"]
+        if cur_meta.get("creationTimestamp"):
+            meta["creationTimestamp"] = cur_meta["creationTimestamp"]
         # deletionTimestamp is not settable through updates.
         if "deletionTimestamp" in cur_meta:
             meta["deletionTimestamp"] = cur_meta["deletionTimestamp"]
