@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
+import pytest
 import yaml
 
 from setpoint.apiserver.builtin import builtin_resources
-from setpoint.apiserver.fieldmanager import typed
+from setpoint.apiserver.fieldmanager import manager, typed
 from setpoint.apiserver.fieldmanager.fieldpath import Set, field, key, path_string, value
 from setpoint.apiserver.http import Request, Response
 from setpoint.apiserver.server import APIServer
@@ -360,3 +362,42 @@ async def test_reapplying_with_creation_timestamp_null_is_a_no_op(api: APIServer
     assert status == 200, updated
     assert updated["metadata"]["creationTimestamp"] == first["metadata"]["creationTimestamp"]
     assert updated["metadata"]["uid"] == first["metadata"]["uid"]
+
+
+ROUTE_CRD: Obj = {
+    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+    "metadata": {"name": "routes.example.com"},
+    "spec": {"group": "example.com", "scope": "Namespaced",
+             "names": {"plural": "routes", "singular": "route", "kind": "Route", "listKind": "RouteList"},
+             "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                 "type": "object", "properties": {"spec": {"type": "object", "properties": {"rules": {
+                     "type": "array", "x-kubernetes-list-type": "atomic", "items": {
+                         "type": "object", "properties": {"name": {"type": "string"},
+                                                          "weight": {"type": "integer", "default": 1}}}}}}}}}}]}}
+
+
+async def test_reapply_that_only_moves_managed_fields_times_writes_nothing(
+        api: APIServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An atomic list with defaulted items: the applied list (without the defaults) differs from
+    the live one, so the applier's time moves; once defaulted the object is unchanged, and kube's
+    IgnoreManagedFieldsTimestampsTransformer keeps the old time so nothing is written."""
+    status, _ = await call(api, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", ROUTE_CRD)
+    assert status == 201
+    path = "/apis/example.com/v1/namespaces/default/routes/r"
+    body = {"apiVersion": "example.com/v1", "kind": "Route", "metadata": {"name": "r"},
+            "spec": {"rules": [{"name": "a"}]}}
+    async with asyncio.timeout(10):
+        while True:  # until the CRD is served
+            status, created = await apply(api, path, body, "m")
+            if status != 404:
+                break
+            await asyncio.sleep(0.01)
+    assert status == 201 and created["spec"]["rules"] == [{"name": "a", "weight": 1}]
+    monkeypatch.setattr(manager, "now_rfc3339", lambda: "2099-01-01T00:00:00Z")
+    status, again = await apply(api, path, body, "m")
+    assert status == 200
+    assert again["metadata"]["resourceVersion"] == created["metadata"]["resourceVersion"]
+    assert again["metadata"]["managedFields"] == created["metadata"]["managedFields"]
+    # A real change still moves the time.
+    status, changed = await apply(api, path, {**body, "spec": {"rules": [{"name": "b"}]}}, "m")
+    assert status == 200 and changed["metadata"]["managedFields"][0]["time"] == "2099-01-01T00:00:00Z"

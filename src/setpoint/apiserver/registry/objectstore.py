@@ -441,6 +441,13 @@ class ObjectStore:
                 return stamp(obj, deleted.mod_revision), False
             stored_old = encode_for_storage(self.to_stored(resource, current))
             stored_new = encode_for_storage(self.to_stored(resource, obj))
+            if stored_new != stored_old and (times := _old_managed_times(obj, current)) is not None:
+                # kube's IgnoreManagedFieldsTimestampsTransformer: when only managedFields times
+                # moved (an apply whose atomic list lost defaults the server then put back), keep
+                # the old times, so that nothing is written.
+                reverted = {**obj, "metadata": {**obj_meta, "managedFields": times}}
+                if encode_for_storage(self.to_stored(resource, reverted)) == stored_old:
+                    obj, obj_meta, stored_new = reverted, reverted["metadata"], stored_old
             if stored_new == stored_old:
                 # Nothing changed: no write, no new revision (as kube-apiserver).
                 obj_meta["resourceVersion"] = cur_meta["resourceVersion"]
@@ -648,6 +655,25 @@ class ObjectStore:
                 raise
             out.append(obj)
         return out
+
+
+def _old_managed_times(obj: Obj, current: Obj) -> list[Any] | None:
+    """``obj``'s managedFields with ``current``'s times, when the two lists are the same length,
+    pairwise equal but for ``time``, and some time differs; else None."""
+    new = (obj.get("metadata") or {}).get("managedFields")
+    old = (current.get("metadata") or {}).get("managedFields")
+    if not isinstance(new, list) or not isinstance(old, list) or not new or len(new) != len(old):
+        return None
+    if not all(isinstance(a, dict) and isinstance(b, dict) for a, b in zip(new, old, strict=True)):
+        return None
+    if all(a.get("time") == b.get("time") for a, b in zip(new, old, strict=True)):
+        return None
+    out = []
+    for a, b in zip(new, old, strict=True):
+        if {k: v for k, v in a.items() if k != "time"} != {k: v for k, v in b.items() if k != "time"}:
+            return None
+        out.append({**a, "time": b["time"]} if "time" in b else {k: v for k, v in a.items() if k != "time"})
+    return out
 
 
 def _parse_rv(value: str) -> int:
