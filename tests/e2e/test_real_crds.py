@@ -127,6 +127,46 @@ GATEWAY_INVALID: dict[str, list[tuple[str, str]]] = {
 }
 GATEWAY_INVALID_DIR = "hack/invalid-examples/standard/"
 
+#: Crossplane's own validation scenarios (``test/e2e/apiextensions_{xrds,mrds,compositions}_test.go``
+#: at the tag): files applied in order, each accepted (None) or refused with these causes, all from
+#: the CRDs' CEL rules, transition rules (``oldSelf``) included.
+IMMUTABLE = "Value is immutable"
+LOWERCASE = "Plural name must be lowercase"
+ACTIVE = "state cannot be changed once it becomes Active"
+CROSSPLANE_DIR = "test/e2e/manifests/apiextensions/"
+CROSSPLANE_SCENARIOS: dict[str, list[tuple[str, list[tuple[str, str]] | None]]] = {
+    "xrd": [
+        ("xrd/validation/xrd-valid.yaml", None),
+        ("xrd/validation/xrd-valid-updated.yaml", None),
+        ("xrd/validation/xrd-valid-updated-invalid.yaml", [("spec.claimNames", IMMUTABLE),
+                                                           ("spec.claimNames", LOWERCASE)]),
+        ("xrd/validation/xrd-immutable-updated.yaml", [("spec.group", IMMUTABLE)]),
+        ("xrd/validation/xrd-invalid.yaml", [("spec.claimNames", LOWERCASE)]),
+    ],
+    "mrd": [
+        ("mrd/validation/mrd-valid.yaml", None),
+        ("mrd/validation/mrd-valid-updated.yaml", None),  # Inactive -> Active
+        ("mrd/validation/mrd-valid-updated-invalid.yaml", [("spec.names", IMMUTABLE), ("spec.names", LOWERCASE),
+                                                           ("spec.state", ACTIVE)]),
+        ("mrd/validation/mrd-immutable-updated.yaml", [("spec.group", IMMUTABLE), ("spec.state", ACTIVE)]),
+        ("mrd/validation/mrd-invalid.yaml", [("spec.names", IMMUTABLE), ("spec.names", LOWERCASE),
+                                             ("spec.state", ACTIVE)]),
+        ("mrd/validation/mrd-active-to-inactive.yaml", [("spec.state", ACTIVE)]),
+    ],
+    "mrd-defaulted": [("mrd/validation/mrd-defaulted.yaml", None)],
+    "composition": [
+        ("composition/validation/composition-valid.yaml", None),
+        ("composition/validation/composition-invalid-missing-pipeline.yaml",
+         [("spec", "an array of pipeline steps is required in Pipeline mode")]),
+        ("composition/validation/composition-invalid-empty-pipeline.yaml",
+         [("spec.pipeline", "should have at least 1 items")]),
+        ("composition/validation/composition-invalid-duplicate-pipeline-steps.yaml",
+         [("spec.pipeline[1]", 'Duplicate value: {"step":"one"}')]),
+        ("composition/validation/composition-invalid-missing-secretref.yaml",
+         [("spec.pipeline[0].credentials[0]", "the Secret source requires a secretRef")]),
+    ],
+}
+
 
 # --- the data --------------------------------------------------------------------------------
 
@@ -224,6 +264,8 @@ def _crd_params() -> list[Any]:
 def _example_params(valid: bool) -> list[Any]:
     out = []
     for ex in examples():
+        if ex.path.startswith(CROSSPLANE_DIR):
+            continue  # test_crossplane_validation_scenario
         invalid = ex.path.startswith(GATEWAY_INVALID_DIR) or (ex.project, ex.path) in REFUSED_BY_THEIR_OWN_CRDS
         objects = ex.objects
         if invalid == valid or not objects:
@@ -385,6 +427,18 @@ async def test_invalid_example_is_refused_with_causes_on_its_fields(cluster: Clu
     kind = kind_of(doc)
     assert kind is not None
     path = object_path(doc, kind)
+    await _refused(cluster, doc, want)
+    status, _ = await cluster.call("GET", path)  # refused means not written
+    assert status == 404
+
+
+async def _refused(cluster: Cluster, doc: Obj, want: list[tuple[str, str]]) -> None:
+    """Applying ``doc`` is kube's 422 Invalid with causes on exactly ``want``'s fields, each
+    message holding its text; nothing is written."""
+    kind = kind_of(doc)
+    assert kind is not None
+    path = object_path(doc, kind)
+    _, before = await cluster.call("GET", path)
     status, out = await cluster.apply(path, doc)
     assert status == 422, out
     assert out["reason"] == "Invalid" and out["details"]["kind"] == doc["kind"]
@@ -393,9 +447,38 @@ async def test_invalid_example_is_refused_with_causes_on_its_fields(cluster: Clu
     assert [f for f, _ in causes] == sorted(f for f, _ in want), causes
     for fld, text in want:
         assert any(f == fld and text in m for f, m in causes), (fld, text, causes)
-    # Refused means not written.
-    status, _ = await cluster.call("GET", path)
-    assert status == 404
+    _, after = await cluster.call("GET", path)
+    assert after == before
+
+
+def _scenario_params() -> list[Any]:
+    return [pytest.param(name, id=name, marks=_xfail_for({"compositions.apiextensions.crossplane.io"}
+                                                         if name == "composition" else set()))
+            for name in CROSSPLANE_SCENARIOS]
+
+
+@module_loop
+@pytest.mark.parametrize("scenario", _scenario_params())
+async def test_crossplane_validation_scenario(cluster: Cluster, scenario: str) -> None:
+    files = {ex.path: ex for ex in examples() if ex.project == "crossplane"}
+    written: set[str] = set()
+    try:
+        for name, want in CROSSPLANE_SCENARIOS[scenario]:
+            [doc] = files[CROSSPLANE_DIR + name].objects
+            kind = kind_of(doc)
+            assert kind is not None
+            if want is not None:
+                await _refused(cluster, doc, want)
+                continue
+            status, out = await cluster.apply(object_path(doc, kind), doc)
+            assert status in (200, 201), (name, out.get("message"))
+            assert out["metadata"]["name"] == doc["metadata"]["name"]
+            written.add(object_path(doc, kind))
+            if name.endswith("mrd-defaulted.yaml"):
+                assert out["spec"]["state"] == "Inactive"  # the CRD's default
+    finally:
+        for path in written:
+            await cluster.call("DELETE", path)
 
 
 def test_every_gateway_invalid_example_has_expectations() -> None:
@@ -403,6 +486,9 @@ def test_every_gateway_invalid_example_has_expectations() -> None:
              if ex.path.startswith(GATEWAY_INVALID_DIR)}
     assert files == set(GATEWAY_INVALID)
     assert {(ex.project, ex.path) for ex in examples()} >= set(REFUSED_BY_THEIR_OWN_CRDS)
+    crossplane = {ex.path.removeprefix(CROSSPLANE_DIR) for ex in examples()
+                  if ex.project == "crossplane" and ex.path.startswith(CROSSPLANE_DIR)}
+    assert crossplane == {name for steps in CROSSPLANE_SCENARIOS.values() for name, _ in steps}
 
 
 # --- through a real setpoint up and kubectl --------------------------------------------------
