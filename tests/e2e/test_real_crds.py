@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import re
 import tarfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -229,7 +230,8 @@ def kind_of(doc: Obj) -> Kind | None:
 class Example:
     project: str
     path: str
-    docs: tuple[Obj, ...] = field(compare=False)
+    texts: tuple[bytes, ...] = field(repr=False, compare=False)  # the file's YAML documents, as written
+    docs: tuple[Any, ...] = field(repr=False, compare=False)  # ... and as loaded
 
     @property
     def objects(self) -> list[Obj]:
@@ -237,6 +239,12 @@ class Example:
         nor fragments without a name, as prometheus-operator's scrape-class snippets)."""
         return [d for d in self.docs if isinstance(d, dict) and kind_of(d) is not None
                 and (d.get("metadata") or {}).get("name")]
+
+    def text_of(self, doc: Obj) -> bytes:
+        return self.texts[next(i for i, d in enumerate(self.docs) if d is doc)]
+
+
+_DOCUMENT_START = re.compile(rb"(?m)^---[ \t]*$")
 
 
 @cache
@@ -248,7 +256,12 @@ def examples() -> tuple[Example, ...]:
                 if member.isfile() and member.name.endswith(".yaml"):
                     data = tar.extractfile(member)
                     assert data is not None
-                    out.append(Example(archive.parent.name, member.name, tuple(_load_all(data.read()))))
+                    texts, docs = [], []
+                    for text in _DOCUMENT_START.split(data.read()):
+                        for doc in _load_all(text):  # one at most
+                            texts.append(text)
+                            docs.append(doc)
+                    out.append(Example(archive.parent.name, member.name, tuple(texts), tuple(docs)))
     return tuple(out)
 
 
@@ -293,10 +306,10 @@ class Cluster:
         out: Obj = orjson.loads(response.body)
         return response.status, out
 
-    async def apply(self, path: str, obj: Obj) -> tuple[int, Obj]:
-        """What ``kubectl apply --server-side`` sends, but as YAML: the server's YAML decoding is
-        on the path too (prometheus-operator's ``- =`` items)."""
-        return await self.call("PATCH", path, yaml.safe_dump(obj).encode(), query=MANAGER, content_type=APPLY)
+    async def apply(self, path: str, text: bytes) -> tuple[int, Obj]:
+        """What ``kubectl apply --server-side`` does, but with the project's YAML document as it
+        is written (kubectl would send JSON): the server's YAML decoding is on the path too."""
+        return await self.call("PATCH", path, text, query=MANAGER, content_type=APPLY)
 
 
 def object_path(doc: Obj, kind: Kind) -> str:
@@ -402,13 +415,12 @@ async def test_valid_example_is_accepted_and_reapplies_as_a_no_op(cluster: Clust
             kind = kind_of(doc)
             assert kind is not None
             path = object_path(doc, kind)
-            status, out = await cluster.apply(path, doc)
+            status, out = await cluster.apply(path, example.text_of(doc))
             assert status in (200, 201), (doc["kind"], doc["metadata"]["name"], out.get("message"))
+            assert out["metadata"]["managedFields"][0]["manager"] == "real-crds-test"
             applied.append((path, out))
-        for path, first in applied:
-            status, again = await cluster.apply(path, next(d for d in example.objects
-                                                            if d["metadata"]["name"] == first["metadata"]["name"]
-                                                            and d["kind"] == first["kind"]))
+        for (path, first), doc in zip(applied, example.objects, strict=True):
+            status, again = await cluster.apply(path, example.text_of(doc))
             assert status == 200, again.get("message")
             assert again["metadata"]["resourceVersion"] == first["metadata"]["resourceVersion"], path
     finally:
@@ -427,19 +439,19 @@ async def test_invalid_example_is_refused_with_causes_on_its_fields(cluster: Clu
     kind = kind_of(doc)
     assert kind is not None
     path = object_path(doc, kind)
-    await _refused(cluster, doc, want)
+    await _refused(cluster, doc, example.text_of(doc), want)
     status, _ = await cluster.call("GET", path)  # refused means not written
     assert status == 404
 
 
-async def _refused(cluster: Cluster, doc: Obj, want: list[tuple[str, str]]) -> None:
+async def _refused(cluster: Cluster, doc: Obj, text: bytes, want: list[tuple[str, str]]) -> None:
     """Applying ``doc`` is kube's 422 Invalid with causes on exactly ``want``'s fields, each
     message holding its text; nothing is written."""
     kind = kind_of(doc)
     assert kind is not None
     path = object_path(doc, kind)
     _, before = await cluster.call("GET", path)
-    status, out = await cluster.apply(path, doc)
+    status, out = await cluster.apply(path, text)
     assert status == 422, out
     assert out["reason"] == "Invalid" and out["details"]["kind"] == doc["kind"]
     assert out["message"].startswith(f'{doc["kind"]}.{kind.crd.partition(".")[2]} "{doc["metadata"]["name"]}" is invalid: ')
@@ -464,13 +476,14 @@ async def test_crossplane_validation_scenario(cluster: Cluster, scenario: str) -
     written: set[str] = set()
     try:
         for name, want in CROSSPLANE_SCENARIOS[scenario]:
-            [doc] = files[CROSSPLANE_DIR + name].objects
+            example = files[CROSSPLANE_DIR + name]
+            [doc] = example.objects
             kind = kind_of(doc)
             assert kind is not None
             if want is not None:
-                await _refused(cluster, doc, want)
+                await _refused(cluster, doc, example.text_of(doc), want)
                 continue
-            status, out = await cluster.apply(object_path(doc, kind), doc)
+            status, out = await cluster.apply(object_path(doc, kind), example.text_of(doc))
             assert status in (200, 201), (name, out.get("message"))
             assert out["metadata"]["name"] == doc["metadata"]["name"]
             written.add(object_path(doc, kind))
@@ -517,7 +530,7 @@ def test_kubectl_server_side_applies_cert_manager_crds_and_examples(
     # The project's own resources (an Issuer and two Certificates), then kubectl's table of them.
     resources = next(ex for ex in examples() if ex.path == "test/fixtures/cert-manager-resources.yaml")
     manifest = tmp_path / "resources.yaml"
-    manifest.write_text(yaml.safe_dump_all(list(resources.docs)))
+    manifest.write_bytes(b"\n---\n".join(resources.texts))
     try:
         out = kubectl.out("apply", "--server-side", "-f", str(manifest))
         assert out.split("\n")[:3] == ["issuer.cert-manager.io/selfsigned-issuer serverside-applied",
