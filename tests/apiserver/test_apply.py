@@ -8,7 +8,6 @@ from typing import Any
 
 import orjson
 import pytest
-import yaml
 
 from setpoint.apiserver.builtin import builtin_resources
 from setpoint.apiserver.fieldmanager import manager, typed
@@ -96,7 +95,8 @@ async def call(api: APIServer, method: str, path: str, body: Any = None, *, quer
 async def apply(api: APIServer, path: str, obj: Obj, manager: str, *, force: bool = False,
                 extra: str = "") -> tuple[int, Obj]:
     query = f"fieldManager={manager}" + ("&force=true" if force else "") + extra
-    return await call(api, "PATCH", path, yaml.safe_dump(obj).encode(), query=query, content_type=APPLY)
+    # JSON, as kubectl sends it (PyYAML writes the string "y" unquoted, which Go's YAML reads as true).
+    return await call(api, "PATCH", path, orjson.dumps(obj), query=query, content_type=APPLY)
 
 
 def cm(data: dict[str, str], **meta: Any) -> Obj:

@@ -36,20 +36,13 @@ from setpoint.apiserver.server import APIServer
 Obj = dict[str, Any]
 
 # --- CRDs refused today ----------------------------------------------------------------------
-#: CRDs setpoint refuses today because its static CEL cost estimate (``cel/cost.py``) is higher
-#: than kube's, so a rule looks over budget. Empty this set when the estimate matches kube's: every
-#: test below marked for it (the CRD itself, and each example that needs one of these kinds) is a
-#: strict xfail, so it fails loudly once it passes.
-CEL_COST_REFUSED: frozenset[str] = frozenset({
-    "gateways.gateway.networking.k8s.io",
-    "httproutes.gateway.networking.k8s.io",
-    "compositions.apiextensions.crossplane.io",
-    "compositionrevisions.apiextensions.crossplane.io",
-    "operations.ops.crossplane.io",
-    "cronoperations.ops.crossplane.io",
-    "watchoperations.ops.crossplane.io",
-    "alertmanagerconfigs.monitoring.coreos.com",
-})
+#: CRDs setpoint would refuse because its static CEL cost estimate (``cel/cost.py``) is higher than
+#: kube's, so a rule looks over budget. Every test needing one (the CRD itself, and each example of
+#: its kinds) is a strict xfail, so it fails loudly once it passes. Empty since the estimate matches
+#: kube's for all these projects (it held Gateway API's Gateway and HTTPRoute, Crossplane's
+#: Composition, CompositionRevision, Operation, CronOperation and WatchOperation, and
+#: prometheus-operator's AlertmanagerConfig before).
+CEL_COST_REFUSED: frozenset[str] = frozenset()
 CEL_COST_REASON = "refused for its estimated CEL cost: setpoint's estimate is above kube's"
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -391,7 +384,7 @@ def test_cel_cost_set_names_vendored_crds() -> None:
 async def test_yaml_apply_body_reads_equals_items_as_go_does(cluster: Cluster) -> None:
     """AlertmanagerConfig's matcher ``matchType`` enum lists ``- =``: Go's YAML reads the string
     "=", PyYAML alone fails on it (YAML 1.1's ``!!value``). Its YAML apply body must not be a 400;
-    until its CEL cost is accepted the only refusal is for cost."""
+    were its CEL cost refused, that would be the only refusal."""
     crd = next(c for c in crds() if c.name == "alertmanagerconfigs.monitoring.coreos.com")
     assert b"\n                            - =\n                            - =~\n" in crd.text
     status, out = cluster.installed[crd.name]
