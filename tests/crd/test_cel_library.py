@@ -257,6 +257,13 @@ def _typed_crd(rule: str) -> dict[str, object]:
     ("size(self.b) > 0", "found no matching overload for 'size' applied to '(bool)'"),
     ("self.l.join(',') == ''", "found no matching overload for 'join' applied to 'list(int).(string)'"),
     ("self.s.reverse() == ''", "found no matching overload for 'reverse' applied to 'string.()'"),
+    # kube's libraries' functions are type-checked too
+    ("quantity(self.s).isLessThan('4Gi')", "found no matching overload for 'isLessThan' applied to "
+                                           "'kubernetes.Quantity.(string)'"),
+    ("isIP(self.n)", "1:5: found no matching overload for 'isIP' applied to '(int)'"),
+    ("cidr(self.s).containsIP(1)", "found no matching overload for 'containsIP' applied to 'net.CIDR.(int)'"),
+    ("ip(self.s).family() == '4'", "found no matching overload for '_==_' applied to '(int, string)'"),
+    ("self.s.major() == 1", "found no matching overload for 'major' applied to 'string.()'"),
     ("self.nope == 1", "1:5: undefined field 'nope'"),
     ("has(self.o.y)", "1:11: undefined field 'y'"),
     ("self.l.all(x, x > 0) && self.o.z == 1", "1:31: undefined field 'z'"),
@@ -282,6 +289,9 @@ def test_operator_type_errors_refused_at_crd_creation(rule: str, error: str) -> 
     "self.l.map(x, x * 2).size() > 0", "type(self.s) == string", "[self.ios, 1].size() == 2",
     "self.s.split(',', 2).size() < 3 && self.s.lowerAscii().startsWith('a')", "size(self.m) + self.l.size() > 0",
     "self.ios.startsWith('x')", "self.s.indexOf('a', 1) > 0 && self.s.substring(1, 2) != ''",
+    "quantity(self.s).isLessThan(quantity('4Gi')) && quantity(self.s).add(1).sign() == 1",
+    "cidr(self.s).containsIP(ip('1.2.3.4')) && cidr(self.s).containsIP('1.2.3.4') && cidr(self.s).prefixLength() < 9",
+    "semver(self.s, true).major() == 1 && url(self.s).getHost() != ''",
 ])
 def test_well_typed_rules_are_accepted(rule: str) -> None:
     path = "spec.validation.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule"

@@ -233,8 +233,7 @@ class _Typer:
                 self.exempt.update(id(x) for x in e[4] if x[0] == "list")
             receiver = self.type_of(e[3], scope) if e[3] is not None else None
             args = [self.type_of(x, scope) for x in e[4]]
-            self.check_call(e, receiver, args)
-            return _RESULTS.get(e[2], DYN), None
+            return self.check_call(e, receiver, args), None
         if kind == "list":
             typed = [(x, self.type_of(x, scope)) for x in e[2]]
             if id(e) not in self.exempt:
@@ -328,19 +327,26 @@ class _Typer:
             raise self.mismatch(e[1], name, [a, b])
         return result
 
-    def check_call(self, e: Expr, receiver: str | None, args: list[str]) -> None:
-        """A standard or strings-library function whose receiver and arguments are all of known
-        types must have an overload for them."""
+    def check_call(self, e: Expr, receiver: str | None, args: list[str]) -> str:
+        """The result type of a call; a standard, strings-library or kube-library function whose
+        receiver and arguments are all of known types must have an overload for them."""
         name = e[2]
-        signatures = _MEMBER_SIGNATURES.get(name) if receiver is not None else _GLOBAL_SIGNATURES.get(name)
-        if signatures is None:
-            return
+        if receiver is not None:
+            signatures = _MEMBER_SIGNATURES.get(name, [])
+            typed = _LIBRARY_MEMBERS.get(name, [])
+        else:
+            signatures = _GLOBAL_SIGNATURES.get(name, [])
+            typed = _LIBRARY_GLOBALS.get(name, [])
+        overloads = [(sig, _RESULTS.get(name, DYN)) for sig in signatures] + typed
+        if not overloads:
+            return _RESULTS.get(name, DYN)
         given = ([receiver] if receiver is not None else []) + args
+        results = {result for _, result in overloads}
         if any(not _concrete(t) for t in given):
-            return
-        for sig in signatures:
+            return results.pop() if len(results) == 1 else DYN
+        for sig, result in overloads:
             if len(sig) == len(given) and all(_fits(t, want) for t, want in zip(given, sig, strict=True)):
-                return
+                return result
         shown = f"{receiver}.({', '.join(args)})" if receiver is not None else f"({', '.join(args)})"
         # cel-go points at the call's "(" (the parser records the name's)
         raise OverloadError(e[1] + len(name), f"found no matching overload for '{name}' applied to '{shown}'")
@@ -376,6 +382,38 @@ _MEMBER_SIGNATURES: dict[str, list[tuple[str, ...]]] = {
 _GLOBAL_SIGNATURES: dict[str, list[tuple[str, ...]]] = {
     "size": [("string",), ("bytes",), ("list",), ("map",)],
     "matches": [("string", "string")],
+}
+
+
+#: Kube's CEL libraries (k8s.io/apiserver/pkg/cel/library): ip, cidr, quantity, semver, url, format.
+_IP, _CIDR, _QUANTITY = "net.IP", "net.CIDR", "kubernetes.Quantity"
+_SEMVER, _URL, _FORMAT = "kubernetes.Semver", "kubernetes.URL", "kubernetes.NamedFormat"
+_Overloads = dict[str, list[tuple[tuple[str, ...], str]]]
+_LIBRARY_GLOBALS: _Overloads = {
+    "ip": [(("string",), _IP)], "isIP": [(("string",), "bool")],
+    "cidr": [(("string",), _CIDR)], "isCIDR": [(("string",), "bool")],
+    "quantity": [(("string",), _QUANTITY)], "isQuantity": [(("string",), "bool")],
+    "semver": [(("string",), _SEMVER), (("string", "bool"), _SEMVER)],
+    "isSemver": [(("string",), "bool"), (("string", "bool"), "bool")],
+    "url": [(("string",), _URL)], "isURL": [(("string",), "bool")],
+}
+_LIBRARY_MEMBERS: _Overloads = {
+    **{f: [((_IP,), r)] for f, r in (("family", "int"), ("isUnspecified", "bool"), ("isLoopback", "bool"),
+                                      ("isLinkLocalMulticast", "bool"), ("isLinkLocalUnicast", "bool"),
+                                      ("isGlobalUnicast", "bool"))},
+    "containsIP": [((_CIDR, _IP), "bool"), ((_CIDR, "string"), "bool")],
+    "containsCIDR": [((_CIDR, _CIDR), "bool"), ((_CIDR, "string"), "bool")],
+    "ip": [((_CIDR,), _IP)], "masked": [((_CIDR,), _CIDR)], "prefixLength": [((_CIDR,), "int")],
+    "isInteger": [((_QUANTITY,), "bool")], "asInteger": [((_QUANTITY,), "int")],
+    "asApproximateFloat": [((_QUANTITY,), "double")], "sign": [((_QUANTITY,), "int")],
+    "add": [((_QUANTITY, _QUANTITY), _QUANTITY), ((_QUANTITY, "int"), _QUANTITY)],
+    "sub": [((_QUANTITY, _QUANTITY), _QUANTITY), ((_QUANTITY, "int"), _QUANTITY)],
+    "isGreaterThan": [((_QUANTITY, _QUANTITY), "bool"), ((_SEMVER, _SEMVER), "bool")],
+    "isLessThan": [((_QUANTITY, _QUANTITY), "bool"), ((_SEMVER, _SEMVER), "bool")],
+    "compareTo": [((_QUANTITY, _QUANTITY), "int"), ((_SEMVER, _SEMVER), "int")],
+    "major": [((_SEMVER,), "int")], "minor": [((_SEMVER,), "int")], "patch": [((_SEMVER,), "int")],
+    **{f: [((_URL,), "string")] for f in ("getScheme", "getHost", "getHostname", "getPort", "getEscapedPath")},
+    "getQuery": [((_URL,), "map(string, list(string))")],
 }
 
 
