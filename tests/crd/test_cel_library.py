@@ -264,6 +264,8 @@ def _typed_crd(rule: str) -> dict[str, object]:
     ("cidr(self.s).containsIP(1)", "found no matching overload for 'containsIP' applied to 'net.CIDR.(int)'"),
     ("ip(self.s).family() == '4'", "found no matching overload for '_==_' applied to '(int, string)'"),
     ("self.s.major() == 1", "found no matching overload for 'major' applied to 'string.()'"),
+    ("self.l.slice(0, '1') == []", "found no matching overload for 'slice' applied to 'list(int).(int, string)'"),
+    ("self.s.format(self.s) == ''", "found no matching overload for 'format' applied to 'string.(string)'"),
     ("self.nope == 1", "1:5: undefined field 'nope'"),
     ("has(self.o.y)", "1:11: undefined field 'y'"),
     ("self.l.all(x, x > 0) && self.o.z == 1", "1:31: undefined field 'z'"),

@@ -414,6 +414,11 @@ _LIBRARY_MEMBERS: _Overloads = {
     "major": [((_SEMVER,), "int")], "minor": [((_SEMVER,), "int")], "patch": [((_SEMVER,), "int")],
     **{f: [((_URL,), "string")] for f in ("getScheme", "getHost", "getHostname", "getPort", "getEscapedPath")},
     "getQuery": [((_URL,), "map(string, list(string))")],
+    # lists (kube's and cel-go's ext.Lists) and strings' format: the argument types only
+    "slice": [(("list", "int", "int"), DYN)], "flatten": [(("list",), DYN), (("list", "int"), DYN)],
+    **{f: [(("list",), DYN)] for f in ("distinct", "sort", "first", "last", "sum", "min", "max")},
+    "isSorted": [(("list",), "bool")],
+    "format": [(("string", "list"), "string")],
 }
 
 
