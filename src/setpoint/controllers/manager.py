@@ -14,6 +14,7 @@ import asyncio
 from setpoint.apiserver.registry.objectstore import ObjectStore
 from setpoint.apiserver.registry.resources import Registry
 from setpoint.controllers.crd_cleanup import add_crd_cleanup_controller
+from setpoint.controllers.garbagecollector import add_garbage_collector
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.namespace import add_namespace_controller
 from setpoint.runtime.manager import Manager
@@ -27,6 +28,7 @@ class ControllerManager:
         self.manager = Manager(self.client)
         add_namespace_controller(self.manager, self.client)
         add_crd_cleanup_controller(self.manager, self.client)
+        add_garbage_collector(self.manager, self.client)
 
     async def start(self) -> None:
         """Start every controller; returns once their caches have synced."""

@@ -527,8 +527,9 @@ def _delete_options(request: Request) -> dict[str, Any]:
     if policy not in (None, "Orphan", "Background", "Foreground"):
         raise errors.invalid_object("DeleteOptions", "", "", [errors.not_supported(
             "propagationPolicy", policy, ["Foreground", "Background", "Orphan", "nil"])])
-    if opts.get("orphanDependents") is True and policy is None:
-        opts["propagationPolicy"] = "Orphan"
+    if opts.get("orphanDependents") is not None and policy is None:
+        # As shouldOrphanDependents: an explicit orphanDependents decides alone.
+        opts["propagationPolicy"] = "Orphan" if opts["orphanDependents"] else "Background"
     for v in opts.get("dryRun") or []:
         if v != "All":
             raise errors.bad_request(f'Invalid dry run value: "{v}"; only "All" is supported')

@@ -14,7 +14,7 @@ import binascii
 import builtins
 import secrets
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -596,11 +596,7 @@ class ObjectStore:
                 raise errors.conflict(resource.plural, resource.group, name, deleting_conflict)
             marked = None if meta.get("deletionTimestamp") else resource.strategy.on_delete(current)
             base = marked if marked is not None else current
-            finalizers = list(base["metadata"].get("finalizers") or [])
-            if propagation == "Foreground" and "foregroundDeletion" not in finalizers:
-                finalizers.append("foregroundDeletion")
-            elif propagation == "Orphan" and "orphan" not in finalizers:
-                finalizers.append("orphan")
+            finalizers = gc_finalizers(resource, base["metadata"].get("finalizers") or [], propagation)
             if finalizers or marked is not None or not _no_spec_finalizers(resource, current):
                 if meta.get("deletionTimestamp") and finalizers == list(meta.get("finalizers") or []):
                     return current, False  # already being deleted
@@ -717,6 +713,38 @@ def _name_fn(resource: Resource) -> Callable[[str, bool], list[str]]:
 def _has_generation(resource: Resource) -> bool:
     """Whether the kind sets metadata.generation (CRDs and custom resources; not ConfigMaps and the like)."""
     return bool(getattr(resource.strategy, "has_generation", True))
+
+
+#: The garbage collector's finalizers (``metav1.FinalizerOrphanDependents``, ``FinalizerDeleteDependents``).
+ORPHAN_FINALIZER = "orphan"
+FOREGROUND_FINALIZER = "foregroundDeletion"
+
+
+def gc_finalizers(resource: Resource, current: Iterable[str], propagation: str | None) -> list[str]:
+    """The finalizers a delete leaves, as kube's ``deletionFinalizersForGarbageCollection``.
+
+    An explicit ``propagation`` wins; else an ``orphan`` or ``foregroundDeletion`` finalizer
+    already there stays; else the kind's default policy (``default_gc_policy`` on its
+    strategy: ``DeleteDependents``, ``OrphanDependents`` or ``Unsupported``) decides.
+    """
+    current = list(current)
+    default = getattr(resource.strategy, "default_gc_policy", "DeleteDependents")
+    if default == "Unsupported":
+        return current
+    orphan = foreground = False
+    if propagation is not None:
+        orphan, foreground = propagation == "Orphan", propagation == "Foreground"
+    elif ORPHAN_FINALIZER in current or FOREGROUND_FINALIZER in current:
+        first = next(f for f in current if f in (ORPHAN_FINALIZER, FOREGROUND_FINALIZER))
+        orphan, foreground = first == ORPHAN_FINALIZER, first == FOREGROUND_FINALIZER
+    else:
+        orphan = default == "OrphanDependents"
+    out = [f for f in current if f not in (ORPHAN_FINALIZER, FOREGROUND_FINALIZER)]
+    if orphan:
+        out.append(ORPHAN_FINALIZER)
+    if foreground:
+        out.append(FOREGROUND_FINALIZER)
+    return current if set(out) == set(current) else out
 
 
 def _no_spec_finalizers(resource: Resource, obj: Obj) -> bool:

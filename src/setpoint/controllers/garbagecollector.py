@@ -1,0 +1,339 @@
+"""The garbage collector: deletes dependents whose owners are gone, as kube-controller-manager's.
+
+As ``pkg/controller/garbagecollector``: informers over every served kind that can be
+listed, watched and deleted (built-in and custom; kinds served by new CRDs join as the
+CRDs change) keep an ownerReference graph (uid -> node, owner uid -> dependents). A
+changed or deleted object puts the uids concerned on the controller's queue; a worker
+then does kube's ``attemptToDeleteItem``:
+
+* an object being deleted with the ``foregroundDeletion`` finalizer: its dependents are
+  deleted (they see an owner "waiting for dependents deletion"); once no dependent with
+  ``blockOwnerDeletion`` is left the finalizer is removed;
+* one being deleted with the ``orphan`` finalizer: the ownerReferences to it are removed
+  from its dependents, then the finalizer;
+* otherwise each owner is looked up through the API by name and checked by uid (an owner
+  with the same name and another uid is gone). With a solid owner left, references to
+  gone owners are removed; with none, the object is deleted (``Foreground`` when an
+  owner waits for its dependents, else as its own finalizers say, else ``Background``),
+  with a uid precondition.
+
+Owner references kube cannot resolve: a namespaced owner in another namespace is absent
+(the dependent is collected), a namespaced owner of a cluster-scoped dependent is
+unresolvable (the dependent is left); both get a Warning Event ``OwnerRefInvalidNamespace``
+on the dependent.
+
+It is one :mod:`setpoint.runtime` controller named ``garbagecollector`` whose source is
+the CRDs (a CRD request re-discovers the kinds to watch); graph items are queued as
+requests whose namespace is :data:`ITEM` and whose name is the object's uid.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from setpoint.apimachinery.types import Obj
+from setpoint.controllers.inprocess import InProcessClient
+from setpoint.runtime import errors
+from setpoint.runtime.builder import Builder
+from setpoint.runtime.controller import Controller
+from setpoint.runtime.events import EventRecorder
+from setpoint.runtime.manager import Manager
+from setpoint.runtime.reconcile import Request, Result
+from setpoint.runtime.resource import Kind, Resource
+
+log = logging.getLogger(__name__)
+
+CRD = Kind("apiextensions.k8s.io/v1", "CustomResourceDefinition")
+FOREGROUND = "foregroundDeletion"
+ORPHAN = "orphan"
+#: The namespace of a request naming a graph item by uid (CRD requests have namespace "").
+ITEM = "\x00uid"
+#: kube's ``ConcurrentGCSyncs`` default.
+WORKERS = 20
+#: Kinds kube's garbage collector ignores (``DefaultIgnoredResources``).
+IGNORED = frozenset({("", "events"), ("events.k8s.io", "events")})
+
+
+@dataclass
+class Node:
+    """One object of the graph: where it is, who owns it, whether it is being deleted."""
+
+    resource: Resource
+    namespace: str
+    name: str
+    owners: list[dict[str, Any]]
+    deleting: bool = False
+    finalizers: tuple[str, ...] = ()
+    dependents: set[str] = field(default_factory=set)
+
+    def waiting_for_dependents(self) -> bool:
+        return self.deleting and FOREGROUND in self.finalizers
+
+
+class _Monitor:
+    """The informer handler of one kind: feeds the graph."""
+
+    def __init__(self, gc: GarbageCollector, resource: Resource) -> None:
+        self.gc = gc
+        self.resource = resource
+
+    def on_add(self, obj: Obj) -> None:
+        self.gc.observe(self.resource, obj)
+
+    def on_update(self, old: Obj, new: Obj) -> None:
+        self.gc.observe(self.resource, new)
+
+    def on_delete(self, obj: Obj) -> None:
+        self.gc.forget(obj)
+
+
+class GarbageCollector:
+    """The graph, its informer handlers and ``attemptToDeleteItem``."""
+
+    def __init__(self, manager: Manager, client: InProcessClient) -> None:
+        self.manager = manager
+        self.client = client
+        self.nodes: dict[str, Node] = {}
+        #: Dependents known before their owner (owner uid -> dependent uids).
+        self.pending: dict[str, set[str]] = {}
+        self.watched: set[tuple[str, str]] = set()
+        #: Owners found gone, by uid and namespace looked in (kube's ``absentOwnerCache``).
+        self.absent: set[tuple[str, str]] = set()
+        self.events = EventRecorder(client, "garbage-collector-controller")
+        self.controller: Controller | None = None
+        self.sync_monitors()
+
+    # -- graph ----------------------------------------------------------------------------------------
+
+    def sync_monitors(self) -> None:
+        """Watch every deletable, listable, watchable kind not watched yet."""
+        for namespaced in (True, False):
+            for r in self.client.storage_resources(namespaced=namespaced):
+                key = (r.group, r.plural)
+                if key in self.watched or key in IGNORED or not {"delete", "list", "watch"} <= r.verbs:
+                    continue
+                self.watched.add(key)
+                informer = self.manager.cache.acquire(r)
+                informer.add_handler(_Monitor(self, r))
+
+    def enqueue(self, uid: str) -> None:
+        if self.controller is not None:
+            self.controller.queue.add(Request(ITEM, uid))
+
+    def observe(self, resource: Resource, obj: Obj) -> None:
+        """An object was added or changed: update its node, queue what that concerns."""
+        meta = obj["metadata"]
+        uid = meta.get("uid")
+        if not uid:
+            return
+        owners = list(meta.get("ownerReferences") or [])
+        node = self.nodes.get(uid)
+        old_owners: set[str] = set()
+        was_deleting = False
+        if node is None:
+            node = Node(resource, meta.get("namespace") or "", meta["name"], owners)
+            node.dependents = self.pending.pop(uid, set())
+            self.nodes[uid] = node
+        else:
+            old_owners = {o.get("uid", "") for o in node.owners}
+            was_deleting = node.deleting
+            node.owners = owners
+        node.deleting = bool(meta.get("deletionTimestamp"))
+        node.finalizers = tuple(meta.get("finalizers") or ())
+        new_owners = {o.get("uid", "") for o in owners}
+        for gone in old_owners - new_owners:
+            self._dependents_of(gone).discard(uid)
+        for owner in new_owners - old_owners:
+            self._dependents_of(owner).add(uid)
+        if new_owners - old_owners:
+            self.enqueue(uid)  # verify the new owners
+        if node.deleting and (FOREGROUND in node.finalizers or ORPHAN in node.finalizers):
+            self.enqueue(uid)
+            if not was_deleting and FOREGROUND in node.finalizers:
+                for dep in node.dependents:
+                    self.enqueue(dep)
+        for owner in new_owners:
+            o = self.nodes.get(owner)
+            if o is not None and o.waiting_for_dependents():
+                self.enqueue(owner)
+
+    def _dependents_of(self, uid: str) -> set[str]:
+        node = self.nodes.get(uid)
+        return node.dependents if node is not None else self.pending.setdefault(uid, set())
+
+    def forget(self, obj: Obj) -> None:
+        """An object is gone: its dependents are looked at, and owners waiting for it."""
+        uid = str((obj.get("metadata") or {}).get("uid") or "")
+        node = self.nodes.pop(uid, None)
+        if node is None:
+            return
+        for owner in {o.get("uid", "") for o in node.owners}:
+            deps = self._dependents_of(owner)
+            deps.discard(uid)
+            o = self.nodes.get(owner)
+            if o is not None and o.waiting_for_dependents():
+                self.enqueue(owner)
+            if not deps:
+                self.pending.pop(owner, None)
+        if node.dependents:
+            self.pending[uid] = set(node.dependents)
+        for dep in node.dependents:
+            self.enqueue(dep)
+
+    # -- reconcile ------------------------------------------------------------------------------------
+
+    async def reconcile(self, request: Request) -> Result | None:
+        if request.namespace != ITEM:
+            self.sync_monitors()  # a CRD came, changed or went
+            return None
+        node = self.nodes.get(request.name)
+        if node is None:
+            return None
+        try:
+            latest = await self.client.get(node.resource, node.name, node.namespace or None)
+        except errors.NotFound:
+            return None
+        meta = latest["metadata"]
+        if meta.get("uid") != request.name:
+            return None
+        finalizers = meta.get("finalizers") or []
+        if meta.get("deletionTimestamp"):
+            if FOREGROUND in finalizers:
+                await self._deleting_dependents(node, latest)
+            elif ORPHAN in finalizers:
+                await self._orphan(node, latest)
+            return None
+        owners = meta.get("ownerReferences") or []
+        if not owners:
+            return None
+        solid: list[dict[str, Any]] = []
+        dangling: list[dict[str, Any]] = []
+        waiting: list[dict[str, Any]] = []
+        for ref in owners:
+            state = await self._classify(node, latest, ref)
+            if state == "unresolvable":
+                return None  # a cluster-scoped object with a namespaced owner: retrying cannot help
+            {"solid": solid, "dangling": dangling, "waiting": waiting}[state].append(ref)
+        if solid:
+            gone = {r.get("uid") for r in dangling + waiting}
+            if gone:
+                await self._remove_owner_refs(node, gone)
+            return None
+        if waiting and node.dependents:
+            policy = "Foreground"
+        elif ORPHAN in finalizers:
+            policy = "Orphan"
+        elif FOREGROUND in finalizers:
+            policy = "Foreground"
+        else:
+            policy = "Background"
+        try:
+            await self.client.delete(node.resource, node.name, node.namespace or None,
+                                     propagation_policy=policy, preconditions={"uid": request.name})
+        except (errors.NotFound, errors.Conflict):
+            pass  # gone, or another object by that name now
+        return None
+
+    async def _classify(self, node: Node, latest: Obj, ref: dict[str, Any]) -> str:
+        """``solid``, ``dangling``, ``waiting`` (for its dependents) or ``unresolvable``, as kube's ``isDangling``."""
+        uid = ref.get("uid", "")
+        try:
+            owner_resource = await self.client.resource(Kind(ref.get("apiVersion", ""), ref.get("kind", "")))
+        except errors.NotFound:
+            raise errors.NotFound(404, {"message": f"owner kind {ref.get('apiVersion')}/{ref.get('kind')} "
+                                                  "is not served"}) from None
+        if owner_resource.namespaced and not node.namespace:
+            await self._invalid_namespace(latest, ref)
+            return "unresolvable"
+        absent_key = (uid, node.namespace if owner_resource.namespaced else "")
+        if absent_key in self.absent:
+            return "dangling"
+        try:
+            owner = await self.client.get(owner_resource, ref.get("name", ""), node.namespace or None)
+        except errors.NotFound:
+            owner = None
+        if owner is None or owner["metadata"].get("uid") != uid:
+            known = self.nodes.get(uid)
+            if owner_resource.namespaced and known is not None and known.namespace != node.namespace:
+                await self._invalid_namespace(latest, ref)
+            self.absent.add(absent_key)
+            return "dangling"
+        ometa = owner["metadata"]
+        if ometa.get("deletionTimestamp") and FOREGROUND in (ometa.get("finalizers") or []):
+            return "waiting"
+        return "solid"
+
+    async def _invalid_namespace(self, latest: Obj, ref: dict[str, Any]) -> None:
+        """kube's ``reportInvalidNamespaceOwnerRef``: a Warning Event on the dependent."""
+        meta = latest["metadata"]
+        message = (f"ownerRef [{ref.get('apiVersion')}/{ref.get('kind')}, namespace: {meta.get('namespace', '')}, "
+                   f"name: {ref.get('name')}, uid: {ref.get('uid')}] does not exist in namespace "
+                   f"\"{meta.get('namespace', '')}\"")
+        try:
+            await self.events.warning(latest, "OwnerRefInvalidNamespace", message)
+        except errors.ApiError as e:
+            log.warning("could not record an event: %s", e)
+
+    async def _remove_owner_refs(self, node: Node, uids: set[Any]) -> None:
+        """Drop the references to ``uids`` from ``node``'s object (a conflict is retried)."""
+        obj = await self.client.get(node.resource, node.name, node.namespace or None)
+        refs = obj["metadata"].get("ownerReferences") or []
+        kept = [r for r in refs if r.get("uid") not in uids]
+        if len(kept) == len(refs):
+            return
+        meta = dict(obj["metadata"])
+        if kept:
+            meta["ownerReferences"] = kept
+        else:
+            meta.pop("ownerReferences", None)
+        await self.client.update({**obj, "metadata": meta})
+
+    async def _remove_finalizer(self, node: Node, obj: Obj, finalizer: str) -> None:
+        meta = dict(obj["metadata"])
+        meta["finalizers"] = [f for f in meta.get("finalizers") or [] if f != finalizer]
+        try:
+            await self.client.update({**obj, "metadata": meta})
+        except errors.NotFound:
+            pass
+
+    async def _deleting_dependents(self, node: Node, owner: Obj) -> None:
+        """kube's ``processDeletingDependentsItem``: the finalizer goes once no blocking dependent is left."""
+        uid = owner["metadata"]["uid"]
+        blocking = [d for d in node.dependents if self._blocks(d, uid)]
+        if blocking:
+            for dep in blocking:
+                n = self.nodes.get(dep)
+                if n is not None and not n.deleting:
+                    self.enqueue(dep)
+            return
+        await self._remove_finalizer(node, owner, FOREGROUND)
+
+    def _blocks(self, dep: str, owner_uid: str) -> bool:
+        n = self.nodes.get(dep)
+        return n is not None and any(o.get("uid") == owner_uid and o.get("blockOwnerDeletion") for o in n.owners)
+
+    async def _orphan(self, node: Node, owner: Obj) -> None:
+        """kube's ``orphanDependents`` then removal of the ``orphan`` finalizer."""
+        uid = owner["metadata"]["uid"]
+        for dep in list(node.dependents):
+            n = self.nodes.get(dep)
+            if n is None:
+                continue
+            try:
+                await self._remove_owner_refs(n, {uid})
+            except errors.NotFound:
+                continue
+        await self._remove_finalizer(node, owner, ORPHAN)
+
+
+def add_garbage_collector(manager: Manager, client: InProcessClient) -> GarbageCollector:
+    """The garbage collector, on ``manager``, writing through ``client``."""
+    gc = GarbageCollector(manager, client)
+    gc.controller = (Builder(manager)
+                     .named("garbagecollector")
+                     .for_(CRD)
+                     .with_options(max_concurrent_reconciles=WORKERS)
+                     .complete(gc))
+    return gc
