@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from runtime_helpers import CM
 
-from setpoint.runtime import Kind
+from setpoint.apimachinery.types import Obj
+from setpoint.runtime import Kind, errors
 from setpoint.testing import ApiServer, eventually
 
 kopf_testing = pytest.importorskip("kopf.testing")
@@ -46,6 +47,29 @@ async def test_kopf_operator_against_the_embedded_server(setpoint_api: ApiServer
 
         # kopf posts an Event for each handler outcome, as it does on a real cluster.
         assert "Handler 'greet' succeeded." in await eventually(posted, timeout=20)
+
+        # A child adopted with kopf.adopt() is collected with its parent.
+        await setpoint_api.client.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
+            "name": "parent", "namespace": "default", "labels": {"parent": "yes"}}})
+
+        async def child() -> Obj | None:
+            try:
+                return await setpoint_api.client.get(CM, "parent-child", "default")
+            except errors.NotFound:
+                return None
+
+        adopted = await eventually(child, timeout=20)
+        assert [r["name"] for r in adopted["metadata"]["ownerReferences"]] == ["parent"]
+        await setpoint_api.client.delete(CM, "parent", "default")
+
+        async def collected() -> bool:
+            try:
+                await setpoint_api.client.get(CM, "parent-child", "default")
+            except errors.NotFound:
+                return True
+            return False
+
+        assert await eventually(collected, timeout=20)
     finally:
         await asyncio.to_thread(runner.__exit__, None, None, None)
     assert runner.exit_code == 0
