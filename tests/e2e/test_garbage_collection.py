@@ -70,3 +70,28 @@ def test_foreground_delete_waits_for_a_blocking_child(server: Server, kubectl: K
     assert owner["metadata"]["deletionTimestamp"]
     kubectl("patch", "cm", "owner-child", "-n", ns, "--type=merge", "-p", '{"metadata":{"finalizers":null}}')
     wait_for(lambda: absent(kubectl, ns, "owner"), "the owner to go")
+
+
+def test_orphan_dependents_and_a_policy_together_are_invalid(server: Server, ns: str) -> None:
+    make_family(server, ns, "owner")
+    r = server.request("DELETE", f"/api/v1/namespaces/{ns}/configmaps/owner",
+                       {"kind": "DeleteOptions", "apiVersion": "v1", "orphanDependents": True,
+                        "propagationPolicy": "Foreground"})
+    assert r.status == 422, r.body
+    status = r.json()
+    assert status["message"] == ('DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Invalid value: '
+                                 '"Foreground": orphanDependents and deletionPropagation cannot be both set')
+    assert status["details"]["causes"] == [{"reason": "FieldValueInvalid", "field": "propagationPolicy",
+                                            "message": 'Invalid value: "Foreground": orphanDependents and '
+                                                       "deletionPropagation cannot be both set"}]
+    assert server.request("GET", f"/api/v1/namespaces/{ns}/configmaps/owner").status == 200
+
+
+def test_orphan_dependents_query(server: Server, kubectl: Kubectl, ns: str) -> None:
+    make_family(server, ns, "owner")
+    r = server.request("DELETE", f"/api/v1/namespaces/{ns}/configmaps/owner?orphanDependents=true")
+    assert r.status == 200, r.body
+    assert r.json()["metadata"]["finalizers"] == ["orphan"]
+    wait_for(lambda: absent(kubectl, ns, "owner"), "the owner to go")
+    child = json.loads(kubectl.out("get", "cm", "owner-child", "-n", ns, "-o", "json"))
+    assert "ownerReferences" not in child["metadata"]

@@ -524,9 +524,15 @@ def _delete_options(request: Request) -> dict[str, Any]:
     if "gracePeriodSeconds" in q:
         opts["gracePeriodSeconds"] = q["gracePeriodSeconds"][0]
     policy = opts.get("propagationPolicy")
+    # As ValidateDeleteOptions.
+    problems: list[errors.FieldError] = []
+    if opts.get("orphanDependents") is not None and policy is not None:
+        problems.append(errors.invalid("propagationPolicy", policy,
+                                       "orphanDependents and deletionPropagation cannot be both set"))
     if policy not in (None, "Orphan", "Background", "Foreground"):
-        raise errors.invalid_object("DeleteOptions", "", "", [errors.not_supported(
-            "propagationPolicy", policy, ["Foreground", "Background", "Orphan", "nil"])])
+        problems.append(errors.not_supported("propagationPolicy", policy, ["Foreground", "Background", "Orphan", "nil"]))
+    if problems:
+        raise errors.invalid_object("DeleteOptions", "meta.k8s.io", "", problems)
     if opts.get("orphanDependents") is not None and policy is None:
         # As shouldOrphanDependents: an explicit orphanDependents decides alone.
         opts["propagationPolicy"] = "Orphan" if opts["orphanDependents"] else "Background"
