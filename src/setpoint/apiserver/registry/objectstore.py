@@ -728,7 +728,7 @@ def gc_finalizers(resource: Resource, current: Iterable[str], propagation: str |
     strategy: ``DeleteDependents``, ``OrphanDependents`` or ``Unsupported``) decides.
     """
     current = list(current)
-    default = getattr(resource.strategy, "default_gc_policy", "DeleteDependents")
+    default = resource.strategy.default_gc_policy
     if default == "Unsupported":
         return current
     orphan = foreground = False

@@ -56,6 +56,10 @@ class Strategy:
     allow_create_on_update: bool = False
     #: Whether DELETE answers with the object (custom resources) or a Status.
     return_deleted_object: bool = False
+    #: kube's ``DefaultGarbageCollectionPolicy``: ``DeleteDependents`` (most kinds),
+    #: ``OrphanDependents`` (a DELETE without a policy adds the ``orphan`` finalizer: kube's
+    #: v1 ReplicationController and the old extensions/apps beta workloads) or ``Unsupported``.
+    default_gc_policy: str = "DeleteDependents"
 
     def prepare_for_create(self, obj: Obj) -> None:
         """Clear or default what a client may not set on create (in place)."""
