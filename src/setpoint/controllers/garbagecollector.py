@@ -30,6 +30,7 @@ requests whose namespace is :data:`ITEM` and whose name is the object's uid.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +51,8 @@ FOREGROUND = "foregroundDeletion"
 ORPHAN = "orphan"
 #: The namespace of a request naming a graph item by uid (CRD requests have namespace "").
 ITEM = "\x00uid"
+#: How many absent owners are remembered (kube's absent-owner cache holds 500).
+ABSENT_CACHE = 500
 #: kube's ``ConcurrentGCSyncs`` default.
 WORKERS = 20
 #: Kinds kube's garbage collector ignores (``DefaultIgnoredResources``).
@@ -100,7 +103,7 @@ class GarbageCollector:
         self.pending: dict[str, set[str]] = {}
         self.watched: set[tuple[str, str]] = set()
         #: Owners found gone, by uid and namespace looked in (kube's ``absentOwnerCache``).
-        self.absent: set[tuple[str, str]] = set()
+        self.absent: OrderedDict[tuple[str, str], None] = OrderedDict()
         self.events = EventRecorder(client, "garbage-collector-controller")
         self.controller: Controller | None = None
         self.sync_monitors()
@@ -258,7 +261,9 @@ class GarbageCollector:
             known = self.nodes.get(uid)
             if owner_resource.namespaced and known is not None and known.namespace != node.namespace:
                 await self._invalid_namespace(latest, ref)
-            self.absent.add(absent_key)
+            self.absent[absent_key] = None
+            if len(self.absent) > ABSENT_CACHE:
+                self.absent.popitem(last=False)
             return "dangling"
         ometa = owner["metadata"]
         if ometa.get("deletionTimestamp") and FOREGROUND in (ometa.get("finalizers") or []):
