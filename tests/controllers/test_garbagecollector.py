@@ -215,3 +215,19 @@ async def test_owner_refs_across_namespaces(client: InProcessClient, controllers
     ns = await client.get(NAMESPACE, "owned-ns")
     await cm(client, "of-a-namespace", ref(ns))
     await client.delete(NAMESPACE, "other")
+
+
+async def test_delete_options_set_the_gc_finalizers_as_kube(client: InProcessClient) -> None:
+    """No collector here: what DELETE leaves (deletionFinalizersForGarbageCollection)."""
+    await cm(client, "x", finalizers=["example.com/hold"])
+
+    async def delete(policy: str | None) -> list[str]:
+        out = await client.delete(CONFIG_MAP, "x", "default", propagation_policy=policy)
+        assert out["metadata"]["deletionTimestamp"]
+        return list(out["metadata"]["finalizers"])
+
+    assert await delete("Orphan") == ["example.com/hold", "orphan"]
+    assert await delete(None) == ["example.com/hold", "orphan"], "an existing gc finalizer stays"
+    assert await delete("Foreground") == ["example.com/hold", "foregroundDeletion"], "an explicit policy wins"
+    assert await delete("Background") == ["example.com/hold"]
+    assert await delete(None) == ["example.com/hold"], "DeleteDependents is the default: no finalizer"
