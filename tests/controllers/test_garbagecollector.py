@@ -185,6 +185,16 @@ async def test_a_custom_resource_owner(client: InProcessClient, controllers: Con
     await eventually(lambda: gone(client, CONFIG_MAP, "g-config"), timeout=TIMEOUT)
     await eventually(lambda: gone(client, CONFIG_MAP, "g-grandchild"), timeout=TIMEOUT)
 
+    gadget_kind = Kind("example.com/v1", "Gadget")
+    assert any(i.kind == gadget_kind for i in controllers.manager.cache.informers)
+    await client.delete(CRD, "gadgets.example.com")
+
+    async def released() -> bool:
+        return await gone(client, CRD, "gadgets.example.com", None) and not any(
+            i.kind == gadget_kind for i in controllers.manager.cache.informers)
+
+    await eventually(released, timeout=TIMEOUT)
+
 
 async def test_owner_refs_across_namespaces(client: InProcessClient, controllers: ControllerManager) -> None:
     await client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "other"}})

@@ -40,6 +40,7 @@ from setpoint.runtime import errors
 from setpoint.runtime.builder import Builder
 from setpoint.runtime.controller import Controller
 from setpoint.runtime.events import EventRecorder
+from setpoint.runtime.informer import Informer
 from setpoint.runtime.manager import Manager
 from setpoint.runtime.reconcile import Request, Result
 from setpoint.runtime.resource import Kind, Resource
@@ -101,7 +102,7 @@ class GarbageCollector:
         self.nodes: dict[str, Node] = {}
         #: Dependents known before their owner (owner uid -> dependent uids).
         self.pending: dict[str, set[str]] = {}
-        self.watched: set[tuple[str, str]] = set()
+        self.watched: dict[tuple[str, str], tuple[Informer, _Monitor]] = {}
         #: Owners found gone, by uid and namespace looked in (kube's ``absentOwnerCache``).
         self.absent: OrderedDict[tuple[str, str], None] = OrderedDict()
         self.events = EventRecorder(client, "garbage-collector-controller")
@@ -110,16 +111,26 @@ class GarbageCollector:
 
     # -- graph ----------------------------------------------------------------------------------------
 
-    def sync_monitors(self) -> None:
-        """Watch every deletable, listable, watchable kind not watched yet."""
+    def sync_monitors(self) -> list[Informer]:
+        """Watch every deletable, listable, watchable kind not watched yet; return the informers of
+        kinds no longer served (the caller releases them)."""
+        served: set[tuple[str, str]] = set()
         for namespaced in (True, False):
             for r in self.client.storage_resources(namespaced=namespaced):
                 key = (r.group, r.plural)
-                if key in self.watched or key in IGNORED or not {"delete", "list", "watch"} <= r.verbs:
+                if key in IGNORED or not {"delete", "list", "watch"} <= r.verbs:
                     continue
-                self.watched.add(key)
+                served.add(key)
+                if key in self.watched:
+                    continue
                 informer = self.manager.cache.acquire(r)
-                informer.add_handler(_Monitor(self, r))
+                monitor = _Monitor(self, r)
+                informer.add_handler(monitor)
+                self.watched[key] = (informer, monitor)
+        gone = [self.watched.pop(key) for key in set(self.watched) - served]
+        for informer, monitor in gone:
+            informer.remove_handler(monitor)
+        return [informer for informer, _ in gone]
 
     def enqueue(self, uid: str) -> None:
         if self.controller is not None:
@@ -189,7 +200,8 @@ class GarbageCollector:
 
     async def reconcile(self, request: Request) -> Result | None:
         if request.namespace != ITEM:
-            self.sync_monitors()  # a CRD came, changed or went
+            for informer in self.sync_monitors():  # a CRD came, changed or went
+                await self.manager.cache.release(informer)
             return None
         node = self.nodes.get(request.name)
         if node is None:
