@@ -54,6 +54,8 @@ ORPHAN = "orphan"
 ITEM = "\x00uid"
 #: How many absent owners are remembered (kube's absent-owner cache holds 500).
 ABSENT_CACHE = 500
+#: How soon the kinds are looked at again when a deleted CRD's kind is still served.
+RESYNC_SECONDS = 0.2
 #: kube's ``ConcurrentGCSyncs`` default.
 WORKERS = 20
 #: Kinds kube's garbage collector ignores (``DefaultIgnoredResources``).
@@ -202,6 +204,12 @@ class GarbageCollector:
         if request.namespace != ITEM:
             for informer in self.sync_monitors():  # a CRD came, changed or went
                 await self.manager.cache.release(informer)
+            plural, _, group = request.name.partition(".")
+            if (group, plural) in self.watched:
+                try:
+                    await self.client.get(CRD, request.name)
+                except errors.NotFound:
+                    return Result(requeue_after=RESYNC_SECONDS)  # its kind is not unregistered yet
             return None
         node = self.nodes.get(request.name)
         if node is None:
