@@ -28,6 +28,8 @@ _PROTOCOLS = ["SCTP", "TCP", "UDP"]
 
 class ServiceStrategy(Strategy):
     has_generation = False
+    #: kube's service storage answers a DELETE with the deleted Service.
+    return_deleted_object = True
 
     def __init__(self) -> None:
         self._random = random.Random()
