@@ -3,13 +3,14 @@
 :mod:`.definitions` loads kube's definitions (schemas, patch metadata, list and
 map semantics); one module per API group declares its kinds with what a kind
 does differently (strategy, columns, field selectors): :mod:`.core`,
-:mod:`.events`, :mod:`.coordination`.  Adding a kind is one :func:`.declare.declare`
+:mod:`.events`, :mod:`.coordination`, :mod:`.services` (core Service and Node),
+:mod:`.apps`; :mod:`.workloads` holds what the workload kinds share.  Adding a kind is one :func:`.declare.declare`
 entry in its group's module.
 """
 
 from __future__ import annotations
 
-from setpoint.apiserver.builtin import coordination, core, events
+from setpoint.apiserver.builtin import apps, coordination, core, events, services
 from setpoint.apiserver.builtin.core import SYSTEM_NAMESPACES
 from setpoint.apiserver.registry.resources import Registry, Resource
 
@@ -19,7 +20,8 @@ __all__ = ["SYSTEM_NAMESPACES", "builtin_resources", "register_builtins"]
 def builtin_resources() -> list[Resource]:
     """Every built-in resource, freshly made (no state shared between servers)."""
     event_strategy = events.EventStrategy()
-    return [*core.resources(event_strategy), *events.resources(event_strategy), *coordination.resources()]
+    return [*core.resources(event_strategy), *events.resources(event_strategy), *coordination.resources(),
+            *services.resources(), *apps.resources()]
 
 
 def register_builtins(registry: Registry) -> None:

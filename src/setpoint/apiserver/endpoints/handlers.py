@@ -600,14 +600,14 @@ def _path_set(obj: Obj, path: str, value: Any) -> Obj:
 
 
 def scale_of(r: Resource, obj: Obj) -> Obj:
-    """The autoscaling/v1 Scale view of an object (custom resources)."""
+    """The autoscaling/v1 Scale view of an object (custom resources, workload kinds)."""
     spec_path, status_path, selector_path = _scale_paths(r)
     meta = obj.get("metadata") or {}
     status: Obj = {"replicas": _path_get(obj, status_path) or 0} if status_path else {"replicas": 0}
-    if selector_path:
-        sel = _path_get(obj, selector_path)
-        if sel:
-            status["selector"] = sel
+    selector_of = getattr(r.strategy, "scale_selector", None)
+    sel = selector_of(obj) if selector_of is not None else _path_get(obj, selector_path) if selector_path else None
+    if sel:
+        status["selector"] = sel
     return {
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",
