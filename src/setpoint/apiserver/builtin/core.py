@@ -18,6 +18,7 @@ from setpoint.apimachinery import quantity
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.builtin import events
 from setpoint.apiserver.builtin.declare import declare, description, field
+from setpoint.apiserver.builtin.workloads import validate_containers
 from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.endpoints.table import AGE_COLUMN, NAME_COLUMN
 from setpoint.apiserver.registry import metadata
@@ -330,28 +331,7 @@ class PodStrategy(Strategy):
         spec = obj.get("spec")
         if not isinstance(spec, dict):
             return [errors.required("spec", "")]
-        out: list[errors.FieldError] = []
-        containers = spec.get("containers")
-        if not isinstance(containers, list) or not containers:
-            out.append(errors.required("spec.containers", ""))
-            return out
-        seen: set[str] = set()
-        for i, c in enumerate(containers):
-            path = f"spec.containers[{i}]"
-            if not isinstance(c, dict):
-                out.append(errors.type_invalid(path, c, "must be an object"))
-                continue
-            name = c.get("name")
-            if not isinstance(name, str) or not name:
-                out.append(errors.required(f"{path}.name", ""))
-            else:
-                out.extend(errors.invalid(f"{path}.name", name, m) for m in metadata.is_dns1123_label(name))
-                if name in seen:
-                    out.append(errors.duplicate(f"{path}.name", name))
-                seen.add(name)
-            if not isinstance(c.get("image"), str) or not c.get("image"):
-                out.append(errors.required(f"{path}.image", ""))
-        return out
+        return validate_containers(spec.get("containers"), "spec")
 
     def validate_update(self, obj: Obj, old: Obj) -> list[errors.FieldError]:
         out = self.validate(obj)

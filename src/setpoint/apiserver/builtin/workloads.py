@@ -161,14 +161,21 @@ def validate_pod_template(template: Obj, path: str, *, restart_policies: tuple[s
     policy = spec.get("restartPolicy")
     if policy not in restart_policies:
         out.append(errors.not_supported(f"{path}.spec.restartPolicy", policy, list(restart_policies)))
-    containers = spec.get("containers")
+    out.extend(validate_containers(spec.get("containers"), f"{path}.spec"))
+    return out
+
+
+def validate_containers(containers: object, path: str) -> list[errors.FieldError]:
+    """A pod spec's ``containers`` under ``path``: at least one, each an object with a unique
+    DNS-1123 label name and an image."""
     if not isinstance(containers, list) or not containers:
-        out.append(errors.required(f"{path}.spec.containers", ""))
-        return out
+        return [errors.required(f"{path}.containers", "")]
+    out: list[errors.FieldError] = []
     seen: set[str] = set()
     for i, c in enumerate(containers):
-        cpath = f"{path}.spec.containers[{i}]"
+        cpath = f"{path}.containers[{i}]"
         if not isinstance(c, dict):
+            out.append(errors.type_invalid(cpath, c, "must be an object"))
             continue
         name = c.get("name")
         if not isinstance(name, str) or not name:
