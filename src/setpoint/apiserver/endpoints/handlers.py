@@ -217,7 +217,7 @@ def _unknown_field_check(call: Call, obj: Obj, headers: list[tuple[str, str]], *
     mode = _field_validation(call.request)
     dups: list[str] = []
     if duplicates and mode != "Ignore" and call.request.body[:1] == b"{":
-        dups = [f'duplicate field "{d}"' for d in strictjson.duplicate_fields(call.request.body)]
+        dups = [f'duplicate field "{d}"' for d in strictjson.duplicate_fields(call.request.body, obj)]
     schema = call.resource.schema
     # Custom resources: the CRD version's compiled schema defaults and prunes (crvalidation).
     decode = getattr(call.resource.strategy, "unknown_fields", None) if call.resource.custom else None
