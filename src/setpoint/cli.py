@@ -14,7 +14,14 @@ import click
 
 from setpoint import __version__, storage
 from setpoint.apiserver.http import install_event_loop_policy
+from setpoint.controllers.manager import ALIASES, CONTROLLERS, enabled_controllers
 from setpoint.controlplane import ControlPlane
+
+CONTROLLERS_HELP = (
+    "A list of controllers to enable. '*' enables all on-by-default controllers, 'foo' enables the "
+    "controller named 'foo', '-foo' disables the controller named 'foo'. All controllers: "
+    + ", ".join(sorted(CONTROLLERS)) + " (also known as " + ", ".join(sorted(ALIASES)) + "). "
+    "Disabled-by-default controllers: none. (The CRD cleanup is the API server's own and always runs.)")
 
 
 @click.group()
@@ -39,8 +46,17 @@ def version() -> None:
               help="SQLite durability: full fsyncs every commit group.")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["debug", "info", "warning", "error"]))
-def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str, log_level: str) -> None:
+@click.option("--controllers", "controller_flags", multiple=True, default=("*",), show_default=True,
+              metavar="strings", help=CONTROLLERS_HELP)
+def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str, log_level: str,
+       controller_flags: tuple[str, ...]) -> None:
     """Run the control plane in the foreground until Ctrl-C or SIGTERM."""
+    # A string slice as pflag's: comma-separated, repeated flags add up.
+    controllers = tuple(c.strip() for flag in controller_flags for c in flag.split(",") if c.strip())
+    try:
+        enabled_controllers(controllers)
+    except ValueError as exc:
+        _fail(f"invalid argument for --controllers: {exc}")
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -58,13 +74,14 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str
     install_event_loop_policy()
     tune_gc()
     try:
-        asyncio.run(_serve(storage_url, bind_address, port, data_dir, options))
+        asyncio.run(_serve(storage_url, bind_address, port, data_dir, controllers, options))
     except KeyboardInterrupt:
         pass
 
 
-async def _serve(storage_url: str, host: str, port: int, data_dir: Path, options: dict[str, object]) -> None:
-    plane = ControlPlane(storage_url, host=host, port=port, data_dir=data_dir, **options)
+async def _serve(storage_url: str, host: str, port: int, data_dir: Path, controllers: tuple[str, ...],
+                 options: dict[str, object]) -> None:
+    plane = ControlPlane(storage_url, host=host, port=port, data_dir=data_dir, controllers=controllers, **options)
     # Before start: /readyz answers while the controllers still start, and a SIGTERM then must stop cleanly.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

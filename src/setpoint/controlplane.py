@@ -7,11 +7,13 @@ server's registry and object store, not the server: they read and write in-proce
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import yaml
 
 from setpoint import storage
+from setpoint.apiserver import pki
 from setpoint.apiserver.server import APIServer
 from setpoint.controllers.manager import ControllerManager
 from setpoint.runtime import metrics as runtime_metrics
@@ -24,7 +26,9 @@ class ControlPlane:
     """What ``setpoint up`` runs: open it with :meth:`start`, end it with :meth:`stop`."""
 
     def __init__(self, storage_url: str, *, host: str = "127.0.0.1", port: int = 6443,
-                 data_dir: Path | None = None, **storage_options: object) -> None:
+                 data_dir: Path | None = None, controllers: Iterable[str] = ("*",),
+                 **storage_options: object) -> None:
+        self.controller_selectors = tuple(controllers)
         self.storage_url = storage_url
         self.host = host
         self.requested_port = port
@@ -43,7 +47,10 @@ class ControlPlane:
             # Written as soon as the server answers /readyz (clients wait for that, not for controllers).
             if self.data_dir is not None:
                 write_kubeconfig(self.data_dir / "kubeconfig", self.url)
-            self.controllers = ControllerManager(self.server.registry, self.server.objects)
+            #: The cluster CA (kept in the data dir): published as kube-root-ca.crt.
+            self.ca = pki.load_or_create_ca(self.data_dir)
+            self.controllers = ControllerManager(self.server.registry, self.server.objects,
+                                                 controllers=self.controller_selectors, ca_data=self.ca.cert_pem)
             await self.controllers.start()
             # As kube-controller-manager's /metrics: controller_runtime_*, workqueue_*.
             self.server.metrics_sources.append(runtime_metrics.render)

@@ -128,9 +128,11 @@ class InProcessClient:
     """The runtime's :class:`~setpoint.runtime.client.Client` over a registry and an object store."""
 
     def __init__(self, registry_: registry.Registry, objects: ObjectStore, *,
-                 field_manager: str = "kube-controller-manager") -> None:
+                 field_manager: str = "kube-controller-manager", ca_data: bytes = b"") -> None:
         self.registry = registry_
         self.objects = objects
+        #: The PEM CA bundle that verifies the API server (a rest.Config's ``CAData``).
+        self.ca_data = ca_data
         #: The manager of writes that name none (kube derives it from the user agent).
         self.field_manager = field_manager
         #: Discovery, made again whenever the registry changes (CRDs come and go).

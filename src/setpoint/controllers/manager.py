@@ -1,8 +1,8 @@
 """The built-in controllers, run together: what kube-controller-manager (and the
 apiextensions-apiserver's CRD finalizer) do beside the API server.
 
-:class:`ControllerManager` puts the namespace controller and the CRD cleanup
-controller on one :class:`~setpoint.runtime.manager.Manager` over an
+:class:`ControllerManager` puts the controllers of :data:`CONTROLLERS` that
+``--controllers`` enables, and the CRD cleanup controller (kube-apiserver's, always on), on one :class:`~setpoint.runtime.manager.Manager` over an
 :class:`~setpoint.controllers.inprocess.InProcessClient` of the server's registry
 and object store: their informers list and watch the watch cache directly.
 """
@@ -10,6 +10,7 @@ and object store: their informers list and watch the watch cache directly.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Iterable
 
 from setpoint.apiserver.registry.objectstore import ObjectStore
 from setpoint.apiserver.registry.resources import Registry
@@ -17,18 +18,75 @@ from setpoint.controllers.crd_cleanup import add_crd_cleanup_controller
 from setpoint.controllers.garbagecollector import add_garbage_collector
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.namespace import add_namespace_controller
+from setpoint.controllers.rootca import add_root_ca_publisher
+from setpoint.controllers.serviceaccount import add_serviceaccount_controller
 from setpoint.runtime.manager import Manager
+
+AddController = Callable[[Manager, InProcessClient], object]
+
+#: kube-controller-manager's controllers that setpoint runs, by kube's canonical name.
+CONTROLLERS: dict[str, AddController] = {
+    "namespace-controller": add_namespace_controller,
+    "serviceaccount-controller": add_serviceaccount_controller,
+    "root-ca-certificate-publisher-controller": add_root_ca_publisher,
+    "garbage-collector-controller": add_garbage_collector,
+}
+#: kube's older names, still accepted by ``--controllers``.
+ALIASES: dict[str, str] = {
+    "namespace": "namespace-controller",
+    "serviceaccount": "serviceaccount-controller",
+    "root-ca-cert-publisher": "root-ca-certificate-publisher-controller",
+    "garbagecollector": "garbage-collector-controller",
+}
+#: Controllers ``*`` leaves off (none yet).
+DISABLED_BY_DEFAULT: frozenset[str] = frozenset()
+
+
+def enabled_controllers(selectors: Iterable[str]) -> list[str]:
+    """The controllers ``--controllers`` turns on, as kube-controller-manager reads it: ``*`` all
+    on by default, ``name`` on, ``-name`` off, the first mention of a name wins. Unknown names
+    raise :class:`ValueError` with kube's message."""
+    canonical: list[str] = []
+    unknown: list[str] = []
+    for selector in selectors:
+        if selector == "*":
+            canonical.append(selector)
+            continue
+        bare = selector.removeprefix("-")
+        name = ALIASES.get(bare, bare)
+        if name not in CONTROLLERS:
+            unknown.append(f"{bare!r} is not in the list of known controllers".replace("'", '"'))
+        canonical.append(("-" if selector.startswith("-") else "") + name)
+    if unknown:
+        raise ValueError(unknown[0] if len(unknown) == 1 else "[" + ", ".join(unknown) + "]")
+    return [name for name in CONTROLLERS if _enabled(name, canonical)]
+
+
+def _enabled(name: str, selectors: list[str]) -> bool:
+    """k8s.io/controller-manager's ``IsControllerEnabled``."""
+    star = False
+    for s in selectors:
+        if s == name:
+            return True
+        if s == "-" + name:
+            return False
+        star = star or s == "*"
+    return star and name not in DISABLED_BY_DEFAULT
 
 
 class ControllerManager:
     """The built-in controllers of one API server: :meth:`start` them, :meth:`stop` them."""
 
-    def __init__(self, registry: Registry, objects: ObjectStore) -> None:
-        self.client = InProcessClient(registry, objects)
+    def __init__(self, registry: Registry, objects: ObjectStore, *, controllers: Iterable[str] = ("*",),
+                 ca_data: bytes = b"") -> None:
+        self.client = InProcessClient(registry, objects, ca_data=ca_data)
         self.manager = Manager(self.client)
-        add_namespace_controller(self.manager, self.client)
+        #: The kube-controller-manager controllers running (``--controllers``).
+        self.enabled = enabled_controllers(controllers)
+        for name in self.enabled:
+            CONTROLLERS[name](self.manager, self.client)
+        # kube-apiserver's own (apiextensions), not kube-controller-manager's: always on.
         add_crd_cleanup_controller(self.manager, self.client)
-        add_garbage_collector(self.manager, self.client)
 
     async def start(self) -> None:
         """Start every controller; returns once their caches have synced."""
