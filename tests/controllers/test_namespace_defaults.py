@@ -111,10 +111,12 @@ async def test_disabled_controllers_do_not_run(api: APIServer, client: InProcess
 
 @pytest.mark.parametrize(("flags", "enabled"), [
     (["*"], ["namespace-controller", "serviceaccount-controller", "root-ca-certificate-publisher-controller",
-             "garbage-collector-controller"]),
-    (["*", "-serviceaccount", "-garbagecollector"], ["namespace-controller", "root-ca-certificate-publisher-controller"]),
+             "garbage-collector-controller", "endpoints-controller", "endpointslice-controller"]),
+    (["*", "-serviceaccount", "-garbagecollector"], ["namespace-controller", "root-ca-certificate-publisher-controller",
+                                                     "endpoints-controller", "endpointslice-controller"]),
     (["-serviceaccount-controller", "-garbage-collector-controller", "*"],
-     ["namespace-controller", "root-ca-certificate-publisher-controller"]),
+     ["namespace-controller", "root-ca-certificate-publisher-controller", "endpoints-controller",
+      "endpointslice-controller"]),
     (["namespace"], ["namespace-controller"]),
     (["root-ca-cert-publisher", "-root-ca-cert-publisher"], ["root-ca-certificate-publisher-controller"]),
     ([], []),
