@@ -4,10 +4,14 @@ client: the controllers follow the pods (whose IP and readiness the test sets th
 from __future__ import annotations
 
 import json
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_helpers import Kubectl, eventually
+from e2e_helpers import Kubectl, Server, eventually, setpoint_cmd
+
+from setpoint.controllers.bootstrap import host_address
 
 pytestmark = pytest.mark.e2e
 
@@ -110,3 +114,32 @@ def test_invalid_endpoint_slice_is_refused_with_kubes_message(kubectl: Kubectl, 
     assert result.returncode != 0
     assert 'endpoints[0].addresses[0]: Invalid value: "fd00::1": must be a valid IPv4 address' in result.stderr
     assert 'ports[0].protocol: Unsupported value: "HTTP": supported values: "SCTP", "TCP", "UDP"' in result.stderr
+
+
+def test_the_kubernetes_service(kubectl: Kubectl, server: Server) -> None:
+    svc = json.loads(kubectl.out("get", "service", "kubernetes", "-n", "default", "-o", "json"))
+    assert svc["spec"]["clusterIP"] == "10.96.0.1"
+    assert svc["spec"]["ports"] == [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": server.port}]
+    row = kubectl.out("get", "svc", "kubernetes", "-n", "default").splitlines()[1].split()
+    assert row[:5] == ["kubernetes", "ClusterIP", "10.96.0.1", "<none>", "443/TCP"]
+    address = host_address()
+    if address is None:  # a host without a default route: kube-apiserver would have nothing to advertise either
+        return
+
+    def listed() -> bool:
+        ep = json.loads(kubectl.out("get", "endpoints", "kubernetes", "-n", "default", "-o", "json"))
+        assert ep["subsets"] == [{"addresses": [{"ip": address}],
+                                  "ports": [{"name": "https", "port": server.port, "protocol": "TCP"}]}]
+        return True
+    eventually(listed)
+    described = kubectl.out("describe", "service", "kubernetes", "-n", "default")
+    assert any(line.split() == ["Endpoints:", f"{address}:{server.port}"] for line in described.splitlines())
+
+
+def test_a_loopback_advertise_address_is_refused(tmp_path: Path) -> None:
+    result = subprocess.run([*setpoint_cmd(), "up", "--data-dir", str(tmp_path), "--advertise-address=127.0.0.1"],
+                            capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        "setpoint: invalid argument for --advertise-address: '127.0.0.1' is not an IP address an endpoint may "
+        "hold (not loopback, link-local or unspecified)"]
