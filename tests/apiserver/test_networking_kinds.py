@@ -179,3 +179,21 @@ async def test_network_policy_defaults_validation_and_table(api: APIServer) -> N
         ("spec.ingress[0].from[1]", "Forbidden: may not specify both ipBlock and another peer"),
         ("spec.policyTypes[1]", 'Unsupported value: "Sideways": supported values: "Ingress", "Egress"'),
     ]
+
+
+async def test_a_new_ingress_gets_the_default_class(api: APIServer) -> None:
+    default = {"ingressclass.kubernetes.io/is-default-class": "true"}
+    for name in ("b-default", "a-default"):  # the newest wins, then the first by name: a-default either way
+        status, _ = await call(api, "POST", CLASSES, obj("IngressClass", name, {"controller": "example.com/x"},
+                                                         annotations=default))
+        assert status == 201
+    status, _ = await call(api, "POST", CLASSES, obj("IngressClass", "other", {"controller": "example.com/y"}))
+    assert status == 201
+    spec = {"defaultBackend": backend()}
+    status, out = await call(api, "POST", INGRESSES, obj("Ingress", "plain", spec))
+    assert status == 201 and out["spec"]["ingressClassName"] == "a-default"
+    status, out = await call(api, "POST", INGRESSES, obj("Ingress", "named", {**spec, "ingressClassName": "other"}))
+    assert status == 201 and out["spec"]["ingressClassName"] == "other"
+    status, out = await call(api, "POST", INGRESSES, obj("Ingress", "annotated", spec,
+                                                         annotations={"kubernetes.io/ingress.class": "legacy"}))
+    assert status == 201 and "ingressClassName" not in out["spec"]
