@@ -15,9 +15,11 @@ from collections.abc import Callable, Iterable
 from setpoint.apiserver.registry.objectstore import ObjectStore
 from setpoint.apiserver.registry.resources import Registry
 from setpoint.controllers.crd_cleanup import add_crd_cleanup_controller
+from setpoint.controllers.deployment import add_deployment_controller
 from setpoint.controllers.garbagecollector import add_garbage_collector
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.namespace import add_namespace_controller
+from setpoint.controllers.replicaset import add_replicaset_controller
 from setpoint.controllers.rootca import add_root_ca_publisher
 from setpoint.controllers.serviceaccount import add_serviceaccount_controller
 from setpoint.runtime.manager import Manager
@@ -30,6 +32,8 @@ CONTROLLERS: dict[str, AddController] = {
     "serviceaccount-controller": add_serviceaccount_controller,
     "root-ca-certificate-publisher-controller": add_root_ca_publisher,
     "garbage-collector-controller": add_garbage_collector,
+    "replicaset-controller": add_replicaset_controller,
+    "deployment-controller": add_deployment_controller,
 }
 #: kube's older names, still accepted by ``--controllers``.
 ALIASES: dict[str, str] = {
@@ -37,6 +41,8 @@ ALIASES: dict[str, str] = {
     "serviceaccount": "serviceaccount-controller",
     "root-ca-cert-publisher": "root-ca-certificate-publisher-controller",
     "garbagecollector": "garbage-collector-controller",
+    "replicaset": "replicaset-controller",
+    "deployment": "deployment-controller",
 }
 #: Controllers ``*`` leaves off (none yet).
 DISABLED_BY_DEFAULT: frozenset[str] = frozenset()
