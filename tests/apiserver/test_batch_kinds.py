@@ -139,7 +139,7 @@ async def test_cronjob_defaults_validation_and_table(api: APIServer) -> None:
     status, table = await call(api, "GET", CRONJOBS, accept=TABLE)
     assert [c["name"] for c in table["columnDefinitions"]][:7] == [
         "Name", "Schedule", "Timezone", "Suspend", "Active", "Last Schedule", "Age"]
-    assert table["rows"][0]["cells"][:6] == ["tick", "*/1 * * * *", "<none>", "false", 0, "<none>"]
+    assert table["rows"][0]["cells"][:6] == ["tick", "*/1 * * * *", "<none>", "False", 0, "<none>"]
 
     status, out = await call(api, "POST", CRONJOBS, cronjob("bad", "61 * * * *"))
     assert status == 422

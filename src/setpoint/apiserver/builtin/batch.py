@@ -585,7 +585,7 @@ def _cron_last_schedule(obj: Obj) -> str:
 
 
 def _bool_ptr(value: object) -> str:
-    return "<unset>" if value is None else ("true" if value else "false")
+    return "<unset>" if value is None else ("True" if value else "False")
 
 
 _WIDE_CONTAINERS = "Names of each container in the template."
