@@ -109,7 +109,7 @@ async def test_disabled_controllers_do_not_run(api: APIServer, client: InProcess
         await cm.stop()
 
 
-BATCH = ["job-controller"]
+BATCH = ["job-controller", "cronjob-controller"]
 
 
 @pytest.mark.parametrize(("flags", "enabled"), [

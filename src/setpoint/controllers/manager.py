@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from setpoint.apiserver.registry.objectstore import ObjectStore
 from setpoint.apiserver.registry.resources import Registry
 from setpoint.controllers.crd_cleanup import add_crd_cleanup_controller
+from setpoint.controllers.cronjob import add_cronjob_controller
 from setpoint.controllers.garbagecollector import add_garbage_collector
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.job import add_job_controller
@@ -32,6 +33,7 @@ CONTROLLERS: dict[str, AddController] = {
     "root-ca-certificate-publisher-controller": add_root_ca_publisher,
     "garbage-collector-controller": add_garbage_collector,
     "job-controller": add_job_controller,
+    "cronjob-controller": add_cronjob_controller,
 }
 #: kube's older names, still accepted by ``--controllers``.
 ALIASES: dict[str, str] = {
@@ -40,6 +42,7 @@ ALIASES: dict[str, str] = {
     "root-ca-cert-publisher": "root-ca-certificate-publisher-controller",
     "garbagecollector": "garbage-collector-controller",
     "job": "job-controller",
+    "cronjob": "cronjob-controller",
 }
 #: Controllers ``*`` leaves off (none yet).
 DISABLED_BY_DEFAULT: frozenset[str] = frozenset()
