@@ -109,7 +109,7 @@ async def test_disabled_controllers_do_not_run(api: APIServer, client: InProcess
         await cm.stop()
 
 
-BATCH = ["job-controller", "cronjob-controller"]
+BATCH = ["job-controller", "cronjob-controller", "ttl-after-finished-controller"]
 
 
 @pytest.mark.parametrize(("flags", "enabled"), [

@@ -22,6 +22,7 @@ from setpoint.controllers.job import add_job_controller
 from setpoint.controllers.namespace import add_namespace_controller
 from setpoint.controllers.rootca import add_root_ca_publisher
 from setpoint.controllers.serviceaccount import add_serviceaccount_controller
+from setpoint.controllers.ttlafterfinished import add_ttl_after_finished_controller
 from setpoint.runtime.manager import Manager
 
 AddController = Callable[[Manager, InProcessClient], object]
@@ -34,6 +35,7 @@ CONTROLLERS: dict[str, AddController] = {
     "garbage-collector-controller": add_garbage_collector,
     "job-controller": add_job_controller,
     "cronjob-controller": add_cronjob_controller,
+    "ttl-after-finished-controller": add_ttl_after_finished_controller,
 }
 #: kube's older names, still accepted by ``--controllers``.
 ALIASES: dict[str, str] = {
@@ -43,6 +45,7 @@ ALIASES: dict[str, str] = {
     "garbagecollector": "garbage-collector-controller",
     "job": "job-controller",
     "cronjob": "cronjob-controller",
+    "ttl-after-finished": "ttl-after-finished-controller",
 }
 #: Controllers ``*`` leaves off (none yet).
 DISABLED_BY_DEFAULT: frozenset[str] = frozenset()
