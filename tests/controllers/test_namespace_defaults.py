@@ -109,12 +109,16 @@ async def test_disabled_controllers_do_not_run(api: APIServer, client: InProcess
         await cm.stop()
 
 
+BATCH = ["job-controller", "cronjob-controller", "ttl-after-finished-controller"]
+
+
 @pytest.mark.parametrize(("flags", "enabled"), [
     (["*"], ["namespace-controller", "serviceaccount-controller", "root-ca-certificate-publisher-controller",
-             "garbage-collector-controller"]),
-    (["*", "-serviceaccount", "-garbagecollector"], ["namespace-controller", "root-ca-certificate-publisher-controller"]),
+             "garbage-collector-controller", *BATCH]),
+    (["*", "-serviceaccount", "-garbagecollector"],
+     ["namespace-controller", "root-ca-certificate-publisher-controller", *BATCH]),
     (["-serviceaccount-controller", "-garbage-collector-controller", "*"],
-     ["namespace-controller", "root-ca-certificate-publisher-controller"]),
+     ["namespace-controller", "root-ca-certificate-publisher-controller", *BATCH]),
     (["namespace"], ["namespace-controller"]),
     (["root-ca-cert-publisher", "-root-ca-cert-publisher"], ["root-ca-certificate-publisher-controller"]),
     ([], []),
