@@ -109,20 +109,26 @@ async def test_disabled_controllers_do_not_run(api: APIServer, client: InProcess
         await cm.stop()
 
 
+BATCH = ["job-controller", "cronjob-controller", "ttl-after-finished-controller"]
+ENDPOINTS = ["endpoints-controller", "endpointslice-controller"]
+
+
 @pytest.mark.parametrize(("flags", "enabled"), [
     (["*"], ["namespace-controller", "serviceaccount-controller", "root-ca-certificate-publisher-controller",
-             "garbage-collector-controller", "endpoints-controller", "endpointslice-controller"]),
-    (["*", "-serviceaccount", "-garbagecollector"], ["namespace-controller", "root-ca-certificate-publisher-controller",
-                                                     "endpoints-controller", "endpointslice-controller"]),
+             "garbage-collector-controller", *BATCH, *ENDPOINTS]),
+    (["*", "-serviceaccount", "-garbagecollector"],
+     ["namespace-controller", "root-ca-certificate-publisher-controller", *BATCH, *ENDPOINTS]),
     (["-serviceaccount-controller", "-garbage-collector-controller", "*"],
-     ["namespace-controller", "root-ca-certificate-publisher-controller", "endpoints-controller",
-      "endpointslice-controller"]),
+     ["namespace-controller", "root-ca-certificate-publisher-controller", *BATCH, *ENDPOINTS]),
     (["namespace"], ["namespace-controller"]),
     (["root-ca-cert-publisher", "-root-ca-cert-publisher"], ["root-ca-certificate-publisher-controller"]),
     ([], []),
 ])
 def test_controllers_flag_as_kube_reads_it(flags: list[str], enabled: list[str]) -> None:
-    assert enabled_controllers(flags) == enabled
+    # the workload controllers are on by default too; this table is about the ones above
+    workloads = {"replicaset-controller", "deployment-controller"}
+    assert [n for n in enabled_controllers(flags) if n not in workloads] == enabled
+    assert workloads <= set(enabled_controllers(["*"]))
 
 
 def test_unknown_controllers_are_refused() -> None:

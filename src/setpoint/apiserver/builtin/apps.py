@@ -109,6 +109,21 @@ class DeploymentStrategy(_ReplicatedStrategy):
             w.get(obj, "metadata", "annotations") or {}) != (w.get(old, "metadata", "annotations") or {})
 
 
+    def prepare_for_status_update(self, obj: Obj, old: Obj) -> Obj:
+        """``deploymentStatusStrategy``: a ``/status`` write keeps the spec and the labels, not the
+        rest of the metadata (the controller writes the revision annotation there)."""
+        new = dict(obj)
+        new["spec"] = old.get("spec")
+        meta = dict(obj.get("metadata") or {})
+        labels = (old.get("metadata") or {}).get("labels")
+        if labels is None:
+            meta.pop("labels", None)
+        else:
+            meta["labels"] = labels
+        new["metadata"] = meta
+        return new
+
+
 class ReplicaSetStrategy(_ReplicatedStrategy):
     selector_word = "replicaset"
 
