@@ -143,3 +143,31 @@ def test_a_loopback_advertise_address_is_refused(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [
         "setpoint: invalid argument for --advertise-address: '127.0.0.1' is not an IP address an endpoint may "
         "hold (not loopback, link-local or unspecified)"]
+
+
+def test_a_deployments_pods_behind_its_service(kubectl: Kubectl, ns: str) -> None:
+    kubectl("create", "deployment", "web", "--image=nginx", "--replicas=2", "--port=8080", "-n", ns)
+    kubectl("expose", "deployment", "web", "--port=80", "--target-port=8080", "-n", ns)
+
+    def pods() -> list[str]:
+        names = kubectl.out("get", "pods", "-n", ns, "-l", "app=web", "-o", "name").split()
+        assert len(names) == 2, names
+        return [n.removeprefix("pod/") for n in names]
+    for i, name in enumerate(eventually(pods)):
+        _status(kubectl, ns, name, f"10.1.1.{i + 1}", ready=True)
+
+    def both() -> bool:
+        row = kubectl("get", "endpoints", "web", "-n", ns).stdout.splitlines()[1].split()
+        assert row[1] == "10.1.1.1:8080,10.1.1.2:8080", row
+        slices = kubectl.out("get", "endpointslices", "-n", ns, "-l", "kubernetes.io/service-name=web")
+        assert slices.splitlines()[1].split()[1:4] == ["IPv4", "8080", "10.1.1.1,10.1.1.2"], slices
+        return True
+    eventually(both)
+
+    kubectl("scale", "deployment", "web", "--replicas=1", "-n", ns)
+
+    def one() -> bool:
+        ep = json.loads(kubectl.out("get", "endpoints", "web", "-n", ns, "-o", "json"))
+        assert len([a for s in ep.get("subsets") or () for a in s.get("addresses") or ()]) == 1, ep
+        return True
+    eventually(one)
