@@ -15,6 +15,8 @@ Endpoints are deleted; Services without a selector, and ExternalName ones, are l
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable
 from typing import Any
 
 from setpoint.apimachinery.types import Obj
@@ -143,37 +145,33 @@ def truncate(subsets: list[Obj]) -> bool:
     return True
 
 
-def desired_subsets(service: Obj, pods: list[Obj]) -> list[Obj]:
-    """The Service's subsets from its pods, repacked."""
+def pod_subsets(service: Obj, pod: Obj) -> list[Obj]:
+    """The subsets one pod brings (before repacking): its address, ready or not, with each Service
+    port it has."""
     spec = service.get("spec") or {}
     publish = bool(spec.get("publishNotReadyAddresses"))
+    if not u.should_pod_be_in_endpoints(pod, publish):
+        return []
+    address = _address(pod, service)
+    if address is None:
+        return []
+    field = "addresses" if publish or u.is_pod_ready(pod) else "notReadyAddresses"
     service_ports = [p for p in spec.get("ports") or () if isinstance(p, dict)]
-    subsets: list[Obj] = []
-    for pod in pods:
-        if not u.should_pod_be_in_endpoints(pod, publish):
-            continue
-        address = _address(pod, service)
-        if address is None:
-            continue
-        field = "addresses" if publish or u.is_pod_ready(pod) else "notReadyAddresses"
-        if not service_ports:
-            if spec.get("clusterIP") == "None":
-                subsets.append({field: [address]})
-            continue
-        for service_port in service_ports:
-            number = u.find_port(pod, service_port)
-            if number is not None:
-                subsets.append({field: [address], "ports": [_port(service_port, number)]})
-    return repack(subsets)
+    if not service_ports:
+        return [{field: [address]}] if spec.get("clusterIP") == "None" else []
+    out = []
+    for service_port in service_ports:
+        number = u.find_port(pod, service_port)
+        if number is not None:
+            out.append({field: [address], "ports": [_port(service_port, number)]})
+    return out
 
 
-def _capacity_annotation_right(endpoints: Obj) -> bool:
-    """``capacityAnnotationSetCorrectly``."""
-    count = sum(len(s.get("addresses") or ()) + len(s.get("notReadyAddresses") or ())
-                for s in endpoints.get("subsets") or ())
-    if count > MAX_CAPACITY:
-        return False
-    return OVER_CAPACITY_ANNOTATION not in (endpoints["metadata"].get("annotations") or {})
+def desired_subsets(service: Obj, pods: list[Obj], per_pod: Callable[[Obj, list[Obj]], list[list[Obj]]]
+                    | None = None) -> list[Obj]:
+    """The Service's subsets from its pods, repacked (``per_pod``: each pod's :func:`pod_subsets`)."""
+    each = per_pod(service, pods) if per_pod is not None else [pod_subsets(service, p) for p in pods]
+    return repack([subset for subsets in each for subset in subsets])
 
 
 def _without_rv(subsets: Any) -> Any:
@@ -197,6 +195,8 @@ class EndpointsReconciler:
         self.client = client
         self.triggers = u.TriggerTimeTracker()
         self.events = EventRecorder(client, "endpoint-controller")
+        self.memo = u.PodMemo(pod_subsets)
+        self.pacer = u.SyncPacer()
 
     async def reconcile(self, request: Request) -> Result | None:
         namespace, name = request
@@ -207,20 +207,38 @@ class EndpointsReconciler:
             except errors.NotFound:
                 pass
             self.triggers.delete(namespace, name)
+            self.memo.forget(namespace, name)
+            self.pacer.forget(request)
             return None
         spec = service.get("spec") or {}
         if spec.get("type") == "ExternalName" or u.selector_of(service) is None:
             return None
+        wait = self.pacer.wait(request)
+        if wait > 0:
+            return Result(requeue_after=wait)
+        started = time.monotonic()
+        try:
+            await self._sync(service)
+        finally:
+            self.pacer.synced(request, started)
+        return None
+
+    async def _sync(self, service: Obj) -> None:
+        namespace, name = service["metadata"].get("namespace") or "", service["metadata"]["name"]
         pods = u.selected_pods(self.cache, service)
         trigger = self.triggers.compute(service, pods)
-        subsets = desired_subsets(service, pods)
+        subsets = desired_subsets(service, pods, self.memo.results)
+        # Compared once truncated (kube compares before, and its rewrite of the same truncated
+        # Endpoints is then a no-op in storage).
+        over_capacity = truncate(subsets)
         labels = dict(service["metadata"].get("labels") or {})
         current = self.cache.get(ENDPOINTS, name, namespace)
         if current is not None:
             current_labels = dict(current["metadata"].get("labels") or {})
             current_labels.pop(u.HEADLESS_LABEL, None)
+            annotated = OVER_CAPACITY_ANNOTATION in (current["metadata"].get("annotations") or {})
             if (_without_rv(current.get("subsets")) == _without_rv(subsets) and current_labels == labels
-                    and _capacity_annotation_right(current)):
+                    and annotated == over_capacity):
                 return None
         meta: Obj = {"name": name, "namespace": namespace}
         if current is not None:
@@ -230,7 +248,7 @@ class EndpointsReconciler:
             annotations[u.TRIGGER_TIME_ANNOTATION] = trigger
         else:
             annotations.pop(u.TRIGGER_TIME_ANNOTATION, None)
-        if truncate(subsets):
+        if over_capacity:
             annotations[OVER_CAPACITY_ANNOTATION] = "truncated"
         else:
             annotations.pop(OVER_CAPACITY_ANNOTATION, None)

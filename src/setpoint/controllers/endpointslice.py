@@ -21,6 +21,7 @@ so no slice is created twice.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -159,19 +160,39 @@ class _Plan:
     delete: list[Obj] = field(default_factory=list)
 
 
-def plan(service: Obj, pods: list[Obj], existing: list[Obj], address_type: str,
-         max_per_slice: int = MAX_ENDPOINTS_PER_SLICE) -> _Plan:
-    """``reconcileByAddressType``: the slices to create, update and delete for one address type."""
-    desired: dict[Key, tuple[list[Obj], dict[Key, Obj]]] = {}
-    for pod in pods:
-        if not u.should_pod_be_in_endpoints(pod, True):
-            continue
+Entry = tuple[Key, list[Obj], Key, Obj]
+
+
+def pod_entries(service: Obj, pod: Obj) -> dict[str, Entry]:
+    """What one pod brings, per address type of the Service: its ports (and their key) and its
+    endpoint (and its key); nothing for a terminal pod or one without an address of the type."""
+    if not u.should_pod_be_in_endpoints(pod, True):
+        return {}
+    out: dict[str, Entry] = {}
+    ports: list[Obj] | None = None
+    for address_type in address_types(service):
         endpoint = pod_to_endpoint(pod, service, address_type)
         if not endpoint["addresses"]:
             continue
-        ports = endpoint_ports(service, pod)
-        entry = desired.setdefault(_ports_key(ports), (ports, {}))
-        entry[1].setdefault(_endpoint_key(endpoint), endpoint)
+        if ports is None:
+            ports = endpoint_ports(service, pod)
+        out[address_type] = (_ports_key(ports), ports, _endpoint_key(endpoint), endpoint)
+    return out
+
+
+def plan(service: Obj, pods: list[Obj], existing: list[Obj], address_type: str,
+         max_per_slice: int = MAX_ENDPOINTS_PER_SLICE,
+         per_pod: Callable[[Obj, list[Obj]], list[dict[str, Entry]]] | None = None) -> _Plan:
+    """``reconcileByAddressType``: the slices to create, update and delete for one address type
+    (``per_pod``: each pod's :func:`pod_entries`)."""
+    desired: dict[Key, tuple[list[Obj], dict[Key, Obj]]] = {}
+    each = per_pod(service, pods) if per_pod is not None else [pod_entries(service, p) for p in pods]
+    for entries in each:
+        found = entries.get(address_type)
+        if found is None:
+            continue
+        pkey, ports, ekey, endpoint = found
+        desired.setdefault(pkey, (ports, {}))[1].setdefault(ekey, endpoint)
     out = _Plan()
     labels = slice_labels(service)
     unchanged: list[Obj] = []
@@ -250,6 +271,8 @@ class EndpointSliceReconciler:
         self.cache = manager.cache
         self.client = client
         self.triggers = u.TriggerTimeTracker()
+        self.memo = u.PodMemo(pod_entries)
+        self.pacer = u.SyncPacer()
         #: (namespace, service) -> slice name -> the generation written (or deleted), and when.
         self._written: dict[tuple[str, str], dict[str, _Written]] = {}
 
@@ -278,11 +301,24 @@ class EndpointSliceReconciler:
         service = self.cache.get(u.SERVICE, name, namespace)
         if service is None:  # its slices go with it: the garbage collector deletes them
             self.triggers.delete(namespace, name)
+            self.memo.forget(namespace, name)
+            self.pacer.forget(key)
             self._written.pop(key, None)
             return None
         spec = service.get("spec") or {}
         if spec.get("type") == "ExternalName" or u.selector_of(service) is None:
             return None
+        wait = self.pacer.wait(key)
+        if wait > 0:
+            return Result(requeue_after=wait)
+        started = time.monotonic()
+        try:
+            return await self._sync(key, service)
+        finally:
+            self.pacer.synced(key, started)
+
+    async def _sync(self, key: tuple[str, str], service: Obj) -> Result | None:
+        namespace, name = key
         selector = f"{SERVICE_NAME_LABEL}={name},{MANAGED_BY_LABEL}={CONTROLLER_NAME}"
         slices = {s["metadata"]["name"]: s for s in self.cache.list(ENDPOINT_SLICE, namespace, selector)}
         if self._stale(key, slices):
@@ -294,8 +330,10 @@ class EndpointSliceReconciler:
         live = [s for s in slices.values() if not s["metadata"].get("deletionTimestamp")]
         ours = [s for s in live if _owned_by(s, uid) and s.get("addressType") in types]
         work = _Plan(delete=[s for s in live if not (_owned_by(s, uid) and s.get("addressType") in types)])
+        entries = self.memo.results(service, pods)
         for address_type in types:
-            p = plan(service, pods, [s for s in ours if s.get("addressType") == address_type], address_type)
+            p = plan(service, pods, [s for s in ours if s.get("addressType") == address_type], address_type,
+                     per_pod=lambda _s, _p: entries)
             work.create += p.create
             work.update += p.update
             work.delete += p.delete

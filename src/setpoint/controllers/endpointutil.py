@@ -10,11 +10,12 @@ Until nodes exist nothing gives a pod an IP: a pod is listed once its
 
 from __future__ import annotations
 
-import ipaddress
+import functools
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from setpoint.apimachinery.clock import format_time, parse_time
 from setpoint.apimachinery.types import Obj
@@ -39,8 +40,8 @@ def selector_of(service: Obj) -> dict[str, str] | None:
 
 
 def selects(selector: dict[str, str], pod: Obj) -> bool:
-    labels = pod["metadata"].get("labels") or {}
-    return all(labels.get(k) == v for k, v in selector.items())
+    labels = pod["metadata"].get("labels")
+    return bool(labels) and selector.items() <= labels.items()
 
 
 def selected_pods(cache: Cache, service: Obj) -> list[Obj]:
@@ -81,10 +82,8 @@ def pod_ips(pod: Obj) -> list[str]:
 
 
 def is_ipv6(ip: str) -> bool:
-    try:
-        return isinstance(ipaddress.ip_address(ip), ipaddress.IPv6Address)
-    except ValueError:
-        return False
+    """``utilnet.IsIPv6String`` for the addresses the API server has validated: IPv6 has colons."""
+    return ":" in ip
 
 
 def should_pod_be_in_endpoints(pod: Obj, include_terminating: bool) -> bool:
@@ -133,8 +132,13 @@ def target_ref(pod: Obj) -> Obj:
 # --- trigger times ---------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1024)
+def _parse(value: str) -> datetime | None:
+    return parse_time(value)
+
+
 def _time(value: Any) -> datetime | None:
-    return parse_time(value) if isinstance(value, str) else None
+    return _parse(value) if isinstance(value, str) else None
 
 
 def _earlier(a: datetime | None, b: datetime) -> datetime:
@@ -183,6 +187,67 @@ class TriggerTimeTracker:
 
     def delete(self, namespace: str, name: str) -> None:
         self._states.pop((namespace, name), None)
+
+
+# --- per-pod results -------------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+class PodMemo(Generic[T]):
+    """What ``fn(service, pod)`` gave, per Service and pod, while neither has changed (same
+    resourceVersions): a sync after one pod's change recomputes that pod alone."""
+
+    def __init__(self, fn: Callable[[Obj, Obj], T]) -> None:
+        self.fn = fn
+        self._by_service: dict[tuple[str, str], dict[str, tuple[tuple[str, str], T]]] = {}
+
+    def results(self, service: Obj, pods: Iterable[Obj]) -> list[T]:
+        """``fn(service, pod)`` for each pod; results of pods no longer given are forgotten."""
+        meta = service["metadata"]
+        key = (meta.get("namespace") or "", meta["name"])
+        service_rv = str(meta.get("resourceVersion", ""))
+        old = self._by_service.get(key, {})
+        new: dict[str, tuple[tuple[str, str], T]] = {}
+        out = []
+        for pod in pods:
+            pod_meta = pod["metadata"]
+            uid = str(pod_meta.get("uid") or pod_meta["name"])
+            tag = (str(pod_meta.get("resourceVersion", "")), service_rv)
+            hit = old.get(uid)
+            value = hit[1] if hit is not None and hit[0] == tag and tag[0] else self.fn(service, pod)
+            new[uid] = (tag, value)
+            out.append(value)
+        self._by_service[key] = new
+        return out
+
+    def forget(self, namespace: str, name: str) -> None:
+        self._by_service.pop((namespace, name), None)
+
+
+class SyncPacer:
+    """Spaces one Service's syncs by a few times what the last one took (at most ``ceiling``
+    seconds), so that a burst of pod changes is synced in batches, as kube's
+    ``--endpoint-updates-batch-period`` batches them, while a lone change is synced at once.
+    A big Service's O(pods) sync then leaves the event loop to the writers."""
+
+    def __init__(self, factor: float = 4.0, ceiling: float = 1.0) -> None:
+        self.factor = factor
+        self.ceiling = ceiling
+        self._next: dict[tuple[str, str], float] = {}
+
+    def wait(self, key: tuple[str, str]) -> float:
+        """Seconds to wait before ``key`` may sync (0: now)."""
+        at = self._next.get(key)
+        return 0.0 if at is None else max(at - time.monotonic(), 0.0)
+
+    def synced(self, key: tuple[str, str], started: float) -> None:
+        """Record a sync that began at ``started`` (``time.monotonic()``) and ended now."""
+        now = time.monotonic()
+        self._next[key] = now + min((now - started) * self.factor, self.ceiling)
+
+    def forget(self, key: tuple[str, str]) -> None:
+        self._next.pop(key, None)
 
 
 # --- watching pods ---------------------------------------------------------------------
