@@ -32,6 +32,7 @@ from setpoint.apiserver.registry.admission import (
     Authenticator,
     Authorizer,
 )
+from setpoint.apiserver.registry.default_ingress_class import DefaultIngressClass
 from setpoint.apiserver.registry.namespace_lifecycle import NamespaceLifecycle
 from setpoint.apiserver.registry.objectstore import ObjectStore
 from setpoint.apiserver.registry.resources import Registry, Resource
@@ -113,6 +114,7 @@ class APIServer:
         self.crds = crds.CRDController(self.registry, self.objects)
         self.registry.add(crds.crd_resource())
         self.admission.plugins.insert(0, NamespaceLifecycle(self.registry, self.objects))
+        self.admission.plugins.insert(1, DefaultIngressClass(self.registry, self.objects))
         self.discovery = discovery.Discovery(self.registry)
         self.openapi = openapi.OpenAPI(self.registry)
         self.registry.subscribe(self._on_registry_change)

@@ -17,6 +17,8 @@ from setpoint.apiserver.registry.resources import Registry
 from setpoint.controllers.crd_cleanup import add_crd_cleanup_controller
 from setpoint.controllers.cronjob import add_cronjob_controller
 from setpoint.controllers.deployment import add_deployment_controller
+from setpoint.controllers.endpoints import add_endpoints_controller
+from setpoint.controllers.endpointslice import add_endpointslice_controller
 from setpoint.controllers.garbagecollector import add_garbage_collector
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.job import add_job_controller
@@ -40,6 +42,8 @@ CONTROLLERS: dict[str, AddController] = {
     "job-controller": add_job_controller,
     "cronjob-controller": add_cronjob_controller,
     "ttl-after-finished-controller": add_ttl_after_finished_controller,
+    "endpoints-controller": add_endpoints_controller,
+    "endpointslice-controller": add_endpointslice_controller,
 }
 #: kube's older names, still accepted by ``--controllers``.
 ALIASES: dict[str, str] = {
@@ -52,6 +56,8 @@ ALIASES: dict[str, str] = {
     "job": "job-controller",
     "cronjob": "cronjob-controller",
     "ttl-after-finished": "ttl-after-finished-controller",
+    "endpoint": "endpoints-controller",
+    "endpointslice": "endpointslice-controller",
 }
 #: Controllers ``*`` leaves off (none yet).
 DISABLED_BY_DEFAULT: frozenset[str] = frozenset()

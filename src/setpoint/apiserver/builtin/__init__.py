@@ -10,7 +10,7 @@ entry in its group's module.
 
 from __future__ import annotations
 
-from setpoint.apiserver.builtin import apps, batch, coordination, core, events, services
+from setpoint.apiserver.builtin import apps, batch, coordination, core, discovery, events, networking, services
 from setpoint.apiserver.builtin.core import SYSTEM_NAMESPACES
 from setpoint.apiserver.registry.resources import Registry, Resource
 
@@ -21,7 +21,8 @@ def builtin_resources() -> list[Resource]:
     """Every built-in resource, freshly made (no state shared between servers)."""
     event_strategy = events.EventStrategy()
     return [*core.resources(event_strategy), *events.resources(event_strategy), *coordination.resources(),
-            *services.resources(), *apps.resources(), *batch.resources()]
+            *services.resources(), *apps.resources(), *batch.resources(), *discovery.resources(),
+            *networking.resources()]
 
 
 def register_builtins(registry: Registry) -> None:
