@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from setpoint.apiserver.registry.objectstore import ObjectStore
 from setpoint.apiserver.registry.resources import Registry
 from setpoint.controllers.crd_cleanup import add_crd_cleanup_controller
+from setpoint.controllers.disruption import add_disruption_controller
 from setpoint.controllers.garbagecollector import add_garbage_collector
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.namespace import add_namespace_controller
@@ -30,6 +31,7 @@ CONTROLLERS: dict[str, AddController] = {
     "serviceaccount-controller": add_serviceaccount_controller,
     "root-ca-certificate-publisher-controller": add_root_ca_publisher,
     "garbage-collector-controller": add_garbage_collector,
+    "disruption-controller": add_disruption_controller,
 }
 #: kube's older names, still accepted by ``--controllers``.
 ALIASES: dict[str, str] = {
@@ -37,6 +39,7 @@ ALIASES: dict[str, str] = {
     "serviceaccount": "serviceaccount-controller",
     "root-ca-cert-publisher": "root-ca-certificate-publisher-controller",
     "garbagecollector": "garbage-collector-controller",
+    "disruption": "disruption-controller",
 }
 #: Controllers ``*`` leaves off (none yet).
 DISABLED_BY_DEFAULT: frozenset[str] = frozenset()
