@@ -32,6 +32,7 @@ from setpoint.apiserver.registry.admission import (
     Authenticator,
     Authorizer,
 )
+from setpoint.apiserver.registry.eviction import Evictions
 from setpoint.apiserver.registry.namespace_lifecycle import NamespaceLifecycle
 from setpoint.apiserver.registry.objectstore import ObjectStore
 from setpoint.apiserver.registry.resources import Registry, Resource
@@ -44,6 +45,8 @@ MAX_BODY_BYTES = 3 * 1024 * 1024
 
 _NOT_FOUND = errors.StatusError(404, "NotFound", "the server could not find the requested resource", details={})
 _WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
+#: Subresources written with POST (``create``) only.
+_CREATE_SUBRESOURCES = frozenset({"eviction"})
 
 VerbHandler = Callable[[ObjectStore, handlers.Call], Awaitable[Response | StreamingResponse]]
 _VERBS: dict[str, VerbHandler] = {
@@ -113,6 +116,11 @@ class APIServer:
         self.crds = crds.CRDController(self.registry, self.objects)
         self.registry.add(crds.crd_resource())
         self.admission.plugins.insert(0, NamespaceLifecycle(self.registry, self.objects))
+        evictions = Evictions(self.registry, self.objects)
+        #: The handlers of POSTs to subresources, by (group, resource, subresource).
+        self.subresource_creates: dict[tuple[str, str, str], VerbHandler] = {
+            ("", "pods", "eviction"): lambda _objects, call: handlers.evict(evictions, call),
+        }
         self.discovery = discovery.Discovery(self.registry)
         self.openapi = openapi.OpenAPI(self.registry)
         self.registry.subscribe(self._on_registry_change)
@@ -255,7 +263,10 @@ class APIServer:
         started = time.perf_counter()
         code = "500"
         try:
-            response = await _VERBS[call.verb](self.objects, call)
+            handler = _VERBS[call.verb]
+            if call.subresource in _CREATE_SUBRESOURCES:
+                handler = self.subresource_creates.get((r.group, r.plural, call.subresource)) or _not_found_handler
+            response = await handler(self.objects, call)
             code = str(response.status)
             warning = getattr(r.strategy, "deprecation_warning", "")
             if warning and isinstance(response, Response):
@@ -314,9 +325,11 @@ class APIServer:
             verb = {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(method, "")
             if legacy_watch and method == "GET":
                 verb = "watch"
+            if subresource in _CREATE_SUBRESOURCES:
+                verb = "create" if method == "POST" else ""
             if not verb:
                 raise _method_not_allowed()
-            if subresource and verb not in ("get", "update", "patch"):
+            if subresource and subresource not in _CREATE_SUBRESOURCES and verb not in ("get", "update", "patch"):
                 raise _method_not_allowed()
             if subresource == "finalize" and verb != "update":
                 raise _method_not_allowed()
@@ -366,6 +379,10 @@ class APIServer:
 
 
 _NO_ATTRS: Any = None
+
+
+async def _not_found_handler(_objects: ObjectStore, _call: handlers.Call) -> Response:
+    raise _NOT_FOUND
 
 
 #: The verb label of kube's request metrics: the installer's action verb (an HTTP method,
