@@ -111,10 +111,11 @@ async def test_disabled_controllers_do_not_run(api: APIServer, client: InProcess
 
 @pytest.mark.parametrize(("flags", "enabled"), [
     (["*"], ["namespace-controller", "serviceaccount-controller", "root-ca-certificate-publisher-controller",
-             "garbage-collector-controller", "disruption-controller"]),
-    (["*", "-serviceaccount", "-garbagecollector", "-disruption"],
+             "garbage-collector-controller", "disruption-controller", "resourcequota-controller"]),
+    (["*", "-serviceaccount", "-garbagecollector", "-disruption", "-resourcequota"],
      ["namespace-controller", "root-ca-certificate-publisher-controller"]),
-    (["-serviceaccount-controller", "-garbage-collector-controller", "-disruption-controller", "*"],
+    (["-serviceaccount-controller", "-garbage-collector-controller", "-disruption-controller",
+      "-resourcequota-controller", "*"],
      ["namespace-controller", "root-ca-certificate-publisher-controller"]),
     (["namespace"], ["namespace-controller"]),
     (["root-ca-cert-publisher", "-root-ca-cert-publisher"], ["root-ca-certificate-publisher-controller"]),

@@ -19,7 +19,11 @@ import orjson
 
 from setpoint import __version__, storage
 from setpoint.apiserver import builtin
+from setpoint.apiserver.admission.limitranger import LimitRanger
+from setpoint.apiserver.admission.priority import Priority
+from setpoint.apiserver.admission.resourcequota import ResourceQuotaAdmission
 from setpoint.apiserver.apiextensions import crds
+from setpoint.apiserver.builtin.scheduling import SYSTEM_PRIORITY_CLASSES
 from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.endpoints import discovery, handlers, openapi, watch
 from setpoint.apiserver.endpoints.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -115,7 +119,10 @@ class APIServer:
         builtin.register_builtins(self.registry)
         self.crds = crds.CRDController(self.registry, self.objects)
         self.registry.add(crds.crd_resource())
-        self.admission.plugins.insert(0, NamespaceLifecycle(self.registry, self.objects))
+        # kube's order: NamespaceLifecycle, LimitRanger, ..., Priority, ..., ResourceQuota.
+        self.admission.plugins[0:0] = [NamespaceLifecycle(self.registry, self.objects),
+                                       LimitRanger(self.registry, self.objects), Priority(self.registry, self.objects),
+                                       ResourceQuotaAdmission(self.registry, self.objects)]
         evictions = Evictions(self.registry, self.objects)
         #: The handlers of POSTs to subresources, by (group, resource, subresource).
         self.subresource_creates: dict[tuple[str, str, str], VerbHandler] = {
@@ -143,6 +150,7 @@ class APIServer:
             self.objects.cacher(r)
         await self.crds.start()
         await self._ensure_namespaces()
+        await self._ensure_priority_classes()
         self.http = HTTPServer(self.handle, max_body_bytes=MAX_BODY_BYTES,
                                error_response=lambda code, msg: _error_response(_http_error(code, msg)))
         await self.http.start(host, port)
@@ -172,6 +180,18 @@ class APIServer:
                 try:
                     await self.objects.create(ns, None, {"apiVersion": "v1", "kind": "Namespace",
                                                          "metadata": {"name": name}})
+                except errors.StatusError as exc:
+                    if exc.code != 409:
+                        raise
+
+    async def _ensure_priority_classes(self) -> None:
+        """kube-apiserver's ``scheduling/bootstrap-system-priority-classes`` post-start hook."""
+        pcs = self.registry.get("scheduling.k8s.io", "v1", "priorityclasses")
+        assert pcs is not None
+        for pc in SYSTEM_PRIORITY_CLASSES:
+            if await self.storage.get(pcs.key(None, pc["metadata"]["name"])) is None:
+                try:
+                    await self.objects.create(pcs, None, orjson.loads(orjson.dumps(pc)))
                 except errors.StatusError as exc:
                     if exc.code != 409:
                         raise

@@ -19,6 +19,7 @@ from setpoint.controllers.disruption import add_disruption_controller
 from setpoint.controllers.garbagecollector import add_garbage_collector
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.namespace import add_namespace_controller
+from setpoint.controllers.resourcequota import add_resourcequota_controller
 from setpoint.controllers.rootca import add_root_ca_publisher
 from setpoint.controllers.serviceaccount import add_serviceaccount_controller
 from setpoint.runtime.manager import Manager
@@ -32,6 +33,7 @@ CONTROLLERS: dict[str, AddController] = {
     "root-ca-certificate-publisher-controller": add_root_ca_publisher,
     "garbage-collector-controller": add_garbage_collector,
     "disruption-controller": add_disruption_controller,
+    "resourcequota-controller": add_resourcequota_controller,
 }
 #: kube's older names, still accepted by ``--controllers``.
 ALIASES: dict[str, str] = {
@@ -40,6 +42,7 @@ ALIASES: dict[str, str] = {
     "root-ca-cert-publisher": "root-ca-certificate-publisher-controller",
     "garbagecollector": "garbage-collector-controller",
     "disruption": "disruption-controller",
+    "resourcequota": "resourcequota-controller",
 }
 #: Controllers ``*`` leaves off (none yet).
 DISABLED_BY_DEFAULT: frozenset[str] = frozenset()

@@ -4,13 +4,14 @@
 map semantics); one module per API group declares its kinds with what a kind
 does differently (strategy, columns, field selectors): :mod:`.core`,
 :mod:`.events`, :mod:`.coordination`, :mod:`.services` (core Service and Node),
-:mod:`.apps`, :mod:`.policy`; :mod:`.workloads` holds what the workload kinds share.  Adding a kind is one :func:`.declare.declare`
+:mod:`.apps`, :mod:`.policy`, :mod:`.quota` (ResourceQuota, LimitRange),
+:mod:`.scheduling`; :mod:`.workloads` holds what the workload kinds share.  Adding a kind is one :func:`.declare.declare`
 entry in its group's module.
 """
 
 from __future__ import annotations
 
-from setpoint.apiserver.builtin import apps, coordination, core, events, policy, services
+from setpoint.apiserver.builtin import apps, coordination, core, events, policy, quota, scheduling, services
 from setpoint.apiserver.builtin.core import SYSTEM_NAMESPACES
 from setpoint.apiserver.registry.resources import Registry, Resource
 
@@ -21,7 +22,8 @@ def builtin_resources() -> list[Resource]:
     """Every built-in resource, freshly made (no state shared between servers)."""
     event_strategy = events.EventStrategy()
     return [*core.resources(event_strategy), *events.resources(event_strategy), *coordination.resources(),
-            *services.resources(), *apps.resources(), *policy.resources()]
+            *services.resources(), *apps.resources(), *policy.resources(), *quota.resources(),
+            *scheduling.resources()]
 
 
 def register_builtins(registry: Registry) -> None:
