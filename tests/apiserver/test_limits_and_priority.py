@@ -34,6 +34,12 @@ def pod(name: str, resources: Obj | None = None, **spec: Any) -> Obj:
             "spec": {"containers": [container], **spec}}
 
 
+def quantity(n: int) -> str:
+    """A small whole ``resource.Quantity`` as Go's ``%#v`` prints it."""
+    return (f"resource.Quantity{{i:resource.int64Amount{{value:{n}, scale:0}}, "
+            f'd:resource.infDecAmount{{Dec:(*inf.Dec)(nil)}}, s:"{n}", Format:"DecimalSI"}}')
+
+
 def limit_range(*items: Obj, name: str = "limits") -> Obj:
     return {"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": name}, "spec": {"limits": list(items)}}
 
@@ -50,9 +56,10 @@ async def test_limit_range_defaults_and_validation(api: APIServer) -> None:
         {"type": "Pod", "default": {"cpu": "1"}}, {"type": "Pod"}, {"type": "Widget"}, name="bad"))
     assert status == 422
     assert [(c["field"], c["message"]) for c in out["details"]["causes"]] == [
-        ("spec.limits[0].min[cpu]", 'Invalid value: "2": min value 2 is greater than max value 1'),
-        ("spec.limits[0].defaultRequest[cpu]", 'Invalid value: "1": min value 2 is greater than default request value 1'),
-        ("spec.limits[0].default[cpu]", 'Invalid value: "2": min value 2 is greater than default value 1'),
+        ("spec.limits[0].min[cpu]", f"Invalid value: {quantity(2)}: min value 2 is greater than max value 1"),
+        ("spec.limits[0].defaultRequest[cpu]",
+         f"Invalid value: {quantity(1)}: min value 2 is greater than default request value 1"),
+        ("spec.limits[0].default[cpu]", f"Invalid value: {quantity(2)}: min value 2 is greater than default value 1"),
         ("spec.limits[1].default", "Forbidden: may not be specified when `type` is 'Pod'"),
         ("spec.limits[2].type", 'Duplicate value: "Pod"'),
         ("spec.limits[3].type", 'Invalid value: "Widget": must be a standard limit type or fully qualified'),

@@ -130,7 +130,9 @@ async def test_quota_validation_and_columns(api: APIServer, client: InProcessCli
         ("spec.hard[foo]", 'Invalid value: "foo": must be a standard resource for quota'),
         ("spec.hard[foo]", 'Invalid value: "foo": must be a standard resource type or fully qualified'),
         ("spec.hard[pods]", 'Invalid value: "-1": must be greater than or equal to 0'),
-        ("spec.hard[services]", 'Invalid value: "1500m": must be an integer'),
+        ("spec.hard[services]", "Invalid value: resource.Quantity{i:resource.int64Amount{value:1500, scale:-3}, "
+                                'd:resource.infDecAmount{Dec:(*inf.Dec)(nil)}, s:"1500m", Format:"DecimalSI"}: '
+                                "must be an integer"),
         ("spec.scopes", 'Invalid value: []core.ResourceQuotaScope{"BestEffort", "NotBestEffort"}: conflicting scopes'),
     ]
     await client.create({"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "q", "namespace": "default"},

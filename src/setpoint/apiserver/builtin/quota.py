@@ -10,6 +10,7 @@ limit, else from ``min``). A new ResourceQuota starts with an empty status, whic
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -35,6 +36,50 @@ STANDARD_CONTAINER_RESOURCES = frozenset({"cpu", "memory", "ephemeral-storage"})
 LIMIT_TYPES = ("Pod", "Container", "PersistentVolumeClaim")
 QUOTA_SCOPES = frozenset({"Terminating", "NotTerminating", "BestEffort", "NotBestEffort", "PriorityClass",
                           "CrossNamespacePodAffinity", "VolumeAttributesClass"})
+
+
+_QUANTITY = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?(.*)")
+_DECIMAL_EXPONENTS = {"": 0, "n": -9, "u": -6, "m": -3, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
+_BINARY_EXPONENTS = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
+
+
+def go_quantity(text: str) -> GoLiteral | str:
+    """A ``resource.Quantity`` as Go's ``%#v`` prints it (a field error's bad value), for what
+    ``ParseQuantity`` keeps as an ``int64Amount``; other quantities as their text."""
+    def literal(value: int, scale: int, cached: str, fmt: str) -> GoLiteral:
+        return GoLiteral(f"resource.Quantity{{i:resource.int64Amount{{value:{value}, scale:{scale}}}, "
+                         f'd:resource.infDecAmount{{Dec:(*inf.Dec)(nil)}}, s:"{cached}", Format:"{fmt}"}}')
+
+    if text == "0":
+        return literal(0, 0, "0", "DecimalSI")
+    m = _QUANTITY.fullmatch(text)
+    if m is None or quantity.parse_error(text) is not None:
+        return text
+    sign, num, denom, suffix = m.group(1), m.group(2).lstrip("0"), m.group(3) or "", m.group(4)
+    negative = sign == "-"
+    shifted = num + denom
+    if suffix in _BINARY_EXPONENTS:
+        if denom:
+            return text
+        base = int(num or "0")
+        value = base << _BINARY_EXPONENTS[suffix]
+        cached = text if base & 7 else ""
+        return literal(-value if negative else value, 0, cached, "BinarySI")
+    if suffix in _DECIMAL_EXPONENTS:
+        exponent, fmt = _DECIMAL_EXPONENTS[suffix], "DecimalSI"
+    else:
+        exponent, fmt = int(suffix[1:]), "DecimalExponent"
+    scale = exponent - len(denom)
+    if 18 - len(num or "0") - len(denom) < 0 or scale < -9:
+        return text
+    value = int(shifted or "0")
+    cached = text if scale % 3 == 0 and not shifted.endswith("000") and shifted[:1] not in ("0", "") else ""
+    return literal(-value if negative else value, scale, cached, fmt)
+
+
+def _canonical(text: str) -> str:
+    """``Quantity.String()``."""
+    return quantity.canonical(quantity.value(text), quantity.format_of(text))
 
 
 def _hugepages(name: str) -> bool:
@@ -71,9 +116,9 @@ def _quantity_value(name: str, text: object, path: str) -> list[errors.FieldErro
         return []
     out = []
     if amount < 0:
-        out.append(errors.invalid(path, str(text), "must be greater than or equal to 0"))
+        out.append(errors.invalid(path, _canonical(str(text)), "must be greater than or equal to 0"))
     if (name in INTEGER_RESOURCES or _extended(name)) and (amount * 1000) % 1000 != 0:
-        out.append(errors.invalid(path, str(text), "must be an integer"))
+        out.append(errors.invalid(path, go_quantity(str(text)), "must be an integer"))
     return out
 
 
@@ -143,11 +188,12 @@ def default_limit_range(obj: Obj) -> None:
             item["defaultRequest"] = request
 
 
-def _amounts(values: object) -> dict[str, tuple[Decimal, str]]:
+def _amounts(values: object) -> dict[str, tuple[Decimal, str, Any]]:
+    """Each quantity's amount, ``String()`` and ``%#v``."""
     out = {}
     for name, text in (values if isinstance(values, dict) else {}).items():
         try:
-            out[name] = (quantity.value(str(text)), str(text))
+            out[name] = (quantity.value(str(text)), _canonical(str(text)), go_quantity(str(text)))
         except ValueError:
             continue
     return out
@@ -213,29 +259,29 @@ def _limit_range_item_values(item: Obj, path: str, kind: str) -> list[errors.Fie
     for name in sorted({*mins, *maxs, *ratios} | ({*defaults, *requests} if kind != "Pod" else set())):
         lo, hi, dflt, req, ratio = mins.get(name), maxs.get(name), defaults.get(name), requests.get(name), ratios.get(name)
         if lo and hi and lo[0] > hi[0]:
-            out.append(errors.invalid(f"{path}.min[{name}]", lo[1], f"min value {lo[1]} is greater than max value {hi[1]}"))
+            out.append(errors.invalid(f"{path}.min[{name}]", lo[2], f"min value {lo[1]} is greater than max value {hi[1]}"))
         if req and lo and lo[0] > req[0]:
-            out.append(errors.invalid(f"{path}.defaultRequest[{name}]", req[1],
+            out.append(errors.invalid(f"{path}.defaultRequest[{name}]", req[2],
                                       f"min value {lo[1]} is greater than default request value {req[1]}"))
         if req and hi and req[0] > hi[0]:
-            out.append(errors.invalid(f"{path}.defaultRequest[{name}]", req[1],
+            out.append(errors.invalid(f"{path}.defaultRequest[{name}]", req[2],
                                       f"default request value {req[1]} is greater than max value {hi[1]}"))
         if req and dflt and req[0] > dflt[0]:
-            out.append(errors.invalid(f"{path}.defaultRequest[{name}]", req[1],
+            out.append(errors.invalid(f"{path}.defaultRequest[{name}]", req[2],
                                       f"default request value {req[1]} is greater than default limit value {dflt[1]}"))
         if dflt and lo and lo[0] > dflt[0]:
-            out.append(errors.invalid(f"{path}.default[{name}]", lo[1],
+            out.append(errors.invalid(f"{path}.default[{name}]", lo[2],
                                       f"min value {lo[1]} is greater than default value {dflt[1]}"))
         if dflt and hi and dflt[0] > hi[0]:
-            out.append(errors.invalid(f"{path}.default[{name}]", hi[1],
+            out.append(errors.invalid(f"{path}.default[{name}]", hi[2],
                                       f"default value {dflt[1]} is greater than max value {hi[1]}"))
         if ratio and ratio[0] < 1:
-            out.append(errors.invalid(f"{path}.maxLimitRequestRatio[{name}]", ratio[1],
+            out.append(errors.invalid(f"{path}.maxLimitRequestRatio[{name}]", ratio[2],
                                       f"ratio {ratio[1]} is less than 1"))
         if ratio and hi and lo and lo[0] > 0:
             limit = hi[0] / lo[0]
             if int(ratio[0]) > int(limit):
-                out.append(errors.invalid(f"{path}.maxLimitRequestRatio[{name}]", ratio[1],
+                out.append(errors.invalid(f"{path}.maxLimitRequestRatio[{name}]", ratio[2],
                                           f"ratio {ratio[1]} is greater than max/min = {limit:f}"))
     return out
 
