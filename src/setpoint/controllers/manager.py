@@ -17,6 +17,7 @@ from setpoint.apiserver.registry.resources import Registry
 from setpoint.controllers.crd_cleanup import add_crd_cleanup_controller
 from setpoint.controllers.cronjob import add_cronjob_controller
 from setpoint.controllers.deployment import add_deployment_controller
+from setpoint.controllers.disruption import add_disruption_controller
 from setpoint.controllers.endpoints import add_endpoints_controller
 from setpoint.controllers.endpointslice import add_endpointslice_controller
 from setpoint.controllers.garbagecollector import add_garbage_collector
@@ -24,6 +25,7 @@ from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.job import add_job_controller
 from setpoint.controllers.namespace import add_namespace_controller
 from setpoint.controllers.replicaset import add_replicaset_controller
+from setpoint.controllers.resourcequota import add_resourcequota_controller
 from setpoint.controllers.rootca import add_root_ca_publisher
 from setpoint.controllers.serviceaccount import add_serviceaccount_controller
 from setpoint.controllers.ttlafterfinished import add_ttl_after_finished_controller
@@ -44,6 +46,8 @@ CONTROLLERS: dict[str, AddController] = {
     "ttl-after-finished-controller": add_ttl_after_finished_controller,
     "endpoints-controller": add_endpoints_controller,
     "endpointslice-controller": add_endpointslice_controller,
+    "disruption-controller": add_disruption_controller,
+    "resourcequota-controller": add_resourcequota_controller,
 }
 #: kube's older names, still accepted by ``--controllers``.
 ALIASES: dict[str, str] = {
@@ -58,6 +62,8 @@ ALIASES: dict[str, str] = {
     "ttl-after-finished": "ttl-after-finished-controller",
     "endpoint": "endpoints-controller",
     "endpointslice": "endpointslice-controller",
+    "disruption": "disruption-controller",
+    "resourcequota": "resourcequota-controller",
 }
 #: Controllers ``*`` leaves off (none yet).
 DISABLED_BY_DEFAULT: frozenset[str] = frozenset()
