@@ -111,10 +111,11 @@ async def test_disabled_controllers_do_not_run(api: APIServer, client: InProcess
 
 @pytest.mark.parametrize(("flags", "enabled"), [
     (["*"], ["namespace-controller", "serviceaccount-controller", "root-ca-certificate-publisher-controller",
-             "garbage-collector-controller"]),
-    (["*", "-serviceaccount", "-garbagecollector"], ["namespace-controller", "root-ca-certificate-publisher-controller"]),
+             "garbage-collector-controller", "statefulset-controller"]),
+    (["*", "-serviceaccount", "-garbagecollector"], ["namespace-controller", "root-ca-certificate-publisher-controller",
+                                                      "statefulset-controller"]),
     (["-serviceaccount-controller", "-garbage-collector-controller", "*"],
-     ["namespace-controller", "root-ca-certificate-publisher-controller"]),
+     ["namespace-controller", "root-ca-certificate-publisher-controller", "statefulset-controller"]),
     (["namespace"], ["namespace-controller"]),
     (["root-ca-cert-publisher", "-root-ca-cert-publisher"], ["root-ca-certificate-publisher-controller"]),
     ([], []),

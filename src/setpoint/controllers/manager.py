@@ -20,6 +20,7 @@ from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.namespace import add_namespace_controller
 from setpoint.controllers.rootca import add_root_ca_publisher
 from setpoint.controllers.serviceaccount import add_serviceaccount_controller
+from setpoint.controllers.statefulset import add_statefulset_controller
 from setpoint.runtime.manager import Manager
 
 AddController = Callable[[Manager, InProcessClient], object]
@@ -30,6 +31,7 @@ CONTROLLERS: dict[str, AddController] = {
     "serviceaccount-controller": add_serviceaccount_controller,
     "root-ca-certificate-publisher-controller": add_root_ca_publisher,
     "garbage-collector-controller": add_garbage_collector,
+    "statefulset-controller": add_statefulset_controller,
 }
 #: kube's older names, still accepted by ``--controllers``.
 ALIASES: dict[str, str] = {
@@ -37,6 +39,7 @@ ALIASES: dict[str, str] = {
     "serviceaccount": "serviceaccount-controller",
     "root-ca-cert-publisher": "root-ca-certificate-publisher-controller",
     "garbagecollector": "garbage-collector-controller",
+    "statefulset": "statefulset-controller",
 }
 #: Controllers ``*`` leaves off (none yet).
 DISABLED_BY_DEFAULT: frozenset[str] = frozenset()
