@@ -111,11 +111,12 @@ async def test_disabled_controllers_do_not_run(api: APIServer, client: InProcess
 
 @pytest.mark.parametrize(("flags", "enabled"), [
     (["*"], ["namespace-controller", "serviceaccount-controller", "root-ca-certificate-publisher-controller",
-             "garbage-collector-controller", "statefulset-controller"]),
+             "garbage-collector-controller", "statefulset-controller", "daemonset-controller"]),
     (["*", "-serviceaccount", "-garbagecollector"], ["namespace-controller", "root-ca-certificate-publisher-controller",
-                                                      "statefulset-controller"]),
+                                                      "statefulset-controller", "daemonset-controller"]),
     (["-serviceaccount-controller", "-garbage-collector-controller", "*"],
-     ["namespace-controller", "root-ca-certificate-publisher-controller", "statefulset-controller"]),
+     ["namespace-controller", "root-ca-certificate-publisher-controller", "statefulset-controller",
+      "daemonset-controller"]),
     (["namespace"], ["namespace-controller"]),
     (["root-ca-cert-publisher", "-root-ca-cert-publisher"], ["root-ca-certificate-publisher-controller"]),
     ([], []),

@@ -106,3 +106,77 @@ def test_statefulset_parallel_scale(server: Server, kubectl: Kubectl, ns: str) -
     eventually(lambda: sorted(pods(server, ns)) == ["web-0", "web-1", "web-2"])
     kubectl("scale", "statefulset", "web", "--replicas=1", "-n", ns)
     eventually(lambda: sorted(pods(server, ns)) == ["web-0"])
+
+
+def daemon_set(ns: str, image: str = "nginx:1.27") -> str:
+    return json.dumps({
+        "apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent"},
+        "spec": {"selector": {"matchLabels": {"app": "agent"}},
+                 "template": {"metadata": {"labels": {"app": "agent"}},
+                              "spec": {"nodeSelector": {"e2e-pool": ns},
+                                       "containers": [{"name": "app", "image": image}]}}}})
+
+
+def node_manifest(name: str, pool: str) -> str:
+    return json.dumps({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": {"e2e-pool": pool}}})
+
+
+def pods_on_nodes(server: Server, ns: str) -> dict[str, str]:
+    """node -> pod, from the affinity each daemon pod is pinned with."""
+    out = {}
+    for name, pod in pods(server, ns).items():
+        terms = pod["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][
+            "nodeSelectorTerms"]
+        out[terms[0]["matchFields"][0]["values"][0]] = name
+    return out
+
+
+def test_daemonset_follows_nodes_and_rolls_out(server: Server, kubectl: Kubectl, ns: str) -> None:
+    nodes = [f"{ns}-{i}" for i in range(3)]
+    try:
+        for n in nodes[:2]:
+            kubectl("apply", "-f", "-", input=node_manifest(n, ns))
+        kubectl("apply", "-f", "-", "-n", ns, input=daemon_set(ns))
+        eventually(lambda: sorted(pods_on_nodes(server, ns)) == nodes[:2])
+        kubectl("apply", "-f", "-", input=node_manifest(nodes[2], ns))
+        eventually(lambda: sorted(pods_on_nodes(server, ns)) == nodes)
+        kubectl("taint", "nodes", nodes[1], "maintenance=now:NoExecute")
+        eventually(lambda: sorted(pods_on_nodes(server, ns)) == [nodes[0], nodes[2]])
+        kubectl("delete", "node", nodes[2])
+        eventually(lambda: sorted(pods_on_nodes(server, ns)) == [nodes[0]])
+        kubectl("taint", "nodes", nodes[1], "maintenance=now:NoExecute-")
+        eventually(lambda: sorted(pods_on_nodes(server, ns)) == nodes[:2])
+
+        status = kubectl.popen("rollout", "status", "daemonset/agent", "-n", ns, "--timeout=60s")
+        eventually(lambda: len(ready_everything(server, ns)) == 2 and kubectl.out(
+            "get", "ds", "agent", "-n", ns, "-o", "jsonpath={.status.numberAvailable}") == "2")
+        out, err = status.communicate(timeout=60)
+        assert status.returncode == 0, err
+        assert 'daemon set "agent" successfully rolled out' in out
+        table = kubectl.out("get", "daemonset", "-n", ns).splitlines()
+        assert table[0].split() == ["NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE",
+                                    "SELECTOR", "AGE"]
+        assert table[1].split()[:7] == ["agent", "2", "2", "2", "2", "2", f"e2e-pool={ns}"]
+
+        kubectl("set", "image", "daemonset/agent", "app=nginx:1.28", "-n", ns)
+
+        def rolled(image: str) -> bool:
+            seen = ready_everything(server, ns)
+            return (len(seen) == 2 and all(p["spec"]["containers"][0]["image"] == image for p in seen.values())
+                    and kubectl.out("get", "ds", "agent", "-n", ns, "-o",
+                                    "jsonpath={.status.updatedNumberScheduled}/{.status.numberAvailable}") == "2/2")
+
+        eventually(lambda: rolled("nginx:1.28"))
+        history = kubectl.out("rollout", "history", "daemonset/agent", "-n", ns).splitlines()
+        assert [line.split()[0] for line in history[2:] if line.strip()] == ["1", "2"]
+        assert "rolled back" in kubectl.out("rollout", "undo", "daemonset/agent", "-n", ns)
+        eventually(lambda: rolled("nginx:1.27"))
+        history = kubectl.out("rollout", "history", "daemonset/agent", "-n", ns).splitlines()
+        assert [line.split()[0] for line in history[2:] if line.strip()] == ["2", "3"]
+        revisions = kubectl.out("get", "controllerrevisions", "-n", ns).splitlines()
+        assert sorted(line.split()[1:3] for line in revisions[1:]) == [["daemonset.apps/agent", "2"],
+                                                                       ["daemonset.apps/agent", "3"]]
+        events = kubectl.out("get", "events", "-n", ns, "--field-selector", "involvedObject.name=agent")
+        assert "Created pod: agent-" in events and "Deleted pod: agent-" in events
+    finally:
+        kubectl("delete", "node", *nodes, "--ignore-not-found")

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from setpoint.apiserver.registry.objectstore import ObjectStore
 from setpoint.apiserver.registry.resources import Registry
 from setpoint.controllers.crd_cleanup import add_crd_cleanup_controller
+from setpoint.controllers.daemonset import add_daemonset_controller
 from setpoint.controllers.garbagecollector import add_garbage_collector
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.namespace import add_namespace_controller
@@ -32,6 +33,7 @@ CONTROLLERS: dict[str, AddController] = {
     "root-ca-certificate-publisher-controller": add_root_ca_publisher,
     "garbage-collector-controller": add_garbage_collector,
     "statefulset-controller": add_statefulset_controller,
+    "daemonset-controller": add_daemonset_controller,
 }
 #: kube's older names, still accepted by ``--controllers``.
 ALIASES: dict[str, str] = {
@@ -40,6 +42,7 @@ ALIASES: dict[str, str] = {
     "root-ca-cert-publisher": "root-ca-certificate-publisher-controller",
     "garbagecollector": "garbage-collector-controller",
     "statefulset": "statefulset-controller",
+    "daemonset": "daemonset-controller",
 }
 #: Controllers ``*`` leaves off (none yet).
 DISABLED_BY_DEFAULT: frozenset[str] = frozenset()
