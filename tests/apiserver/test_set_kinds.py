@@ -47,7 +47,8 @@ async def test_statefulset_defaults_as_kube(api: APIServer) -> None:
     assert status == 201, out
     spec = out["spec"]
     assert spec["replicas"] == 1 and spec["podManagementPolicy"] == "OrderedReady"
-    assert spec["updateStrategy"] == {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}
+    assert spec["updateStrategy"] == {"type": "RollingUpdate",
+                                       "rollingUpdate": {"partition": 0, "maxUnavailable": 1}}
     assert spec["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Retain", "whenScaled": "Retain"}
     assert spec["revisionHistoryLimit"] == 10
     assert spec["volumeClaimTemplates"] == [{

@@ -21,6 +21,7 @@ from sets_helpers import (
 
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.server import APIServer
+from setpoint.controllers import history
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.manager import ControllerManager
 from setpoint.runtime.client import PatchType
@@ -185,8 +186,17 @@ async def test_claims_from_templates_and_retention(client: InProcessClient, cont
     await client.patch(STS, "web", {"spec": {"replicas": 1}}, NS)
     await eventually(lambda: _absent(client, PVC, "www-web-1"))
     kept = await client.get(PVC, "www-web-0", NS)
-    assert [r["uid"] for r in kept["metadata"].get("ownerReferences") or []] == []
-    assert sts["metadata"]["uid"]
+    assert kept["metadata"].get("ownerReferences") is None
+    # whenDeleted: Delete -- the claims of the pods in range are the set's (a controller reference).
+    await client.patch(STS, "web", {"spec": {"persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Delete"}}}, NS)
+
+    async def owned_by_set() -> bool:
+        refs = (await client.get(PVC, "www-web-0", NS))["metadata"].get("ownerReferences")
+        assert refs == [{"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "web", "uid": sts["metadata"]["uid"],
+                         "controller": True, "blockOwnerDeletion": True}], refs
+        return True
+
+    await eventually(owned_by_set)
 
 
 async def _absent(client: InProcessClient, kind: Kind, name: str) -> bool:
@@ -212,3 +222,45 @@ async def test_ondelete_replaces_only_deleted_pods(client: InProcessClient, cont
 
     await eventually(new_image)
     assert (await client.get(POD, "web-0", NS))["spec"]["containers"][0]["image"] == "nginx:1.27"
+
+
+async def test_max_unavailable_replaces_several_pods_at_once(
+        client: InProcessClient, controllers: ControllerManager) -> None:
+    await client.create(workload("StatefulSet", "web", NS, replicas=4, podManagementPolicy="Parallel",
+                                 updateStrategy={"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 2}}))
+    await eventually(lambda: pods_are(client, NS, ["web-0", "web-1", "web-2", "web-3"]))
+    await ready_all(client, ["web-0", "web-1", "web-2", "web-3"])
+    await eventually(lambda: _assert_status(client, "web", readyReplicas=4))
+    await client.patch(STS, "web", {"spec": {"template": {"spec": {"containers": [
+        {"name": "app", "image": "nginx:1.28"}]}}}}, NS, type=PatchType.STRATEGIC)
+
+    async def new_images() -> list[str]:
+        pods = (await client.list(POD, NS))["items"]
+        return sorted(p["metadata"]["name"] for p in pods if p["spec"]["containers"][0]["image"] == "nginx:1.28")
+
+    async def replaced(expected: list[str]) -> bool:
+        got = await new_images()
+        assert got == expected, got
+        return True
+
+    # The two highest ordinals go together; the others wait until those are healthy.
+    await eventually(lambda: replaced(["web-2", "web-3"]))
+    await eventually(lambda: _assert_status(client, "web", updatedReplicas=2, readyReplicas=2))
+    assert await new_images() == ["web-2", "web-3"]
+    await ready_all(client, ["web-2", "web-3"])
+    await eventually(lambda: replaced(["web-0", "web-1", "web-2", "web-3"]))
+
+
+def test_revision_names_hash_as_kube() -> None:
+    """The revision of a known template is named with the hash kube gives it."""
+    template = {"metadata": {"annotations": {"test": "value"}, "labels": {"app": "foo"}},
+                "spec": {"containers": [{"image": "test", "imagePullPolicy": "Always", "name": "test", "resources": {},
+                                         "terminationMessagePath": "/dev/termination-log",
+                                         "terminationMessagePolicy": "File"}],
+                         "dnsPolicy": "ClusterFirst", "restartPolicy": "Always", "schedulerName": "default-scheduler",
+                         "securityContext": {}, "terminationGracePeriodSeconds": 30}}
+    owner = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "test", "namespace": "default",
+                                                                          "uid": "u"}}
+    revision = history.new_revision(owner, template["metadata"]["labels"], history.template_patch(template), 2, 0)
+    assert revision["metadata"]["name"] == "test-776999688b"
+    assert revision["metadata"]["labels"] == {"app": "foo", "controller.kubernetes.io/hash": "776999688b"}

@@ -11,9 +11,10 @@ per volume claim template, created before the pod.
 Running and Ready (and available for ``minReadySeconds``) before the next, and scales down
 from the highest ordinal, one at a time; ``Parallel`` creates and deletes all at once.
 Templates are saved as ControllerRevisions (:mod:`.history`); ``RollingUpdate`` replaces
-the pods not at the update revision from the highest ordinal down to ``partition``, one at
-a time, each only once the others are healthy; ``OnDelete`` replaces only the pods a user
-deletes. ``persistentVolumeClaimRetentionPolicy`` is kept by owner references on the
+the pods not at the update revision from the highest ordinal down to ``partition``,
+``maxUnavailable`` (default 1: kube's MaxUnavailableStatefulSet is on) at a time, and only
+while fewer replicas than that are unhealthy; ``OnDelete`` replaces only the pods a user
+deletes. ``persistentVolumeClaimRetentionPolicy`` is kept by controller references on the
 claims (the StatefulSet for ``whenDeleted: Delete``, the pod for ``whenScaled: Delete``
 once it is scaled away), which the garbage collector acts on. The status (replicas, ready,
 available, current and updated counts, revisions, collision count, observed generation)
@@ -194,9 +195,31 @@ def retention_refs(sts: Obj, pod: Obj) -> tuple[bool, bool]:
     return by_set, by_pod
 
 
-def _plain_ref(owner: Obj, api_version: str, kind: str) -> Obj:
+def max_unavailable_of(rolling: Obj, replicas: int) -> int:
+    """``getStatefulSetMaxUnavailable``: ``maxUnavailable`` (default 1) of the replicas, rounded
+    down, at least 1."""
+    value = rolling.get("maxUnavailable", 1)
+    if isinstance(value, str) and value.endswith("%"):
+        try:
+            number = int(value[:-1]) * replicas // 100
+        except ValueError:
+            number = 1
+    else:
+        number = value if isinstance(value, int) and not isinstance(value, bool) else 1
+    return max(number, 1)
+
+
+def _controller_ref(owner: Obj, api_version: str, kind: str) -> Obj:
+    """``metav1.NewControllerRef``."""
     meta = owner["metadata"]
-    return {"apiVersion": api_version, "kind": kind, "name": meta["name"], "uid": meta["uid"]}
+    return {"apiVersion": api_version, "kind": kind, "name": meta["name"], "uid": meta["uid"],
+            "controller": True, "blockOwnerDeletion": True}
+
+
+def _matches_ref(ref: Obj, owner: Obj, api_version: str, kind: str) -> bool:
+    """``matchesRef``: the reference names ``owner``'s kind and name (whatever its uid)."""
+    return bool(ref.get("apiVersion") == api_version and ref.get("kind") == kind
+                and ref.get("name") == owner["metadata"]["name"])
 
 
 class StatefulSetReconciler:
@@ -305,7 +328,7 @@ class StatefulSetReconciler:
                 o = start + i
                 # newVersionedStatefulSetPod: below the partition, pods stay at the current revision.
                 at_current = strategy.get("type") == "RollingUpdate" and (
-                    (rolling is None and o < current_replicas) or (rolling is not None and o < partition))
+                    (rolling is None and o < start + current_replicas) or (rolling is not None and o < start + partition))
                 replicas[i] = (new_pod(sts, current_template, o, current_name) if at_current
                                else new_pod(sts, update_template, o, update_name))
         live: list[Obj] = [r for r in replicas if r is not None]
@@ -344,19 +367,24 @@ class StatefulSetReconciler:
         result = status()
         if strategy.get("type") == "OnDelete":
             return result, requeue
-        # Rolling update: the highest ordinal not at the update revision goes first.
+        # updateStatefulSetAfterInvariantEstablished (MaxUnavailableStatefulSet, on by default): with
+        # fewer than maxUnavailable replicas unhealthy, delete the pods not at the update revision from
+        # the highest ordinal down to the partition, as many as the difference.
+        max_unavailable = max_unavailable_of(rolling, count) if rolling is not None else 1
+        unavailable = sum(not is_healthy(r) for r in live)
+        if unavailable >= max_unavailable:
+            return result, requeue
+        to_delete = max_unavailable - unavailable
         for target in range(len(live) - 1, partition - 1, -1):
-            if target < 0:
+            if to_delete <= 0:
                 break
             pod = live[target]
             if revision_of(pod) != update_name and not p.is_terminating(pod):
                 log.info("Pod %s of StatefulSet %s is terminating for update", pod["metadata"]["name"],
                          sts["metadata"]["name"])
                 await self._delete_pod(sts, pod)
+                to_delete -= 1
                 result["currentReplicas"] = max(0, int(result.get("currentReplicas") or 0) - 1)
-                return result, requeue
-            if not is_healthy(pod):
-                return result, requeue
         return result, requeue
 
     @staticmethod
@@ -501,36 +529,40 @@ class StatefulSetReconciler:
             await self.events.normal(sts, "SuccessfulCreate",
                                      f"create Claim {cname} Pod {pod_name} in StatefulSet {set_name} success")
 
-    def _wanted_refs(self, sts: Obj, pod: Obj, claim: Obj) -> list[Obj]:
-        by_set, by_pod = retention_refs(sts, pod)
-        set_uid, pod_uid = sts["metadata"]["uid"], pod["metadata"].get("uid")
-        refs = [r for r in claim["metadata"].get("ownerReferences") or ()
-                if r.get("uid") not in (set_uid, pod_uid) and not self._stale_set_ref(r, sts)]
-        if by_set:
-            refs.append(_plain_ref(sts, "apps/v1", "StatefulSet"))
-        if by_pod and pod_uid:
-            refs.append(_plain_ref(pod, "v1", "Pod"))
-        return refs
-
     @staticmethod
-    def _stale_set_ref(ref: Obj, sts: Obj) -> bool:
-        return bool(ref.get("kind") == "StatefulSet" and ref.get("name") == sts["metadata"]["name"]
-                    and not ref.get("controller"))
+    def _wanted_refs(sts: Obj, pod: Obj, claim: Obj) -> list[Obj] | None:
+        """``updateClaimOwnerRefForSetAndPod``: the claim's owner references under the retention
+        policy (controller references to the set or the pod); None to leave a claim alone whose
+        reference to the set or pod has another uid (a previous set's: ``hasStaleOwnerRef``)."""
+        refs = claim["metadata"].get("ownerReferences") or []
+        ours = [(sts, "apps/v1", "StatefulSet"), (pod, "v1", "Pod")]
+        for ref in refs:
+            for owner, api_version, kind in ours:
+                if _matches_ref(ref, owner, api_version, kind) and ref.get("uid") != owner["metadata"].get("uid"):
+                    return None
+        kept = [r for r in refs if not any(_matches_ref(r, o, a, k) for o, a, k in ours)]
+        if any(r.get("controller") for r in kept):  # hasUnexpectedController: add nothing
+            return kept
+        by_set, by_pod = retention_refs(sts, pod)
+        if by_set:
+            kept.append(_controller_ref(sts, "apps/v1", "StatefulSet"))
+        if by_pod and pod["metadata"].get("uid"):
+            kept.append(_controller_ref(pod, "v1", "Pod"))
+        return kept
 
     async def _claims_match(self, sts: Obj, pod: Obj) -> bool:
         """``ClaimsMatchRetentionPolicy``: every existing claim of the pod has the owners the policy wants."""
         for claim in await self._existing_claims(sts, pod):
-            have = claim["metadata"].get("ownerReferences") or []
-            if sorted(r.get("uid", "") for r in have) != sorted(r["uid"] for r in self._wanted_refs(sts, pod, claim)):
+            wanted = self._wanted_refs(sts, pod, claim)
+            if wanted is not None and _ref_set(wanted) != _ref_set(claim["metadata"].get("ownerReferences") or []):
                 return False
         return True
 
     async def _fix_claims(self, sts: Obj, pod: Obj) -> None:
         """``UpdatePodClaimForRetentionPolicy``: set the claims' owner references for the policy."""
         for claim in await self._existing_claims(sts, pod):
-            have = claim["metadata"].get("ownerReferences") or []
             wanted = self._wanted_refs(sts, pod, claim)
-            if sorted(r.get("uid", "") for r in have) == sorted(r["uid"] for r in wanted):
+            if wanted is None or _ref_set(wanted) == _ref_set(claim["metadata"].get("ownerReferences") or []):
                 continue
             meta = claim["metadata"]
             try:
@@ -565,8 +597,9 @@ class StatefulSetReconciler:
     async def _write_status(self, sts: Obj, status: Obj) -> None:
         """``updateStatefulSetStatus``: complete a finished rolling update, write when changed."""
         strategy = (sts["spec"].get("updateStrategy") or {}).get("type")
-        if strategy == "RollingUpdate" and status.get("updatedReplicas", 0) == status["replicas"] \
-                and status.get("readyReplicas", 0) == status["replicas"]:
+        wanted = replicas_of(sts)
+        if strategy == "RollingUpdate" and status.get("updatedReplicas", 0) == wanted \
+                and status.get("readyReplicas", 0) == wanted and status["replicas"] == wanted:
             status["currentReplicas"] = status.get("updatedReplicas", 0)
             if not status["currentReplicas"]:
                 status.pop("currentReplicas")
@@ -582,6 +615,10 @@ class StatefulSetReconciler:
                                     meta.get("namespace"), type=PatchType.JSON, subresource="status")
         except errors.NotFound:
             pass
+
+
+def _ref_set(refs: Sequence[Obj]) -> set[tuple[str, bool]]:
+    return {(str(r.get("uid")), bool(r.get("controller"))) for r in refs}
 
 
 def _owner_index(obj: Obj) -> list[str]:

@@ -174,6 +174,7 @@ class StatefulSetStrategy(_ReplicatedStrategy):
         rolling = strategy.get("rollingUpdate")
         if strategy["type"] == "RollingUpdate" and isinstance(rolling, dict):
             rolling.setdefault("partition", 0)
+            rolling.setdefault("maxUnavailable", 1)  # MaxUnavailableStatefulSet: beta, on by default
         policy = spec.get("persistentVolumeClaimRetentionPolicy")
         if not isinstance(policy, dict):
             policy = spec["persistentVolumeClaimRetentionPolicy"] = {}
