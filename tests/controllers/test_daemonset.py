@@ -195,3 +195,20 @@ async def test_rolling_update_with_surge(client: InProcessClient, controllers: C
         return True
 
     await eventually(only_new)
+
+
+async def test_failed_daemon_pods_are_replaced(client: InProcessClient, controllers: ControllerManager) -> None:
+    await client.create(node("n1"))
+    await client.create(workload("DaemonSet", "agent", NS))
+    first = (await eventually(lambda: on_nodes(client, ["n1"])))["n1"]
+    await set_pod_ready(client, first["metadata"]["name"], NS, ready=False, phase="Failed")
+
+    async def replaced() -> Obj:
+        pods = await on_nodes(client, ["n1"])
+        assert pods["n1"]["metadata"]["name"] != first["metadata"]["name"]
+        return pods["n1"]
+
+    await eventually(replaced)
+    messages = await event_messages(client, NS, "agent")
+    assert (f"Found failed daemon pod {NS}/{first['metadata']['name']} on node n1, will try to kill it"
+            in messages)

@@ -264,3 +264,19 @@ def test_revision_names_hash_as_kube() -> None:
     revision = history.new_revision(owner, template["metadata"]["labels"], history.template_patch(template), 2, 0)
     assert revision["metadata"]["name"] == "test-776999688b"
     assert revision["metadata"]["labels"] == {"app": "foo", "controller.kubernetes.io/hash": "776999688b"}
+
+
+async def test_failed_pods_are_recreated(client: InProcessClient, controllers: ControllerManager) -> None:
+    await client.create(workload("StatefulSet", "web", NS, replicas=1))
+    first = await eventually(lambda: get_or_none(client, POD, "web-0", NS))
+    await set_pod_ready(client, "web-0", NS, ready=False, phase="Failed")
+
+    async def recreated() -> Obj:
+        pod = await get_or_none(client, POD, "web-0", NS)
+        assert pod is not None and pod["metadata"]["uid"] != first["metadata"]["uid"]
+        return pod
+
+    await eventually(recreated)
+    messages = await event_messages(client, NS, "web")
+    assert f"StatefulSet {NS}/web is recreating failed Pod web-0" in messages
+    assert messages.count("create Pod web-0 in StatefulSet web successful") == 1  # counted, not repeated

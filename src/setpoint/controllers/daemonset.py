@@ -86,8 +86,9 @@ def add_daemon_tolerations(spec: dict[str, Any]) -> None:
         toleration = {"key": key, "operator": "Exists", "effect": effect}
         same = [i for i, t in enumerate(tolerations) if t.get("key") == key and t.get("operator") == "Exists"
                 and t.get("effect") == effect and (t.get("value") or "") == ""]
-        if same:
-            tolerations[same[0]] = {**tolerations[same[0]], **toleration}
+        if same:  # AddOrUpdateTolerationInPodSpec: a matching one is replaced (tolerationSeconds dropped)
+            for i in same:
+                tolerations[i] = toleration
         else:
             tolerations.append(toleration)
     spec["tolerations"] = tolerations

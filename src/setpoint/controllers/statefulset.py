@@ -419,6 +419,11 @@ class StatefulSetReconciler:
         """``processReplica``: True when the sync must stop here."""
         phase = p.phase(pod)
         if phase in ("Failed", "Succeeded"):
+            meta = sts["metadata"]
+            what = "failed" if phase == "Failed" else "terminated"
+            await self.events.event(sts, "Warning" if phase == "Failed" else "Normal", f"Recreating{what.title()}Pod",
+                                    f"StatefulSet {meta.get('namespace')}/{meta['name']} is recreating {what} Pod "
+                                    f"{pod['metadata']['name']}")
             if not p.is_terminating(pod):
                 await self._delete_pod(sts, pod)
             return True
