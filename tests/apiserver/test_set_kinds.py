@@ -217,3 +217,22 @@ async def test_persistentvolumeclaim_defaults_validation_and_table(api: APIServe
         "VolumeMode"]
     cells = table["rows"][0]["cells"]
     assert cells[:7] == ["data", "Pending", "", "", "", "standard", "<unset>"] and cells[8] == "Filesystem"
+
+
+async def test_status_writes_are_validated(api: APIServer) -> None:
+    await call(api, "POST", STS, workload("StatefulSet", replicas=2))
+    status, out = await call(api, "PATCH", STS + "/web/status",
+                             {"status": {"replicas": 1, "readyReplicas": 2, "collisionCount": 1}},
+                             content_type="application/merge-patch+json")
+    assert status == 422
+    assert causes(out) == [("status.readyReplicas", "Invalid value: 2: cannot be greater than status.replicas")]
+    status, _ = await call(api, "PATCH", STS + "/web/status", {"status": {"replicas": 1, "collisionCount": 2}},
+                           content_type="application/merge-patch+json")
+    assert status == 200
+    status, out = await call(api, "PATCH", STS + "/web/status", {"status": {"collisionCount": 1}},
+                             content_type="application/merge-patch+json")
+    assert causes(out) == [("status.collisionCount", "Invalid value: 1: cannot be decremented")]
+    await call(api, "POST", DS, workload("DaemonSet"))
+    status, out = await call(api, "PATCH", DS + "/web/status", {"status": {"numberReady": -1}},
+                             content_type="application/merge-patch+json")
+    assert causes(out) == [("status.numberReady", "Invalid value: -1: must be greater than or equal to 0")]

@@ -275,10 +275,51 @@ class StatefulSetStrategy(_ReplicatedStrategy):
         old_rest = {k: v for k, v in (old_spec or {}).items() if k not in _STS_MUTABLE}
         if new_rest != old_rest:
             out.append(errors.forbidden("spec", _STS_IMMUTABLE_MESSAGE))
+        out.extend(_statefulset_status_errors(obj, old))
         return out
 
     def spec_changed(self, obj: Obj, old: Obj) -> bool:
         return obj.get("spec") != old.get("spec")
+
+
+def _status_errors(obj: Obj, old: Obj, fields: tuple[str, ...]) -> list[errors.FieldError]:
+    """The status checks shared by ``ValidateStatefulSetStatusUpdate`` and
+    ``ValidateDaemonSetStatusUpdate``: counts not negative, ``collisionCount`` not decremented.
+    (Only a ``/status`` write can change a status: the main resource keeps the stored one.)"""
+    found = obj.get("status")
+    status: Obj = found if isinstance(found, dict) else {}
+    out: list[errors.FieldError] = []
+    for key in fields:
+        out.extend(w.non_negative(status.get(key), f"status.{key}"))
+    new_count, old_count = status.get("collisionCount"), w.get(old, "status", "collisionCount")
+    if isinstance(old_count, int) and (not isinstance(new_count, int) or new_count < old_count):
+        out.append(errors.invalid("status.collisionCount", new_count if isinstance(new_count, int) else 0,
+                                  "cannot be decremented"))
+    return out
+
+
+#: The non-negative status fields, in the order kube checks them.
+_STS_STATUS_COUNTS = ("replicas", "readyReplicas", "currentReplicas", "updatedReplicas", "availableReplicas",
+                      "observedGeneration", "collisionCount")
+_DS_STATUS_COUNTS = ("currentNumberScheduled", "numberMisscheduled", "desiredNumberScheduled", "numberReady",
+                     "observedGeneration", "updatedNumberScheduled", "numberAvailable", "numberUnavailable",
+                     "collisionCount")
+
+
+def _statefulset_status_errors(obj: Obj, old: Obj) -> list[errors.FieldError]:
+    """``ValidateStatefulSetStatus``'s order: counts, then each one against ``replicas``."""
+    out = _status_errors(obj, old, _STS_STATUS_COUNTS)
+    found = obj.get("status")
+    status: Obj = found if isinstance(found, dict) else {}
+    replicas, ready = w.int_at(status, "replicas"), w.int_at(status, "readyReplicas")
+    for key in ("readyReplicas", "currentReplicas", "updatedReplicas", "availableReplicas"):
+        if w.int_at(status, key) > replicas:
+            out.append(errors.invalid(f"status.{key}", w.int_at(status, key), "cannot be greater than status.replicas"))
+    if w.int_at(status, "availableReplicas") > ready:
+        out.append(errors.invalid("status.availableReplicas", w.int_at(status, "availableReplicas"),
+                                  "cannot be greater than status.readyReplicas"))
+    decremented = [e for e in out if e.detail == "cannot be decremented"]
+    return [e for e in out if e not in decremented] + decremented
 
 
 #: The annotation apps/v1 keeps a DaemonSet's ``templateGeneration`` in.
@@ -402,6 +443,7 @@ class DaemonSetStrategy(Strategy):
         new_sel, old_sel = w.get(obj, "spec", "selector"), w.get(old, "spec", "selector")
         if new_sel != old_sel:
             out.append(errors.invalid("spec.selector", w.go_label_selector(new_sel), "field is immutable"))
+        out.extend(_status_errors(obj, old, _DS_STATUS_COUNTS))
         return out
 
     def spec_changed(self, obj: Obj, old: Obj) -> bool:
