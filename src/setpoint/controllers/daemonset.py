@@ -726,5 +726,6 @@ def add_daemonset_controller(manager: Manager, client: InProcessClient) -> Any:
             .for_(DAEMON_SET)
             .owns(p.POD)
             .owns(history.CONTROLLER_REVISION)
+            .with_options(max_concurrent_reconciles=2)  # kube-controller-manager's --concurrent-*-syncs
             .watches(NODE, all_daemon_sets)
             .complete(DaemonSetReconciler(manager, client)))

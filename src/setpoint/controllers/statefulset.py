@@ -638,4 +638,5 @@ def add_statefulset_controller(manager: Manager, client: InProcessClient) -> Any
             .for_(STATEFUL_SET)
             .owns(p.POD)
             .owns(history.CONTROLLER_REVISION)
+            .with_options(max_concurrent_reconciles=5)  # kube-controller-manager's --concurrent-*-syncs
             .complete(StatefulSetReconciler(manager, client)))
