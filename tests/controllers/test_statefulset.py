@@ -197,6 +197,22 @@ async def test_claims_from_templates_and_retention(client: InProcessClient, cont
         return True
 
     await eventually(owned_by_set)
+    # Deleting the set deletes its pods and, through those references, the claims.
+    await client.delete(STS, "web", NS)
+    await eventually(lambda: _absent(client, PVC, "www-web-0"))
+    await eventually(lambda: pods_are(client, NS, []))
+
+
+async def test_orphan_pods_of_its_name_are_adopted(client: InProcessClient, controllers: ControllerManager) -> None:
+    await client.create(workload("StatefulSet", "web", NS, replicas=1, podManagementPolicy="Parallel"))
+    await eventually(lambda: pods_are(client, NS, ["web-0"]))
+    orphan = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-3", "namespace": NS,
+                                                              "labels": {"app": "web"}},
+              "spec": {"containers": [{"name": "app", "image": "nginx:1.27"}]}}
+    await client.create(orphan)
+    # Adopted, then deleted as beyond the replicas.
+    await eventually(lambda: pods_are(client, NS, ["web-0"]))
+    assert "delete Pod web-3 in StatefulSet web successful" in await event_messages(client, NS, "web")
 
 
 async def _absent(client: InProcessClient, kind: Kind, name: str) -> bool:

@@ -721,10 +721,25 @@ def add_daemonset_controller(manager: Manager, client: InProcessClient) -> Any:
         return [Request(d["metadata"].get("namespace") or "", d["metadata"]["name"])
                 for d in manager.cache.list(DAEMON_SET)]
 
+    def orphan_to_daemon_sets(pod: Obj) -> list[Request]:
+        """An orphan pod wakes the DaemonSets of its namespace whose selector fits it (to adopt it)."""
+        if p.controller_uid(pod) is not None:
+            return []
+        ns = pod["metadata"].get("namespace") or ""
+        out = []
+        for d in manager.cache.list(DAEMON_SET, ns):
+            try:
+                if labelsel.from_label_selector(d["spec"].get("selector")).matches(pod["metadata"].get("labels")):
+                    out.append(Request(ns, d["metadata"]["name"]))
+            except labelsel.SelectorError:
+                continue
+        return out
+
     return (Builder(manager)
             .named("daemonset")
             .for_(DAEMON_SET)
             .owns(p.POD)
+            .watches(p.POD, orphan_to_daemon_sets)
             .owns(history.CONTROLLER_REVISION)
             .with_options(max_concurrent_reconciles=2)  # kube-controller-manager's --concurrent-*-syncs
             .watches(NODE, all_daemon_sets)

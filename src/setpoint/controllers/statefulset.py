@@ -626,6 +626,14 @@ def _ref_set(refs: Sequence[Obj]) -> set[tuple[str, bool]]:
     return {(str(r.get("uid")), bool(r.get("controller"))) for r in refs}
 
 
+def _selects(owner: Obj, pod: Obj) -> bool:
+    """The owner's selector selects the pod (a selector that does not parse selects nothing)."""
+    try:
+        return labelsel.from_label_selector(owner["spec"].get("selector")).matches(pod["metadata"].get("labels"))
+    except labelsel.SelectorError:
+        return False
+
+
 def _owner_index(obj: Obj) -> list[str]:
     return list(by_owner_uid(obj))
 
@@ -633,10 +641,21 @@ def _owner_index(obj: Obj) -> list[str]:
 def add_statefulset_controller(manager: Manager, client: InProcessClient) -> Any:
     """The StatefulSet controller, on ``manager``, writing through ``client``."""
     manager.cache.informer(p.POD, indexers={OWNER_UID: _owner_index})
+
+    def orphan_to_sets(pod: Obj) -> list[Request]:
+        """An orphan pod wakes the sets of its namespace whose selector and name it fits (to adopt it)."""
+        if p.controller_uid(pod) is not None:
+            return []
+        ns = pod["metadata"].get("namespace") or ""
+        parent = parent_and_ordinal(pod)[0]
+        return [Request(ns, s["metadata"]["name"]) for s in manager.cache.list(STATEFUL_SET, ns)
+                if s["metadata"]["name"] == parent and _selects(s, pod)]
+
     return (Builder(manager)
             .named("statefulset")
             .for_(STATEFUL_SET)
             .owns(p.POD)
+            .watches(p.POD, orphan_to_sets)
             .owns(history.CONTROLLER_REVISION)
             .with_options(max_concurrent_reconciles=5)  # kube-controller-manager's --concurrent-*-syncs
             .complete(StatefulSetReconciler(manager, client)))
