@@ -56,7 +56,7 @@ async def test_statefulset_defaults_as_kube(api: APIServer) -> None:
         "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}},
                  "volumeMode": "Filesystem"},
         "status": {"phase": "Pending"}}]
-    assert out["status"] == {} and out["metadata"]["generation"] == 1
+    assert out["status"] == {"replicas": 0, "availableReplicas": 0} and out["metadata"]["generation"] == 1
     # OnDelete gets no rollingUpdate.
     status, out = await call(api, "POST", STS, workload("StatefulSet", "db", updateStrategy={"type": "OnDelete"}))
     assert status == 201 and out["spec"]["updateStrategy"] == {"type": "OnDelete"}

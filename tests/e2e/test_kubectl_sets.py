@@ -180,3 +180,24 @@ def test_daemonset_follows_nodes_and_rolls_out(server: Server, kubectl: Kubectl,
         assert "Created pod: agent-" in events and "Deleted pod: agent-" in events
     finally:
         kubectl("delete", "node", *nodes, "--ignore-not-found")
+
+
+def test_official_client_reads_statefulsets_and_daemonsets(server: Server, k8s: Any, ns: str) -> None:
+    """The typed models refuse a status without its required fields: kube's empty statuses carry them."""
+    from kubernetes import client
+
+    apps = client.AppsV1Api(k8s)
+    body = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "db"}},
+                     "template": {"metadata": {"labels": {"app": "db"}},
+                                  "spec": {"containers": [{"name": "db", "image": "postgres:17"}]}}}}
+    created = apps.create_namespaced_stateful_set(ns, body)
+    assert created.status.replicas == 0 and created.spec.update_strategy.rolling_update.partition == 0
+    eventually(lambda: list(pods(server, ns)) == ["db-0"])
+    make_ready(server, ns, "db-0")
+    sts = eventually(lambda: (s := apps.read_namespaced_stateful_set(
+        "db", ns)).status.ready_replicas == 1 and s)
+    assert sts.status.current_revision == sts.status.update_revision
+    revisions = apps.list_namespaced_controller_revision(ns).items
+    assert [r.revision for r in revisions] == [1]
+    assert revisions[0].metadata.owner_references[0].name == "db"

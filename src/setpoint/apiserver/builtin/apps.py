@@ -160,6 +160,11 @@ class StatefulSetStrategy(_ReplicatedStrategy):
     selector_word = "statefulset"
     name_fn = staticmethod(metadata.name_is_dns_label)
 
+    def prepare_for_create(self, obj: Obj) -> None:
+        self.default(obj)
+        # An empty apps/v1 StatefulSetStatus: its two fields without omitempty.
+        obj["status"] = {"replicas": 0, "availableReplicas": 0}
+
     def default(self, obj: Obj) -> None:
         super().default(obj)
         spec = obj["spec"]
