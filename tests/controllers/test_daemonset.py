@@ -212,3 +212,23 @@ async def test_failed_daemon_pods_are_replaced(client: InProcessClient, controll
     messages = await event_messages(client, NS, "agent")
     assert (f"Found failed daemon pod {NS}/{first['metadata']['name']} on node n1, will try to kill it"
             in messages)
+
+
+async def test_on_delete_replaces_only_deleted_pods(client: InProcessClient, controllers: ControllerManager) -> None:
+    for name in ("n1", "n2"):
+        await client.create(node(name))
+    await client.create(workload("DaemonSet", "agent", NS, updateStrategy={"type": "OnDelete"}))
+    first = await eventually(lambda: on_nodes(client, ["n1", "n2"]))
+    await client.patch(DS, "agent", {"spec": {"template": {"spec": {"containers": [
+        {"name": "app", "image": "nginx:1.28"}]}}}}, NS, type=PatchType.STRATEGIC)
+    await eventually(lambda: status_is(client, "agent", observedGeneration=2, updatedNumberScheduled=None))
+    await client.delete(POD, first["n2"]["metadata"]["name"], NS)
+
+    async def replaced() -> dict[str, Obj]:
+        pods = await on_nodes(client, ["n1", "n2"])
+        assert pods["n2"]["spec"]["containers"][0]["image"] == "nginx:1.28"
+        return pods
+
+    pods = await eventually(replaced)
+    assert pods["n1"]["metadata"]["uid"] == first["n1"]["metadata"]["uid"]
+    await eventually(lambda: status_is(client, "agent", updatedNumberScheduled=1))

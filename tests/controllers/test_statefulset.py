@@ -296,3 +296,14 @@ async def test_failed_pods_are_recreated(client: InProcessClient, controllers: C
     messages = await event_messages(client, NS, "web")
     assert f"StatefulSet {NS}/web is recreating failed Pod web-0" in messages
     assert messages.count("create Pod web-0 in StatefulSet web successful") == 1  # counted, not repeated
+
+
+async def test_ordinals_start_and_min_ready_seconds(client: InProcessClient, controllers: ControllerManager) -> None:
+    await client.create(workload("StatefulSet", "web", NS, replicas=2, podManagementPolicy="Parallel",
+                                 ordinals={"start": 5}, minReadySeconds=1))
+    await eventually(lambda: pods_are(client, NS, ["web-5", "web-6"]))
+    assert (await client.get(POD, "web-6", NS))["metadata"]["labels"]["apps.kubernetes.io/pod-index"] == "6"
+    await ready_all(client, ["web-5", "web-6"])
+    # Ready at once, available only after minReadySeconds (the controller looks again then).
+    await eventually(lambda: _assert_status(client, "web", readyReplicas=2, availableReplicas=0))
+    await eventually(lambda: _assert_status(client, "web", readyReplicas=2, availableReplicas=2), timeout=5)
