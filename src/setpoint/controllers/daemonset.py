@@ -35,6 +35,7 @@ from setpoint.apimachinery.types import Obj
 from setpoint.controllers import history
 from setpoint.controllers import pods as p
 from setpoint.controllers.inprocess import InProcessClient
+from setpoint.controllers.serviceaccount import namespace_terminating
 from setpoint.runtime import errors
 from setpoint.runtime import labels as labelsel
 from setpoint.runtime.builder import Builder
@@ -456,6 +457,9 @@ class DaemonSetReconciler:
                                                   f"{pod['metadata']['name']} on node {name}, will try to kill it")
                         delete.append(pod["metadata"]["name"])
                     elif phase == "Succeeded":
+                        await self.events.normal(ds, "SucceededDaemonPod",
+                                                 f"Found succeeded daemon pod {pod['metadata'].get('namespace')}/"
+                                                 f"{pod['metadata']['name']} on node {name}, will try to delete it")
                         delete.append(pod["metadata"]["name"])
                     else:
                         running.append(pod)
@@ -535,6 +539,8 @@ class DaemonSetReconciler:
             try:
                 created = await self.client.create(pod)
             except errors.ApiError as e:
+                if namespace_terminating(e):
+                    continue  # every later create would fail too; the namespace is going away
                 failure = failure or e
                 await self.events.warning(ds, "FailedCreate", f"Error creating: {e.message}")
                 continue
