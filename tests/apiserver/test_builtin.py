@@ -53,7 +53,8 @@ def test_builtin_resources_are_fresh_and_registered() -> None:
     assert kinds[:10] == ["Namespace", "ConfigMap", "Secret", "Pod", "ServiceAccount", "Event", "Event", "Lease",
                           "Service", "Node"]
     assert {"Deployment", "ReplicaSet", "Job", "CronJob", "Endpoints", "EndpointSlice", "Ingress", "IngressClass",
-            "NetworkPolicy", "PodDisruptionBudget", "ResourceQuota", "LimitRange", "PriorityClass"} <= set(kinds)
+            "NetworkPolicy", "PodDisruptionBudget", "ResourceQuota", "LimitRange", "PriorityClass", "StatefulSet", "DaemonSet",
+            "ControllerRevision", "PersistentVolumeClaim"} <= set(kinds)
     assert all(a is not b and a.strategy is not b.strategy for a, b in zip(first, second, strict=True))
     # The two groups' Events share one strategy and one storage.
     core_event, events_event = first[5], first[6]

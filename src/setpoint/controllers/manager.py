@@ -16,6 +16,7 @@ from setpoint.apiserver.registry.objectstore import ObjectStore
 from setpoint.apiserver.registry.resources import Registry
 from setpoint.controllers.crd_cleanup import add_crd_cleanup_controller
 from setpoint.controllers.cronjob import add_cronjob_controller
+from setpoint.controllers.daemonset import add_daemonset_controller
 from setpoint.controllers.deployment import add_deployment_controller
 from setpoint.controllers.disruption import add_disruption_controller
 from setpoint.controllers.endpoints import add_endpoints_controller
@@ -28,6 +29,7 @@ from setpoint.controllers.replicaset import add_replicaset_controller
 from setpoint.controllers.resourcequota import add_resourcequota_controller
 from setpoint.controllers.rootca import add_root_ca_publisher
 from setpoint.controllers.serviceaccount import add_serviceaccount_controller
+from setpoint.controllers.statefulset import add_statefulset_controller
 from setpoint.controllers.ttlafterfinished import add_ttl_after_finished_controller
 from setpoint.runtime.manager import Manager
 
@@ -48,6 +50,8 @@ CONTROLLERS: dict[str, AddController] = {
     "endpointslice-controller": add_endpointslice_controller,
     "disruption-controller": add_disruption_controller,
     "resourcequota-controller": add_resourcequota_controller,
+    "statefulset-controller": add_statefulset_controller,
+    "daemonset-controller": add_daemonset_controller,
 }
 #: kube's older names, still accepted by ``--controllers``.
 ALIASES: dict[str, str] = {
@@ -64,6 +68,8 @@ ALIASES: dict[str, str] = {
     "endpointslice": "endpointslice-controller",
     "disruption": "disruption-controller",
     "resourcequota": "resourcequota-controller",
+    "statefulset": "statefulset-controller",
+    "daemonset": "daemonset-controller",
 }
 #: Controllers ``*`` leaves off (none yet).
 DISABLED_BY_DEFAULT: frozenset[str] = frozenset()
