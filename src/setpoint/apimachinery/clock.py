@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 __all__ = [
+    "REAL_CLOCK",
     "RFC3339_LAYOUT",
     "RFC3339_MICRO_LAYOUT",
     "ZERO_TIME",
+    "Clock",
+    "FakeClock",
     "format_micro_time",
     "format_time",
     "is_zero",
@@ -220,3 +224,54 @@ def parse_error(value: str, layout: str = RFC3339_LAYOUT) -> str | None:
     if day < 1 or day > _DAYS_IN_MONTH[month - 1] + (month == 2 and leap):
         return f"{prefix_of}: day out of range"
     return None
+
+
+# --- clocks controllers read -----------------------------------------------------------
+
+
+class Clock:
+    """The current time for controllers (``k8s.io/utils/clock``): real by default; a test
+    injects a :class:`FakeClock` and moves it instead of waiting.
+
+    :meth:`subscribe` registers a callback run whenever the time jumps (never, for the real
+    clock): a controller that computed a delay from the old time looks again.
+    """
+
+    def now(self) -> datetime:
+        """The current time, aware, in UTC."""
+        return datetime.now(UTC)
+
+    def since(self, t: datetime) -> float:
+        """Seconds from ``t`` to now."""
+        return (self.now() - t).total_seconds()
+
+    def subscribe(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` after each jump of the time (the real clock never jumps)."""
+
+
+class FakeClock(Clock):
+    """A clock that stands still until :meth:`step` or :meth:`set` moves it."""
+
+    def __init__(self, t: datetime) -> None:
+        self._t = t if t.tzinfo is not None else t.replace(tzinfo=UTC)
+        self._callbacks: list[Callable[[], None]] = []
+
+    def now(self) -> datetime:
+        return self._t
+
+    def set(self, t: datetime) -> None:
+        """Move to ``t`` and wake the subscribers."""
+        self._t = t if t.tzinfo is not None else t.replace(tzinfo=UTC)
+        for callback in list(self._callbacks):
+            callback()
+
+    def step(self, seconds: float) -> None:
+        """Move forward by ``seconds`` and wake the subscribers."""
+        self.set(self._t + timedelta(seconds=seconds))
+
+    def subscribe(self, callback: Callable[[], None]) -> None:
+        self._callbacks.append(callback)
+
+
+#: The real clock.
+REAL_CLOCK: Final = Clock()
