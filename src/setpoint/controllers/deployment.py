@@ -61,6 +61,10 @@ _STATUS_ORDER = ("observedGeneration", "replicas", "updatedReplicas", "readyRepl
                  "unavailableReplicas", "conditions", "collisionCount")
 
 
+class _InvalidScaleDown(Exception):
+    """A scale-down computed from a status ahead of the spec would scale up (kube refuses it too)."""
+
+
 class DeploymentReconciler:
     """Syncs one Deployment (``syncDeployment``); see the module docstring."""
 
@@ -377,8 +381,12 @@ class DeploymentReconciler:
         max_scaled_down = all_pods - min_available - new_unavailable
         if max_scaled_down <= 0:
             return False
-        old_rss, cleaned = await self.cleanup_unhealthy(old_rss, d, max_scaled_down)
-        scaled_down = await self.scale_down_old_for_rolling_update([*old_rss, new_rs], old_rss, d)
+        try:
+            old_rss, cleaned = await self.cleanup_unhealthy(old_rss, d, max_scaled_down)
+            scaled_down = await self.scale_down_old_for_rolling_update([*old_rss, new_rs], old_rss, d)
+        except _InvalidScaleDown as e:
+            log.info("%s", e)  # a ReplicaSet's status is ahead of its spec: wait for the next sync
+            return False
         return cleaned + scaled_down > 0
 
     async def cleanup_unhealthy(self, old_rss: list[Obj], d: Obj, max_cleanup: int) -> tuple[list[Obj], int]:
@@ -391,6 +399,10 @@ class DeploymentReconciler:
             if du.replicas(rs) == 0 or du.replicas(rs) == du.status_int(rs, "availableReplicas"):
                 continue
             count = min(max_cleanup - total, du.replicas(rs) - du.status_int(rs, "availableReplicas"))
+            if count < 0:  # kube: "got invalid request to scale down"
+                raise _InvalidScaleDown("when cleaning up unhealthy replicas, got invalid request to scale down "
+                                        f"{rs['metadata']['namespace']}/{rs['metadata']['name']} "
+                                        f"{du.replicas(rs)} -> {du.replicas(rs) - count}")
             _, old_rss[i] = await self.scale_and_record(rs, du.replicas(rs) - count, d)
             total += count
         return old_rss, total
