@@ -32,6 +32,7 @@ from setpoint.apimachinery.types import Obj
 from setpoint.controllers import podutil
 from setpoint.controllers.eventlimit import LimitedRecorder
 from setpoint.controllers.inprocess import InProcessClient
+from setpoint.controllers.serviceaccount import namespace_terminating
 from setpoint.runtime import errors
 from setpoint.runtime import labels as labelsel
 from setpoint.runtime.builder import Builder
@@ -314,8 +315,8 @@ class ReplicaSetReconciler:
                 try:
                     pod = await self.client.create(body)
                 except errors.ApiError as e:
-                    if e.reason == "AlreadyExists" or (e.code == 403 and "NamespaceTerminating" in str(e.status)):
-                        return  # kube: not a failure worth an event
+                    if namespace_terminating(e):
+                        return  # kube: neither an Event nor a failure
                     self.recorder.warning(rs, "FailedCreate", f"Error creating: {e.message}")
                     raise
                 self.recorder.normal(rs, "SuccessfulCreate", f"Created pod: {pod['metadata']['name']}")
