@@ -95,6 +95,11 @@ def test_rollout_status_history_and_undo(kubectl: Kubectl, ns: str, kubelet: Kub
     assert len(rss) == 2
     old = next(r for r in rss if r["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1")
     assert old["metadata"]["annotations"]["deployment.kubernetes.io/revision-history"] == "1"
+    kubectl("rollout", "undo", "deployment/web", "--to-revision=2", "-n", ns)
+    kubectl.out("rollout", "status", "deployment/web", "-n", ns, "--timeout=60s")
+    eventually(lambda: images(kubectl, ns) == ["nginx:2"] * 3, timeout=TIMEOUT)
+    history = kubectl.out("rollout", "history", "deployment/web", "-n", ns).split()
+    assert history[3:] == ["3", "<none>", "4", "<none>"]
 
 
 def test_pause_resume_and_restart(kubectl: Kubectl, ns: str, kubelet: Kubelet) -> None:
