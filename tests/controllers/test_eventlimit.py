@@ -23,6 +23,6 @@ async def test_similar_events_fold_and_a_burst_is_capped(client: InProcessClient
     plain = sorted(e["message"] for e in events if e["count"] == 1 and not e["message"].startswith("("))
     assert plain == sorted(f"Created pod: p{i}" for i in range(9))
     (combined,) = [e for e in events if e["message"].startswith("(combined from similar events): ")]
-    assert combined["message"] == "(combined from similar events): Created pod: p9"
+    assert combined["message"] == "(combined from similar events): Created pod: p24"  # the latest
     assert combined["count"] == 16
     assert combined["source"]["component"] == "replicaset-controller"
