@@ -109,6 +109,10 @@ async def test_system_priority_classes_exist(api: APIServer) -> None:
         "Name", "Value", "Global-Default", "Age", "PreemptionPolicy"]
     assert table["rows"][0]["cells"][:3] == ["system-node-critical", 2000001000, False]
     assert table["rows"][0]["cells"][4] == "PreemptLowerPriority"
+    status, out = await call(api, "DELETE", f"{PCS}/system-node-critical")
+    assert (status, out["message"]) == (
+        403, 'priorityclasses.scheduling.k8s.io "system-node-critical" is forbidden: this is a system priority class '
+             "and cannot be deleted")
 
 
 async def test_priority_class_rules(api: APIServer) -> None:
