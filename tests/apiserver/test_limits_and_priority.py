@@ -109,6 +109,10 @@ async def test_system_priority_classes_exist(api: APIServer) -> None:
         "Name", "Value", "Global-Default", "Age", "PreemptionPolicy"]
     assert table["rows"][0]["cells"][:3] == ["system-node-critical", 2000001000, False]
     assert table["rows"][0]["cells"][4] == "PreemptLowerPriority"
+    status, out = await call(api, "DELETE", f"{PCS}/system-node-critical")
+    assert (status, out["message"]) == (
+        403, 'priorityclasses.scheduling.k8s.io "system-node-critical" is forbidden: this is a system priority class '
+             "and cannot be deleted")
 
 
 async def test_priority_class_rules(api: APIServer) -> None:
@@ -154,3 +158,29 @@ async def test_pods_get_their_priority(api: APIServer) -> None:
     status, created = await call(api, "POST", PODS, pod("defaulted"))
     assert (created["spec"]["priorityClassName"], created["spec"]["priority"], created["spec"]["preemptionPolicy"]) == (
         "default-pc", 42, "Never")
+
+
+async def test_limit_range_bounds_claims(api: APIServer) -> None:
+    status, out = await call(api, "POST", LIMITS, limit_range({"type": "PersistentVolumeClaim",
+                                                                "min": {"storage": "1Gi"}, "max": {"storage": "5Gi"}}))
+    assert status == 201, out
+
+    def claim(name: str, size: str) -> Obj:
+        return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": name},
+                "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}}
+
+    claims = "/api/v1/namespaces/default/persistentvolumeclaims"
+    status, out = await call(api, "POST", claims, claim("big", "10Gi"))
+    assert (status, out["message"]) == (
+        403, 'persistentvolumeclaims "big" is forbidden: maximum storage usage per PersistentVolumeClaim is 5Gi, '
+             "but request is 10Gi")
+    status, out = await call(api, "POST", claims, claim("small", "512Mi"))
+    assert (status, out["message"]) == (
+        403, 'persistentvolumeclaims "small" is forbidden: minimum storage usage per PersistentVolumeClaim is 1Gi, '
+             "but request is 512Mi")
+    status, _ = await call(api, "POST", claims, claim("fine", "2Gi"))
+    assert status == 201
+    status, out = await call(api, "POST", LIMITS, limit_range({"type": "PersistentVolumeClaim"}, name="nothing"))
+    assert out["details"]["causes"] == [{
+        "reason": "FieldValueRequired", "field": "spec.limits[0].limits",
+        "message": "Required value: either minimum or maximum storage value is required, but neither was provided"}]

@@ -138,3 +138,52 @@ async def test_a_pod_whose_controller_is_gone_fails_the_sync(
 
     cond = await eventually(failed, timeout=TIMEOUT)
     assert cond["message"] == 'found no controllers for pod "web-0"'
+
+
+async def test_statefulset_scale_unmanaged_pods_and_jobs(
+        client: InProcessClient, controllers: ControllerManager) -> None:
+    sts = await client.create({
+        "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db", "namespace": "default"},
+        "spec": {"replicas": 5, "serviceName": "db", "selector": {"matchLabels": {"app": "web"}},
+                 "template": {"metadata": {"labels": {"app": "web"}},
+                              "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}})
+    await make_pod(client, "db-0", ready=True, owner=sts)
+    await make_pod(client, "loose", ready=True)
+    await client.create(pdb(minAvailable="40%"))
+
+    async def scaled() -> Obj:
+        status = await status_of(client)
+        # 5 expected through the StatefulSet's /scale, 40% of 5 desired; the pod without a controller is left out
+        # of the scale but counts as healthy.
+        assert (status["expectedPods"], status["desiredHealthy"], status["currentHealthy"],
+                status["disruptionsAllowed"]) == (5, 2, 2, 0), status
+        return status
+
+    await eventually(scaled, timeout=TIMEOUT)
+
+    async def warned() -> Obj:
+        events = (await client.list(Kind("v1", "Event"), "default"))["items"]
+        [event] = [e for e in events if e["reason"] == "UnmanagedPods"]
+        return event
+
+    event = await eventually(warned, timeout=TIMEOUT)
+    assert event["type"] == "Warning" and event["involvedObject"]["kind"] == "PodDisruptionBudget"
+    assert event["message"].startswith(
+        "Pods selected by this PodDisruptionBudget (selector: &LabelSelector{MatchLabels:map[string]string{app: web,},"
+        "MatchExpressions:[]LabelSelectorRequirement{},}) were found to be unmanaged.")
+
+    job = await client.create({
+        "apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "once", "namespace": "default"},
+        "spec": {"template": {"spec": {"restartPolicy": "Never",
+                                       "containers": [{"name": "c", "image": "busybox"}]}}}})
+    await make_pod(client, "once-0", ready=True, owner=job)
+
+    async def failed() -> Obj:
+        status = await status_of(client)
+        cond = (status.get("conditions") or [{}])[0]
+        assert (cond.get("reason"), cond.get("message")) == (
+            "SyncFailed", "jobs.batch does not implement the scale subresource"), status
+        return status
+
+    status = await eventually(failed, timeout=TIMEOUT)
+    assert status["disruptionsAllowed"] == 0

@@ -150,3 +150,42 @@ async def test_quota_validation_and_columns(api: APIServer, client: InProcessCli
     assert isinstance(response, Response)
     cells = orjson.loads(response.body)["rows"][0]["cells"]
     assert cells[2:] == ["pods: 1/3, requests.memory: 0/1Gi", "limits.cpu: 500m/2"]
+
+
+async def test_claims_count_against_storage_quota(client: InProcessClient, controllers: ControllerManager) -> None:
+    await quota(client, {"persistentvolumeclaims": "2", "requests.storage": "10Gi"})
+
+    def claim(name: str, size: str) -> Obj:
+        return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": name, "namespace": NS},
+                "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}}
+
+    await client.create(claim("data", "8Gi"))
+    with pytest.raises(errors.Forbidden) as e:
+        await client.create(claim("more", "4Gi"))
+    assert e.value.status["message"] == (
+        'persistentvolumeclaims "more" is forbidden: exceeded quota: q, requested: requests.storage=4Gi, '
+        "used: requests.storage=8Gi, limited: requests.storage=10Gi")
+    await client.delete(Kind("v1", "PersistentVolumeClaim"), "data", NS)
+    await eventually(lambda: _used_is(client, "requests.storage", "0"), timeout=TIMEOUT)
+    await client.create(claim("more", "4Gi"))
+
+
+async def test_object_counts_of_any_kind(client: InProcessClient, controllers: ControllerManager) -> None:
+    await quota(client, {"count/deployments.apps": "1", "count/secrets": "1"})
+
+    def deployment(name: str) -> Obj:
+        return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": NS},
+                "spec": {"selector": {"matchLabels": {"app": name}},
+                         "template": {"metadata": {"labels": {"app": name}},
+                                      "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}
+
+    await client.create(deployment("one"))
+    with pytest.raises(errors.Forbidden) as e:
+        await client.create(deployment("two"))
+    assert e.value.status["message"] == (
+        'deployments.apps "two" is forbidden: exceeded quota: q, requested: count/deployments.apps=1, '
+        "used: count/deployments.apps=1, limited: count/deployments.apps=1")
+    assert e.value.status["details"] == {"name": "two", "group": "apps", "kind": "deployments"}
+    await client.create({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": NS}})
+    with pytest.raises(errors.Forbidden):
+        await client.create({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "t", "namespace": NS}})

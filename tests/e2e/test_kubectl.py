@@ -291,6 +291,10 @@ def test_api_resources(kubectl: Kubectl) -> None:
         ("ingresses", "ing", "networking.k8s.io/v1", "true", "Ingress"),
         ("ingressclasses", "networking.k8s.io/v1", "false", "IngressClass"),
         ("networkpolicies", "netpol", "networking.k8s.io/v1", "true", "NetworkPolicy"),
+        ("poddisruptionbudgets", "pdb", "policy/v1", "true", "PodDisruptionBudget"),
+        ("resourcequotas", "quota", "v1", "true", "ResourceQuota"),
+        ("limitranges", "limits", "v1", "true", "LimitRange"),
+        ("priorityclasses", "pc", "scheduling.k8s.io/v1", "false", "PriorityClass"),
     ]:
         assert row in rows, (row, sorted(rows))
     wide = kubectl.out("api-resources", "-o", "wide", "--api-group=coordination.k8s.io").splitlines()

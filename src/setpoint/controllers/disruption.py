@@ -97,12 +97,25 @@ class DisruptionReconciler:
         now = datetime.now(UTC)
         try:
             pods = self._pods(pdb)
-            if not pods:
-                await self.events.normal(pdb, "NoPods", "No matching pods found")
-            expected, desired = await self._expected(pdb, pods)
-        except (SyncError, SelectorError) as e:
+        except SelectorError as e:
+            await self.events.warning(pdb, "NoPods", f"Failed to get pods: {e}")
             await self._fail_safe(pdb, str(e))
             return None
+        if not pods:
+            await self.events.normal(pdb, "NoPods", "No matching pods found")
+        try:
+            expected, desired, unmanaged = await self._expected(pdb, pods)
+        except SyncError as e:
+            await self.events.warning(pdb, "CalculateExpectedPodCountFailed",
+                                      f"Failed to calculate the number of expected pods: {e}")
+            await self._fail_safe(pdb, str(e))
+            return None
+        if unmanaged:
+            await self.events.warning(pdb, "UnmanagedPods", (
+                f"Pods selected by this PodDisruptionBudget (selector: {go_selector_string(pdb)}) were found to be "
+                "unmanaged. As a result, the status of the PDB cannot be calculated correctly, which may result in "
+                'undefined behavior. To account for these pods please set ".spec.minAvailable" field of the PDB to '
+                "an integer value."))
         disrupted, recheck = self._disrupted(pdb, pods, now)
         healthy = sum(1 for p in pods if not p["metadata"].get("deletionTimestamp")
                       and not _recently_disrupted(disrupted.get(p["metadata"]["name"]), now) and pod_ready(p))
@@ -116,34 +129,38 @@ class DisruptionReconciler:
         return [p for p in self.cache.list(POD, pdb["metadata"]["namespace"])
                 if selector.matches(p["metadata"].get("labels") or {})]
 
-    async def _expected(self, pdb: Obj, pods: list[Obj]) -> tuple[int, int]:
-        """``getExpectedPodCount``: (expectedCount, desiredHealthy)."""
+    async def _expected(self, pdb: Obj, pods: list[Obj]) -> tuple[int, int, list[str]]:
+        """``getExpectedPodCount``: (expectedCount, desiredHealthy, unmanaged pods)."""
         spec = pdb.get("spec") or {}
         max_unavailable, min_available = spec.get("maxUnavailable"), spec.get("minAvailable")
         if max_unavailable is not None:
-            expected = await self._expected_scale(pods)
+            expected, unmanaged = await self._expected_scale(pods)
             desired = max(expected - scaled_value(max_unavailable, expected, True), 0)
-            return expected, desired
+            return expected, desired, unmanaged
         if min_available is not None:
             if isinstance(min_available, int):
-                return len(pods), min_available
-            expected = await self._expected_scale(pods)
-            return expected, scaled_value(min_available, expected, True)
-        return 0, 0
+                return len(pods), min_available, []
+            expected, unmanaged = await self._expected_scale(pods)
+            return expected, scaled_value(min_available, expected, True), unmanaged
+        return 0, 0, []
 
-    async def _expected_scale(self, pods: list[Obj]) -> int:
-        """``getExpectedScale``: the sum of the scales of the pods' controllers (pods without one
-        are left out, as kube's "unmanaged pods")."""
+    async def _expected_scale(self, pods: list[Obj]) -> tuple[int, list[str]]:
+        """``getExpectedScale``: the sum of the scales of the pods' controllers, and the pods
+        without one (left out, as kube's "unmanaged pods")."""
         scales: dict[str, int] = {}
+        unmanaged: list[str] = []
         for pod in pods:
             ref = _controller_ref(pod)
-            if ref is None or ref.get("uid") in scales:
+            if ref is None:
+                unmanaged.append(pod["metadata"]["name"])
+                continue
+            if ref.get("uid") in scales:
                 continue
             found = await self._find_scale(ref, pod["metadata"]["namespace"])
             if found is None:
                 raise SyncError(f'found no controllers for pod "{pod["metadata"]["name"]}"')
             scales[found[0]] = found[1]
-        return sum(scales.values())
+        return sum(scales.values()), unmanaged
 
     async def _find_scale(self, ref: Obj, namespace: str) -> tuple[str, int] | None:
         """kube's finders: a ReplicaSet (its Deployment's scale when one controls it), else any
@@ -227,6 +244,21 @@ class DisruptionReconciler:
                                  observed_generation=int(status.get("observedGeneration") or 0))
         status["conditions"] = conds
         await self.client.update_status({**pdb, "status": status})
+
+
+def go_selector_string(pdb: Obj) -> str:
+    """``spec.selector`` as its generated ``String()`` prints it (``%v`` of the pointer)."""
+    selector = (pdb.get("spec") or {}).get("selector")
+    if not isinstance(selector, dict):
+        return "nil"
+    match_labels = selector.get("matchLabels") or {}
+    labels_text = "".join(f"{k}: {match_labels[k]}," for k in sorted(match_labels))
+    exprs = "".join(
+        f"LabelSelectorRequirement{{Key:{e.get('key', '')},Operator:{e.get('operator', '')},"
+        f"Values:[{' '.join(map(str, e.get('values') or []))}],}},"
+        for e in selector.get("matchExpressions") or () if isinstance(e, dict))
+    return (f"&LabelSelector{{MatchLabels:map[string]string{{{labels_text}}},"
+            f"MatchExpressions:[]LabelSelectorRequirement{{{exprs}}},}}")
 
 
 def update_disruption_allowed_condition(status: Obj) -> None:

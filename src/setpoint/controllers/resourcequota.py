@@ -4,7 +4,7 @@ As kube-controller-manager's (``pkg/controller/resourcequota``): ``status.hard``
 ``spec.hard``; ``status.used`` is, for each resource it limits that an evaluator counts, what
 the objects of its namespace (those its scopes select) use -- the evaluators the ResourceQuota
 admission uses (:mod:`setpoint.apiserver.admission.quota`), so the two agree. A quota is
-recounted when it changes and when a pod, service, configmap or secret of its namespace does
+recounted when it changes and when a pod, service, configmap, secret or PVC of its namespace does
 (kube's replenishment); quotas that count other kinds (``count/deployments.apps``) are also
 recounted every :data:`RESYNC_SECONDS`.
 """
@@ -24,8 +24,10 @@ from setpoint.runtime.resource import Kind
 
 RESOURCE_QUOTA = Kind("v1", "ResourceQuota")
 #: The kinds whose changes recount their namespace's quotas at once.
-WATCHED = (Kind("v1", "Pod"), Kind("v1", "Service"), Kind("v1", "ConfigMap"), Kind("v1", "Secret"))
-_WATCHED_RESOURCES = frozenset({("", "pods"), ("", "services"), ("", "configmaps"), ("", "secrets")})
+WATCHED = (Kind("v1", "Pod"), Kind("v1", "Service"), Kind("v1", "ConfigMap"), Kind("v1", "Secret"),
+           Kind("v1", "PersistentVolumeClaim"))
+_WATCHED_RESOURCES = frozenset({("", "pods"), ("", "services"), ("", "configmaps"), ("", "secrets"),
+                                ("", "persistentvolumeclaims")})
 #: How often a quota counting other kinds is recounted.
 RESYNC_SECONDS = 30.0
 
@@ -105,6 +107,8 @@ def add_resourcequota_controller(manager: Manager, client: InProcessClient) -> N
         return [Request(namespace, q["metadata"]["name"]) for q in manager.cache.list(RESOURCE_QUOTA, namespace)]
 
     builder = Builder(manager).named("resourcequota").for_(RESOURCE_QUOTA)
+    served = {(r.group_version, r.kind) for r in client.registry.all()}
     for kind in WATCHED:
-        builder = builder.watches(kind, quotas_of)
+        if (kind.api_version, kind.kind) in served:
+            builder = builder.watches(kind, quotas_of)
     builder.complete(ResourceQuotaReconciler(manager, client))

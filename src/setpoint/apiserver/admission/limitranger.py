@@ -6,7 +6,8 @@ leaves out, noted in the ``kubernetes.io/limit-ranger`` annotation (``LimitRange
 cpu, memory request for container app; ...``); then ``min``, ``max`` and
 ``maxLimitRequestRatio`` are checked per container (``Container`` items) and on the pod's
 totals (``Pod`` items), a violation being 403 Forbidden with kube's words (``maximum cpu usage
-per Container is 1, but limit is 2``).
+per Container is 1, but limit is 2``); a PersistentVolumeClaim's requested storage is checked
+against ``PersistentVolumeClaim`` items' ``min`` and ``max``.
 """
 
 from __future__ import annotations
@@ -103,6 +104,27 @@ def _bounded(item: Obj) -> list[str]:
     return sorted({*(item.get("min") or {}), *(item.get("max") or {}), *(item.get("maxLimitRequestRatio") or {})})
 
 
+def validate_claim(limit_range: Obj, claim: Obj) -> list[str]:
+    """``PersistentVolumeClaimValidateLimitFunc``: the claim's requested storage against ``min``
+    and ``max`` (limits are not the user's to give here)."""
+    out: list[str] = []
+    requests = ((claim.get("spec") or {}).get("resources") or {}).get("requests")
+    for item in (limit_range.get("spec") or {}).get("limits") or ():
+        if not isinstance(item, dict) or item.get("type") != "PersistentVolumeClaim":
+            continue
+        for name in sorted(item.get("min") or {}):
+            out.extend(_check("PersistentVolumeClaim", name, {"min": item["min"]}, requests, {}))
+        for name in sorted(item.get("max") or {}):
+            high, req = _amount(item["max"], name), _amount(requests, name)
+            enforced = _text(item["max"], name)
+            if req is None:
+                out.append(f"maximum {name} usage per PersistentVolumeClaim is {enforced}.  No request is specified")
+            elif high is not None and req > high:
+                out.append(f"maximum {name} usage per PersistentVolumeClaim is {enforced}, but request is "
+                           f"{_text(requests, name)}")
+    return out
+
+
 def validate_pod(limit_range: Obj, pod: Obj) -> list[str]:
     """``PodValidateLimitFunc``: every violation's message."""
     out: list[str] = []
@@ -132,8 +154,15 @@ class LimitRanger:
         self._registry = registry
         self._objects = objects
 
-    async def _limit_ranges(self, attrs: Attributes) -> list[Obj]:
-        if attrs.verb != "create" or attrs.subresource or attrs.group != "" or attrs.resource != "pods":
+    async def _limit_ranges(self, attrs: Attributes, *, claims: bool = False) -> list[Obj]:
+        """The namespace's LimitRanges when the request is one the plugin looks at: a pod create
+        (and, with ``claims``, a PVC create or update)."""
+        if attrs.subresource or attrs.group != "":
+            return []
+        pod_create = attrs.resource == "pods" and attrs.verb == "create"
+        claim_write = claims and attrs.resource == "persistentvolumeclaims" and attrs.verb in ("create", "update",
+                                                                                               "patch")
+        if not (pod_create or claim_write):
             return []
         resource = self._registry.get("", "v1", "limitranges")
         if resource is None:
@@ -174,7 +203,10 @@ class LimitRanger:
         if obj is None:
             return
         problems: list[str] = []
-        for limit_range in await self._limit_ranges(attrs):
-            problems.extend(validate_pod(limit_range, obj))
+        for limit_range in await self._limit_ranges(attrs, claims=True):
+            if attrs.resource == "pods":
+                problems.extend(validate_pod(limit_range, obj))
+            else:
+                problems.extend(validate_claim(limit_range, obj))
         if problems:
             raise forbidden(attrs, problems[0] if len(problems) == 1 else "[" + ", ".join(problems) + "]")

@@ -3,7 +3,7 @@
 Defaulted as ``SetDefaults_PriorityClass`` (``preemptionPolicy: PreemptLowerPriority``),
 validated as ``ValidatePriorityClass``/``ValidatePriorityClassUpdate`` (names starting with
 ``system-`` are kube's own two classes only, user values at most one billion, value and
-preemption policy immutable). kube-apiserver creates ``system-node-critical`` and
+preemption policy immutable; the system classes cannot be deleted). kube-apiserver creates ``system-node-critical`` and
 ``system-cluster-critical`` at start-up: :data:`SYSTEM_PRIORITY_CLASSES`. That only one class is
 the global default is checked by the Priority admission plugin
 (:mod:`setpoint.apiserver.admission.priority`).
@@ -72,6 +72,16 @@ class PriorityClassStrategy(Strategy):
         if policy is not None and policy not in PREEMPTION_POLICIES:
             out.append(errors.not_supported("preemptionPolicy", policy, PREEMPTION_POLICIES))
         return out
+
+    def on_delete(self, obj: Obj) -> Obj | None:
+        """kube's priorityclass REST refuses to delete the system classes."""
+        name = str((obj.get("metadata") or {}).get("name") or "")
+        if any(spc["metadata"]["name"] == name for spc in SYSTEM_PRIORITY_CLASSES):
+            raise errors.StatusError(
+                403, "Forbidden", f'priorityclasses.scheduling.k8s.io "{name}" is forbidden: this is a system '
+                                  "priority class and cannot be deleted",
+                details={"name": name, "group": "scheduling.k8s.io", "kind": "priorityclasses"})
+        return None
 
     def validate_update(self, obj: Obj, old: Obj) -> list[errors.FieldError]:
         out = self.validate(obj)
