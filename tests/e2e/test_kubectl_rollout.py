@@ -215,7 +215,7 @@ def test_a_quota_refusing_pods_shows_as_replica_failure(kubectl: Kubectl, ns: st
     assert (rs_cond["status"], rs_cond["reason"]) == ("True", "FailedCreate")
     assert "exceeded quota: q" in rs_cond["message"]
     d_cond = eventually(lambda: failure("deployments"), timeout=TIMEOUT)
-    assert (d_cond["reason"], d_cond["message"]) == ("FailedCreate", rs_cond["message"])
+    assert d_cond["reason"] == "FailedCreate" and "exceeded quota: q" in d_cond["message"]
     rs = get(kubectl, ns, "replicasets")["items"][0]["metadata"]["name"]
     described = eventually(lambda: (out := kubectl.out("describe", "rs", rs, "-n", ns)) and
                            "FailedCreate" in out and out, timeout=TIMEOUT)
