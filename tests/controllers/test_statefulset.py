@@ -307,3 +307,29 @@ async def test_ordinals_start_and_min_ready_seconds(client: InProcessClient, con
     # Ready at once, available only after minReadySeconds (the controller looks again then).
     await eventually(lambda: _assert_status(client, "web", readyReplicas=2, availableReplicas=0))
     await eventually(lambda: _assert_status(client, "web", readyReplicas=2, availableReplicas=2), timeout=5)
+
+
+async def test_a_stale_claim_blocks_its_pod(api: APIServer, client: InProcessClient) -> None:
+    """A claim still owned by an earlier pod of the name (whenScaled: Delete) is about to be collected:
+    the pod waits for it to go (no garbage collector runs here, so the test deletes it)."""
+    await client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
+    cm = ControllerManager(api.registry, api.objects, controllers=["statefulset-controller"])
+    await cm.start()
+    try:
+        await client.create({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {
+            "name": "www-web-1", "namespace": NS, "ownerReferences": [
+                {"apiVersion": "v1", "kind": "Pod", "name": "web-1", "uid": "gone", "controller": True}]},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}})
+        claim = {"metadata": {"name": "www"},
+                 "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}
+        await client.create(workload("StatefulSet", "web", NS, replicas=2, podManagementPolicy="Parallel",
+                                     volumeClaimTemplates=[claim],
+                                     persistentVolumeClaimRetentionPolicy={"whenScaled": "Delete"}))
+        await eventually(lambda: _assert_status(client, "web", replicas=1, observedGeneration=1))
+        assert await pod_names(client, NS) == ["web-0"]
+        await client.delete(PVC, "www-web-1", NS)
+        await eventually(lambda: pods_are(client, NS, ["web-0", "web-1"]))
+        fresh = await eventually(lambda: get_or_none(client, PVC, "www-web-1", NS))
+        assert fresh["metadata"].get("ownerReferences") is None
+    finally:
+        await cm.stop()

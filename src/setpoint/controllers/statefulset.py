@@ -55,6 +55,8 @@ POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
 POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
 COMPONENT = "statefulset-controller"
 _ORDINAL = re.compile(r"^(.*)-([0-9]+)$")
+#: How soon a pod whose claim is stale is looked at again (nothing announces the claim's deletion).
+STALE_CLAIM_RECHECK_SECONDS = 1.0
 
 
 def parent_and_ordinal(pod: Obj) -> tuple[str, int]:
@@ -245,7 +247,10 @@ class StatefulSetReconciler:
         revisions = [r for r in self.cache.list(history.CONTROLLER_REVISION, request.namespace)
                      if p.controller_uid(r) == sts["metadata"]["uid"]]
         current, update, collisions = await self._revisions(sts, revisions)
-        status, requeue = await self._update(sts, current, update, collisions, pods)
+        waits: list[float] = []
+        status, requeue = await self._update(sts, current, update, collisions, pods, waits)
+        if waits:
+            requeue = min(w for w in (requeue, *waits) if w)
         await self._write_status(sts, status)
         live = {current["metadata"]["name"], update["metadata"]["name"], *(revision_of(x) for x in pods)}
         await history.truncate_history(self.client, revisions, live, int(sts["spec"].get("revisionHistoryLimit", 10)))
@@ -304,7 +309,7 @@ class StatefulSetReconciler:
         return current, update, collisions
 
     async def _update(self, sts: Obj, current: Obj, update: Obj, collisions: int,
-                      pods: list[Obj]) -> tuple[Obj, float | None]:
+                      pods: list[Obj], waits: list[float]) -> tuple[Obj, float | None]:
         """``updateStatefulSet``: one step towards the spec; the status seen, and when to look again."""
         spec = sts["spec"]
         current_name, update_name = current["metadata"]["name"], update["metadata"]["name"]
@@ -347,7 +352,7 @@ class StatefulSetReconciler:
         monotonic = spec.get("podManagementPolicy") != "Parallel"
 
         async def replica_step(i: int) -> bool:
-            return await self._process_replica(sts, update_template, monotonic, live[i])
+            return await self._process_replica(sts, update_template, monotonic, live[i], waits)
 
         if await self._run_for_all(len(live), replica_step, monotonic):
             return status(), requeue
@@ -415,8 +420,10 @@ class StatefulSetReconciler:
 
     # -- replicas -----------------------------------------------------------------------------------
 
-    async def _process_replica(self, sts: Obj, update_template: Obj, monotonic: bool, pod: Obj) -> bool:
-        """``processReplica``: True when the sync must stop here."""
+    async def _process_replica(self, sts: Obj, update_template: Obj, monotonic: bool, pod: Obj,
+                               waits: list[float]) -> bool:
+        """``processReplica``: True when the sync must stop here (``waits`` gets when to look again,
+        for what no event will announce)."""
         phase = p.phase(pod)
         if phase in ("Failed", "Succeeded"):
             meta = sts["metadata"]
@@ -428,6 +435,10 @@ class StatefulSetReconciler:
                 await self._delete_pod(sts, pod)
             return True
         if not is_created(pod):
+            if await self._claim_is_stale(sts, pod):
+                # The garbage collector is about to delete a claim of the previous pod of this name.
+                waits.append(STALE_CLAIM_RECHECK_SECONDS)
+                return True
             created = await self._create_pod(sts, pod)
             return monotonic or not created
         if phase == "Pending":
@@ -575,6 +586,19 @@ class StatefulSetReconciler:
                                         meta.get("namespace"))
             except errors.NotFound:
                 continue
+
+    async def _claim_is_stale(self, sts: Obj, pod: Obj) -> bool:
+        """``PodClaimIsStale``: with ``whenScaled: Delete``, a claim still owned by an earlier pod of
+        this name (another uid, or any for a pod not created yet) blocks the pod's creation."""
+        policy = sts["spec"].get("persistentVolumeClaimRetentionPolicy") or {}
+        if policy.get("whenScaled", "Retain") == "Retain":
+            return False
+        uid = pod["metadata"].get("uid")
+        for claim in await self._existing_claims(sts, pod):
+            for ref in claim["metadata"].get("ownerReferences") or ():
+                if _matches_ref(ref, pod, "v1", "Pod") and ref.get("uid") != uid:
+                    return True
+        return False
 
     async def _existing_claims(self, sts: Obj, pod: Obj) -> list[Obj]:
         out = []
