@@ -333,3 +333,20 @@ async def test_a_stale_claim_blocks_its_pod(api: APIServer, client: InProcessCli
         assert fresh["metadata"].get("ownerReferences") is None
     finally:
         await cm.stop()
+
+
+async def test_history_is_truncated_to_the_limit(client: InProcessClient, controllers: ControllerManager) -> None:
+    await client.create(workload("StatefulSet", "web", NS, replicas=0, revisionHistoryLimit=1))
+    for image in ("nginx:1.28", "nginx:1.29", "nginx:1.30"):
+        await eventually(lambda: _assert_status(client, "web", replicas=0))
+        await client.patch(STS, "web", {"spec": {"template": {"spec": {"containers": [
+            {"name": "app", "image": image}]}}}}, NS, type=PatchType.STRATEGIC)
+
+    async def kept() -> bool:
+        status = await status_of(client, "web")
+        revisions = sorted((r["revision"], r["metadata"]["name"]) for r in (await client.list(REVISION, NS))["items"])
+        assert status.get("observedGeneration") == 4 and [n for n, _ in revisions] == [3, 4], revisions
+        assert revisions[1][1] == status["updateRevision"] == status["currentRevision"]
+        return True
+
+    await eventually(kept)
