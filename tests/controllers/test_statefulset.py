@@ -350,3 +350,21 @@ async def test_history_is_truncated_to_the_limit(client: InProcessClient, contro
         return True
 
     await eventually(kept)
+
+
+async def test_a_pod_that_cannot_be_created_is_reported(client: InProcessClient, controllers: ControllerManager) -> None:
+    """kube accepts a StatefulSet whose template has no containers; its pods are refused."""
+    body = workload("StatefulSet", "web", NS, replicas=1)
+    body["spec"]["template"]["spec"]["containers"] = []
+    await client.create(body)
+    status = await eventually(lambda: _assert_status(client, "web", replicas=0, observedGeneration=1))
+    assert status["updateRevision"].startswith("web-")
+
+    async def failed() -> list[str]:
+        messages = [m for m in await event_messages(client, NS, "web") if m.startswith("create Pod web-0")]
+        assert messages, messages
+        return messages
+
+    messages = await eventually(failed)
+    assert messages[0] == ('create Pod web-0 in StatefulSet web failed error: Pod "web-0" is invalid: '
+                           "spec.containers: Required value")

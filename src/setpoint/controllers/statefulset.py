@@ -224,6 +224,15 @@ def _matches_ref(ref: Obj, owner: Obj, api_version: str, kind: str) -> bool:
                 and ref.get("name") == owner["metadata"]["name"])
 
 
+class _StepFailed(Exception):
+    """A write of the sync failed; ``status`` is what the sync saw before it."""
+
+    def __init__(self, status: Obj, cause: errors.ApiError) -> None:
+        super().__init__(str(cause))
+        self.status = status
+        self.cause = cause
+
+
 class StatefulSetReconciler:
     """Brings one StatefulSet's pods, claims, revisions and status to its spec."""
 
@@ -248,7 +257,11 @@ class StatefulSetReconciler:
                      if p.controller_uid(r) == sts["metadata"]["uid"]]
         current, update, collisions = await self._revisions(sts, revisions)
         waits: list[float] = []
-        status, requeue = await self._update(sts, current, update, collisions, pods, waits)
+        try:
+            status, requeue = await self._update(sts, current, update, collisions, pods, waits)
+        except _StepFailed as failed:
+            await self._write_status(sts, failed.status)  # what was seen is written even so, as kube does
+            raise failed.cause from None
         if waits:
             requeue = min(w for w in (requeue, *waits) if w)
         await self._write_status(sts, status)
@@ -347,50 +360,57 @@ class StatefulSetReconciler:
             return self._status(sts, c, current_name, update_name, collisions)
 
         requeue = self._availability_requeue(live, min_ready)
-        if sts["metadata"].get("deletionTimestamp"):
-            return status(), requeue
-        monotonic = spec.get("podManagementPolicy") != "Parallel"
 
-        async def replica_step(i: int) -> bool:
-            return await self._process_replica(sts, update_template, monotonic, live[i], waits)
+        async def steps() -> tuple[Obj, float | None]:
+            if sts["metadata"].get("deletionTimestamp"):
+                return status(), requeue
+            monotonic = spec.get("podManagementPolicy") != "Parallel"
 
-        if await self._run_for_all(len(live), replica_step, monotonic):
-            return status(), requeue
+            async def replica_step(i: int) -> bool:
+                return await self._process_replica(sts, update_template, monotonic, live[i], waits)
 
-        async def claim_step(i: int) -> bool:
-            await self._fix_claims(sts, condemned[i])
-            return False
+            if await self._run_for_all(len(live), replica_step, monotonic):
+                return status(), requeue
 
-        if await self._run_for_all(len(condemned), claim_step, monotonic):
-            return status(), requeue
+            async def claim_step(i: int) -> bool:
+                await self._fix_claims(sts, condemned[i])
+                return False
 
-        async def condemned_step(i: int) -> bool:
-            return await self._process_condemned(sts, first_unhealthy, monotonic, condemned[i], min_ready)
+            if await self._run_for_all(len(condemned), claim_step, monotonic):
+                return status(), requeue
 
-        if await self._run_for_all(len(condemned), condemned_step, monotonic):
-            return status(), requeue
-        result = status()
-        if strategy.get("type") == "OnDelete":
+            async def condemned_step(i: int) -> bool:
+                return await self._process_condemned(sts, first_unhealthy, monotonic, condemned[i], min_ready)
+
+            if await self._run_for_all(len(condemned), condemned_step, monotonic):
+                return status(), requeue
+            result = status()
+            if strategy.get("type") == "OnDelete":
+                return result, requeue
+            # updateStatefulSetAfterInvariantEstablished (MaxUnavailableStatefulSet, on by default): with
+            # fewer than maxUnavailable replicas unhealthy, delete the pods not at the update revision from
+            # the highest ordinal down to the partition, as many as the difference.
+            max_unavailable = max_unavailable_of(rolling, count) if rolling is not None else 1
+            unavailable = sum(not is_healthy(r) for r in live)
+            if unavailable >= max_unavailable:
+                return result, requeue
+            to_delete = max_unavailable - unavailable
+            for target in range(len(live) - 1, partition - 1, -1):
+                if to_delete <= 0:
+                    break
+                pod = live[target]
+                if revision_of(pod) != update_name and not p.is_terminating(pod):
+                    log.info("Pod %s of StatefulSet %s is terminating for update", pod["metadata"]["name"],
+                             sts["metadata"]["name"])
+                    await self._delete_pod(sts, pod)
+                    to_delete -= 1
+                    result["currentReplicas"] = max(0, int(result.get("currentReplicas") or 0) - 1)
             return result, requeue
-        # updateStatefulSetAfterInvariantEstablished (MaxUnavailableStatefulSet, on by default): with
-        # fewer than maxUnavailable replicas unhealthy, delete the pods not at the update revision from
-        # the highest ordinal down to the partition, as many as the difference.
-        max_unavailable = max_unavailable_of(rolling, count) if rolling is not None else 1
-        unavailable = sum(not is_healthy(r) for r in live)
-        if unavailable >= max_unavailable:
-            return result, requeue
-        to_delete = max_unavailable - unavailable
-        for target in range(len(live) - 1, partition - 1, -1):
-            if to_delete <= 0:
-                break
-            pod = live[target]
-            if revision_of(pod) != update_name and not p.is_terminating(pod):
-                log.info("Pod %s of StatefulSet %s is terminating for update", pod["metadata"]["name"],
-                         sts["metadata"]["name"])
-                await self._delete_pod(sts, pod)
-                to_delete -= 1
-                result["currentReplicas"] = max(0, int(result.get("currentReplicas") or 0) - 1)
-        return result, requeue
+
+        try:
+            return await steps()
+        except errors.ApiError as e:
+            raise _StepFailed(status(), e) from e
 
     @staticmethod
     async def _run_for_all(n: int, step: Callable[[int], Awaitable[bool]], monotonic: bool) -> bool:
