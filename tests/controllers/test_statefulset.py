@@ -368,3 +368,30 @@ async def test_a_pod_that_cannot_be_created_is_reported(client: InProcessClient,
     messages = await eventually(failed)
     assert messages[0] == ('create Pod web-0 in StatefulSet web failed error: Pod "web-0" is invalid: '
                            "spec.containers: Required value")
+
+
+async def test_orphaned_pods_are_adopted_by_a_new_set(client: InProcessClient, controllers: ControllerManager) -> None:
+    await client.create(workload("StatefulSet", "web", NS, replicas=2, podManagementPolicy="Parallel"))
+    await eventually(lambda: pods_are(client, NS, ["web-0", "web-1"]))
+    uids = {n: (await client.get(POD, n, NS))["metadata"]["uid"] for n in ("web-0", "web-1")}
+    await client.delete(STS, "web", NS, propagation_policy="Orphan")
+
+    async def orphaned() -> bool:
+        assert await get_or_none(client, STS, "web", NS) is None
+        for n in uids:
+            assert not (await client.get(POD, n, NS))["metadata"].get("ownerReferences")
+        return True
+
+    await eventually(orphaned)
+    again = await client.create(workload("StatefulSet", "web", NS, replicas=2, podManagementPolicy="Parallel"))
+
+    async def adopted() -> bool:
+        for n, uid in uids.items():
+            pod = await client.get(POD, n, NS)
+            assert pod["metadata"]["uid"] == uid
+            assert [r["uid"] for r in pod["metadata"].get("ownerReferences") or []] == [again["metadata"]["uid"]]
+        revisions = (await client.list(REVISION, NS))["items"]
+        assert [[r["uid"] for r in x["metadata"]["ownerReferences"]] for x in revisions] == [[again["metadata"]["uid"]]]
+        return True
+
+    await eventually(adopted)

@@ -288,7 +288,7 @@ class DaemonSetReconciler:
             log.warning("daemonset %s/%s has a bad selector: %s", request.namespace, request.name, e)
             return None
         nodes = self.cache.list(NODE)
-        current, old = await self._history(ds)
+        current, old = await self._history(ds, selector)
         hash_ = (current["metadata"].get("labels") or {}).get(history.POD_REVISION_LABEL, "")
         pods = await self._claim_pods(ds, selector)
         if not self._satisfied(request, pods):
@@ -357,17 +357,15 @@ class DaemonSetReconciler:
 
     # -- history ------------------------------------------------------------------------------------
 
-    async def _history(self, ds: Obj) -> tuple[Obj, list[Obj]]:
+    async def _history(self, ds: Obj, selector: labelsel.Selector) -> tuple[Obj, list[Obj]]:
         """``constructHistory``: the revision of the current template (made or renumbered), and the others."""
         ns = ds["metadata"].get("namespace")
-        uid = ds["metadata"]["uid"]
         template = ds["spec"]["template"]
         data = history.template_patch(template)
         current: list[Obj] = []
         old: list[Obj] = []
-        for revision in self.cache.list(history.CONTROLLER_REVISION, ns):
-            if p.controller_uid(revision) != uid:
-                continue
+        for revision in await history.claim_revisions(
+                self.client, self.cache.list(history.CONTROLLER_REVISION, ns), ds, selector):
             (current if revision.get("data") == data else old).append(revision)
         number = max((r.get("revision") or 0 for r in old), default=0) + 1
         if not current:

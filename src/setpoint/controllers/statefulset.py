@@ -253,8 +253,8 @@ class StatefulSetReconciler:
             log.warning("statefulset %s/%s has a bad selector: %s", request.namespace, request.name, e)
             return None
         pods = await self._claim_pods(sts, selector)
-        revisions = [r for r in self.cache.list(history.CONTROLLER_REVISION, request.namespace)
-                     if p.controller_uid(r) == sts["metadata"]["uid"]]
+        revisions = await history.claim_revisions(
+            self.client, self.cache.list(history.CONTROLLER_REVISION, request.namespace), sts, selector)
         current, update, collisions = await self._revisions(sts, revisions)
         waits: list[float] = []
         try:
