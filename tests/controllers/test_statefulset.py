@@ -307,3 +307,91 @@ async def test_ordinals_start_and_min_ready_seconds(client: InProcessClient, con
     # Ready at once, available only after minReadySeconds (the controller looks again then).
     await eventually(lambda: _assert_status(client, "web", readyReplicas=2, availableReplicas=0))
     await eventually(lambda: _assert_status(client, "web", readyReplicas=2, availableReplicas=2), timeout=5)
+
+
+async def test_a_stale_claim_blocks_its_pod(api: APIServer, client: InProcessClient) -> None:
+    """A claim still owned by an earlier pod of the name (whenScaled: Delete) is about to be collected:
+    the pod waits for it to go (no garbage collector runs here, so the test deletes it)."""
+    await client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
+    cm = ControllerManager(api.registry, api.objects, controllers=["statefulset-controller"])
+    await cm.start()
+    try:
+        await client.create({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {
+            "name": "www-web-1", "namespace": NS, "ownerReferences": [
+                {"apiVersion": "v1", "kind": "Pod", "name": "web-1", "uid": "gone", "controller": True}]},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}})
+        claim = {"metadata": {"name": "www"},
+                 "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}
+        await client.create(workload("StatefulSet", "web", NS, replicas=2, podManagementPolicy="Parallel",
+                                     volumeClaimTemplates=[claim],
+                                     persistentVolumeClaimRetentionPolicy={"whenScaled": "Delete"}))
+        await eventually(lambda: _assert_status(client, "web", replicas=1, observedGeneration=1))
+        assert await pod_names(client, NS) == ["web-0"]
+        await client.delete(PVC, "www-web-1", NS)
+        await eventually(lambda: pods_are(client, NS, ["web-0", "web-1"]))
+        fresh = await eventually(lambda: get_or_none(client, PVC, "www-web-1", NS))
+        assert fresh["metadata"].get("ownerReferences") is None
+    finally:
+        await cm.stop()
+
+
+async def test_history_is_truncated_to_the_limit(client: InProcessClient, controllers: ControllerManager) -> None:
+    await client.create(workload("StatefulSet", "web", NS, replicas=0, revisionHistoryLimit=1))
+    for image in ("nginx:1.28", "nginx:1.29", "nginx:1.30"):
+        await eventually(lambda: _assert_status(client, "web", replicas=0))
+        await client.patch(STS, "web", {"spec": {"template": {"spec": {"containers": [
+            {"name": "app", "image": image}]}}}}, NS, type=PatchType.STRATEGIC)
+
+    async def kept() -> bool:
+        status = await status_of(client, "web")
+        revisions = sorted((r["revision"], r["metadata"]["name"]) for r in (await client.list(REVISION, NS))["items"])
+        assert status.get("observedGeneration") == 4 and [n for n, _ in revisions] == [3, 4], revisions
+        assert revisions[1][1] == status["updateRevision"] == status["currentRevision"]
+        return True
+
+    await eventually(kept)
+
+
+async def test_a_pod_that_cannot_be_created_is_reported(client: InProcessClient, controllers: ControllerManager) -> None:
+    """kube accepts a StatefulSet whose template has no containers; its pods are refused."""
+    body = workload("StatefulSet", "web", NS, replicas=1)
+    body["spec"]["template"]["spec"]["containers"] = []
+    await client.create(body)
+    status = await eventually(lambda: _assert_status(client, "web", replicas=0, observedGeneration=1))
+    assert status["updateRevision"].startswith("web-")
+
+    async def failed() -> list[str]:
+        messages = [m for m in await event_messages(client, NS, "web") if m.startswith("create Pod web-0")]
+        assert messages, messages
+        return messages
+
+    messages = await eventually(failed)
+    assert messages[0] == ('create Pod web-0 in StatefulSet web failed error: Pod "web-0" is invalid: '
+                           "spec.containers: Required value")
+
+
+async def test_orphaned_pods_are_adopted_by_a_new_set(client: InProcessClient, controllers: ControllerManager) -> None:
+    await client.create(workload("StatefulSet", "web", NS, replicas=2, podManagementPolicy="Parallel"))
+    await eventually(lambda: pods_are(client, NS, ["web-0", "web-1"]))
+    uids = {n: (await client.get(POD, n, NS))["metadata"]["uid"] for n in ("web-0", "web-1")}
+    await client.delete(STS, "web", NS, propagation_policy="Orphan")
+
+    async def orphaned() -> bool:
+        assert await get_or_none(client, STS, "web", NS) is None
+        for n in uids:
+            assert not (await client.get(POD, n, NS))["metadata"].get("ownerReferences")
+        return True
+
+    await eventually(orphaned)
+    again = await client.create(workload("StatefulSet", "web", NS, replicas=2, podManagementPolicy="Parallel"))
+
+    async def adopted() -> bool:
+        for n, uid in uids.items():
+            pod = await client.get(POD, n, NS)
+            assert pod["metadata"]["uid"] == uid
+            assert [r["uid"] for r in pod["metadata"].get("ownerReferences") or []] == [again["metadata"]["uid"]]
+        revisions = (await client.list(REVISION, NS))["items"]
+        assert [[r["uid"] for r in x["metadata"]["ownerReferences"]] for x in revisions] == [[again["metadata"]["uid"]]]
+        return True
+
+    await eventually(adopted)

@@ -85,6 +85,8 @@ def test_statefulset_rollout_status_history_and_undo(server: Server, kubectl: Ku
     history = kubectl.out("rollout", "history", "statefulset/web", "-n", ns).splitlines()
     assert history[0] == "statefulset.apps/web "
     assert [line.split()[0] for line in history[2:] if line.strip()] == ["1", "2"]
+    first = kubectl.out("rollout", "history", "statefulset/web", "-n", ns, "--revision=1")
+    assert "statefulset.apps/web with revision #1" in first and "nginx:1.27" in first
     revisions = kubectl.out("get", "controllerrevisions", "-n", ns).splitlines()
     assert revisions[0].split() == ["NAME", "CONTROLLER", "REVISION", "AGE"]
     assert sorted(line.split()[1:3] for line in revisions[1:]) == [["statefulset.apps/web", "1"],

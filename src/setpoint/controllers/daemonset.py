@@ -43,6 +43,7 @@ from setpoint.runtime.client import PatchType
 from setpoint.runtime.events import EventRecorder
 from setpoint.runtime.manager import Manager
 from setpoint.runtime.objects import mutable, owner_reference
+from setpoint.runtime.predicate import Funcs
 from setpoint.runtime.reconcile import Request, Result
 from setpoint.runtime.resource import Kind
 from setpoint.runtime.store import OWNER_UID, by_owner_uid
@@ -287,7 +288,7 @@ class DaemonSetReconciler:
             log.warning("daemonset %s/%s has a bad selector: %s", request.namespace, request.name, e)
             return None
         nodes = self.cache.list(NODE)
-        current, old = await self._history(ds)
+        current, old = await self._history(ds, selector)
         hash_ = (current["metadata"].get("labels") or {}).get(history.POD_REVISION_LABEL, "")
         pods = await self._claim_pods(ds, selector)
         if not self._satisfied(request, pods):
@@ -356,17 +357,15 @@ class DaemonSetReconciler:
 
     # -- history ------------------------------------------------------------------------------------
 
-    async def _history(self, ds: Obj) -> tuple[Obj, list[Obj]]:
+    async def _history(self, ds: Obj, selector: labelsel.Selector) -> tuple[Obj, list[Obj]]:
         """``constructHistory``: the revision of the current template (made or renumbered), and the others."""
         ns = ds["metadata"].get("namespace")
-        uid = ds["metadata"]["uid"]
         template = ds["spec"]["template"]
         data = history.template_patch(template)
         current: list[Obj] = []
         old: list[Obj] = []
-        for revision in self.cache.list(history.CONTROLLER_REVISION, ns):
-            if p.controller_uid(revision) != uid:
-                continue
+        for revision in await history.claim_revisions(
+                self.client, self.cache.list(history.CONTROLLER_REVISION, ns), ds, selector):
             (current if revision.get("data") == data else old).append(revision)
         number = max((r.get("revision") or 0 for r in old), default=0) + 1
         if not current:
@@ -714,6 +713,24 @@ class DaemonSetReconciler:
         return None
 
 
+def _conditions(node: Obj) -> dict[str, str]:
+    return {str(c.get("type")): str(c.get("status")) for c in (node.get("status") or {}).get("conditions") or ()}
+
+
+def _same_but_heartbeats(old: Obj, new: Obj) -> bool:
+    """``shouldIgnoreNodeUpdate``: the same node but for its resourceVersion and its conditions'
+    times (their types and statuses unchanged)."""
+    if _conditions(old) != _conditions(new):
+        return False
+
+    def rest(node: Obj) -> Obj:
+        meta = {k: v for k, v in node["metadata"].items() if k not in ("resourceVersion", "managedFields")}
+        status = {k: v for k, v in (node.get("status") or {}).items() if k != "conditions"}
+        return {**node, "metadata": meta, "status": status}
+
+    return rest(old) == rest(new)
+
+
 def _owner_index(obj: Obj) -> list[str]:
     return list(by_owner_uid(obj))
 
@@ -741,6 +758,13 @@ def add_daemonset_controller(manager: Manager, client: InProcessClient) -> Any:
                 continue
         return out
 
+    def node_matters(old: Obj, new: Obj) -> bool:
+        """``updateNode``: a node update counts when a DaemonSet's verdict on the node changes
+        (heartbeats and other status noise do not)."""
+        if _same_but_heartbeats(old, new):
+            return False
+        return any(should_run(old, d) != should_run(new, d) for d in manager.cache.list(DAEMON_SET))
+
     return (Builder(manager)
             .named("daemonset")
             .for_(DAEMON_SET)
@@ -748,5 +772,5 @@ def add_daemonset_controller(manager: Manager, client: InProcessClient) -> Any:
             .watches(p.POD, orphan_to_daemon_sets)
             .owns(history.CONTROLLER_REVISION)
             .with_options(max_concurrent_reconciles=2)  # kube-controller-manager's --concurrent-*-syncs
-            .watches(NODE, all_daemon_sets)
+            .watches(NODE, all_daemon_sets, Funcs(update=node_matters, name="daemon-verdict-changed"))
             .complete(DaemonSetReconciler(manager, client)))

@@ -16,6 +16,7 @@ from typing import Any
 from setpoint.apimachinery.goformat import json_marshal
 from setpoint.apimachinery.types import Obj
 from setpoint.runtime import errors
+from setpoint.runtime import labels as labelsel
 from setpoint.runtime.client import Client
 from setpoint.runtime.objects import owner_reference
 from setpoint.runtime.resource import Kind
@@ -152,3 +153,27 @@ async def truncate_history(client: Client, revisions: Sequence[Obj], live: set[s
             await client.delete(CONTROLLER_REVISION, r["metadata"]["name"], r["metadata"].get("namespace"))
         except errors.NotFound:
             pass
+
+
+async def claim_revisions(client: Client, revisions: Iterable[Obj], owner: Obj,
+                          selector: labelsel.Selector) -> list[Obj]:
+    """``ClaimControllerRevisions``: the revisions ``owner`` controls, and the orphans its selector
+    selects, adopted (as after ``kubectl delete --cascade=orphan`` and a new owner of the name)."""
+    uid = owner["metadata"]["uid"]
+    out: list[Obj] = []
+    for revision in revisions:
+        meta = revision["metadata"]
+        refs = meta.get("ownerReferences") or []
+        controller = next((r for r in refs if r.get("controller")), None)
+        if controller is not None:
+            if controller.get("uid") == uid:
+                out.append(revision)
+            continue
+        if owner["metadata"].get("deletionTimestamp") or not selector.matches(meta.get("labels")):
+            continue
+        try:
+            out.append(await client.patch(CONTROLLER_REVISION, meta["name"], {"metadata": {
+                "ownerReferences": [*refs, owner_reference(owner)], "uid": meta["uid"]}}, meta.get("namespace")))
+        except errors.NotFound:
+            continue
+    return out

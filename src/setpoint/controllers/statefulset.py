@@ -55,6 +55,8 @@ POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
 POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
 COMPONENT = "statefulset-controller"
 _ORDINAL = re.compile(r"^(.*)-([0-9]+)$")
+#: How soon a pod whose claim is stale is looked at again (nothing announces the claim's deletion).
+STALE_CLAIM_RECHECK_SECONDS = 1.0
 
 
 def parent_and_ordinal(pod: Obj) -> tuple[str, int]:
@@ -222,6 +224,15 @@ def _matches_ref(ref: Obj, owner: Obj, api_version: str, kind: str) -> bool:
                 and ref.get("name") == owner["metadata"]["name"])
 
 
+class _StepFailed(Exception):
+    """A write of the sync failed; ``status`` is what the sync saw before it."""
+
+    def __init__(self, status: Obj, cause: errors.ApiError) -> None:
+        super().__init__(str(cause))
+        self.status = status
+        self.cause = cause
+
+
 class StatefulSetReconciler:
     """Brings one StatefulSet's pods, claims, revisions and status to its spec."""
 
@@ -242,10 +253,17 @@ class StatefulSetReconciler:
             log.warning("statefulset %s/%s has a bad selector: %s", request.namespace, request.name, e)
             return None
         pods = await self._claim_pods(sts, selector)
-        revisions = [r for r in self.cache.list(history.CONTROLLER_REVISION, request.namespace)
-                     if p.controller_uid(r) == sts["metadata"]["uid"]]
+        revisions = await history.claim_revisions(
+            self.client, self.cache.list(history.CONTROLLER_REVISION, request.namespace), sts, selector)
         current, update, collisions = await self._revisions(sts, revisions)
-        status, requeue = await self._update(sts, current, update, collisions, pods)
+        waits: list[float] = []
+        try:
+            status, requeue = await self._update(sts, current, update, collisions, pods, waits)
+        except _StepFailed as failed:
+            await self._write_status(sts, failed.status)  # what was seen is written even so, as kube does
+            raise failed.cause from None
+        if waits:
+            requeue = min(w for w in (requeue, *waits) if w)
         await self._write_status(sts, status)
         live = {current["metadata"]["name"], update["metadata"]["name"], *(revision_of(x) for x in pods)}
         await history.truncate_history(self.client, revisions, live, int(sts["spec"].get("revisionHistoryLimit", 10)))
@@ -304,7 +322,7 @@ class StatefulSetReconciler:
         return current, update, collisions
 
     async def _update(self, sts: Obj, current: Obj, update: Obj, collisions: int,
-                      pods: list[Obj]) -> tuple[Obj, float | None]:
+                      pods: list[Obj], waits: list[float]) -> tuple[Obj, float | None]:
         """``updateStatefulSet``: one step towards the spec; the status seen, and when to look again."""
         spec = sts["spec"]
         current_name, update_name = current["metadata"]["name"], update["metadata"]["name"]
@@ -342,50 +360,57 @@ class StatefulSetReconciler:
             return self._status(sts, c, current_name, update_name, collisions)
 
         requeue = self._availability_requeue(live, min_ready)
-        if sts["metadata"].get("deletionTimestamp"):
-            return status(), requeue
-        monotonic = spec.get("podManagementPolicy") != "Parallel"
 
-        async def replica_step(i: int) -> bool:
-            return await self._process_replica(sts, update_template, monotonic, live[i])
+        async def steps() -> tuple[Obj, float | None]:
+            if sts["metadata"].get("deletionTimestamp"):
+                return status(), requeue
+            monotonic = spec.get("podManagementPolicy") != "Parallel"
 
-        if await self._run_for_all(len(live), replica_step, monotonic):
-            return status(), requeue
+            async def replica_step(i: int) -> bool:
+                return await self._process_replica(sts, update_template, monotonic, live[i], waits)
 
-        async def claim_step(i: int) -> bool:
-            await self._fix_claims(sts, condemned[i])
-            return False
+            if await self._run_for_all(len(live), replica_step, monotonic):
+                return status(), requeue
 
-        if await self._run_for_all(len(condemned), claim_step, monotonic):
-            return status(), requeue
+            async def claim_step(i: int) -> bool:
+                await self._fix_claims(sts, condemned[i])
+                return False
 
-        async def condemned_step(i: int) -> bool:
-            return await self._process_condemned(sts, first_unhealthy, monotonic, condemned[i], min_ready)
+            if await self._run_for_all(len(condemned), claim_step, monotonic):
+                return status(), requeue
 
-        if await self._run_for_all(len(condemned), condemned_step, monotonic):
-            return status(), requeue
-        result = status()
-        if strategy.get("type") == "OnDelete":
+            async def condemned_step(i: int) -> bool:
+                return await self._process_condemned(sts, first_unhealthy, monotonic, condemned[i], min_ready)
+
+            if await self._run_for_all(len(condemned), condemned_step, monotonic):
+                return status(), requeue
+            result = status()
+            if strategy.get("type") == "OnDelete":
+                return result, requeue
+            # updateStatefulSetAfterInvariantEstablished (MaxUnavailableStatefulSet, on by default): with
+            # fewer than maxUnavailable replicas unhealthy, delete the pods not at the update revision from
+            # the highest ordinal down to the partition, as many as the difference.
+            max_unavailable = max_unavailable_of(rolling, count) if rolling is not None else 1
+            unavailable = sum(not is_healthy(r) for r in live)
+            if unavailable >= max_unavailable:
+                return result, requeue
+            to_delete = max_unavailable - unavailable
+            for target in range(len(live) - 1, partition - 1, -1):
+                if to_delete <= 0:
+                    break
+                pod = live[target]
+                if revision_of(pod) != update_name and not p.is_terminating(pod):
+                    log.info("Pod %s of StatefulSet %s is terminating for update", pod["metadata"]["name"],
+                             sts["metadata"]["name"])
+                    await self._delete_pod(sts, pod)
+                    to_delete -= 1
+                    result["currentReplicas"] = max(0, int(result.get("currentReplicas") or 0) - 1)
             return result, requeue
-        # updateStatefulSetAfterInvariantEstablished (MaxUnavailableStatefulSet, on by default): with
-        # fewer than maxUnavailable replicas unhealthy, delete the pods not at the update revision from
-        # the highest ordinal down to the partition, as many as the difference.
-        max_unavailable = max_unavailable_of(rolling, count) if rolling is not None else 1
-        unavailable = sum(not is_healthy(r) for r in live)
-        if unavailable >= max_unavailable:
-            return result, requeue
-        to_delete = max_unavailable - unavailable
-        for target in range(len(live) - 1, partition - 1, -1):
-            if to_delete <= 0:
-                break
-            pod = live[target]
-            if revision_of(pod) != update_name and not p.is_terminating(pod):
-                log.info("Pod %s of StatefulSet %s is terminating for update", pod["metadata"]["name"],
-                         sts["metadata"]["name"])
-                await self._delete_pod(sts, pod)
-                to_delete -= 1
-                result["currentReplicas"] = max(0, int(result.get("currentReplicas") or 0) - 1)
-        return result, requeue
+
+        try:
+            return await steps()
+        except errors.ApiError as e:
+            raise _StepFailed(status(), e) from e
 
     @staticmethod
     async def _run_for_all(n: int, step: Callable[[int], Awaitable[bool]], monotonic: bool) -> bool:
@@ -415,8 +440,10 @@ class StatefulSetReconciler:
 
     # -- replicas -----------------------------------------------------------------------------------
 
-    async def _process_replica(self, sts: Obj, update_template: Obj, monotonic: bool, pod: Obj) -> bool:
-        """``processReplica``: True when the sync must stop here."""
+    async def _process_replica(self, sts: Obj, update_template: Obj, monotonic: bool, pod: Obj,
+                               waits: list[float]) -> bool:
+        """``processReplica``: True when the sync must stop here (``waits`` gets when to look again,
+        for what no event will announce)."""
         phase = p.phase(pod)
         if phase in ("Failed", "Succeeded"):
             meta = sts["metadata"]
@@ -428,6 +455,10 @@ class StatefulSetReconciler:
                 await self._delete_pod(sts, pod)
             return True
         if not is_created(pod):
+            if await self._claim_is_stale(sts, pod):
+                # The garbage collector is about to delete a claim of the previous pod of this name.
+                waits.append(STALE_CLAIM_RECHECK_SECONDS)
+                return True
             created = await self._create_pod(sts, pod)
             return monotonic or not created
         if phase == "Pending":
@@ -575,6 +606,19 @@ class StatefulSetReconciler:
                                         meta.get("namespace"))
             except errors.NotFound:
                 continue
+
+    async def _claim_is_stale(self, sts: Obj, pod: Obj) -> bool:
+        """``PodClaimIsStale``: with ``whenScaled: Delete``, a claim still owned by an earlier pod of
+        this name (another uid, or any for a pod not created yet) blocks the pod's creation."""
+        policy = sts["spec"].get("persistentVolumeClaimRetentionPolicy") or {}
+        if policy.get("whenScaled", "Retain") == "Retain":
+            return False
+        uid = pod["metadata"].get("uid")
+        for claim in await self._existing_claims(sts, pod):
+            for ref in claim["metadata"].get("ownerReferences") or ():
+                if _matches_ref(ref, pod, "v1", "Pod") and ref.get("uid") != uid:
+                    return True
+        return False
 
     async def _existing_claims(self, sts: Obj, pod: Obj) -> list[Obj]:
         out = []
