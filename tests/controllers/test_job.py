@@ -304,3 +304,19 @@ async def test_success_policy_ends_the_job_early(client: InProcessClient, jobs: 
         ("SuccessCriteriaMet", "SuccessPolicy", "Matched rules at index 0"),
         ("Complete", "SuccessPolicy", "Matched rules at index 0")]
     assert done["status"]["completedIndexes"] == "0" and "failed" not in done["status"]
+
+
+async def test_no_pod_too_many_when_pods_finish_fast(client: InProcessClient, jobs: Manager) -> None:
+    """Pods released in one sync are not counted out again by the next one before the cache catches up."""
+    await client.create(job("burst", completions=40, parallelism=10))
+    seen: set[str] = set()
+
+    async def drive() -> Obj:
+        for p in await pods_of(client, "burst"):
+            if p["status"].get("phase") == "Pending" and p["metadata"]["name"] not in seen:
+                seen.add(p["metadata"]["name"])
+                await set_phase(client, p, "Succeeded")
+        return await condition(client, "burst", "Complete")
+    done = await eventually(drive, timeout=30.0)
+    assert done["status"]["succeeded"] == 40
+    assert len(await pods_of(client, "burst")) == 40

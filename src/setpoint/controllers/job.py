@@ -354,6 +354,9 @@ class JobReconciler:
         self.recorder = EventRecorder(client, COMPONENT)
         self.backoffs: dict[str, _Backoff] = {}
         self.expectations: dict[str, _Expectations] = {}
+        #: The last status this controller wrote per Job: read instead of an older cached Job, so that
+        #: pods counted and released in one sync are not counted out again before the cache catches up.
+        self.written: dict[str, dict[str, Any]] = {}
 
     # -- expectations --
 
@@ -386,11 +389,20 @@ class JobReconciler:
         if cached is None:
             self.expectations.pop(key, None)
             self.backoffs.pop(key, None)
+            self.written.pop(key, None)
             return None
+        written = self.written.get(key)
+        if written is not None:
+            if written["metadata"].get("uid") == cached["metadata"].get("uid") \
+                    and _revision(written) > _revision(cached):
+                cached = written
+            else:
+                del self.written[key]
         if _spec(cached).get("managedBy") not in (None, "kubernetes.io/job-controller"):
             return None
         if is_finished(cached):
             self.backoffs.pop(key, None)
+            self.written.pop(key, None)
             return None
         job = mutable(cached)
         spec = _spec(job)
@@ -983,6 +995,12 @@ class _Sync:
     async def _update_status(self) -> None:
         written = await self.r.client.update_status(self.job)
         self.job["metadata"]["resourceVersion"] = written["metadata"]["resourceVersion"]
+        self.r.written[self.key] = written
+
+
+def _revision(obj: dict[str, Any]) -> int:
+    text = str(obj["metadata"].get("resourceVersion") or "0")
+    return int(text) if text.isdigit() else 0
 
 
 def _annotation_int(pod: dict[str, Any], key: str) -> int:
