@@ -533,6 +533,10 @@ class _Sync:
                     if ensure_condition(job, "Suspended", "True", "JobSuspended", "Job suspended", self.now):
                         suspend_changed = True
                         await r.recorder.normal(job, "Suspended", "Job suspended")
+                    if status.pop("startTime", None) is not None:
+                        # A suspended Job has not started: its active deadline restarts on resume (and the
+                        # API refuses a changed startTime of a Job that is not suspended).
+                        suspend_changed = True
                 elif ensure_condition(job, "Suspended", "False", "JobResumed", "Job resumed", self.now):
                     suspend_changed = True
                     await r.recorder.normal(job, "Resumed", "Job resumed")
