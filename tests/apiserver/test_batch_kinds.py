@@ -192,3 +192,21 @@ async def test_job_status_writes_follow_kubes_transitions(api: APIServer) -> Non
         ("FieldValueInvalid", "status.completionTime",
          "Invalid value: 2026-01-01 00:00:01 +0000 UTC: completionTime cannot be mutated"),
     ]
+
+
+async def test_deleting_a_job_without_a_policy_warns_and_orphans(api: APIServer) -> None:
+    await call(api, "POST", JOBS, job())
+    request = Request("DELETE", JOBS + "/pi", headers={"accept": "application/json"})
+    response = await api.handle(request)
+    assert isinstance(response, Response) and response.status == 200
+    warnings = [v for k, v in response.headers or () if k.lower() == "warning"]
+    assert warnings == ['299 - "child pods are preserved by default when jobs are deleted; set '
+                        'propagationPolicy=Background to remove them or set propagationPolicy=Orphan to suppress '
+                        'this warning"']
+    # batch/v1's default policy: the Job waits for the garbage collector to orphan its dependents.
+    assert orjson.loads(response.body)["metadata"]["finalizers"] == ["orphan"]
+    await call(api, "POST", JOBS, job("quiet"))
+    response = await api.handle(Request("DELETE", JOBS + "/quiet", query_string=b"propagationPolicy=Background",
+                                        headers={"accept": "application/json"}))
+    assert isinstance(response, Response) and response.status == 200
+    assert not [v for k, v in response.headers or () if k.lower() == "warning"]

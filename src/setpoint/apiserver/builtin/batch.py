@@ -347,8 +347,11 @@ def _go_struct(value: object) -> str:
 class JobStrategy(Strategy):
     """batch/v1 Job: defaults and a generated selector on create, status reset; ``/status``."""
 
-    #: kube's job store: batch/v1 orphans a Job's pods unless the DELETE says otherwise.
+    #: kube's job store: batch/v1 orphans a Job's pods unless the DELETE says otherwise,
     default_gc_policy = "OrphanDependents"
+    #: and warns a DELETE that names no policy (read by the DELETE handler).
+    delete_warning = ("child pods are preserved by default when jobs are deleted; set propagationPolicy=Background "
+                      "to remove them or set propagationPolicy=Orphan to suppress this warning")
 
     def prepare_for_create(self, obj: Obj) -> None:
         spec = obj.get("spec")
