@@ -104,3 +104,28 @@ def test_create_cronjob_and_a_job_from_it(kubectl: Kubectl, ns: str) -> None:
     bad = kubectl.run("create", "cronjob", "bad", "--image=busybox", "--schedule=61 * * * *", "-n", ns, check=False)
     assert bad.returncode != 0
     assert 'spec.schedule: Invalid value: "61 * * * *": end of range (61) above maximum (59): 61' in bad.stderr
+
+
+def test_a_cronjob_fires_on_schedule(kubectl: Kubectl, ns: str) -> None:
+    """``@every 2s`` parses with robfig/cron on kube too: the real clock, a few seconds."""
+    kubectl("create", "cronjob", "often", "--image=busybox", "--schedule=@every 2s", "-n", ns)
+    deadline = time.monotonic() + 20
+    while True:
+        jobs = json.loads(kubectl.out("get", "jobs", "-n", ns, "-o", "json"))["items"]
+        if jobs:
+            break
+        assert time.monotonic() < deadline, "no Job made by the CronJob"
+        time.sleep(0.2)
+    job = jobs[0]
+    assert job["metadata"]["name"].startswith("often-")
+    assert job["metadata"]["ownerReferences"][0]["kind"] == "CronJob"
+    stamp = job["metadata"]["annotations"]["batch.kubernetes.io/cronjob-scheduled-timestamp"]
+    minutes = int(job["metadata"]["name"].rsplit("-", 1)[1])
+    assert stamp.endswith("Z") and minutes * 60 <= time.time()
+    cron = json.loads(kubectl.out("get", "cronjob", "often", "-n", ns, "-o", "json"))
+    deadline = time.monotonic() + 10
+    while not cron["status"].get("lastScheduleTime"):
+        assert time.monotonic() < deadline, cron["status"]
+        time.sleep(0.2)
+        cron = json.loads(kubectl.out("get", "cronjob", "often", "-n", ns, "-o", "json"))
+    kubectl("patch", "cronjob", "often", "-n", ns, "--type=merge", "-p", '{"spec":{"suspend":true}}')
