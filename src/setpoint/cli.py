@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import ipaddress
 import logging
 import signal
 import sys
@@ -48,8 +49,11 @@ def version() -> None:
               type=click.Choice(["debug", "info", "warning", "error"]))
 @click.option("--controllers", "controller_flags", multiple=True, default=("*",), show_default=True,
               metavar="strings", help=CONTROLLERS_HELP)
+@click.option("--advertise-address", default="", metavar="ip",
+              help="The address the `kubernetes` Service's endpoints point at (default: the host's, on its "
+                   "default route).")
 def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str, log_level: str,
-       controller_flags: tuple[str, ...]) -> None:
+       controller_flags: tuple[str, ...], advertise_address: str) -> None:
     """Run the control plane in the foreground until Ctrl-C or SIGTERM."""
     # A string slice as pflag's: comma-separated, repeated flags add up.
     controllers = tuple(c.strip() for flag in controller_flags for c in flag.split(",") if c.strip())
@@ -57,6 +61,9 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str
         enabled_controllers(controllers)
     except ValueError as exc:
         _fail(f"invalid argument for --controllers: {exc}")
+    if advertise_address and not _endpoint_ip(advertise_address):
+        _fail(f"invalid argument for --advertise-address: {advertise_address!r} is not an IP address "
+              "an endpoint may hold (not loopback, link-local or unspecified)")
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -74,14 +81,24 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str
     install_event_loop_policy()
     tune_gc()
     try:
-        asyncio.run(_serve(storage_url, bind_address, port, data_dir, controllers, options))
+        asyncio.run(_serve(storage_url, bind_address, port, data_dir, controllers, advertise_address or None,
+                           options))
     except KeyboardInterrupt:
         pass
 
 
+def _endpoint_ip(value: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return not (ip.is_loopback or ip.is_link_local or ip.is_unspecified)
+
+
 async def _serve(storage_url: str, host: str, port: int, data_dir: Path, controllers: tuple[str, ...],
-                 options: dict[str, object]) -> None:
-    plane = ControlPlane(storage_url, host=host, port=port, data_dir=data_dir, controllers=controllers, **options)
+                 advertise_address: str | None, options: dict[str, object]) -> None:
+    plane = ControlPlane(storage_url, host=host, port=port, data_dir=data_dir, controllers=controllers,
+                         advertise_address=advertise_address, **options)
     # Before start: /readyz answers while the controllers still start, and a SIGTERM then must stop cleanly.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

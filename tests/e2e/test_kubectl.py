@@ -286,13 +286,19 @@ def test_api_resources(kubectl: Kubectl) -> None:
         ("customresourcedefinitions", "crd,crds", "apiextensions.k8s.io/v1", "false", "CustomResourceDefinition"),
         ("leases", "coordination.k8s.io/v1", "true", "Lease"),
         ("events", "events.k8s.io/v1", "true", "Event"),
+        ("endpoints", "ep", "v1", "true", "Endpoints"),
+        ("endpointslices", "discovery.k8s.io/v1", "true", "EndpointSlice"),
+        ("ingresses", "ing", "networking.k8s.io/v1", "true", "Ingress"),
+        ("ingressclasses", "networking.k8s.io/v1", "false", "IngressClass"),
+        ("networkpolicies", "netpol", "networking.k8s.io/v1", "true", "NetworkPolicy"),
     ]:
         assert row in rows, (row, sorted(rows))
     wide = kubectl.out("api-resources", "-o", "wide", "--api-group=coordination.k8s.io").splitlines()
     assert wide[1].split() == ["leases", "coordination.k8s.io/v1", "true", "Lease",
                                "create,delete,deletecollection,get,list,patch,update,watch"]
     assert kubectl.out("api-resources", "--namespaced=false", "-o", "name").split() == [
-        "namespaces", "nodes", "customresourcedefinitions.apiextensions.k8s.io"]
+        "namespaces", "nodes", "customresourcedefinitions.apiextensions.k8s.io", "ingressclasses.networking.k8s.io",
+        "priorityclasses.scheduling.k8s.io"]
 
 
 def test_api_versions(kubectl: Kubectl) -> None:

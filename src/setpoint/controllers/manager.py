@@ -16,12 +16,20 @@ from setpoint.apiserver.registry.objectstore import ObjectStore
 from setpoint.apiserver.registry.resources import Registry
 from setpoint.controllers.crd_cleanup import add_crd_cleanup_controller
 from setpoint.controllers.cronjob import add_cronjob_controller
+from setpoint.controllers.daemonset import add_daemonset_controller
+from setpoint.controllers.deployment import add_deployment_controller
+from setpoint.controllers.disruption import add_disruption_controller
+from setpoint.controllers.endpoints import add_endpoints_controller
+from setpoint.controllers.endpointslice import add_endpointslice_controller
 from setpoint.controllers.garbagecollector import add_garbage_collector
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.job import add_job_controller
 from setpoint.controllers.namespace import add_namespace_controller
+from setpoint.controllers.replicaset import add_replicaset_controller
+from setpoint.controllers.resourcequota import add_resourcequota_controller
 from setpoint.controllers.rootca import add_root_ca_publisher
 from setpoint.controllers.serviceaccount import add_serviceaccount_controller
+from setpoint.controllers.statefulset import add_statefulset_controller
 from setpoint.controllers.ttlafterfinished import add_ttl_after_finished_controller
 from setpoint.runtime.manager import Manager
 
@@ -33,9 +41,17 @@ CONTROLLERS: dict[str, AddController] = {
     "serviceaccount-controller": add_serviceaccount_controller,
     "root-ca-certificate-publisher-controller": add_root_ca_publisher,
     "garbage-collector-controller": add_garbage_collector,
+    "replicaset-controller": add_replicaset_controller,
+    "deployment-controller": add_deployment_controller,
     "job-controller": add_job_controller,
     "cronjob-controller": add_cronjob_controller,
     "ttl-after-finished-controller": add_ttl_after_finished_controller,
+    "endpoints-controller": add_endpoints_controller,
+    "endpointslice-controller": add_endpointslice_controller,
+    "disruption-controller": add_disruption_controller,
+    "resourcequota-controller": add_resourcequota_controller,
+    "statefulset-controller": add_statefulset_controller,
+    "daemonset-controller": add_daemonset_controller,
 }
 #: kube's older names, still accepted by ``--controllers``.
 ALIASES: dict[str, str] = {
@@ -43,9 +59,17 @@ ALIASES: dict[str, str] = {
     "serviceaccount": "serviceaccount-controller",
     "root-ca-cert-publisher": "root-ca-certificate-publisher-controller",
     "garbagecollector": "garbage-collector-controller",
+    "replicaset": "replicaset-controller",
+    "deployment": "deployment-controller",
     "job": "job-controller",
     "cronjob": "cronjob-controller",
     "ttl-after-finished": "ttl-after-finished-controller",
+    "endpoint": "endpoints-controller",
+    "endpointslice": "endpointslice-controller",
+    "disruption": "disruption-controller",
+    "resourcequota": "resourcequota-controller",
+    "statefulset": "statefulset-controller",
+    "daemonset": "daemonset-controller",
 }
 #: Controllers ``*`` leaves off (none yet).
 DISABLED_BY_DEFAULT: frozenset[str] = frozenset()

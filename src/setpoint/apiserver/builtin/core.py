@@ -467,7 +467,7 @@ def resources(event_strategy: events.EventStrategy) -> list[Resource]:
                 columns=(Column("Type", "string", _secret_type, description=description(_CORE + "Secret", "type")),
                          Column("Data", "string", _secret_data, description=description(_CORE + "Secret", "data")))),
         declare("", "v1", "Pod", "pods", "pod", True, PodStrategy(),
-                short_names=("po",), categories=("all",), subresources=frozenset({"status"}),
+                short_names=("po",), categories=("all",), subresources=frozenset({"status", "eviction"}),
                 field_getters={"spec.nodeName": field("spec", "nodeName"),
                                "spec.restartPolicy": field("spec", "restartPolicy"),
                                "spec.schedulerName": field("spec", "schedulerName"),
