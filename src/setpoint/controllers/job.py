@@ -30,13 +30,14 @@ from typing import Any, Final
 
 from setpoint.apimachinery.clock import REAL_CLOCK, Clock, format_time, parse_time
 from setpoint.controllers.inprocess import InProcessClient
+from setpoint.controllers.pods import is_ready, pod_from_template
 from setpoint.runtime import errors
 from setpoint.runtime.builder import Builder
 from setpoint.runtime.client import PatchType
 from setpoint.runtime.events import EventRecorder
 from setpoint.runtime.labels import from_label_selector
 from setpoint.runtime.manager import Manager
-from setpoint.runtime.objects import mutable, owner_reference
+from setpoint.runtime.objects import mutable
 from setpoint.runtime.predicate import Funcs
 from setpoint.runtime.reconcile import Request, Result
 from setpoint.runtime.resource import Kind
@@ -79,13 +80,6 @@ def is_active(pod: dict[str, Any]) -> bool:
 
 def is_terminating(pod: dict[str, Any]) -> bool:
     return _deleting(pod) and _phase(pod) not in ("Succeeded", "Failed")
-
-
-def is_ready(pod: dict[str, Any]) -> bool:
-    for c in (pod.get("status") or {}).get("conditions") or ():
-        if c.get("type") == "Ready":
-            return bool(c.get("status") == "True")
-    return False
 
 
 def has_finalizer(pod: dict[str, Any]) -> bool:
@@ -807,41 +801,34 @@ class _Sync:
         return out
 
     def _pod_from_template(self, index: int | None) -> dict[str, Any]:
+        """``GetPodFromTemplate`` plus the tracking finalizer and, for an index, kube's index marks."""
         job = self.job
-        meta = job["metadata"]
-        template = mutable(_spec(job).get("template") or {})
-        tmeta = template.get("metadata") or {}
-        labels = dict(tmeta.get("labels") or {})
-        annotations = dict(tmeta.get("annotations") or {})
-        finalizers = list(tmeta.get("finalizers") or [])
+        name = job["metadata"]["name"]
+        pod = pod_from_template(_spec(job).get("template") or {}, job)
+        meta, pod_spec = pod["metadata"], pod["spec"]
+        finalizers = meta.setdefault("finalizers", [])
         if TRACKING_FINALIZER not in finalizers:
             finalizers.append(TRACKING_FINALIZER)
-        pod_spec = template.get("spec") or {}
-        generate_name = f"{meta['name']}-"
-        if index is not None and _spec(job).get("backoffLimitPerIndex") is not None:
+        if index is None:
+            return pod
+        annotations = meta.setdefault("annotations", {})
+        if _spec(job).get("backoffLimitPerIndex") is not None:
             counted, ignored = self._new_index_failure_counts(index)
             annotations[INDEX_FAILURE_COUNT] = str(counted)
             if ignored:
                 annotations[INDEX_IGNORED_FAILURE_COUNT] = str(ignored)
-        if index is not None:
-            annotations[COMPLETION_INDEX] = str(index)
-            labels[COMPLETION_INDEX] = str(index)
-            pod_spec["hostname"] = f"{meta['name']}-{index}"
-            appendix = f"-{index}-"
-            generate_name = meta["name"][:58 - len(appendix)] + appendix
-            for key in ("initContainers", "containers"):
-                for c in pod_spec.get(key) or ():
-                    env = c.setdefault("env", [])
-                    if not any(e.get("name") == COMPLETION_INDEX_ENV for e in env):
-                        env.append({"name": COMPLETION_INDEX_ENV, "valueFrom": {"fieldRef": {
-                            "apiVersion": "v1", "fieldPath": f"metadata.annotations['{COMPLETION_INDEX}']"}}})
-        pod_meta: dict[str, Any] = {"generateName": generate_name, "namespace": meta["namespace"],
-                                    "ownerReferences": [owner_reference(job)], "finalizers": finalizers}
-        if labels:
-            pod_meta["labels"] = labels
-        if annotations:
-            pod_meta["annotations"] = annotations
-        return {"apiVersion": "v1", "kind": "Pod", "metadata": pod_meta, "spec": pod_spec}
+        annotations[COMPLETION_INDEX] = str(index)
+        meta.setdefault("labels", {})[COMPLETION_INDEX] = str(index)
+        pod_spec["hostname"] = f"{name}-{index}"
+        appendix = f"-{index}-"
+        meta["generateName"] = name[:58 - len(appendix)] + appendix
+        for key in ("initContainers", "containers"):
+            for c in pod_spec.get(key) or ():
+                env = c.setdefault("env", [])
+                if not any(e.get("name") == COMPLETION_INDEX_ENV for e in env):
+                    env.append({"name": COMPLETION_INDEX_ENV, "valueFrom": {"fieldRef": {
+                        "apiVersion": "v1", "fieldPath": f"metadata.annotations['{COMPLETION_INDEX}']"}}})
+        return pod
 
     # -- status: count finished pods, then release them --
 
