@@ -13,10 +13,11 @@ from workload_helpers import DEPLOYMENT, POD, REPLICA_SET, deployment, events_of
 
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.server import APIServer
-from setpoint.controllers.deployutil import compute_hash, safe_encode
+from setpoint.controllers.deployutil import compute_hash
+from setpoint.controllers.history import safe_encode
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.manager import ControllerManager
-from setpoint.controllers.podutil import is_ready
+from setpoint.controllers.pods import is_ready
 from setpoint.runtime.client import PatchType, items
 from setpoint.testing import eventually
 

@@ -14,7 +14,7 @@ from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.server import APIServer
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.manager import ControllerManager
-from setpoint.controllers.podutil import deletion_order
+from setpoint.controllers.pods import deletion_order
 from setpoint.testing import eventually
 
 TIMEOUT = 10.0

@@ -37,9 +37,9 @@ from typing import Any
 
 from setpoint.apimachinery.types import Obj
 from setpoint.controllers import deployutil as du
-from setpoint.controllers import podutil
 from setpoint.controllers.eventlimit import LimitedRecorder
 from setpoint.controllers.inprocess import InProcessClient
+from setpoint.controllers.pods import controller_of, timestamp
 from setpoint.controllers.replicaset import ControllerRefManager, owner_ref, selector_of
 from setpoint.runtime import errors
 from setpoint.runtime.builder import Builder
@@ -86,7 +86,7 @@ class DeploymentReconciler:
     def deployments_of_replica_set(self, rs: Obj) -> list[Request]:
         """The controlling Deployment, or (an orphan) every Deployment whose selector matches it."""
         ns = rs["metadata"].get("namespace") or ""
-        ref = podutil.controller_of(rs)
+        ref = controller_of(rs)
         if ref is not None:
             d = self._resolve(ns, ref)
             return [Request(ns, d["metadata"]["name"])] if d is not None else []
@@ -99,7 +99,7 @@ class DeploymentReconciler:
     def deployment_of_pod(self, pod: Obj) -> list[Request]:
         """A deleted pod of a Recreate Deployment's ReplicaSet wakes the Deployment (``deletePod``)."""
         ns = pod["metadata"].get("namespace") or ""
-        ref = podutil.controller_of(pod)
+        ref = controller_of(pod)
         if ref is None or ref.get("kind") != "ReplicaSet":
             return []
         rs = self.cache.get(REPLICA_SET, ref["name"], ns)
@@ -232,7 +232,7 @@ class DeploymentReconciler:
             created = await self.client.create(new_rs)
         except errors.AlreadyExists:
             found = self.cache.get(REPLICA_SET, name, d["metadata"]["namespace"])
-            ref = podutil.controller_of(found) if found is not None else None
+            ref = controller_of(found) if found is not None else None
             if found is not None and ref is not None and ref.get("uid") == d["metadata"]["uid"] \
                     and du.without_hash(found["spec"].get("template")) == du.without_hash(d["spec"]["template"]):
                 created, already_exists = found, True
@@ -452,7 +452,7 @@ class DeploymentReconciler:
         olds = {rs["metadata"]["uid"] for rs in old_rss}
         selector = selector_of(d)
         for pod in self.cache.list(POD, d["metadata"]["namespace"]):
-            ref = podutil.controller_of(pod)
+            ref = controller_of(pod)
             if ref is None or ref.get("uid") not in olds:
                 continue
             if selector is not None and not selector.matches(pod["metadata"].get("labels")):
@@ -573,7 +573,7 @@ class DeploymentReconciler:
             return None
         if du.complete(d, status) or current.get("reason") == du.TIMED_OUT_REASON:
             return None
-        since = podutil.timestamp(current.get("lastUpdateTime"))
+        since = timestamp(current.get("lastUpdateTime"))
         if since is None:
             return None
         after = since + int(d["spec"]["progressDeadlineSeconds"]) - time.time()
