@@ -21,7 +21,7 @@ from setpoint import __version__, storage
 from setpoint.apiserver import builtin
 from setpoint.apiserver.apiextensions import crds
 from setpoint.apiserver.encoding import errors
-from setpoint.apiserver.endpoints import discovery, handlers, openapi, watch
+from setpoint.apiserver.endpoints import discovery, handlers, openapi, pods, watch
 from setpoint.apiserver.endpoints.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from setpoint.apiserver.endpoints.metrics import APIMetrics
 from setpoint.apiserver.http import HTTPServer, Request, Response, StreamingResponse, warning_header
@@ -55,6 +55,14 @@ _VERBS: dict[str, VerbHandler] = {
     "patch": handlers.patch_,
     "delete": handlers.delete,
     "deletecollection": handlers.delete_collection,
+}
+
+#: Verbs of a resource or subresource served by a handler of its own: (plural, subresource, verb).
+_SPECIAL: dict[tuple[str, str, str], VerbHandler] = {
+    ("pods", "binding", "create"): pods.binding,
+    ("bindings", "", "create"): pods.binding,
+    ("pods", "log", "get"): pods.log,
+    **{("pods", sub, verb): pods.connect for sub in ("exec", "attach", "portforward") for verb in ("get", "create")},
 }
 
 
@@ -255,7 +263,9 @@ class APIServer:
         started = time.perf_counter()
         code = "500"
         try:
-            response = await _VERBS[call.verb](self.objects, call)
+            handler = _VERBS[call.verb] if r.group else _SPECIAL.get((r.plural, call.subresource, call.verb),
+                                                                     _VERBS[call.verb])
+            response = await handler(self.objects, call)
             code = str(response.status)
             warning = getattr(r.strategy, "deprecation_warning", "")
             if warning and isinstance(response, Response):
@@ -312,13 +322,13 @@ class APIServer:
                 raise _method_not_allowed()
         else:
             verb = {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(method, "")
+            if subresource and method == "POST":
+                verb = "create"
             if legacy_watch and method == "GET":
                 verb = "watch"
             if not verb:
                 raise _method_not_allowed()
-            if subresource and verb not in ("get", "update", "patch"):
-                raise _method_not_allowed()
-            if subresource == "finalize" and verb != "update":
+            if subresource and verb not in discovery.SUBRESOURCES.get(subresource, _PLAIN_SUBRESOURCE).verbs:
                 raise _method_not_allowed()
         if verb not in resource.verbs:
             raise _method_not_allowed()
@@ -366,6 +376,7 @@ class APIServer:
 
 
 _NO_ATTRS: Any = None
+_PLAIN_SUBRESOURCE = discovery.Subresource(("get", "patch", "update"))
 
 
 #: The verb label of kube's request metrics: the installer's action verb (an HTTP method,

@@ -350,6 +350,14 @@ class PodStrategy(Strategy):
         return obj.get("spec") != old.get("spec")
 
 
+class BindingStrategy(Strategy):
+    """v1 Binding, served only for create (``bindings`` and ``pods/binding``): a binding
+    is not stored, it writes ``spec.nodeName`` of the pod resource ``pods``."""
+
+    def __init__(self, pods: Resource) -> None:
+        self.pods = pods
+
+
 # --- columns ----------------------------------------------------------------------
 
 _CORE = "io.k8s.api.core.v1."
@@ -453,6 +461,18 @@ _CORE_EVENT_FIELDS = {
 
 def resources(event_strategy: events.EventStrategy) -> list[Resource]:
     """The core group's kinds, freshly made; ``event_strategy`` is the one events.k8s.io shares."""
+    pods = declare("", "v1", "Pod", "pods", "pod", True, PodStrategy(),
+                   short_names=("po",), categories=("all",),
+                   subresources=frozenset({"status", "binding", "log", "exec", "attach", "portforward"}),
+                   field_getters={"spec.nodeName": field("spec", "nodeName"),
+                                  "spec.restartPolicy": field("spec", "restartPolicy"),
+                                  "spec.schedulerName": field("spec", "schedulerName"),
+                                  "spec.serviceAccountName": field("spec", "serviceAccountName"),
+                                  "spec.hostNetwork": field("spec", "hostNetwork"),
+                                  "status.phase": field("status", "phase"),
+                                  "status.podIP": field("status", "podIP"),
+                                  "status.nominatedNodeName": field("status", "nominatedNodeName")},
+                   columns=_POD_COLUMNS)
     return [
         declare("", "v1", "Namespace", "namespaces", "namespace", False, NamespaceStrategy(),
                 short_names=("ns",), subresources=frozenset({"status", "finalize"}),
@@ -466,17 +486,8 @@ def resources(event_strategy: events.EventStrategy) -> list[Resource]:
                 field_getters={"type": field("type")},
                 columns=(Column("Type", "string", _secret_type, description=description(_CORE + "Secret", "type")),
                          Column("Data", "string", _secret_data, description=description(_CORE + "Secret", "data")))),
-        declare("", "v1", "Pod", "pods", "pod", True, PodStrategy(),
-                short_names=("po",), categories=("all",), subresources=frozenset({"status"}),
-                field_getters={"spec.nodeName": field("spec", "nodeName"),
-                               "spec.restartPolicy": field("spec", "restartPolicy"),
-                               "spec.schedulerName": field("spec", "schedulerName"),
-                               "spec.serviceAccountName": field("spec", "serviceAccountName"),
-                               "spec.hostNetwork": field("spec", "hostNetwork"),
-                               "status.phase": field("status", "phase"),
-                               "status.podIP": field("status", "podIP"),
-                               "status.nominatedNodeName": field("status", "nominatedNodeName")},
-                columns=_POD_COLUMNS),
+        pods,
+        declare("", "v1", "Binding", "bindings", "binding", True, BindingStrategy(pods), verbs=("create",)),
         declare("", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount", True, ServiceAccountStrategy(),
                 short_names=("sa",),
                 columns=(Column("Secrets", "string", _service_account_secrets,

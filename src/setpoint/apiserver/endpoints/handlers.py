@@ -181,6 +181,10 @@ def _dry_run(request: Request) -> bool:
     return True
 
 
+#: For the subresource handlers of other modules.
+is_dry_run = _dry_run
+
+
 def _field_validation(request: Request) -> str:
     value = request.query_one("fieldValidation") or ""
     if value and value not in ("Ignore", "Warn", "Strict"):

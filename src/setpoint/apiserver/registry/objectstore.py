@@ -103,6 +103,12 @@ class ExpiredContinue(errors.StatusError):
         return out
 
 
+#: Subresources whose writes are stored as their handler made them, without the kind's
+#: strategy or validation (kube's BindingREST writes the pod with the storage's own
+#: GuaranteedUpdate).
+DIRECT_SUBRESOURCES = frozenset({"binding"})
+
+
 class ObjectStore:
     """CRUD with Kubernetes semantics for every resource, over one storage."""
 
@@ -424,7 +430,8 @@ class ObjectStore:
             obj = self._prepare_update(resource, new, current, subresource)
             attrs_ = self._attrs(resource, verb, namespace, name, subresource, attrs, dry_run)
             await self.admission.admit(attrs_, obj, current)
-            self._validate_update(resource, obj, current)
+            if subresource not in DIRECT_SUBRESOURCES:
+                self._validate_update(resource, obj, current)
             await self.admission.validate(attrs_, obj, current)
             cur_meta = current["metadata"]
             obj_meta = obj["metadata"]
@@ -471,6 +478,8 @@ class ObjectStore:
         strategy = resource.strategy
         if subresource == "status":
             obj = strategy.prepare_for_status_update(new, current)
+        elif subresource in DIRECT_SUBRESOURCES:
+            obj = new
         elif subresource == "finalize":
             finalize = getattr(strategy, "prepare_for_finalize", None)
             if finalize is None:

@@ -1,0 +1,232 @@
+"""The Pod subresources that are not plain reads and writes of the Pod: ``binding`` (and
+the namespaced ``bindings`` resource), ``log``, and the streaming ``exec``, ``attach`` and
+``portforward``.
+
+``binding`` is kube's ``BindingREST`` (``pkg/registry/core/pod/storage/storage.go``).
+The others are kube's ``LogLocation``/``streamLocation`` (``pkg/registry/core/pod/strategy.go``)
+up to the point where kube-apiserver would call the pod's kubelet: setpoint's nodes are
+simulated and run no containers, so what comes back is what a kubelet answers for a
+container that is not running (logs), or a 400 saying that there is nothing to connect to.
+"""
+
+from __future__ import annotations
+
+from setpoint.apimachinery import clock
+from setpoint.apiserver.builtin.core import BindingStrategy
+from setpoint.apiserver.encoding import errors
+from setpoint.apiserver.endpoints import handlers
+from setpoint.apiserver.http import Response
+from setpoint.apiserver.registry.objectstore import ObjectStore
+from setpoint.apiserver.registry.resources import Obj, Resource
+
+__all__ = ["binding", "connect", "log", "validate_container"]
+
+
+def _container_names(spec: Obj) -> list[str]:
+    """podutil.VisitContainers order: init containers, containers, ephemeral containers."""
+    names: list[str] = []
+    for key in ("initContainers", "containers", "ephemeralContainers"):
+        for c in spec.get(key) or []:
+            if isinstance(c, dict) and isinstance(c.get("name"), str):
+                names.append(c["name"])
+    return names
+
+
+def validate_container(container: str, pod: Obj) -> str:
+    """kube's ``validateContainer``: the container a request means, or its 400."""
+    spec = pod.get("spec") or {}
+    name = (pod.get("metadata") or {}).get("name", "")
+    if not container:
+        containers = spec.get("containers") or []
+        if len(containers) == 1:
+            return str(containers[0].get("name", ""))
+        if not containers:
+            raise errors.bad_request(f"a container name must be specified for pod {name}")
+        names = " ".join(_container_names(spec))
+        raise errors.bad_request(f"a container name must be specified for pod {name}, choose one of: [{names}]")
+    if container not in _container_names(spec):
+        raise errors.bad_request(f"container {container} is not valid for pod {name}")
+    return container
+
+
+async def _pod(store: ObjectStore, call: handlers.Call) -> Obj:
+    assert call.name is not None
+    return (await store.get(call.resource, call.namespace, call.name)).obj
+
+
+# --- log ---------------------------------------------------------------------------
+
+
+def _status_of(pod: Obj, container: str) -> Obj | None:
+    status = pod.get("status") or {}
+    for key in ("containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses"):
+        for cs in status.get(key) or []:
+            if isinstance(cs, dict) and cs.get("name") == container:
+                return cs
+    return None
+
+
+def _kubelet_log_error(pod: Obj, container: str, previous: bool) -> str | None:
+    """The kubelet's ``validateContainerLogStatus``: why there are no logs, or None when the
+    container is running (or has run) and its log -- empty on a simulated node -- is served."""
+    pod_name = (pod.get("metadata") or {}).get("name", "")
+    cs = _status_of(pod, container)
+    q = f'container "{container}" in pod "{pod_name}"'
+    if cs is None:
+        return f"{q} is not available"
+    last = (cs.get("lastState") or {}).get("terminated")
+    state = cs.get("state") or {}
+    waiting, running, terminated = state.get("waiting"), state.get("running"), state.get("terminated")
+    if previous:
+        if not isinstance(last, dict) or not last.get("containerID"):
+            return f'previous terminated container "{container}" in pod "{pod_name}" not found'
+        return None
+    if running is not None:
+        return None
+    if terminated is not None:
+        if not (terminated or {}).get("containerID") and not (isinstance(last, dict) and last.get("containerID")):
+            return f"{q} is terminated"
+        return None
+    if last is not None:
+        return None if (last or {}).get("containerID") else f"{q} is terminated"
+    if waiting is not None:
+        reason = (waiting or {}).get("reason") or ""
+        if reason == "ErrImagePull":
+            return f"{q} is waiting to start: image can't be pulled"
+        if reason == "ImagePullBackOff":
+            return f"{q} is waiting to start: trying and failing to pull image"
+        return f"{q} is waiting to start: {reason}"
+    return f"{q} is waiting to start - no logs yet"
+
+
+async def log(store: ObjectStore, call: handlers.Call) -> Response:
+    """GET ``pods/log``: an unscheduled pod's log is empty (kube's nil location); on a
+    (simulated) node, the kubelet's answer for a container that produced no output."""
+    pod = await _pod(store, call)
+    query = call.request
+    container = validate_container(query.query_one("container") or "", pod)
+    if not (pod.get("spec") or {}).get("nodeName"):
+        return Response(200, b"", "text/plain")
+    previous = (query.query_one("previous") or "").lower() in ("true", "1")
+    message = _kubelet_log_error(pod, container, previous)
+    if message is not None:
+        # kube's GenericHttpResponseChecker: a kubelet 400 becomes NewBadRequest(body).
+        raise errors.bad_request(message)
+    return Response(200, b"", "text/plain")
+
+
+# --- exec, attach, portforward ----------------------------------------------------------
+
+_WHAT = {"exec": "execute commands in", "attach": "attach to", "portforward": "forward ports to"}
+
+
+async def connect(store: ObjectStore, call: handlers.Call) -> Response:
+    """GET/POST (websocket or SPDY upgrade) of ``pods/exec``, ``attach``, ``portforward``:
+    kube's ``streamLocation`` checks, then a 400 -- a simulated node has no container to
+    stream from. Upgrade requests get the Status too, which kubectl prints."""
+    pod = await _pod(store, call)
+    name = call.name
+    container = ""
+    if call.subresource != "portforward":
+        container = validate_container(call.request.query_one("container") or "", pod)
+    node = (pod.get("spec") or {}).get("nodeName")
+    if not node:
+        raise errors.bad_request(f"pod {name} does not have a host assigned")
+    target = f'container "{container}" of pod "{name}"' if container else f'pod "{name}"'
+    raise errors.bad_request(
+        f'cannot {_WHAT[call.subresource]} {target}: node "{node}" is simulated and runs no containers')
+
+
+# --- binding ----------------------------------------------------------------------------
+
+
+def _binding_errors(body: Obj) -> list[errors.FieldError]:
+    """``ValidatePodBinding``."""
+    target = body.get("target") or {}
+    out: list[errors.FieldError] = []
+    kind = target.get("kind") or ""
+    if kind and kind != "Node":
+        out.append(errors.not_supported("target.kind", kind, ["Node", "<empty>"]))
+    if not target.get("name"):
+        out.append(errors.required("target.name", ""))
+    return out
+
+
+async def binding(store: ObjectStore, call: handlers.Call) -> Response:
+    """POST ``pods/{name}/binding`` or ``bindings``: assign the pod to ``target.name``,
+    as kube's ``BindingREST.Create``; answers a Success Status (201)."""
+    out = handlers.negotiate(call.request)
+    body = handlers.decode_body(call.request)
+    kind, api_version = body.get("kind"), body.get("apiVersion")
+    if (kind or "Binding") != "Binding" or (api_version or "v1") != "v1":
+        raise errors.bad_request(f"not a Binding object: {kind} {api_version}")
+    meta = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+    assert isinstance(meta, dict)
+    ns = meta.get("namespace")
+    if ns and ns != call.namespace:
+        raise errors.bad_request(
+            "the namespace of the provided object does not match the namespace sent on the request")
+    pod_name = call.name if call.name is not None else str(meta.get("name") or "")
+    if pod_name != (meta.get("name") or ""):
+        raise errors.bad_request("name in URL does not match name in Binding object")
+    problems = _binding_errors(body)
+    if problems:
+        text = problems[0].message() if len(problems) == 1 else "[" + ", ".join(p.message() for p in problems) + "]"
+        raise errors.unknown(text)
+    pods = _pods_resource(call)
+    node = str((body.get("target") or {}).get("name"))
+    want_uid, want_rv = meta.get("uid") or "", meta.get("resourceVersion") or ""
+    annotations = meta.get("annotations") if isinstance(meta.get("annotations"), dict) else {}
+    key = pods.key(call.namespace, pod_name)
+
+    def conflict(detail: str) -> errors.StatusError:
+        return errors.conflict("pods/binding", "", pod_name, detail)
+
+    async def assign(current: Obj) -> Obj:
+        cur_meta = current["metadata"]
+        for label, want, have in (("UID", want_uid, cur_meta.get("uid")),
+                                  ("ResourceVersion", want_rv, cur_meta.get("resourceVersion"))):
+            if want and want != have:
+                raise errors.conflict("pods", "", pod_name, (
+                    f"StorageError: invalid object, Code: 4, Key: {key}, ResourceVersion: 0, "
+                    f"AdditionalErrorMsg: Precondition failed: {label} in precondition: {want}, "
+                    f"{label} in object meta: {have}"))
+        spec = current.get("spec") or {}
+        if cur_meta.get("deletionTimestamp"):
+            raise conflict(f"pod {pod_name} is being deleted, cannot be assigned to a host")
+        if spec.get("nodeName"):
+            raise conflict(f'pod {pod_name} is already assigned to node "{spec["nodeName"]}"')
+        if spec.get("schedulingGates"):
+            raise conflict(f"pod {pod_name} has non-empty .spec.schedulingGates")
+        new = dict(current)
+        new["spec"] = {**spec, "nodeName": node}
+        new_meta = dict(cur_meta)
+        if annotations:
+            new_meta["annotations"] = {**(cur_meta.get("annotations") or {}), **annotations}
+        new["metadata"] = new_meta
+        status = dict(current.get("status") or {})
+        conditions = [c for c in status.get("conditions") or [] if isinstance(c, dict)]
+        scheduled: Obj = {"type": "PodScheduled", "status": "True", "lastProbeTime": None,
+                          "lastTransitionTime": clock.now_rfc3339()}
+        for i, c in enumerate(conditions):
+            if c.get("type") == "PodScheduled":
+                if c.get("status") == "True":
+                    scheduled["lastTransitionTime"] = c.get("lastTransitionTime")
+                conditions[i] = scheduled
+                break
+        else:
+            conditions.append(scheduled)
+        status["conditions"] = conditions
+        new["status"] = status
+        return new
+
+    await store.guaranteed_update(pods, call.namespace, pod_name, assign, verb="create", subresource="binding",
+                                  dry_run=handlers.is_dry_run(call.request), attrs=call.attrs)
+    return handlers.json_response(201, {**errors.status_success(), "code": 201}, out)
+
+
+def _pods_resource(call: handlers.Call) -> Resource:
+    """The v1 pods resource a binding writes: the call's own for ``pods/binding``, the one
+    the ``bindings`` resource names for a POST there."""
+    strategy = call.resource.strategy
+    return strategy.pods if isinstance(strategy, BindingStrategy) else call.resource
