@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Final
 
-__all__ = ["ERR_FORMAT_WRONG", "ERR_NUMERIC", "ERR_SUFFIX", "parse_error", "value"]
+__all__ = ["ERR_FORMAT_WRONG", "ERR_NUMERIC", "ERR_SUFFIX", "format_decimal_si", "parse_error", "value"]
 
 ERR_FORMAT_WRONG: Final = (
     "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
@@ -95,3 +95,23 @@ def value(text: str) -> Decimal:
         return Decimal(text[:i]) * _MULTIPLIERS[text[i:]]
     except ArithmeticError as exc:  # an exponent beyond Decimal's range
         raise ValueError(f"quantity {text!r} is out of range") from exc
+
+
+_SI_SUFFIXES = ((18, "E"), (15, "P"), (12, "T"), (9, "G"), (6, "M"), (3, "k"), (0, ""), (-3, "m"), (-6, "u"),
+                (-9, "n"))
+
+
+def format_decimal_si(amount: Decimal) -> str:
+    """``Quantity.String()`` of a DecimalSI quantity: the largest SI suffix that keeps an integer
+    mantissa (``0.25`` -> ``250m``, ``1.5`` -> ``1500m``, ``262144000`` -> ``262144k``);
+    amounts below a nano round up to ``1n``, as Go's do."""
+    if amount == 0:
+        return "0"
+    sign = "-" if amount < 0 else ""
+    amount = abs(amount)
+    for exp, suffix in _SI_SUFFIXES:
+        mantissa = amount.scaleb(-exp)
+        if mantissa == mantissa.to_integral_value():
+            return f"{sign}{int(mantissa)}{suffix}"
+    nanos = amount.scaleb(9).to_integral_value(rounding="ROUND_CEILING")
+    return f"{sign}{int(nanos)}n"
