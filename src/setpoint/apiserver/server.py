@@ -32,6 +32,7 @@ from setpoint.apiserver.registry.admission import (
     Authenticator,
     Authorizer,
 )
+from setpoint.apiserver.registry.default_tolerations import DefaultTolerationSeconds
 from setpoint.apiserver.registry.namespace_lifecycle import NamespaceLifecycle
 from setpoint.apiserver.registry.objectstore import ObjectStore
 from setpoint.apiserver.registry.resources import Registry, Resource
@@ -121,6 +122,7 @@ class APIServer:
         self.crds = crds.CRDController(self.registry, self.objects)
         self.registry.add(crds.crd_resource())
         self.admission.plugins.insert(0, NamespaceLifecycle(self.registry, self.objects))
+        self.admission.plugins.insert(1, DefaultTolerationSeconds())
         self.discovery = discovery.Discovery(self.registry)
         self.openapi = openapi.OpenAPI(self.registry)
         self.registry.subscribe(self._on_registry_change)

@@ -30,6 +30,7 @@ from typing import Any
 import orjson
 
 from setpoint.apimachinery.types import Obj
+from setpoint.apiserver.builtin.binding import BindingStrategy, bind
 from setpoint.apiserver.encoding import errors as apierrors
 from setpoint.apiserver.encoding import patch as patches
 from setpoint.apiserver.fieldmanager import manager as fieldmanager
@@ -248,6 +249,10 @@ class InProcessClient:
     async def create(self, obj: Mapping[str, Any], namespace: str | None = None, *,
                      field_manager: str | None = None) -> Obj:
         r = self._served(Kind.of(obj))
+        if isinstance(r.strategy, BindingStrategy):  # not stored: it assigns a pod to a node
+            with _api_errors():
+                await bind(self.objects, r.strategy.pods, self._ns(r, namespace, obj), _copy(obj))
+            return {**apierrors.status_success(), "code": 201}
         with _api_errors():
             body = fieldmanager.for_resource(r).update(None, _copy(obj), self._manager(field_manager))
             created = await self.objects.create(r, self._ns(r, namespace, obj), body)

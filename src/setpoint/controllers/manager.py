@@ -18,18 +18,29 @@ from setpoint.controllers.crd_cleanup import add_crd_cleanup_controller
 from setpoint.controllers.garbagecollector import add_garbage_collector
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.namespace import add_namespace_controller
+from setpoint.controllers.nodelifecycle import add_node_lifecycle_controller
+from setpoint.controllers.options import ControllerOptions
 from setpoint.controllers.rootca import add_root_ca_publisher
 from setpoint.controllers.serviceaccount import add_serviceaccount_controller
+from setpoint.controllers.tainteviction import add_taint_eviction_controller
 from setpoint.runtime.manager import Manager
 
-AddController = Callable[[Manager, InProcessClient], object]
+AddController = Callable[[Manager, InProcessClient, ControllerOptions], object]
+
+
+def _plain(add: Callable[[Manager, InProcessClient], object]) -> AddController:
+    """An add function that takes no options."""
+    return lambda manager, client, _options: add(manager, client)
+
 
 #: kube-controller-manager's controllers that setpoint runs, by kube's canonical name.
 CONTROLLERS: dict[str, AddController] = {
-    "namespace-controller": add_namespace_controller,
-    "serviceaccount-controller": add_serviceaccount_controller,
-    "root-ca-certificate-publisher-controller": add_root_ca_publisher,
-    "garbage-collector-controller": add_garbage_collector,
+    "namespace-controller": _plain(add_namespace_controller),
+    "serviceaccount-controller": _plain(add_serviceaccount_controller),
+    "root-ca-certificate-publisher-controller": _plain(add_root_ca_publisher),
+    "garbage-collector-controller": _plain(add_garbage_collector),
+    "node-lifecycle-controller": add_node_lifecycle_controller,
+    "taint-eviction-controller": add_taint_eviction_controller,
 }
 #: kube's older names, still accepted by ``--controllers``.
 ALIASES: dict[str, str] = {
@@ -37,6 +48,7 @@ ALIASES: dict[str, str] = {
     "serviceaccount": "serviceaccount-controller",
     "root-ca-cert-publisher": "root-ca-certificate-publisher-controller",
     "garbagecollector": "garbage-collector-controller",
+    "nodelifecycle": "node-lifecycle-controller",
 }
 #: Controllers ``*`` leaves off (none yet).
 DISABLED_BY_DEFAULT: frozenset[str] = frozenset()
@@ -78,13 +90,15 @@ class ControllerManager:
     """The built-in controllers of one API server: :meth:`start` them, :meth:`stop` them."""
 
     def __init__(self, registry: Registry, objects: ObjectStore, *, controllers: Iterable[str] = ("*",),
-                 ca_data: bytes = b"") -> None:
+                 ca_data: bytes = b"", options: ControllerOptions | None = None) -> None:
         self.client = InProcessClient(registry, objects, ca_data=ca_data)
         self.manager = Manager(self.client)
         #: The kube-controller-manager controllers running (``--controllers``).
         self.enabled = enabled_controllers(controllers)
+        #: Periods, grace periods and the clock of the controllers.
+        self.options = options or ControllerOptions()
         for name in self.enabled:
-            CONTROLLERS[name](self.manager, self.client)
+            CONTROLLERS[name](self.manager, self.client, self.options)
         # kube-apiserver's own (apiextensions), not kube-controller-manager's: always on.
         add_crd_cleanup_controller(self.manager, self.client)
 

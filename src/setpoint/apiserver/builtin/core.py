@@ -17,6 +17,7 @@ from typing import Any
 from setpoint.apimachinery import quantity
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.builtin import events
+from setpoint.apiserver.builtin.binding import BindingStrategy
 from setpoint.apiserver.builtin.declare import declare, description, field
 from setpoint.apiserver.builtin.workloads import validate_containers
 from setpoint.apiserver.encoding import errors
@@ -348,14 +349,6 @@ class PodStrategy(Strategy):
 
     def spec_changed(self, obj: Obj, old: Obj) -> bool:
         return obj.get("spec") != old.get("spec")
-
-
-class BindingStrategy(Strategy):
-    """v1 Binding, served only for create (``bindings`` and ``pods/binding``): a binding
-    is not stored, it writes ``spec.nodeName`` of the pod resource ``pods``."""
-
-    def __init__(self, pods: Resource) -> None:
-        self.pods = pods
 
 
 # --- columns ----------------------------------------------------------------------

@@ -1,8 +1,7 @@
 """The Pod subresources that are not plain reads and writes of the Pod: ``binding`` (and
-the namespaced ``bindings`` resource), ``log``, and the streaming ``exec``, ``attach`` and
+the namespaced ``bindings`` resource, both :mod:`setpoint.apiserver.builtin.binding`), ``log``, and the streaming ``exec``, ``attach`` and
 ``portforward``.
 
-``binding`` is kube's ``BindingREST`` (``pkg/registry/core/pod/storage/storage.go``).
 The others are kube's ``LogLocation``/``streamLocation`` (``pkg/registry/core/pod/strategy.go``)
 up to the point where kube-apiserver would call the pod's kubelet: setpoint's nodes are
 simulated and run no containers, so what comes back is what a kubelet answers for a
@@ -11,13 +10,12 @@ container that is not running (logs), or a 400 saying that there is nothing to c
 
 from __future__ import annotations
 
-from setpoint.apimachinery import clock
-from setpoint.apiserver.builtin.core import BindingStrategy
+from setpoint.apiserver.builtin.binding import BindingStrategy, bind
 from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.endpoints import handlers
 from setpoint.apiserver.http import Response
 from setpoint.apiserver.registry.objectstore import ObjectStore
-from setpoint.apiserver.registry.resources import Obj, Resource
+from setpoint.apiserver.registry.resources import Obj
 
 __all__ = ["binding", "connect", "log", "validate_container"]
 
@@ -140,93 +138,13 @@ async def connect(store: ObjectStore, call: handlers.Call) -> Response:
 # --- binding ----------------------------------------------------------------------------
 
 
-def _binding_errors(body: Obj) -> list[errors.FieldError]:
-    """``ValidatePodBinding``."""
-    target = body.get("target") or {}
-    out: list[errors.FieldError] = []
-    kind = target.get("kind") or ""
-    if kind and kind != "Node":
-        out.append(errors.not_supported("target.kind", kind, ["Node", "<empty>"]))
-    if not target.get("name"):
-        out.append(errors.required("target.name", ""))
-    return out
-
-
 async def binding(store: ObjectStore, call: handlers.Call) -> Response:
-    """POST ``pods/{name}/binding`` or ``bindings``: assign the pod to ``target.name``,
-    as kube's ``BindingREST.Create``; answers a Success Status (201)."""
+    """POST ``pods/{name}/binding`` or ``bindings``: :func:`~setpoint.apiserver.builtin.binding.bind`;
+    answers a Success Status (201)."""
     out = handlers.negotiate(call.request)
     body = handlers.decode_body(call.request)
-    kind, api_version = body.get("kind"), body.get("apiVersion")
-    if (kind or "Binding") != "Binding" or (api_version or "v1") != "v1":
-        raise errors.bad_request(f"not a Binding object: {kind} {api_version}")
-    meta = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
-    assert isinstance(meta, dict)
-    ns = meta.get("namespace")
-    if ns and ns != call.namespace:
-        raise errors.bad_request(
-            "the namespace of the provided object does not match the namespace sent on the request")
-    pod_name = call.name if call.name is not None else str(meta.get("name") or "")
-    if pod_name != (meta.get("name") or ""):
-        raise errors.bad_request("name in URL does not match name in Binding object")
-    problems = _binding_errors(body)
-    if problems:
-        text = problems[0].message() if len(problems) == 1 else "[" + ", ".join(p.message() for p in problems) + "]"
-        raise errors.unknown(text)
-    pods = _pods_resource(call)
-    node = str((body.get("target") or {}).get("name"))
-    want_uid, want_rv = meta.get("uid") or "", meta.get("resourceVersion") or ""
-    annotations = meta.get("annotations") if isinstance(meta.get("annotations"), dict) else {}
-    key = pods.key(call.namespace, pod_name)
-
-    def conflict(detail: str) -> errors.StatusError:
-        return errors.conflict("pods/binding", "", pod_name, detail)
-
-    async def assign(current: Obj) -> Obj:
-        cur_meta = current["metadata"]
-        for label, want, have in (("UID", want_uid, cur_meta.get("uid")),
-                                  ("ResourceVersion", want_rv, cur_meta.get("resourceVersion"))):
-            if want and want != have:
-                raise errors.conflict("pods", "", pod_name, (
-                    f"StorageError: invalid object, Code: 4, Key: {key}, ResourceVersion: 0, "
-                    f"AdditionalErrorMsg: Precondition failed: {label} in precondition: {want}, "
-                    f"{label} in object meta: {have}"))
-        spec = current.get("spec") or {}
-        if cur_meta.get("deletionTimestamp"):
-            raise conflict(f"pod {pod_name} is being deleted, cannot be assigned to a host")
-        if spec.get("nodeName"):
-            raise conflict(f'pod {pod_name} is already assigned to node "{spec["nodeName"]}"')
-        if spec.get("schedulingGates"):
-            raise conflict(f"pod {pod_name} has non-empty .spec.schedulingGates")
-        new = dict(current)
-        new["spec"] = {**spec, "nodeName": node}
-        new_meta = dict(cur_meta)
-        if annotations:
-            new_meta["annotations"] = {**(cur_meta.get("annotations") or {}), **annotations}
-        new["metadata"] = new_meta
-        status = dict(current.get("status") or {})
-        conditions = [c for c in status.get("conditions") or [] if isinstance(c, dict)]
-        scheduled: Obj = {"type": "PodScheduled", "status": "True", "lastProbeTime": None,
-                          "lastTransitionTime": clock.now_rfc3339()}
-        for i, c in enumerate(conditions):
-            if c.get("type") == "PodScheduled":
-                if c.get("status") == "True":
-                    scheduled["lastTransitionTime"] = c.get("lastTransitionTime")
-                conditions[i] = scheduled
-                break
-        else:
-            conditions.append(scheduled)
-        status["conditions"] = conditions
-        new["status"] = status
-        return new
-
-    await store.guaranteed_update(pods, call.namespace, pod_name, assign, verb="create", subresource="binding",
-                                  dry_run=handlers.is_dry_run(call.request), attrs=call.attrs)
-    return handlers.json_response(201, {**errors.status_success(), "code": 201}, out)
-
-
-def _pods_resource(call: handlers.Call) -> Resource:
-    """The v1 pods resource a binding writes: the call's own for ``pods/binding``, the one
-    the ``bindings`` resource names for a POST there."""
     strategy = call.resource.strategy
-    return strategy.pods if isinstance(strategy, BindingStrategy) else call.resource
+    pods = strategy.pods if isinstance(strategy, BindingStrategy) else call.resource
+    await bind(store, pods, call.namespace, body, url_name=call.name, dry_run=handlers.is_dry_run(call.request),
+               attrs=call.attrs)
+    return handlers.json_response(201, {**errors.status_success(), "code": 201}, out)

@@ -1,0 +1,34 @@
+"""What kube-controller-manager's flags set for the built-in controllers: periods, grace
+periods, tolerances -- and the clock they read, so tests can move time instead of waiting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from setpoint.apimachinery.clock import Clock
+
+
+@dataclass
+class ControllerOptions:
+    """Settings of the built-in controllers (kube's defaults)."""
+
+    #: The time the controllers go by.
+    clock: Clock = field(default_factory=Clock)
+    #: ``--node-monitor-period``: how often each node's health is looked at.
+    node_monitor_period: float = 5.0
+    #: ``--node-monitor-grace-period``: a node whose kubelet has not posted (Lease or Ready
+    #: heartbeat) for this long is unreachable.
+    node_monitor_grace_period: float = 40.0
+    #: ``--node-startup-grace-period``: the same, for a node that never posted.
+    node_startup_grace_period: float = 60.0
+    #: How often a pending taint eviction is looked at again (kube's timed queue fires at the time).
+    eviction_poll_period: float = 1.0
+    #: ``--horizontal-pod-autoscaler-sync-period``.
+    hpa_sync_period: float = 15.0
+    #: ``--horizontal-pod-autoscaler-downscale-stabilization``.
+    hpa_downscale_stabilization: float = 300.0
+    #: ``--horizontal-pod-autoscaler-tolerance``.
+    hpa_tolerance: float = 0.1
+    #: ``--horizontal-pod-autoscaler-cpu-initialization-period`` (not used: simulated usage is
+    #: there from the start) and ``--horizontal-pod-autoscaler-initial-readiness-delay``.
+    hpa_cpu_initialization_period: float = 300.0
