@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from e2e_helpers import Kubectl
+from e2e_helpers import Kubectl, Server, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -19,10 +19,64 @@ def test_kubectl_autoscale_and_get_hpa(kubectl: Kubectl, ns: str) -> None:
     assert hpa["spec"]["metrics"][0]["resource"]["target"] == {"type": "Utilization", "averageUtilization": 50}
     header, row = kubectl.out("get", "hpa", "-n", ns).splitlines()[:2]
     assert header.split() == ["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"]
-    assert row.split()[:7] == ["web", "Deployment/web", "cpu:", "<unknown>/50%", "2", "5", "0"]
+    assert row.split()[:6] == ["web", "Deployment/web", "cpu:", "<unknown>/50%", "2", "5"]
+    # The controller brings the Deployment (1 replica) up to minReplicas.
+    eventually(lambda: kubectl.out("get", "deploy", "web", "-n", ns, "-o", "jsonpath={.spec.replicas}") == "2",
+               timeout=15)
+    events = kubectl.out("get", "events", "-n", ns, "--field-selector", "reason=SuccessfulRescale")
+    assert "New size: 2; reason: Current number of replicas below Spec.MinReplicas" in events
     bad = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "bad"},
            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
                     "minReplicas": 3, "maxReplicas": 1}}
     result = kubectl.run("apply", "-f", "-", "-n", ns, input=json.dumps(bad), check=False)
     assert result.returncode != 0
     assert "spec.maxReplicas: Invalid value: 1: must be greater than or equal to `minReplicas`" in result.stderr
+
+
+def _pod(kubectl: Kubectl, server: Server, ns: str, name: str, usage: str) -> None:
+    pod = {"apiVersion": "v1", "kind": "Pod",
+           "metadata": {"name": name, "labels": {"app": "web"}, "annotations": {"setpoint.io/cpu-usage": usage}},
+           "spec": {"containers": [{"name": "c", "image": "nginx", "resources": {"requests": {"cpu": "100m"}}}]}}
+    kubectl("apply", "-f", "-", "-n", ns, input=json.dumps(pod))
+    status = {"status": {"phase": "Running", "startTime": "2026-01-01T00:00:00Z", "conditions": [
+        {"type": "Ready", "status": "True", "lastTransitionTime": "2026-01-01T00:00:00Z"}]}}
+    r = server.request("PATCH", f"/api/v1/namespaces/{ns}/pods/{name}/status", status,
+                       content_type="application/merge-patch+json")
+    assert r.status == 200, r.body
+
+
+def test_hpa_scales_a_deployment_from_simulated_usage(kubectl: Kubectl, server: Server, ns: str) -> None:
+    kubectl("create", "deployment", "web", "--image=nginx", "--replicas=2", "-n", ns)
+    for name in ("web-a", "web-b"):
+        _pod(kubectl, server, ns, name, "100m")
+    hpa = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "web"},
+           "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+                    "minReplicas": 1, "maxReplicas": 10,
+                    "metrics": [{"type": "Resource", "resource": {
+                        "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 50}}}],
+                    "behavior": {"scaleDown": {"stabilizationWindowSeconds": 0}}}}
+    kubectl("apply", "-f", "-", "-n", ns, input=json.dumps(hpa))
+
+    def replicas(want: str) -> bool:
+        got = kubectl.out("get", "deploy", "web", "-n", ns, "-o", "jsonpath={.spec.replicas}")
+        assert got == want, got
+        return True
+
+    eventually(lambda: replicas("4"), timeout=15)
+    row = eventually(lambda: _row_with(kubectl, ns, "cpu: 100%/50%"), timeout=15)
+    assert row[:2] == ["web", "Deployment/web"] and row[-4:-1] == ["1", "10", "2"], row
+    events = kubectl.out("get", "events", "-n", ns, "--field-selector", "reason=SuccessfulRescale")
+    assert "New size: 4; reason: cpu resource utilization (percentage of request) above target" in events
+
+    # Usage drops; a spec change makes the controller sync now rather than in 15 s.
+    kubectl("annotate", "pods", "web-a", "web-b", "setpoint.io/cpu-usage=10m", "--overwrite", "-n", ns)
+    kubectl("patch", "hpa", "web", "-n", ns, "--type=merge", "-p", '{"spec": {"maxReplicas": 9}}')
+    eventually(lambda: replicas("1"), timeout=15)
+    events = kubectl.out("get", "events", "-n", ns, "--field-selector", "reason=SuccessfulRescale")
+    assert "New size: 1; reason: All metrics below target" in events
+
+
+def _row_with(kubectl: Kubectl, ns: str, text: str) -> list[str]:
+    line = kubectl.out("get", "hpa", "web", "-n", ns).splitlines()[1]
+    assert text in line, line
+    return line.replace("cpu: ", "cpu:").split()

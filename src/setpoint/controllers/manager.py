@@ -20,6 +20,7 @@ from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.namespace import add_namespace_controller
 from setpoint.controllers.nodelifecycle import add_node_lifecycle_controller
 from setpoint.controllers.options import ControllerOptions
+from setpoint.controllers.podautoscaler import add_hpa_controller
 from setpoint.controllers.rootca import add_root_ca_publisher
 from setpoint.controllers.serviceaccount import add_serviceaccount_controller
 from setpoint.controllers.tainteviction import add_taint_eviction_controller
@@ -41,6 +42,7 @@ CONTROLLERS: dict[str, AddController] = {
     "garbage-collector-controller": _plain(add_garbage_collector),
     "node-lifecycle-controller": add_node_lifecycle_controller,
     "taint-eviction-controller": add_taint_eviction_controller,
+    "horizontal-pod-autoscaler-controller": add_hpa_controller,
 }
 #: kube's older names, still accepted by ``--controllers``.
 ALIASES: dict[str, str] = {
@@ -49,6 +51,7 @@ ALIASES: dict[str, str] = {
     "root-ca-cert-publisher": "root-ca-certificate-publisher-controller",
     "garbagecollector": "garbage-collector-controller",
     "nodelifecycle": "node-lifecycle-controller",
+    "horizontalpodautoscaling": "horizontal-pod-autoscaler-controller",
 }
 #: Controllers ``*`` leaves off (none yet).
 DISABLED_BY_DEFAULT: frozenset[str] = frozenset()

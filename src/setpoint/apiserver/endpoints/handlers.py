@@ -653,6 +653,10 @@ def _write_scale(r: Resource, current: Obj, write: Callable[[Obj], Obj]) -> Obj:
     return new
 
 
+#: For the in-process client's writes through ``/scale``.
+write_scale = _write_scale
+
+
 def _scale_paths(r: Resource) -> tuple[str, str, str]:
     paths = getattr(r.strategy, "scale_paths", None)
     if paths is None:
