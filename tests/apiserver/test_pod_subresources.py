@@ -158,3 +158,36 @@ async def test_discovery_lists_pod_subresources(api: APIServer) -> None:
     assert entries["pods/binding"] == {"name": "pods/binding", "singularName": "", "namespaced": True,
                                        "kind": "Binding", "verbs": ["create"]}
     assert entries["bindings"]["verbs"] == ["create"] and entries["bindings"]["namespaced"] is True
+
+
+async def test_ephemeral_containers_are_added_not_changed(api: APIServer) -> None:
+    assert (await call(api, "POST", PODS, pod("e")))[0] == 201
+    _, current, _ = await call(api, "GET", f"{PODS}/e/ephemeralcontainers")
+    assert current["kind"] == "Pod"
+    current["spec"]["ephemeralContainers"] = [{"name": "debug", "image": "busybox", "targetContainerName": "nginx"}]
+    current["spec"]["containers"][0]["image"] = "ignored"  # only ephemeral containers move here
+    status, out, _ = await call(api, "PUT", f"{PODS}/e/ephemeralcontainers", current)
+    assert status == 200, out
+    [debug] = out["spec"]["ephemeralContainers"]
+    assert debug["imagePullPolicy"] == "Always" and debug["terminationMessagePolicy"] == "File"
+    assert out["spec"]["containers"][0]["image"] == "nginx"
+    # Changed, removed, or with forbidden fields: refused on the fields kube names.
+    patch = {"spec": {"ephemeralContainers": [{"name": "debug", "image": "other"}]}}
+    request_body = orjson.dumps(patch)
+    response = await api.handle(Request("PATCH", f"{PODS}/e/ephemeralcontainers",
+                                        headers={"content-type": "application/merge-patch+json"}, body=request_body))
+    assert isinstance(response, Response)
+    out = orjson.loads(response.body)
+    assert response.status == 422
+    assert out["details"]["causes"][0]["field"] == "spec.ephemeralContainers"
+    assert out["details"]["causes"][0]["message"].startswith(
+        'Forbidden: existing ephemeral containers "debug" may not be changed')
+    _, current, _ = await call(api, "GET", f"{PODS}/e")
+    current["spec"]["ephemeralContainers"].append(
+        {"name": "nginx", "image": "busybox", "ports": [{"containerPort": 80}], "targetContainerName": "zz"})
+    status, out, _ = await call(api, "PUT", f"{PODS}/e/ephemeralcontainers", current)
+    assert status == 422
+    assert [(c["field"], c["reason"]) for c in out["details"]["causes"]] == [
+        ("spec.ephemeralContainers[1].name", "FieldValueDuplicate"),
+        ("spec.ephemeralContainers[1].ports", "FieldValueForbidden"),
+        ("spec.ephemeralContainers[1].targetContainerName", "FieldValueNotFound")]

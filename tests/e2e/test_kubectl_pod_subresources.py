@@ -84,3 +84,12 @@ def test_exec_attach_port_forward_print_the_error(kubectl: Kubectl, server: Serv
     assert result.returncode != 0 and simulated in result.stderr, result.stderr
     result = kubectl.run("port-forward", "pod/box", "18080:80", "-n", ns, check=False, timeout=30)
     assert result.returncode != 0 and 'cannot forward ports to pod "box"' in result.stderr, result.stderr
+
+
+def test_kubectl_debug_adds_an_ephemeral_container(kubectl: Kubectl, ns: str) -> None:
+    _pod(kubectl, ns, "dbg")
+    result = kubectl.run("debug", "dbg", "-n", ns, "--image=busybox", "--container=debugger", "--target=nginx")
+    assert result.returncode == 0, result.stderr
+    pod = json.loads(kubectl.out("get", "pod", "dbg", "-n", ns, "-o", "json"))
+    [debug] = pod["spec"]["ephemeralContainers"]
+    assert debug["name"] == "debugger" and debug["image"] == "busybox" and debug["targetContainerName"] == "nginx"

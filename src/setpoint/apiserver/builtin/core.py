@@ -350,6 +350,79 @@ class PodStrategy(Strategy):
     def spec_changed(self, obj: Obj, old: Obj) -> bool:
         return obj.get("spec") != old.get("spec")
 
+    # pods/ephemeralcontainers: kube's podEphemeralContainersStrategy.
+
+    def prepare_for_ephemeralcontainers_update(self, obj: Obj, old: Obj) -> Obj:
+        """``dropNonEphemeralContainerUpdates``: the old pod with the new ephemeral containers."""
+        new = dict(old)
+        containers = (obj.get("spec") or {}).get("ephemeralContainers")
+        spec = {k: v for k, v in (old.get("spec") or {}).items() if k != "ephemeralContainers"}
+        if isinstance(containers, list) and containers:
+            for c in containers:
+                if isinstance(c, dict):
+                    _default_container(c)
+            spec["ephemeralContainers"] = containers
+        new["spec"] = spec
+        meta = dict(old.get("metadata") or {})
+        new_meta = obj.get("metadata") or {}
+        meta["resourceVersion"] = new_meta.get("resourceVersion", meta.get("resourceVersion"))
+        if "managedFields" in new_meta:
+            meta["managedFields"] = new_meta["managedFields"]
+        new["metadata"] = meta
+        return new
+
+    def validate_ephemeralcontainers_update(self, obj: Obj, old: Obj) -> list[errors.FieldError]:
+        """``ValidatePodEphemeralContainersUpdate``: the new ones valid, existing ones unchanged."""
+        spec = obj.get("spec") or {}
+        out = validate_ephemeral_containers(spec)
+        new = {c.get("name"): c for c in spec.get("ephemeralContainers") or [] if isinstance(c, dict)}
+        for c in (old.get("spec") or {}).get("ephemeralContainers") or []:
+            name = c.get("name")
+            if name not in new:
+                out.append(errors.forbidden("spec.ephemeralContainers",
+                                            f'existing ephemeral containers "{name}" may not be removed\n'))
+            elif new[name] != c:
+                out.append(errors.forbidden("spec.ephemeralContainers",
+                                            f'existing ephemeral containers "{name}" may not be changed\n'))
+        return out
+
+
+#: EphemeralContainerCommon fields an ephemeral container may set (kube's allowedEphemeralContainerFields).
+_EPHEMERAL_ALLOWED = frozenset({
+    "name", "image", "command", "args", "workingDir", "env", "envFrom", "volumeMounts", "volumeDevices",
+    "terminationMessagePath", "terminationMessagePolicy", "imagePullPolicy", "securityContext", "stdin",
+    "stdinOnce", "tty", "targetContainerName"})
+
+
+def validate_ephemeral_containers(spec: Obj) -> list[errors.FieldError]:
+    """``validateEphemeralContainers``: names, images, unique names, allowed fields, the target."""
+    out: list[errors.FieldError] = []
+    others = {c.get("name") for key in ("containers", "initContainers") for c in spec.get(key) or []
+              if isinstance(c, dict)}
+    seen: set[str] = set()
+    for i, c in enumerate(spec.get("ephemeralContainers") or []):
+        path = f"spec.ephemeralContainers[{i}]"
+        if not isinstance(c, dict):
+            out.append(errors.type_invalid(path, c, "must be an object"))
+            continue
+        name = c.get("name")
+        if not isinstance(name, str) or not name:
+            out.append(errors.required(f"{path}.name", ""))
+        else:
+            out.extend(errors.invalid(f"{path}.name", name, m) for m in metadata.is_dns1123_label(name))
+            if name in seen or name in others:
+                out.append(errors.duplicate(f"{path}.name", name))
+            seen.add(name)
+        if not c.get("image"):
+            out.append(errors.required(f"{path}.image", ""))
+        for key in sorted(c):
+            if key not in _EPHEMERAL_ALLOWED and c[key] not in (None, [], {}):
+                out.append(errors.forbidden(f"{path}.{key}", "cannot be set for an Ephemeral Container"))
+        target = c.get("targetContainerName")
+        if target and target not in others:
+            out.append(errors.FieldError(errors.FieldErrorType.NOT_FOUND, f"{path}.targetContainerName", target))
+    return out
+
 
 # --- columns ----------------------------------------------------------------------
 
@@ -456,7 +529,8 @@ def resources(event_strategy: events.EventStrategy) -> list[Resource]:
     """The core group's kinds, freshly made; ``event_strategy`` is the one events.k8s.io shares."""
     pods = declare("", "v1", "Pod", "pods", "pod", True, PodStrategy(),
                    short_names=("po",), categories=("all",),
-                   subresources=frozenset({"status", "binding", "log", "exec", "attach", "portforward"}),
+                   subresources=frozenset({"status", "binding", "log", "exec", "attach", "portforward",
+                                           "ephemeralcontainers"}),
                    field_getters={"spec.nodeName": field("spec", "nodeName"),
                                   "spec.restartPolicy": field("spec", "restartPolicy"),
                                   "spec.schedulerName": field("spec", "schedulerName"),
