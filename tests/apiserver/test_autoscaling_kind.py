@@ -106,3 +106,45 @@ def test_targets_column_formats() -> None:
         {"type": "Resource", "resource": {"name": "memory", "current": {"averageValue": "52428800"}}}]}}
     assert format_hpa_metrics(obj) == "memory: 52428800/100Mi, <unknown>/1k + 1 more..."
     assert format_hpa_metrics({"spec": {}}) == "<none>"
+
+
+V1 = "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers"
+
+
+async def test_v1_converts_to_and_from_v2(api: APIServer) -> None:
+    body = {"apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "old"},
+            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+                     "maxReplicas": 5, "targetCPUUtilizationPercentage": 60}}
+    status, out = await call(api, "POST", V1, body)
+    assert status == 201, out
+    assert out["spec"] == {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+                           "minReplicas": 1, "maxReplicas": 5, "targetCPUUtilizationPercentage": 60}
+    assert "annotations" not in out["metadata"]
+    _, v2 = await call(api, "GET", f"{HPAS}/old")
+    assert v2["spec"]["metrics"] == [{"type": "Resource", "resource": {
+        "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 60}}}]
+    # A v2 HPA with more than v1 can say: the rest rides in kube's annotations, and comes back.
+    assert (await call(api, "POST", HPAS, hpa("rich", metrics=[
+        {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}},
+        {"type": "Resource", "resource": {"name": "memory", "target": {"type": "AverageValue",
+                                                                       "averageValue": "100Mi"}}}],
+        behavior={"scaleDown": {"stabilizationWindowSeconds": 30}})))[0] == 201
+    _, v1 = await call(api, "GET", f"{V1}/rich")
+    assert v1["spec"]["targetCPUUtilizationPercentage"] == 70
+    annotations = v1["metadata"]["annotations"]
+    assert orjson.loads(annotations["autoscaling.alpha.kubernetes.io/metrics"]) == [
+        {"type": "Resource", "resource": {"name": "memory", "targetAverageValue": "100Mi"}}]
+    assert "autoscaling.alpha.kubernetes.io/behavior" in annotations
+    v1["spec"]["maxReplicas"] = 7
+    status, out = await call(api, "PUT", f"{V1}/rich", v1)
+    assert status == 200, out
+    _, v2 = await call(api, "GET", f"{HPAS}/rich")
+    assert v2["spec"]["maxReplicas"] == 7 and len(v2["spec"]["metrics"]) == 2
+    assert v2["spec"]["behavior"]["scaleDown"]["stabilizationWindowSeconds"] == 30
+    assert "annotations" not in v2["metadata"]
+    # Validation and the table work through v1 too.
+    body["metadata"]["name"], body["spec"]["maxReplicas"] = "bad", 0
+    status, out = await call(api, "POST", V1, body)
+    assert status == 422 and out["details"]["causes"][0]["field"] == "spec.maxReplicas"
+    _, table = await call(api, "GET", V1, accept=TABLE)
+    assert [r["cells"][2] for r in table["rows"]] == ["cpu: <unknown>/60%", "cpu: <unknown>/70%, memory: <unknown>/100Mi"]

@@ -52,7 +52,7 @@ def test_builtin_resources_are_fresh_and_registered() -> None:
     first, second = builtin.builtin_resources(), builtin.builtin_resources()
     assert [r.kind for r in first] == ["Namespace", "ConfigMap", "Secret", "Pod", "Binding", "ServiceAccount",
                                       "Event", "Event", "Lease", "Service", "Node", "Deployment", "ReplicaSet",
-                                      "HorizontalPodAutoscaler"]
+                                      "HorizontalPodAutoscaler", "HorizontalPodAutoscaler"]
     assert all(a is not b and a.strategy is not b.strategy for a, b in zip(first, second, strict=True))
     # The two groups' Events share one strategy and one storage.
     core_event, events_event = first[6], first[7]

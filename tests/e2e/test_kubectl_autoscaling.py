@@ -17,6 +17,9 @@ def test_kubectl_autoscale_and_get_hpa(kubectl: Kubectl, ns: str) -> None:
     assert hpa["apiVersion"] == "autoscaling/v2"
     assert hpa["spec"]["minReplicas"] == 2 and hpa["spec"]["maxReplicas"] == 5
     assert hpa["spec"]["metrics"][0]["resource"]["target"] == {"type": "Utilization", "averageUtilization": 50}
+    # The same HPA through autoscaling/v1.
+    assert kubectl.out("get", "horizontalpodautoscalers.v1.autoscaling", "web", "-n", ns, "-o",
+                       "jsonpath={.spec.targetCPUUtilizationPercentage}") == "50"
     header, row = kubectl.out("get", "hpa", "-n", ns).splitlines()[:2]
     assert header.split() == ["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"]
     assert row.split()[:6] == ["web", "Deployment/web", "cpu:", "<unknown>/50%", "2", "5"]

@@ -12,6 +12,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import orjson
+
 from setpoint.apimachinery import quantity
 from setpoint.apimachinery.types import Obj
 from setpoint.apimachinery.validation import is_valid_path_segment_name
@@ -362,10 +364,287 @@ _HPA_COLUMNS = (
 )
 
 
+# --- autoscaling/v1 -------------------------------------------------------------------------
+# kube's pkg/apis/autoscaling/v1/conversion.go: v1 has only a CPU utilization target; everything
+# else v2 holds travels in annotations, in v1's own shapes, and is taken back on the way in.
+
+METRIC_SPECS_ANNOTATION = "autoscaling.alpha.kubernetes.io/metrics"
+METRIC_STATUSES_ANNOTATION = "autoscaling.alpha.kubernetes.io/current-metrics"
+CONDITIONS_ANNOTATION = "autoscaling.alpha.kubernetes.io/conditions"
+BEHAVIOR_ANNOTATION = "autoscaling.alpha.kubernetes.io/behavior"
+_ROUND_TRIP = (METRIC_SPECS_ANNOTATION, METRIC_STATUSES_ANNOTATION, CONDITIONS_ANNOTATION, BEHAVIOR_ANNOTATION)
+_V1_FIELD = {"Resource": "resource", "ContainerResource": "containerResource", "Pods": "pods", "Object": "object",
+             "External": "external"}
+
+
+def _drop_none(d: Obj) -> Obj:
+    return {k: v for k, v in d.items() if v is not None}
+
+
+def _metric_spec_to_v1(m: Obj) -> Obj:
+    kind = m.get("type")
+    field = _V1_FIELD.get(str(kind), "")
+    src: Obj = m.get(field) or {}
+    t = _target(src)
+    metric: Obj = src.get("metric") or {}
+    if kind in ("Resource", "ContainerResource"):
+        out = _drop_none({"name": src.get("name"), "container": src.get("container"),
+                          "targetAverageUtilization": t.get("averageUtilization"),
+                          "targetAverageValue": t.get("averageValue")})
+    elif kind == "Pods":
+        out = _drop_none({"metricName": metric.get("name"), "selector": metric.get("selector"),
+                          "targetAverageValue": t.get("averageValue")})
+    elif kind == "Object":
+        out = _drop_none({"target": src.get("describedObject"), "metricName": metric.get("name"),
+                          "selector": metric.get("selector"), "targetValue": t.get("value"),
+                          "averageValue": t.get("averageValue")})
+    elif kind == "External":
+        out = _drop_none({"metricName": metric.get("name"), "metricSelector": metric.get("selector"),
+                          "targetValue": t.get("value"), "targetAverageValue": t.get("averageValue")})
+    else:
+        return {"type": kind}
+    return {"type": kind, field: out}
+
+
+def _metric_spec_to_v2(m: Obj) -> Obj:
+    kind = m.get("type")
+    field = _V1_FIELD.get(str(kind), "")
+    src: Obj = m.get(field) or {}
+    if kind in ("Resource", "ContainerResource"):
+        util = src.get("targetAverageUtilization")
+        target = _drop_none({"type": "AverageValue" if util is None else "Utilization",
+                             "averageUtilization": util, "averageValue": src.get("targetAverageValue")})
+        out = _drop_none({"name": src.get("name"), "container": src.get("container"), "target": target})
+    elif kind == "Pods":
+        out = {"metric": _drop_none({"name": src.get("metricName"), "selector": src.get("selector")}),
+               "target": _drop_none({"type": "AverageValue", "averageValue": src.get("targetAverageValue")})}
+    elif kind == "Object":
+        average = src.get("averageValue")
+        out = _drop_none({"describedObject": src.get("target"),
+                          "metric": _drop_none({"name": src.get("metricName"), "selector": src.get("selector")}),
+                          "target": _drop_none({"type": "Value" if average is None else "AverageValue",
+                                                "value": src.get("targetValue"), "averageValue": average})})
+    elif kind == "External":
+        value = src.get("targetValue")
+        out = {"metric": _drop_none({"name": src.get("metricName"), "selector": src.get("metricSelector")}),
+               "target": _drop_none({"type": "AverageValue" if value is None else "Value", "value": value,
+                                     "averageValue": src.get("targetAverageValue")})}
+    else:
+        return {"type": kind}
+    return {"type": kind, field: out}
+
+
+def _metric_status_to_v1(m: Obj) -> Obj:
+    kind = m.get("type")
+    field = _V1_FIELD.get(str(kind), "")
+    src: Obj = m.get(field) or {}
+    cur: Obj = src.get("current") or {}
+    metric: Obj = src.get("metric") or {}
+    if kind in ("Resource", "ContainerResource"):
+        out = _drop_none({"name": src.get("name"), "container": src.get("container"),
+                          "currentAverageUtilization": cur.get("averageUtilization"),
+                          "currentAverageValue": cur.get("averageValue")})
+    elif kind == "Pods":
+        out = _drop_none({"metricName": metric.get("name"), "selector": metric.get("selector"),
+                          "currentAverageValue": cur.get("averageValue")})
+    elif kind == "Object":
+        out = _drop_none({"target": src.get("describedObject"), "metricName": metric.get("name"),
+                          "selector": metric.get("selector"), "currentValue": cur.get("value"),
+                          "averageValue": cur.get("averageValue")})
+    elif kind == "External":
+        out = _drop_none({"metricName": metric.get("name"), "metricSelector": metric.get("selector"),
+                          "currentValue": cur.get("value"), "currentAverageValue": cur.get("averageValue")})
+    else:
+        return {"type": kind}
+    return {"type": kind, field: out}
+
+
+def _metric_status_to_v2(m: Obj) -> Obj:
+    kind = m.get("type")
+    field = _V1_FIELD.get(str(kind), "")
+    src: Obj = m.get(field) or {}
+    if kind in ("Resource", "ContainerResource"):
+        out = _drop_none({"name": src.get("name"), "container": src.get("container"), "current": _drop_none({
+            "averageUtilization": src.get("currentAverageUtilization"),
+            "averageValue": src.get("currentAverageValue")})})
+    elif kind == "Pods":
+        out = {"metric": _drop_none({"name": src.get("metricName"), "selector": src.get("selector")}),
+               "current": _drop_none({"averageValue": src.get("currentAverageValue")})}
+    elif kind == "Object":
+        out = _drop_none({"describedObject": src.get("target"),
+                          "metric": _drop_none({"name": src.get("metricName"), "selector": src.get("selector")}),
+                          "current": _drop_none({"value": src.get("currentValue"),
+                                                 "averageValue": src.get("averageValue")})})
+    elif kind == "External":
+        out = {"metric": _drop_none({"name": src.get("metricName"), "selector": src.get("metricSelector")}),
+               "current": _drop_none({"value": src.get("currentValue"),
+                                      "averageValue": src.get("currentAverageValue")})}
+    else:
+        return {"type": kind}
+    return {"type": kind, field: out}
+
+
+def _is_cpu_utilization(m: Obj) -> bool:
+    res = m.get("resource") or {}
+    return bool(m.get("type") == "Resource" and res.get("name") == "cpu"
+                and (res.get("target") or {}).get("averageUtilization") is not None)
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def hpa_to_v1(obj: Obj) -> Obj:
+    """``Convert_autoscaling_HorizontalPodAutoscaler_To_v1_HorizontalPodAutoscaler``."""
+    spec: Obj = obj.get("spec") or {}
+    status: Obj = obj.get("status") or {}
+    meta = dict(obj.get("metadata") or {})
+    annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k not in _ROUND_TRIP}
+    metrics = [m for m in spec.get("metrics") or [] if isinstance(m, dict)]
+    v1_spec: Obj = {k: spec[k] for k in ("scaleTargetRef", "minReplicas", "maxReplicas") if k in spec}
+    cpu = next((m for m in metrics if (m.get("resource") or {}).get("name") == "cpu" and m.get("type") == "Resource"),
+               None)
+    if cpu is not None and (cpu["resource"].get("target") or {}).get("averageUtilization") is not None:
+        v1_spec["targetCPUUtilizationPercentage"] = cpu["resource"]["target"]["averageUtilization"]
+    others = [_metric_spec_to_v1(m) for m in metrics if not _is_cpu_utilization(m)]
+    if others:
+        annotations[METRIC_SPECS_ANNOTATION] = _json(others)
+    current = [m for m in status.get("currentMetrics") or [] if isinstance(m, dict)]
+    if current:
+        annotations[METRIC_STATUSES_ANNOTATION] = _json([_metric_status_to_v1(m) for m in current])
+    if spec.get("behavior") is not None:
+        annotations[BEHAVIOR_ANNOTATION] = _json(spec["behavior"])
+    if status.get("conditions"):
+        annotations[CONDITIONS_ANNOTATION] = _json(status["conditions"])
+    if annotations:
+        meta["annotations"] = annotations
+    else:
+        meta.pop("annotations", None)
+    v1_status: Obj = {k: status[k] for k in ("observedGeneration", "lastScaleTime", "currentReplicas",
+                                              "desiredReplicas") if k in status}
+    for m in current:
+        res = m.get("resource") or {}
+        if m.get("type") == "Resource" and res.get("name") == "cpu" and \
+                (res.get("current") or {}).get("averageUtilization") is not None:
+            v1_status["currentCPUUtilizationPercentage"] = res["current"]["averageUtilization"]
+    out: Obj = {**obj, "apiVersion": "autoscaling/v1", "metadata": meta, "spec": v1_spec}
+    if "status" in obj:
+        out["status"] = v1_status
+    return out
+
+
+def _annotation_list(annotations: Obj, key: str) -> list[Obj]:
+    try:
+        value = orjson.loads(annotations[key]) if key in annotations else []
+    except orjson.JSONDecodeError:
+        return []
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def hpa_to_v2(obj: Obj) -> Obj:
+    """``Convert_v1_HorizontalPodAutoscaler_To_autoscaling_HorizontalPodAutoscaler``."""
+    spec: Obj = obj.get("spec") or {}
+    status: Obj = obj.get("status") or {}
+    meta = dict(obj.get("metadata") or {})
+    annotations: Obj = dict(meta.get("annotations") or {})
+    v2_spec: Obj = {k: spec[k] for k in ("scaleTargetRef", "minReplicas", "maxReplicas") if k in spec}
+    metrics: list[Obj] = []
+    if spec.get("targetCPUUtilizationPercentage") is not None:
+        metrics.append({"type": "Resource", "resource": {"name": "cpu", "target": {
+            "type": "Utilization", "averageUtilization": spec["targetCPUUtilizationPercentage"]}}})
+    metrics.extend(_metric_spec_to_v2(m) for m in _annotation_list(annotations, METRIC_SPECS_ANNOTATION))
+    if not metrics:
+        metrics = [{"type": "Resource", "resource": {"name": "cpu", "target": {
+            "type": "Utilization", "averageUtilization": DEFAULT_CPU_UTILIZATION}}}]
+    v2_spec["metrics"] = metrics
+    if BEHAVIOR_ANNOTATION in annotations:
+        try:
+            behavior = orjson.loads(annotations[BEHAVIOR_ANNOTATION])
+        except orjson.JSONDecodeError:
+            behavior = None
+        if isinstance(behavior, dict):
+            v2_spec["behavior"] = behavior
+    v2_status: Obj = {k: status[k] for k in ("observedGeneration", "lastScaleTime", "currentReplicas",
+                                              "desiredReplicas") if k in status}
+    if METRIC_STATUSES_ANNOTATION in annotations:
+        current = [_metric_status_to_v2(m) for m in _annotation_list(annotations, METRIC_STATUSES_ANNOTATION)]
+        if current:
+            v2_status["currentMetrics"] = current
+    elif status.get("currentCPUUtilizationPercentage") is not None:
+        v2_status["currentMetrics"] = [{"type": "Resource", "resource": {"name": "cpu", "current": {
+            "averageUtilization": status["currentCPUUtilizationPercentage"]}}}]
+    conditions = _annotation_list(annotations, CONDITIONS_ANNOTATION)
+    if conditions:
+        v2_status["conditions"] = conditions
+    for key in _ROUND_TRIP:
+        annotations.pop(key, None)
+    if annotations:
+        meta["annotations"] = annotations
+    else:
+        meta.pop("annotations", None)
+    out: Obj = {**obj, "apiVersion": "autoscaling/v2", "metadata": meta, "spec": v2_spec}
+    if "status" in obj:
+        out["status"] = v2_status
+    return out
+
+
+def convert_hpa(obj: Obj, target: str) -> Obj:
+    """An HPA in ``target`` (``autoscaling/v1`` or ``autoscaling/v2``)."""
+    if obj.get("apiVersion") == target:
+        return obj
+    return hpa_to_v1(obj) if target == "autoscaling/v1" else hpa_to_v2(obj)
+
+
+class HPAV1Strategy(Strategy):
+    """autoscaling/v1: kube's strategy runs on the internal (v2) object: convert, run, convert back."""
+
+    has_generation = True
+
+    def __init__(self, v2: HPAStrategy) -> None:
+        self.v2 = v2
+
+    @staticmethod
+    def _replace(obj: Obj, new: Obj) -> None:
+        obj.clear()
+        obj.update(new)
+
+    def prepare_for_create(self, obj: Obj) -> None:
+        v2 = hpa_to_v2(obj)
+        self.v2.prepare_for_create(v2)
+        self._replace(obj, hpa_to_v1(v2))
+
+    def prepare_for_update(self, obj: Obj, old: Obj) -> None:
+        v2 = hpa_to_v2(obj)
+        self.v2.prepare_for_update(v2, hpa_to_v2(old))
+        self._replace(obj, hpa_to_v1(v2))
+
+    def validate(self, obj: Obj) -> list[errors.FieldError]:
+        return self.v2.validate(hpa_to_v2(obj))
+
+    def validate_update(self, obj: Obj, old: Obj) -> list[errors.FieldError]:
+        return self.v2.validate_update(hpa_to_v2(obj), hpa_to_v2(old))
+
+    def spec_changed(self, obj: Obj, old: Obj) -> bool:
+        return bool(hpa_to_v2(obj).get("spec") != hpa_to_v2(old).get("spec"))
+
+
+def _v1_columns() -> tuple[Column, ...]:
+    """The same columns, computed on the v2 form (kube prints the internal object)."""
+    def on_v2(fn: Any) -> Any:
+        return lambda o: fn(hpa_to_v2(o))
+
+    return tuple(Column(c.name, c.type, on_v2(c.value), c.format, c.description, c.priority) for c in _HPA_COLUMNS)
+
+
 def resources() -> list[Resource]:
-    """autoscaling's kinds, freshly made."""
+    """autoscaling's kinds, freshly made: v2 (preferred, stored) and v1."""
+    v2 = HPAStrategy()
+    common: dict[str, Any] = {"short_names": ("hpa",), "categories": ("all",), "subresources": frozenset({"status"}),
+                              "convert": convert_hpa, "storage_version": "autoscaling/v2"}
     return [
         declare("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers",
-                "horizontalpodautoscaler", True, HPAStrategy(), short_names=("hpa",), categories=("all",),
-                subresources=frozenset({"status"}), columns=_HPA_COLUMNS),
+                "horizontalpodautoscaler", True, v2, columns=_HPA_COLUMNS, **common),
+        declare("autoscaling", "v1", "HorizontalPodAutoscaler", "horizontalpodautoscalers",
+                "horizontalpodautoscaler", True, HPAV1Strategy(v2), columns=_v1_columns(), preferred=False,
+                **common),
     ]
