@@ -119,6 +119,9 @@ async def test_not_ready_node_is_tainted_and_its_pods_evicted_after_toleration(
     await make_pod(client, "none", "n1", tolerations=[
         {"key": "node.kubernetes.io/not-ready", "operator": "Equal", "value": "x", "effect": "NoExecute"}])
     assert await taints(client, "n1") == []
+    forever = await client.get(POD, "forever", NS)
+    forever["status"]["conditions"] = [{"type": "Ready", "status": "True"}]
+    await client.update_status(forever)
 
     node = await client.get(NODE, "n1")
     node["status"]["conditions"] = [ready("False")]
@@ -127,6 +130,10 @@ async def test_not_ready_node_is_tainted_and_its_pods_evicted_after_toleration(
                                                               ("node.kubernetes.io/not-ready", "NoSchedule")]))
     await eventually(lambda: gone(client, "none"))
     await eventually(lambda: _events(client, "NodeNotReady", "Node n1 status is now: NodeNotReady"))
+    # kube's MarkPodsNotReady.
+    await eventually(lambda: _events(client, "NodeNotReady", "Node is not ready"))
+    forever = await client.get(POD, "forever", NS)
+    assert forever["status"]["conditions"][0]["status"] == "False"
     assert not await gone(client, "short")
     clock.step(31)
     await eventually(lambda: gone(client, "short"))

@@ -16,10 +16,10 @@ every ``node_monitor_period``:
   ``timeAdded``), and pressure conditions and ``spec.unschedulable`` their ``NoSchedule``
   taints; they are removed when the condition is gone. ``NoExecute`` taints are what the taint
   eviction controller (:mod:`.tainteviction`) evicts pods for;
-* a node whose Ready leaves ``True`` gets a ``NodeNotReady`` event.
+* a node whose Ready leaves ``True`` gets a ``NodeNotReady`` event, and its pods' Ready condition
+  is set ``False`` (kube's ``MarkPodsNotReady``: a Warning ``NodeNotReady`` "Node is not ready" on each).
 
-Not done: kube's per-zone eviction rate limits and disruption modes, and marking the pods of a
-not-ready node not ready.
+Not done: kube's per-zone eviction rate limits and disruption modes.
 """
 
 from __future__ import annotations
@@ -32,13 +32,18 @@ from setpoint.apimachinery.clock import unix_time
 from setpoint.apimachinery.types import Obj
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.options import ControllerOptions
+from setpoint.runtime import errors
 from setpoint.runtime.builder import Builder
 from setpoint.runtime.events import EventRecorder
 from setpoint.runtime.manager import Manager
+from setpoint.runtime.predicate import Funcs
 from setpoint.runtime.reconcile import Request, Result
 from setpoint.runtime.resource import Kind
 
 NODE = Kind("v1", "Node")
+POD = Kind("v1", "Pod")
+#: The pods' index by ``spec.nodeName`` (shared with the taint eviction controller).
+NODE_NAME_INDEX = "spec.nodeName"
 LEASE = Kind("coordination.k8s.io/v1", "Lease")
 NODE_LEASE_NAMESPACE = "kube-node-lease"
 NOT_READY = "node.kubernetes.io/not-ready"
@@ -131,6 +136,7 @@ class NodeLifecycleReconciler:
             status = "Unknown"
         if health.ready == "True" and status != "True":
             await self.recorder.normal(node, "NodeNotReady", f"Node {name} status is now: NodeNotReady")
+            await self._mark_pods_not_ready(name)
         health.ready = status
         return node
 
@@ -152,6 +158,23 @@ class NodeLifecycleReconciler:
                 c.update({"status": "Unknown", "reason": reason, "message": message, "lastTransitionTime": stamp})
         return await self.client.update_status(new)
 
+    async def _mark_pods_not_ready(self, node_name: str) -> None:
+        """kube's ``MarkPodsNotReady``."""
+        for pod in self.cache.by_index(POD, NODE_NAME_INDEX, node_name):
+            conditions = (pod.get("status") or {}).get("conditions") or []
+            ready = next((c for c in conditions if c.get("type") == "Ready"), None)
+            if ready is None or ready.get("status") == "False":
+                continue
+            new = copy.deepcopy(pod)
+            for c in new["status"]["conditions"]:
+                if c.get("type") == "Ready":
+                    c.update({"status": "False", "lastTransitionTime": unix_time(self.clock.now())})
+            try:
+                await self.client.update_status(new)
+            except (errors.NotFound, errors.Conflict):
+                continue
+            await self.recorder.warning(pod, "NodeNotReady", "Node is not ready")
+
     async def _taint(self, node: Obj) -> None:
         taints = [t for t in (node.get("spec") or {}).get("taints") or [] if isinstance(t, dict)]
         want = desired_taints(node)
@@ -171,13 +194,21 @@ class NodeLifecycleReconciler:
         await self.client.update(new)
 
 
+def pod_node_name(pod: Obj) -> list[str]:
+    name = (pod.get("spec") or {}).get("nodeName")
+    return [name] if name else []
+
+
 def add_node_lifecycle_controller(manager: Manager, client: InProcessClient,
                                   options: ControllerOptions) -> NodeLifecycleReconciler:
     """The node lifecycle controller, on ``manager``, writing through ``client``; its reconciler."""
     reconciler = NodeLifecycleReconciler(manager, client, options)
+    manager.cache.informer(POD, indexers={NODE_NAME_INDEX: pod_node_name})
+    never = Funcs(create=lambda _: False, update=lambda _o, _n: False, delete=lambda _: False, name="never")
     (Builder(manager)
      .named("node-lifecycle")
      .for_(NODE)
+     .watches(POD, lambda _: [], never)
      .watches(LEASE, lambda lease: [Request("", lease["metadata"]["name"])], namespace=NODE_LEASE_NAMESPACE)
      .complete(reconciler))
     return reconciler

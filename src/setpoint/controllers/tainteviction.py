@@ -13,10 +13,10 @@ records ``TaintManagerEviction`` "Marking for deletion Pod ns/name", sets the po
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
 
 from setpoint.apimachinery.types import Obj
 from setpoint.controllers.inprocess import InProcessClient
+from setpoint.controllers.nodelifecycle import NODE_NAME_INDEX, pod_node_name
 from setpoint.controllers.options import ControllerOptions
 from setpoint.runtime import errors
 from setpoint.runtime.builder import Builder
@@ -27,7 +27,6 @@ from setpoint.runtime.resource import Kind
 
 POD = Kind("v1", "Pod")
 NODE = Kind("v1", "Node")
-NODE_NAME_INDEX = "spec.nodeName"
 REASON = "TaintManagerEviction"
 
 
@@ -56,11 +55,6 @@ def min_toleration_seconds(tolerations: list[Obj]) -> float | None:
     if any(s <= 0 for s in seconds):
         return 0
     return min(seconds) if seconds else None
-
-
-def _node_name(pod: Obj) -> Iterable[str]:
-    name = (pod.get("spec") or {}).get("nodeName")
-    return [name] if name else []
 
 
 class TaintEvictionReconciler:
@@ -138,7 +132,7 @@ def add_taint_eviction_controller(manager: Manager, client: InProcessClient,
                                   options: ControllerOptions) -> TaintEvictionReconciler:
     """The taint eviction controller, on ``manager``, writing through ``client``; its reconciler."""
     reconciler = TaintEvictionReconciler(manager, client, options)
-    manager.cache.informer(POD, indexers={NODE_NAME_INDEX: _node_name})
+    manager.cache.informer(POD, indexers={NODE_NAME_INDEX: pod_node_name})
 
     def pods_on(node: Obj) -> list[Request]:
         return [Request.of(p) for p in manager.cache.by_index(POD, NODE_NAME_INDEX, node["metadata"]["name"])]
