@@ -16,6 +16,7 @@ from setpoint import storage
 from setpoint.apiserver import pki
 from setpoint.apiserver.server import APIServer
 from setpoint.controllers.manager import ControllerManager
+from setpoint.controllers.options import ControllerOptions
 from setpoint.runtime import metrics as runtime_metrics
 
 #: Events the API server's one storage watch may fall behind by before it re-lists.
@@ -27,8 +28,9 @@ class ControlPlane:
 
     def __init__(self, storage_url: str, *, host: str = "127.0.0.1", port: int = 6443,
                  data_dir: Path | None = None, controllers: Iterable[str] = ("*",),
-                 **storage_options: object) -> None:
+                 controller_options: ControllerOptions | None = None, **storage_options: object) -> None:
         self.controller_selectors = tuple(controllers)
+        self.controller_options = controller_options
         self.storage_url = storage_url
         self.host = host
         self.requested_port = port
@@ -50,7 +52,8 @@ class ControlPlane:
             #: The cluster CA (kept in the data dir): published as kube-root-ca.crt.
             self.ca = pki.load_or_create_ca(self.data_dir)
             self.controllers = ControllerManager(self.server.registry, self.server.objects,
-                                                 controllers=self.controller_selectors, ca_data=self.ca.cert_pem)
+                                                 controllers=self.controller_selectors, ca_data=self.ca.cert_pem,
+                                                 options=self.controller_options)
             await self.controllers.start()
             # As kube-controller-manager's /metrics: controller_runtime_*, workqueue_*.
             self.server.metrics_sources.append(runtime_metrics.render)

@@ -25,6 +25,7 @@ __all__ = [
     "is_zero",
     "micro_time",
     "now_rfc3339",
+    "parse_duration",
     "parse_error",
     "parse_time",
     "unix_time",
@@ -259,3 +260,40 @@ class FakeClock(Clock):
 
     def set(self, t: float) -> None:
         self._now = t
+
+
+# --- Go durations -----------------------------------------------------------------------------
+
+_DURATION_UNITS: Final = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0,
+                          "h": 3600.0}
+_DURATION_PART: Final = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+
+
+def parse_duration(text: str) -> float:
+    """Go's ``time.ParseDuration`` (``"15s"``, ``"1m30s"``, ``"-1.5h"``, ``"0"``) in seconds;
+    ``ValueError`` with Go's message when it does not parse."""
+    rest = text
+    sign = -1.0 if rest[:1] == "-" else 1.0
+    rest = rest[1:] if rest[:1] in "+-" and rest else rest
+    if rest == "0":
+        return 0.0
+    total, pos = 0.0, 0
+    while pos < len(rest):
+        m = _DURATION_PART.match(rest, pos)
+        if m is None:
+            unit_start = pos
+            while unit_start < len(rest) and (rest[unit_start].isdigit() or rest[unit_start] == "."):
+                unit_start += 1
+            if unit_start > pos and unit_start < len(rest):
+                unit_end = unit_start
+                while unit_end < len(rest) and not (rest[unit_end].isdigit() or rest[unit_end] == "."):
+                    unit_end += 1
+                raise ValueError(f'time: unknown unit "{rest[unit_start:unit_end]}" in duration "{text}"')
+            if unit_start == len(rest) and unit_start > pos:
+                raise ValueError(f'time: missing unit in duration "{text}"')
+            raise ValueError(f'time: invalid duration "{text}"')
+        total += float(m.group(1)) * _DURATION_UNITS[m.group(2)]
+        pos = m.end()
+    if not rest:
+        raise ValueError(f'time: invalid duration "{text}"')
+    return sign * total

@@ -29,6 +29,3 @@ class ControllerOptions:
     hpa_downscale_stabilization: float = 300.0
     #: ``--horizontal-pod-autoscaler-tolerance``.
     hpa_tolerance: float = 0.1
-    #: ``--horizontal-pod-autoscaler-cpu-initialization-period`` (not used: simulated usage is
-    #: there from the start) and ``--horizontal-pod-autoscaler-initial-readiness-delay``.
-    hpa_cpu_initialization_period: float = 300.0
