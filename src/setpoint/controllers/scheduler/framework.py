@@ -1,0 +1,191 @@
+"""One scheduling cycle over a snapshot, as ``schedule_one.go``'s ``schedulePod``: filter the
+nodes (kube's sample of them), score the feasible ones, pick the best (ties at random); or
+explain why none fits (:class:`FitError`, with what preemption could do).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from setpoint.controllers.scheduler import plugins as p
+from setpoint.controllers.scheduler.plugins import NodeInfo, PodInfo, Status
+
+#: The default profile's filters, in kube's order.
+FILTERS: tuple[tuple[str, p.Filter], ...] = (
+    ("NodeUnschedulable", p.node_unschedulable),
+    ("NodeName", p.node_name),
+    ("TaintToleration", p.taint_toleration),
+    ("NodeAffinity", p.node_affinity),
+    ("NodePorts", p.node_ports),
+    ("NodeResourcesFit", p.fit),
+)
+
+MIN_FEASIBLE_NODES: int = 100
+MIN_FEASIBLE_PERCENTAGE: int = 5
+NO_NODE_AVAILABLE = "0/{} nodes are available"
+NO_NODES = "no nodes available to schedule pods"
+
+
+def num_feasible_nodes_to_find(num_all: int) -> int:
+    """``numFeasibleNodesToFind`` with the default adaptive ``percentageOfNodesToScore``."""
+    if num_all < MIN_FEASIBLE_NODES:
+        return num_all
+    percentage = max(50 - num_all // 125, MIN_FEASIBLE_PERCENTAGE)
+    return max(num_all * percentage // 100, MIN_FEASIBLE_NODES)
+
+
+def histogram(statuses: dict[str, Status]) -> str:
+    """The reasons counted and sorted as strings, as ``FitError.Error`` writes them."""
+    counts: dict[str, int] = {}
+    for status in statuses.values():
+        for reason in status.reasons:
+            counts[reason] = counts.get(reason, 0) + 1
+    return ", ".join(sorted(f"{n} {reason}" for reason, n in counts.items()))
+
+
+@dataclass
+class FitError(Exception):
+    """No node fits: ``framework.FitError`` and its ``Diagnosis``."""
+
+    num_all_nodes: int
+    statuses: dict[str, Status]
+    pre_filter_msg: str = ""
+    post_filter_msg: str = ""
+
+    def message(self) -> str:
+        if self.num_all_nodes == 0:
+            return NO_NODES
+        text = NO_NODE_AVAILABLE.format(self.num_all_nodes) + ":"
+        if self.pre_filter_msg:
+            text += f" {self.pre_filter_msg}."
+        else:
+            reasons = histogram(self.statuses)
+            if reasons:
+                text += f" {reasons}."
+        if self.post_filter_msg:
+            text += f" {self.post_filter_msg}."
+        return text
+
+    def __str__(self) -> str:
+        return self.message()
+
+
+@dataclass
+class Snapshot:
+    """The nodes (in a stable order) and, through them, the bound pods of one cycle."""
+
+    nodes: Sequence[NodeInfo]
+    by_name: dict[str, NodeInfo] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_name = {n.name: n for n in self.nodes}
+
+
+class Framework:
+    """The default profile: its filters and weighted scores; a round-robin start over the
+    nodes, as kube's ``nextStartNodeIndex``; a seedable random tie-break."""
+
+    #: Score plugins with kube's default weights.
+    WEIGHTS: dict[str, int] = {
+        "NodeResourcesFit": 1, "NodeResourcesBalancedAllocation": 1, "NodeAffinity": 2,
+        "TaintToleration": 3,
+    }
+
+    def __init__(self, rng: random.Random | None = None) -> None:
+        self.rng = rng or random.Random()
+        self.next_start = 0
+
+    def filter_node(self, pod: PodInfo, node: NodeInfo) -> Status | None:
+        for _, f in FILTERS:
+            status = f(pod, node)
+            if status is not None:
+                return status
+        return None
+
+    def find_nodes_that_fit(self, pod: PodInfo, snap: Snapshot) -> tuple[list[NodeInfo], dict[str, Status]]:
+        """``findNodesThatPassFilters``: from ``next_start``, until enough feasible nodes are found."""
+        nodes = snap.nodes
+        n = len(nodes)
+        want = num_feasible_nodes_to_find(n)
+        feasible: list[NodeInfo] = []
+        statuses: dict[str, Status] = {}
+        processed = 0
+        for i in range(n):
+            node = nodes[(self.next_start + i) % n]
+            processed += 1
+            status = self.filter_node(pod, node)
+            if status is None:
+                feasible.append(node)
+                if len(feasible) >= want:
+                    break
+            else:
+                statuses[node.name] = status
+        if n:
+            self.next_start = (self.next_start + processed) % n
+        return feasible, statuses
+
+    def score(self, pod: PodInfo, nodes: list[NodeInfo]) -> dict[str, int]:
+        """``prioritizeNodes``: every score plugin, normalized, times its weight, summed."""
+        totals = dict.fromkeys((n.name for n in nodes), 0)
+        plugin_scores: list[tuple[str, dict[str, int]]] = [
+            ("NodeResourcesFit", {n.name: p.least_allocated(pod, n) for n in nodes}),
+            ("NodeResourcesBalancedAllocation", {n.name: p.balanced_allocation(pod, n) for n in nodes}),
+        ]
+        affinity = p._node_affinity(pod).get("preferredDuringSchedulingIgnoredDuringExecution")
+        if affinity:
+            scores = {n.name: p.node_affinity_score(pod, n) for n in nodes}
+            p.default_normalize(scores)
+            plugin_scores.append(("NodeAffinity", scores))
+        taints = {n.name: p.taint_toleration_score(pod, n) for n in nodes}
+        p.default_normalize(taints, reverse=True)
+        plugin_scores.append(("TaintToleration", taints))
+        for name, scores in plugin_scores:
+            weight = self.WEIGHTS[name]
+            for node, s in scores.items():
+                totals[node] += s * weight
+        return totals
+
+    def select_host(self, totals: dict[str, int]) -> str:
+        """The highest total; ties at random."""
+        best = max(totals.values())
+        return self.rng.choice([name for name, s in totals.items() if s == best])
+
+    def schedule(self, pod: PodInfo, snap: Snapshot) -> str:
+        """The node for ``pod``, or :class:`FitError`."""
+        if not snap.nodes:
+            raise FitError(0, {})
+        feasible, statuses = self.find_nodes_that_fit(pod, snap)
+        if not feasible:
+            raise FitError(len(snap.nodes), statuses)
+        if len(feasible) == 1:
+            return feasible[0].name
+        return self.select_host(self.score(pod, feasible))
+
+    # -- preemption (what DefaultPreemption's dry run finds) ----------------------------------------
+
+    def preemption_message(self, pod: PodInfo, snap: Snapshot, statuses: dict[str, Status]) -> str:
+        """The PostFilter message of DefaultPreemption when no node can be made to fit by
+        evicting lower-priority pods."""
+        if pod.spec.get("preemptionPolicy") == "Never":
+            return "preemption: not eligible due to preemptionPolicy=Never"
+        priority = int(pod.spec.get("priority") or 0)
+        results: dict[str, Status] = {}
+        for node in snap.nodes:
+            status = statuses.get(node.name)
+            if status is not None and status.unresolvable:
+                results[node.name] = p.unresolvable("Preemption is not helpful for scheduling")
+                continue
+            victims = [info for info in node.pods.values() if int(info.spec.get("priority") or 0) < priority]
+            if not victims:
+                results[node.name] = p.unresolvable("No preemption victims found for incoming pod")
+                continue
+            trial = NodeInfo(node.node)
+            for info in node.pods.values():
+                if info not in victims:
+                    trial.add_pod(info)
+            fails = self.filter_node(pod, trial)
+            if fails is not None:
+                results[node.name] = fails
+        return "preemption: " + FitError(len(results), results).message().removesuffix(".")

@@ -1,0 +1,214 @@
+"""The scheduler in-process: kube-scheduler's default profile placing pods on nodes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from setpoint.apimachinery.types import Obj
+from setpoint.controllers.inprocess import InProcessClient
+from setpoint.controllers.options import ControllerOptions
+from setpoint.controllers.scheduler import Scheduler, add_scheduler
+from setpoint.runtime.manager import Manager
+from setpoint.runtime.resource import Kind
+from setpoint.testing import eventually
+
+NODE = Kind("v1", "Node")
+POD = Kind("v1", "Pod")
+EVENT = Kind("v1", "Event")
+NS = "default"
+
+
+@pytest.fixture
+async def scheduler(client: InProcessClient) -> AsyncIterator[Scheduler]:
+    options = ControllerOptions(scheduler_initial_backoff=0.01, scheduler_max_backoff=0.05)
+    mgr = Manager(client)
+    sched = add_scheduler(mgr, client, options, seed=1)
+    async with mgr.running():
+        await mgr.wait_ready()
+        yield sched
+
+
+async def make_node(client: InProcessClient, name: str, *, cpu: str = "4", memory: str = "8Gi", pods: str = "110",
+                    labels: dict[str, str] | None = None, **spec: Any) -> Obj:
+    node = await client.create({"apiVersion": "v1", "kind": "Node",
+                                "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name,
+                                                                      **(labels or {})}},
+                                "spec": spec})
+    node["status"] = {"allocatable": {"cpu": cpu, "memory": memory, "pods": pods},
+                      "capacity": {"cpu": cpu, "memory": memory, "pods": pods}}
+    return await client.update_status(node)
+
+
+async def make_pod(client: InProcessClient, name: str, *, cpu: str | None = None, memory: str | None = None,
+                   labels: dict[str, str] | None = None, **spec: Any) -> Obj:
+    requests = {k: v for k, v in (("cpu", cpu), ("memory", memory)) if v is not None}
+    container: Obj = {"name": "c", "image": "nginx"}
+    if requests:
+        container["resources"] = {"requests": requests}
+    return await client.create({"apiVersion": "v1", "kind": "Pod",
+                                "metadata": {"name": name, "namespace": NS, "labels": labels or {}},
+                                "spec": {"containers": [container], **spec}}, NS)
+
+
+async def node_of(client: InProcessClient, name: str) -> str | None:
+    pod = await client.get(POD, name, NS)
+    node: str | None = pod["spec"].get("nodeName")
+    return node
+
+
+async def bound(client: InProcessClient, name: str) -> str:
+    async def check() -> str | None:
+        return await node_of(client, name)
+    node: str = await eventually(check)
+    return node
+
+
+async def failed_scheduling(client: InProcessClient, name: str) -> str:
+    async def check() -> str | None:
+        events = await client.list(EVENT, NS, field_selector=f"involvedObject.name={name},reason=FailedScheduling")
+        return str(events["items"][-1]["message"]) if events["items"] else None
+    message: str = await eventually(check)
+    return message
+
+
+async def test_binds_to_the_node_with_room_and_records_scheduled(
+        client: InProcessClient, scheduler: Scheduler) -> None:
+    await make_node(client, "small", cpu="1")
+    await make_node(client, "big", cpu="8")
+    await make_pod(client, "p", cpu="2")
+    assert await bound(client, "p") == "big"
+    pod = await client.get(POD, "p", NS)
+    assert next(c for c in pod["status"]["conditions"] if c["type"] == "PodScheduled")["status"] == "True"
+    events = await client.list(EVENT, NS, field_selector="involvedObject.name=p,reason=Scheduled")
+    event = events["items"][0]
+    assert event["message"] == "Successfully assigned default/p to big"
+    assert event["source"]["component"] == "default-scheduler"
+    assert event["reportingComponent"] == "default-scheduler"
+
+
+async def test_failed_scheduling_message_as_kube_then_bound_when_a_node_with_room_comes(
+        client: InProcessClient, scheduler: Scheduler) -> None:
+    await make_node(client, "a", cpu="1", labels={"disk": "hdd"})
+    await make_node(client, "b", cpu="8", labels={"disk": "hdd"})
+    await make_node(client, "c", cpu="8", labels={"disk": "hdd"})
+    await client.patch(NODE, "b", {"metadata": {"labels": {"disk": "none"}}})
+    await client.patch(NODE, "c", {"metadata": {"labels": {"disk": "none"}}})
+    await make_pod(client, "p", cpu="2", nodeSelector={"disk": "hdd"})
+    message = await failed_scheduling(client, "p")
+    assert message == ("0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn't match Pod's node "
+                       "affinity/selector. preemption: 0/3 nodes are available: 1 No preemption victims found "
+                       "for incoming pod, 2 Preemption is not helpful for scheduling.")
+
+    async def condition() -> Obj | None:
+        pod = await client.get(POD, "p", NS)
+        found = [c for c in (pod.get("status") or {}).get("conditions") or [] if c["type"] == "PodScheduled"]
+        return found[0] if found else None
+    cond = await eventually(condition)
+    assert (cond["status"], cond["reason"], cond["message"]) == ("False", "Unschedulable", message)
+    assert await node_of(client, "p") is None
+    await make_node(client, "d", cpu="4", labels={"disk": "hdd"})
+    assert await bound(client, "p") == "d"
+
+
+async def test_unresolvable_everywhere_says_preemption_is_not_helpful(
+        client: InProcessClient, scheduler: Scheduler) -> None:
+    for name in ("a", "b", "c"):
+        await make_node(client, name)
+    await make_pod(client, "p", nodeSelector={"zone": "nowhere"})
+    assert await failed_scheduling(client, "p") == (
+        "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes "
+        "are available: 3 Preemption is not helpful for scheduling.")
+    await make_pod(client, "never", nodeSelector={"zone": "nowhere"}, preemptionPolicy="Never")
+    assert await failed_scheduling(client, "never") == (
+        "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. preemption: not eligible "
+        "due to preemptionPolicy=Never.")
+
+
+async def test_no_nodes(client: InProcessClient, scheduler: Scheduler) -> None:
+    await make_pod(client, "p")
+    assert await failed_scheduling(client, "p") == "no nodes available to schedule pods"
+
+
+async def test_resources_count_bound_pods_init_containers_and_pod_count(
+        client: InProcessClient, scheduler: Scheduler) -> None:
+    await make_node(client, "n", cpu="2", memory="1Gi", pods="3")
+    await make_pod(client, "a", cpu="1500m")
+    assert await bound(client, "a") == "n"
+    await make_pod(client, "b", cpu="1")
+    assert await failed_scheduling(client, "b") == (
+        "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption "
+        "victims found for incoming pod.")
+    await client.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "init", "namespace": NS},
+                         "spec": {"containers": [{"name": "c", "image": "x"}],
+                                  "initContainers": [{"name": "i", "image": "x",
+                                                      "resources": {"requests": {"memory": "2Gi"}}}]}}, NS)
+    assert (await failed_scheduling(client, "init")).startswith("0/1 nodes are available: 1 Insufficient memory.")
+    await make_pod(client, "c")
+    assert await bound(client, "c") == "n"
+    await make_pod(client, "d")
+    assert await bound(client, "d") == "n"
+    await make_pod(client, "e")
+    assert (await failed_scheduling(client, "e")).startswith("0/1 nodes are available: 1 Too many pods.")
+    # Deleting a bound pod makes room (for b alone: e, which would take the same slot, goes first).
+    await client.delete(POD, "e", NS)
+    await client.delete(POD, "a", NS)
+    assert await bound(client, "b") == "n"
+
+
+async def test_taints_tolerations_and_unschedulable_nodes(client: InProcessClient, scheduler: Scheduler) -> None:
+    await make_node(client, "gpu", taints=[{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}])
+    await make_node(client, "cordoned", unschedulable=True)
+    await make_pod(client, "plain")
+    assert await failed_scheduling(client, "plain") == (
+        "0/2 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, 1 node(s) were unschedulable. "
+        "preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.")
+    await make_pod(client, "tolerant", tolerations=[{"key": "dedicated", "operator": "Equal", "value": "gpu",
+                                                     "effect": "NoSchedule"}])
+    assert await bound(client, "tolerant") == "gpu"
+    await make_pod(client, "cordon-tolerant", tolerations=[{"key": "node.kubernetes.io/unschedulable",
+                                                            "operator": "Exists", "effect": "NoSchedule"}])
+    assert await bound(client, "cordon-tolerant") == "cordoned"
+
+
+async def test_required_and_preferred_node_affinity(client: InProcessClient, scheduler: Scheduler) -> None:
+    for name, zone in (("a", "z1"), ("b", "z2"), ("c", "z3")):
+        await make_node(client, name, labels={"zone": zone})
+    required = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+        {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["z2", "z9"]}]}]}}}
+    await make_pod(client, "req", affinity=required)
+    assert await bound(client, "req") == "b"
+    preferred = {"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+        {"weight": 50, "preference": {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["z3"]}]}}]}}
+    for i in range(3):
+        await make_pod(client, f"pref{i}", affinity=preferred)
+        assert await bound(client, f"pref{i}") == "c"
+
+
+async def test_prefer_no_schedule_taints_are_avoided(client: InProcessClient, scheduler: Scheduler) -> None:
+    await make_node(client, "tainted", taints=[{"key": "k", "value": "v", "effect": "PreferNoSchedule"}])
+    await make_node(client, "clean")
+    for i in range(3):
+        await make_pod(client, f"p{i}")
+        assert await bound(client, f"p{i}") == "clean"
+
+
+async def test_spreads_pods_by_least_allocated(client: InProcessClient, scheduler: Scheduler) -> None:
+    for name in ("a", "b", "c"):
+        await make_node(client, name)
+    for i in range(6):
+        await make_pod(client, f"p{i}", cpu="500m", memory="512Mi")
+    nodes = [await bound(client, f"p{i}") for i in range(6)]
+    assert sorted(nodes) == ["a", "a", "b", "b", "c", "c"]
+
+
+async def test_other_schedulers_and_gated_pods_are_left_alone(client: InProcessClient, scheduler: Scheduler) -> None:
+    await make_node(client, "n")
+    await make_pod(client, "other", schedulerName="my-scheduler")
+    await make_pod(client, "gated", schedulingGates=[{"name": "wait"}])
+    await make_pod(client, "mine")
+    assert await bound(client, "mine") == "n"
+    assert await node_of(client, "other") is None
+    assert await node_of(client, "gated") is None

@@ -1,0 +1,139 @@
+"""kube-scheduler's filters and scores as pure functions, and the scheduling queue."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any
+
+from setpoint.apimachinery.types import Obj
+from setpoint.controllers.scheduler import plugins as p
+from setpoint.controllers.scheduler.framework import FitError, Framework, Snapshot, num_feasible_nodes_to_find
+from setpoint.controllers.scheduler.plugins import NodeInfo, PodInfo
+from setpoint.controllers.scheduler.queue import SchedulingQueue
+
+
+def pod(name: str = "p", *, cpu: str | None = None, memory: str | None = None, **spec: Any) -> PodInfo:
+    requests = {k: v for k, v in (("cpu", cpu), ("memory", memory)) if v is not None}
+    return PodInfo.of({"metadata": {"name": name, "namespace": "ns", "creationTimestamp": "2026-01-01T00:00:00Z"},
+                       "spec": {"containers": [{"name": "c", "resources": {"requests": requests}}], **spec}})
+
+
+def node(name: str = "n", *, cpu: str = "4", memory: str = "8Gi", pods: str = "110",
+         labels: dict[str, str] | None = None, **spec: Any) -> NodeInfo:
+    return NodeInfo({"metadata": {"name": name, "labels": labels or {}}, "spec": spec,
+                     "status": {"allocatable": {"cpu": cpu, "memory": memory, "pods": pods}}})
+
+
+def test_pod_requests_take_init_containers_sidecars_and_overhead() -> None:
+    raw: Obj = {"metadata": {"name": "p"}, "spec": {
+        "containers": [{"resources": {"requests": {"cpu": "100m", "memory": "1Gi"}}},
+                       {"resources": {"requests": {"cpu": "200m"}}}],
+        "initContainers": [{"resources": {"requests": {"cpu": "1", "memory": "100Mi"}}},
+                           {"restartPolicy": "Always", "resources": {"requests": {"cpu": "50m"}}}],
+        "overhead": {"cpu": "10m"}}}
+    assert p.pod_requests(raw) == {"cpu": 1010, "memory": 1024 ** 3}
+    assert p.pod_requests({"spec": {"containers": [{}]}}, non_zero=True) == {"cpu": 100, "memory": 200 * 1024 ** 2}
+
+
+def test_fit_reasons() -> None:
+    n = node(cpu="1", memory="1Gi", pods="1")
+    assert p.fit(pod(cpu="500m"), n) is None
+    n.add_pod(pod("other", cpu="600m"))
+    status = p.fit(pod(cpu="500m", memory="2Gi"), n)
+    assert status is not None and not status.unresolvable
+    assert status.reasons == ("Too many pods", "Insufficient cpu", "Insufficient memory")
+    n.remove_pod(("ns", "other"))
+    assert n.requested == {"cpu": 0}
+
+
+def test_node_affinity_and_selector() -> None:
+    n = node(labels={"zone": "a", "size": "5"})
+    assert p.node_affinity(pod(nodeSelector={"zone": "a"}), n) is None
+    assert p.node_affinity(pod(nodeSelector={"zone": "b"}), n) == p.unresolvable(p.ERR_NODE_AFFINITY)
+
+    def required(*exprs: Obj) -> PodInfo:
+        return pod(affinity={"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [{"matchExpressions": list(exprs)}]}}})
+    assert p.node_affinity(required({"key": "size", "operator": "Gt", "values": ["4"]}), n) is None
+    assert p.node_affinity(required({"key": "size", "operator": "Lt", "values": ["4"]}), n) is not None
+    assert p.node_affinity(required({"key": "gpu", "operator": "DoesNotExist"}), n) is None
+    assert p.node_affinity(required({"key": "zone", "operator": "NotIn", "values": ["a"]}), n) is not None
+    assert p.node_affinity(required(), n) is not None  # an empty term matches nothing
+    by_name = pod(affinity={"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+        "nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["n"]}]}]}}})
+    assert p.node_affinity(by_name, n) is None
+
+
+def test_taints_unschedulable_ports_node_name() -> None:
+    tainted = node(taints=[{"key": "a", "effect": "PreferNoSchedule"}, {"key": "k", "value": "v", "effect": "NoExecute"}])
+    status = p.taint_toleration(pod(), tainted)
+    assert status == p.unresolvable("node(s) had untolerated taint {k: v}")
+    assert p.taint_toleration(pod(tolerations=[{"key": "k", "operator": "Exists"}]), tainted) is None
+    assert p.node_unschedulable(pod(), node(unschedulable=True)) == p.unresolvable(p.ERR_UNSCHEDULABLE)
+    assert p.node_name(pod(nodeName="x"), node()) == p.unresolvable(p.ERR_NODE_NAME)
+    web = {"containers": [{"name": "c", "ports": [{"containerPort": 80, "hostPort": 8080}]}]}
+    n = node()
+    n.add_pod(PodInfo.of({"metadata": {"name": "a", "namespace": "ns"}, "spec": web}))
+    assert p.node_ports(PodInfo.of({"metadata": {"name": "b", "namespace": "ns"}, "spec": web}), n) == \
+        p.unschedulable(p.ERR_NODE_PORTS)
+
+
+def test_scores() -> None:
+    n = node(cpu="4", memory="8Gi")
+    # Non-zero requests: 100m and 200Mi for a pod that asks nothing.
+    assert p.least_allocated(pod(), n) == ((4000 - 100) * 100 // 4000 + (8192 - 200) * 100 // 8192) // 2
+    assert p.least_allocated(pod(cpu="2", memory="4Gi"), n) == 50
+    assert p.balanced_allocation(pod(cpu="2", memory="4Gi"), n) == 100
+    assert p.balanced_allocation(pod(cpu="4", memory="0"), n) == 50
+    scores = {"a": 0, "b": 2, "c": 1}
+    p.default_normalize(scores, reverse=True)
+    assert scores == {"a": 100, "b": 0, "c": 50}
+    prefer = pod(affinity={"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+        {"weight": 7, "preference": {"matchExpressions": [{"key": "z", "operator": "Exists"}]}}]}})
+    assert p.node_affinity_score(prefer, node(labels={"z": "1"})) == 7
+    soft = node(taints=[{"key": "k", "effect": "PreferNoSchedule"}])
+    assert p.taint_toleration_score(pod(), soft) == 1
+    assert p.taint_toleration_score(pod(tolerations=[{"key": "k", "operator": "Exists"}]), soft) == 0
+
+
+def test_fit_error_message_and_sample_size() -> None:
+    statuses = {"a": p.unschedulable("Insufficient cpu"), **{f"n{i}": p.unresolvable(p.ERR_NODE_AFFINITY)
+                                                            for i in range(10)}}
+    err = FitError(11, statuses, post_filter_msg="preemption: x")
+    # Sorted as strings, as kube sorts the histogram: "1 ..." before "10 ...".
+    assert err.message() == ("0/11 nodes are available: 1 Insufficient cpu, 10 node(s) didn't match Pod's "
+                             "node affinity/selector. preemption: x.")
+    assert num_feasible_nodes_to_find(50) == 50
+    assert num_feasible_nodes_to_find(100) == 100
+    assert num_feasible_nodes_to_find(1000) == 420
+    assert num_feasible_nodes_to_find(5000) == 500
+
+
+def test_framework_picks_least_allocated_and_is_seedable() -> None:
+    nodes = [node("a"), node("b"), node("c")]
+    nodes[0].add_pod(pod("x", cpu="2"))
+    fw = Framework()
+    assert fw.schedule(pod(cpu="1"), Snapshot(nodes)) in ("b", "c")
+    picks = {Framework(random.Random(7)).schedule(pod(), Snapshot(nodes[1:])) for _ in range(5)}
+    assert len(picks) == 1
+
+
+async def test_queue_orders_by_priority_and_backs_off() -> None:
+    q = SchedulingQueue(initial_backoff=0.05, max_backoff=0.2)
+    low = pod("low").pod
+    high = pod("high", priority=100).pod
+    q.add(low)
+    q.add(high)
+    assert (await q.pop()) is high
+    assert (await q.pop()) is low
+    assert q.backoff_duration(1) == 0.05 and q.backoff_duration(3) == 0.2 and q.backoff_duration(9) == 0.2
+    q.failed(low, unschedulable=True)
+    assert q.unschedulable == {("ns", "low")}
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    q.move_all()
+    assert (await asyncio.wait_for(q.pop(), 1)) is low
+    assert loop.time() - start >= 0.04
+    q.close()
+    assert await q.pop() is None
