@@ -212,3 +212,107 @@ async def test_other_schedulers_and_gated_pods_are_left_alone(client: InProcessC
     assert await bound(client, "mine") == "n"
     assert await node_of(client, "other") is None
     assert await node_of(client, "gated") is None
+
+
+def spread_on(key: str, app: str, **extra: Any) -> list[Obj]:
+    return [{"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": "DoNotSchedule",
+             "labelSelector": {"matchLabels": {"app": app}}, **extra}]
+
+
+def anti(app: str, key: str = "kubernetes.io/hostname") -> Obj:
+    return {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        {"labelSelector": {"matchLabels": {"app": app}}, "topologyKey": key}]}}
+
+
+async def test_topology_spread_across_zones(client: InProcessClient, scheduler: Scheduler) -> None:
+    zone = "topology.kubernetes.io/zone"
+    for name, z in (("a1", "z1"), ("a2", "z1"), ("a3", "z1"), ("b", "z2"), ("c", "z3")):
+        await make_node(client, name, labels={zone: z})
+    for i in range(6):
+        await make_pod(client, f"w{i}", labels={"app": "web"}, topologySpreadConstraints=spread_on(zone, "web"))
+        await bound(client, f"w{i}")
+    zones = {"a1": "z1", "a2": "z1", "a3": "z1", "b": "z2", "c": "z3"}
+    placed = [zones[await bound(client, f"w{i}")] for i in range(6)]
+    assert sorted(placed) == ["z1", "z1", "z2", "z2", "z3", "z3"]
+
+
+async def test_topology_spread_min_domains_and_missing_label(client: InProcessClient, scheduler: Scheduler) -> None:
+    zone = "topology.kubernetes.io/zone"
+    await make_node(client, "a", labels={zone: "z1"})
+    await make_node(client, "b")
+    constraints = spread_on(zone, "web", minDomains=2)
+    await make_pod(client, "w0", labels={"app": "web"}, topologySpreadConstraints=constraints)
+    assert await bound(client, "w0") == "a"
+    await make_pod(client, "w1", labels={"app": "web"}, topologySpreadConstraints=constraints)
+    assert await failed_scheduling(client, "w1") == (
+        "0/2 nodes are available: 1 node(s) didn't match pod topology spread constraints, 1 node(s) didn't match "
+        "pod topology spread constraints (missing required label). preemption: 0/2 nodes are available: 1 No "
+        "preemption victims found for incoming pod, 1 Preemption is not helpful for scheduling.")
+    # A second zone: the pod goes there.
+    await client.patch(NODE, "b", {"metadata": {"labels": {zone: "z2"}}})
+    assert await bound(client, "w1") == "b"
+
+
+async def test_pod_anti_affinity(client: InProcessClient, scheduler: Scheduler) -> None:
+    for name in ("a", "b", "c"):
+        await make_node(client, name)
+    for i in range(3):
+        await make_pod(client, f"db{i}", labels={"app": "db"}, affinity=anti("db"))
+    assert sorted([await bound(client, f"db{i}") for i in range(3)]) == ["a", "b", "c"]
+    await make_pod(client, "db3", labels={"app": "db"}, affinity=anti("db"))
+    assert await failed_scheduling(client, "db3") == (
+        "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules. preemption: 0/3 nodes are "
+        "available: 3 No preemption victims found for incoming pod.")
+    # The db pods' anti-affinity keeps other db pods away, even those without terms of their own.
+    await make_pod(client, "plain-db", labels={"app": "db"})
+    assert (await failed_scheduling(client, "plain-db")).startswith(
+        "0/3 nodes are available: 3 node(s) didn't satisfy existing pods anti-affinity rules.")
+    await client.delete(POD, "plain-db", NS)
+    freed = await node_of(client, "db0")
+    await client.delete(POD, "db0", NS)
+    assert await bound(client, "db3") == freed
+
+
+async def test_required_and_preferred_pod_affinity(client: InProcessClient, scheduler: Scheduler) -> None:
+    zone = "topology.kubernetes.io/zone"
+    for name, z in (("a", "z1"), ("b", "z2"), ("c", "z3")):
+        await make_node(client, name, labels={zone: z})
+    with_db = {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        {"labelSelector": {"matchLabels": {"app": "db"}}, "topologyKey": zone}]}}
+    await make_pod(client, "lonely", affinity=with_db)
+    assert await failed_scheduling(client, "lonely") == (
+        "0/3 nodes are available: 3 node(s) didn't match pod affinity rules. preemption: 0/3 nodes are "
+        "available: 3 Preemption is not helpful for scheduling.")
+    await make_pod(client, "db", labels={"app": "db"}, nodeSelector={zone: "z2"})
+    assert await bound(client, "db") == "b"
+    assert await bound(client, "lonely") == "b"
+    # The first of a group with affinity to itself goes anywhere.
+    self_affine = {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        {"labelSelector": {"matchLabels": {"app": "cache"}}, "topologyKey": zone}]}}
+    await make_pod(client, "cache0", labels={"app": "cache"}, affinity=self_affine)
+    first = await bound(client, "cache0")
+    await make_pod(client, "cache1", labels={"app": "cache"}, affinity=self_affine)
+    assert await bound(client, "cache1") == first
+    prefer = {"podAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 100, "podAffinityTerm": {
+        "labelSelector": {"matchLabels": {"app": "db"}}, "topologyKey": "kubernetes.io/hostname"}}]}}
+    for i in range(3):
+        await make_pod(client, f"near{i}", affinity=prefer)
+        assert await bound(client, f"near{i}") == "b"
+
+
+async def test_replicaset_pods_spread_across_nodes(client: InProcessClient, scheduler: Scheduler) -> None:
+    for name in ("a", "b", "c"):
+        await make_node(client, name)
+    rs = await client.create({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "web", "namespace": NS},
+                              "spec": {"replicas": 6, "selector": {"matchLabels": {"app": "web"}},
+                                       "template": {"metadata": {"labels": {"app": "web"}},
+                                                    "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}, NS)
+    owner = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web", "uid": rs["metadata"]["uid"],
+             "controller": True}
+    for i in range(6):
+        await client.create({"apiVersion": "v1", "kind": "Pod",
+                             "metadata": {"name": f"web-{i}", "namespace": NS, "labels": {"app": "web"},
+                                          "ownerReferences": [owner]},
+                             "spec": {"containers": [{"name": "c", "image": "nginx"}]}}, NS)
+    nodes = [await bound(client, f"web-{i}") for i in range(6)]
+    assert sorted(nodes) == ["a", "a", "b", "b", "c", "c"]

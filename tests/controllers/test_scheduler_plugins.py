@@ -7,6 +7,7 @@ import random
 from typing import Any
 
 from setpoint.apimachinery.types import Obj
+from setpoint.controllers.scheduler import affinity, spread
 from setpoint.controllers.scheduler import plugins as p
 from setpoint.controllers.scheduler.framework import FitError, Framework, Snapshot, num_feasible_nodes_to_find
 from setpoint.controllers.scheduler.plugins import NodeInfo, PodInfo
@@ -137,3 +138,52 @@ async def test_queue_orders_by_priority_and_backs_off() -> None:
     assert loop.time() - start >= 0.04
     q.close()
     assert await q.pop() is None
+
+
+def test_inter_pod_affinity_filter_and_score() -> None:
+    a, b = node("a", labels={"zone": "z1"}), node("b", labels={"zone": "z2"})
+    db = PodInfo.of({"metadata": {"name": "db", "namespace": "ns", "labels": {"app": "db"}},
+                     "spec": {"affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+                         {"labelSelector": {"matchLabels": {"app": "web"}}, "topologyKey": "zone"}]}}}})
+    a.add_pod(db)
+    web = PodInfo.of({"metadata": {"name": "w", "namespace": "ns", "labels": {"app": "web"}}, "spec": {}})
+    state = affinity.pre_filter(web, [a, b], lambda _: {})
+    assert affinity.filter_(state, a) == p.unschedulable(p.ERR_EXISTING_ANTI_AFFINITY)
+    assert affinity.filter_(state, b) is None
+    # Another namespace is not selected (the term's namespace is its pod's) unless a namespaceSelector says so.
+    other = PodInfo.of({"metadata": {"name": "w", "namespace": "other", "labels": {"app": "web"}}, "spec": {}})
+    assert affinity.filter_(affinity.pre_filter(other, [a, b], lambda _: {}), a) is None
+    near = PodInfo.of({"metadata": {"name": "n", "namespace": "ns"}, "spec": {"affinity": {"podAffinity": {
+        "preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 10, "podAffinityTerm": {
+            "labelSelector": {"matchLabels": {"app": "db"}}, "topologyKey": "zone"}}]}}}})
+    topology = affinity.pre_score(near, [a, b], lambda _: {})
+    scores = {"a": affinity.score(topology, a), "b": affinity.score(topology, b)}
+    assert scores == {"a": 10, "b": 0}
+    affinity.normalize(scores)
+    assert scores == {"a": 100, "b": 0}
+
+
+def test_topology_spread_filter_and_score() -> None:
+    nodes = [node("a", labels={"zone": "z1"}), node("b", labels={"zone": "z2"}), node("c")]
+    for i in range(2):
+        nodes[0].add_pod(PodInfo.of({"metadata": {"name": f"w{i}", "namespace": "ns", "labels": {"app": "w"}},
+                                     "spec": {}}))
+    constraint = {"maxSkew": 1, "topologyKey": "zone", "labelSelector": {"matchLabels": {"app": "w"}}}
+    hard = PodInfo.of({"metadata": {"name": "x", "namespace": "ns", "labels": {"app": "w"}}, "spec": {
+        "topologySpreadConstraints": [{**constraint, "whenUnsatisfiable": "DoNotSchedule"}]}})
+    state = spread.pre_filter(hard, nodes)
+    assert state is not None and state.counts == [{"z1": 2, "z2": 0}]
+    assert spread.filter_(state, hard, nodes[0]) == p.unschedulable(p.ERR_SPREAD)
+    assert spread.filter_(state, hard, nodes[1]) is None
+    assert spread.filter_(state, hard, nodes[2]) == p.unresolvable(p.ERR_SPREAD_LABEL)
+    soft = PodInfo.of({"metadata": {"name": "x", "namespace": "ns", "labels": {"app": "w"}}, "spec": {
+        "topologySpreadConstraints": [{**constraint, "whenUnsatisfiable": "ScheduleAnyway"}]}})
+    scoring = spread.pre_score(soft, nodes, nodes, [])
+    assert scoring is not None and scoring.ignored == {"c"}
+    scores = {n.name: spread.score(scoring, soft, n) for n in nodes}
+    spread.normalize(scoring, scores)
+    assert scores["b"] == 100 and scores["a"] < 100 and scores["c"] == 0
+    # No constraints of its own: kube's system defaults over what selects the pod.
+    assert [c.topology_key for c in spread.default_constraints(soft, [{"matchLabels": {"app": "w"}}])] == [
+        "kubernetes.io/hostname", "topology.kubernetes.io/zone"]
+    assert spread.default_constraints(soft, []) == []

@@ -6,9 +6,11 @@ explain why none fits (:class:`FitError`, with what preemption could do).
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from setpoint.apimachinery.types import Obj
+from setpoint.controllers.scheduler import affinity, spread
 from setpoint.controllers.scheduler import plugins as p
 from setpoint.controllers.scheduler.plugins import NodeInfo, PodInfo, Status
 
@@ -83,6 +85,22 @@ class Snapshot:
         self.by_name = {n.name: n for n in self.nodes}
 
 
+@dataclass
+class CycleState:
+    """What PreFilter computed for one pod over the whole snapshot."""
+
+    pod_affinity: affinity.AffinityState
+    topology_spread: spread.SpreadState | None
+
+
+def _no_labels(_: str) -> Mapping[str, str]:
+    return {}
+
+
+def _no_selectors(_: PodInfo) -> list[Obj]:
+    return []
+
+
 class Framework:
     """The default profile: its filters and weighted scores; a round-robin start over the
     nodes, as kube's ``nextStartNodeIndex``; a seedable random tie-break."""
@@ -90,19 +108,31 @@ class Framework:
     #: Score plugins with kube's default weights.
     WEIGHTS: dict[str, int] = {
         "NodeResourcesFit": 1, "NodeResourcesBalancedAllocation": 1, "NodeAffinity": 2,
-        "TaintToleration": 3,
+        "TaintToleration": 3, "InterPodAffinity": 2, "PodTopologySpread": 2,
     }
 
-    def __init__(self, rng: random.Random | None = None) -> None:
+    def __init__(self, rng: random.Random | None = None, *,
+                 namespace_labels: affinity.NamespaceLabels = _no_labels,
+                 selectors: Callable[[PodInfo], list[Obj]] = _no_selectors) -> None:
         self.rng = rng or random.Random()
         self.next_start = 0
+        #: A namespace's labels (for affinity terms' ``namespaceSelector``).
+        self.namespace_labels = namespace_labels
+        #: The selectors of the Services and ReplicaSets selecting a pod (default spreading).
+        self.selectors = selectors
 
-    def filter_node(self, pod: PodInfo, node: NodeInfo) -> Status | None:
+    def pre_filter(self, pod: PodInfo, nodes: Sequence[NodeInfo]) -> CycleState:
+        return CycleState(affinity.pre_filter(pod, nodes, self.namespace_labels), spread.pre_filter(pod, nodes))
+
+    def filter_node(self, pod: PodInfo, node: NodeInfo, state: CycleState) -> Status | None:
         for _, f in FILTERS:
             status = f(pod, node)
             if status is not None:
                 return status
-        return None
+        status = affinity.filter_(state.pod_affinity, node)
+        if status is None and state.topology_spread is not None:
+            status = spread.filter_(state.topology_spread, pod, node)
+        return status
 
     def find_nodes_that_fit(self, pod: PodInfo, snap: Snapshot) -> tuple[list[NodeInfo], dict[str, Status]]:
         """``findNodesThatPassFilters``: from ``next_start``, until enough feasible nodes are found."""
@@ -112,10 +142,11 @@ class Framework:
         feasible: list[NodeInfo] = []
         statuses: dict[str, Status] = {}
         processed = 0
+        state = self.pre_filter(pod, nodes)
         for i in range(n):
             node = nodes[(self.next_start + i) % n]
             processed += 1
-            status = self.filter_node(pod, node)
+            status = self.filter_node(pod, node, state)
             if status is None:
                 feasible.append(node)
                 if len(feasible) >= want:
@@ -126,21 +157,30 @@ class Framework:
             self.next_start = (self.next_start + processed) % n
         return feasible, statuses
 
-    def score(self, pod: PodInfo, nodes: list[NodeInfo]) -> dict[str, int]:
+    def score(self, pod: PodInfo, nodes: list[NodeInfo], all_nodes: Sequence[NodeInfo]) -> dict[str, int]:
         """``prioritizeNodes``: every score plugin, normalized, times its weight, summed."""
         totals = dict.fromkeys((n.name for n in nodes), 0)
         plugin_scores: list[tuple[str, dict[str, int]]] = [
             ("NodeResourcesFit", {n.name: p.least_allocated(pod, n) for n in nodes}),
             ("NodeResourcesBalancedAllocation", {n.name: p.balanced_allocation(pod, n) for n in nodes}),
         ]
-        affinity = p._node_affinity(pod).get("preferredDuringSchedulingIgnoredDuringExecution")
-        if affinity:
+        if p.node_affinity_of(pod).get("preferredDuringSchedulingIgnoredDuringExecution"):
             scores = {n.name: p.node_affinity_score(pod, n) for n in nodes}
             p.default_normalize(scores)
             plugin_scores.append(("NodeAffinity", scores))
         taints = {n.name: p.taint_toleration_score(pod, n) for n in nodes}
         p.default_normalize(taints, reverse=True)
         plugin_scores.append(("TaintToleration", taints))
+        topology = affinity.pre_score(pod, all_nodes, self.namespace_labels)
+        if topology:
+            scores = {n.name: affinity.score(topology, n) for n in nodes}
+            affinity.normalize(scores)
+            plugin_scores.append(("InterPodAffinity", scores))
+        spreading = spread.pre_score(pod, nodes, all_nodes, self.selectors(pod))
+        if spreading is not None:
+            scores = {n.name: spread.score(spreading, pod, n) for n in nodes}
+            spread.normalize(spreading, scores)
+            plugin_scores.append(("PodTopologySpread", scores))
         for name, scores in plugin_scores:
             weight = self.WEIGHTS[name]
             for node, s in scores.items():
@@ -161,7 +201,7 @@ class Framework:
             raise FitError(len(snap.nodes), statuses)
         if len(feasible) == 1:
             return feasible[0].name
-        return self.select_host(self.score(pod, feasible))
+        return self.select_host(self.score(pod, feasible, snap.nodes))
 
     # -- preemption (what DefaultPreemption's dry run finds) ----------------------------------------
 
@@ -172,6 +212,7 @@ class Framework:
             return "preemption: not eligible due to preemptionPolicy=Never"
         priority = int(pod.spec.get("priority") or 0)
         results: dict[str, Status] = {}
+        state = self.pre_filter(pod, snap.nodes)
         for node in snap.nodes:
             status = statuses.get(node.name)
             if status is not None and status.unresolvable:
@@ -185,7 +226,16 @@ class Framework:
             for info in node.pods.values():
                 if info not in victims:
                     trial.add_pod(info)
-            fails = self.filter_node(pod, trial)
+            fails = self.filter_node(pod, trial, self._state_without(pod, snap, node, trial, state))
             if fails is not None:
                 results[node.name] = fails
         return "preemption: " + FitError(len(results), results).message().removesuffix(".")
+
+    def _state_without(self, pod: PodInfo, snap: Snapshot, node: NodeInfo, trial: NodeInfo,
+                       state: CycleState) -> CycleState:
+        """PreFilter's state with ``node`` replaced by ``trial`` (its victims gone): computed
+        again only when affinity or spreading count pods at all."""
+        if not (state.pod_affinity.existing_anti_affinity or state.pod_affinity.affinity or state.pod_affinity.anti_affinity
+                or state.topology_spread is not None):
+            return state
+        return self.pre_filter(pod, [trial if n is node else n for n in snap.nodes])

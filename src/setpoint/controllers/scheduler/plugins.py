@@ -148,10 +148,20 @@ class PodInfo:
     requests: dict[str, int] = field(default_factory=dict)
     non_zero: dict[str, int] = field(default_factory=dict)
     ports: list[tuple[str, str, int]] = field(default_factory=list)
+    #: Has pod affinity or anti-affinity terms (``PodsWithAffinity``).
+    has_affinity: bool = False
+    #: Has required pod anti-affinity terms (``PodsWithRequiredAntiAffinity``).
+    has_required_anti_affinity: bool = False
+    #: What other plugins compute once per pod (parsed affinity terms).
+    extra: dict[str, object] = field(default_factory=dict)
 
     @classmethod
     def of(cls, pod: Obj) -> PodInfo:
-        return cls(pod, pod_requests(pod), pod_requests(pod, non_zero=True), _host_ports(pod))
+        affinity = (pod.get("spec") or {}).get("affinity") or {}
+        anti = affinity.get("podAntiAffinity") or {}
+        return cls(pod, pod_requests(pod), pod_requests(pod, non_zero=True), _host_ports(pod),
+                   bool(affinity.get("podAffinity") or anti),
+                   bool(anti.get("requiredDuringSchedulingIgnoredDuringExecution")))
 
     @property
     def key(self) -> tuple[str, str]:
@@ -178,6 +188,9 @@ class NodeInfo:
     requested: dict[str, int] = field(default_factory=dict)
     non_zero_requested: dict[str, int] = field(default_factory=dict)
     allocatable: dict[str, int] = field(default_factory=dict)
+    #: The pods with (anti-)affinity terms, and with required anti-affinity terms.
+    with_affinity: set[tuple[str, str]] = field(default_factory=set)
+    with_required_anti_affinity: set[tuple[str, str]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.set_node(self.node)
@@ -202,6 +215,10 @@ class NodeInfo:
     def add_pod(self, info: PodInfo) -> None:
         self.remove_pod(info.key)
         self.pods[info.key] = info
+        if info.has_affinity:
+            self.with_affinity.add(info.key)
+        if info.has_required_anti_affinity:
+            self.with_required_anti_affinity.add(info.key)
         _add(self.requested, info.requests)
         _add(self.non_zero_requested, info.non_zero)
 
@@ -209,6 +226,8 @@ class NodeInfo:
         old = self.pods.pop(key, None)
         if old is None:
             return
+        self.with_affinity.discard(key)
+        self.with_required_anti_affinity.discard(key)
         for k, v in old.requests.items():
             self.requested[k] -= v
         for k, v in old.non_zero.items():
@@ -300,7 +319,7 @@ def term_matches(term: Obj, node: NodeInfo) -> bool:
     return all(_requirement_matches(r, {"metadata.name": node.name}) for r in fields)
 
 
-def _node_affinity(pod: PodInfo) -> Obj:
+def node_affinity_of(pod: PodInfo) -> Obj:
     affinity: Obj = (pod.spec.get("affinity") or {}).get("nodeAffinity") or {}
     return affinity
 
@@ -311,7 +330,7 @@ def node_affinity(pod: PodInfo, node: NodeInfo) -> Status | None:
     for k, v in (pod.spec.get("nodeSelector") or {}).items():
         if labels.get(k) != v:
             return unresolvable(ERR_NODE_AFFINITY)
-    required = _node_affinity(pod).get("requiredDuringSchedulingIgnoredDuringExecution")
+    required = node_affinity_of(pod).get("requiredDuringSchedulingIgnoredDuringExecution")
     if required is not None:
         terms = required.get("nodeSelectorTerms") or []
         if not any(term_matches(t, node) for t in terms):
@@ -400,7 +419,7 @@ def balanced_allocation(pod: PodInfo, node: NodeInfo) -> int:
 def node_affinity_score(pod: PodInfo, node: NodeInfo) -> int:
     """NodeAffinity: the weights of the preferred terms the node matches."""
     total = 0
-    for term in _node_affinity(pod).get("preferredDuringSchedulingIgnoredDuringExecution") or []:
+    for term in node_affinity_of(pod).get("preferredDuringSchedulingIgnoredDuringExecution") or []:
         weight = term.get("weight") or 0
         if weight and term_matches(term.get("preference") or {}, node):
             total += weight

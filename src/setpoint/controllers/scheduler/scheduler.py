@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 
 POD = Kind("v1", "Pod")
 NODE = Kind("v1", "Node")
+NAMESPACE = Kind("v1", "Namespace")
+SERVICE = Kind("v1", "Service")
+REPLICA_SET = Kind("apps/v1", "ReplicaSet")
 SCHEDULER_NAME = "default-scheduler"
 _IGNORED_ON_UPDATE = ("resourceVersion", "managedFields", "generation")
 
@@ -79,10 +82,11 @@ class Scheduler(Controller):
 
     def __init__(self, client: InProcessClient, options: ControllerOptions, *, seed: int | None = None) -> None:
         super().__init__(SCHEDULER_NAME, _no_reconcile,
-                         sources=[Source(POD, ForObject()), Source(NODE, ForObject())])
+                         sources=[Source(k, ForObject()) for k in (POD, NODE, NAMESPACE, SERVICE, REPLICA_SET)])
         self.client = client
         self.options = options
-        self.framework = Framework(random.Random(seed))
+        self.framework = Framework(random.Random(seed), namespace_labels=self._namespace_labels,
+                                   selectors=self._selectors)
         self.recorder = EventRecorder(client, SCHEDULER_NAME)
         self.scheduling_queue = SchedulingQueue(initial_backoff=options.scheduler_initial_backoff,
                                                 max_backoff=options.scheduler_max_backoff)
@@ -164,8 +168,11 @@ class Scheduler(Controller):
         if self.started:
             return
         self.started = True
-        pods, nodes = (s.informer for s in self.sources)
+        pods, nodes, *others = (s.informer for s in self.sources)
         assert pods is not None and nodes is not None
+        for other in others:
+            assert other is not None
+            await other.wait_synced()
         # Nodes first, so that a synced pod finds its node.
         for informer, handler in (
                 (nodes, FuncHandler(self._on_node_add, self._on_node_update, self._on_node_delete)),
@@ -263,6 +270,29 @@ class Scheduler(Controller):
         with contextlib.suppress(errors.NotFound, errors.Conflict):
             await self.client.patch(POD, meta["name"], {"status": {"conditions": [condition]}},
                                     meta.get("namespace"), type=PatchType.STRATEGIC, subresource="status")
+
+    def _namespace_labels(self, name: str) -> Mapping[str, str]:
+        ns = self._cache.get(NAMESPACE, name) if self._cache is not None else None
+        found: Mapping[str, str] = ((ns or {}).get("metadata") or {}).get("labels") or {}
+        return found
+
+    def _selectors(self, info: PodInfo) -> list[Obj]:
+        """``helper.DefaultSelector``'s parts: the Services selecting the pod, the ReplicaSet owning it."""
+        if self._cache is None:
+            return []
+        ns, labels = info.key[0], info.labels
+        out: list[Obj] = []
+        for svc in self._cache.list(SERVICE, ns):
+            selector = (svc.get("spec") or {}).get("selector")
+            if selector and all(labels.get(k) == v for k, v in selector.items()):
+                out.append({"matchLabels": selector})
+        for ref in info.pod["metadata"].get("ownerReferences") or []:
+            if ref.get("controller") and ref.get("kind") == "ReplicaSet" and ref.get("apiVersion") == "apps/v1":
+                rs = self._cache.get(REPLICA_SET, ref.get("name") or "", ns)
+                selector = ((rs or {}).get("spec") or {}).get("selector")
+                if isinstance(selector, dict):
+                    out.append(selector)
+        return out
 
     def cache_pod(self, pod: Obj) -> Obj:
         """The informer's copy of ``pod`` (newer than the queue's, perhaps)."""
