@@ -127,6 +127,12 @@ class AffinityState:
     anti_affinity: dict[Pair, int]
     ns_labels: NamespaceLabels
 
+    @property
+    def active(self) -> bool:
+        """Anything for the filter to check."""
+        return bool(self.terms.required_affinity or self.terms.required_anti_affinity
+                    or self.existing_anti_affinity)
+
 
 def pre_filter(pod: PodInfo, nodes: Sequence[NodeInfo], ns_labels: NamespaceLabels) -> AffinityState:
     """Count, per topology pair, the existing pods whose required anti-affinity the pod

@@ -14,16 +14,6 @@ from setpoint.controllers.scheduler import affinity, spread
 from setpoint.controllers.scheduler import plugins as p
 from setpoint.controllers.scheduler.plugins import NodeInfo, PodInfo, Status
 
-#: The default profile's filters, in kube's order.
-FILTERS: tuple[tuple[str, p.Filter], ...] = (
-    ("NodeUnschedulable", p.node_unschedulable),
-    ("NodeName", p.node_name),
-    ("TaintToleration", p.taint_toleration),
-    ("NodeAffinity", p.node_affinity),
-    ("NodePorts", p.node_ports),
-    ("NodeResourcesFit", p.fit),
-)
-
 MIN_FEASIBLE_NODES: int = 100
 MIN_FEASIBLE_PERCENTAGE: int = 5
 NO_NODE_AVAILABLE = "0/{} nodes are available"
@@ -91,6 +81,8 @@ class CycleState:
 
     pod_affinity: affinity.AffinityState
     topology_spread: spread.SpreadState | None
+    #: The filters to run, in kube's order.
+    filters: list[p.Filter]
 
 
 def _no_labels(_: str) -> Mapping[str, str]:
@@ -122,17 +114,33 @@ class Framework:
         self.selectors = selectors
 
     def pre_filter(self, pod: PodInfo, nodes: Sequence[NodeInfo]) -> CycleState:
-        return CycleState(affinity.pre_filter(pod, nodes, self.namespace_labels), spread.pre_filter(pod, nodes))
+        """PreFilter: the counts of affinity and spreading, and the filters this pod needs
+        (those with nothing to check for it -- no node name, no selector, no host port,
+        no affinity counted -- are skipped, as kube's PreFilter ``Skip``)."""
+        pod_affinity = affinity.pre_filter(pod, nodes, self.namespace_labels)
+        topology_spread = spread.pre_filter(pod, nodes)
+        spec = pod.spec
+        filters: list[p.Filter] = [p.node_unschedulable]
+        if spec.get("nodeName"):
+            filters.append(p.node_name)
+        filters.append(p.taint_toleration)
+        if spec.get("nodeSelector") or p.node_affinity_of(pod).get("requiredDuringSchedulingIgnoredDuringExecution"):
+            filters.append(p.node_affinity)
+        if pod.ports:
+            filters.append(p.node_ports)
+        filters.append(p.fit)
+        if pod_affinity.active:
+            filters.append(lambda _, node: affinity.filter_(pod_affinity, node))
+        if topology_spread is not None:
+            filters.append(lambda pod, node: spread.filter_(topology_spread, pod, node))
+        return CycleState(pod_affinity, topology_spread, filters)
 
     def filter_node(self, pod: PodInfo, node: NodeInfo, state: CycleState) -> Status | None:
-        for _, f in FILTERS:
+        for f in state.filters:
             status = f(pod, node)
             if status is not None:
                 return status
-        status = affinity.filter_(state.pod_affinity, node)
-        if status is None and state.topology_spread is not None:
-            status = spread.filter_(state.topology_spread, pod, node)
-        return status
+        return None
 
     def find_nodes_that_fit(self, pod: PodInfo, snap: Snapshot) -> tuple[list[NodeInfo], dict[str, Status]]:
         """``findNodesThatPassFilters``: from ``next_start``, until enough feasible nodes are found."""
@@ -235,7 +243,6 @@ class Framework:
                        state: CycleState) -> CycleState:
         """PreFilter's state with ``node`` replaced by ``trial`` (its victims gone): computed
         again only when affinity or spreading count pods at all."""
-        if not (state.pod_affinity.existing_anti_affinity or state.pod_affinity.affinity or state.pod_affinity.anti_affinity
-                or state.topology_spread is not None):
+        if not (state.pod_affinity.active or state.topology_spread is not None):
             return state
         return self.pre_filter(pod, [trial if n is node else n for n in snap.nodes])

@@ -163,20 +163,15 @@ class PodInfo:
                    bool(affinity.get("podAffinity") or anti),
                    bool(anti.get("requiredDuringSchedulingIgnoredDuringExecution")))
 
-    @property
-    def key(self) -> tuple[str, str]:
+    key: tuple[str, str] = field(init=False, default=("", ""))
+    labels: Mapping[str, str] = field(init=False, default_factory=dict)
+    spec: Obj = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
         meta = self.pod["metadata"]
-        return (meta.get("namespace") or "", meta["name"])
-
-    @property
-    def labels(self) -> Mapping[str, str]:
-        labels: Mapping[str, str] = self.pod["metadata"].get("labels") or {}
-        return labels
-
-    @property
-    def spec(self) -> Obj:
-        spec: Obj = self.pod.get("spec") or {}
-        return spec
+        self.key = (meta.get("namespace") or "", meta["name"])
+        self.labels = meta.get("labels") or {}
+        self.spec = self.pod.get("spec") or {}
 
 
 @dataclass
@@ -192,25 +187,24 @@ class NodeInfo:
     with_affinity: set[tuple[str, str]] = field(default_factory=set)
     with_required_anti_affinity: set[tuple[str, str]] = field(default_factory=set)
 
+    name: str = field(init=False, default="")
+    labels: Mapping[str, str] = field(init=False, default_factory=dict)
+    #: All the node's taints, and whether it is ``spec.unschedulable``.
+    taints: list[Obj] = field(init=False, default_factory=list)
+    unschedulable: bool = field(init=False, default=False)
+
     def __post_init__(self) -> None:
         self.set_node(self.node)
 
     def set_node(self, node: Obj) -> None:
+        """The node changed (its labels, taints, allocatable)."""
         self.node = node
+        meta, spec = node["metadata"], node.get("spec") or {}
+        self.name = str(meta["name"])
+        self.labels = meta.get("labels") or {}
+        self.taints = [t for t in spec.get("taints") or [] if isinstance(t, dict)]
+        self.unschedulable = bool(spec.get("unschedulable"))
         self.allocatable = resource_list((node.get("status") or {}).get("allocatable"))
-
-    @property
-    def name(self) -> str:
-        return str(self.node["metadata"]["name"])
-
-    @property
-    def labels(self) -> Mapping[str, str]:
-        labels: Mapping[str, str] = self.node["metadata"].get("labels") or {}
-        return labels
-
-    @property
-    def taints(self) -> list[Obj]:
-        return [t for t in (self.node.get("spec") or {}).get("taints") or [] if isinstance(t, dict)]
 
     def add_pod(self, info: PodInfo) -> None:
         self.remove_pod(info.key)
@@ -267,7 +261,7 @@ def _tolerated(tolerations: Iterable[Obj], taint: Obj) -> bool:
 
 def node_unschedulable(pod: PodInfo, node: NodeInfo) -> Status | None:
     """NodeUnschedulable: ``spec.unschedulable`` unless the pod tolerates its taint."""
-    if not (node.node.get("spec") or {}).get("unschedulable"):
+    if not node.unschedulable:
         return None
     if _tolerated(pod.spec.get("tolerations") or [], {"key": UNSCHEDULABLE_TAINT, "effect": "NoSchedule"}):
         return None
@@ -340,6 +334,8 @@ def node_affinity(pod: PodInfo, node: NodeInfo) -> Status | None:
 
 def taint_toleration(pod: PodInfo, node: NodeInfo) -> Status | None:
     """TaintToleration: the first ``NoSchedule``/``NoExecute`` taint the pod does not tolerate."""
+    if not node.taints:
+        return None
     tolerations = pod.spec.get("tolerations") or []
     for taint in node.taints:
         if taint.get("effect") in ("NoSchedule", "NoExecute") and not _tolerated(tolerations, taint):
@@ -398,22 +394,14 @@ def least_allocated(pod: PodInfo, node: NodeInfo) -> int:
 
 def balanced_allocation(pod: PodInfo, node: NodeInfo) -> int:
     """NodeResourcesBalancedAllocation: 100 * (1 - the standard deviation of the requested
-    fractions of cpu and memory)."""
-    fractions = []
-    for name, _ in _SCORED:
-        capacity = node.allocatable.get(name, 0)
-        if capacity == 0:
-            continue
-        requested = node.requested.get(name, 0) + pod.requests.get(name, 0)
-        fractions.append(min(requested / capacity, 1.0))
-    if len(fractions) == 2:
-        std = abs(fractions[0] - fractions[1]) / 2
-    elif len(fractions) > 2:
-        mean = sum(fractions) / len(fractions)
-        std = (sum((f - mean) ** 2 for f in fractions) / len(fractions)) ** 0.5
-    else:
-        std = 0.0
-    return int((1 - std) * MAX_NODE_SCORE)
+    fractions of cpu and memory), on actual requests."""
+    alloc, used, want = node.allocatable, node.requested, pod.requests
+    cpu, memory = alloc.get("cpu", 0), alloc.get("memory", 0)
+    if not cpu or not memory:
+        return MAX_NODE_SCORE  # one fraction or none: no deviation
+    f_cpu = min((used.get("cpu", 0) + want.get("cpu", 0)) / cpu, 1.0)
+    f_memory = min((used.get("memory", 0) + want.get("memory", 0)) / memory, 1.0)
+    return int((1 - abs(f_cpu - f_memory) / 2) * MAX_NODE_SCORE)
 
 
 def node_affinity_score(pod: PodInfo, node: NodeInfo) -> int:
@@ -429,6 +417,8 @@ def node_affinity_score(pod: PodInfo, node: NodeInfo) -> int:
 def taint_toleration_score(pod: PodInfo, node: NodeInfo) -> int:
     """TaintToleration: how many ``PreferNoSchedule`` taints the pod does not tolerate
     (normalized in reverse)."""
+    if not node.taints:
+        return 0
     tolerations = [t for t in pod.spec.get("tolerations") or []
                    if isinstance(t, dict) and (t.get("effect") or "PreferNoSchedule") == "PreferNoSchedule"]
     return sum(1 for t in node.taints if t.get("effect") == "PreferNoSchedule" and not _tolerated(tolerations, t))
