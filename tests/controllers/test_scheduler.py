@@ -316,3 +316,48 @@ async def test_replicaset_pods_spread_across_nodes(client: InProcessClient, sche
                              "spec": {"containers": [{"name": "c", "image": "nginx"}]}}, NS)
     nodes = [await bound(client, f"web-{i}") for i in range(6)]
     assert sorted(nodes) == ["a", "a", "b", "b", "c", "c"]
+
+
+async def high_priority(client: InProcessClient, value: int) -> dict[str, Any]:
+    """Pod spec fields giving priority ``value``: through a PriorityClass where one is served."""
+    if any(r.kind == "PriorityClass" for r in client.registry.all()):
+        name = f"p{value}"
+        await client.create({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+                             "metadata": {"name": name}, "value": value})
+        return {"priorityClassName": name}
+    return {"priority": value}
+
+
+async def test_preemption_deletes_a_lower_priority_pod_and_nominates_the_node(
+        client: InProcessClient, scheduler: Scheduler) -> None:
+    await make_node(client, "n", cpu="2")
+    await make_pod(client, "low0", cpu="1")
+    await make_pod(client, "low1", cpu="1")
+    assert await bound(client, "low0") == "n" and await bound(client, "low1") == "n"
+    high = await make_pod(client, "high", cpu="1", **await high_priority(client, 1000))
+    assert await failed_scheduling(client, "high") == "0/1 nodes are available: 1 Insufficient cpu."
+    async def preempted() -> list[Obj]:
+        items: list[Obj] = (await client.list(EVENT, NS, field_selector="reason=Preempted"))["items"]
+        return items
+    event = (await eventually(preempted))[0]
+    victim = event["involvedObject"]["name"]
+    assert victim in ("low0", "low1")
+    assert event["message"] == f"Preempted by pod {high['metadata']['uid']} on node n"
+    assert await bound(client, "high") == "n"
+    pod = await client.get(POD, "high", NS)
+    assert pod["status"]["nominatedNodeName"] == "n"
+    survivor = {"low0", "low1"} - {victim}
+    assert await node_of(client, survivor.pop()) == "n"
+    names = {p["metadata"]["name"] for p in (await client.list(POD, NS))["items"]}
+    assert victim not in names
+
+
+async def test_preemption_is_not_helpful_for_equal_priority_or_never(
+        client: InProcessClient, scheduler: Scheduler) -> None:
+    await make_node(client, "n", cpu="1")
+    await make_pod(client, "first", cpu="1")
+    assert await bound(client, "first") == "n"
+    await make_pod(client, "never", cpu="1", preemptionPolicy="Never", **await high_priority(client, 50))
+    assert await failed_scheduling(client, "never") == (
+        "0/1 nodes are available: 1 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never.")
+    assert await node_of(client, "first") == "n"

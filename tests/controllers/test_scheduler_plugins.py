@@ -7,7 +7,7 @@ import random
 from typing import Any
 
 from setpoint.apimachinery.types import Obj
-from setpoint.controllers.scheduler import affinity, spread
+from setpoint.controllers.scheduler import affinity, preemption, spread
 from setpoint.controllers.scheduler import plugins as p
 from setpoint.controllers.scheduler.framework import FitError, Framework, Snapshot, num_feasible_nodes_to_find
 from setpoint.controllers.scheduler.plugins import NodeInfo, PodInfo
@@ -187,3 +187,40 @@ def test_topology_spread_filter_and_score() -> None:
     assert [c.topology_key for c in spread.default_constraints(soft, [{"matchLabels": {"app": "w"}}])] == [
         "kubernetes.io/hostname", "topology.kubernetes.io/zone"]
     assert spread.default_constraints(soft, []) == []
+
+
+def prio_pod(name: str, value: int, cpu: str = "1", **labels: str) -> PodInfo:
+    return PodInfo.of({"metadata": {"name": name, "namespace": "ns", "labels": labels},
+                       "spec": {"priority": value, "containers": [{"resources": {"requests": {"cpu": cpu}}}]}})
+
+
+def test_preemption_spares_pdb_protected_pods_and_picks_the_cheapest_node() -> None:
+    pdb = {"metadata": {"name": "b", "namespace": "ns"}, "spec": {"selector": {"matchLabels": {"app": "db"}}},
+           "status": {"disruptionsAllowed": 0}}
+    n = node("n", cpu="2")
+    db, web = prio_pod("db", 0, app="db"), prio_pod("web", 0, app="web")
+    n.add_pod(db)
+    n.add_pod(web)
+    violating, other = preemption.split_by_pdb([db, web], [pdb])
+    assert [v.key[1] for v in violating] == ["db"] and [o.key[1] for o in other] == ["web"]
+    fw = Framework(random.Random(1))
+    evaluator = preemption.Evaluator(fw)
+    snap = Snapshot([n])
+    high = prio_pod("high", 10)
+    state = fw.pre_filter(high, snap.nodes)
+    candidate, status = evaluator.select_victims(high, snap, n, state, [pdb])
+    assert status is None and candidate is not None
+    assert [v.key[1] for v in candidate.victims] == ["web"] and candidate.pdb_violations == 0
+    # Without the PDB, the more important pod is put back first: the victim is the other one.
+    candidate, _ = evaluator.select_victims(high, snap, n, state, [])
+    assert candidate is not None and len(candidate.victims) == 1
+    # Equal priority: nothing to preempt.
+    assert evaluator.select_victims(prio_pod("same", 0), snap, n, state, [])[1] == \
+        p.unresolvable(preemption.NO_VICTIMS)
+    # pickOneNodeForPreemption: fewer PDB violations first, then the lower highest victim priority.
+    a = preemption.Candidate(node("a"), [prio_pod("x", 5)], 1)
+    b = preemption.Candidate(node("b"), [prio_pod("y", 7)], 0)
+    c = preemption.Candidate(node("c"), [prio_pod("z", 3)], 0)
+    assert preemption.pick_one([a, b, c]) is c
+    d = preemption.Candidate(node("d"), [prio_pod("u", 3), prio_pod("v", 1)], 0)
+    assert preemption.pick_one([d, c]) is c

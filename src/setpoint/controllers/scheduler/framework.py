@@ -211,36 +211,8 @@ class Framework:
             return feasible[0].name
         return self.select_host(self.score(pod, feasible, snap.nodes))
 
-    # -- preemption (what DefaultPreemption's dry run finds) ----------------------------------------
-
-    def preemption_message(self, pod: PodInfo, snap: Snapshot, statuses: dict[str, Status]) -> str:
-        """The PostFilter message of DefaultPreemption when no node can be made to fit by
-        evicting lower-priority pods."""
-        if pod.spec.get("preemptionPolicy") == "Never":
-            return "preemption: not eligible due to preemptionPolicy=Never"
-        priority = int(pod.spec.get("priority") or 0)
-        results: dict[str, Status] = {}
-        state = self.pre_filter(pod, snap.nodes)
-        for node in snap.nodes:
-            status = statuses.get(node.name)
-            if status is not None and status.unresolvable:
-                results[node.name] = p.unresolvable("Preemption is not helpful for scheduling")
-                continue
-            victims = [info for info in node.pods.values() if int(info.spec.get("priority") or 0) < priority]
-            if not victims:
-                results[node.name] = p.unresolvable("No preemption victims found for incoming pod")
-                continue
-            trial = NodeInfo(node.node)
-            for info in node.pods.values():
-                if info not in victims:
-                    trial.add_pod(info)
-            fails = self.filter_node(pod, trial, self._state_without(pod, snap, node, trial, state))
-            if fails is not None:
-                results[node.name] = fails
-        return "preemption: " + FitError(len(results), results).message().removesuffix(".")
-
-    def _state_without(self, pod: PodInfo, snap: Snapshot, node: NodeInfo, trial: NodeInfo,
-                       state: CycleState) -> CycleState:
+    def state_with(self, pod: PodInfo, snap: Snapshot, node: NodeInfo, trial: NodeInfo,
+                   state: CycleState) -> CycleState:
         """PreFilter's state with ``node`` replaced by ``trial`` (its victims gone): computed
         again only when affinity or spreading count pods at all."""
         if not (state.pod_affinity.active or state.topology_spread is not None):

@@ -29,6 +29,7 @@ from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.options import ControllerOptions
 from setpoint.controllers.scheduler.framework import FitError, Framework, Snapshot
 from setpoint.controllers.scheduler.plugins import NodeInfo, PodInfo
+from setpoint.controllers.scheduler.preemption import Candidate, Evaluator
 from setpoint.controllers.scheduler.queue import Key, SchedulingQueue, pod_key
 from setpoint.runtime import errors
 from setpoint.runtime.client import PatchType
@@ -47,6 +48,7 @@ NODE = Kind("v1", "Node")
 NAMESPACE = Kind("v1", "Namespace")
 SERVICE = Kind("v1", "Service")
 REPLICA_SET = Kind("apps/v1", "ReplicaSet")
+PDB = Kind("policy/v1", "PodDisruptionBudget")
 SCHEDULER_NAME = "default-scheduler"
 _IGNORED_ON_UPDATE = ("resourceVersion", "managedFields", "generation")
 
@@ -81,12 +83,18 @@ class Scheduler(Controller):
     """kube-scheduler's ``Scheduler``: the queue, the node infos, the loop (see the module)."""
 
     def __init__(self, client: InProcessClient, options: ControllerOptions, *, seed: int | None = None) -> None:
-        super().__init__(SCHEDULER_NAME, _no_reconcile,
-                         sources=[Source(k, ForObject()) for k in (POD, NODE, NAMESPACE, SERVICE, REPLICA_SET)])
+        kinds = [POD, NODE, NAMESPACE, SERVICE, REPLICA_SET]
+        #: PodDisruptionBudgets, when the server serves them, spare pods from preemption.
+        self.pdbs_served = any(r.group_version == PDB.api_version and r.kind == PDB.kind
+                               for r in client.registry.all())
+        if self.pdbs_served:
+            kinds.append(PDB)
+        super().__init__(SCHEDULER_NAME, _no_reconcile, sources=[Source(k, ForObject()) for k in kinds])
         self.client = client
         self.options = options
         self.framework = Framework(random.Random(seed), namespace_labels=self._namespace_labels,
                                    selectors=self._selectors)
+        self.preemption = Evaluator(self.framework)
         self.recorder = EventRecorder(client, SCHEDULER_NAME)
         self.scheduling_queue = SchedulingQueue(initial_backoff=options.scheduler_initial_backoff,
                                                 max_backoff=options.scheduler_max_backoff)
@@ -230,11 +238,19 @@ class Scheduler(Controller):
         try:
             node = self.framework.schedule(info, snap)
         except FitError as fit:
-            if fit.num_all_nodes:
-                fit.post_filter_msg = self.framework.preemption_message(info, snap, fit.statuses)
+            # Queued as unschedulable first: what changes while this pod's failure is handled
+            # (its victims' deletion, a new node) moves it back.
             self.failures += 1
             self.scheduling_queue.failed(pod, unschedulable=True)
-            await self._record_failure(pod, fit.message())
+            nominated: str | None = None
+            if fit.num_all_nodes:
+                pdbs = self._cache.list(PDB) if self.pdbs_served and self._cache is not None else []
+                outcome = self.preemption.preempt(info, snap, fit.statuses, pdbs)
+                fit.post_filter_msg = outcome.message
+                if outcome.candidate is not None:
+                    nominated = outcome.candidate.node.name
+                    await self._preempt(pod, outcome.candidate)
+            await self._record_failure(pod, fit.message(), nominated=nominated)
             return
         # Assume, then bind (kube binds in its own goroutine; here the next pod waits).
         self._bind_in_cache(key, node, info)
@@ -256,20 +272,45 @@ class Scheduler(Controller):
         self.scheduled += 1
         await self.recorder.normal(pod, "Scheduled", f"Successfully assigned {key[0]}/{key[1]} to {node}")
 
-    async def _record_failure(self, pod: Obj, message: str, *, reason: str = "Unschedulable") -> None:
-        """``handleSchedulingFailure``: the Warning event and the PodScheduled condition."""
+    async def _record_failure(self, pod: Obj, message: str, *, reason: str = "Unschedulable",
+                              nominated: str | None = None) -> None:
+        """``handleSchedulingFailure``: the Warning event, the PodScheduled condition and the
+        node preemption nominated (``status.nominatedNodeName``)."""
         await self.recorder.warning(pod, "FailedScheduling", message)
         current = self.cache_pod(pod)
-        for c in (current.get("status") or {}).get("conditions") or []:
-            if c.get("type") == "PodScheduled" and c.get("status") == "False" and c.get("reason") == reason \
-                    and c.get("message") == message:
-                return
-        condition = {"type": "PodScheduled", "status": "False", "lastProbeTime": None,
-                     "lastTransitionTime": now_rfc3339(), "reason": reason, "message": message}
+        status = current.get("status") or {}
+        patch: Obj = {}
+        if nominated is not None and status.get("nominatedNodeName") != nominated:
+            patch["nominatedNodeName"] = nominated
+        if not any(c.get("type") == "PodScheduled" and c.get("status") == "False" and c.get("reason") == reason
+                   and c.get("message") == message for c in status.get("conditions") or []):
+            patch["conditions"] = [{"type": "PodScheduled", "status": "False", "lastProbeTime": None,
+                                    "lastTransitionTime": now_rfc3339(), "reason": reason, "message": message}]
+        if not patch:
+            return
         meta = pod["metadata"]
         with contextlib.suppress(errors.NotFound, errors.Conflict):
-            await self.client.patch(POD, meta["name"], {"status": {"conditions": [condition]}},
+            await self.client.patch(POD, meta["name"], {"status": patch},
                                     meta.get("namespace"), type=PatchType.STRATEGIC, subresource="status")
+
+    async def _preempt(self, pod: Obj, candidate: Candidate) -> None:
+        """``prepareCandidate``: each victim gets the DisruptionTarget condition, is deleted,
+        and an Event ``Preempted`` says by whom."""
+        uid = pod["metadata"].get("uid")
+        scheduler_name = (pod.get("spec") or {}).get("schedulerName") or SCHEDULER_NAME
+        for victim in candidate.victims:
+            ns, name = victim.key
+            condition = {"type": "DisruptionTarget", "status": "True", "lastProbeTime": None,
+                         "lastTransitionTime": now_rfc3339(), "reason": "PreemptionByScheduler",
+                         "message": f"{scheduler_name}: preempting to accommodate a higher priority pod"}
+            try:
+                await self.client.patch(POD, name, {"status": {"conditions": [condition]}}, ns,
+                                        type=PatchType.STRATEGIC, subresource="status")
+                await self.client.delete(POD, name, ns)
+            except errors.NotFound:
+                continue
+            await self.recorder.normal(victim.pod, "Preempted",
+                                       f"Preempted by pod {uid} on node {candidate.node.name}")
 
     def _namespace_labels(self, name: str) -> Mapping[str, str]:
         ns = self._cache.get(NAMESPACE, name) if self._cache is not None else None
