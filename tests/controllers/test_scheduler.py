@@ -8,9 +8,12 @@ from typing import Any
 import pytest
 
 from setpoint.apimachinery.types import Obj
+from setpoint.apiserver.server import APIServer
 from setpoint.controllers.inprocess import InProcessClient
+from setpoint.controllers.manager import ControllerManager
 from setpoint.controllers.options import ControllerOptions
 from setpoint.controllers.scheduler import Scheduler, add_scheduler
+from setpoint.controllers.scheduler.scheduler import SCHEDULER_NAME
 from setpoint.runtime.manager import Manager
 from setpoint.runtime.resource import Kind
 from setpoint.testing import eventually
@@ -361,3 +364,16 @@ async def test_preemption_is_not_helpful_for_equal_priority_or_never(
     assert await failed_scheduling(client, "never") == (
         "0/1 nodes are available: 1 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never.")
     assert await node_of(client, "first") == "n"
+
+
+async def test_controller_manager_runs_the_scheduler_only_when_asked(api: APIServer, client: InProcessClient) -> None:
+    await make_node(client, "n")
+    plain = ControllerManager(api.registry, api.objects, controllers=())
+    assert SCHEDULER_NAME not in plain.manager.controllers
+    cm = ControllerManager(api.registry, api.objects, controllers=(), scheduler=True)
+    await cm.start()
+    try:
+        await make_pod(client, "p")
+        assert await bound(client, "p") == "n"
+    finally:
+        await cm.stop()

@@ -125,8 +125,16 @@ class Scheduler(Controller):
 
     def _on_pod_update(self, old: Obj, new: Obj) -> None:
         key = pod_key(new)
-        if responsible(new) and key in self.scheduling_queue and not spec_changed(old, new):
+        changed = spec_changed(old, new)
+        if responsible(new) and key in self.scheduling_queue and not changed:
             self.scheduling_queue.add_quietly(new)
+            return
+        if not changed and counted(old) and counted(new) and key in self.bound:
+            # A bound pod's status moved (its kubelet reporting): nothing the filters read.
+            self.bound[key] = (self.bound[key][0], PodInfo.of(new))
+            node = self.nodes.get(self.bound[key][0])
+            if node is not None:
+                node.add_pod(self.bound[key][1])
             return
         self._on_pod_add(new)
 
