@@ -170,8 +170,10 @@ class Framework:
         totals = dict.fromkeys((n.name for n in nodes), 0)
         plugin_scores: list[tuple[str, dict[str, int]]] = [
             ("NodeResourcesFit", {n.name: p.least_allocated(pod, n) for n in nodes}),
-            ("NodeResourcesBalancedAllocation", {n.name: p.balanced_allocation(pod, n) for n in nodes}),
         ]
+        if pod.requests.get("cpu", 0) or pod.requests.get("memory", 0):  # best-effort pods: Skip
+            plugin_scores.append(("NodeResourcesBalancedAllocation",
+                                  {n.name: p.balanced_allocation(pod, n) for n in nodes}))
         if p.node_affinity_of(pod).get("preferredDuringSchedulingIgnoredDuringExecution"):
             scores = {n.name: p.node_affinity_score(pod, n) for n in nodes}
             p.default_normalize(scores)

@@ -385,8 +385,10 @@ def least_allocated(pod: PodInfo, node: NodeInfo) -> int:
     total = weights = 0
     for name, weight in _SCORED:
         capacity = node.allocatable.get(name, 0)
+        if capacity == 0:  # a resource the node does not have is left out
+            continue
         requested = node.non_zero_requested.get(name, 0) + pod.non_zero.get(name, 0)
-        score = 0 if capacity == 0 or requested > capacity else (capacity - requested) * MAX_NODE_SCORE // capacity
+        score = 0 if requested > capacity else (capacity - requested) * MAX_NODE_SCORE // capacity
         total += score * weight
         weights += weight
     return total // weights if weights else 0
