@@ -331,14 +331,27 @@ async def high_priority(client: InProcessClient, value: int) -> dict[str, Any]:
     return {"priority": value}
 
 
+@pytest.fixture
+async def slow_scheduler(client: InProcessClient) -> AsyncIterator[Scheduler]:
+    """A scheduler whose first retry waits half a second (kube's is 1 s)."""
+    mgr = Manager(client)
+    sched = add_scheduler(mgr, client, ControllerOptions(scheduler_initial_backoff=0.5, scheduler_max_backoff=1),
+                          seed=1)
+    async with mgr.running():
+        await mgr.wait_ready()
+        yield sched
+
+
 async def test_preemption_deletes_a_lower_priority_pod_and_nominates_the_node(
-        client: InProcessClient, scheduler: Scheduler) -> None:
+        client: InProcessClient, slow_scheduler: Scheduler) -> None:
     await make_node(client, "n", cpu="2")
     await make_pod(client, "low0", cpu="1")
     await make_pod(client, "low1", cpu="1")
     assert await bound(client, "low0") == "n" and await bound(client, "low1") == "n"
     high = await make_pod(client, "high", cpu="1", **await high_priority(client, 1000))
     assert await failed_scheduling(client, "high") == "0/1 nodes are available: 1 Insufficient cpu."
+    # A lower-priority pod coming now does not take the room made for the nominated pod.
+    await make_pod(client, "sneaky", cpu="1")
     async def preempted() -> list[Obj]:
         items: list[Obj] = (await client.list(EVENT, NS, field_selector="reason=Preempted"))["items"]
         return items
@@ -353,6 +366,7 @@ async def test_preemption_deletes_a_lower_priority_pod_and_nominates_the_node(
     assert await node_of(client, survivor.pop()) == "n"
     names = {p["metadata"]["name"] for p in (await client.list(POD, NS))["items"]}
     assert victim not in names
+    assert await node_of(client, "sneaky") is None
 
 
 async def test_preemption_is_not_helpful_for_equal_priority_or_never(

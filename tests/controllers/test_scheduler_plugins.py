@@ -224,3 +224,18 @@ def test_preemption_spares_pdb_protected_pods_and_picks_the_cheapest_node() -> N
     assert preemption.pick_one([a, b, c]) is c
     d = preemption.Candidate(node("d"), [prio_pod("u", 3), prio_pod("v", 1)], 0)
     assert preemption.pick_one([d, c]) is c
+
+
+def test_nominated_pods_hold_their_room_for_lower_priority_pods_only() -> None:
+    n = node("n", cpu="2")
+    n.add_pod(prio_pod("bound", 0))
+    fw = Framework(random.Random(1))
+    high = prio_pod("high", 100)
+    fw.nominated = {"n": {high.key: high}}
+    snap = Snapshot([n])
+    low = prio_pod("low", 0)
+    assert fw.filter_node(low, n, fw.pre_filter(low, snap.nodes)) == p.unschedulable("Insufficient cpu")
+    higher = prio_pod("higher", 200)
+    assert fw.filter_node(higher, n, fw.pre_filter(higher, snap.nodes)) is None
+    # The nominated pod itself fits its node.
+    assert fw.filter_node(high, n, fw.pre_filter(high, snap.nodes)) is None

@@ -112,6 +112,8 @@ class Framework:
         self.namespace_labels = namespace_labels
         #: The selectors of the Services and ReplicaSets selecting a pod (default spreading).
         self.selectors = selectors
+        #: Pending pods nominated to a node (``status.nominatedNodeName``), by node and pod.
+        self.nominated: dict[str, dict[tuple[str, str], PodInfo]] = {}
 
     def pre_filter(self, pod: PodInfo, nodes: Sequence[NodeInfo]) -> CycleState:
         """PreFilter: the counts of affinity and spreading, and the filters this pod needs
@@ -136,6 +138,25 @@ class Framework:
         return CycleState(pod_affinity, topology_spread, filters)
 
     def filter_node(self, pod: PodInfo, node: NodeInfo, state: CycleState) -> Status | None:
+        """``RunFilterPluginsWithNominatedPods``: the pods nominated to the node (by preemption)
+        with at least this pod's priority count as if bound there; the pod must fit both with
+        and without them."""
+        nominated = self.nominated.get(node.name)
+        if nominated:
+            own = int(pod.spec.get("priority") or 0)
+            ahead = [n for n in nominated.values()
+                     if n.key != pod.key and int(n.spec.get("priority") or 0) >= own]
+            if ahead:
+                with_them = NodeInfo(node.node)
+                for info in (*node.pods.values(), *ahead):
+                    with_them.add_pod(info)
+                status = self._run_filters(pod, with_them, state)
+                if status is not None:
+                    return status
+        return self._run_filters(pod, node, state)
+
+    @staticmethod
+    def _run_filters(pod: PodInfo, node: NodeInfo, state: CycleState) -> Status | None:
         for f in state.filters:
             status = f(pod, node)
             if status is not None:

@@ -102,14 +102,33 @@ class Scheduler(Controller):
         #: Every pod that counts against a node: key -> (node name, its info).
         self.bound: dict[Key, tuple[str, PodInfo]] = {}
         self._handlers: list[tuple[Any, FuncHandler]] = []
+        #: Pending pod -> the node it is nominated to.
+        self._nominations: dict[Key, str] = {}
         #: Pods scheduled and pods found unschedulable (for tests and benchmarks).
         self.scheduled = 0
         self.failures = 0
 
     # -- the cache ------------------------------------------------------------------------------
 
+    def _nominate(self, key: Key, node: str | None, info: PodInfo | None) -> None:
+        """Record (or forget, with ``node`` None) the node a pending pod is nominated to."""
+        nominated = self.framework.nominated
+        old = self._nominations.pop(key, None)
+        if old is not None and old in nominated:
+            nominated[old].pop(key, None)
+            if not nominated[old]:
+                del nominated[old]
+        if node and info is not None:
+            self._nominations[key] = node
+            nominated.setdefault(node, {})[key] = info
+
     def _on_pod_add(self, pod: Obj) -> None:
         key = pod_key(pod)
+        nominated = (pod.get("status") or {}).get("nominatedNodeName")
+        if responsible(pod) and nominated:
+            self._nominate(key, str(nominated), PodInfo.of(pod))
+        elif key in self._nominations:
+            self._nominate(key, None, None)
         if counted(pod):
             self.scheduling_queue.delete(key)
             self._bind_in_cache(key, str(pod["spec"]["nodeName"]), PodInfo.of(pod))
@@ -128,6 +147,9 @@ class Scheduler(Controller):
         changed = spec_changed(old, new)
         if responsible(new) and key in self.scheduling_queue and not changed:
             self.scheduling_queue.add_quietly(new)
+            nominated = (new.get("status") or {}).get("nominatedNodeName")
+            if nominated != self._nominations.get(key):
+                self._nominate(key, str(nominated) if nominated else None, PodInfo.of(new))
             return
         if not changed and counted(old) and counted(new) and key in self.bound:
             # A bound pod's status moved (its kubelet reporting): nothing the filters read.
@@ -140,6 +162,7 @@ class Scheduler(Controller):
 
     def _on_pod_delete(self, pod: Obj) -> None:
         key = pod_key(pod)
+        self._nominate(key, None, None)
         self.scheduling_queue.delete(key)
         if key in self.bound:
             self._unbind_in_cache(key)
@@ -257,6 +280,7 @@ class Scheduler(Controller):
                 fit.post_filter_msg = outcome.message
                 if outcome.candidate is not None:
                     nominated = outcome.candidate.node.name
+                    self._nominate(key, nominated, info)
                     await self._preempt(pod, outcome.candidate)
             await self._record_failure(pod, fit.message(), nominated=nominated)
             return
@@ -277,6 +301,7 @@ class Scheduler(Controller):
             await self._record_failure(pod, f"Binding rejected: {e}", reason="SchedulerError")
             return
         self.scheduling_queue.done(key)
+        self._nominate(key, None, None)
         self.scheduled += 1
         await self.recorder.normal(pod, "Scheduled", f"Successfully assigned {key[0]}/{key[1]} to {node}")
 
