@@ -391,3 +391,26 @@ async def test_controller_manager_runs_the_scheduler_only_when_asked(api: APISer
         assert await bound(client, "p") == "n"
     finally:
         await cm.stop()
+
+
+async def test_preemption_by_a_higher_pod_clears_lower_nominations(
+        client: InProcessClient, slow_scheduler: Scheduler) -> None:
+    await make_node(client, "n", cpu="2")
+    await make_pod(client, "low0", cpu="1")
+    await make_pod(client, "low1", cpu="1")
+    assert await bound(client, "low0") == "n" and await bound(client, "low1") == "n"
+    await make_pod(client, "mid", cpu="1", **await high_priority(client, 500))
+
+    async def nominated(name: str) -> str | None:
+        pod = await client.get(POD, name, NS)
+        value: str | None = (pod.get("status") or {}).get("nominatedNodeName")
+        return value
+    assert await eventually(lambda: nominated("mid")) == "n"
+    await make_pod(client, "top", cpu="2", **await high_priority(client, 1000))
+    assert await bound(client, "top") == "n"
+    await eventually(lambda: _is_none(nominated("mid")))
+    assert await node_of(client, "mid") is None
+
+
+async def _is_none(value: Any) -> bool:
+    return await value is None

@@ -344,6 +344,14 @@ class Scheduler(Controller):
                 continue
             await self.recorder.normal(victim.pod, "Preempted",
                                        f"Preempted by pod {uid} on node {candidate.node.name}")
+        # Lower-priority pods nominated to this node may no longer fit there: their nomination goes.
+        own = int((pod.get("spec") or {}).get("priority") or 0)
+        for key, info in list(self.framework.nominated.get(candidate.node.name, {}).items()):
+            if int(info.spec.get("priority") or 0) < own:
+                self._nominate(key, None, None)
+                with contextlib.suppress(errors.NotFound, errors.Conflict):
+                    await self.client.patch(POD, key[1], {"status": {"nominatedNodeName": None}}, key[0],
+                                            subresource="status")
 
     def _namespace_labels(self, name: str) -> Mapping[str, str]:
         ns = self._cache.get(NAMESPACE, name) if self._cache is not None else None
