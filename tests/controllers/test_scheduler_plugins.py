@@ -9,7 +9,13 @@ from typing import Any
 from setpoint.apimachinery.types import Obj
 from setpoint.controllers.scheduler import affinity, preemption, spread
 from setpoint.controllers.scheduler import plugins as p
-from setpoint.controllers.scheduler.framework import FitError, Framework, Snapshot, num_feasible_nodes_to_find
+from setpoint.controllers.scheduler.framework import (
+    FitError,
+    Framework,
+    Snapshot,
+    node_tree_order,
+    num_feasible_nodes_to_find,
+)
 from setpoint.controllers.scheduler.plugins import NodeInfo, PodInfo
 from setpoint.controllers.scheduler.queue import SchedulingQueue
 
@@ -239,3 +245,10 @@ def test_nominated_pods_hold_their_room_for_lower_priority_pods_only() -> None:
     assert fw.filter_node(higher, n, fw.pre_filter(higher, snap.nodes)) is None
     # The nominated pod itself fits its node.
     assert fw.filter_node(high, n, fw.pre_filter(high, snap.nodes)) is None
+
+
+def test_node_tree_order_interleaves_zones() -> None:
+    zone = "topology.kubernetes.io/zone"
+    nodes = [node("a1", labels={zone: "a"}), node("a2", labels={zone: "a"}), node("a3", labels={zone: "a"}),
+             node("b1", labels={zone: "b"}), node("c1", labels={zone: "c"}), node("b2", labels={zone: "b"})]
+    assert [n.name for n in node_tree_order(nodes)] == ["a1", "b1", "c1", "a2", "b2", "a3"]

@@ -64,6 +64,31 @@ class FitError(Exception):
         return self.message()
 
 
+REGION = "topology.kubernetes.io/region"
+ZONE = "topology.kubernetes.io/zone"
+
+
+def zone_of(node: NodeInfo) -> str:
+    """``utilnode.GetZoneKey``: region and zone, or "" for a node with neither."""
+    region, zone = node.labels.get(REGION, ""), node.labels.get(ZONE, "")
+    return f"{region}:\x00:{zone}" if region or zone else ""
+
+
+def node_tree_order(nodes: Sequence[NodeInfo]) -> list[NodeInfo]:
+    """kube's ``nodeTree.list``: the nodes taken one zone after another, round robin (zones
+    in the order first seen), so a sample of them spans the zones."""
+    zones: dict[str, list[NodeInfo]] = {}
+    for n in nodes:
+        zones.setdefault(zone_of(n), []).append(n)
+    if len(zones) <= 1:
+        return list(nodes)
+    out: list[NodeInfo] = []
+    columns = list(zones.values())
+    for i in range(max(len(c) for c in columns)):
+        out.extend(c[i] for c in columns if i < len(c))
+    return out
+
+
 @dataclass
 class Snapshot:
     """The nodes (in a stable order) and, through them, the bound pods of one cycle."""

@@ -27,7 +27,7 @@ from setpoint.apimachinery.clock import now_rfc3339
 from setpoint.apimachinery.types import Obj
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.options import ControllerOptions
-from setpoint.controllers.scheduler.framework import FitError, Framework, Snapshot
+from setpoint.controllers.scheduler.framework import FitError, Framework, Snapshot, node_tree_order, zone_of
 from setpoint.controllers.scheduler.plugins import NodeInfo, PodInfo
 from setpoint.controllers.scheduler.preemption import Candidate, Evaluator
 from setpoint.controllers.scheduler.queue import Key, SchedulingQueue, pod_key
@@ -102,6 +102,8 @@ class Scheduler(Controller):
         #: Every pod that counts against a node: key -> (node name, its info).
         self.bound: dict[Key, tuple[str, PodInfo]] = {}
         self._handlers: list[tuple[Any, FuncHandler]] = []
+        #: The nodes in kube's node-tree order (zones round robin); None: to be made again.
+        self._order: list[NodeInfo] | None = None
         #: Pending pod -> the node it is nominated to.
         self._nominations: dict[Key, str] = {}
         #: Pods scheduled and pods found unschedulable (for tests and benchmarks).
@@ -186,9 +188,13 @@ class Scheduler(Controller):
         name = str(node["metadata"]["name"])
         info = self.nodes.get(name)
         if info is not None:
+            zone = zone_of(info)
             info.set_node(node)
+            if zone_of(info) != zone:
+                self._order = None
         else:
             info = self.nodes[name] = NodeInfo(node)
+            self._order = None
             for node_name, pod in self.bound.values():
                 if node_name == name:
                     info.add_pod(pod)
@@ -199,6 +205,7 @@ class Scheduler(Controller):
 
     def _on_node_delete(self, node: Obj) -> None:
         self.nodes.pop(str(node["metadata"]["name"]), None)
+        self._order = None
 
     # -- life cycle -----------------------------------------------------------------------------
 
@@ -265,7 +272,9 @@ class Scheduler(Controller):
         """One pod: pick a node and bind, or record why none fits."""
         key = pod_key(pod)
         info = PodInfo.of(pod)
-        snap = Snapshot(list(self.nodes.values()))
+        if self._order is None:
+            self._order = node_tree_order(list(self.nodes.values()))
+        snap = Snapshot(self._order)
         try:
             node = self.framework.schedule(info, snap)
         except FitError as fit:
