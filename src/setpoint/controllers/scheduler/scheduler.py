@@ -201,7 +201,14 @@ class Scheduler(Controller):
         self.scheduling_queue.move_all()
 
     def _on_node_update(self, old: Obj, new: Obj) -> None:
-        self._on_node_add(new)
+        """Only what the filters read moves unschedulable pods (not a kubelet's heartbeat)."""
+        if old.get("spec") != new.get("spec") or old["metadata"].get("labels") != new["metadata"].get("labels") \
+                or (old.get("status") or {}).get("allocatable") != (new.get("status") or {}).get("allocatable"):
+            self._on_node_add(new)
+        else:
+            info = self.nodes.get(str(new["metadata"]["name"]))
+            if info is not None:
+                info.node = new
 
     def _on_node_delete(self, node: Obj) -> None:
         self.nodes.pop(str(node["metadata"]["name"]), None)
