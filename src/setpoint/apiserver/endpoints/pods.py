@@ -1,8 +1,8 @@
-"""The Pod subresources that are not plain reads and writes of the Pod: ``binding`` (and
-the namespaced ``bindings`` resource, both :mod:`setpoint.apiserver.builtin.binding`), ``log``, and the streaming ``exec``, ``attach`` and
-``portforward``.
+"""The Pod subresources that are not plain reads and writes of the Pod: ``binding`` (and the
+namespaced ``bindings`` resource; the work is :mod:`setpoint.apiserver.builtin.binding`'s),
+``log``, and the streaming ``exec``, ``attach`` and ``portforward``.
 
-The others are kube's ``LogLocation``/``streamLocation`` (``pkg/registry/core/pod/strategy.go``)
+The last four are kube's ``LogLocation``/``streamLocation`` (``pkg/registry/core/pod/strategy.go``)
 up to the point where kube-apiserver would call the pod's kubelet: setpoint's nodes are
 simulated and run no containers, so what comes back is what a kubelet answers for a
 container that is not running (logs), or a 400 saying that there is nothing to connect to.
