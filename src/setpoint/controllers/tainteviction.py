@@ -20,8 +20,10 @@ from setpoint.controllers.nodelifecycle import NODE_NAME_INDEX, pod_node_name
 from setpoint.controllers.options import ControllerOptions
 from setpoint.runtime import errors
 from setpoint.runtime.builder import Builder
+from setpoint.runtime.cache import NotCached
 from setpoint.runtime.events import EventRecorder
 from setpoint.runtime.manager import Manager
+from setpoint.runtime.predicate import Funcs
 from setpoint.runtime.reconcile import Request, Result
 from setpoint.runtime.resource import Kind
 
@@ -137,9 +139,26 @@ def add_taint_eviction_controller(manager: Manager, client: InProcessClient,
     def pods_on(node: Obj) -> list[Request]:
         return [Request.of(p) for p in manager.cache.by_index(POD, NODE_NAME_INDEX, node["metadata"]["name"])]
 
+    def concerned(pod: Obj) -> bool:
+        """Only pods on a node with NoExecute taints, or with an eviction scheduled, need a look
+        (kube's handler returns early for the others, before queueing anything)."""
+        meta = pod["metadata"]
+        if (meta.get("namespace") or "", meta["name"]) in reconciler.scheduled:
+            return True
+        node_name = (pod.get("spec") or {}).get("nodeName")
+        if not node_name:
+            return False
+        try:
+            node = manager.cache.get(NODE, node_name)
+        except NotCached:
+            return True
+        taints = ((node or {}).get("spec") or {}).get("taints") or []
+        return any(isinstance(t, dict) and t.get("effect") == "NoExecute" for t in taints)
+
     (Builder(manager)
      .named("taint-eviction-controller")
-     .for_(POD)
+     .for_(POD, Funcs(create=concerned, update=lambda _old, new: concerned(new), delete=concerned,
+                      generic=concerned, name="on-noexecute-node"))
      .watches(NODE, pods_on)
      .complete(reconciler))
     return reconciler
