@@ -191,3 +191,22 @@ async def test_ephemeral_containers_are_added_not_changed(api: APIServer) -> Non
         ("spec.ephemeralContainers[1].name", "FieldValueDuplicate"),
         ("spec.ephemeralContainers[1].ports", "FieldValueForbidden"),
         ("spec.ephemeralContainers[1].targetContainerName", "FieldValueNotFound")]
+
+
+async def test_eviction_deletes_the_pod(api: APIServer) -> None:
+    assert (await call(api, "POST", PODS, pod("ev")))[0] == 201
+    body = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "ev"}}
+    status, out, _ = await call(api, "POST", f"{PODS}/ev/eviction", {**body, "metadata": {"name": "other"}})
+    assert (status, out["message"]) == (400, "name in URL does not match name in Eviction object")
+    status, out, _ = await call(api, "POST", f"{PODS}/ev/eviction", body, query=b"dryRun=All")
+    assert status == 201
+    assert (await call(api, "GET", f"{PODS}/ev"))[0] == 200
+    status, out, _ = await call(api, "POST", f"{PODS}/ev/eviction", body)
+    assert (status, out) == (201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                                   "code": 201})
+    assert (await call(api, "GET", f"{PODS}/ev"))[0] == 404
+    status, out, _ = await call(api, "POST", f"{PODS}/ev/eviction", body)
+    assert (status, out["message"]) == (404, 'pods "ev" not found')
+    _, resources, _ = await call(api, "GET", "/api/v1")
+    [entry] = [r for r in resources["resources"] if r["name"] == "pods/eviction"]
+    assert (entry["group"], entry["version"], entry["kind"], entry["verbs"]) == ("policy", "v1", "Eviction", ["create"])

@@ -63,6 +63,7 @@ _SPECIAL: dict[tuple[str, str, str], VerbHandler] = {
     ("pods", "binding", "create"): pods.binding,
     ("bindings", "", "create"): pods.binding,
     ("pods", "log", "get"): pods.log,
+    ("pods", "eviction", "create"): pods.eviction,
     **{("pods", sub, verb): pods.connect for sub in ("exec", "attach", "portforward") for verb in ("get", "create")},
 }
 

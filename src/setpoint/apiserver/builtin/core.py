@@ -529,8 +529,8 @@ def resources(event_strategy: events.EventStrategy) -> list[Resource]:
     """The core group's kinds, freshly made; ``event_strategy`` is the one events.k8s.io shares."""
     pods = declare("", "v1", "Pod", "pods", "pod", True, PodStrategy(),
                    short_names=("po",), categories=("all",),
-                   subresources=frozenset({"status", "binding", "log", "exec", "attach", "portforward",
-                                           "ephemeralcontainers"}),
+                   subresources=frozenset({"status", "binding", "eviction", "log", "exec", "attach",
+                                           "portforward", "ephemeralcontainers"}),
                    field_getters={"spec.nodeName": field("spec", "nodeName"),
                                   "spec.restartPolicy": field("spec", "restartPolicy"),
                                   "spec.schedulerName": field("spec", "schedulerName"),
