@@ -210,3 +210,33 @@ async def test_eviction_deletes_the_pod(api: APIServer) -> None:
     _, resources, _ = await call(api, "GET", "/api/v1")
     [entry] = [r for r in resources["resources"] if r["name"] == "pods/eviction"]
     assert (entry["group"], entry["version"], entry["kind"], entry["verbs"]) == ("policy", "v1", "Eviction", ["create"])
+
+
+async def test_resize_changes_only_cpu_and_memory_within_the_qos_class(api: APIServer) -> None:
+    body = pod("rz")
+    body["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "100m", "memory": "64Mi"},
+                                                  "limits": {"cpu": "200m", "memory": "128Mi"}}
+    assert (await call(api, "POST", PODS, body))[0] == 201
+
+    async def resize(patch: Obj) -> tuple[int, Obj]:
+        response = await api.handle(Request("PATCH", f"{PODS}/rz/resize",
+                                            headers={"content-type": "application/strategic-merge-patch+json"},
+                                            body=orjson.dumps(patch)))
+        assert isinstance(response, Response)
+        return response.status, orjson.loads(response.body)
+
+    status, out = await resize({"spec": {"containers": [{"name": "nginx", "image": "ignored", "resources": {
+        "requests": {"cpu": "150m"}, "limits": {"cpu": "300m"}}}]}})
+    assert status == 200, out
+    assert out["spec"]["containers"][0]["resources"]["limits"]["cpu"] == "300m"
+    assert out["spec"]["containers"][0]["image"] == "nginx"
+    # Burstable -> Guaranteed is refused, as kube refuses it.
+    status, out = await resize({"spec": {"containers": [{"name": "nginx", "resources": {
+        "requests": {"cpu": "300m", "memory": "128Mi"}}}]}})
+    assert status == 422
+    assert out["message"] == ('Pod "rz" is invalid: spec: Invalid value: "Burstable": '
+                              "Pod QOS Class may not change as a result of resizing")
+    status, out = await resize({"spec": {"containers": [{"name": "nginx", "resources": {"limits": {"memory": None}}}]}})
+    assert status == 422
+    assert out["details"]["causes"][0] == {"reason": "FieldValueForbidden", "field": "spec.containers[0].resources.limits",
+                                           "message": "Forbidden: resource limits cannot be removed"}
