@@ -164,10 +164,16 @@ async def test_min_max_and_missing_metrics(
                        "failed to get cpu utilization: unable to get metrics for resource cpu: no metrics returned "
                        "from resource metrics API")
     await eventually(lambda: _has_reason(events(client, "big"), "FailedComputeMetricsReplicas"))
+    # As kube's: the failed metric's status is a zero one, the desired count the last one.
+    assert failing["status"]["currentMetrics"] == [{"type": ""}]
+    assert (failing["status"]["currentReplicas"], failing["status"]["desiredReplicas"]) == (10, 10)
     # A target that does not exist.
     await client.create(hpa("ghost", "nope"), NS)
     ghost = await eventually(lambda: _ablefalse(client, "ghost"))
     assert condition(ghost, "AbleToScale") == ("False", "FailedGetScale")
+    message = next(c["message"] for c in ghost["status"]["conditions"] if c["type"] == "AbleToScale")
+    assert message == ("the HPA controller was unable to get the target's current scale: "
+                       'replicasets.apps "nope" not found')
 
 
 async def _has(found: Any, want: tuple[str, str]) -> bool:

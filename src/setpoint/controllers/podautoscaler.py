@@ -337,16 +337,16 @@ class HorizontalReconciler:
         try:
             scale = await self.client.get(target, ref.get("name") or "", ns, subresource="scale")
         except errors.ApiError as e:
-            message = f"the HPA controller was unable to get the target's current scale: {e}"
+            message = f"the HPA controller was unable to get the target's current scale: {e.message}"
             _set_condition(status, "AbleToScale", "False", "FailedGetScale", message, now_text)
-            await self.recorder.warning(hpa, "FailedGetScale", str(e))
+            await self.recorder.warning(hpa, "FailedGetScale", e.message)
             return
         _set_condition(status, "AbleToScale", "True", "SucceededGetScale",
                        "the HPA controller was able to get the target's current scale", now_text)
         current = int((scale.get("spec") or {}).get("replicas") or 0)
         min_replicas = int(spec.get("minReplicas", 1))
         max_replicas = int(spec.get("maxReplicas") or 0)
-        metric_statuses: list[Obj] = list(status.get("currentMetrics") or [])
+        metric_statuses: list[Obj] = []
         rescale_reason = ""
         desired = 0
         rescale = True
@@ -359,11 +359,11 @@ class HorizontalReconciler:
         elif current < min_replicas:
             rescale_reason, desired = "Current number of replicas below Spec.MinReplicas", min_replicas
         else:
-            computed = await self._compute(hpa, scale, current, status, now_text)
-            if computed is None:
-                self._set_status(status, current, current, status.get("currentMetrics") or [], False)
+            proposal, metric_name, metric_statuses = await self._compute(hpa, scale, current, status, now_text)
+            if proposal is None:
+                # setCurrentReplicasAndMetricsInStatus: the desired count stays what it was.
+                self._set_status(status, current, int(status.get("desiredReplicas") or 0), metric_statuses, False)
                 return
-            proposal, metric_name, metric_statuses = computed
             rescale_metric = ""
             if proposal > desired:
                 desired, rescale_metric = proposal, metric_name
@@ -383,10 +383,10 @@ class HorizontalReconciler:
                                         type=PatchType.MERGE, subresource="scale")
             except errors.ApiError as e:
                 _set_condition(status, "AbleToScale", "False", "FailedUpdateScale",
-                               f"the HPA controller was unable to update the target scale: {e}", now_text)
+                               f"the HPA controller was unable to update the target scale: {e.message}", now_text)
                 await self.recorder.warning(hpa, "FailedRescale",
-                                            f"New size: {desired}; reason: {rescale_reason}; error: {e}")
-                self._set_status(status, current, current, metric_statuses, False)
+                                            f"New size: {desired}; reason: {rescale_reason}; error: {e.message}")
+                self._set_status(status, current, int(status.get("desiredReplicas") or 0), metric_statuses, False)
                 raise
             _set_condition(status, "AbleToScale", "True", "SucceededRescale",
                            f"the HPA controller was able to update the target scale to {desired}", now_text)
@@ -407,22 +407,23 @@ class HorizontalReconciler:
             status["lastScaleTime"] = self.clock.rfc3339()
 
     async def _compute(self, hpa: Obj, scale: Obj, current: int, status: Obj,
-                       now_text: str) -> tuple[int, str, list[Obj]] | None:
-        """``computeReplicasForMetrics``: (replicas, metric name, statuses), or None when no metric
-        could be computed (the condition and events are set)."""
+                       now_text: str) -> tuple[int | None, str, list[Obj]]:
+        """``computeReplicasForMetrics``: (replicas, metric name, statuses); replicas None when no
+        metric could be computed (the condition and events are set). A metric that failed has a
+        zero status (``{"type": ""}``), as kube's."""
         selector_text = (scale.get("status") or {}).get("selector") or ""
         if not selector_text:
             await self.recorder.warning(hpa, "SelectorRequired", "selector is required")
             _set_condition(status, "ScalingActive", "False", "InvalidSelector",
                            "the HPA target's scale is missing a selector", now_text)
-            return None
+            return None, "", []
         try:
             selector = labelsel.parse(selector_text)
         except ValueError as e:
             await self.recorder.warning(hpa, "InvalidSelector", f"couldn't convert selector into a corresponding internal selector object: {e}")
             _set_condition(status, "ScalingActive", "False", "InvalidSelector",
                            "the HPA target's scale has an invalid selector", now_text)
-            return None
+            return None, "", []
         pods = self.cache.list(POD, hpa["metadata"]["namespace"], selector)
         spec = hpa.get("spec") or {}
         behavior = spec.get("behavior") or {}
@@ -437,7 +438,7 @@ class HorizontalReconciler:
                 proposal, name, metric_status = self._metric(calc, m, current, pods)
             except MetricError as e:
                 invalid.append(e)
-                statuses.append({})
+                statuses.append({"type": ""})
                 await self.recorder.warning(hpa, e.reason, str(e))
                 continue
             statuses.append(metric_status)
@@ -449,10 +450,10 @@ class HorizontalReconciler:
                            f"the HPA was unable to compute the replica count: {first}", now_text)
             await self.recorder.warning(hpa, "FailedComputeMetricsReplicas", (
                 f"invalid metrics ({len(invalid)} invalid out of {len(metrics)}), first error is: {first}"))
-            return None
+            return None, "", statuses
         _set_condition(status, "ScalingActive", "True", "ValidMetricFound",
                        f"the HPA was able to successfully calculate a replica count from {metric}", now_text)
-        return replicas, metric, [s for s in statuses if s]
+        return replicas, metric, statuses
 
     def _tolerance(self, rules: object) -> float:
         value = rules.get("tolerance") if isinstance(rules, dict) else None
