@@ -240,3 +240,14 @@ async def test_resize_changes_only_cpu_and_memory_within_the_qos_class(api: APIS
     assert status == 422
     assert out["details"]["causes"][0] == {"reason": "FieldValueForbidden", "field": "spec.containers[0].resources.limits",
                                            "message": "Forbidden: resource limits cannot be removed"}
+
+
+async def test_log_options_are_validated_first(api: APIServer) -> None:
+    status, out, _ = await call(api, "GET", f"{PODS}/nope/log", query=b"tailLines=-1&limitBytes=0")
+    assert status == 422
+    assert out["message"] == ('PodLogOptions "nope" is invalid: [tailLines: Invalid value: -1: must be greater '
+                              "than or equal to 0, limitBytes: Invalid value: 0: must be greater than 0]")
+    status, out, _ = await call(api, "GET", f"{PODS}/nope/log", query=b"tailLines=abc")
+    assert (status, out["message"]) == (400, 'strconv.ParseInt: parsing "abc": invalid syntax')
+    status, out, _ = await call(api, "GET", f"{PODS}/nope/log", query=b"tailLines=5")
+    assert status == 404
