@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +27,7 @@ NS = "default"
 
 @pytest.fixture
 def options() -> ControllerOptions:
-    return ControllerOptions(clock=FakeClock(), hpa_sync_period=0.02)
+    return ControllerOptions(clock=FakeClock(datetime.now(UTC)), hpa_sync_period=0.02)
 
 
 @pytest.fixture

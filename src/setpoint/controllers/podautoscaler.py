@@ -32,6 +32,7 @@ from typing import Any
 
 from setpoint.apimachinery import labels as labelsel
 from setpoint.apimachinery import quantity
+from setpoint.apimachinery.clock import format_time
 from setpoint.apimachinery.types import Obj
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.options import ControllerOptions
@@ -330,7 +331,7 @@ class HorizontalReconciler:
     async def _reconcile(self, hpa: Obj, key: tuple[str, str]) -> None:
         spec = hpa.get("spec") or {}
         status: Obj = hpa.setdefault("status", {})
-        now_text = self.clock.rfc3339()
+        now_text = format_time(self.clock.now())
         ref = spec.get("scaleTargetRef") or {}
         ns = hpa["metadata"]["namespace"]
         target = Kind(ref.get("apiVersion") or "v1", ref.get("kind") or "")
@@ -404,7 +405,7 @@ class HorizontalReconciler:
         else:
             status.pop("currentMetrics", None)
         if rescale:
-            status["lastScaleTime"] = self.clock.rfc3339()
+            status["lastScaleTime"] = format_time(self.clock.now())
 
     async def _compute(self, hpa: Obj, scale: Obj, current: int, status: Obj,
                        now_text: str) -> tuple[int | None, str, list[Obj]]:
@@ -479,7 +480,7 @@ class HorizontalReconciler:
             if target.get("averageValue") is not None:
                 replicas, usage = calc.average_value_replicas(current, _milli(target["averageValue"]), resource, pods)
                 return replicas, f"{resource} resource", {"type": "Resource", "resource": {
-                    "name": resource, "current": {"averageValue": quantity.format_decimal_si(usage / 1000)}}}
+                    "name": resource, "current": {"averageValue": quantity.canonical(usage / 1000)}}}
             if target.get("averageUtilization") is None:
                 raise MetricError("FailedGetResourceMetric", "invalid resource metric source: neither a "
                                   "utilization target nor a value target was set")
@@ -490,12 +491,12 @@ class HorizontalReconciler:
                                         f"failed to get {resource} utilization: {e}") from None
         return replicas, f"{resource} resource utilization (percentage of request)", {
             "type": "Resource", "resource": {"name": resource, "current": {
-                "averageUtilization": utilization, "averageValue": quantity.format_decimal_si(raw / 1000)}}}
+                "averageUtilization": utilization, "averageValue": quantity.canonical(raw / 1000)}}}
 
     def _normalize(self, status: Obj, key: tuple[str, str], current: int, desired: int, min_replicas: int,
                    max_replicas: int, now_text: str) -> int:
         """``normalizeDesiredReplicas``: the downscale stabilization window, then the rules."""
-        now = self.clock.now()
+        now = self.clock.now().timestamp()
         cutoff = now - self.options.hpa_downscale_stabilization
         history = self.recommendations.setdefault(key, [])
         stabilized = desired
@@ -536,7 +537,7 @@ class HorizontalReconciler:
     def _normalize_with_behaviors(self, behavior: Obj, status: Obj, key: tuple[str, str], current: int,
                                   desired: int, min_replicas: int, max_replicas: int, now_text: str) -> int:
         """``normalizeDesiredReplicasWithBehaviors``: the windows, then the policies."""
-        now = self.clock.now()
+        now = self.clock.now().timestamp()
         up_rules: Obj = behavior.get("scaleUp") or {}
         down_rules: Obj = behavior.get("scaleDown") or {}
         up_window = up_rules.get("stabilizationWindowSeconds") or 0
@@ -598,7 +599,7 @@ class HorizontalReconciler:
 
     def _store_scale_event(self, key: tuple[str, str], previous: int, new: int) -> None:
         """``storeScaleEvent``: kept for the longest policy period (30 min at most)."""
-        now = self.clock.now()
+        now = self.clock.now().timestamp()
         events = self.scale_ups if new > previous else self.scale_downs
         kept = [e for e in events.get(key, []) if e.at > now - 1800]
         kept.append(_ScaleEvent(abs(new - previous), now))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 
+from setpoint.apimachinery.clock import format_time
 from setpoint.apimachinery.types import Obj
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.nodelifecycle import NODE_NAME_INDEX, pod_node_name
@@ -96,7 +97,7 @@ class TaintEvictionReconciler:
         if seconds is None:
             await self._cancel(pod, key)
             return None
-        now = self.clock.now()
+        now = self.clock.now().timestamp()
         start = self.scheduled.setdefault(key, now)
         if now >= start + seconds:
             await self._evict(pod, key)
@@ -115,7 +116,7 @@ class TaintEvictionReconciler:
         status = new.setdefault("status", {})
         conditions = [c for c in status.get("conditions") or [] if c.get("type") != "DisruptionTarget"]
         conditions.append({"type": "DisruptionTarget", "status": "True", "lastProbeTime": None,
-                           "lastTransitionTime": self.clock.rfc3339(), "reason": "DeletionByTaintManager",
+                           "lastTransitionTime": format_time(self.clock.now()), "reason": "DeletionByTaintManager",
                            "message": "Taint manager: deleting due to NoExecute taint"})
         status["conditions"] = conditions
         try:

@@ -300,7 +300,7 @@ def _q(value: object) -> str:
     if not isinstance(value, str):
         return "0"
     try:
-        return quantity.format_decimal_si(quantity.value(value)) if not value.endswith("i") else value
+        return quantity.canonical(quantity.value(value)) if not value.endswith("i") else value
     except ValueError:
         return value
 

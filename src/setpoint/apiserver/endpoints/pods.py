@@ -1,6 +1,6 @@
 """The Pod subresources that are not plain reads and writes of the Pod: ``binding`` (and the
 namespaced ``bindings`` resource; the work is :mod:`setpoint.apiserver.builtin.binding`'s),
-``eviction``, ``log``, and the streaming ``exec``, ``attach`` and ``portforward``.
+``log``, and the streaming ``exec``, ``attach`` and ``portforward``.
 
 The last four are kube's ``LogLocation``/``streamLocation`` (``pkg/registry/core/pod/strategy.go``)
 up to the point where kube-apiserver would call the pod's kubelet: setpoint's nodes are
@@ -17,7 +17,7 @@ from setpoint.apiserver.http import Response
 from setpoint.apiserver.registry.objectstore import ObjectStore
 from setpoint.apiserver.registry.resources import Obj
 
-__all__ = ["binding", "connect", "eviction", "log", "validate_container"]
+__all__ = ["binding", "connect", "log", "validate_container"]
 
 
 def _container_names(spec: Obj) -> list[str]:
@@ -177,40 +177,4 @@ async def binding(store: ObjectStore, call: handlers.Call) -> Response:
     pods = strategy.pods if isinstance(strategy, BindingStrategy) else call.resource
     await bind(store, pods, call.namespace, body, url_name=call.name, dry_run=handlers.is_dry_run(call.request),
                attrs=call.attrs)
-    return handlers.json_response(201, {**errors.status_success(), "code": 201}, out)
-
-
-# --- eviction ---------------------------------------------------------------------------
-
-_EVICTION_VERSIONS = ("policy/v1", "policy/v1beta1")
-
-
-async def eviction(store: ObjectStore, call: handlers.Call) -> Response:
-    """POST ``pods/{name}/eviction``: kube's ``EvictionREST.Create`` with no PodDisruptionBudget
-    to consult (setpoint serves none): the pod is deleted with the eviction's ``deleteOptions``;
-    answers a Success Status (201)."""
-    out = handlers.negotiate(call.request)
-    body = handlers.decode_body(call.request)
-    kind, api_version = body.get("kind") or "Eviction", body.get("apiVersion") or "policy/v1"
-    if kind != "Eviction" or api_version not in _EVICTION_VERSIONS:
-        raise errors.bad_request(f"not a Eviction object: {api_version}, Kind={kind}")
-    meta = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
-    assert isinstance(meta, dict)
-    if meta.get("name") != call.name:
-        raise errors.bad_request("name in URL does not match name in Eviction object")
-    found = body.get("deleteOptions")
-    options: Obj = found if isinstance(found, dict) else {}
-    # propagateDryRun: the request's dryRun and the options' must agree.
-    request_dry_run = call.request.query.get("dryRun") or []
-    option_dry_run = options.get("dryRun") or []
-    if request_dry_run and option_dry_run and request_dry_run != option_dry_run:
-        raise errors.unknown(f"Non-matching dry-run options in request and content: "
-                             f"[{' '.join(request_dry_run)}] and [{' '.join(option_dry_run)}]")
-    dry_run = handlers.is_dry_run(call.request) or "All" in option_dry_run
-    pre = options.get("preconditions") if isinstance(options.get("preconditions"), dict) else {}
-    assert isinstance(pre, dict)
-    assert call.name is not None
-    await store.delete(call.resource, call.namespace, call.name, uid=pre.get("uid"),
-                       resource_version=pre.get("resourceVersion"), propagation=options.get("propagationPolicy"),
-                       dry_run=dry_run, attrs=call.attrs)
     return handlers.json_response(201, {**errors.status_success(), "code": 201}, out)
