@@ -238,7 +238,8 @@ def measure(args: argparse.Namespace, source: Path | None) -> dict[str, float]:
                 t0 = time.perf_counter()
                 body = request(port, "GET", f"/api/v1/namespaces/{ns}/configmaps")
                 times.append(time.perf_counter() - t0)
-                assert len(body["items"]) == list_objects  # type: ignore[arg-type]
+                # (and, from servers that publish it, the namespace's kube-root-ca.crt)
+                assert len(body["items"]) - list_objects in (0, 1)  # type: ignore[arg-type]
             out[f"list {list_objects} ms"] = statistics.median(times) * 1000
             p50, p99 = asyncio.run(watch_fanout(port, 100, updates))
             out["watch fan-out p50 ms"] = p50

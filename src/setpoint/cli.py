@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import ipaddress
 import logging
 import signal
 import sys
@@ -50,6 +51,9 @@ def version() -> None:
               type=click.Choice(["debug", "info", "warning", "error"]))
 @click.option("--controllers", "controller_flags", multiple=True, default=("*",), show_default=True,
               metavar="strings", help=CONTROLLERS_HELP)
+@click.option("--advertise-address", default="", metavar="ip",
+              help="The address the `kubernetes` Service's endpoints point at (default: the host's, on its "
+                   "default route).")
 @click.option("--node-monitor-period", default="5s", show_default=True, metavar="duration",
               help="How often the node lifecycle controller looks at each node's health.")
 @click.option("--node-monitor-grace-period", default="40s", show_default=True, metavar="duration",
@@ -63,8 +67,8 @@ def version() -> None:
 @click.option("--horizontal-pod-autoscaler-tolerance", default=0.1, show_default=True, type=float,
               help="The usage ratio change below which an autoscaler does not scale.")
 def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str, log_level: str,
-       controller_flags: tuple[str, ...], node_monitor_period: str, node_monitor_grace_period: str,
-       node_startup_grace_period: str, horizontal_pod_autoscaler_sync_period: str,
+       controller_flags: tuple[str, ...], advertise_address: str, node_monitor_period: str,
+       node_monitor_grace_period: str, node_startup_grace_period: str, horizontal_pod_autoscaler_sync_period: str,
        horizontal_pod_autoscaler_downscale_stabilization: str, horizontal_pod_autoscaler_tolerance: float) -> None:
     """Run the control plane in the foreground until Ctrl-C or SIGTERM."""
     durations: dict[str, float] = {}
@@ -91,6 +95,9 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str
         enabled_controllers(controllers)
     except ValueError as exc:
         _fail(f"invalid argument for --controllers: {exc}")
+    if advertise_address and not _endpoint_ip(advertise_address):
+        _fail(f"invalid argument for --advertise-address: {advertise_address!r} is not an IP address "
+              "an endpoint may hold (not loopback, link-local or unspecified)")
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -108,15 +115,25 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str
     install_event_loop_policy()
     tune_gc()
     try:
-        asyncio.run(_serve(storage_url, bind_address, port, data_dir, controllers, controller_options, options))
+        asyncio.run(_serve(storage_url, bind_address, port, data_dir, controllers, advertise_address or None,
+                           controller_options, options))
     except KeyboardInterrupt:
         pass
 
 
+def _endpoint_ip(value: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return not (ip.is_loopback or ip.is_link_local or ip.is_unspecified)
+
+
 async def _serve(storage_url: str, host: str, port: int, data_dir: Path, controllers: tuple[str, ...],
-                 controller_options: ControllerOptions, options: dict[str, object]) -> None:
+                 advertise_address: str | None, controller_options: ControllerOptions,
+                 options: dict[str, object]) -> None:
     plane = ControlPlane(storage_url, host=host, port=port, data_dir=data_dir, controllers=controllers,
-                         controller_options=controller_options, **options)
+                         advertise_address=advertise_address, controller_options=controller_options, **options)
     # Before start: /readyz answers while the controllers still start, and a SIGTERM then must stop cleanly.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

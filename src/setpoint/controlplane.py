@@ -15,6 +15,7 @@ import yaml
 from setpoint import storage
 from setpoint.apiserver import pki
 from setpoint.apiserver.server import APIServer
+from setpoint.controllers.bootstrap import add_kubernetes_service, host_address
 from setpoint.controllers.manager import ControllerManager
 from setpoint.controllers.options import ControllerOptions
 from setpoint.runtime import metrics as runtime_metrics
@@ -28,13 +29,16 @@ class ControlPlane:
 
     def __init__(self, storage_url: str, *, host: str = "127.0.0.1", port: int = 6443,
                  data_dir: Path | None = None, controllers: Iterable[str] = ("*",),
-                 controller_options: ControllerOptions | None = None, **storage_options: object) -> None:
+                 advertise_address: str | None = None, controller_options: ControllerOptions | None = None,
+                 **storage_options: object) -> None:
         self.controller_selectors = tuple(controllers)
         self.controller_options = controller_options
         self.storage_url = storage_url
         self.host = host
         self.requested_port = port
         self.data_dir = data_dir
+        #: The address the ``kubernetes`` Endpoints point at (None: the host's, as kube-apiserver picks it).
+        self.advertise_address = advertise_address
         self._storage_options = storage_options
         self.storage: storage.Storage | None = None
         self.server: APIServer | None = None
@@ -54,6 +58,9 @@ class ControlPlane:
             self.controllers = ControllerManager(self.server.registry, self.server.objects,
                                                  controllers=self.controller_selectors, ca_data=self.ca.cert_pem,
                                                  options=self.controller_options)
+            # kube-apiserver's bootstrap controller: the `kubernetes` Service in `default`.
+            add_kubernetes_service(self.controllers.manager, self.controllers.client, port=self.port,
+                                   address=self.advertise_address or host_address())
             await self.controllers.start()
             # As kube-controller-manager's /metrics: controller_runtime_*, workqueue_*.
             self.server.metrics_sources.append(runtime_metrics.render)

@@ -107,11 +107,3 @@ def test_parse_duration_as_go(text: str, seconds: float) -> None:
 def test_parse_duration_errors_are_gos(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=f"^{message}$"):
         clock.parse_duration(text)
-
-
-def test_fake_clock_moves_only_when_told() -> None:
-    fake = clock.FakeClock(1000.0)
-    assert fake.now() == 1000.0 and fake.rfc3339() == "1970-01-01T00:16:40Z"
-    fake.step(20)
-    assert fake.now() == 1020.0
-    assert abs(clock.Clock().now() - time.time()) < 5

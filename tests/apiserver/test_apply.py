@@ -77,6 +77,67 @@ def test_merge_keeps_live_list_map_items_and_fields() -> None:
     assert [c["name"] for c in removed["spec"]["containers"]] == ["a"]
 
 
+_CREATED = [
+    ("configmaps", {"apiVersion": "v1", "kind": "ConfigMap",
+                    "metadata": {"name": "c", "namespace": "d", "uid": "u", "labels": {"a": "b"}, "annotations": {},
+                                 "finalizers": ["x/y"], "ownerReferences": [
+                                     {"apiVersion": "v1", "kind": "Node", "name": "n", "uid": "1"}]},
+                    "data": {"k": "v", "e": ""}, "binaryData": None}),
+    ("configmaps", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "bare"}}),
+    ("configmaps", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}, "data": {}}),
+    ("pods", {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "generateName": "p-"},
+              "spec": {"containers": [{"name": "a", "image": "x", "ports": [{"containerPort": 80, "protocol": "TCP"},
+                                                                           {"containerPort": 80, "protocol": "UDP"}],
+                                       "env": [{"name": "E", "value": "1"}, {"name": "E", "value": "2"}]},
+                                      {"name": "b", "image": "y", "args": ["1", "2"]}],
+                       "tolerations": [{"key": "k", "operator": "Exists"}], "nodeSelector": {}},
+              "status": {"phase": "Pending"}}),
+    ("pods", {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {}}),
+    ("pods", {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": None}),
+    ("pods", {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": "wrong"}),
+    ("pods", {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+              "spec": {"containers": [{"image": "no name"}]}}),
+    ("deployments", {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+                     "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "d"}},
+                              "template": {"metadata": {"labels": {"app": "d"}},
+                                           "spec": {"containers": [{"name": "c", "image": "i"}]}}}}),
+]
+
+
+@pytest.mark.parametrize(("plural", "obj"), _CREATED)
+def test_a_creates_managed_fields_are_the_comparison_with_the_zero_object(plural: str, obj: Obj) -> None:
+    """The one-walk path of a create gives what the general comparison gives."""
+    resource = next(r for r in builtin_resources() if r.plural == plural)
+    fm = manager.FieldManager.of(resource)
+    fast = fm.update(None, obj, "m")
+    try:
+        general = manager.encode(fm._update_managers(fm.empty, obj, {}, "m", ""))
+    except typed.TypedError:
+        general = None
+    got = fast["metadata"].get("managedFields")
+    assert (got is None) == (general is None)
+    if got is not None and general is not None:
+        assert [e["fieldsV1"] for e in got] == [e["fieldsV1"] for e in general]
+        assert [{k: v for k, v in e.items() if k != "time"} for e in got] == [
+            {k: v for k, v in e.items() if k != "time"} for e in general]
+
+
+
+def test_a_custom_resources_create_is_compared_with_nothing() -> None:
+    schema = {"type": "object", "properties": {
+        "spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+        "status": {"type": "object", "properties": {"n": {"type": "integer"}}}}}
+    fm = manager.FieldManager("example.com/v1", schema, has_status=True, custom=True, kind="Widget")
+    obj = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w", "labels": {"a": "b"}},
+           "spec": {"free": {"form": [1, {"x": 2}]}, "empty": {}}, "status": {"n": 1}}
+    got = fm.update(None, obj, "m")["metadata"]["managedFields"]
+    general = manager.encode(fm._update_managers(fm.empty, obj, {}, "m", ""))
+    assert general is not None
+    assert got[0]["fieldsV1"] == general[0]["fieldsV1"] == {
+        "f:metadata": {"f:labels": {".": {}, "f:a": {}}},
+        "f:spec": {".": {}, "f:empty": {}, "f:free": {".": {}, "f:form": {}}}}
+
+
 # --- through the server ---------------------------------------------------------------------
 
 

@@ -91,6 +91,11 @@ async def test_status_and_table(api: APIServer) -> None:
     status, out = await call(api, "PUT", f"{HPAS}/web/status", current)
     assert status == 200, out
     assert out["status"]["currentReplicas"] == 3 and out["spec"]["maxReplicas"] == 10
+    out["status"]["desiredReplicas"] = -1
+    status, bad = await call(api, "PUT", f"{HPAS}/web/status", out)
+    assert status == 422
+    assert bad["details"]["causes"] == [{"reason": "FieldValueInvalid", "field": "status.desiredReplicas",
+                                         "message": "Invalid value: -1: must be greater than or equal to 0"}]
     status, table = await call(api, "GET", HPAS, accept=TABLE)
     assert [c["name"] for c in table["columnDefinitions"]] == [
         "Name", "Reference", "Targets", "MinPods", "MaxPods", "Replicas", "Age"]

@@ -191,3 +191,63 @@ async def test_ephemeral_containers_are_added_not_changed(api: APIServer) -> Non
         ("spec.ephemeralContainers[1].name", "FieldValueDuplicate"),
         ("spec.ephemeralContainers[1].ports", "FieldValueForbidden"),
         ("spec.ephemeralContainers[1].targetContainerName", "FieldValueNotFound")]
+
+
+async def test_eviction_deletes_the_pod(api: APIServer) -> None:
+    assert (await call(api, "POST", PODS, pod("ev")))[0] == 201
+    body = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "ev"}}
+    status, out, _ = await call(api, "POST", f"{PODS}/ev/eviction", {**body, "metadata": {"name": "other"}})
+    assert (status, out["message"]) == (400, "name in URL does not match name in Eviction object")
+    status, out, _ = await call(api, "POST", f"{PODS}/ev/eviction", body, query=b"dryRun=All")
+    assert status == 201
+    assert (await call(api, "GET", f"{PODS}/ev"))[0] == 200
+    status, out, _ = await call(api, "POST", f"{PODS}/ev/eviction", body)
+    assert (status, out) == (201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                                   "code": 201})
+    assert (await call(api, "GET", f"{PODS}/ev"))[0] == 404
+    status, out, _ = await call(api, "POST", f"{PODS}/ev/eviction", body)
+    assert (status, out["message"]) == (404, 'pods "ev" not found')
+    _, resources, _ = await call(api, "GET", "/api/v1")
+    [entry] = [r for r in resources["resources"] if r["name"] == "pods/eviction"]
+    assert (entry["group"], entry["version"], entry["kind"], entry["verbs"]) == ("policy", "v1", "Eviction", ["create"])
+
+
+async def test_resize_changes_only_cpu_and_memory_within_the_qos_class(api: APIServer) -> None:
+    body = pod("rz")
+    body["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "100m", "memory": "64Mi"},
+                                                  "limits": {"cpu": "200m", "memory": "128Mi"}}
+    assert (await call(api, "POST", PODS, body))[0] == 201
+
+    async def resize(patch: Obj) -> tuple[int, Obj]:
+        response = await api.handle(Request("PATCH", f"{PODS}/rz/resize",
+                                            headers={"content-type": "application/strategic-merge-patch+json"},
+                                            body=orjson.dumps(patch)))
+        assert isinstance(response, Response)
+        return response.status, orjson.loads(response.body)
+
+    status, out = await resize({"spec": {"containers": [{"name": "nginx", "image": "ignored", "resources": {
+        "requests": {"cpu": "150m"}, "limits": {"cpu": "300m"}}}]}})
+    assert status == 200, out
+    assert out["spec"]["containers"][0]["resources"]["limits"]["cpu"] == "300m"
+    assert out["spec"]["containers"][0]["image"] == "nginx"
+    # Burstable -> Guaranteed is refused, as kube refuses it.
+    status, out = await resize({"spec": {"containers": [{"name": "nginx", "resources": {
+        "requests": {"cpu": "300m", "memory": "128Mi"}}}]}})
+    assert status == 422
+    assert out["message"] == ('Pod "rz" is invalid: spec: Invalid value: "Burstable": '
+                              "Pod QOS Class may not change as a result of resizing")
+    status, out = await resize({"spec": {"containers": [{"name": "nginx", "resources": {"limits": {"memory": None}}}]}})
+    assert status == 422
+    assert out["details"]["causes"][0] == {"reason": "FieldValueForbidden", "field": "spec.containers[0].resources.limits",
+                                           "message": "Forbidden: resource limits cannot be removed"}
+
+
+async def test_log_options_are_validated_first(api: APIServer) -> None:
+    status, out, _ = await call(api, "GET", f"{PODS}/nope/log", query=b"tailLines=-1&limitBytes=0")
+    assert status == 422
+    assert out["message"] == ('PodLogOptions "nope" is invalid: [tailLines: Invalid value: -1: must be greater '
+                              "than or equal to 0, limitBytes: Invalid value: 0: must be greater than 0]")
+    status, out, _ = await call(api, "GET", f"{PODS}/nope/log", query=b"tailLines=abc")
+    assert (status, out["message"]) == (400, 'strconv.ParseInt: parsing "abc": invalid syntax')
+    status, out, _ = await call(api, "GET", f"{PODS}/nope/log", query=b"tailLines=5")
+    assert status == 404

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from setpoint.apimachinery.clock import FakeClock, micro_time
+from setpoint.apimachinery.clock import FakeClock, format_time, micro_time
 from setpoint.apimachinery.types import Obj
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.manager import enabled_controllers
@@ -32,7 +33,7 @@ NS = "default"
 
 @pytest.fixture
 def options() -> ControllerOptions:
-    return ControllerOptions(clock=FakeClock(), node_monitor_period=0.02, eviction_poll_period=0.02)
+    return ControllerOptions(clock=FakeClock(datetime.now(UTC)), node_monitor_period=0.02, eviction_poll_period=0.02)
 
 
 @pytest.fixture
@@ -147,7 +148,7 @@ async def test_not_ready_node_is_tainted_and_its_pods_evicted_after_toleration(
     await eventually(lambda: _assert(taints(client, "n1"), [("node.kubernetes.io/unreachable", "NoExecute"),
                                                               ("node.kubernetes.io/unreachable", "NoSchedule")]))
     node = await client.get(NODE, "n1")
-    node["status"]["conditions"] = [{**ready("True"), "lastHeartbeatTime": clock.rfc3339()}]
+    node["status"]["conditions"] = [{**ready("True"), "lastHeartbeatTime": format_time(clock.now())}]
     await client.update_status(node)
     await eventually(lambda: _assert(taints(client, "n1"), []))
 
@@ -166,9 +167,9 @@ async def test_silent_node_becomes_unreachable_and_lease_keeps_it_alive(
         {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 5}])
     for _ in range(3):
         clock.step(20)
-        lease["spec"]["renewTime"] = micro_time(clock.now())
+        lease["spec"]["renewTime"] = micro_time(clock.now().timestamp())
         lease = await client.update(lease)
-        await eventually(lambda: _seen_renewal(controllers, clock.now()))
+        await eventually(lambda: _seen_renewal(controllers, clock.now().timestamp()))
     # 60 s without a heartbeat from "quiet" (its Ready condition never moved).
     quiet = await eventually(lambda: _ready_status(client, "quiet", "Unknown"))
     ready_condition = next(c for c in quiet["status"]["conditions"] if c["type"] == "Ready")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +27,7 @@ NS = "default"
 
 @pytest.fixture
 def options() -> ControllerOptions:
-    return ControllerOptions(clock=FakeClock(), hpa_sync_period=0.02)
+    return ControllerOptions(clock=FakeClock(datetime.now(UTC)), hpa_sync_period=0.02)
 
 
 @pytest.fixture
@@ -164,10 +165,16 @@ async def test_min_max_and_missing_metrics(
                        "failed to get cpu utilization: unable to get metrics for resource cpu: no metrics returned "
                        "from resource metrics API")
     await eventually(lambda: _has_reason(events(client, "big"), "FailedComputeMetricsReplicas"))
+    # As kube's: the failed metric's status is a zero one, the desired count the last one.
+    assert failing["status"]["currentMetrics"] == [{"type": ""}]
+    assert (failing["status"]["currentReplicas"], failing["status"]["desiredReplicas"]) == (10, 10)
     # A target that does not exist.
     await client.create(hpa("ghost", "nope"), NS)
     ghost = await eventually(lambda: _ablefalse(client, "ghost"))
     assert condition(ghost, "AbleToScale") == ("False", "FailedGetScale")
+    message = next(c["message"] for c in ghost["status"]["conditions"] if c["type"] == "AbleToScale")
+    assert message == ("the HPA controller was unable to get the target's current scale: "
+                       'replicasets.apps "nope" not found')
 
 
 async def _has(found: Any, want: tuple[str, str]) -> bool:

@@ -124,7 +124,7 @@ async def test_unresolvable_everywhere_says_preemption_is_not_helpful(
     assert await failed_scheduling(client, "p") == (
         "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes "
         "are available: 3 Preemption is not helpful for scheduling.")
-    await make_pod(client, "never", nodeSelector={"zone": "nowhere"}, preemptionPolicy="Never")
+    await make_pod(client, "never", nodeSelector={"zone": "nowhere"}, **await high_priority(client, 0, "Never"))
     assert await failed_scheduling(client, "never") == (
         "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. preemption: not eligible "
         "due to preemptionPolicy=Never.")
@@ -321,14 +321,18 @@ async def test_replicaset_pods_spread_across_nodes(client: InProcessClient, sche
     assert sorted(nodes) == ["a", "a", "b", "b", "c", "c"]
 
 
-async def high_priority(client: InProcessClient, value: int) -> dict[str, Any]:
-    """Pod spec fields giving priority ``value``: through a PriorityClass where one is served."""
+async def high_priority(client: InProcessClient, value: int, policy: str | None = None) -> dict[str, Any]:
+    """Pod spec fields giving priority ``value`` (and ``preemptionPolicy``): through a
+    PriorityClass where one is served (Priority admission computes both from it)."""
     if any(r.kind == "PriorityClass" for r in client.registry.all()):
-        name = f"p{value}"
-        await client.create({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
-                             "metadata": {"name": name}, "value": value})
+        name = f"p{value}-{(policy or 'default').lower()}"
+        klass: Obj = {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": name},
+                      "value": value}
+        if policy:
+            klass["preemptionPolicy"] = policy
+        await client.create(klass)
         return {"priorityClassName": name}
-    return {"priority": value}
+    return {"priority": value, **({"preemptionPolicy": policy} if policy else {})}
 
 
 @pytest.fixture
@@ -374,7 +378,7 @@ async def test_preemption_is_not_helpful_for_equal_priority_or_never(
     await make_node(client, "n", cpu="1")
     await make_pod(client, "first", cpu="1")
     assert await bound(client, "first") == "n"
-    await make_pod(client, "never", cpu="1", preemptionPolicy="Never", **await high_priority(client, 50))
+    await make_pod(client, "never", cpu="1", **await high_priority(client, 50, "Never"))
     assert await failed_scheduling(client, "never") == (
         "0/1 nodes are available: 1 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never.")
     assert await node_of(client, "first") == "n"

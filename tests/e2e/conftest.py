@@ -68,6 +68,10 @@ def ns(server: Server, request: pytest.FixtureRequest) -> Iterator[str]:
     r = server.request("POST", "/api/v1/namespaces",
                        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
     assert r.status == 201, r.body
+    # As kube's e2e framework does: wait for what the controllers put in every namespace (the
+    # `default` ServiceAccount, the `kube-root-ca.crt` ConfigMap), so they never arrive mid-test.
+    eventually(lambda: server.request("GET", f"/api/v1/namespaces/{name}/serviceaccounts/default").status == 200
+               and server.request("GET", f"/api/v1/namespaces/{name}/configmaps/kube-root-ca.crt").status == 200)
     yield name
     # Wait until it is gone, so that no test sees another's cleanup as background writes.
     # (A test that failed may leave objects held by finalizers: then do not wait long.)

@@ -73,7 +73,7 @@ def test_ip_cidr_semver_rules_and_go_patterns(kubectl: Kubectl, ns: str, tmp_pat
         assert r.returncode == 1
         assert "spec: Invalid value: \"object\": version 0.0.0 is reserved" in r.stderr
         assert kubectl.out("apply", "-f", "-", input=_cr(ns, "bare", {})) == f"endpoint.{GROUP}/bare created\n"
-        assert kubectl.out("get", PLURAL, "-n", ns, "-o", "name") == (
+        assert kubectl.out("get", f"{PLURAL}.{GROUP}", "-n", ns, "-o", "name") == (
             f"endpoint.{GROUP}/bare\nendpoint.{GROUP}/good\n")
     finally:
         kubectl("delete", "crd", f"{PLURAL}.{GROUP}", check=False)

@@ -91,16 +91,20 @@ def test_get_output_formats(kubectl: Kubectl, ns: str) -> None:
 
     as_json = json.loads(kubectl.out("get", "cm", "-n", ns, "-o", "json"))
     assert as_json["kind"] == "List"
-    assert [i["metadata"]["name"] for i in as_json["items"]] == ["alpha", "beta"]
+    # kube-root-ca.crt: the root-CA publisher's, in every namespace.
+    assert [i["metadata"]["name"] for i in as_json["items"]] == ["alpha", "beta", "kube-root-ca.crt"]
     assert as_json["items"][0] == as_yaml
 
     wide = kubectl.out("get", "cm", "-n", ns, "-o", "wide").splitlines()
-    assert [line.split()[:2] for line in wide] == [["NAME", "DATA"], ["alpha", "2"], ["beta", "0"]]
+    assert [line.split()[:2] for line in wide] == [["NAME", "DATA"], ["alpha", "2"], ["beta", "0"],
+                                                   ["kube-root-ca.crt", "1"]]
     assert wide[0].split() == ["NAME", "DATA", "AGE"]
 
-    assert kubectl.out("get", "cm", "-n", ns, "-o", "name") == "configmap/alpha\nconfigmap/beta\n"
+    assert kubectl.out("get", "cm", "-n", ns, "-o", "name") == (
+        "configmap/alpha\nconfigmap/beta\nconfigmap/kube-root-ca.crt\n")
     assert kubectl.out("get", "cm", "alpha", "-n", ns, "-o", "jsonpath={.data.b}") == "2"
-    assert kubectl.out("get", "cm", "-n", ns, "-o", "jsonpath={.items[*].metadata.name}") == "alpha beta"
+    assert kubectl.out("get", "cm", "-n", ns, "-o", "jsonpath={.items[*].metadata.name}") == (
+        "alpha beta kube-root-ca.crt")
     assert kubectl.out("get", "cm", "-n", ns, "--show-labels").splitlines()[1].split()[-1] == "tier=web"
 
 
@@ -239,13 +243,13 @@ def test_get_raw_pages_with_limit_and_continue(kubectl: Kubectl, server: Server,
         if not pages[-1] or not token:
             assert "remainingItemCount" not in page["metadata"]
             break
-        assert page["metadata"]["remainingItemCount"] == 25 - len(seen)
+        assert page["metadata"]["remainingItemCount"] == 26 - len(seen)
         if len(pages) == 1:
             # Written after the first page: not in this (snapshot) list.
             r = server.request("POST", f"/api/v1/namespaces/{ns}/configmaps", cm("page-99-late", ns, {}))
             assert r.status == 201
-    assert pages == [10, 10, 5]
-    assert seen == want
+    assert pages == [10, 10, 6]
+    assert seen == sorted([*want, "kube-root-ca.crt"])
     assert len(revisions) == 1  # every page is of the same snapshot
 
 
@@ -282,13 +286,23 @@ def test_api_resources(kubectl: Kubectl) -> None:
         ("customresourcedefinitions", "crd,crds", "apiextensions.k8s.io/v1", "false", "CustomResourceDefinition"),
         ("leases", "coordination.k8s.io/v1", "true", "Lease"),
         ("events", "events.k8s.io/v1", "true", "Event"),
+        ("endpoints", "ep", "v1", "true", "Endpoints"),
+        ("endpointslices", "discovery.k8s.io/v1", "true", "EndpointSlice"),
+        ("ingresses", "ing", "networking.k8s.io/v1", "true", "Ingress"),
+        ("ingressclasses", "networking.k8s.io/v1", "false", "IngressClass"),
+        ("networkpolicies", "netpol", "networking.k8s.io/v1", "true", "NetworkPolicy"),
+        ("poddisruptionbudgets", "pdb", "policy/v1", "true", "PodDisruptionBudget"),
+        ("resourcequotas", "quota", "v1", "true", "ResourceQuota"),
+        ("limitranges", "limits", "v1", "true", "LimitRange"),
+        ("priorityclasses", "pc", "scheduling.k8s.io/v1", "false", "PriorityClass"),
     ]:
         assert row in rows, (row, sorted(rows))
     wide = kubectl.out("api-resources", "-o", "wide", "--api-group=coordination.k8s.io").splitlines()
     assert wide[1].split() == ["leases", "coordination.k8s.io/v1", "true", "Lease",
                                "create,delete,deletecollection,get,list,patch,update,watch"]
     assert kubectl.out("api-resources", "--namespaced=false", "-o", "name").split() == [
-        "namespaces", "nodes", "customresourcedefinitions.apiextensions.k8s.io"]
+        "namespaces", "nodes", "customresourcedefinitions.apiextensions.k8s.io", "ingressclasses.networking.k8s.io",
+        "priorityclasses.scheduling.k8s.io"]
 
 
 def test_api_versions(kubectl: Kubectl) -> None:
@@ -480,7 +494,7 @@ def test_finalizer_holds_deletion(kubectl: Kubectl, server: Server, ns: str) -> 
     assert obj["metadata"]["deletionGracePeriodSeconds"] == 0
     assert obj["metadata"]["finalizers"] == ["example.com/hold"]
     # Still listed, and updates other than finalizers still work.
-    assert names(kubectl, "cm", "-n", ns) == ["configmap/held"]
+    assert names(kubectl, "cm", "-n", ns, "--field-selector=metadata.name=held") == ["configmap/held"]
     kubectl.out("label", "cm", "held", "-n", ns, "still=here")
     # A second delete does not change it.
     rv = get(server, path)["metadata"]["resourceVersion"]
@@ -488,7 +502,7 @@ def test_finalizer_holds_deletion(kubectl: Kubectl, server: Server, ns: str) -> 
     assert get(server, path)["metadata"]["resourceVersion"] == rv
     kubectl.out("patch", "cm", "held", "-n", ns, "--type=json", "-p", '[{"op":"remove","path":"/metadata/finalizers"}]')
     assert server.request("GET", path).status == 404
-    assert names(kubectl, "cm", "-n", ns) == []
+    assert names(kubectl, "cm", "-n", ns) == ["configmap/kube-root-ca.crt"]
 
 
 def test_generate_name(kubectl: Kubectl, server: Server, ns: str) -> None:
@@ -534,14 +548,14 @@ def test_delete_by_label_selector(kubectl: Kubectl, server: Server, ns: str) -> 
         cm("c", ns, {}, labels={"app": "y"}), cm("d", ns, {})))
     out = kubectl.out("delete", "cm", "-n", ns, "-l", "app=x")
     assert out == f'configmap "a" deleted from {ns} namespace\nconfigmap "b" deleted from {ns} namespace\n'
-    assert names(kubectl, "cm", "-n", ns) == ["configmap/c", "configmap/d"]
+    assert names(kubectl, "cm", "-n", ns) == ["configmap/c", "configmap/d", "configmap/kube-root-ca.crt"]
     # The API's deletecollection verb with a selector (what controllers use).
     r = server.request("DELETE", f"/api/v1/namespaces/{ns}/configmaps?labelSelector=app%3Dy")
     assert r.status == 200
     body = r.json()
     assert body["kind"] == "ConfigMapList"
     assert [i["metadata"]["name"] for i in body["items"]] == ["c"]
-    assert names(kubectl, "cm", "-n", ns) == ["configmap/d"]
+    assert names(kubectl, "cm", "-n", ns) == ["configmap/d", "configmap/kube-root-ca.crt"]
 
 
 def test_label_selectors(kubectl: Kubectl, ns: str) -> None:
@@ -549,10 +563,12 @@ def test_label_selectors(kubectl: Kubectl, ns: str) -> None:
         cm("sx", ns, {}, labels={"a": "x", "env": "prod"}), cm("sy", ns, {}, labels={"a": "y"}),
         cm("sz", ns, {}, labels={"a": "z", "env": "dev"}), cm("none", ns, {})))
     assert names(kubectl, "cm", "-n", ns, "-l", "a in (x,y)") == ["configmap/sx", "configmap/sy"]
-    assert names(kubectl, "cm", "-n", ns, "-l", "!a") == ["configmap/none"]
+    assert names(kubectl, "cm", "-n", ns, "-l", "!a") == ["configmap/kube-root-ca.crt", "configmap/none"]
     assert names(kubectl, "cm", "-n", ns, "-l", "a") == ["configmap/sx", "configmap/sy", "configmap/sz"]
-    assert names(kubectl, "cm", "-n", ns, "-l", "a notin (x)") == ["configmap/none", "configmap/sy", "configmap/sz"]
-    assert names(kubectl, "cm", "-n", ns, "-l", "a!=y") == ["configmap/none", "configmap/sx", "configmap/sz"]
+    assert names(kubectl, "cm", "-n", ns, "-l", "a notin (x)") == [
+        "configmap/kube-root-ca.crt", "configmap/none", "configmap/sy", "configmap/sz"]
+    assert names(kubectl, "cm", "-n", ns, "-l", "a!=y") == [
+        "configmap/kube-root-ca.crt", "configmap/none", "configmap/sx", "configmap/sz"]
     assert names(kubectl, "cm", "-n", ns, "-l", "a=x,env=prod") == ["configmap/sx"]
     assert names(kubectl, "cm", "-n", ns, "-l", "a,env!=prod") == ["configmap/sy", "configmap/sz"]
     r = kubectl("get", "cm", "-n", ns, "-l", "a", "-o", "name", "--show-kind", check=False)
@@ -569,9 +585,10 @@ def test_field_selectors(kubectl: Kubectl, ns: str) -> None:
     kubectl.out("apply", "-f", "-", input=docs(
         cm("f1", ns, {}), cm("f2", ns, {}), secret("plain", "Opaque"), secret("custom", "example.com/token")))
     assert names(kubectl, "cm", "-n", ns, "--field-selector", "metadata.name=f2") == ["configmap/f2"]
-    assert names(kubectl, "cm", "-n", ns, "--field-selector", "metadata.name!=f2") == ["configmap/f1"]
-    assert names(kubectl, "cm", "-A", "--field-selector", f"metadata.namespace={ns}") == ["configmap/f1",
-                                                                                       "configmap/f2"]
+    assert names(kubectl, "cm", "-n", ns, "--field-selector", "metadata.name!=f2") == [
+        "configmap/f1", "configmap/kube-root-ca.crt"]
+    assert names(kubectl, "cm", "-A", "--field-selector", f"metadata.namespace={ns}") == [
+        "configmap/f1", "configmap/f2", "configmap/kube-root-ca.crt"]
     assert names(kubectl, "secret", "-n", ns, "--field-selector", "type=Opaque") == ["secret/plain"]
     assert names(kubectl, "secret", "-n", ns, "--field-selector", "type=example.com/token") == ["secret/custom"]
     assert names(kubectl, "secret", "-n", ns, "--field-selector", "type!=Opaque,metadata.name=custom") == [

@@ -36,11 +36,14 @@ def test_kubectl_autoscale_and_get_hpa(kubectl: Kubectl, ns: str) -> None:
     assert "spec.maxReplicas: Invalid value: 1: must be greater than or equal to `minReplicas`" in result.stderr
 
 
-def _pod(kubectl: Kubectl, server: Server, ns: str, name: str, usage: str) -> None:
-    pod = {"apiVersion": "v1", "kind": "Pod",
-           "metadata": {"name": name, "labels": {"app": "web"}, "annotations": {"setpoint.io/cpu-usage": usage}},
-           "spec": {"containers": [{"name": "c", "image": "nginx", "resources": {"requests": {"cpu": "100m"}}}]}}
-    kubectl("apply", "-f", "-", "-n", ns, input=json.dumps(pod))
+def _pods(kubectl: Kubectl, ns: str) -> list[str]:
+    return [p.removeprefix("pod/") for p in kubectl.out("get", "pods", "-n", ns, "-l", "app=web", "-o",
+                                                         "name").split()]
+
+
+def _running_with_usage(kubectl: Kubectl, server: Server, ns: str, name: str, usage: str) -> None:
+    """What a node would do: the pod runs, Ready, and reports its (simulated) cpu usage."""
+    kubectl("annotate", "pod", name, f"setpoint.io/cpu-usage={usage}", "--overwrite", "-n", ns)
     status = {"status": {"phase": "Running", "startTime": "2026-01-01T00:00:00Z", "conditions": [
         {"type": "Ready", "status": "True", "lastTransitionTime": "2026-01-01T00:00:00Z"}]}}
     r = server.request("PATCH", f"/api/v1/namespaces/{ns}/pods/{name}/status", status,
@@ -49,9 +52,14 @@ def _pod(kubectl: Kubectl, server: Server, ns: str, name: str, usage: str) -> No
 
 
 def test_hpa_scales_a_deployment_from_simulated_usage(kubectl: Kubectl, server: Server, ns: str) -> None:
-    kubectl("create", "deployment", "web", "--image=nginx", "--replicas=2", "-n", ns)
-    for name in ("web-a", "web-b"):
-        _pod(kubectl, server, ns, name, "100m")
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+                  "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+                           "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [
+                               {"name": "c", "image": "nginx", "resources": {"requests": {"cpu": "100m"}}}]}}}}
+    kubectl("apply", "-f", "-", "-n", ns, input=json.dumps(deployment))
+    first = eventually(lambda: len(_pods(kubectl, ns)) == 2 and _pods(kubectl, ns), timeout=15)
+    for name in first:
+        _running_with_usage(kubectl, server, ns, name, "100m")
     hpa = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "web"},
            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
                     "minReplicas": 1, "maxReplicas": 10,
@@ -65,6 +73,7 @@ def test_hpa_scales_a_deployment_from_simulated_usage(kubectl: Kubectl, server: 
         assert got == want, got
         return True
 
+    # 100% of request against a 50% target: twice the pods.
     eventually(lambda: replicas("4"), timeout=15)
     row = eventually(lambda: _row_with(kubectl, ns, "cpu: 100%/50%"), timeout=15)
     assert row[:2] == ["web", "Deployment/web"] and row[-4:-1] == ["1", "10", "2"], row
@@ -72,7 +81,8 @@ def test_hpa_scales_a_deployment_from_simulated_usage(kubectl: Kubectl, server: 
     assert "New size: 4; reason: cpu resource utilization (percentage of request) above target" in events
 
     # Usage drops; a spec change makes the controller sync now rather than in 15 s.
-    kubectl("annotate", "pods", "web-a", "web-b", "setpoint.io/cpu-usage=10m", "--overwrite", "-n", ns)
+    for name in first:
+        _running_with_usage(kubectl, server, ns, name, "10m")
     kubectl("patch", "hpa", "web", "-n", ns, "--type=merge", "-p", '{"spec": {"maxReplicas": 9}}')
     eventually(lambda: replicas("1"), timeout=15)
     events = kubectl.out("get", "events", "-n", ns, "--field-selector", "reason=SuccessfulRescale")

@@ -44,3 +44,22 @@ def test_not_ready_node_is_tainted_and_pods_evicted(kubectl: Kubectl, server: Se
     events = kubectl.out("get", "events", "-n", ns, "--field-selector", "reason=TaintManagerEviction")
     assert f"Marking for deletion Pod {ns}/quick" in events
     kubectl("delete", "node", node)
+
+
+def test_kubectl_drain_cordons_and_evicts(kubectl: Kubectl, server: Server, ns: str) -> None:
+    node = f"drain-{secrets.token_hex(3)}"
+    assert server.request("POST", "/api/v1/nodes", {"apiVersion": "v1", "kind": "Node",
+                                                   "metadata": {"name": node}}).status == 201
+    for name in ("a", "b"):
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+               "spec": {"nodeName": node, "containers": [{"name": "c", "image": "nginx"}]}}
+        kubectl("apply", "-f", "-", "-n", ns, input=json.dumps(pod))
+    result = kubectl.run("drain", node, "--force", "--timeout=30s", timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert f"evicting pod {ns}/a" in result.stderr + result.stdout
+    assert f"node/{node} drained" in result.stdout
+    assert kubectl.out("get", "pods", "-n", ns, "-o", "name") == ""
+    assert kubectl.out("get", "node", node, "-o", "jsonpath={.spec.unschedulable}") == "true"
+    eventually(lambda: "node.kubernetes.io/unschedulable" in kubectl.out(
+        "get", "node", node, "-o", "jsonpath={.spec.taints[*].key}"), timeout=10)
+    kubectl("delete", "node", node)

@@ -93,3 +93,19 @@ def test_kubectl_debug_adds_an_ephemeral_container(kubectl: Kubectl, ns: str) ->
     pod = json.loads(kubectl.out("get", "pod", "dbg", "-n", ns, "-o", "json"))
     [debug] = pod["spec"]["ephemeralContainers"]
     assert debug["name"] == "debugger" and debug["image"] == "busybox" and debug["targetContainerName"] == "nginx"
+
+
+def test_kubectl_patch_resize(kubectl: Kubectl, ns: str) -> None:
+    manifest = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "rz"},
+                "spec": {"containers": [{"name": "c", "image": "nginx", "resources": {
+                    "requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "64Mi"}}}]}}
+    kubectl("apply", "-f", "-", "-n", ns, input=json.dumps(manifest))
+    kubectl("patch", "pod", "rz", "-n", ns, "--subresource=resize", "-p",
+            '{"spec": {"containers": [{"name": "c", "resources": {"limits": {"cpu": "400m"}}}]}}')
+    assert kubectl.out("get", "pod", "rz", "-n", ns, "-o", "jsonpath={.spec.containers[0].resources.limits.cpu}") == "400m"
+    # Requests equal to limits would make the Burstable pod Guaranteed.
+    result = kubectl.run("patch", "pod", "rz", "-n", ns, "--subresource=resize", "-p",
+                         '{"spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": "400m"}}}]}}',
+                         check=False)
+    assert result.returncode != 0
+    assert "Pod QOS Class may not change as a result of resizing" in result.stderr

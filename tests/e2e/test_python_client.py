@@ -75,7 +75,8 @@ def test_configmap_crud(k8s: Any, ns: str) -> None:
     body = json.loads(exc.value.body)
     assert body["reason"] == "NotFound"
     assert body["message"] == 'configmaps "crud" not found'
-    assert core.list_namespaced_config_map(ns).items == []
+    # What is left: the root-CA publisher's, in every namespace.
+    assert [i.metadata.name for i in core.list_namespaced_config_map(ns).items] == ["kube-root-ca.crt"]
 
 
 def test_delete_answers_what_kube_answers(k8s: Any, ns: str) -> None:
@@ -98,7 +99,7 @@ def test_list_then_watch_from_resource_version(k8s: Any, ns: str) -> None:
     core = client.CoreV1Api(k8s)
     core.create_namespaced_config_map(ns, make_cm("a"))
     listed = core.list_namespaced_config_map(ns)
-    assert [i.metadata.name for i in listed.items] == ["a"]
+    assert [i.metadata.name for i in listed.items] == ["a", "kube-root-ca.crt"]
     rv = listed.metadata.resource_version
     core.create_namespaced_config_map(ns, make_cm("b"))
     core.create_namespaced_config_map(ns, make_cm("c"))
@@ -280,7 +281,7 @@ def test_watch_list_initial_events_then_bookmark(server: Server, ns: str, k8s: A
             if events[-1]["type"] == "BOOKMARK":
                 break
     assert [(e["type"], e["object"]["metadata"].get("name")) for e in events] == [
-        ("ADDED", "i1"), ("ADDED", "i2"), ("ADDED", "i3"), ("BOOKMARK", None)]
+        ("ADDED", "i1"), ("ADDED", "i2"), ("ADDED", "i3"), ("ADDED", "kube-root-ca.crt"), ("BOOKMARK", None)]
     bookmark = events[-1]["object"]
     assert bookmark["kind"] == "ConfigMap"
     assert bookmark["apiVersion"] == "v1"
@@ -312,9 +313,9 @@ def test_watch_list_through_call_api(k8s: Any, ns: str) -> None:
         *lines, buffer = buffer.split(b"\n")
         events.extend(json.loads(line) for line in lines if line.strip())
     response.release_conn()
-    assert [e["type"] for e in events] == ["ADDED", "BOOKMARK"]
-    assert events[0]["object"]["metadata"]["name"] == "only"
-    assert events[1]["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
+    assert [e["type"] for e in events] == ["ADDED", "ADDED", "BOOKMARK"]
+    assert [e["object"]["metadata"]["name"] for e in events[:2]] == ["kube-root-ca.crt", "only"]
+    assert events[2]["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
 
 
 def test_watch_list_then_live_events(server: Server, ns: str, k8s: Any) -> None:
@@ -327,6 +328,8 @@ def test_watch_list_then_live_events(server: Server, ns: str, k8s: Any) -> None:
         assert stream.status == 200
         first = stream.next_event()
         assert (first["type"], first["object"]["metadata"]["name"]) == ("ADDED", "before")
+        second = stream.next_event()
+        assert (second["type"], second["object"]["metadata"]["name"]) == ("ADDED", "kube-root-ca.crt")
         bookmark = stream.next_event()
         assert bookmark["type"] == "BOOKMARK"
         done = threading.Event()

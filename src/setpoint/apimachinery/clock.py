@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 __all__ = [
+    "REAL_CLOCK",
     "RFC3339_LAYOUT",
     "RFC3339_MICRO_LAYOUT",
     "ZERO_TIME",
@@ -231,35 +233,55 @@ def unix_time(t: float) -> str:
     return format_time(datetime.fromtimestamp(t, UTC))
 
 
-# --- clocks -------------------------------------------------------------------------------
+# --- clocks controllers read -----------------------------------------------------------
 
 
 class Clock:
-    """Wall-clock time, injectable: controllers ask it what time it is (``now()``, Unix
-    seconds), so tests can move time instead of waiting for it."""
+    """The current time for controllers (``k8s.io/utils/clock``): real by default; a test
+    injects a :class:`FakeClock` and moves it instead of waiting.
 
-    def now(self) -> float:
-        return time.time()
+    :meth:`subscribe` registers a callback run whenever the time jumps (never, for the real
+    clock): a controller that computed a delay from the old time looks again.
+    """
 
-    def rfc3339(self) -> str:
-        """``now()`` as ``metav1.Time`` JSON."""
-        return unix_time(self.now())
+    def now(self) -> datetime:
+        """The current time, aware, in UTC."""
+        return datetime.now(UTC)
+
+    def since(self, t: datetime) -> float:
+        """Seconds from ``t`` to now."""
+        return (self.now() - t).total_seconds()
+
+    def subscribe(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` after each jump of the time (the real clock never jumps)."""
 
 
 class FakeClock(Clock):
-    """A clock that moves only when told to (:meth:`step`, :meth:`set`)."""
+    """A clock that stands still until :meth:`step` or :meth:`set` moves it."""
 
-    def __init__(self, start: float | None = None) -> None:
-        self._now = time.time() if start is None else start
+    def __init__(self, t: datetime) -> None:
+        self._t = t if t.tzinfo is not None else t.replace(tzinfo=UTC)
+        self._callbacks: list[Callable[[], None]] = []
 
-    def now(self) -> float:
-        return self._now
+    def now(self) -> datetime:
+        return self._t
+
+    def set(self, t: datetime) -> None:
+        """Move to ``t`` and wake the subscribers."""
+        self._t = t if t.tzinfo is not None else t.replace(tzinfo=UTC)
+        for callback in list(self._callbacks):
+            callback()
 
     def step(self, seconds: float) -> None:
-        self._now += seconds
+        """Move forward by ``seconds`` and wake the subscribers."""
+        self.set(self._t + timedelta(seconds=seconds))
 
-    def set(self, t: float) -> None:
-        self._now = t
+    def subscribe(self, callback: Callable[[], None]) -> None:
+        self._callbacks.append(callback)
+
+
+#: The real clock.
+REAL_CLOCK: Final = Clock()
 
 
 # --- Go durations -----------------------------------------------------------------------------

@@ -319,7 +319,9 @@ class InProcessClient:
                 raise apierrors.bad_request(
                     f"the name of the object ({meta.get('name')}) does not match the name on the URL ({name})")
             if precondition is None:
-                meta.pop("resourceVersion", None)  # only a resourceVersion the patch sets is a precondition
+                # Only a resourceVersion the patch sets is a precondition. The patched object may
+                # share its metadata with the stored one (JSON patch copies only what it changes).
+                patched["metadata"] = meta = {k: v for k, v in meta.items() if k != "resourceVersion"}
             return fm.update(current, patched, manager, sub)
 
         async def create_missing() -> Obj:

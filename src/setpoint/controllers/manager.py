@@ -15,16 +15,27 @@ from collections.abc import Callable, Iterable
 from setpoint.apiserver.registry.objectstore import ObjectStore
 from setpoint.apiserver.registry.resources import Registry
 from setpoint.controllers.crd_cleanup import add_crd_cleanup_controller
+from setpoint.controllers.cronjob import add_cronjob_controller
+from setpoint.controllers.daemonset import add_daemonset_controller
+from setpoint.controllers.deployment import add_deployment_controller
+from setpoint.controllers.disruption import add_disruption_controller
+from setpoint.controllers.endpoints import add_endpoints_controller
+from setpoint.controllers.endpointslice import add_endpointslice_controller
 from setpoint.controllers.garbagecollector import add_garbage_collector
 from setpoint.controllers.inprocess import InProcessClient
+from setpoint.controllers.job import add_job_controller
 from setpoint.controllers.namespace import add_namespace_controller
 from setpoint.controllers.nodelifecycle import add_node_lifecycle_controller
 from setpoint.controllers.options import ControllerOptions
 from setpoint.controllers.podautoscaler import add_hpa_controller
+from setpoint.controllers.replicaset import add_replicaset_controller
+from setpoint.controllers.resourcequota import add_resourcequota_controller
 from setpoint.controllers.rootca import add_root_ca_publisher
 from setpoint.controllers.scheduler import add_scheduler
 from setpoint.controllers.serviceaccount import add_serviceaccount_controller
+from setpoint.controllers.statefulset import add_statefulset_controller
 from setpoint.controllers.tainteviction import add_taint_eviction_controller
+from setpoint.controllers.ttlafterfinished import add_ttl_after_finished_controller
 from setpoint.runtime.manager import Manager
 
 AddController = Callable[[Manager, InProcessClient, ControllerOptions], object]
@@ -41,6 +52,19 @@ CONTROLLERS: dict[str, AddController] = {
     "serviceaccount-controller": _plain(add_serviceaccount_controller),
     "root-ca-certificate-publisher-controller": _plain(add_root_ca_publisher),
     "garbage-collector-controller": _plain(add_garbage_collector),
+    "replicaset-controller": _plain(add_replicaset_controller),
+    "deployment-controller": _plain(add_deployment_controller),
+    "job-controller": lambda manager, client, options: add_job_controller(manager, client, clock=options.clock),
+    "cronjob-controller": lambda manager, client, options: add_cronjob_controller(manager, client,
+                                                                                  clock=options.clock),
+    "ttl-after-finished-controller": lambda manager, client, options: add_ttl_after_finished_controller(
+        manager, client, clock=options.clock),
+    "endpoints-controller": _plain(add_endpoints_controller),
+    "endpointslice-controller": _plain(add_endpointslice_controller),
+    "disruption-controller": _plain(add_disruption_controller),
+    "resourcequota-controller": _plain(add_resourcequota_controller),
+    "statefulset-controller": _plain(add_statefulset_controller),
+    "daemonset-controller": _plain(add_daemonset_controller),
     "node-lifecycle-controller": add_node_lifecycle_controller,
     "taint-eviction-controller": add_taint_eviction_controller,
     "horizontal-pod-autoscaler-controller": add_hpa_controller,
@@ -51,6 +75,17 @@ ALIASES: dict[str, str] = {
     "serviceaccount": "serviceaccount-controller",
     "root-ca-cert-publisher": "root-ca-certificate-publisher-controller",
     "garbagecollector": "garbage-collector-controller",
+    "replicaset": "replicaset-controller",
+    "deployment": "deployment-controller",
+    "job": "job-controller",
+    "cronjob": "cronjob-controller",
+    "ttl-after-finished": "ttl-after-finished-controller",
+    "endpoint": "endpoints-controller",
+    "endpointslice": "endpointslice-controller",
+    "disruption": "disruption-controller",
+    "resourcequota": "resourcequota-controller",
+    "statefulset": "statefulset-controller",
+    "daemonset": "daemonset-controller",
     "nodelifecycle": "node-lifecycle-controller",
     "horizontalpodautoscaling": "horizontal-pod-autoscaler-controller",
 }

@@ -28,7 +28,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from setpoint.apimachinery.clock import unix_time
+from setpoint.apimachinery.clock import format_time, unix_time
 from setpoint.apimachinery.types import Obj
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.options import ControllerOptions
@@ -121,7 +121,7 @@ class NodeLifecycleReconciler:
 
     async def _monitor_health(self, node: Obj) -> Obj:
         name = node["metadata"]["name"]
-        now = self.clock.now()
+        now = self.clock.now().timestamp()
         ready = condition(node, "Ready")
         lease = self.cache.get(LEASE, name, NODE_LEASE_NAMESPACE)
         beat = ((ready or {}).get("lastHeartbeatTime"), ((lease or {}).get("spec") or {}).get("renewTime"))
@@ -168,7 +168,7 @@ class NodeLifecycleReconciler:
             new = copy.deepcopy(pod)
             for c in new["status"]["conditions"]:
                 if c.get("type") == "Ready":
-                    c.update({"status": "False", "lastTransitionTime": unix_time(self.clock.now())})
+                    c.update({"status": "False", "lastTransitionTime": format_time(self.clock.now())})
             try:
                 await self.client.update_status(new)
             except (errors.NotFound, errors.Conflict):
@@ -181,7 +181,7 @@ class NodeLifecycleReconciler:
         have = {(t.get("key"), t.get("effect")) for t in taints}
         keep = [t for t in taints if (t.get("key"), t.get("effect")) not in _MANAGED
                 or (t.get("key"), t.get("effect")) in want]
-        stamp = unix_time(self.clock.now())
+        stamp = format_time(self.clock.now())
         added = [{"key": key, "effect": effect, "timeAdded": stamp} for key, effect in sorted(want - have)]
         if not added and len(keep) == len(taints):
             return

@@ -3,9 +3,9 @@ periods, tolerances -- and the clock they read, so tests can move time instead o
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from setpoint.apimachinery.clock import Clock
+from setpoint.apimachinery.clock import REAL_CLOCK, Clock
 
 
 @dataclass
@@ -13,7 +13,7 @@ class ControllerOptions:
     """Settings of the built-in controllers (kube's defaults)."""
 
     #: The time the controllers go by.
-    clock: Clock = field(default_factory=Clock)
+    clock: Clock = REAL_CLOCK
     #: ``--node-monitor-period``: how often each node's health is looked at.
     node_monitor_period: float = 5.0
     #: ``--node-monitor-grace-period``: a node whose kubelet has not posted (Lease or Ready

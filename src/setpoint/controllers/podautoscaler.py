@@ -32,6 +32,7 @@ from typing import Any
 
 from setpoint.apimachinery import labels as labelsel
 from setpoint.apimachinery import quantity
+from setpoint.apimachinery.clock import format_time
 from setpoint.apimachinery.types import Obj
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.options import ControllerOptions
@@ -330,23 +331,23 @@ class HorizontalReconciler:
     async def _reconcile(self, hpa: Obj, key: tuple[str, str]) -> None:
         spec = hpa.get("spec") or {}
         status: Obj = hpa.setdefault("status", {})
-        now_text = self.clock.rfc3339()
+        now_text = format_time(self.clock.now())
         ref = spec.get("scaleTargetRef") or {}
         ns = hpa["metadata"]["namespace"]
         target = Kind(ref.get("apiVersion") or "v1", ref.get("kind") or "")
         try:
             scale = await self.client.get(target, ref.get("name") or "", ns, subresource="scale")
         except errors.ApiError as e:
-            message = f"the HPA controller was unable to get the target's current scale: {e}"
+            message = f"the HPA controller was unable to get the target's current scale: {e.message}"
             _set_condition(status, "AbleToScale", "False", "FailedGetScale", message, now_text)
-            await self.recorder.warning(hpa, "FailedGetScale", str(e))
+            await self.recorder.warning(hpa, "FailedGetScale", e.message)
             return
         _set_condition(status, "AbleToScale", "True", "SucceededGetScale",
                        "the HPA controller was able to get the target's current scale", now_text)
         current = int((scale.get("spec") or {}).get("replicas") or 0)
         min_replicas = int(spec.get("minReplicas", 1))
         max_replicas = int(spec.get("maxReplicas") or 0)
-        metric_statuses: list[Obj] = list(status.get("currentMetrics") or [])
+        metric_statuses: list[Obj] = []
         rescale_reason = ""
         desired = 0
         rescale = True
@@ -359,11 +360,11 @@ class HorizontalReconciler:
         elif current < min_replicas:
             rescale_reason, desired = "Current number of replicas below Spec.MinReplicas", min_replicas
         else:
-            computed = await self._compute(hpa, scale, current, status, now_text)
-            if computed is None:
-                self._set_status(status, current, current, status.get("currentMetrics") or [], False)
+            proposal, metric_name, metric_statuses = await self._compute(hpa, scale, current, status, now_text)
+            if proposal is None:
+                # setCurrentReplicasAndMetricsInStatus: the desired count stays what it was.
+                self._set_status(status, current, int(status.get("desiredReplicas") or 0), metric_statuses, False)
                 return
-            proposal, metric_name, metric_statuses = computed
             rescale_metric = ""
             if proposal > desired:
                 desired, rescale_metric = proposal, metric_name
@@ -383,10 +384,10 @@ class HorizontalReconciler:
                                         type=PatchType.MERGE, subresource="scale")
             except errors.ApiError as e:
                 _set_condition(status, "AbleToScale", "False", "FailedUpdateScale",
-                               f"the HPA controller was unable to update the target scale: {e}", now_text)
+                               f"the HPA controller was unable to update the target scale: {e.message}", now_text)
                 await self.recorder.warning(hpa, "FailedRescale",
-                                            f"New size: {desired}; reason: {rescale_reason}; error: {e}")
-                self._set_status(status, current, current, metric_statuses, False)
+                                            f"New size: {desired}; reason: {rescale_reason}; error: {e.message}")
+                self._set_status(status, current, int(status.get("desiredReplicas") or 0), metric_statuses, False)
                 raise
             _set_condition(status, "AbleToScale", "True", "SucceededRescale",
                            f"the HPA controller was able to update the target scale to {desired}", now_text)
@@ -404,25 +405,26 @@ class HorizontalReconciler:
         else:
             status.pop("currentMetrics", None)
         if rescale:
-            status["lastScaleTime"] = self.clock.rfc3339()
+            status["lastScaleTime"] = format_time(self.clock.now())
 
     async def _compute(self, hpa: Obj, scale: Obj, current: int, status: Obj,
-                       now_text: str) -> tuple[int, str, list[Obj]] | None:
-        """``computeReplicasForMetrics``: (replicas, metric name, statuses), or None when no metric
-        could be computed (the condition and events are set)."""
+                       now_text: str) -> tuple[int | None, str, list[Obj]]:
+        """``computeReplicasForMetrics``: (replicas, metric name, statuses); replicas None when no
+        metric could be computed (the condition and events are set). A metric that failed has a
+        zero status (``{"type": ""}``), as kube's."""
         selector_text = (scale.get("status") or {}).get("selector") or ""
         if not selector_text:
             await self.recorder.warning(hpa, "SelectorRequired", "selector is required")
             _set_condition(status, "ScalingActive", "False", "InvalidSelector",
                            "the HPA target's scale is missing a selector", now_text)
-            return None
+            return None, "", []
         try:
             selector = labelsel.parse(selector_text)
         except ValueError as e:
             await self.recorder.warning(hpa, "InvalidSelector", f"couldn't convert selector into a corresponding internal selector object: {e}")
             _set_condition(status, "ScalingActive", "False", "InvalidSelector",
                            "the HPA target's scale has an invalid selector", now_text)
-            return None
+            return None, "", []
         pods = self.cache.list(POD, hpa["metadata"]["namespace"], selector)
         spec = hpa.get("spec") or {}
         behavior = spec.get("behavior") or {}
@@ -437,7 +439,7 @@ class HorizontalReconciler:
                 proposal, name, metric_status = self._metric(calc, m, current, pods)
             except MetricError as e:
                 invalid.append(e)
-                statuses.append({})
+                statuses.append({"type": ""})
                 await self.recorder.warning(hpa, e.reason, str(e))
                 continue
             statuses.append(metric_status)
@@ -449,10 +451,10 @@ class HorizontalReconciler:
                            f"the HPA was unable to compute the replica count: {first}", now_text)
             await self.recorder.warning(hpa, "FailedComputeMetricsReplicas", (
                 f"invalid metrics ({len(invalid)} invalid out of {len(metrics)}), first error is: {first}"))
-            return None
+            return None, "", statuses
         _set_condition(status, "ScalingActive", "True", "ValidMetricFound",
                        f"the HPA was able to successfully calculate a replica count from {metric}", now_text)
-        return replicas, metric, [s for s in statuses if s]
+        return replicas, metric, statuses
 
     def _tolerance(self, rules: object) -> float:
         value = rules.get("tolerance") if isinstance(rules, dict) else None
@@ -478,7 +480,7 @@ class HorizontalReconciler:
             if target.get("averageValue") is not None:
                 replicas, usage = calc.average_value_replicas(current, _milli(target["averageValue"]), resource, pods)
                 return replicas, f"{resource} resource", {"type": "Resource", "resource": {
-                    "name": resource, "current": {"averageValue": quantity.format_decimal_si(usage / 1000)}}}
+                    "name": resource, "current": {"averageValue": quantity.canonical(usage / 1000)}}}
             if target.get("averageUtilization") is None:
                 raise MetricError("FailedGetResourceMetric", "invalid resource metric source: neither a "
                                   "utilization target nor a value target was set")
@@ -489,12 +491,12 @@ class HorizontalReconciler:
                                         f"failed to get {resource} utilization: {e}") from None
         return replicas, f"{resource} resource utilization (percentage of request)", {
             "type": "Resource", "resource": {"name": resource, "current": {
-                "averageUtilization": utilization, "averageValue": quantity.format_decimal_si(raw / 1000)}}}
+                "averageUtilization": utilization, "averageValue": quantity.canonical(raw / 1000)}}}
 
     def _normalize(self, status: Obj, key: tuple[str, str], current: int, desired: int, min_replicas: int,
                    max_replicas: int, now_text: str) -> int:
         """``normalizeDesiredReplicas``: the downscale stabilization window, then the rules."""
-        now = self.clock.now()
+        now = self.clock.now().timestamp()
         cutoff = now - self.options.hpa_downscale_stabilization
         history = self.recommendations.setdefault(key, [])
         stabilized = desired
@@ -535,7 +537,7 @@ class HorizontalReconciler:
     def _normalize_with_behaviors(self, behavior: Obj, status: Obj, key: tuple[str, str], current: int,
                                   desired: int, min_replicas: int, max_replicas: int, now_text: str) -> int:
         """``normalizeDesiredReplicasWithBehaviors``: the windows, then the policies."""
-        now = self.clock.now()
+        now = self.clock.now().timestamp()
         up_rules: Obj = behavior.get("scaleUp") or {}
         down_rules: Obj = behavior.get("scaleDown") or {}
         up_window = up_rules.get("stabilizationWindowSeconds") or 0
@@ -597,7 +599,7 @@ class HorizontalReconciler:
 
     def _store_scale_event(self, key: tuple[str, str], previous: int, new: int) -> None:
         """``storeScaleEvent``: kept for the longest policy period (30 min at most)."""
-        now = self.clock.now()
+        now = self.clock.now().timestamp()
         events = self.scale_ups if new > previous else self.scale_downs
         kept = [e for e in events.get(key, []) if e.at > now - 1800]
         kept.append(_ScaleEvent(abs(new - previous), now))

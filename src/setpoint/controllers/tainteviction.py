@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import copy
 
+from setpoint.apimachinery.clock import format_time
 from setpoint.apimachinery.types import Obj
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.nodelifecycle import NODE_NAME_INDEX, pod_node_name
 from setpoint.controllers.options import ControllerOptions
 from setpoint.runtime import errors
 from setpoint.runtime.builder import Builder
+from setpoint.runtime.cache import NotCached
 from setpoint.runtime.events import EventRecorder
 from setpoint.runtime.manager import Manager
+from setpoint.runtime.predicate import Funcs
 from setpoint.runtime.reconcile import Request, Result
 from setpoint.runtime.resource import Kind
 
@@ -94,7 +97,7 @@ class TaintEvictionReconciler:
         if seconds is None:
             await self._cancel(pod, key)
             return None
-        now = self.clock.now()
+        now = self.clock.now().timestamp()
         start = self.scheduled.setdefault(key, now)
         if now >= start + seconds:
             await self._evict(pod, key)
@@ -113,7 +116,7 @@ class TaintEvictionReconciler:
         status = new.setdefault("status", {})
         conditions = [c for c in status.get("conditions") or [] if c.get("type") != "DisruptionTarget"]
         conditions.append({"type": "DisruptionTarget", "status": "True", "lastProbeTime": None,
-                           "lastTransitionTime": self.clock.rfc3339(), "reason": "DeletionByTaintManager",
+                           "lastTransitionTime": format_time(self.clock.now()), "reason": "DeletionByTaintManager",
                            "message": "Taint manager: deleting due to NoExecute taint"})
         status["conditions"] = conditions
         try:
@@ -137,9 +140,26 @@ def add_taint_eviction_controller(manager: Manager, client: InProcessClient,
     def pods_on(node: Obj) -> list[Request]:
         return [Request.of(p) for p in manager.cache.by_index(POD, NODE_NAME_INDEX, node["metadata"]["name"])]
 
+    def concerned(pod: Obj) -> bool:
+        """Only pods on a node with NoExecute taints, or with an eviction scheduled, need a look
+        (kube's handler returns early for the others, before queueing anything)."""
+        meta = pod["metadata"]
+        if (meta.get("namespace") or "", meta["name"]) in reconciler.scheduled:
+            return True
+        node_name = (pod.get("spec") or {}).get("nodeName")
+        if not node_name:
+            return False
+        try:
+            node = manager.cache.get(NODE, node_name)
+        except NotCached:
+            return True
+        taints = ((node or {}).get("spec") or {}).get("taints") or []
+        return any(isinstance(t, dict) and t.get("effect") == "NoExecute" for t in taints)
+
     (Builder(manager)
      .named("taint-eviction-controller")
-     .for_(POD)
+     .for_(POD, Funcs(create=concerned, update=lambda _old, new: concerned(new), delete=concerned,
+                      generic=concerned, name="on-noexecute-node"))
      .watches(NODE, pods_on)
      .complete(reconciler))
     return reconciler

@@ -281,6 +281,16 @@ class HPAStrategy(Strategy):
     def spec_changed(self, obj: Obj, old: Obj) -> bool:
         return obj.get("spec") != old.get("spec")
 
+    def validate_status_update(self, obj: Obj, old: Obj) -> list[errors.FieldError]:
+        """``ValidateHorizontalPodAutoscalerStatusUpdate``: the replica counts are not negative."""
+        status = obj.get("status") or {}
+        out: list[errors.FieldError] = []
+        for key in ("currentReplicas", "desiredReplicas"):
+            value = _int(status.get(key))
+            if value is not None and value < 0:
+                out.append(errors.invalid(f"status.{key}", value, "must be greater than or equal to 0"))
+        return out
+
 
 # --- columns (printHorizontalPodAutoscaler) -------------------------------------------------
 
@@ -290,7 +300,7 @@ def _q(value: object) -> str:
     if not isinstance(value, str):
         return "0"
     try:
-        return quantity.format_decimal_si(quantity.value(value)) if not value.endswith("i") else value
+        return quantity.canonical(quantity.value(value)) if not value.endswith("i") else value
     except ValueError:
         return value
 
@@ -626,6 +636,9 @@ class HPAV1Strategy(Strategy):
 
     def spec_changed(self, obj: Obj, old: Obj) -> bool:
         return bool(hpa_to_v2(obj).get("spec") != hpa_to_v2(old).get("spec"))
+
+    def validate_status_update(self, obj: Obj, old: Obj) -> list[errors.FieldError]:
+        return self.v2.validate_status_update(hpa_to_v2(obj), hpa_to_v2(old))
 
 
 def _v1_columns() -> tuple[Column, ...]:

@@ -387,6 +387,55 @@ class PodStrategy(Strategy):
         return out
 
 
+    # pods/resize: kube's podResizeStrategy (in-place resize of containers' cpu and memory).
+
+    def prepare_for_resize_update(self, obj: Obj, old: Obj) -> Obj:
+        """``dropNonResizeUpdates``: the old pod with the new containers' resources and resize policies."""
+        new = dict(old)
+        spec = dict(old.get("spec") or {})
+        old_containers = [dict(c) for c in spec.get("containers") or []]
+        by_name = {c.get("name"): c for c in (obj.get("spec") or {}).get("containers") or [] if isinstance(c, dict)}
+        for c in old_containers:
+            given = by_name.get(c.get("name"))
+            if given is None:
+                continue
+            for key in ("resources", "resizePolicy"):
+                if key in given:
+                    c[key] = given[key]
+                else:
+                    c.pop(key, None)
+        spec["containers"] = old_containers
+        new["spec"] = spec
+        meta = dict(old.get("metadata") or {})
+        new_meta = obj.get("metadata") or {}
+        meta["resourceVersion"] = new_meta.get("resourceVersion", meta.get("resourceVersion"))
+        if "managedFields" in new_meta:
+            meta["managedFields"] = new_meta["managedFields"]
+        new["metadata"] = meta
+        return new
+
+    def validate_resize_update(self, obj: Obj, old: Obj) -> list[errors.FieldError]:
+        """``ValidatePodResize``: only cpu and memory move, none removed, the QoS class kept."""
+        out: list[errors.FieldError] = []
+        new_containers = (obj.get("spec") or {}).get("containers") or []
+        for i, (new, was) in enumerate(zip(new_containers, (old.get("spec") or {}).get("containers") or [],
+                                           strict=False)):
+            new_res, old_res = new.get("resources") or {}, was.get("resources") or {}
+            for kind in ("requests", "limits"):
+                new_amounts, old_amounts = new_res.get(kind) or {}, old_res.get(kind) or {}
+                if set(old_amounts) - set(new_amounts):
+                    out.append(errors.forbidden(f"spec.containers[{i}].resources.{kind}",
+                                                f"resource {kind} cannot be removed"))
+                for name in set(new_amounts) | set(old_amounts):
+                    if name not in ("cpu", "memory") and new_amounts.get(name) != old_amounts.get(name):
+                        out.append(errors.forbidden("spec", "only cpu and memory resources are mutable"))
+                        break
+        old_qos = (old.get("status") or {}).get("qosClass") or pod_qos_class(old.get("spec") or {})
+        if pod_qos_class(obj.get("spec") or {}) != old_qos:
+            out.append(errors.invalid("spec", old_qos, "Pod QOS Class may not change as a result of resizing"))
+        return out
+
+
 #: EphemeralContainerCommon fields an ephemeral container may set (kube's allowedEphemeralContainerFields).
 _EPHEMERAL_ALLOWED = frozenset({
     "name", "image", "command", "args", "workingDir", "env", "envFrom", "volumeMounts", "volumeDevices",
@@ -529,8 +578,8 @@ def resources(event_strategy: events.EventStrategy) -> list[Resource]:
     """The core group's kinds, freshly made; ``event_strategy`` is the one events.k8s.io shares."""
     pods = declare("", "v1", "Pod", "pods", "pod", True, PodStrategy(),
                    short_names=("po",), categories=("all",),
-                   subresources=frozenset({"status", "binding", "log", "exec", "attach", "portforward",
-                                           "ephemeralcontainers"}),
+                   subresources=frozenset({"status", "binding", "eviction", "log", "exec", "attach",
+                                           "portforward", "ephemeralcontainers", "resize"}),
                    field_getters={"spec.nodeName": field("spec", "nodeName"),
                                   "spec.restartPolicy": field("spec", "restartPolicy"),
                                   "spec.schedulerName": field("spec", "schedulerName"),

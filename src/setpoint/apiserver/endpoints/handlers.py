@@ -21,6 +21,7 @@ from setpoint.apiserver.fieldmanager import manager as fieldmanager
 from setpoint.apiserver.http import Request, Response, add_warning
 from setpoint.apiserver.registry import cacher as cache
 from setpoint.apiserver.registry.admission import Attributes
+from setpoint.apiserver.registry.eviction import EVICTION_VERSIONS, Evictions
 from setpoint.apiserver.registry.objectstore import ListResult, ObjectStore
 from setpoint.apiserver.registry.resources import Obj, Resource
 from setpoint.apiserver.registry.selectors import selector_filter
@@ -340,6 +341,21 @@ async def create(store: ObjectStore, call: Call) -> Response:
     obj = fieldmanager.for_resource(call.resource).update(None, obj, _manager(call, "CreateOptions"))
     created = await store.create(call.resource, call.namespace, obj, dry_run=_dry_run(call.request), attrs=call.attrs)
     return json_response(201, store.to_served(call.resource, created), out, headers or None)
+
+
+async def evict(evictions: Evictions, call: Call) -> Response:
+    """POST ``pods/<name>/eviction``: a policy/v1 (or v1beta1) Eviction."""
+    out = negotiate(call.request)
+    body = decode_body(call.request)
+    kind, api_version = body.get("kind"), body.get("apiVersion")
+    if kind and kind != "Eviction":
+        raise errors.bad_request(f"Object 'Kind' is not Eviction: {kind}")
+    if api_version and api_version not in EVICTION_VERSIONS:
+        raise errors.bad_request(
+            f"the API version in the data ({api_version}) does not match the expected API version (policy/v1)")
+    assert call.name is not None and call.namespace is not None
+    status = await evictions.create(call.namespace, call.name, body, call.request.query.get("dryRun") or [])
+    return json_response(201, status, out)
 
 
 def _manager(call: Call, options: str) -> str:

@@ -1,8 +1,8 @@
-"""The Pod subresources that are not plain reads and writes of the Pod: ``binding`` (and
-the namespaced ``bindings`` resource, both :mod:`setpoint.apiserver.builtin.binding`), ``log``, and the streaming ``exec``, ``attach`` and
-``portforward``.
+"""The Pod subresources that are not plain reads and writes of the Pod: ``binding`` (and the
+namespaced ``bindings`` resource; the work is :mod:`setpoint.apiserver.builtin.binding`'s),
+``log``, and the streaming ``exec``, ``attach`` and ``portforward``.
 
-The others are kube's ``LogLocation``/``streamLocation`` (``pkg/registry/core/pod/strategy.go``)
+The last four are kube's ``LogLocation``/``streamLocation`` (``pkg/registry/core/pod/strategy.go``)
 up to the point where kube-apiserver would call the pod's kubelet: setpoint's nodes are
 simulated and run no containers, so what comes back is what a kubelet answers for a
 container that is not running (logs), or a 400 saying that there is nothing to connect to.
@@ -97,9 +97,39 @@ def _kubelet_log_error(pod: Obj, container: str, previous: bool) -> str | None:
     return f"{q} is waiting to start - no logs yet"
 
 
+def _int_param(call: handlers.Call, name: str) -> int | None:
+    """An int64 query parameter, as kube's parameter codec converts it."""
+    text = call.request.query_one(name)
+    if text is None:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise errors.bad_request(f'strconv.ParseInt: parsing "{text}": invalid syntax') from None
+
+
+def _log_options_errors(call: handlers.Call) -> list[errors.FieldError]:
+    """``ValidatePodLogOptions``."""
+    out: list[errors.FieldError] = []
+    tail, limit = _int_param(call, "tailLines"), _int_param(call, "limitBytes")
+    since = _int_param(call, "sinceSeconds")
+    if tail is not None and tail < 0:
+        out.append(errors.invalid("tailLines", tail, "must be greater than or equal to 0"))
+    if limit is not None and limit < 1:
+        out.append(errors.invalid("limitBytes", limit, "must be greater than 0"))
+    if since is not None and call.request.query_one("sinceTime") is not None:
+        out.append(errors.forbidden("", "at most one of `sinceTime` or `sinceSeconds` may be specified"))
+    elif since is not None and since < 1:
+        out.append(errors.invalid("sinceSeconds", since, "must be greater than 0"))
+    return out
+
+
 async def log(store: ObjectStore, call: handlers.Call) -> Response:
-    """GET ``pods/log``: an unscheduled pod's log is empty (kube's nil location); on a
-    (simulated) node, the kubelet's answer for a container that produced no output."""
+    """GET ``pods/log``: the options checked, then an unscheduled pod's log is empty (kube's nil
+    location); on a (simulated) node, the kubelet's answer for a container that produced no output."""
+    problems = _log_options_errors(call)
+    if problems:
+        raise errors.invalid_object("PodLogOptions", "", call.name or "", problems)
     pod = await _pod(store, call)
     query = call.request
     container = validate_container(query.query_one("container") or "", pod)

@@ -25,11 +25,10 @@ MAX_MANAGER_LENGTH = 128
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 #: Never tracked (kube's stripMetaManager).
-_STRIP = Set.of(
-    (field("apiVersion"),), (field("kind"),), (field("metadata"),),
-    *((field("metadata"), field(f)) for f in ("name", "namespace", "creationTimestamp", "selfLink", "uid",
-                                              "clusterName", "generation", "managedFields", "resourceVersion")),
-)
+_STRIP_META = tuple(field(f) for f in ("name", "namespace", "creationTimestamp", "selfLink", "uid", "clusterName",
+                                        "generation", "managedFields", "resourceVersion"))
+_STRIP = Set.of((field("apiVersion"),), (field("kind"),), (field("metadata"),),
+                *((field("metadata"), f) for f in _STRIP_META))
 
 
 @dataclass(slots=True)
@@ -160,8 +159,12 @@ def _without_managed(obj: Obj) -> Obj:
 def _set_managed(obj: Obj, managers: Managers, like: Obj | None = None) -> Obj:
     """``obj`` with ``managers`` encoded, at the place ``like`` had them (so that an
     unchanged object encodes to the same bytes)."""
+    return _place_managed(obj, encode(managers), like)
+
+
+def _place_managed(obj: Obj, entries: list[Obj] | None, like: Obj | None) -> Obj:
+    """``obj`` with managedFields ``entries`` (none: without), where ``like`` had them."""
     meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k != "managedFields"}
-    entries = encode(managers)
     if entries is not None:
         keys = list((like or {}).get("metadata") or {})
         at = keys.index("managedFields") if "managedFields" in keys else -1
@@ -178,6 +181,19 @@ def _set_managed(obj: Obj, managers: Managers, like: Obj | None = None) -> Obj:
                     placed["managedFields"] = entries
             meta = placed
     return {**obj, "metadata": meta}
+
+
+def _set_created(obj: Obj, fields: dict[str, Any], manager: str, api_version: str, like: Obj) -> Obj:
+    """``obj`` with the one managedFields entry of its create by ``manager`` (none when it
+    sets no field that is managed), where ``like`` had managedFields."""
+    if not fields:
+        return _place_managed(obj, None, like)
+    entry: Obj = {}
+    if manager:
+        entry["manager"] = manager
+    entry.update(operation="Update", apiVersion=api_version, time=now_rfc3339(), fieldsType="FieldsV1",
+                 fieldsV1=fields)
+    return _place_managed(obj, [entry], like)
 
 
 # --- the updater ---------------------------------------------------------------------------
@@ -262,13 +278,48 @@ class FieldManager:
                     from_new = {}
                 if from_new:
                     managers = from_new
-        old_obj = _without_managed(live) if live is not None else self.empty
         new_obj = _without_managed(new)
+        if live is None and not subresource and not managers:
+            try:
+                created = self._created_fields(new_obj)
+            except typed.TypedError:
+                return _set_managed(new_obj, {}, new)
+            if created is not None:
+                return _set_created(new_obj, created, manager, self.api_version, new)
+        old_obj = _without_managed(live) if live is not None else self.empty
         try:
             managers = self._update_managers(old_obj, new_obj, managers, manager, subresource)
         except typed.TypedError:
             return _set_managed(new_obj, live_managers, new)
         return _set_managed(new_obj, managers, new)
+
+    def _created_fields(self, new: Obj) -> dict[str, Any] | None:
+        """The FieldsV1 a create gives its manager (what :meth:`_update_managers` makes of
+        ``self.empty`` -> ``new``), in one walk; ``None`` for an object it does not cover
+        (a zero-valued ``spec``/``status`` that is not a map)."""
+        out: dict[str, Any] = {}
+        for k in sorted(new):
+            v, atom = new[k], self.atom.child(k)
+            if k in self.empty:
+                if not isinstance(v, dict) or atom.atomic or atom.kind not in ("map", "untyped"):
+                    return None
+                children = typed.added_fields(v, atom) if v else None
+                if children:
+                    out["f:" + k] = children  # in Go's zero value already: not a member itself
+            else:
+                out["f:" + k] = typed.added_node(v, atom)
+        out.pop("f:apiVersion", None)
+        out.pop("f:kind", None)
+        if self.has_status:
+            out.pop("f:status", None)
+        meta = out.get("f:metadata")
+        if meta is not None:
+            meta.pop(".", None)
+            for name in _STRIP_META:
+                meta.pop(name, None)
+            if not meta:
+                del out["f:metadata"]
+        return out
 
     def _update_managers(self, old: Obj, new: Obj, managers: Managers, manager: str, subresource: str) -> Managers:
         ignored = self._ignored(subresource)

@@ -14,7 +14,7 @@ import orjson
 from setpoint.apimachinery import goformat
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.builtin import definitions
-from setpoint.apiserver.fieldmanager.fieldpath import Path, Set, field, key, path_string, value
+from setpoint.apiserver.fieldmanager.fieldpath import Path, Set, field, key, path_string, sort_key, value
 
 
 class _Missing:
@@ -400,6 +400,33 @@ def _compare(lhs: Any, rhs: Any, atom: Atom, path: Path, out: Comparison) -> Non
         out.added.insert(path)
     elif rhs is MISSING:
         out.removed.insert(path)
+
+
+# --- the fields of new values, as FieldsV1 ------------------------------------------------
+
+
+def added_fields(v: Any, atom: Atom) -> dict[str, Any] | None:
+    """The FieldsV1 beneath a node new to an object (``compare(MISSING, v)``'s added set
+    under it, encoded), built in one walk; ``None`` when the node is a leaf."""
+    kind = _deduce(atom, v)
+    if kind == "scalar" or kind == "atomic-list" or atom.atomic:
+        return None
+    if kind == "list":
+        if not isinstance(v, list) or not v:
+            return None
+        elem = atom.elem()
+        _, items = _index(atom, v, True)
+        return {pe: added_node(items[pe], elem) for pe in sorted(items, key=sort_key)}
+    if not isinstance(v, dict) or not v:
+        return None
+    # Field elements sort as their names do.
+    return {"f:" + k: added_node(v[k], atom.child(k)) for k in sorted(v)}
+
+
+def added_node(v: Any, atom: Atom) -> dict[str, Any]:
+    """The FieldsV1 of a node new to an object: ``{}`` for a leaf, else ``.`` and what is beneath."""
+    children = added_fields(v, atom)
+    return {} if children is None else {".": {}, **children}
 
 
 # --- removal ------------------------------------------------------------------------------

@@ -1,0 +1,219 @@
+"""What the endpoints and EndpointSlice controllers share, as kube's
+``staging/src/k8s.io/endpointslice/util`` and ``trigger_time_tracker.go`` and
+``pkg/api/v1/pod`` have it: which pods a Service selects, whether a pod is
+listed, its addresses, a Service port's number on a pod, and the
+``endpoints.kubernetes.io/last-change-trigger-time`` tracker.
+
+Until nodes exist nothing gives a pod an IP: a pod is listed once its
+``status.podIPs`` (or ``status.podIP``) says where it is, as kube lists it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from setpoint.apimachinery.clock import format_time, parse_time
+from setpoint.apimachinery.types import Obj
+from setpoint.runtime.cache import Cache, NotCached
+from setpoint.runtime.predicate import Funcs
+from setpoint.runtime.reconcile import Request
+from setpoint.runtime.resource import Kind
+
+SERVICE = Kind("v1", "Service")
+POD = Kind("v1", "Pod")
+#: ``v1.EndpointsLastChangeTriggerTime``.
+TRIGGER_TIME_ANNOTATION = "endpoints.kubernetes.io/last-change-trigger-time"
+#: ``v1.IsHeadlessService``.
+HEADLESS_LABEL = "service.kubernetes.io/headless"
+
+
+def selector_of(service: Obj) -> dict[str, str] | None:
+    """The Service's selector, None when it has none (an empty map selects nothing, as
+    kube reads it back from storage)."""
+    selector = (service.get("spec") or {}).get("selector")
+    return selector if isinstance(selector, dict) and selector else None
+
+
+def selects(selector: dict[str, str], pod: Obj) -> bool:
+    labels = pod["metadata"].get("labels") or {}
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
+def selected_pods(cache: Cache, service: Obj) -> list[Obj]:
+    """The pods of the Service's namespace its selector matches (empty without a selector)."""
+    selector = selector_of(service)
+    if selector is None:
+        return []
+    namespace = service["metadata"].get("namespace")
+    return [p for p in cache.list(POD, namespace) if selects(selector, p)]
+
+
+def is_service_ip_set(service: Obj) -> bool:
+    """``helper.IsServiceIPSet``: a cluster IP that is neither empty nor ``None``."""
+    ip = (service.get("spec") or {}).get("clusterIP")
+    return bool(ip) and ip != "None"
+
+
+def ready_condition(pod: Obj) -> Obj | None:
+    for condition in (pod.get("status") or {}).get("conditions") or ():
+        if isinstance(condition, dict) and condition.get("type") == "Ready":
+            return condition
+    return None
+
+
+def is_pod_ready(pod: Obj) -> bool:
+    """``podutil.IsPodReady``: the ``Ready`` condition is ``True``."""
+    condition = ready_condition(pod)
+    return condition is not None and condition.get("status") == "True"
+
+
+def pod_ips(pod: Obj) -> list[str]:
+    """``status.podIPs``' addresses (``status.podIP`` when only that is set)."""
+    status = pod.get("status") or {}
+    ips = [p["ip"] for p in status.get("podIPs") or () if isinstance(p, dict) and isinstance(p.get("ip"), str)]
+    if not ips and isinstance(status.get("podIP"), str) and status["podIP"]:
+        ips = [status["podIP"]]
+    return ips
+
+
+def is_ipv6(ip: str) -> bool:
+    try:
+        return isinstance(ipaddress.ip_address(ip), ipaddress.IPv6Address)
+    except ValueError:
+        return False
+
+
+def should_pod_be_in_endpoints(pod: Obj, include_terminating: bool) -> bool:
+    """``ShouldPodBeInEndpoints``: not terminal, has an IP, and not terminating unless asked."""
+    status = pod.get("status") or {}
+    if status.get("phase") in ("Failed", "Succeeded"):
+        return False
+    if not pod_ips(pod):
+        return False
+    return include_terminating or not pod["metadata"].get("deletionTimestamp")
+
+
+def should_set_hostname(pod: Obj, service: Obj) -> bool:
+    """``ShouldSetHostname``: the pod's hostname, when its subdomain is the Service."""
+    spec = pod.get("spec") or {}
+    return bool(spec.get("hostname")) and spec.get("subdomain") == service["metadata"]["name"] \
+        and service["metadata"].get("namespace") == pod["metadata"].get("namespace")
+
+
+def find_port(pod: Obj, service_port: Obj) -> int | None:
+    """``podutil.FindPort``: a number target port as it is; a named one from the containers'
+    (and sidecars') ports of the same protocol; None when the pod has no such port."""
+    target = service_port.get("targetPort")
+    if isinstance(target, int) and not isinstance(target, bool):
+        return target
+    if not isinstance(target, str):
+        return None
+    protocol = service_port.get("protocol") or "TCP"
+    spec = pod.get("spec") or {}
+    containers = list(spec.get("containers") or ())
+    containers += [c for c in spec.get("initContainers") or () if isinstance(c, dict)
+                   and c.get("restartPolicy") == "Always"]
+    for container in containers:
+        for port in container.get("ports") or () if isinstance(container, dict) else ():
+            if port.get("name") == target and (port.get("protocol") or "TCP") == protocol:
+                number = port.get("containerPort")
+                return number if isinstance(number, int) else None
+    return None
+
+
+def target_ref(pod: Obj) -> Obj:
+    meta = pod["metadata"]
+    return {"kind": "Pod", "namespace": meta.get("namespace"), "name": meta["name"], "uid": meta.get("uid")}
+
+
+# --- trigger times ---------------------------------------------------------------------
+
+
+def _time(value: Any) -> datetime | None:
+    return parse_time(value) if isinstance(value, str) else None
+
+
+def _earlier(a: datetime | None, b: datetime) -> datetime:
+    return b if a is None or b < a else a
+
+
+@dataclass
+class _State:
+    pods: dict[str, datetime] = field(default_factory=dict)
+    service: datetime | None = None
+
+
+class TriggerTimeTracker:
+    """kube's ``TriggerTimeTracker``: the time of the earliest change (a pod's ``Ready``
+    transition, the Service's creation) a sync of a Service's endpoints reflects."""
+
+    def __init__(self) -> None:
+        self._states: dict[tuple[str, str], _State] = {}
+
+    def compute(self, service: Obj, pods: Iterable[Obj]) -> str:
+        """The annotation's value for this sync ("" for none: the annotation is removed)."""
+        meta = service["metadata"]
+        key = (meta.get("namespace") or "", meta["name"])
+        state = self._states.get(key)
+        known = state is not None
+        state = state or _State()
+        earliest: datetime | None = None
+        pod_times: dict[str, datetime] = {}
+        for pod in pods:
+            condition = ready_condition(pod)
+            when = _time(condition.get("lastTransitionTime")) if condition else None
+            if when is None:
+                continue
+            name = pod["metadata"]["name"]
+            pod_times[name] = when
+            last = state.pods.get(name)
+            if last is None or when > last:
+                earliest = _earlier(earliest, when)
+        created = _time(meta.get("creationTimestamp"))
+        if created is not None and (state.service is None or created > state.service):
+            earliest = _earlier(earliest, created)
+        self._states[key] = _State(pod_times, created)
+        if not known:
+            return format_time(created) if created is not None else ""
+        return format_time(earliest) if earliest is not None else ""
+
+    def delete(self, namespace: str, name: str) -> None:
+        self._states.pop((namespace, name), None)
+
+
+# --- watching pods ---------------------------------------------------------------------
+
+
+def _pod_key_fields(pod: Obj) -> tuple[Any, ...]:
+    meta, spec, status = pod["metadata"], pod.get("spec") or {}, pod.get("status") or {}
+    return (meta.get("labels"), meta.get("deletionTimestamp"), status.get("podIP"), status.get("podIPs"),
+            status.get("phase"), is_pod_ready(pod), (ready_condition(pod) or {}).get("lastTransitionTime"),
+            spec.get("nodeName"), spec.get("hostname"), spec.get("subdomain"), spec.get("containers"),
+            spec.get("initContainers"))
+
+
+#: Pod updates that can change a Service's endpoints (``podEndpointsChanged`` and label changes).
+POD_CHANGED = Funcs(update=lambda old, new: _pod_key_fields(old) != _pod_key_fields(new), name="pod-endpoints")
+
+
+def services_of_pod(cache: Cache) -> Callable[[Obj], list[Request]]:
+    """``GetPodServiceMemberships``: the Services of the pod's namespace that select it."""
+
+    def map_pod(pod: Obj) -> list[Request]:
+        namespace = pod["metadata"].get("namespace") or ""
+        try:
+            services = cache.list(SERVICE, namespace)
+        except NotCached:  # before the Services are listed: each is reconciled once they are
+            return []
+        out = []
+        for service in services:
+            selector = selector_of(service)
+            if selector is not None and selects(selector, pod):
+                out.append(Request(namespace, service["metadata"]["name"]))
+        return out
+
+    return map_pod
