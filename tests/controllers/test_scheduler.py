@@ -418,3 +418,21 @@ async def test_preemption_by_a_higher_pod_clears_lower_nominations(
 
 async def _is_none(value: Any) -> bool:
     return await value is None
+
+
+async def test_preemption_spares_a_pod_its_disruption_budget_protects(
+        client: InProcessClient, slow_scheduler: Scheduler) -> None:
+    assert slow_scheduler.pdbs_served
+    await client.create({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+                         "metadata": {"name": "db", "namespace": NS},
+                         "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "db"}}}}, NS)
+    await make_node(client, "n", cpu="2")
+    # Without the budget, the pod bound first would be put back first and the db pod preempted.
+    await make_pod(client, "web", cpu="1", labels={"app": "web"})
+    assert await bound(client, "web") == "n"
+    await make_pod(client, "db", cpu="1", labels={"app": "db"})
+    assert await bound(client, "db") == "n"
+    await make_pod(client, "high", cpu="1", **await high_priority(client, 1000))
+    assert await bound(client, "high") == "n"
+    names = {p["metadata"]["name"] for p in (await client.list(POD, NS))["items"]}
+    assert names == {"db", "high"}
