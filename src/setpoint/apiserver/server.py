@@ -25,7 +25,7 @@ from setpoint.apiserver.admission.resourcequota import ResourceQuotaAdmission
 from setpoint.apiserver.apiextensions import crds
 from setpoint.apiserver.builtin.scheduling import SYSTEM_PRIORITY_CLASSES
 from setpoint.apiserver.encoding import errors
-from setpoint.apiserver.endpoints import discovery, handlers, openapi, watch
+from setpoint.apiserver.endpoints import discovery, handlers, openapi, pods, watch
 from setpoint.apiserver.endpoints.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from setpoint.apiserver.endpoints.metrics import APIMetrics
 from setpoint.apiserver.http import HTTPServer, Request, Response, StreamingResponse, warning_header
@@ -37,6 +37,7 @@ from setpoint.apiserver.registry.admission import (
     Authorizer,
 )
 from setpoint.apiserver.registry.default_ingress_class import DefaultIngressClass
+from setpoint.apiserver.registry.default_tolerations import DefaultTolerationSeconds
 from setpoint.apiserver.registry.eviction import Evictions
 from setpoint.apiserver.registry.namespace_lifecycle import NamespaceLifecycle
 from setpoint.apiserver.registry.objectstore import ObjectStore
@@ -63,6 +64,14 @@ _VERBS: dict[str, VerbHandler] = {
     "patch": handlers.patch_,
     "delete": handlers.delete,
     "deletecollection": handlers.delete_collection,
+}
+
+#: Verbs of a resource or subresource served by a handler of its own: (plural, subresource, verb).
+_SPECIAL: dict[tuple[str, str, str], VerbHandler] = {
+    ("pods", "binding", "create"): pods.binding,
+    ("bindings", "", "create"): pods.binding,
+    ("pods", "log", "get"): pods.log,
+    **{("pods", sub, verb): pods.connect for sub in ("exec", "attach", "portforward") for verb in ("get", "create")},
 }
 
 
@@ -120,10 +129,11 @@ class APIServer:
         builtin.register_builtins(self.registry)
         self.crds = crds.CRDController(self.registry, self.objects)
         self.registry.add(crds.crd_resource())
-        # kube's order: NamespaceLifecycle, LimitRanger, ..., Priority, ..., ResourceQuota.
+        # kube's order: NamespaceLifecycle, LimitRanger, ..., Priority, DefaultTolerationSeconds, ...,
+        # ResourceQuota.
         self.admission.plugins[0:0] = [NamespaceLifecycle(self.registry, self.objects),
                                        LimitRanger(self.registry, self.objects), Priority(self.registry, self.objects),
-                                       DefaultIngressClass(self.registry, self.objects),
+                                       DefaultTolerationSeconds(), DefaultIngressClass(self.registry, self.objects),
                                        ResourceQuotaAdmission(self.registry, self.objects)]
         evictions = Evictions(self.registry, self.objects)
         #: The handlers of POSTs to subresources, by (group, resource, subresource).
@@ -288,6 +298,8 @@ class APIServer:
             handler = _VERBS[call.verb]
             if call.subresource in _CREATE_SUBRESOURCES:
                 handler = self.subresource_creates.get((r.group, r.plural, call.subresource)) or _not_found_handler
+            elif not r.group:
+                handler = _SPECIAL.get((r.plural, call.subresource, call.verb), handler)
             response = await handler(self.objects, call)
             code = str(response.status)
             warning = getattr(r.strategy, "deprecation_warning", "")
@@ -345,15 +357,15 @@ class APIServer:
                 raise _method_not_allowed()
         else:
             verb = {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(method, "")
+            if subresource and method == "POST":
+                verb = "create"
             if legacy_watch and method == "GET":
                 verb = "watch"
             if subresource in _CREATE_SUBRESOURCES:
                 verb = "create" if method == "POST" else ""
             if not verb:
                 raise _method_not_allowed()
-            if subresource and subresource not in _CREATE_SUBRESOURCES and verb not in ("get", "update", "patch"):
-                raise _method_not_allowed()
-            if subresource == "finalize" and verb != "update":
+            if subresource and verb not in discovery.SUBRESOURCES.get(subresource, _PLAIN_SUBRESOURCE).verbs:
                 raise _method_not_allowed()
         if verb not in resource.verbs:
             raise _method_not_allowed()
@@ -401,6 +413,7 @@ class APIServer:
 
 
 _NO_ATTRS: Any = None
+_PLAIN_SUBRESOURCE = discovery.Subresource(("get", "patch", "update"))
 
 
 async def _not_found_handler(_objects: ObjectStore, _call: handlers.Call) -> Response:

@@ -4,7 +4,7 @@
 map semantics); one module per API group declares its kinds with what a kind
 does differently (strategy, columns, field selectors): :mod:`.core`,
 :mod:`.events`, :mod:`.coordination`, :mod:`.services` (core Service and Node),
-:mod:`.apps`, :mod:`.batch` (Job, CronJob), :mod:`.discovery`, :mod:`.networking`, :mod:`.policy`,
+:mod:`.apps`, :mod:`.autoscaling`, :mod:`.batch` (Job, CronJob), :mod:`.discovery`, :mod:`.networking`, :mod:`.policy`,
 :mod:`.quota` (ResourceQuota, LimitRange), :mod:`.scheduling`, :mod:`.storage` (PersistentVolumeClaim);
 :mod:`.workloads` holds what the workload kinds share.  Adding a kind is one :func:`.declare.declare`
 entry in its group's module.
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from setpoint.apiserver.builtin import (
     apps,
+    autoscaling,
     batch,
     coordination,
     core,
@@ -38,7 +39,7 @@ def builtin_resources() -> list[Resource]:
     return [*core.resources(event_strategy), *events.resources(event_strategy), *coordination.resources(),
             *services.resources(), *apps.resources(), *batch.resources(), *discovery.resources(),
             *networking.resources(), *policy.resources(), *quota.resources(), *scheduling.resources(),
-            *storage.resources()]
+            *storage.resources(), *autoscaling.resources()]
 
 
 def register_builtins(registry: Registry) -> None:

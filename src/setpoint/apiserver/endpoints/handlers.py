@@ -182,6 +182,10 @@ def _dry_run(request: Request) -> bool:
     return True
 
 
+#: For the subresource handlers of other modules.
+is_dry_run = _dry_run
+
+
 def _field_validation(request: Request) -> str:
     value = request.query_one("fieldValidation") or ""
     if value and value not in ("Ignore", "Warn", "Strict"):
@@ -668,6 +672,10 @@ def _write_scale(r: Resource, current: Obj, write: Callable[[Obj], Obj]) -> Obj:
         meta["managedFields"] = managed
     new["metadata"] = meta
     return new
+
+
+#: For the in-process client's writes through ``/scale``.
+write_scale = _write_scale
 
 
 def _scale_paths(r: Resource) -> tuple[str, str, str]:

@@ -105,6 +105,12 @@ class ExpiredContinue(errors.StatusError):
         return out
 
 
+#: Subresources whose writes are stored as their handler made them, without the kind's
+#: strategy or validation (kube's BindingREST writes the pod with the storage's own
+#: GuaranteedUpdate).
+DIRECT_SUBRESOURCES = frozenset({"binding"})
+
+
 class ObjectStore:
     """CRUD with Kubernetes semantics for every resource, over one storage."""
 
@@ -320,9 +326,11 @@ class ObjectStore:
         if errs:
             raise errors.invalid_object(resource.kind, resource.group, _name_of(obj), errs)
 
-    def _validate_update(self, resource: Resource, obj: Obj, old: Obj) -> None:
+    def _validate_update(self, resource: Resource, obj: Obj, old: Obj, subresource: str = "") -> None:
         errs = metadata.validate_object_meta_update(obj.get("metadata") or {}, old.get("metadata") or {})
-        errs = [*errs, *resource.strategy.validate_update(obj, old)]
+        # A subresource with its own strategy (pods/ephemeralcontainers): validate_<sub>_update.
+        own = getattr(resource.strategy, f"validate_{subresource}_update", None) if subresource else None
+        errs = [*errs, *(own or resource.strategy.validate_update)(obj, old)]
         if errs:
             raise errors.invalid_object(resource.kind, resource.group, _name_of(obj), errs)
 
@@ -453,7 +461,8 @@ class ObjectStore:
             obj = self._prepare_update(resource, new, current, subresource)
             attrs_ = self._attrs(resource, verb, namespace, name, subresource, attrs, dry_run)
             await self.admission.admit(attrs_, obj, current)
-            self._validate_update(resource, obj, current)
+            if subresource not in DIRECT_SUBRESOURCES:
+                self._validate_update(resource, obj, current, subresource)
             await self.admission.validate(attrs_, obj, current)
             cur_meta = current["metadata"]
             obj_meta = obj["metadata"]
@@ -500,6 +509,10 @@ class ObjectStore:
         strategy = resource.strategy
         if subresource == "status":
             obj = strategy.prepare_for_status_update(new, current)
+        elif subresource in DIRECT_SUBRESOURCES:
+            obj = new
+        elif subresource and (own := getattr(strategy, f"prepare_for_{subresource}_update", None)) is not None:
+            obj = own(new, current)
         elif subresource == "finalize":
             finalize = getattr(strategy, "prepare_for_finalize", None)
             if finalize is None:
