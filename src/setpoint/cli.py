@@ -14,8 +14,10 @@ from pathlib import Path
 import click
 
 from setpoint import __version__, storage
+from setpoint.apimachinery.clock import parse_duration
 from setpoint.apiserver.http import install_event_loop_policy
 from setpoint.controllers.manager import ALIASES, CONTROLLERS, enabled_controllers
+from setpoint.controllers.options import ControllerOptions
 from setpoint.controlplane import ControlPlane
 
 CONTROLLERS_HELP = (
@@ -52,9 +54,41 @@ def version() -> None:
 @click.option("--advertise-address", default="", metavar="ip",
               help="The address the `kubernetes` Service's endpoints point at (default: the host's, on its "
                    "default route).")
+@click.option("--node-monitor-period", default="5s", show_default=True, metavar="duration",
+              help="How often the node lifecycle controller looks at each node's health.")
+@click.option("--node-monitor-grace-period", default="40s", show_default=True, metavar="duration",
+              help="How long a node's kubelet may stay silent (Lease, Ready heartbeat) before it is unreachable.")
+@click.option("--node-startup-grace-period", default="1m0s", show_default=True, metavar="duration",
+              help="The same, for a node that never posted its status.")
+@click.option("--horizontal-pod-autoscaler-sync-period", default="15s", show_default=True, metavar="duration",
+              help="How often each HorizontalPodAutoscaler is synced.")
+@click.option("--horizontal-pod-autoscaler-downscale-stabilization", default="5m0s", show_default=True,
+              metavar="duration", help="How long recent recommendations hold a scale-down back.")
+@click.option("--horizontal-pod-autoscaler-tolerance", default=0.1, show_default=True, type=float,
+              help="The usage ratio change below which an autoscaler does not scale.")
 def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str, log_level: str,
-       controller_flags: tuple[str, ...], advertise_address: str) -> None:
+       controller_flags: tuple[str, ...], advertise_address: str, node_monitor_period: str,
+       node_monitor_grace_period: str, node_startup_grace_period: str, horizontal_pod_autoscaler_sync_period: str,
+       horizontal_pod_autoscaler_downscale_stabilization: str, horizontal_pod_autoscaler_tolerance: float) -> None:
     """Run the control plane in the foreground until Ctrl-C or SIGTERM."""
+    durations: dict[str, float] = {}
+    for flag, value in (("node-monitor-period", node_monitor_period),
+                        ("node-monitor-grace-period", node_monitor_grace_period),
+                        ("node-startup-grace-period", node_startup_grace_period),
+                        ("horizontal-pod-autoscaler-sync-period", horizontal_pod_autoscaler_sync_period),
+                        ("horizontal-pod-autoscaler-downscale-stabilization",
+                         horizontal_pod_autoscaler_downscale_stabilization)):
+        try:
+            durations[flag] = parse_duration(value)
+        except ValueError as exc:
+            _fail(f'invalid argument "{value}" for "--{flag}" flag: {exc}')
+    controller_options = ControllerOptions(
+        node_monitor_period=durations["node-monitor-period"],
+        node_monitor_grace_period=durations["node-monitor-grace-period"],
+        node_startup_grace_period=durations["node-startup-grace-period"],
+        hpa_sync_period=durations["horizontal-pod-autoscaler-sync-period"],
+        hpa_downscale_stabilization=durations["horizontal-pod-autoscaler-downscale-stabilization"],
+        hpa_tolerance=horizontal_pod_autoscaler_tolerance)
     # A string slice as pflag's: comma-separated, repeated flags add up.
     controllers = tuple(c.strip() for flag in controller_flags for c in flag.split(",") if c.strip())
     try:
@@ -82,7 +116,7 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str
     tune_gc()
     try:
         asyncio.run(_serve(storage_url, bind_address, port, data_dir, controllers, advertise_address or None,
-                           options))
+                           controller_options, options))
     except KeyboardInterrupt:
         pass
 
@@ -96,9 +130,10 @@ def _endpoint_ip(value: str) -> bool:
 
 
 async def _serve(storage_url: str, host: str, port: int, data_dir: Path, controllers: tuple[str, ...],
-                 advertise_address: str | None, options: dict[str, object]) -> None:
+                 advertise_address: str | None, controller_options: ControllerOptions,
+                 options: dict[str, object]) -> None:
     plane = ControlPlane(storage_url, host=host, port=port, data_dir=data_dir, controllers=controllers,
-                         advertise_address=advertise_address, **options)
+                         advertise_address=advertise_address, controller_options=controller_options, **options)
     # Before start: /readyz answers while the controllers still start, and a SIGTERM then must stop cleanly.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -17,6 +17,7 @@ from setpoint.apiserver import pki
 from setpoint.apiserver.server import APIServer
 from setpoint.controllers.bootstrap import add_kubernetes_service, host_address
 from setpoint.controllers.manager import ControllerManager
+from setpoint.controllers.options import ControllerOptions
 from setpoint.runtime import metrics as runtime_metrics
 
 #: Events the API server's one storage watch may fall behind by before it re-lists.
@@ -28,8 +29,10 @@ class ControlPlane:
 
     def __init__(self, storage_url: str, *, host: str = "127.0.0.1", port: int = 6443,
                  data_dir: Path | None = None, controllers: Iterable[str] = ("*",),
-                 advertise_address: str | None = None, **storage_options: object) -> None:
+                 advertise_address: str | None = None, controller_options: ControllerOptions | None = None,
+                 **storage_options: object) -> None:
         self.controller_selectors = tuple(controllers)
+        self.controller_options = controller_options
         self.storage_url = storage_url
         self.host = host
         self.requested_port = port
@@ -53,7 +56,8 @@ class ControlPlane:
             #: The cluster CA (kept in the data dir): published as kube-root-ca.crt.
             self.ca = pki.load_or_create_ca(self.data_dir)
             self.controllers = ControllerManager(self.server.registry, self.server.objects,
-                                                 controllers=self.controller_selectors, ca_data=self.ca.cert_pem)
+                                                 controllers=self.controller_selectors, ca_data=self.ca.cert_pem,
+                                                 options=self.controller_options)
             # kube-apiserver's bootstrap controller: the `kubernetes` Service in `default`.
             add_kubernetes_service(self.controllers.manager, self.controllers.client, port=self.port,
                                    address=self.advertise_address or host_address())

@@ -90,3 +90,20 @@ def test_zero_time() -> None:
 ])
 def test_parse_error_is_gos(value: str, layout: str, expected: str | None) -> None:
     assert clock.parse_error(value, layout) == expected
+
+
+@pytest.mark.parametrize(("text", "seconds"), [
+    ("15s", 15.0), ("1m30s", 90.0), ("0", 0.0), ("-1.5h", -5400.0), ("300ms", 0.3), ("5m0s", 300.0), ("1h2m3s", 3723.0)])
+def test_parse_duration_as_go(text: str, seconds: float) -> None:
+    assert clock.parse_duration(text) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("5", 'time: missing unit in duration "5"'),
+    ("1x", 'time: unknown unit "x" in duration "1x"'),
+    ("", 'time: invalid duration ""'),
+    ("s", 'time: invalid duration "s"'),
+])
+def test_parse_duration_errors_are_gos(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        clock.parse_duration(text)

@@ -44,8 +44,6 @@ SKIPPED: dict[str, str] = {
     "kubernetes/e2e_test/test_client.py::TestClient::test_portforward_http": _PORTFORWARD,
     "kubernetes/e2e_test/test_client.py::TestClient::test_replication_controller_apis":
         _missing("ReplicationController"),
-    # kubernetes/e2e_test/test_apps.py
-    "kubernetes/e2e_test/test_apps.py::TestClientApps::test_create_daemonset": _missing("apps/v1 DaemonSet"),
     # kubernetes/e2e_test/test_utils.py (create_from_yaml)
     "kubernetes/e2e_test/test_utils.py::TestUtils::test_create_rbac_role_from_yaml":
         _missing("rbac.authorization.k8s.io/v1 Role"),
@@ -74,8 +72,6 @@ SKIPPED: dict[str, str] = {
     "kubernetes/base/dynamic/test_discovery.py::TestDiscoverer::test_cache_decoder_resource_and_subresource":
         "Deployment's Resource differs after the discovery cache file round trip; not yet investigated",
     # kubernetes/aio/e2e_test (the asyncio client)
-    "kubernetes/aio/e2e_test/test_api.py::TestClientApi::test_create_daemonset":
-        _missing("apps/v1 DaemonSet"),
     "kubernetes/aio/e2e_test/test_dynamic_client.py::TestDynamicClient::test_pod_apis": _NO_NODES,
     # kubernetes/aio/dynamic (the asyncio dynamic client)
     "kubernetes/aio/dynamic/client_test.py::TestDynamicClient::test_replication_controller_apis":

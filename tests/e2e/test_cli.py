@@ -203,3 +203,10 @@ def test_unknown_storage_url_is_a_one_line_failure(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [
         "setpoint: cannot open storage bogus://x: unknown storage URL scheme 'bogus' in 'bogus://x' "
         "(known: memory://, sqlite://)"]
+
+
+def test_controller_duration_flags_are_checked(tmp_path: Path) -> None:
+    result = run_up("--data-dir", str(tmp_path / "d"), "--node-monitor-grace-period=5x")
+    assert result.returncode == 1
+    assert ('invalid argument "5x" for "--node-monitor-grace-period" flag: time: unknown unit "x" in duration "5x"'
+            in result.stderr)

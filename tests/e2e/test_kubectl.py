@@ -291,13 +291,18 @@ def test_api_resources(kubectl: Kubectl) -> None:
         ("ingresses", "ing", "networking.k8s.io/v1", "true", "Ingress"),
         ("ingressclasses", "networking.k8s.io/v1", "false", "IngressClass"),
         ("networkpolicies", "netpol", "networking.k8s.io/v1", "true", "NetworkPolicy"),
+        ("poddisruptionbudgets", "pdb", "policy/v1", "true", "PodDisruptionBudget"),
+        ("resourcequotas", "quota", "v1", "true", "ResourceQuota"),
+        ("limitranges", "limits", "v1", "true", "LimitRange"),
+        ("priorityclasses", "pc", "scheduling.k8s.io/v1", "false", "PriorityClass"),
     ]:
         assert row in rows, (row, sorted(rows))
     wide = kubectl.out("api-resources", "-o", "wide", "--api-group=coordination.k8s.io").splitlines()
     assert wide[1].split() == ["leases", "coordination.k8s.io/v1", "true", "Lease",
                                "create,delete,deletecollection,get,list,patch,update,watch"]
     assert kubectl.out("api-resources", "--namespaced=false", "-o", "name").split() == [
-        "namespaces", "nodes", "customresourcedefinitions.apiextensions.k8s.io", "ingressclasses.networking.k8s.io"]
+        "namespaces", "nodes", "customresourcedefinitions.apiextensions.k8s.io", "ingressclasses.networking.k8s.io",
+        "priorityclasses.scheduling.k8s.io"]
 
 
 def test_api_versions(kubectl: Kubectl) -> None:

@@ -27,8 +27,10 @@ __all__ = [
     "is_zero",
     "micro_time",
     "now_rfc3339",
+    "parse_duration",
     "parse_error",
     "parse_time",
+    "unix_time",
 ]
 
 #: Go's zero ``time.Time`` as RFC 3339.
@@ -226,6 +228,11 @@ def parse_error(value: str, layout: str = RFC3339_LAYOUT) -> str | None:
     return None
 
 
+def unix_time(t: float) -> str:
+    """Unix seconds as ``metav1.Time`` JSON."""
+    return format_time(datetime.fromtimestamp(t, UTC))
+
+
 # --- clocks controllers read -----------------------------------------------------------
 
 
@@ -275,3 +282,40 @@ class FakeClock(Clock):
 
 #: The real clock.
 REAL_CLOCK: Final = Clock()
+
+
+# --- Go durations -----------------------------------------------------------------------------
+
+_DURATION_UNITS: Final = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0,
+                          "h": 3600.0}
+_DURATION_PART: Final = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+
+
+def parse_duration(text: str) -> float:
+    """Go's ``time.ParseDuration`` (``"15s"``, ``"1m30s"``, ``"-1.5h"``, ``"0"``) in seconds;
+    ``ValueError`` with Go's message when it does not parse."""
+    rest = text
+    sign = -1.0 if rest[:1] == "-" else 1.0
+    rest = rest[1:] if rest[:1] in "+-" and rest else rest
+    if rest == "0":
+        return 0.0
+    total, pos = 0.0, 0
+    while pos < len(rest):
+        m = _DURATION_PART.match(rest, pos)
+        if m is None:
+            unit_start = pos
+            while unit_start < len(rest) and (rest[unit_start].isdigit() or rest[unit_start] == "."):
+                unit_start += 1
+            if unit_start > pos and unit_start < len(rest):
+                unit_end = unit_start
+                while unit_end < len(rest) and not (rest[unit_end].isdigit() or rest[unit_end] == "."):
+                    unit_end += 1
+                raise ValueError(f'time: unknown unit "{rest[unit_start:unit_end]}" in duration "{text}"')
+            if unit_start == len(rest) and unit_start > pos:
+                raise ValueError(f'time: missing unit in duration "{text}"')
+            raise ValueError(f'time: invalid duration "{text}"')
+        total += float(m.group(1)) * _DURATION_UNITS[m.group(2)]
+        pos = m.end()
+    if not rest:
+        raise ValueError(f'time: invalid duration "{text}"')
+    return sign * total

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Final
 
-__all__ = ["ERR_FORMAT_WRONG", "ERR_NUMERIC", "ERR_SUFFIX", "parse_error", "value"]
+__all__ = ["ERR_FORMAT_WRONG", "ERR_NUMERIC", "ERR_SUFFIX", "canonical", "format_of", "parse_error", "value"]
 
 ERR_FORMAT_WRONG: Final = (
     "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
@@ -95,3 +95,50 @@ def value(text: str) -> Decimal:
         return Decimal(text[:i]) * _MULTIPLIERS[text[i:]]
     except ArithmeticError as exc:  # an exponent beyond Decimal's range
         raise ValueError(f"quantity {text!r} is out of range") from exc
+
+
+_BINARY_SUFFIXES: Final = ("", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei")
+_DECIMAL_SUFFIXES: Final = {-9: "n", -6: "u", -3: "m", 0: "", 3: "k", 6: "M", 9: "G", 12: "T", 15: "P", 18: "E"}
+
+
+def format_of(text: str) -> str:
+    """The ``Format`` a parsed quantity keeps: ``BinarySI`` (``Ki``...), ``DecimalExponent``
+    (``e3``) or ``DecimalSI``."""
+    i = len(text)
+    while i and text[i - 1] not in _DIGITS and text[i - 1] != ".":
+        i -= 1
+    suffix = text[i:]
+    if suffix in _BINARY_SUFFIXES[1:]:
+        return "BinarySI"
+    j = i
+    while j and (text[j - 1] in _DIGITS or text[j - 1] in "+-"):
+        j -= 1
+    if j and text[j - 1] in "eE" and j - 1 > 0:
+        return "DecimalExponent"
+    return "DecimalSI"
+
+
+def canonical(amount: Decimal, fmt: str = "DecimalSI") -> str:
+    """``Quantity.String()`` of ``amount`` in format ``fmt`` (kube's ``CanonicalizeBytes``):
+    the largest suffix that keeps the number whole, rounded up to nano units."""
+    if amount == 0:
+        return "0"
+    if fmt == "BinarySI" and not (-1024 < amount < 1024) and amount == amount.to_integral_value():
+        number, exp = int(amount), 0
+        while number % 1024 == 0 and exp < len(_BINARY_SUFFIXES) - 1:
+            number //= 1024
+            exp += 1
+        return f"{number}{_BINARY_SUFFIXES[exp]}"
+    scaled = amount * 1_000_000_000
+    number = int(scaled.to_integral_value(rounding="ROUND_CEILING" if amount > 0 else "ROUND_FLOOR"))
+    exp = -9
+    while number % 10 == 0:
+        number //= 10
+        exp += 1
+    while exp % 3:
+        number *= 10
+        exp -= 1
+    if fmt == "DecimalExponent":
+        return f"{number}e{exp}" if exp else str(number)
+    suffix = _DECIMAL_SUFFIXES.get(exp)
+    return f"{number}{suffix}" if suffix is not None else f"{number}e{exp}"

@@ -19,9 +19,13 @@ import orjson
 
 from setpoint import __version__, storage
 from setpoint.apiserver import builtin
+from setpoint.apiserver.admission.limitranger import LimitRanger
+from setpoint.apiserver.admission.priority import Priority
+from setpoint.apiserver.admission.resourcequota import ResourceQuotaAdmission
 from setpoint.apiserver.apiextensions import crds
+from setpoint.apiserver.builtin.scheduling import SYSTEM_PRIORITY_CLASSES
 from setpoint.apiserver.encoding import errors
-from setpoint.apiserver.endpoints import discovery, handlers, openapi, watch
+from setpoint.apiserver.endpoints import discovery, handlers, openapi, pods, watch
 from setpoint.apiserver.endpoints.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from setpoint.apiserver.endpoints.metrics import APIMetrics
 from setpoint.apiserver.http import HTTPServer, Request, Response, StreamingResponse, warning_header
@@ -33,6 +37,8 @@ from setpoint.apiserver.registry.admission import (
     Authorizer,
 )
 from setpoint.apiserver.registry.default_ingress_class import DefaultIngressClass
+from setpoint.apiserver.registry.default_tolerations import DefaultTolerationSeconds
+from setpoint.apiserver.registry.eviction import Evictions
 from setpoint.apiserver.registry.namespace_lifecycle import NamespaceLifecycle
 from setpoint.apiserver.registry.objectstore import ObjectStore
 from setpoint.apiserver.registry.resources import Registry, Resource
@@ -45,6 +51,8 @@ MAX_BODY_BYTES = 3 * 1024 * 1024
 
 _NOT_FOUND = errors.StatusError(404, "NotFound", "the server could not find the requested resource", details={})
 _WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
+#: Subresources written with POST (``create``) only.
+_CREATE_SUBRESOURCES = frozenset({"eviction"})
 
 VerbHandler = Callable[[ObjectStore, handlers.Call], Awaitable[Response | StreamingResponse]]
 _VERBS: dict[str, VerbHandler] = {
@@ -56,6 +64,14 @@ _VERBS: dict[str, VerbHandler] = {
     "patch": handlers.patch_,
     "delete": handlers.delete,
     "deletecollection": handlers.delete_collection,
+}
+
+#: Verbs of a resource or subresource served by a handler of its own: (plural, subresource, verb).
+_SPECIAL: dict[tuple[str, str, str], VerbHandler] = {
+    ("pods", "binding", "create"): pods.binding,
+    ("bindings", "", "create"): pods.binding,
+    ("pods", "log", "get"): pods.log,
+    **{("pods", sub, verb): pods.connect for sub in ("exec", "attach", "portforward") for verb in ("get", "create")},
 }
 
 
@@ -113,8 +129,17 @@ class APIServer:
         builtin.register_builtins(self.registry)
         self.crds = crds.CRDController(self.registry, self.objects)
         self.registry.add(crds.crd_resource())
-        self.admission.plugins.insert(0, NamespaceLifecycle(self.registry, self.objects))
-        self.admission.plugins.insert(1, DefaultIngressClass(self.registry, self.objects))
+        # kube's order: NamespaceLifecycle, LimitRanger, ..., Priority, DefaultTolerationSeconds, ...,
+        # ResourceQuota.
+        self.admission.plugins[0:0] = [NamespaceLifecycle(self.registry, self.objects),
+                                       LimitRanger(self.registry, self.objects), Priority(self.registry, self.objects),
+                                       DefaultTolerationSeconds(), DefaultIngressClass(self.registry, self.objects),
+                                       ResourceQuotaAdmission(self.registry, self.objects)]
+        evictions = Evictions(self.registry, self.objects)
+        #: The handlers of POSTs to subresources, by (group, resource, subresource).
+        self.subresource_creates: dict[tuple[str, str, str], VerbHandler] = {
+            ("", "pods", "eviction"): lambda _objects, call: handlers.evict(evictions, call),
+        }
         self.discovery = discovery.Discovery(self.registry)
         self.openapi = openapi.OpenAPI(self.registry)
         self.registry.subscribe(self._on_registry_change)
@@ -137,6 +162,7 @@ class APIServer:
             self.objects.cacher(r)
         await self.crds.start()
         await self._ensure_namespaces()
+        await self._ensure_priority_classes()
         self.http = HTTPServer(self.handle, max_body_bytes=MAX_BODY_BYTES,
                                error_response=lambda code, msg: _error_response(_http_error(code, msg)))
         await self.http.start(host, port)
@@ -166,6 +192,18 @@ class APIServer:
                 try:
                     await self.objects.create(ns, None, {"apiVersion": "v1", "kind": "Namespace",
                                                          "metadata": {"name": name}})
+                except errors.StatusError as exc:
+                    if exc.code != 409:
+                        raise
+
+    async def _ensure_priority_classes(self) -> None:
+        """kube-apiserver's ``scheduling/bootstrap-system-priority-classes`` post-start hook."""
+        pcs = self.registry.get("scheduling.k8s.io", "v1", "priorityclasses")
+        assert pcs is not None
+        for pc in SYSTEM_PRIORITY_CLASSES:
+            if await self.storage.get(pcs.key(None, pc["metadata"]["name"])) is None:
+                try:
+                    await self.objects.create(pcs, None, orjson.loads(orjson.dumps(pc)))
                 except errors.StatusError as exc:
                     if exc.code != 409:
                         raise
@@ -257,7 +295,12 @@ class APIServer:
         started = time.perf_counter()
         code = "500"
         try:
-            response = await _VERBS[call.verb](self.objects, call)
+            handler = _VERBS[call.verb]
+            if call.subresource in _CREATE_SUBRESOURCES:
+                handler = self.subresource_creates.get((r.group, r.plural, call.subresource)) or _not_found_handler
+            elif not r.group:
+                handler = _SPECIAL.get((r.plural, call.subresource, call.verb), handler)
+            response = await handler(self.objects, call)
             code = str(response.status)
             warning = getattr(r.strategy, "deprecation_warning", "")
             if warning and isinstance(response, Response):
@@ -314,13 +357,15 @@ class APIServer:
                 raise _method_not_allowed()
         else:
             verb = {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(method, "")
+            if subresource and method == "POST":
+                verb = "create"
             if legacy_watch and method == "GET":
                 verb = "watch"
+            if subresource in _CREATE_SUBRESOURCES:
+                verb = "create" if method == "POST" else ""
             if not verb:
                 raise _method_not_allowed()
-            if subresource and verb not in ("get", "update", "patch"):
-                raise _method_not_allowed()
-            if subresource == "finalize" and verb != "update":
+            if subresource and verb not in discovery.SUBRESOURCES.get(subresource, _PLAIN_SUBRESOURCE).verbs:
                 raise _method_not_allowed()
         if verb not in resource.verbs:
             raise _method_not_allowed()
@@ -368,6 +413,11 @@ class APIServer:
 
 
 _NO_ATTRS: Any = None
+_PLAIN_SUBRESOURCE = discovery.Subresource(("get", "patch", "update"))
+
+
+async def _not_found_handler(_objects: ObjectStore, _call: handlers.Call) -> Response:
+    raise _NOT_FOUND
 
 
 #: The verb label of kube's request metrics: the installer's action verb (an HTTP method,

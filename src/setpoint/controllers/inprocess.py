@@ -30,8 +30,10 @@ from typing import Any
 import orjson
 
 from setpoint.apimachinery.types import Obj
+from setpoint.apiserver.builtin.binding import BindingStrategy, bind
 from setpoint.apiserver.encoding import errors as apierrors
 from setpoint.apiserver.encoding import patch as patches
+from setpoint.apiserver.endpoints import handlers
 from setpoint.apiserver.fieldmanager import manager as fieldmanager
 from setpoint.apiserver.registry import resources as registry
 from setpoint.apiserver.registry.objectstore import ObjectStore, parse_resource_version
@@ -203,6 +205,8 @@ class InProcessClient:
                                         "message": f"the server does not serve {r.qualified}/{subresource}"})
         with _api_errors():
             cobj = await self.objects.get(r, self._ns(r, namespace), name)
+            if subresource == "scale":
+                return _copy(handlers.scale_of(r, self.objects.to_served(r, cobj.obj)))
         if cobj.obj.get("apiVersion") == r.group_version:
             out: Obj = orjson.loads(cobj.json())
             return out
@@ -248,6 +252,10 @@ class InProcessClient:
     async def create(self, obj: Mapping[str, Any], namespace: str | None = None, *,
                      field_manager: str | None = None) -> Obj:
         r = self._served(Kind.of(obj))
+        if isinstance(r.strategy, BindingStrategy):  # not stored: it assigns a pod to a node
+            with _api_errors():
+                await bind(self.objects, r.strategy.pods, self._ns(r, namespace, obj), _copy(obj))
+            return {**apierrors.status_success(), "code": 201}
         with _api_errors():
             body = fieldmanager.for_resource(r).update(None, _copy(obj), self._manager(field_manager))
             created = await self.objects.create(r, self._ns(r, namespace, obj), body)
@@ -292,7 +300,15 @@ class InProcessClient:
             manager = self._manager(field_manager)
             config = patches.decode_apply(body) if type is PatchType.APPLY else None
 
+        def write_scale(view: Obj) -> Obj:
+            if config is not None:
+                return fieldmanager.for_scale().apply(view, config, manager, force=force is True, subresource=sub)
+            patched = patches.apply_patch(type.value, view, body, patches.SCALE_PATCH_SCHEMA)
+            return fieldmanager.for_scale().update(view, patched, manager, sub)
+
         async def mutate(current: Obj) -> Obj:
+            if sub == "scale":
+                return handlers.write_scale(r, current, write_scale)
             if config is not None:
                 return fm.apply(current, config, manager, force=force is True, subresource=sub)
             patched = patches.apply_patch(type.value, current, body, r.patch_schema)
@@ -303,7 +319,9 @@ class InProcessClient:
                 raise apierrors.bad_request(
                     f"the name of the object ({meta.get('name')}) does not match the name on the URL ({name})")
             if precondition is None:
-                meta.pop("resourceVersion", None)  # only a resourceVersion the patch sets is a precondition
+                # Only a resourceVersion the patch sets is a precondition. The patched object may
+                # share its metadata with the stored one (JSON patch copies only what it changes).
+                patched["metadata"] = meta = {k: v for k, v in meta.items() if k != "resourceVersion"}
             return fm.update(current, patched, manager, sub)
 
         async def create_missing() -> Obj:
@@ -312,8 +330,10 @@ class InProcessClient:
 
         with _api_errors():
             written, _ = await self.objects.guaranteed_update(
-                r, ns, name, mutate, verb="patch", subresource=subresource or "",
-                create_missing=create_missing if type is PatchType.APPLY else None)
+                r, ns, name, mutate, verb="patch", subresource="" if sub == "scale" else sub,
+                create_missing=create_missing if type is PatchType.APPLY and sub != "scale" else None)
+            if sub == "scale":
+                return _copy(handlers.scale_of(r, self.objects.to_served(r, written)))
         return self.objects.to_served(r, written)
 
     async def apply(self, obj: Mapping[str, Any], *, field_manager: str, force: bool = False,

@@ -16,34 +16,58 @@ from setpoint.apiserver.registry.objectstore import ObjectStore
 from setpoint.apiserver.registry.resources import Registry
 from setpoint.controllers.crd_cleanup import add_crd_cleanup_controller
 from setpoint.controllers.cronjob import add_cronjob_controller
+from setpoint.controllers.daemonset import add_daemonset_controller
 from setpoint.controllers.deployment import add_deployment_controller
+from setpoint.controllers.disruption import add_disruption_controller
 from setpoint.controllers.endpoints import add_endpoints_controller
 from setpoint.controllers.endpointslice import add_endpointslice_controller
 from setpoint.controllers.garbagecollector import add_garbage_collector
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.job import add_job_controller
 from setpoint.controllers.namespace import add_namespace_controller
+from setpoint.controllers.nodelifecycle import add_node_lifecycle_controller
+from setpoint.controllers.options import ControllerOptions
+from setpoint.controllers.podautoscaler import add_hpa_controller
 from setpoint.controllers.replicaset import add_replicaset_controller
+from setpoint.controllers.resourcequota import add_resourcequota_controller
 from setpoint.controllers.rootca import add_root_ca_publisher
+from setpoint.controllers.scheduler import add_scheduler
 from setpoint.controllers.serviceaccount import add_serviceaccount_controller
+from setpoint.controllers.statefulset import add_statefulset_controller
+from setpoint.controllers.tainteviction import add_taint_eviction_controller
 from setpoint.controllers.ttlafterfinished import add_ttl_after_finished_controller
 from setpoint.runtime.manager import Manager
 
-AddController = Callable[[Manager, InProcessClient], object]
+AddController = Callable[[Manager, InProcessClient, ControllerOptions], object]
+
+
+def _plain(add: Callable[[Manager, InProcessClient], object]) -> AddController:
+    """An add function that takes no options."""
+    return lambda manager, client, _options: add(manager, client)
+
 
 #: kube-controller-manager's controllers that setpoint runs, by kube's canonical name.
 CONTROLLERS: dict[str, AddController] = {
-    "namespace-controller": add_namespace_controller,
-    "serviceaccount-controller": add_serviceaccount_controller,
-    "root-ca-certificate-publisher-controller": add_root_ca_publisher,
-    "garbage-collector-controller": add_garbage_collector,
-    "replicaset-controller": add_replicaset_controller,
-    "deployment-controller": add_deployment_controller,
-    "job-controller": add_job_controller,
-    "cronjob-controller": add_cronjob_controller,
-    "ttl-after-finished-controller": add_ttl_after_finished_controller,
-    "endpoints-controller": add_endpoints_controller,
-    "endpointslice-controller": add_endpointslice_controller,
+    "namespace-controller": _plain(add_namespace_controller),
+    "serviceaccount-controller": _plain(add_serviceaccount_controller),
+    "root-ca-certificate-publisher-controller": _plain(add_root_ca_publisher),
+    "garbage-collector-controller": _plain(add_garbage_collector),
+    "replicaset-controller": _plain(add_replicaset_controller),
+    "deployment-controller": _plain(add_deployment_controller),
+    "job-controller": lambda manager, client, options: add_job_controller(manager, client, clock=options.clock),
+    "cronjob-controller": lambda manager, client, options: add_cronjob_controller(manager, client,
+                                                                                  clock=options.clock),
+    "ttl-after-finished-controller": lambda manager, client, options: add_ttl_after_finished_controller(
+        manager, client, clock=options.clock),
+    "endpoints-controller": _plain(add_endpoints_controller),
+    "endpointslice-controller": _plain(add_endpointslice_controller),
+    "disruption-controller": _plain(add_disruption_controller),
+    "resourcequota-controller": _plain(add_resourcequota_controller),
+    "statefulset-controller": _plain(add_statefulset_controller),
+    "daemonset-controller": _plain(add_daemonset_controller),
+    "node-lifecycle-controller": add_node_lifecycle_controller,
+    "taint-eviction-controller": add_taint_eviction_controller,
+    "horizontal-pod-autoscaler-controller": add_hpa_controller,
 }
 #: kube's older names, still accepted by ``--controllers``.
 ALIASES: dict[str, str] = {
@@ -58,6 +82,12 @@ ALIASES: dict[str, str] = {
     "ttl-after-finished": "ttl-after-finished-controller",
     "endpoint": "endpoints-controller",
     "endpointslice": "endpointslice-controller",
+    "disruption": "disruption-controller",
+    "resourcequota": "resourcequota-controller",
+    "statefulset": "statefulset-controller",
+    "daemonset": "daemonset-controller",
+    "nodelifecycle": "node-lifecycle-controller",
+    "horizontalpodautoscaling": "horizontal-pod-autoscaler-controller",
 }
 #: Controllers ``*`` leaves off (none yet).
 DISABLED_BY_DEFAULT: frozenset[str] = frozenset()
@@ -99,13 +129,17 @@ class ControllerManager:
     """The built-in controllers of one API server: :meth:`start` them, :meth:`stop` them."""
 
     def __init__(self, registry: Registry, objects: ObjectStore, *, controllers: Iterable[str] = ("*",),
-                 ca_data: bytes = b"") -> None:
+                 ca_data: bytes = b"", options: ControllerOptions | None = None, scheduler: bool = False) -> None:
         self.client = InProcessClient(registry, objects, ca_data=ca_data)
         self.manager = Manager(self.client)
         #: The kube-controller-manager controllers running (``--controllers``).
         self.enabled = enabled_controllers(controllers)
+        #: Periods, grace periods and the clock of the controllers.
+        self.options = options or ControllerOptions()
         for name in self.enabled:
-            CONTROLLERS[name](self.manager, self.client)
+            CONTROLLERS[name](self.manager, self.client, self.options)
+        if scheduler:  # kube-scheduler's default profile: off until simulated nodes run pods
+            add_scheduler(self.manager, self.client, self.options)
         # kube-apiserver's own (apiextensions), not kube-controller-manager's: always on.
         add_crd_cleanup_controller(self.manager, self.client)
 

@@ -4,7 +4,9 @@
 map semantics); one module per API group declares its kinds with what a kind
 does differently (strategy, columns, field selectors): :mod:`.core`,
 :mod:`.events`, :mod:`.coordination`, :mod:`.services` (core Service and Node),
-:mod:`.apps`, :mod:`.batch` (Job, CronJob); :mod:`.workloads` holds what the workload kinds share.  Adding a kind is one :func:`.declare.declare`
+:mod:`.apps`, :mod:`.autoscaling`, :mod:`.batch` (Job, CronJob), :mod:`.discovery`, :mod:`.networking`, :mod:`.policy`,
+:mod:`.quota` (ResourceQuota, LimitRange), :mod:`.scheduling`, :mod:`.storage` (PersistentVolumeClaim);
+:mod:`.workloads` holds what the workload kinds share.  Adding a kind is one :func:`.declare.declare`
 entry in its group's module.
 """
 
@@ -12,13 +14,18 @@ from __future__ import annotations
 
 from setpoint.apiserver.builtin import (
     apps,
+    autoscaling,
     batch,
     coordination,
     core,
     discovery,
     events,
     networking,
+    policy,
+    quota,
+    scheduling,
     services,
+    storage,
 )
 from setpoint.apiserver.builtin.core import SYSTEM_NAMESPACES
 from setpoint.apiserver.registry.resources import Registry, Resource
@@ -31,7 +38,8 @@ def builtin_resources() -> list[Resource]:
     event_strategy = events.EventStrategy()
     return [*core.resources(event_strategy), *events.resources(event_strategy), *coordination.resources(),
             *services.resources(), *apps.resources(), *batch.resources(), *discovery.resources(),
-            *networking.resources()]
+            *networking.resources(), *policy.resources(), *quota.resources(), *scheduling.resources(),
+            *storage.resources(), *autoscaling.resources()]
 
 
 def register_builtins(registry: Registry) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from setpoint.apimachinery import quantity
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.builtin import events
+from setpoint.apiserver.builtin.binding import BindingStrategy
 from setpoint.apiserver.builtin.declare import declare, description, field
 from setpoint.apiserver.builtin.workloads import validate_containers
 from setpoint.apiserver.encoding import errors
@@ -349,6 +350,128 @@ class PodStrategy(Strategy):
     def spec_changed(self, obj: Obj, old: Obj) -> bool:
         return obj.get("spec") != old.get("spec")
 
+    # pods/ephemeralcontainers: kube's podEphemeralContainersStrategy.
+
+    def prepare_for_ephemeralcontainers_update(self, obj: Obj, old: Obj) -> Obj:
+        """``dropNonEphemeralContainerUpdates``: the old pod with the new ephemeral containers."""
+        new = dict(old)
+        containers = (obj.get("spec") or {}).get("ephemeralContainers")
+        spec = {k: v for k, v in (old.get("spec") or {}).items() if k != "ephemeralContainers"}
+        if isinstance(containers, list) and containers:
+            for c in containers:
+                if isinstance(c, dict):
+                    _default_container(c)
+            spec["ephemeralContainers"] = containers
+        new["spec"] = spec
+        meta = dict(old.get("metadata") or {})
+        new_meta = obj.get("metadata") or {}
+        meta["resourceVersion"] = new_meta.get("resourceVersion", meta.get("resourceVersion"))
+        if "managedFields" in new_meta:
+            meta["managedFields"] = new_meta["managedFields"]
+        new["metadata"] = meta
+        return new
+
+    def validate_ephemeralcontainers_update(self, obj: Obj, old: Obj) -> list[errors.FieldError]:
+        """``ValidatePodEphemeralContainersUpdate``: the new ones valid, existing ones unchanged."""
+        spec = obj.get("spec") or {}
+        out = validate_ephemeral_containers(spec)
+        new = {c.get("name"): c for c in spec.get("ephemeralContainers") or [] if isinstance(c, dict)}
+        for c in (old.get("spec") or {}).get("ephemeralContainers") or []:
+            name = c.get("name")
+            if name not in new:
+                out.append(errors.forbidden("spec.ephemeralContainers",
+                                            f'existing ephemeral containers "{name}" may not be removed\n'))
+            elif new[name] != c:
+                out.append(errors.forbidden("spec.ephemeralContainers",
+                                            f'existing ephemeral containers "{name}" may not be changed\n'))
+        return out
+
+
+    # pods/resize: kube's podResizeStrategy (in-place resize of containers' cpu and memory).
+
+    def prepare_for_resize_update(self, obj: Obj, old: Obj) -> Obj:
+        """``dropNonResizeUpdates``: the old pod with the new containers' resources and resize policies."""
+        new = dict(old)
+        spec = dict(old.get("spec") or {})
+        old_containers = [dict(c) for c in spec.get("containers") or []]
+        by_name = {c.get("name"): c for c in (obj.get("spec") or {}).get("containers") or [] if isinstance(c, dict)}
+        for c in old_containers:
+            given = by_name.get(c.get("name"))
+            if given is None:
+                continue
+            for key in ("resources", "resizePolicy"):
+                if key in given:
+                    c[key] = given[key]
+                else:
+                    c.pop(key, None)
+        spec["containers"] = old_containers
+        new["spec"] = spec
+        meta = dict(old.get("metadata") or {})
+        new_meta = obj.get("metadata") or {}
+        meta["resourceVersion"] = new_meta.get("resourceVersion", meta.get("resourceVersion"))
+        if "managedFields" in new_meta:
+            meta["managedFields"] = new_meta["managedFields"]
+        new["metadata"] = meta
+        return new
+
+    def validate_resize_update(self, obj: Obj, old: Obj) -> list[errors.FieldError]:
+        """``ValidatePodResize``: only cpu and memory move, none removed, the QoS class kept."""
+        out: list[errors.FieldError] = []
+        new_containers = (obj.get("spec") or {}).get("containers") or []
+        for i, (new, was) in enumerate(zip(new_containers, (old.get("spec") or {}).get("containers") or [],
+                                           strict=False)):
+            new_res, old_res = new.get("resources") or {}, was.get("resources") or {}
+            for kind in ("requests", "limits"):
+                new_amounts, old_amounts = new_res.get(kind) or {}, old_res.get(kind) or {}
+                if set(old_amounts) - set(new_amounts):
+                    out.append(errors.forbidden(f"spec.containers[{i}].resources.{kind}",
+                                                f"resource {kind} cannot be removed"))
+                for name in set(new_amounts) | set(old_amounts):
+                    if name not in ("cpu", "memory") and new_amounts.get(name) != old_amounts.get(name):
+                        out.append(errors.forbidden("spec", "only cpu and memory resources are mutable"))
+                        break
+        old_qos = (old.get("status") or {}).get("qosClass") or pod_qos_class(old.get("spec") or {})
+        if pod_qos_class(obj.get("spec") or {}) != old_qos:
+            out.append(errors.invalid("spec", old_qos, "Pod QOS Class may not change as a result of resizing"))
+        return out
+
+
+#: EphemeralContainerCommon fields an ephemeral container may set (kube's allowedEphemeralContainerFields).
+_EPHEMERAL_ALLOWED = frozenset({
+    "name", "image", "command", "args", "workingDir", "env", "envFrom", "volumeMounts", "volumeDevices",
+    "terminationMessagePath", "terminationMessagePolicy", "imagePullPolicy", "securityContext", "stdin",
+    "stdinOnce", "tty", "targetContainerName"})
+
+
+def validate_ephemeral_containers(spec: Obj) -> list[errors.FieldError]:
+    """``validateEphemeralContainers``: names, images, unique names, allowed fields, the target."""
+    out: list[errors.FieldError] = []
+    others = {c.get("name") for key in ("containers", "initContainers") for c in spec.get(key) or []
+              if isinstance(c, dict)}
+    seen: set[str] = set()
+    for i, c in enumerate(spec.get("ephemeralContainers") or []):
+        path = f"spec.ephemeralContainers[{i}]"
+        if not isinstance(c, dict):
+            out.append(errors.type_invalid(path, c, "must be an object"))
+            continue
+        name = c.get("name")
+        if not isinstance(name, str) or not name:
+            out.append(errors.required(f"{path}.name", ""))
+        else:
+            out.extend(errors.invalid(f"{path}.name", name, m) for m in metadata.is_dns1123_label(name))
+            if name in seen or name in others:
+                out.append(errors.duplicate(f"{path}.name", name))
+            seen.add(name)
+        if not c.get("image"):
+            out.append(errors.required(f"{path}.image", ""))
+        for key in sorted(c):
+            if key not in _EPHEMERAL_ALLOWED and c[key] not in (None, [], {}):
+                out.append(errors.forbidden(f"{path}.{key}", "cannot be set for an Ephemeral Container"))
+        target = c.get("targetContainerName")
+        if target and target not in others:
+            out.append(errors.FieldError(errors.FieldErrorType.NOT_FOUND, f"{path}.targetContainerName", target))
+    return out
+
 
 # --- columns ----------------------------------------------------------------------
 
@@ -453,6 +576,19 @@ _CORE_EVENT_FIELDS = {
 
 def resources(event_strategy: events.EventStrategy) -> list[Resource]:
     """The core group's kinds, freshly made; ``event_strategy`` is the one events.k8s.io shares."""
+    pods = declare("", "v1", "Pod", "pods", "pod", True, PodStrategy(),
+                   short_names=("po",), categories=("all",),
+                   subresources=frozenset({"status", "binding", "eviction", "log", "exec", "attach",
+                                           "portforward", "ephemeralcontainers", "resize"}),
+                   field_getters={"spec.nodeName": field("spec", "nodeName"),
+                                  "spec.restartPolicy": field("spec", "restartPolicy"),
+                                  "spec.schedulerName": field("spec", "schedulerName"),
+                                  "spec.serviceAccountName": field("spec", "serviceAccountName"),
+                                  "spec.hostNetwork": field("spec", "hostNetwork"),
+                                  "status.phase": field("status", "phase"),
+                                  "status.podIP": field("status", "podIP"),
+                                  "status.nominatedNodeName": field("status", "nominatedNodeName")},
+                   columns=_POD_COLUMNS)
     return [
         declare("", "v1", "Namespace", "namespaces", "namespace", False, NamespaceStrategy(),
                 short_names=("ns",), subresources=frozenset({"status", "finalize"}),
@@ -466,17 +602,8 @@ def resources(event_strategy: events.EventStrategy) -> list[Resource]:
                 field_getters={"type": field("type")},
                 columns=(Column("Type", "string", _secret_type, description=description(_CORE + "Secret", "type")),
                          Column("Data", "string", _secret_data, description=description(_CORE + "Secret", "data")))),
-        declare("", "v1", "Pod", "pods", "pod", True, PodStrategy(),
-                short_names=("po",), categories=("all",), subresources=frozenset({"status"}),
-                field_getters={"spec.nodeName": field("spec", "nodeName"),
-                               "spec.restartPolicy": field("spec", "restartPolicy"),
-                               "spec.schedulerName": field("spec", "schedulerName"),
-                               "spec.serviceAccountName": field("spec", "serviceAccountName"),
-                               "spec.hostNetwork": field("spec", "hostNetwork"),
-                               "status.phase": field("status", "phase"),
-                               "status.podIP": field("status", "podIP"),
-                               "status.nominatedNodeName": field("status", "nominatedNodeName")},
-                columns=_POD_COLUMNS),
+        pods,
+        declare("", "v1", "Binding", "bindings", "binding", True, BindingStrategy(pods), verbs=("create",)),
         declare("", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount", True, ServiceAccountStrategy(),
                 short_names=("sa",),
                 columns=(Column("Secrets", "string", _service_account_secrets,

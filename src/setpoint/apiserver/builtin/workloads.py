@@ -227,3 +227,60 @@ def spec_selector(obj: Obj) -> str:
 def int_at(obj: Obj, *path: str) -> int:
     value = get(obj, *path)
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+# --- int-or-percent (``pkg/apis/apps/validation``) ------------------------------------------
+
+_PERCENT_MESSAGE = ("a valid percent string must be a numeric string followed by an ending '%' "
+                    "(e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')")
+
+
+def go_quote(value: object) -> str:
+    """A string as Go's ``%#v``/``%q`` prints it."""
+    return _go_quote(value)
+
+
+def go_int_or_string(value: object) -> GoLiteral:
+    """An ``intstr.IntOrString`` as Go's ``%#v`` prints it (its ``String`` has a pointer receiver)."""
+    if isinstance(value, str):
+        return GoLiteral(f"intstr.IntOrString{{Type:1, IntVal:0, StrVal:{_go_quote(value)}}}")
+    number = value if isinstance(value, int) and not isinstance(value, bool) else 0
+    return GoLiteral(f'intstr.IntOrString{{Type:0, IntVal:{number}, StrVal:""}}')
+
+
+def _percent(value: object) -> int | None:
+    """``getPercentValue``: the number of a valid ``N%`` string, else None."""
+    if isinstance(value, str) and len(value) > 1 and value.endswith("%") and value[:-1].isdigit() \
+            and value[:-1].isascii():
+        return int(value[:-1])
+    return None
+
+
+def int_or_percent_value(value: object) -> int:
+    """``getIntOrPercentValue``: the percentage or the integer (0 for anything else)."""
+    percent = _percent(value)
+    if percent is not None:
+        return percent
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def validate_positive_int_or_percent(value: object, path: str) -> list[errors.FieldError]:
+    """``ValidatePositiveIntOrPercent``."""
+    if isinstance(value, str):
+        return [] if _percent(value) is not None else [errors.invalid(path, go_int_or_string(value), _PERCENT_MESSAGE)]
+    return non_negative(value, path)
+
+
+def not_more_than_100_percent(value: object, path: str) -> list[errors.FieldError]:
+    """``IsNotMoreThan100Percent``."""
+    percent = _percent(value)
+    if percent is None or percent <= 100:
+        return []
+    return [errors.invalid(path, go_int_or_string(value), "must not be greater than 100%")]
+
+
+def format_labels(value: object) -> str:
+    """``labels.FormatLabels``: ``k=v`` sorted and comma-joined, ``<none>`` when empty."""
+    if not isinstance(value, dict) or not value:
+        return "<none>"
+    return ",".join(f"{k}={v}" for k, v in sorted(value.items()))

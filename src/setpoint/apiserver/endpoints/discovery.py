@@ -90,6 +90,9 @@ SUBRESOURCES: dict[str, Subresource] = {
     "binding": Subresource(("create",), ("", "v1", "Binding")),
     "eviction": Subresource(("create",), ("policy", "v1", "Eviction")),
     "log": Subresource(("get",), ("", "v1", "Pod")),
+    "exec": Subresource(("create", "get"), ("", "v1", "PodExecOptions")),
+    "attach": Subresource(("create", "get"), ("", "v1", "PodAttachOptions")),
+    "portforward": Subresource(("create", "get"), ("", "v1", "PodPortForwardOptions")),
 }
 _DEFAULT_SUBRESOURCE = Subresource(("get", "patch", "update"))
 

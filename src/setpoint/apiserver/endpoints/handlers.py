@@ -21,6 +21,7 @@ from setpoint.apiserver.fieldmanager import manager as fieldmanager
 from setpoint.apiserver.http import Request, Response, add_warning
 from setpoint.apiserver.registry import cacher as cache
 from setpoint.apiserver.registry.admission import Attributes
+from setpoint.apiserver.registry.eviction import EVICTION_VERSIONS, Evictions
 from setpoint.apiserver.registry.objectstore import ListResult, ObjectStore
 from setpoint.apiserver.registry.resources import Obj, Resource
 from setpoint.apiserver.registry.selectors import selector_filter
@@ -181,6 +182,10 @@ def _dry_run(request: Request) -> bool:
     return True
 
 
+#: For the subresource handlers of other modules.
+is_dry_run = _dry_run
+
+
 def _field_validation(request: Request) -> str:
     value = request.query_one("fieldValidation") or ""
     if value and value not in ("Ignore", "Warn", "Strict"):
@@ -336,6 +341,21 @@ async def create(store: ObjectStore, call: Call) -> Response:
     obj = fieldmanager.for_resource(call.resource).update(None, obj, _manager(call, "CreateOptions"))
     created = await store.create(call.resource, call.namespace, obj, dry_run=_dry_run(call.request), attrs=call.attrs)
     return json_response(201, store.to_served(call.resource, created), out, headers or None)
+
+
+async def evict(evictions: Evictions, call: Call) -> Response:
+    """POST ``pods/<name>/eviction``: a policy/v1 (or v1beta1) Eviction."""
+    out = negotiate(call.request)
+    body = decode_body(call.request)
+    kind, api_version = body.get("kind"), body.get("apiVersion")
+    if kind and kind != "Eviction":
+        raise errors.bad_request(f"Object 'Kind' is not Eviction: {kind}")
+    if api_version and api_version not in EVICTION_VERSIONS:
+        raise errors.bad_request(
+            f"the API version in the data ({api_version}) does not match the expected API version (policy/v1)")
+    assert call.name is not None and call.namespace is not None
+    status = await evictions.create(call.namespace, call.name, body, call.request.query.get("dryRun") or [])
+    return json_response(201, status, out)
 
 
 def _manager(call: Call, options: str) -> str:
@@ -548,6 +568,11 @@ async def delete(store: ObjectStore, call: Call) -> Response:
     opts = _delete_options(call.request)
     pre = opts.get("preconditions") or {}
     r = call.resource
+    headers: list[tuple[str, str]] = []
+    warning = getattr(r.strategy, "delete_warning", "")
+    if warning and opts.get("propagationPolicy") is None:
+        # A kind whose DELETE orphans by default says so (kube's job REST Delete).
+        add_warning(headers, warning)
     obj, gone = await store.delete(
         r, call.namespace, call.name, uid=pre.get("uid"), resource_version=pre.get("resourceVersion"),
         propagation=opts.get("propagationPolicy"), dry_run=bool(opts.get("dryRun")), attrs=call.attrs)
@@ -557,9 +582,9 @@ async def delete(store: ObjectStore, call: Call) -> Response:
         details = {"name": meta.get("name"), "kind": r.plural, "uid": meta.get("uid")}
         if r.group:
             details["group"] = r.group
-        return json_response(200, errors.status_success(details), out)
+        return json_response(200, errors.status_success(details), out, headers)
     code = 202 if (not gone and opts.get("orphanDependents") is False) else 200
-    return json_response(code, served, out)
+    return json_response(code, served, out, headers)
 
 
 async def delete_collection(store: ObjectStore, call: Call) -> Response:
@@ -647,6 +672,10 @@ def _write_scale(r: Resource, current: Obj, write: Callable[[Obj], Obj]) -> Obj:
         meta["managedFields"] = managed
     new["metadata"] = meta
     return new
+
+
+#: For the in-process client's writes through ``/scale``.
+write_scale = _write_scale
 
 
 def _scale_paths(r: Resource) -> tuple[str, str, str]:

@@ -373,6 +373,12 @@ class _DocumentBuilder:
             for n in definitions.closure([name, list_name]):
                 self.schemas.setdefault(n, definitions.DEFINITIONS[n])
             return name, list_name
+        if not r.custom and gvk in definitions.GVK_DEFINITIONS and "list" not in r.verbs:
+            # A create-only kind with no list (v1 Binding): its own schema only.
+            name = definitions.GVK_DEFINITIONS[gvk]
+            for n in definitions.closure([name]):
+                self.schemas.setdefault(n, definitions.DEFINITIONS[n])
+            return name, ""
         name = definitions.definition_name(r.group, r.version, r.kind)
         list_name = name + "List"
         self.schemas[name] = custom_kind_schema(r)

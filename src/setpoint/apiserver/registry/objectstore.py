@@ -35,6 +35,8 @@ _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 _NAME_SUFFIX = 5
 _MAX_GENERATE_PREFIX = 58
 _MAX_RETRIES = 5
+#: kube's ``maxNameGenerationCreateAttempts``: creates with a generated name that collides are retried.
+_MAX_NAME_GENERATION_ATTEMPTS = 8
 
 Mutate = Callable[[Obj], Awaitable[Obj]]
 Matcher = Callable[[Obj], bool] | None
@@ -101,6 +103,12 @@ class ExpiredContinue(errors.StatusError):
         out = super().status()
         out["metadata"] = {"continue": self.continue_token}
         return out
+
+
+#: Subresources whose writes are stored as their handler made them, without the kind's
+#: strategy or validation (kube's BindingREST writes the pod with the storage's own
+#: GuaranteedUpdate).
+DIRECT_SUBRESOURCES = frozenset({"binding"})
 
 
 class ObjectStore:
@@ -318,9 +326,11 @@ class ObjectStore:
         if errs:
             raise errors.invalid_object(resource.kind, resource.group, _name_of(obj), errs)
 
-    def _validate_update(self, resource: Resource, obj: Obj, old: Obj) -> None:
+    def _validate_update(self, resource: Resource, obj: Obj, old: Obj, subresource: str = "") -> None:
         errs = metadata.validate_object_meta_update(obj.get("metadata") or {}, old.get("metadata") or {})
-        errs = [*errs, *resource.strategy.validate_update(obj, old)]
+        # A subresource with its own strategy (pods/ephemeralcontainers): validate_<sub>_update.
+        own = getattr(resource.strategy, f"validate_{subresource}_update", None) if subresource else None
+        errs = [*errs, *(own or resource.strategy.validate_update)(obj, old)]
         if errs:
             raise errors.invalid_object(resource.kind, resource.group, _name_of(obj), errs)
 
@@ -333,7 +343,34 @@ class ObjectStore:
         dry_run: bool = False,
         attrs: Attributes | None = None,
     ) -> Obj:
-        """Create ``obj`` (already decoded and kind-checked); returns it stored."""
+        """Create ``obj`` (already decoded and kind-checked); returns it stored.
+
+        A name made from ``generateName`` that is taken is made again, the whole create
+        retried on a fresh copy, up to kube's ``maxNameGenerationCreateAttempts`` (8) times.
+        """
+        meta = obj.get("metadata")
+        if not (isinstance(meta, dict) and not meta.get("name") and isinstance(meta.get("generateName"), str)
+                and meta["generateName"]):
+            return await self._create(resource, namespace, obj, dry_run=dry_run, attrs=attrs)
+        pristine = orjson.dumps(obj)
+        for _attempt in range(_MAX_NAME_GENERATION_ATTEMPTS - 1):
+            try:
+                return await self._create(resource, namespace, obj, dry_run=dry_run, attrs=attrs)
+            except errors.StatusError as e:
+                if e.reason != "AlreadyExists":
+                    raise
+            obj = orjson.loads(pristine)
+        return await self._create(resource, namespace, obj, dry_run=dry_run, attrs=attrs)
+
+    async def _create(
+        self,
+        resource: Resource,
+        namespace: str | None,
+        obj: Obj,
+        *,
+        dry_run: bool = False,
+        attrs: Attributes | None = None,
+    ) -> Obj:
         meta = obj.get("metadata")
         if not isinstance(meta, dict):
             meta = obj["metadata"] = {}
@@ -424,7 +461,8 @@ class ObjectStore:
             obj = self._prepare_update(resource, new, current, subresource)
             attrs_ = self._attrs(resource, verb, namespace, name, subresource, attrs, dry_run)
             await self.admission.admit(attrs_, obj, current)
-            self._validate_update(resource, obj, current)
+            if subresource not in DIRECT_SUBRESOURCES:
+                self._validate_update(resource, obj, current, subresource)
             await self.admission.validate(attrs_, obj, current)
             cur_meta = current["metadata"]
             obj_meta = obj["metadata"]
@@ -471,6 +509,10 @@ class ObjectStore:
         strategy = resource.strategy
         if subresource == "status":
             obj = strategy.prepare_for_status_update(new, current)
+        elif subresource in DIRECT_SUBRESOURCES:
+            obj = new
+        elif subresource and (own := getattr(strategy, f"prepare_for_{subresource}_update", None)) is not None:
+            obj = own(new, current)
         elif subresource == "finalize":
             finalize = getattr(strategy, "prepare_for_finalize", None)
             if finalize is None:

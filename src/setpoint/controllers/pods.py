@@ -1,14 +1,9 @@
-"""What the workload controllers ask of a pod, as kube's ``pkg/api/v1/pod`` and ``pkg/controller``
-answer it: is it active, ready, available; which to delete first; controller references; and the
-controllers' expectations.
+"""What the workload controllers share about their Pods: making one from a template, reading
+its state, and which to delete first.
 
-* :func:`is_active`, :func:`is_ready`, :func:`is_available` -- ``FilterActivePods``,
-  ``IsPodReady``, ``IsPodAvailable``;
-* :func:`deletion_order` -- the pods to delete first (``ActivePodsWithRanks.Less``, with
-  ``LogarithmicScaleDown``);
-* :func:`controller_of` -- ``metav1.GetControllerOf``;
-* :class:`Expectations` -- ``UIDTrackingControllerExpectations``: how many creations and which
-  deletions a controller still waits to see in its cache before it acts again.
+kube's ``controller.GetPodFromTemplate``, ``IsPodActive`` and ``ActivePodsWithRanks``
+(``pkg/controller/controller_utils.go``), ``podutil.IsPodReady``/``IsPodAvailable``
+(``pkg/api/v1/pod/util.go``), ``metav1.GetControllerOf``.
 """
 
 from __future__ import annotations
@@ -17,17 +12,86 @@ import functools
 import math
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from setpoint.apimachinery.clock import parse_time
 from setpoint.apimachinery.types import Obj
+from setpoint.runtime.objects import mutable, owner_reference
+from setpoint.runtime.resource import Kind
 
-#: ``ExpectationsTimeout``: expectations older than this are considered satisfied.
-EXPECTATIONS_TIMEOUT = 5 * 60.0
+POD = Kind("v1", "Pod")
 #: ``controller.kubernetes.io/pod-deletion-cost``.
 POD_DELETION_COST = "controller.kubernetes.io/pod-deletion-cost"
+#: ``validation.DNS1123SubdomainMaxLength`` less the 5 random characters of a generated name.
+_MAX_PREFIX = 253 - 5
+
+
+def pod_from_template(template: Mapping[str, Any], owner: Obj) -> Obj:
+    """``GetPodFromTemplate``: a Pod of ``owner`` (its controller) with the template's labels,
+    annotations, finalizers and spec, and ``generateName`` ``<owner>-``."""
+    tmeta = template.get("metadata") or {}
+    prefix = f"{owner['metadata']['name']}-"
+    meta: Obj = {"generateName": prefix[:_MAX_PREFIX], "namespace": owner["metadata"].get("namespace"),
+                 "labels": dict(tmeta.get("labels") or {}),
+                 "ownerReferences": [owner_reference(owner)]}
+    if tmeta.get("annotations"):
+        meta["annotations"] = dict(tmeta["annotations"])
+    if tmeta.get("finalizers"):
+        meta["finalizers"] = list(tmeta["finalizers"])
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": mutable(template.get("spec") or {})}
+
+
+def phase(pod: Obj) -> str:
+    return str((pod.get("status") or {}).get("phase") or "")
+
+
+def ready_condition(pod: Obj) -> Mapping[str, Any] | None:
+    for c in (pod.get("status") or {}).get("conditions") or ():
+        if c.get("type") == "Ready":
+            return c  # type: ignore[no-any-return]
+    return None
+
+
+def is_ready(pod: Obj) -> bool:
+    """``IsPodReady``: the ``Ready`` condition is ``True``."""
+    c = ready_condition(pod)
+    return c is not None and c.get("status") == "True"
+
+
+def available_in(pod: Obj, min_ready_seconds: int, now: datetime | None = None) -> float | None:
+    """Seconds until a ready pod counts as available (0 when it does; None when it is not ready):
+    ``IsPodAvailable`` with ``minReadySeconds``."""
+    c = ready_condition(pod)
+    if c is None or c.get("status") != "True":
+        return None
+    if min_ready_seconds <= 0:
+        return 0.0
+    since = parse_time(str(c.get("lastTransitionTime") or ""))
+    if since is None:
+        return float(min_ready_seconds)
+    elapsed = ((now or datetime.now(UTC)) - since).total_seconds()
+    return max(0.0, min_ready_seconds - elapsed)
+
+
+def is_available(pod: Obj, min_ready_seconds: int, now: datetime | float | None = None) -> bool:
+    """``IsPodAvailable``: ready for at least ``min_ready_seconds`` (``now`` a time or Unix seconds)."""
+    if isinstance(now, float | int):
+        now = datetime.fromtimestamp(now, UTC)
+    return available_in(pod, min_ready_seconds, now) == 0.0
+
+
+def is_terminating(pod: Obj) -> bool:
+    return bool(pod["metadata"].get("deletionTimestamp"))
+
+
+def controller_uid(obj: Obj) -> str | None:
+    """The uid of the object's controller (``metav1.GetControllerOf``)."""
+    for ref in obj["metadata"].get("ownerReferences") or ():
+        if ref.get("controller"):
+            return str(ref.get("uid"))
+    return None
 
 
 def timestamp(value: object) -> float | None:
@@ -42,30 +106,6 @@ def is_active(pod: Obj) -> bool:
     """``controller.IsPodActive``: not Succeeded, not Failed, not being deleted."""
     phase = (pod.get("status") or {}).get("phase")
     return phase != "Succeeded" and phase != "Failed" and not pod["metadata"].get("deletionTimestamp")
-
-
-def ready_condition(pod: Obj) -> Mapping[str, Any] | None:
-    for c in (pod.get("status") or {}).get("conditions") or ():
-        if c.get("type") == "Ready":
-            return c  # type: ignore[no-any-return]
-    return None
-
-
-def is_ready(pod: Obj) -> bool:
-    """``podutil.IsPodReady``: the ``Ready`` condition is ``True``."""
-    c = ready_condition(pod)
-    return c is not None and c.get("status") == "True"
-
-
-def is_available(pod: Obj, min_ready_seconds: int, now: float) -> bool:
-    """``podutil.IsPodAvailable``: ready for at least ``min_ready_seconds``."""
-    c = ready_condition(pod)
-    if c is None or c.get("status") != "True":
-        return False
-    if min_ready_seconds == 0:
-        return True
-    since = timestamp(c.get("lastTransitionTime"))
-    return since is not None and since + min_ready_seconds < now
 
 
 def controller_of(obj: Obj) -> Mapping[str, Any] | None:
@@ -172,48 +212,3 @@ def deletion_order(pods: Sequence[Obj], related: Iterable[Obj], now: float | Non
             _restarts(p), timestamp(meta.get("creationTimestamp")), str(meta.get("uid") or "")))
     ranked.sort(key=functools.cmp_to_key(lambda a, b: _compare(a, b, now)))
     return [r.pod for r in ranked]
-
-
-# -- expectations ----------------------------------------------------------------------------------
-
-@dataclass(slots=True)
-class _Expectation:
-    add: int = 0
-    deletes: set[str] = field(default_factory=set)
-    timestamp: float = field(default_factory=time.monotonic)
-
-
-class Expectations:
-    """Per controller key: creations not yet seen in the cache, and the pods (keys) whose
-    deletion is not yet seen. A key with none outstanding (or none recorded, or recorded
-    more than five minutes ago) is satisfied: its controller may act on what the cache says."""
-
-    def __init__(self) -> None:
-        self._items: dict[str, _Expectation] = {}
-
-    def satisfied(self, key: str) -> bool:
-        e = self._items.get(key)
-        if e is None:
-            return True
-        if e.add <= 0 and not e.deletes:
-            return True
-        return time.monotonic() - e.timestamp > EXPECTATIONS_TIMEOUT
-
-    def expect_creations(self, key: str, n: int) -> None:
-        self._items[key] = _Expectation(add=n)
-
-    def expect_deletions(self, key: str, pod_keys: Iterable[str]) -> None:
-        self._items[key] = _Expectation(deletes=set(pod_keys))
-
-    def creation_observed(self, key: str) -> None:
-        e = self._items.get(key)
-        if e is not None:
-            e.add -= 1
-
-    def deletion_observed(self, key: str, pod_key: str) -> None:
-        e = self._items.get(key)
-        if e is not None:
-            e.deletes.discard(pod_key)
-
-    def forget(self, key: str) -> None:
-        self._items.pop(key, None)

@@ -1,0 +1,213 @@
+"""The horizontal pod autoscaler controller over simulated usage, on a fake clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from setpoint.apimachinery.clock import FakeClock
+from setpoint.apimachinery.types import Obj
+from setpoint.controllers.inprocess import InProcessClient
+from setpoint.controllers.options import ControllerOptions
+from setpoint.controllers.podautoscaler import Calculator, add_hpa_controller
+from setpoint.runtime.manager import Manager
+from setpoint.runtime.resource import Kind
+from setpoint.testing import eventually
+
+RS = Kind("apps/v1", "ReplicaSet")
+HPA = Kind("autoscaling/v2", "HorizontalPodAutoscaler")
+POD = Kind("v1", "Pod")
+EVENT = Kind("v1", "Event")
+NS = "default"
+
+
+@pytest.fixture
+def options() -> ControllerOptions:
+    return ControllerOptions(clock=FakeClock(datetime.now(UTC)), hpa_sync_period=0.02)
+
+
+@pytest.fixture
+async def hpa_controller(client: InProcessClient, options: ControllerOptions) -> AsyncIterator[Manager]:
+    mgr = Manager(client)
+    add_hpa_controller(mgr, client, options)
+    async with mgr.running():
+        await mgr.wait_ready()
+        yield mgr
+
+
+async def make_rs(client: InProcessClient, name: str, replicas: int) -> None:
+    await client.create({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": name, "namespace": NS},
+                         "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+                                  "template": {"metadata": {"labels": {"app": name}},
+                                               "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}, NS)
+
+
+async def make_pod(client: InProcessClient, name: str, app: str, usage: str | None, request: str = "100m") -> None:
+    annotations = {"setpoint.io/cpu-usage": usage} if usage is not None else {}
+    pod = await client.create({"apiVersion": "v1", "kind": "Pod",
+                               "metadata": {"name": name, "namespace": NS, "labels": {"app": app},
+                                            "annotations": annotations},
+                               "spec": {"containers": [{"name": "c", "image": "nginx",
+                                                        "resources": {"requests": {"cpu": request}}}]}}, NS)
+    pod["status"] = {"phase": "Running", "startTime": "2026-01-01T00:00:00Z", "conditions": [
+        {"type": "Ready", "status": "True", "lastTransitionTime": "2026-01-01T00:00:00Z"}]}
+    await client.update_status(pod)
+
+
+async def set_usage(client: InProcessClient, name: str, usage: str) -> None:
+    await client.patch(POD, name, {"metadata": {"annotations": {"setpoint.io/cpu-usage": usage}}}, NS)
+
+
+def hpa(name: str, target: str, **spec: Any) -> Obj:
+    return {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+            "metadata": {"name": name, "namespace": NS},
+            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": target},
+                     "minReplicas": 1, "maxReplicas": 10,
+                     "metrics": [{"type": "Resource", "resource": {
+                         "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 50}}}], **spec}}
+
+
+async def replicas(client: InProcessClient, name: str, want: int) -> bool:
+    rs = await client.get(RS, name, NS)
+    assert rs["spec"]["replicas"] == want, rs["spec"]["replicas"]
+    return True
+
+
+def condition(obj: Obj, kind: str) -> tuple[str, str]:
+    c = next((c for c in obj["status"].get("conditions") or [] if c["type"] == kind), {})
+    return c.get("status", ""), c.get("reason", "")
+
+
+async def events(client: InProcessClient, involved: str) -> list[tuple[str, str]]:
+    listed = await client.list(EVENT, NS)
+    return [(e["reason"], e["message"]) for e in listed["items"] if e["involvedObject"]["name"] == involved]
+
+
+def test_replica_calculation_as_kube() -> None:
+    calc = Calculator((0.1, 0.1))
+    pods = [{"metadata": {"name": f"p{i}", "annotations": {"setpoint.io/cpu-usage": u}},
+             "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": "100m"}}}]},
+             "status": {"phase": "Running", "startTime": "x", "conditions": [{"type": "Ready", "status": "True"}]}}
+            for i, u in enumerate(("250m", "150m"))]
+    assert calc.utilization_replicas(2, 50, "cpu", pods) == (8, 200, 200)
+    assert calc.utilization_replicas(2, 190, "cpu", pods) == (2, 200, 200)  # within the 10% tolerance
+    # A pod without a sample, on a scale-down, counts as using max(100%, target) of its request:
+    # 800m of 300m against 400% is a ratio of 0.67 over three pods (two without it: 1).
+    pods.append({**pods[0], "metadata": {"name": "p2", "annotations": {}}})
+    assert calc.utilization_replicas(3, 400, "cpu", pods)[0] == 2
+    assert calc.average_value_replicas(2, Decimal(100), "cpu", pods[:2]) == (4, Decimal(200))
+
+
+async def test_scales_up_then_down_after_the_stabilization_window(
+        client: InProcessClient, options: ControllerOptions, hpa_controller: Manager) -> None:
+    clock = options.clock
+    assert isinstance(clock, FakeClock)
+    await make_rs(client, "web", 2)
+    await make_pod(client, "web-0", "web", "100m")
+    await make_pod(client, "web-1", "web", "100m")
+    await client.create(hpa("web", "web"), NS)
+    # 100% of request against 50%: twice as many pods.
+    await eventually(lambda: replicas(client, "web", 4))
+    await eventually(lambda: _has(events(client, "web"), (
+        "SuccessfulRescale", "New size: 4; reason: cpu resource utilization (percentage of request) above target")))
+    got = await eventually(lambda: _status(client, "web", desired=4))
+    assert got["status"]["currentMetrics"] == [{"type": "Resource", "resource": {
+        "name": "cpu", "current": {"averageUtilization": 100, "averageValue": "100m"}}}]
+    assert condition(got, "ScalingActive") == ("True", "ValidMetricFound")
+    assert got["status"]["lastScaleTime"]
+
+    # Usage drops: the recommendation is 1, held at 4 for the 5-minute downscale window.
+    await set_usage(client, "web-0", "10m")
+    await set_usage(client, "web-1", "10m")
+    held = await eventually(lambda: _abletoscale(client, "web", "ScaleDownStabilized"))
+    assert held["status"]["desiredReplicas"] == 4
+    assert await replicas(client, "web", 4)
+    clock.step(301)
+    await eventually(lambda: replicas(client, "web", 1))
+    await eventually(lambda: _has(events(client, "web"), (
+        "SuccessfulRescale", "New size: 1; reason: All metrics below target")))
+
+
+async def test_behavior_policies_limit_the_rate(
+        client: InProcessClient, options: ControllerOptions, hpa_controller: Manager) -> None:
+    clock = options.clock
+    assert isinstance(clock, FakeClock)
+    await make_rs(client, "api", 2)
+    await make_pod(client, "api-0", "api", "100m")
+    await make_pod(client, "api-1", "api", "100m")
+    await client.create(hpa("api", "api", behavior={
+        "scaleUp": {"stabilizationWindowSeconds": 0, "policies": [{"type": "Pods", "value": 1, "periodSeconds": 60}]}}),
+        NS)
+    await eventually(lambda: replicas(client, "api", 3))
+    limited = await eventually(lambda: _status(client, "api", desired=3))
+    assert condition(limited, "ScalingLimited") == ("True", "ScaleUpLimit")
+    clock.step(61)
+    await eventually(lambda: replicas(client, "api", 4))
+
+
+async def test_min_max_and_missing_metrics(
+        client: InProcessClient, options: ControllerOptions, hpa_controller: Manager) -> None:
+    await make_rs(client, "big", 20)
+    await make_pod(client, "big-0", "big", None)
+    await client.create(hpa("big", "big"), NS)
+    await eventually(lambda: replicas(client, "big", 10))
+    await eventually(lambda: _has(events(client, "big"), (
+        "SuccessfulRescale", "New size: 10; reason: Current number of replicas above Spec.MaxReplicas")))
+    # Within range now; but no pod reports usage.
+    failing = await eventually(lambda: _scaling_active(client, "big", "False"))
+    assert condition(failing, "ScalingActive") == ("False", "FailedGetResourceMetric")
+    message = next(c["message"] for c in failing["status"]["conditions"] if c["type"] == "ScalingActive")
+    assert message == ("the HPA was unable to compute the replica count: failed to get cpu resource metric value: "
+                       "failed to get cpu utilization: unable to get metrics for resource cpu: no metrics returned "
+                       "from resource metrics API")
+    await eventually(lambda: _has_reason(events(client, "big"), "FailedComputeMetricsReplicas"))
+    # As kube's: the failed metric's status is a zero one, the desired count the last one.
+    assert failing["status"]["currentMetrics"] == [{"type": ""}]
+    assert (failing["status"]["currentReplicas"], failing["status"]["desiredReplicas"]) == (10, 10)
+    # A target that does not exist.
+    await client.create(hpa("ghost", "nope"), NS)
+    ghost = await eventually(lambda: _ablefalse(client, "ghost"))
+    assert condition(ghost, "AbleToScale") == ("False", "FailedGetScale")
+    message = next(c["message"] for c in ghost["status"]["conditions"] if c["type"] == "AbleToScale")
+    assert message == ("the HPA controller was unable to get the target's current scale: "
+                       'replicasets.apps "nope" not found')
+
+
+async def _has(found: Any, want: tuple[str, str]) -> bool:
+    got = await found
+    assert want in got, got
+    return True
+
+
+async def _has_reason(found: Any, reason: str) -> bool:
+    got = await found
+    assert any(r == reason for r, _ in got), got
+    return True
+
+
+async def _status(client: InProcessClient, name: str, *, desired: int) -> Obj:
+    got = await client.get(HPA, name, NS)
+    assert got["status"].get("desiredReplicas") == desired and got["status"].get("currentMetrics"), got["status"]
+    return got
+
+
+async def _abletoscale(client: InProcessClient, name: str, reason: str) -> Obj:
+    got = await client.get(HPA, name, NS)
+    assert condition(got, "AbleToScale")[1] == reason, got["status"]
+    return got
+
+
+async def _scaling_active(client: InProcessClient, name: str, status: str) -> Obj:
+    got = await client.get(HPA, name, NS)
+    assert condition(got, "ScalingActive")[0] == status, got["status"]
+    return got
+
+
+async def _ablefalse(client: InProcessClient, name: str) -> Obj:
+    got = await client.get(HPA, name, NS)
+    assert condition(got, "AbleToScale")[0] == "False", got["status"]
+    return got
