@@ -247,3 +247,23 @@ def test_slices_hold_at_most_the_maximum_and_are_filled_before_new_ones() -> Non
     third = plan(svc, [], existing, "IPv4", max_per_slice=2)
     assert not third.create and len(third.delete) == 2
     assert [(s["endpoints"], s["ports"]) for s in third.update] == [([], [])]
+
+
+async def test_an_endpoint_carries_its_nodes_zone(client: InProcessClient, controllers: ControllerManager) -> None:
+    await client.create({"apiVersion": "v1", "kind": "Node",
+                         "metadata": {"name": "node-a", "labels": {"topology.kubernetes.io/zone": "zone-1"}}})
+    await client.create(service("zoned"))
+    created = await client.create({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "zoned-1", "namespace": NS, "labels": {"app": "zoned"}},
+        "spec": {"nodeName": "node-a", "containers": [{"name": "c", "image": "nginx"}]}})
+    await set_ready(client, created, "10.1.0.21", True)
+
+    async def zoned() -> bool:
+        slices = await get_slices(client, "zoned")
+        assert [(e.get("zone"), e.get("nodeName")) for s in slices for e in s.get("endpoints") or ()] == [
+            ("zone-1", "node-a")]
+        ep = await get_endpoints(client, "zoned")
+        assert [a.get("nodeName") for s in ep.get("subsets") or () for a in s.get("addresses") or ()] == ["node-a"]
+        return True
+    await eventually(zoned, timeout=TIMEOUT)

@@ -49,6 +49,9 @@ _STALE_RETRY = 0.02
 _DELETED = -1
 
 Key = tuple[Any, ...]
+ZoneOf = Callable[[str], str | None]
+NODE = Kind("v1", "Node")
+ZONE_LABEL = "topology.kubernetes.io/zone"
 
 
 def address_types(service: Obj) -> list[str]:
@@ -80,8 +83,9 @@ def endpoint_ports(service: Obj, pod: Obj) -> list[Obj]:
     return out
 
 
-def pod_to_endpoint(pod: Obj, service: Obj, address_type: str) -> Obj:
-    """``podToEndpoint``: the pod's addresses of the type, its conditions and references."""
+def pod_to_endpoint(pod: Obj, service: Obj, address_type: str, zone_of: ZoneOf | None = None) -> Obj:
+    """``podToEndpoint``: the pod's addresses of the type, its conditions and references, and the
+    zone of its Node (``zone_of``: a node's name to its ``topology.kubernetes.io/zone`` label)."""
     serving = u.is_pod_ready(pod)
     terminating = bool(pod["metadata"].get("deletionTimestamp"))
     # "ready" is never true for a terminating pod unless publishNotReadyAddresses says so.
@@ -93,6 +97,9 @@ def pod_to_endpoint(pod: Obj, service: Obj, address_type: str) -> Obj:
         endpoint["hostname"] = pod["spec"]["hostname"]
     endpoint["targetRef"] = u.target_ref(pod)
     node = (pod.get("spec") or {}).get("nodeName")
+    zone = zone_of(node) if zone_of is not None and node else None
+    if zone:
+        endpoint["zone"] = zone
     if node:
         endpoint["nodeName"] = node
     return endpoint
@@ -163,7 +170,7 @@ class _Plan:
 Entry = tuple[Key, list[Obj], Key, Obj]
 
 
-def pod_entries(service: Obj, pod: Obj) -> dict[str, Entry]:
+def pod_entries(service: Obj, pod: Obj, zone_of: ZoneOf | None = None) -> dict[str, Entry]:
     """What one pod brings, per address type of the Service: its ports (and their key) and its
     endpoint (and its key); nothing for a terminal pod or one without an address of the type."""
     if not u.should_pod_be_in_endpoints(pod, True):
@@ -171,7 +178,7 @@ def pod_entries(service: Obj, pod: Obj) -> dict[str, Entry]:
     out: dict[str, Entry] = {}
     ports: list[Obj] | None = None
     for address_type in address_types(service):
-        endpoint = pod_to_endpoint(pod, service, address_type)
+        endpoint = pod_to_endpoint(pod, service, address_type, zone_of)
         if not endpoint["addresses"]:
             continue
         if ports is None:
@@ -271,10 +278,16 @@ class EndpointSliceReconciler:
         self.cache = manager.cache
         self.client = client
         self.triggers = u.TriggerTimeTracker()
-        self.memo = u.PodMemo(pod_entries)
+        self.memo = u.PodMemo(lambda service, pod: pod_entries(service, pod, self.zone_of))
         self.pacer = u.SyncPacer()
         #: (namespace, service) -> slice name -> the generation written (or deleted), and when.
         self._written: dict[tuple[str, str], dict[str, _Written]] = {}
+
+    def zone_of(self, node_name: str) -> str | None:
+        """The Node's ``topology.kubernetes.io/zone`` (a pod's zone is read when the pod changes)."""
+        node = self.cache.get(NODE, node_name)
+        zone = (node["metadata"].get("labels") or {}).get(ZONE_LABEL) if node is not None else None
+        return zone if isinstance(zone, str) and zone else None
 
     def _stale(self, key: tuple[str, str], slices: dict[str, Obj]) -> bool:
         """``StaleSlices``: whether the cache lags behind a recent write of ours."""
@@ -374,4 +387,5 @@ def add_endpointslice_controller(manager: Manager, client: InProcessClient) -> N
      .for_(u.SERVICE)
      .watches(u.POD, u.services_of_pod(manager.cache), u.POD_CHANGED)
      .owns(ENDPOINT_SLICE)
+     .watches(NODE, lambda _: [])  # the nodes' zones, read from the cache
      .complete(EndpointSliceReconciler(manager, client)))
