@@ -160,3 +160,53 @@ async def test_cronjob_defaults_validation_and_table(api: APIServer) -> None:
     ]
     status, out = await call(api, "POST", CRONJOBS, cronjob("berlin", timeZone="Europe/Berlin"))
     assert status == 201, out
+
+
+async def test_job_status_writes_follow_kubes_transitions(api: APIServer) -> None:
+    status, created = await call(api, "POST", JOBS, job())
+    assert status == 201
+    t = "2026-01-01T00:00:00Z"
+    complete = {"type": "Complete", "status": "True", "lastProbeTime": t, "lastTransitionTime": t}
+    bad = {**created, "status": {"active": 1, "ready": 2, "conditions": [complete]}}
+    status, out = await call(api, "PUT", JOBS + "/pi/status", bad)
+    assert status == 422
+    assert causes(out) == [
+        ("FieldValueRequired", "status.completionTime", "Required value: completionTime is required for Complete jobs"),
+        ("FieldValueInvalid", "status.conditions",
+         "Invalid value: cannot set Complete=True condition without the SuccessCriteriaMet=true condition"),
+        ("FieldValueInvalid", "status.active", "Invalid value: 1: active>0 is invalid for finished job"),
+        ("FieldValueRequired", "status.startTime", "Required value: startTime is required for finished job"),
+        ("FieldValueInvalid", "status.ready", "Invalid value: 2: cannot set more ready pods than active"),
+    ]
+    met = {**complete, "type": "SuccessCriteriaMet"}
+    good = {**created, "status": {"startTime": t, "completionTime": t, "succeeded": 1, "conditions": [met, complete]}}
+    status, out = await call(api, "PUT", JOBS + "/pi/status", good)
+    assert status == 200, out
+    back = {**out, "status": {"startTime": t, "completionTime": "2026-01-01T00:00:01Z", "conditions": [met]}}
+    status, out = await call(api, "PUT", JOBS + "/pi/status", back)
+    assert causes(out) == [
+        ("FieldValueInvalid", "status.completionTime", "Invalid value: 2026-01-01 00:00:01 +0000 UTC: "
+                                                       "cannot set completionTime when there is no Complete=True condition"),
+        ("FieldValueInvalid", "status.conditions", "Invalid value: cannot disable the terminal Complete=True condition"),
+        ("FieldValueInvalid", "status.succeeded", "Invalid value: 0: cannot decrease the succeeded counter"),
+        ("FieldValueInvalid", "status.completionTime",
+         "Invalid value: 2026-01-01 00:00:01 +0000 UTC: completionTime cannot be mutated"),
+    ]
+
+
+async def test_deleting_a_job_without_a_policy_warns_and_orphans(api: APIServer) -> None:
+    await call(api, "POST", JOBS, job())
+    request = Request("DELETE", JOBS + "/pi", headers={"accept": "application/json"})
+    response = await api.handle(request)
+    assert isinstance(response, Response) and response.status == 200
+    warnings = [v for k, v in response.headers or () if k.lower() == "warning"]
+    assert warnings == ['299 - "child pods are preserved by default when jobs are deleted; set '
+                        'propagationPolicy=Background to remove them or set propagationPolicy=Orphan to suppress '
+                        'this warning"']
+    # batch/v1's default policy: the Job waits for the garbage collector to orphan its dependents.
+    assert orjson.loads(response.body)["metadata"]["finalizers"] == ["orphan"]
+    await call(api, "POST", JOBS, job("quiet"))
+    response = await api.handle(Request("DELETE", JOBS + "/quiet", query_string=b"propagationPolicy=Background",
+                                        headers={"accept": "application/json"}))
+    assert isinstance(response, Response) and response.status == 200
+    assert not [v for k, v in response.headers or () if k.lower() == "warning"]

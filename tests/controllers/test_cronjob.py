@@ -64,7 +64,9 @@ async def jobs_of(client: InProcessClient, name: str, n: int) -> list[Obj]:
 async def finish(client: InProcessClient, job: Obj, kind: str = "Complete") -> None:
     current = await client.get(JOB, job["metadata"]["name"], NS)
     now = format_time(datetime.now(UTC))
+    interim = "SuccessCriteriaMet" if kind == "Complete" else "FailureTarget"
     current["status"] = {"startTime": now, "conditions": [
+        {"type": interim, "status": "True", "lastProbeTime": now, "lastTransitionTime": now},
         {"type": kind, "status": "True", "lastProbeTime": now, "lastTransitionTime": now}]}
     if kind == "Complete":
         current["status"]["completionTime"] = now

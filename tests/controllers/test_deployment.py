@@ -13,10 +13,11 @@ from workload_helpers import DEPLOYMENT, POD, REPLICA_SET, deployment, events_of
 
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.server import APIServer
-from setpoint.controllers.deployutil import compute_hash, safe_encode
+from setpoint.controllers.deployutil import compute_hash
+from setpoint.controllers.history import safe_encode
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.manager import ControllerManager
-from setpoint.controllers.podutil import is_ready
+from setpoint.controllers.pods import is_ready
 from setpoint.runtime.client import PatchType, items
 from setpoint.testing import eventually
 
@@ -293,3 +294,28 @@ async def test_scaling_is_proportional_during_a_rollout(
         sizes = await eventually(scaled, timeout=TIMEOUT)
     # 20 + maxSurge 3 in kube's proportions: 8 * 23/13 = 14.2 -> 14, 5 * 23/13 = 8.8 -> 9
     assert sizes == {"nginx:1": 14, "nginx:2": 9}
+
+
+async def test_a_hash_collision_bumps_collision_count(
+        client: InProcessClient, controllers: ControllerManager) -> None:
+    await client.create(deployment("web", 1, {"app": "web"}, paused=True))
+    d = await get_d(client)
+    taken = f"web-{compute_hash(d['spec']['template'], None)}"
+    squatter = {"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                "metadata": {"name": taken, "namespace": "default", "ownerReferences": [
+                    {"apiVersion": "v1", "kind": "ConfigMap", "name": "other", "controller": True,
+                     "uid": "00000000-0000-0000-0000-00000000000a"}]},
+                "spec": {"replicas": 0, "selector": {"matchLabels": {"app": "web", "x": "y"}},
+                         "template": {"metadata": {"labels": {"app": "web", "x": "y"}},
+                                      "spec": {"containers": [{"name": "app", "image": "other"}]}}}}
+    await client.create(squatter)
+    await client.patch(DEPLOYMENT, "web", {"spec": {"paused": False}}, "default")
+
+    async def rolled_to_another_name() -> list[str]:
+        mine = [r["metadata"]["name"] for r in await replica_sets(client)
+                if (r["metadata"].get("ownerReferences") or [{}])[0].get("uid") == d["metadata"]["uid"]]
+        return mine
+
+    (name,) = await eventually(rolled_to_another_name, timeout=TIMEOUT)
+    assert name == f"web-{compute_hash(d['spec']['template'], 1)}" != taken
+    assert (await get_d(client))["status"]["collisionCount"] == 1

@@ -12,7 +12,12 @@ from setpoint.apimachinery.clock import FakeClock, format_time
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.server import APIServer
 from setpoint.controllers.inprocess import InProcessClient
-from setpoint.controllers.job import COMPLETION_INDEX, TRACKING_FINALIZER, add_job_controller
+from setpoint.controllers.job import (
+    COMPLETION_INDEX,
+    INDEX_FAILURE_COUNT,
+    TRACKING_FINALIZER,
+    add_job_controller,
+)
 from setpoint.runtime.manager import Manager
 from setpoint.runtime.resource import Kind
 from setpoint.testing import eventually
@@ -119,7 +124,7 @@ async def test_backoff_limit_fails_the_job_as_kube(client: InProcessClient, jobs
     for n in (1, 2):
         pods = await eventually(lambda n=n: n_pods(client, "flaky", n), timeout=TIMEOUT)
         await set_phase(client, next(p for p in pods if p["status"]["phase"] == "Pending"), "Failed")
-        clock.step(1)  # past the (injected, short) backoff before the next pod
+        clock.step(10)  # past the (injected, short) backoff before the next pod
     failed = await eventually(lambda: condition(client, "flaky", "Failed"), timeout=TIMEOUT)
     status = failed["status"]
     assert status["failed"] == 2 and "active" not in status and "completionTime" not in status
@@ -164,7 +169,7 @@ async def test_indexed_job_completes_with_completed_indexes(client: InProcessCli
     await eventually(two_done, timeout=TIMEOUT)
     # A failed index is replaced by a new pod of the same index.
     await set_phase(client, by_index["1"], "Failed")
-    clock.step(1)
+    clock.step(10)
 
     async def replaced() -> Obj:
         ones = [p for p in await pods_of(client, "idx")
@@ -200,7 +205,7 @@ async def test_pod_failure_policy(client: InProcessClient, jobs: Manager, clock:
     await client.create(job("pfp", backoffLimit=3, podFailurePolicy=policy))
     (first,) = await eventually(lambda: n_pods(client, "pfp", 1), timeout=TIMEOUT)
     await set_phase(client, first, "Failed", conditions=[{"type": "DisruptionTarget", "status": "True"}])
-    clock.step(1)
+    clock.step(10)
     pods = await eventually(lambda: n_pods(client, "pfp", 2), timeout=TIMEOUT)
 
     async def not_counted() -> bool:
@@ -252,3 +257,66 @@ async def test_pods_of_a_deleted_job_lose_their_finalizer(client: InProcessClien
         assert not got["metadata"].get("finalizers")
         return True
     await eventually(released, timeout=TIMEOUT)
+
+
+async def test_backoff_limit_per_index_and_fail_index(client: InProcessClient, jobs: Manager,
+                                                      clock: FakeClock) -> None:
+    policy = {"rules": [{"action": "FailIndex", "onExitCodes": {"operator": "In", "values": [7]}}]}
+    await client.create(job("perindex", completions=3, parallelism=3, completionMode="Indexed",
+                            backoffLimitPerIndex=1, podFailurePolicy=policy))
+    pods = await eventually(lambda: n_pods(client, "perindex", 3), timeout=TIMEOUT)
+    by_index = {p["metadata"]["annotations"][COMPLETION_INDEX]: p for p in pods}
+    assert all(p["metadata"]["annotations"][INDEX_FAILURE_COUNT] == "0" for p in pods)
+    # Index 0 fails once: retried with the count carried; index 1 fails with exit code 7: FailIndex.
+    await set_phase(client, by_index["0"], "Failed")
+    await set_phase(client, by_index["1"], "Failed", containerStatuses=[{
+        "name": "c", "image": "busybox", "imageID": "", "ready": False, "restartCount": 0,
+        "state": {"terminated": {"exitCode": 7}}}])
+    await set_phase(client, by_index["2"], "Succeeded")
+    clock.step(10)
+
+    async def retried() -> Obj:
+        zeros = [p for p in await pods_of(client, "perindex")
+                 if p["metadata"]["annotations"][COMPLETION_INDEX] == "0" and p["status"]["phase"] == "Pending"]
+        assert len(zeros) == 1
+        return zeros[0]
+    again = await eventually(retried, timeout=TIMEOUT)
+    assert again["metadata"]["annotations"][INDEX_FAILURE_COUNT] == "1"
+    assert not [p for p in await pods_of(client, "perindex")
+                if p["metadata"]["annotations"][COMPLETION_INDEX] == "1" and p["status"]["phase"] == "Pending"]
+    # Its second failure uses up index 0's backoff: every index is done, two failed.
+    await set_phase(client, again, "Failed")
+    failed = await eventually(lambda: condition(client, "perindex", "Failed"), timeout=TIMEOUT)
+    assert failed["status"]["failedIndexes"] == "0-1" and failed["status"]["completedIndexes"] == "2"
+    assert [(c["type"], c["reason"], c["message"]) for c in failed["status"]["conditions"]] == [
+        ("FailureTarget", "FailedIndexes", "Job has failed indexes"),
+        ("Failed", "FailedIndexes", "Job has failed indexes")]
+
+
+async def test_success_policy_ends_the_job_early(client: InProcessClient, jobs: Manager) -> None:
+    await client.create(job("leader", completions=3, parallelism=3, completionMode="Indexed",
+                            successPolicy={"rules": [{"succeededIndexes": "0"}]}))
+    pods = await eventually(lambda: n_pods(client, "leader", 3), timeout=TIMEOUT)
+    leader = next(p for p in pods if p["metadata"]["annotations"][COMPLETION_INDEX] == "0")
+    await set_phase(client, leader, "Succeeded")
+    done = await eventually(lambda: condition(client, "leader", "Complete"), timeout=TIMEOUT)
+    assert [(c["type"], c["reason"], c["message"]) for c in done["status"]["conditions"]] == [
+        ("SuccessCriteriaMet", "SuccessPolicy", "Matched rules at index 0"),
+        ("Complete", "SuccessPolicy", "Matched rules at index 0")]
+    assert done["status"]["completedIndexes"] == "0" and "failed" not in done["status"]
+
+
+async def test_no_pod_too_many_when_pods_finish_fast(client: InProcessClient, jobs: Manager) -> None:
+    """Pods released in one sync are not counted out again by the next one before the cache catches up."""
+    await client.create(job("burst", completions=40, parallelism=10))
+    seen: set[str] = set()
+
+    async def drive() -> Obj:
+        for p in await pods_of(client, "burst"):
+            if p["status"].get("phase") == "Pending" and p["metadata"]["name"] not in seen:
+                seen.add(p["metadata"]["name"])
+                await set_phase(client, p, "Succeeded")
+        return await condition(client, "burst", "Complete")
+    done = await eventually(drive, timeout=30.0)
+    assert done["status"]["succeeded"] == 40
+    assert len(await pods_of(client, "burst")) == 40

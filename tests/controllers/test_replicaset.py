@@ -14,7 +14,7 @@ from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.server import APIServer
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.manager import ControllerManager
-from setpoint.controllers.podutil import deletion_order
+from setpoint.controllers.pods import deletion_order
 from setpoint.testing import eventually
 
 TIMEOUT = 10.0
@@ -175,3 +175,23 @@ def test_deletion_order_ranks_as_kube() -> None:
     order = [p["metadata"]["name"] for p in deletion_order(ps, ps, now=1.8e9)]  # type: ignore[misc]
     assert order[:3] == ["unscheduled", "pending", "notready"]
     assert order[3] == "ready"  # doubled up on n1 with the others
+
+
+async def test_available_only_after_min_ready_seconds(
+        client: InProcessClient, controllers: ControllerManager) -> None:
+    await client.create(replica_set("web", 2, {"app": "web"}, minReadySeconds=1))
+    await eventually(lambda: count(client, 2), timeout=TIMEOUT)
+    for pod in await pods(client, "app=web"):
+        await make_ready(client, pod)
+
+    async def counts() -> tuple[int | None, int | None]:
+        st = (await client.get(REPLICA_SET, "web", "default"))["status"]
+        return st.get("readyReplicas"), st.get("availableReplicas")
+
+    assert await eventually(lambda: _when(counts, (2, None)), timeout=TIMEOUT)
+    # nothing changes after the pods became ready: the controller looks again by itself
+    assert await eventually(lambda: _when(counts, (2, 2)), timeout=TIMEOUT)
+
+
+async def _when(check: Callable[[], Awaitable[object]], want: object) -> bool:
+    return await check() == want

@@ -52,6 +52,7 @@ async def finished_job(client: InProcessClient, name: str, ttl: int | None, at: 
                                "spec": spec})
     t = format_time(at)
     job["status"] = {"startTime": t, "completionTime": t, "succeeded": 1, "conditions": [
+        {"type": "SuccessCriteriaMet", "status": "True", "lastProbeTime": t, "lastTransitionTime": t},
         {"type": "Complete", "status": "True", "lastProbeTime": t, "lastTransitionTime": t}]}
     return await client.update_status(job)
 

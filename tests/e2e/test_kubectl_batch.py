@@ -41,6 +41,14 @@ def test_create_job_runs_and_completes(kubectl: Kubectl, ns: str) -> None:
     assert table[1].split()[:3] == ["pi", "Complete", "1/1"]
     job = json.loads(kubectl.out("get", "job", "pi", "-n", ns, "-o", "json"))
     assert job["status"]["succeeded"] == 1 and job["status"]["completionTime"]
+    described = kubectl.out("describe", "job", "pi", "-n", ns)
+    assert "1 Succeeded / 0 Failed" in described and "SuccessfulCreate" in described and "Completed" in described
+    # kubectl deletes in the background: the garbage collector deletes the pod, which is released.
+    kubectl("delete", "job", "pi", "-n", ns)
+    deadline = time.monotonic() + 20
+    while kubectl.out("get", "pods", "-n", ns, "-l", "batch.kubernetes.io/job-name=pi", "-o", "name"):
+        assert time.monotonic() < deadline, "the job's pod is still there"
+        time.sleep(0.1)
 
 
 def test_backoff_limit_fails_the_job(kubectl: Kubectl, ns: str) -> None:
@@ -85,7 +93,39 @@ def test_create_cronjob_and_a_job_from_it(kubectl: Kubectl, ns: str) -> None:
     job = json.loads(kubectl.out("get", "job", "by-hand", "-n", ns, "-o", "json"))
     assert job["metadata"]["annotations"]["cronjob.kubernetes.io/instantiate"] == "manual"
     assert job["metadata"]["ownerReferences"][0]["kind"] == "CronJob"
-    _pods(kubectl, ns, "by-hand", 1)
+    (pod,) = _pods(kubectl, ns, "by-hand", 1)
+    assert pod["metadata"]["finalizers"] == ["batch.kubernetes.io/job-tracking"]
+    # A running Job deleted: its pod is deleted too, and released from the tracking finalizer.
+    kubectl("delete", "job", "by-hand", "-n", ns)
+    deadline = time.monotonic() + 20
+    while kubectl.out("get", "pods", "-n", ns, "-l", "batch.kubernetes.io/job-name=by-hand", "-o", "name"):
+        assert time.monotonic() < deadline, "the job's pod is still there"
+        time.sleep(0.1)
     bad = kubectl.run("create", "cronjob", "bad", "--image=busybox", "--schedule=61 * * * *", "-n", ns, check=False)
     assert bad.returncode != 0
     assert 'spec.schedule: Invalid value: "61 * * * *": end of range (61) above maximum (59): 61' in bad.stderr
+
+
+def test_a_cronjob_fires_on_schedule(kubectl: Kubectl, ns: str) -> None:
+    """``@every 2s`` parses with robfig/cron on kube too: the real clock, a few seconds."""
+    kubectl("create", "cronjob", "often", "--image=busybox", "--schedule=@every 2s", "-n", ns)
+    deadline = time.monotonic() + 20
+    while True:
+        jobs = json.loads(kubectl.out("get", "jobs", "-n", ns, "-o", "json"))["items"]
+        if jobs:
+            break
+        assert time.monotonic() < deadline, "no Job made by the CronJob"
+        time.sleep(0.2)
+    job = jobs[0]
+    assert job["metadata"]["name"].startswith("often-")
+    assert job["metadata"]["ownerReferences"][0]["kind"] == "CronJob"
+    stamp = job["metadata"]["annotations"]["batch.kubernetes.io/cronjob-scheduled-timestamp"]
+    minutes = int(job["metadata"]["name"].rsplit("-", 1)[1])
+    assert stamp.endswith("Z") and minutes * 60 <= time.time()
+    cron = json.loads(kubectl.out("get", "cronjob", "often", "-n", ns, "-o", "json"))
+    deadline = time.monotonic() + 10
+    while not cron["status"].get("lastScheduleTime"):
+        assert time.monotonic() < deadline, cron["status"]
+        time.sleep(0.2)
+        cron = json.loads(kubectl.out("get", "cronjob", "often", "-n", ns, "-o", "json"))
+    kubectl("patch", "cronjob", "often", "-n", ns, "--type=merge", "-p", '{"spec":{"suspend":true}}')

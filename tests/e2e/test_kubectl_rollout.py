@@ -95,6 +95,11 @@ def test_rollout_status_history_and_undo(kubectl: Kubectl, ns: str, kubelet: Kub
     assert len(rss) == 2
     old = next(r for r in rss if r["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1")
     assert old["metadata"]["annotations"]["deployment.kubernetes.io/revision-history"] == "1"
+    kubectl("rollout", "undo", "deployment/web", "--to-revision=2", "-n", ns)
+    kubectl.out("rollout", "status", "deployment/web", "-n", ns, "--timeout=60s")
+    eventually(lambda: images(kubectl, ns) == ["nginx:2"] * 3, timeout=TIMEOUT)
+    history = kubectl.out("rollout", "history", "deployment/web", "-n", ns).split()
+    assert history[3:] == ["3", "<none>", "4", "<none>"]
 
 
 def test_pause_resume_and_restart(kubectl: Kubectl, ns: str, kubelet: Kubelet) -> None:
@@ -195,3 +200,29 @@ def test_delete_cascades_through_replica_sets_to_pods(kubectl: Kubectl, ns: str,
         assert get(kubectl, ns, "deployments")["items"] == []
     eventually(lambda: get(kubectl, ns, "replicasets")["items"] == [], timeout=TIMEOUT)
     eventually(lambda: get(kubectl, ns, "pods")["items"] == [], timeout=TIMEOUT)
+
+
+def test_a_quota_refusing_pods_shows_as_replica_failure(kubectl: Kubectl, ns: str, kubelet: Kubelet) -> None:
+    kubectl("create", "quota", "q", "--hard=pods=1", "-n", ns)
+    kubectl("create", "deployment", "web", "--image=nginx", "--replicas=3", "-n", ns)
+
+    def failure(kind: str) -> dict[str, Any]:
+        items = get(kubectl, ns, kind)["items"]
+        conds = (items[0].get("status") or {}).get("conditions") or [] if items else []
+        return next((c for c in conds if c["type"] == "ReplicaFailure"), {})
+
+    rs_cond = eventually(lambda: failure("replicasets"), timeout=TIMEOUT)
+    assert (rs_cond["status"], rs_cond["reason"]) == ("True", "FailedCreate")
+    assert "exceeded quota: q" in rs_cond["message"]
+    d_cond = eventually(lambda: failure("deployments"), timeout=TIMEOUT)
+    assert d_cond["reason"] == "FailedCreate" and "exceeded quota: q" in d_cond["message"]
+    rs = get(kubectl, ns, "replicasets")["items"][0]["metadata"]["name"]
+    described = eventually(lambda: (out := kubectl.out("describe", "rs", rs, "-n", ns)) and
+                           "FailedCreate" in out and out, timeout=TIMEOUT)
+    assert "Error creating: " in described and "exceeded quota: q" in described
+    assert len(get(kubectl, ns, "pods")["items"]) == 1
+    kubectl("delete", "quota", "q", "-n", ns)
+    eventually(lambda: len(get(kubectl, ns, "pods")["items"]) == 3, timeout=TIMEOUT)
+    eventually(lambda: not failure("replicasets"), timeout=TIMEOUT)
+    eventually(lambda: not failure("deployments"), timeout=TIMEOUT)
+    kubectl.out("rollout", "status", "deployment/web", "-n", ns, "--timeout=60s")

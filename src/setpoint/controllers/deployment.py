@@ -37,9 +37,9 @@ from typing import Any
 
 from setpoint.apimachinery.types import Obj
 from setpoint.controllers import deployutil as du
-from setpoint.controllers import podutil
 from setpoint.controllers.eventlimit import LimitedRecorder
 from setpoint.controllers.inprocess import InProcessClient
+from setpoint.controllers.pods import controller_of, timestamp
 from setpoint.controllers.replicaset import ControllerRefManager, owner_ref, selector_of
 from setpoint.runtime import errors
 from setpoint.runtime.builder import Builder
@@ -59,6 +59,10 @@ POD = Kind("v1", "Pod")
 WORKERS = 5
 _STATUS_ORDER = ("observedGeneration", "replicas", "updatedReplicas", "readyReplicas", "availableReplicas",
                  "unavailableReplicas", "conditions", "collisionCount")
+
+
+class _InvalidScaleDown(Exception):
+    """A scale-down computed from a status ahead of the spec would scale up (kube refuses it too)."""
 
 
 class DeploymentReconciler:
@@ -82,7 +86,7 @@ class DeploymentReconciler:
     def deployments_of_replica_set(self, rs: Obj) -> list[Request]:
         """The controlling Deployment, or (an orphan) every Deployment whose selector matches it."""
         ns = rs["metadata"].get("namespace") or ""
-        ref = podutil.controller_of(rs)
+        ref = controller_of(rs)
         if ref is not None:
             d = self._resolve(ns, ref)
             return [Request(ns, d["metadata"]["name"])] if d is not None else []
@@ -95,7 +99,7 @@ class DeploymentReconciler:
     def deployment_of_pod(self, pod: Obj) -> list[Request]:
         """A deleted pod of a Recreate Deployment's ReplicaSet wakes the Deployment (``deletePod``)."""
         ns = pod["metadata"].get("namespace") or ""
-        ref = podutil.controller_of(pod)
+        ref = controller_of(pod)
         if ref is None or ref.get("kind") != "ReplicaSet":
             return []
         rs = self.cache.get(REPLICA_SET, ref["name"], ns)
@@ -228,7 +232,7 @@ class DeploymentReconciler:
             created = await self.client.create(new_rs)
         except errors.AlreadyExists:
             found = self.cache.get(REPLICA_SET, name, d["metadata"]["namespace"])
-            ref = podutil.controller_of(found) if found is not None else None
+            ref = controller_of(found) if found is not None else None
             if found is not None and ref is not None and ref.get("uid") == d["metadata"]["uid"] \
                     and du.without_hash(found["spec"].get("template")) == du.without_hash(d["spec"]["template"]):
                 created, already_exists = found, True
@@ -377,8 +381,12 @@ class DeploymentReconciler:
         max_scaled_down = all_pods - min_available - new_unavailable
         if max_scaled_down <= 0:
             return False
-        old_rss, cleaned = await self.cleanup_unhealthy(old_rss, d, max_scaled_down)
-        scaled_down = await self.scale_down_old_for_rolling_update([*old_rss, new_rs], old_rss, d)
+        try:
+            old_rss, cleaned = await self.cleanup_unhealthy(old_rss, d, max_scaled_down)
+            scaled_down = await self.scale_down_old_for_rolling_update([*old_rss, new_rs], old_rss, d)
+        except _InvalidScaleDown as e:
+            log.info("%s", e)  # a ReplicaSet's status is ahead of its spec: wait for the next sync
+            return False
         return cleaned + scaled_down > 0
 
     async def cleanup_unhealthy(self, old_rss: list[Obj], d: Obj, max_cleanup: int) -> tuple[list[Obj], int]:
@@ -391,6 +399,10 @@ class DeploymentReconciler:
             if du.replicas(rs) == 0 or du.replicas(rs) == du.status_int(rs, "availableReplicas"):
                 continue
             count = min(max_cleanup - total, du.replicas(rs) - du.status_int(rs, "availableReplicas"))
+            if count < 0:  # kube: "got invalid request to scale down"
+                raise _InvalidScaleDown("when cleaning up unhealthy replicas, got invalid request to scale down "
+                                        f"{rs['metadata']['namespace']}/{rs['metadata']['name']} "
+                                        f"{du.replicas(rs)} -> {du.replicas(rs) - count}")
             _, old_rss[i] = await self.scale_and_record(rs, du.replicas(rs) - count, d)
             total += count
         return old_rss, total
@@ -440,7 +452,7 @@ class DeploymentReconciler:
         olds = {rs["metadata"]["uid"] for rs in old_rss}
         selector = selector_of(d)
         for pod in self.cache.list(POD, d["metadata"]["namespace"]):
-            ref = podutil.controller_of(pod)
+            ref = controller_of(pod)
             if ref is None or ref.get("uid") not in olds:
                 continue
             if selector is not None and not selector.matches(pod["metadata"].get("labels")):
@@ -561,7 +573,7 @@ class DeploymentReconciler:
             return None
         if du.complete(d, status) or current.get("reason") == du.TIMED_OUT_REASON:
             return None
-        since = podutil.timestamp(current.get("lastUpdateTime"))
+        since = timestamp(current.get("lastUpdateTime"))
         if since is None:
             return None
         after = since + int(d["spec"]["progressDeadlineSeconds"]) - time.time()

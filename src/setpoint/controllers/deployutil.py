@@ -15,7 +15,8 @@ import orjson
 
 from setpoint.apimachinery.clock import now_rfc3339
 from setpoint.apimachinery.types import Obj
-from setpoint.controllers.podutil import timestamp
+from setpoint.controllers.history import fnv32a, safe_encode
+from setpoint.controllers.pods import timestamp
 
 REVISION = "deployment.kubernetes.io/revision"
 REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
@@ -41,21 +42,6 @@ PAUSED_REASON = "DeploymentPaused"
 RESUMED_REASON = "DeploymentResumed"
 MIN_AVAILABLE_REASON = "MinimumReplicasAvailable"
 MIN_UNAVAILABLE_REASON = "MinimumReplicasUnavailable"
-
-_ALPHANUMS = "bcdfghjklmnpqrstvwxz2456789"
-
-
-def safe_encode(s: str) -> str:
-    """``rand.SafeEncodeString``: each byte as one of 27 letters and digits that spell no words."""
-    return "".join(_ALPHANUMS[b % len(_ALPHANUMS)] for b in s.encode())
-
-
-def fnv32a(data: bytes) -> int:
-    h = 0x811C9DC5
-    for b in data:
-        h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
-    return h
-
 
 def compute_hash(template: Mapping[str, Any], collision_count: int | None) -> str:
     """``controller.ComputeHash``: fnv-32a of the template (then of the collision count, as 8

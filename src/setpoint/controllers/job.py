@@ -7,10 +7,13 @@ Job as controller owner, the ``batch.kubernetes.io/job-tracking`` finalizer); up
 ``JOB_COMPLETION_INDEX``, ``status.completedIndexes``). Finished pods are counted through
 ``status.uncountedTerminatedPods`` before their finalizer is removed, so none is counted twice
 or lost. Failed pods are retried after kube's backoff (10 s doubling to 6 min, injectable)
-until ``backoffLimit``; ``activeDeadlineSeconds``, ``podFailurePolicy`` (FailJob, Ignore,
-Count on exit codes and pod conditions), ``suspend``. A Job ends through kube's interim
+until ``backoffLimit``, or per index (``backoffLimitPerIndex``, ``maxFailedIndexes``, the
+``job-index-failure-count`` annotations, ``status.failedIndexes``); ``activeDeadlineSeconds``,
+``podFailurePolicy`` (FailJob, FailIndex, Ignore, Count on exit codes and pod conditions),
+``successPolicy``, ``suspend``. A Job ends through kube's interim
 conditions: ``FailureTarget`` then ``Failed`` (reasons ``BackoffLimitExceeded``,
-``DeadlineExceeded``, ``PodFailurePolicy``), ``SuccessCriteriaMet`` then ``Complete``; Events
+``DeadlineExceeded``, ``PodFailurePolicy``, ``FailedIndexes``, ``MaxFailedIndexesExceeded``),
+``SuccessCriteriaMet`` then ``Complete`` (``CompletionsReached``, ``SuccessPolicy``); Events
 ``SuccessfulCreate``, ``SuccessfulDelete``, ``Completed``, ``Suspended``, ``Resumed`` and
 the failure's reason. Pods whose Job is gone or finished lose their finalizer (``syncOrphanPod``).
 
@@ -27,13 +30,14 @@ from typing import Any, Final
 
 from setpoint.apimachinery.clock import REAL_CLOCK, Clock, format_time, parse_time
 from setpoint.controllers.inprocess import InProcessClient
+from setpoint.controllers.pods import is_ready, pod_from_template
 from setpoint.runtime import errors
 from setpoint.runtime.builder import Builder
 from setpoint.runtime.client import PatchType
 from setpoint.runtime.events import EventRecorder
 from setpoint.runtime.labels import from_label_selector
 from setpoint.runtime.manager import Manager
-from setpoint.runtime.objects import mutable, owner_reference
+from setpoint.runtime.objects import mutable
 from setpoint.runtime.predicate import Funcs
 from setpoint.runtime.reconcile import Request, Result
 from setpoint.runtime.resource import Kind
@@ -45,6 +49,8 @@ POD: Final = Kind("v1", "Pod")
 TRACKING_FINALIZER: Final = "batch.kubernetes.io/job-tracking"
 COMPLETION_INDEX: Final = "batch.kubernetes.io/job-completion-index"
 COMPLETION_INDEX_ENV: Final = "JOB_COMPLETION_INDEX"
+INDEX_FAILURE_COUNT: Final = "batch.kubernetes.io/job-index-failure-count"
+INDEX_IGNORED_FAILURE_COUNT: Final = "batch.kubernetes.io/job-index-ignored-failure-count"
 #: kube's ``DefaultJobPodFailureBackOff`` and ``MaxJobPodFailureBackOff`` (seconds).
 DEFAULT_BACKOFF: Final = 10.0
 MAX_BACKOFF: Final = 360.0
@@ -74,13 +80,6 @@ def is_active(pod: dict[str, Any]) -> bool:
 
 def is_terminating(pod: dict[str, Any]) -> bool:
     return _deleting(pod) and _phase(pod) not in ("Succeeded", "Failed")
-
-
-def is_ready(pod: dict[str, Any]) -> bool:
-    for c in (pod.get("status") or {}).get("conditions") or ():
-        if c.get("type") == "Ready":
-            return bool(c.get("status") == "True")
-    return False
 
 
 def has_finalizer(pod: dict[str, Any]) -> bool:
@@ -349,6 +348,9 @@ class JobReconciler:
         self.recorder = EventRecorder(client, COMPONENT)
         self.backoffs: dict[str, _Backoff] = {}
         self.expectations: dict[str, _Expectations] = {}
+        #: The last status this controller wrote per Job: read instead of an older cached Job, so that
+        #: pods counted and released in one sync are not counted out again before the cache catches up.
+        self.written: dict[str, dict[str, Any]] = {}
 
     # -- expectations --
 
@@ -381,11 +383,20 @@ class JobReconciler:
         if cached is None:
             self.expectations.pop(key, None)
             self.backoffs.pop(key, None)
+            self.written.pop(key, None)
             return None
+        written = self.written.get(key)
+        if written is not None:
+            if written["metadata"].get("uid") == cached["metadata"].get("uid") \
+                    and _revision(written) > _revision(cached):
+                cached = written
+            else:
+                del self.written[key]
         if _spec(cached).get("managedBy") not in (None, "kubernetes.io/job-controller"):
             return None
         if is_finished(cached):
             self.backoffs.pop(key, None)
+            self.written.pop(key, None)
             return None
         job = mutable(cached)
         spec = _spec(job)
@@ -408,6 +419,9 @@ class _Sync:
         self.status: dict[str, Any] = job.setdefault("status", {})
         self.now = r.clock.now()
         self.requeue_after: float | None = None
+        self.failed_indexes: set[int] | None = None
+        self.prev_indexes: set[int] = set()
+        self.succeeded_indexes: set[int] = set()
 
     def _requeue(self, seconds: float) -> None:
         seconds = max(seconds, 0.0)
@@ -474,6 +488,19 @@ class _Sync:
                 completion_index(p) for p in pods
                 if _phase(p) == "Succeeded" and 0 <= completion_index(p) < int(completions or 0) and has_finalizer(p)}
             self.succeeded = len(self.succeeded_indexes)
+            if spec.get("backoffLimitPerIndex") is not None:
+                self.failed_indexes = self._calculate_failed_indexes(int(completions or 0))
+                max_failed = spec.get("maxFailedIndexes")
+                if finished is None and max_failed is not None and len(self.failed_indexes) > int(max_failed):
+                    finished = new_condition("FailureTarget", "True", "MaxFailedIndexesExceeded",
+                                             "Job has exceeded the specified maximal number of failed indexes",
+                                             self.now)
+                elif finished is None and self.failed_indexes and \
+                        len(self.failed_indexes) + len(self.succeeded_indexes) >= int(completions or 0):
+                    finished = new_condition("FailureTarget", "True", "FailedIndexes", "Job has failed indexes",
+                                             self.now)
+            if finished is None and (message := self._match_success_policy(int(completions or 0))):
+                finished = new_condition("SuccessCriteriaMet", "True", "SuccessPolicy", message, self.now)
         self.finished = finished
         suspend_changed = False
         if finished is not None:
@@ -500,6 +527,10 @@ class _Sync:
                     if ensure_condition(job, "Suspended", "True", "JobSuspended", "Job suspended", self.now):
                         suspend_changed = True
                         await r.recorder.normal(job, "Suspended", "Job suspended")
+                    if status.pop("startTime", None) is not None:
+                        # A suspended Job has not started: its active deadline restarts on resume (and the
+                        # API refuses a changed startTime of a Job that is not suspended).
+                        suspend_changed = True
                 elif ensure_condition(job, "Suspended", "False", "JobResumed", "Job resumed", self.now):
                     suspend_changed = True
                     await r.recorder.normal(job, "Resumed", "Job resumed")
@@ -627,14 +658,18 @@ class _Sync:
         diff = want - terminating - active
         if diff <= 0:
             return active
-        remaining = self.backoff.remaining(self.now, self.r.backoff_base, self.r.backoff_max)
-        if remaining > 0:
-            self._requeue(remaining)
-            return active
+        per_index = spec.get("backoffLimitPerIndex") is not None
+        if not per_index:
+            remaining = self.backoff.remaining(self.now, self.r.backoff_base, self.r.backoff_max)
+            if remaining > 0:
+                self._requeue(remaining)
+                return active
         diff = min(diff, MAX_CREATE_DELETE)
         indexes: list[int | None] = [None] * diff
         if is_indexed(job):
             indexes = list(self._first_pending_indexes(diff, int(completions or 0)))
+            if per_index:
+                indexes = self._indexes_past_backoff(indexes)
         exp = self.r._exp(self.key)
         for index in indexes:
             pod = self._pod_from_template(index)
@@ -649,6 +684,90 @@ class _Sync:
             active += 1
             await self.r.recorder.normal(job, "SuccessfulCreate", f"Created pod: {created['metadata']['name']}")
         return active
+
+    # -- backoffLimitPerIndex and successPolicy --
+
+    def _index_failed(self, pod: dict[str, Any]) -> bool:
+        """``isIndexFailed``: a FailIndex rule matched, or the index has used up its backoff."""
+        job = self.job
+        if not is_pod_failed(pod, job):
+            return False
+        counted = True
+        policy = _spec(job).get("podFailurePolicy")
+        if policy is not None:
+            _, counted, action = match_pod_failure_policy(policy, pod)
+            if action == "FailIndex":
+                return True
+        limit = int(_spec(job).get("backoffLimitPerIndex") or 0)
+        return counted and _annotation_int(pod, INDEX_FAILURE_COUNT) >= limit
+
+    def _calculate_failed_indexes(self, completions: int) -> set[int]:
+        """``calculateFailedIndexes``: the recorded ones and those of newly failed pods."""
+        failed = parse_indexes(str(self.status.get("failedIndexes") or ""), completions)
+        for p in self.pods:
+            ix = completion_index(p)
+            if has_finalizer(p) and 0 <= ix < completions and self._index_failed(p):
+                failed.add(ix)
+        return failed
+
+    def _last_failed_pod(self, index: int) -> dict[str, Any] | None:
+        failed = [p for p in self.pods if completion_index(p) == index and is_pod_failed(p, self.job)]
+        if not failed:
+            return None
+        return max(failed, key=lambda p: (_annotation_int(p, INDEX_FAILURE_COUNT)
+                                          + _annotation_int(p, INDEX_IGNORED_FAILURE_COUNT),
+                                          finished_time(p, self.now)))
+
+    def _new_index_failure_counts(self, index: int) -> tuple[int, int]:
+        """``getNewIndexFailureCounts``: the replaced pod's counts, plus its own failure."""
+        replaced = self._last_failed_pod(index)
+        if replaced is None:
+            return 0, 0
+        counted = _annotation_int(replaced, INDEX_FAILURE_COUNT)
+        ignored = _annotation_int(replaced, INDEX_IGNORED_FAILURE_COUNT)
+        if match_pod_failure_policy(_spec(self.job).get("podFailurePolicy"), replaced)[1]:
+            counted += 1
+        else:
+            ignored += 1
+        return counted, ignored
+
+    def _indexes_past_backoff(self, indexes: list[int | None]) -> list[int | None]:
+        """``getPodCreationInfoForIndependentIndexes``: the indexes whose own backoff has passed."""
+        ready: list[int | None] = []
+        soonest: float | None = None
+        for index in indexes:
+            last = self._last_failed_pod(index) if index is not None else None
+            remaining = 0.0
+            if last is not None:
+                failures = (_annotation_int(last, INDEX_FAILURE_COUNT)
+                            + _annotation_int(last, INDEX_IGNORED_FAILURE_COUNT) + 1)
+                remaining = _Backoff(failures, finished_time(last, self.now)).remaining(
+                    self.now, self.r.backoff_base, self.r.backoff_max)
+            if remaining <= 0:
+                ready.append(index)
+            elif soonest is None or remaining < soonest:
+                soonest = remaining
+        if not ready and soonest is not None:
+            self._requeue(soonest)
+        return ready
+
+    def _match_success_policy(self, completions: int) -> str | None:
+        """``matchSuccessPolicy``: kube's message for the first rule the succeeded indexes meet."""
+        policy = _spec(self.job).get("successPolicy")
+        if not isinstance(policy, dict) or not self.succeeded_indexes:
+            return None
+        for i, rule in enumerate(policy.get("rules") or ()):
+            count = rule.get("succeededCount")
+            if rule.get("succeededIndexes") is not None:
+                required = parse_indexes(str(rule["succeededIndexes"]), completions)
+                if not required:
+                    continue
+                met = len(required & self.succeeded_indexes)
+                if (count is not None and met >= int(count)) or (count is None and met == len(required)):
+                    return f"Matched rules at index {i}"
+            elif count is not None and len(self.succeeded_indexes) >= int(count):
+                return f"Matched rules at index {i}"
+        return None
 
     def _pods_for_removal(self, at_least: int) -> list[dict[str, Any]]:
         """``activePodsForRemoval``: indexed pods with bad or repeated indexes, then the least advanced."""
@@ -670,7 +789,7 @@ class _Sync:
         return rm
 
     def _first_pending_indexes(self, count: int, completions: int) -> list[int | None]:
-        taken = set(self.succeeded_indexes)
+        taken = set(self.succeeded_indexes) | (self.failed_indexes or set())
         pods = self.active_pods + ([p for p in self.pods if is_terminating(p)] if only_replace_failed(self.job) else [])
         taken.update(completion_index(p) for p in pods)
         out: list[int | None] = []
@@ -682,36 +801,34 @@ class _Sync:
         return out
 
     def _pod_from_template(self, index: int | None) -> dict[str, Any]:
+        """``GetPodFromTemplate`` plus the tracking finalizer and, for an index, kube's index marks."""
         job = self.job
-        meta = job["metadata"]
-        template = mutable(_spec(job).get("template") or {})
-        tmeta = template.get("metadata") or {}
-        labels = dict(tmeta.get("labels") or {})
-        annotations = dict(tmeta.get("annotations") or {})
-        finalizers = list(tmeta.get("finalizers") or [])
+        name = job["metadata"]["name"]
+        pod = pod_from_template(_spec(job).get("template") or {}, job)
+        meta, pod_spec = pod["metadata"], pod["spec"]
+        finalizers = meta.setdefault("finalizers", [])
         if TRACKING_FINALIZER not in finalizers:
             finalizers.append(TRACKING_FINALIZER)
-        pod_spec = template.get("spec") or {}
-        generate_name = f"{meta['name']}-"
-        if index is not None:
-            annotations[COMPLETION_INDEX] = str(index)
-            labels[COMPLETION_INDEX] = str(index)
-            pod_spec["hostname"] = f"{meta['name']}-{index}"
-            appendix = f"-{index}-"
-            generate_name = meta["name"][:58 - len(appendix)] + appendix
-            for key in ("initContainers", "containers"):
-                for c in pod_spec.get(key) or ():
-                    env = c.setdefault("env", [])
-                    if not any(e.get("name") == COMPLETION_INDEX_ENV for e in env):
-                        env.append({"name": COMPLETION_INDEX_ENV, "valueFrom": {"fieldRef": {
-                            "apiVersion": "v1", "fieldPath": f"metadata.annotations['{COMPLETION_INDEX}']"}}})
-        pod_meta: dict[str, Any] = {"generateName": generate_name, "namespace": meta["namespace"],
-                                    "ownerReferences": [owner_reference(job)], "finalizers": finalizers}
-        if labels:
-            pod_meta["labels"] = labels
-        if annotations:
-            pod_meta["annotations"] = annotations
-        return {"apiVersion": "v1", "kind": "Pod", "metadata": pod_meta, "spec": pod_spec}
+        if index is None:
+            return pod
+        annotations = meta.setdefault("annotations", {})
+        if _spec(job).get("backoffLimitPerIndex") is not None:
+            counted, ignored = self._new_index_failure_counts(index)
+            annotations[INDEX_FAILURE_COUNT] = str(counted)
+            if ignored:
+                annotations[INDEX_IGNORED_FAILURE_COUNT] = str(ignored)
+        annotations[COMPLETION_INDEX] = str(index)
+        meta.setdefault("labels", {})[COMPLETION_INDEX] = str(index)
+        pod_spec["hostname"] = f"{name}-{index}"
+        appendix = f"-{index}-"
+        meta["generateName"] = name[:58 - len(appendix)] + appendix
+        for key in ("initContainers", "containers"):
+            for c in pod_spec.get(key) or ():
+                env = c.setdefault("env", [])
+                if not any(e.get("name") == COMPLETION_INDEX_ENV for e in env):
+                    env.append({"name": COMPLETION_INDEX_ENV, "valueFrom": {"fieldRef": {
+                        "apiVersion": "v1", "fieldPath": f"metadata.annotations['{COMPLETION_INDEX}']"}}})
+        return pod
 
     # -- status: count finished pods, then release them --
 
@@ -766,6 +883,11 @@ class _Sync:
                 status["completedIndexes"] = text
             else:
                 status.pop("completedIndexes", None)
+            if self.failed_indexes is not None:
+                failed_text = format_indexes(self.failed_indexes)
+                if status.get("failedIndexes") != failed_text:
+                    status["failedIndexes"] = failed_text
+                    needs_flush = True
         self._write_uncounted()
         if self.finished is not None and self.finished["type"] == "FailureTarget":
             _conditions(job).append(self.finished)
@@ -864,6 +986,17 @@ class _Sync:
     async def _update_status(self) -> None:
         written = await self.r.client.update_status(self.job)
         self.job["metadata"]["resourceVersion"] = written["metadata"]["resourceVersion"]
+        self.r.written[self.key] = written
+
+
+def _revision(obj: dict[str, Any]) -> int:
+    text = str(obj["metadata"].get("resourceVersion") or "0")
+    return int(text) if text.isdigit() else 0
+
+
+def _annotation_int(pod: dict[str, Any], key: str) -> int:
+    text = (pod["metadata"].get("annotations") or {}).get(key)
+    return int(text) if isinstance(text, str) and text.isdigit() else 0
 
 
 def _set_count(status: dict[str, Any], key: str, value: int) -> None:

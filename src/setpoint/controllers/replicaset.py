@@ -9,7 +9,7 @@ As kube-controller-manager's (``pkg/controller/replicaset/replica_set.go``):
   acts twice on a cache that lags its own writes -- creates the missing pods in slow-start
   batches (1, 2, 4, ...; at most 500 a sync) from the template (``generateName: <rs>-``,
   an ownerReference with ``controller`` and ``blockOwnerDeletion``) or deletes the surplus,
-  unscheduled/pending/not-ready first (:func:`~setpoint.controllers.podutil.deletion_order`);
+  unscheduled/pending/not-ready first (:func:`~setpoint.controllers.pods.deletion_order`);
 * the status counts ``replicas``, ``fullyLabeledReplicas``, ``readyReplicas``,
   ``availableReplicas`` (ready for ``minReadySeconds``) and ``observedGeneration``; a failed
   create or delete sets the ``ReplicaFailure`` condition until a sync succeeds;
@@ -29,9 +29,11 @@ import orjson
 
 from setpoint.apimachinery.clock import now_rfc3339
 from setpoint.apimachinery.types import Obj
-from setpoint.controllers import podutil
 from setpoint.controllers.eventlimit import LimitedRecorder
+from setpoint.controllers.expectations import Expectations
 from setpoint.controllers.inprocess import InProcessClient
+from setpoint.controllers.pods import controller_of, deletion_order, is_active, is_available, is_ready
+from setpoint.controllers.serviceaccount import namespace_terminating
 from setpoint.runtime import errors
 from setpoint.runtime import labels as labelsel
 from setpoint.runtime.builder import Builder
@@ -124,7 +126,7 @@ class ControllerRefManager:
         owner_deleting = bool(self.owner["metadata"].get("deletionTimestamp"))
         out: list[Obj] = []
         for obj in objs:
-            ref = podutil.controller_of(obj)
+            ref = controller_of(obj)
             meta = obj["metadata"]
             matches = self.selector.matches(meta.get("labels"))
             if ref is not None:
@@ -185,7 +187,7 @@ class ReplicaSetReconciler:
     def __init__(self, manager: Manager, client: InProcessClient) -> None:
         self.cache = manager.cache
         self.client = client
-        self.expectations = podutil.Expectations()
+        self.expectations = Expectations()
         self.recorder = LimitedRecorder(client, "replicaset-controller")
         self.enqueue: Callable[[Request], None] = lambda _: None
         self.enqueue_after: Callable[[Request, float], None] = lambda _r, _d: None
@@ -220,7 +222,7 @@ class ReplicaSetReconciler:
             self.on_pod_delete(pod)
             return
         ns = meta.get("namespace") or ""
-        ref = podutil.controller_of(pod)
+        ref = controller_of(pod)
         if ref is not None:
             rs = self._resolve(ns, ref)
             if rs is not None:
@@ -240,7 +242,7 @@ class ReplicaSetReconciler:
             if labels_changed:
                 self.on_pod_delete(old)
             return
-        cur, prev = podutil.controller_of(new), podutil.controller_of(old)
+        cur, prev = controller_of(new), controller_of(old)
         if prev is not None and (cur is None or cur.get("uid") != prev.get("uid")):
             rs = self._resolve(ns, prev)
             if rs is not None:
@@ -251,7 +253,7 @@ class ReplicaSetReconciler:
                 req = Request(ns, rs["metadata"]["name"])
                 self.enqueue(req)
                 ready_seconds = int((rs.get("spec") or {}).get("minReadySeconds") or 0)
-                if ready_seconds > 0 and not podutil.is_ready(old) and podutil.is_ready(new):
+                if ready_seconds > 0 and not is_ready(old) and is_ready(new):
                     self.enqueue_after(req, ready_seconds + 1.0)
             return
         if labels_changed or prev is not None:
@@ -260,7 +262,7 @@ class ReplicaSetReconciler:
 
     def on_pod_delete(self, pod: Obj) -> None:
         ns = pod["metadata"].get("namespace") or ""
-        ref = podutil.controller_of(pod)
+        ref = controller_of(pod)
         if ref is None:
             return
         rs = self._resolve(ns, ref)
@@ -282,7 +284,7 @@ class ReplicaSetReconciler:
         if selector is None:
             return None  # kube: "Error converting pod selector to selector", not retried
         needs_sync = self.expectations.satisfied(key)
-        active = [p for p in self.cache.list(POD, request.namespace) if podutil.is_active(p)]
+        active = [p for p in self.cache.list(POD, request.namespace) if is_active(p)]
         claimed = await ControllerRefManager(self.client, rs, selector, REPLICA_SET).claim(POD, active)
         manage_error: Exception | None = None
         diff = 0
@@ -314,8 +316,8 @@ class ReplicaSetReconciler:
                 try:
                     pod = await self.client.create(body)
                 except errors.ApiError as e:
-                    if e.reason == "AlreadyExists" or (e.code == 403 and "NamespaceTerminating" in str(e.status)):
-                        return  # kube: not a failure worth an event
+                    if namespace_terminating(e):
+                        return  # kube: neither an Event nor a failure
                     self.recorder.warning(rs, "FailedCreate", f"Error creating: {e.message}")
                     raise
                 self.recorder.normal(rs, "SuccessfulCreate", f"Created pod: {pod['metadata']['name']}")
@@ -328,7 +330,7 @@ class ReplicaSetReconciler:
         elif diff > 0:
             n = min(diff, BURST_REPLICAS)
             related = self._related_pods(rs)
-            doomed = podutil.deletion_order(pods, related)[:n]
+            doomed = deletion_order(pods, related)[:n]
             self.expectations.expect_deletions(key, [pod_key(p) for p in doomed])
 
             async def delete(pod: Obj) -> None:
@@ -351,15 +353,15 @@ class ReplicaSetReconciler:
 
     def _related_pods(self, rs: Obj) -> list[Obj]:
         """``getIndirectlyRelatedPods``: the pods of every ReplicaSet with the same controller."""
-        ref = podutil.controller_of(rs)
+        ref = controller_of(rs)
         ns = rs["metadata"]["namespace"]
         if ref is None:
             owners = {rs["metadata"]["uid"]}
         else:
             owners = {r["metadata"]["uid"] for r in self.cache.list(REPLICA_SET, ns)
-                      if (c := podutil.controller_of(r)) is not None and c.get("uid") == ref.get("uid")}
+                      if (c := controller_of(r)) is not None and c.get("uid") == ref.get("uid")}
         return [p for p in self.cache.list(POD, ns)
-                if (c := podutil.controller_of(p)) is not None and c.get("uid") in owners]
+                if (c := controller_of(p)) is not None and c.get("uid") in owners]
 
     async def update_status(self, rs: Obj, status: dict[str, Any]) -> None:
         """``updateReplicaSetStatus``: write the status when it (or the generation it describes) moved."""
@@ -393,9 +395,9 @@ def calculate_status(rs: Obj, pods: Sequence[Obj], manage_error: Exception | Non
         labels = pod["metadata"].get("labels") or {}
         if all(labels.get(k) == v for k, v in template_labels.items()):
             fully += 1
-        if podutil.is_ready(pod):
+        if is_ready(pod):
             ready += 1
-            if podutil.is_available(pod, ready_seconds, now):
+            if is_available(pod, ready_seconds, now):
                 available += 1
     conditions = [dict(c) for c in (rs.get("status") or {}).get("conditions") or ()]
     failure = next((c for c in conditions if c.get("type") == "ReplicaFailure"), None)

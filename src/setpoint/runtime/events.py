@@ -53,8 +53,8 @@ class EventRecorder:
     async def warning(self, obj: Mapping[str, Any], reason: str, message: str) -> None:
         await self.event(obj, WARNING, reason, message)
 
-    async def event(self, obj: Mapping[str, Any], type: str, reason: str, message: str) -> None:
-        """Record (or count again) an event about ``obj``."""
+    async def event(self, obj: Mapping[str, Any], type: str, reason: str, message: str) -> str | None:
+        """Record (or count again) an event about ``obj``; returns the Event's name (None if not written)."""
         if type not in (NORMAL, WARNING):
             raise ValueError(f"event type must be Normal or Warning, not {type!r}")
         meta = obj["metadata"]
@@ -72,7 +72,7 @@ class EventRecorder:
                         await self.client.patch(EVENT, seen.name, {"count": seen.count + 1,
                                                                    "lastTimestamp": now_rfc3339()}, seen.namespace)
                         seen.count += 1
-                        return
+                        return seen.name
                     except errors.NotFound:
                         del self._seen[key]
                 now = now_rfc3339()
@@ -87,5 +87,7 @@ class EventRecorder:
                 self._seen[key] = _Seen(created["metadata"]["name"], namespace, 1)
                 while len(self._seen) > self._cache_size:
                     self._seen.popitem(last=False)
+                return str(created["metadata"]["name"])
         except errors.ApiError as e:
             log.warning("could not record event %s/%s on %s: %s", type, reason, meta.get("name"), e)
+            return None

@@ -347,8 +347,11 @@ def _go_struct(value: object) -> str:
 class JobStrategy(Strategy):
     """batch/v1 Job: defaults and a generated selector on create, status reset; ``/status``."""
 
-    #: kube's job store: batch/v1 orphans a Job's pods unless the DELETE says otherwise.
+    #: kube's job store: batch/v1 orphans a Job's pods unless the DELETE says otherwise,
     default_gc_policy = "OrphanDependents"
+    #: and warns a DELETE that names no policy (read by the DELETE handler).
+    delete_warning = ("child pods are preserved by default when jobs are deleted; set propagationPolicy=Background "
+                      "to remove them or set propagationPolicy=Orphan to suppress this warning")
 
     def prepare_for_create(self, obj: Obj) -> None:
         spec = obj.get("spec")
@@ -388,6 +391,10 @@ class JobStrategy(Strategy):
         return out
 
     def validate_update(self, obj: Obj, old: Obj) -> list[errors.FieldError]:
+        if obj.get("status") != old.get("status") and obj.get("spec") == old.get("spec"):
+            # Only /status writes change the status (an update keeps the stored one): kube's
+            # status strategy validates the status alone.
+            return validate_job_status_update(obj, old)
         old_labels = w.get(old, "spec", "template", "metadata", "labels") or {}
         prefixed = JOB_NAME_LABEL in old_labels and CONTROLLER_UID_LABEL in old_labels
         out = self._validate(obj, prefixed=prefixed)
@@ -416,6 +423,135 @@ class JobStrategy(Strategy):
 
     def spec_changed(self, obj: Obj, old: Obj) -> bool:
         return obj.get("spec") != old.get("spec")
+
+
+# --- status (ValidateJobUpdateStatus, with the checks kube's status strategy turns on) -------
+
+
+def _cond_true(job: Obj, kind: str) -> bool:
+    return any(isinstance(c, dict) and c.get("type") == kind and c.get("status") == "True"
+               for c in w.get(job, "status", "conditions") or ())
+
+
+def _as_dict(value: object) -> Obj:
+    return value if isinstance(value, dict) else {}
+
+
+def _go_time(value: object) -> GoLiteral:
+    """A ``*metav1.Time`` as a field error prints it (``time.Time.String``)."""
+    t = parse_time(value)
+    return GoLiteral(t.strftime("%Y-%m-%d %H:%M:%S +0000 UTC") if t is not None else str(value))
+
+
+def _go_uids(values: object) -> str:
+    uids = [v for v in values if isinstance(v, str)] if isinstance(values, list) else []
+    if not uids:
+        return "[]types.UID(nil)"
+    return "[]types.UID{" + ", ".join(f'"{v}"' for v in uids) + "}"
+
+
+def validate_job_status_update(job: Obj, old: Obj) -> list[errors.FieldError]:
+    """``ValidateJobStatusUpdate`` with the options of ``getStatusValidationOptions`` (JobManagedBy on)."""
+    out: list[errors.FieldError] = []
+    status = _as_dict(job.get("status"))
+    old_status = _as_dict(old.get("status"))
+    spec = _as_dict(job.get("spec"))
+
+    def changed(key: str) -> bool:
+        return bool(status.get(key) != old_status.get(key))
+
+    def cond_changed(kind: str) -> bool:
+        return _cond_true(job, kind) != _cond_true(old, kind)
+
+    complete, failed = _cond_true(job, "Complete"), _cond_true(job, "Failed")
+    finished = complete or failed
+    finished_changed = finished != (_cond_true(old, "Complete") or _cond_true(old, "Failed"))
+    target, met = _cond_true(job, "FailureTarget"), _cond_true(job, "SuccessCriteriaMet")
+    for key in ("active", "succeeded", "failed", "ready", "terminating"):
+        out.extend(w.non_negative(status.get(key), f"status.{key}"))
+    uncounted = status.get("uncountedTerminatedPods")
+    if isinstance(uncounted, dict):
+        seen: set[str] = set()
+        for kind in ("succeeded", "failed"):
+            for i, uid in enumerate(uncounted.get(kind) or ()):
+                path = f"status.uncountedTerminatedPods.{kind}[{i}]"
+                if not uid:
+                    out.append(errors.invalid(path, "", "must not be empty"))
+                elif uid in seen:
+                    out.append(errors.duplicate(path, uid))
+                else:
+                    seen.add(uid)
+    conditions = "status.conditions"
+    if (cond_changed("Complete") or cond_changed("Failed")) and complete and failed:
+        out.append(errors.invalid(conditions, OMIT, "cannot set Complete=True and Failed=true conditions"))
+    if (cond_changed("Complete") or cond_changed("FailureTarget")) and complete and target:
+        out.append(errors.invalid(conditions, OMIT, "cannot set Complete=True and FailureTarget=true conditions"))
+    completion = status.get("completionTime")
+    if (cond_changed("Complete") or changed("completionTime")) and completion and not complete:
+        out.append(errors.invalid("status.completionTime", _go_time(completion),
+                                  "cannot set completionTime when there is no Complete=True condition"))
+    if (cond_changed("Complete") or changed("completionTime")) and not completion and complete:
+        out.append(errors.required("status.completionTime", "completionTime is required for Complete jobs"))
+    start, end = parse_time(status.get("startTime")), parse_time(completion)
+    if (changed("startTime") or changed("completionTime")) and start and end and end < start:
+        out.append(errors.invalid("status.completionTime", _go_time(completion),
+                                  "completionTime cannot be set before startTime"))
+    if (cond_changed("Failed") or changed("failedIndexes")) and failed and not target:
+        out.append(errors.invalid(conditions, OMIT,
+                                  "cannot set Failed=True condition without the FailureTarget=true condition"))
+    if (cond_changed("Complete") or cond_changed("SuccessCriteriaMet")) and complete and not met:
+        out.append(errors.invalid(conditions, OMIT,
+                                  "cannot set Complete=True condition without the SuccessCriteriaMet=true condition"))
+    active = _int(status.get("active")) or 0
+    if (finished_changed or changed("active")) and active > 0 and finished:
+        out.append(errors.invalid("status.active", active, "active>0 is invalid for finished job"))
+    if (finished_changed or changed("startTime")) and not status.get("startTime") and finished:
+        out.append(errors.required("status.startTime", "startTime is required for finished job"))
+    if (finished_changed or changed("uncountedTerminatedPods")) and finished and isinstance(uncounted, dict) \
+            and (uncounted.get("succeeded") or uncounted.get("failed")):
+        value = GoLiteral(f"&batch.UncountedTerminatedPods{{Succeeded:{_go_uids(uncounted.get('succeeded'))}, "
+                          f"Failed:{_go_uids(uncounted.get('failed'))}}}")
+        out.append(errors.invalid("status.uncountedTerminatedPods", value,
+                                  "uncountedTerminatedPods needs to be empty for finished job"))
+    indexed = spec.get("completionMode") == "Indexed"
+    if changed("completedIndexes") and status.get("completedIndexes") and not indexed:
+        out.append(errors.invalid("status.completedIndexes", status["completedIndexes"],
+                                  "cannot set non-empty completedIndexes when non-indexed completion mode"))
+    if changed("failedIndexes") and spec.get("backoffLimitPerIndex") is None and status.get("failedIndexes") is not None:
+        out.append(errors.invalid("status.failedIndexes", status["failedIndexes"],
+                                  "cannot set non-null failedIndexes when backoffLimitPerIndex is null"))
+    terminating = _int(status.get("terminating")) or 0
+    if (finished_changed or changed("terminating")) and terminating > 0 and finished:
+        out.append(errors.invalid("status.terminating", terminating, "terminating>0 is invalid for finished job"))
+    ready = _int(status.get("ready"))
+    if (changed("ready") or changed("active")) and ready is not None and ready > active:
+        out.append(errors.invalid("status.ready", ready, "cannot set more ready pods than active"))
+    if met and failed:
+        out.append(errors.invalid(conditions, OMIT, "cannot set SuccessCriteriaMet=True and Failed=true conditions"))
+    if met and target:
+        out.append(errors.invalid(conditions, OMIT,
+                                  "cannot set SuccessCriteriaMet=True and FailureTarget=true conditions"))
+    if spec.get("successPolicy") is not None and not met and complete:
+        out.append(errors.invalid(conditions, OMIT,
+                                  "cannot set Complete=True for Job with SuccessPolicy unless SuccessCriteriaMet=True"))
+    for kind in ("Failed", "Complete", "FailureTarget"):
+        if _cond_true(old, kind) and not _cond_true(job, kind):
+            out.append(errors.invalid(conditions, OMIT, f"cannot disable the terminal {kind}=True condition"))
+    for key in ("failed", "succeeded"):
+        if key == "succeeded" and indexed and spec.get("completions") == spec.get("parallelism"):
+            continue
+        new_count, old_count = _int(status.get(key)) or 0, _int(old_status.get(key)) or 0
+        if new_count < old_count:
+            out.append(errors.invalid(f"status.{key}", new_count, f"cannot decrease the {key} counter"))
+    old_completion = old_status.get("completionTime")
+    if completion and old_completion and completion != old_completion:
+        out.append(errors.invalid("status.completionTime", _go_time(completion), "completionTime cannot be mutated"))
+    if _cond_true(old, "SuccessCriteriaMet") and not met:
+        out.append(errors.invalid(conditions, OMIT, "cannot disable the SuccessCriteriaMet=True condition"))
+    if _cond_true(old, "Complete") and not _cond_true(old, "SuccessCriteriaMet") and met:
+        out.append(errors.invalid(conditions, OMIT,
+                                  "cannot set SuccessCriteriaMet=True for Job already has Complete=true conditions"))
+    return out
 
 
 def _pick(source: object, *keys: str) -> Obj:

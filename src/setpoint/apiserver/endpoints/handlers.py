@@ -568,6 +568,11 @@ async def delete(store: ObjectStore, call: Call) -> Response:
     opts = _delete_options(call.request)
     pre = opts.get("preconditions") or {}
     r = call.resource
+    headers: list[tuple[str, str]] = []
+    warning = getattr(r.strategy, "delete_warning", "")
+    if warning and opts.get("propagationPolicy") is None:
+        # A kind whose DELETE orphans by default says so (kube's job REST Delete).
+        add_warning(headers, warning)
     obj, gone = await store.delete(
         r, call.namespace, call.name, uid=pre.get("uid"), resource_version=pre.get("resourceVersion"),
         propagation=opts.get("propagationPolicy"), dry_run=bool(opts.get("dryRun")), attrs=call.attrs)
@@ -577,9 +582,9 @@ async def delete(store: ObjectStore, call: Call) -> Response:
         details = {"name": meta.get("name"), "kind": r.plural, "uid": meta.get("uid")}
         if r.group:
             details["group"] = r.group
-        return json_response(200, errors.status_success(details), out)
+        return json_response(200, errors.status_success(details), out, headers)
     code = 202 if (not gone and opts.get("orphanDependents") is False) else 200
-    return json_response(code, served, out)
+    return json_response(code, served, out, headers)
 
 
 async def delete_collection(store: ObjectStore, call: Call) -> Response:

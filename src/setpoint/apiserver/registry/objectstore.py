@@ -35,6 +35,8 @@ _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 _NAME_SUFFIX = 5
 _MAX_GENERATE_PREFIX = 58
 _MAX_RETRIES = 5
+#: kube's ``maxNameGenerationCreateAttempts``: creates with a generated name that collides are retried.
+_MAX_NAME_GENERATION_ATTEMPTS = 8
 
 Mutate = Callable[[Obj], Awaitable[Obj]]
 Matcher = Callable[[Obj], bool] | None
@@ -341,7 +343,34 @@ class ObjectStore:
         dry_run: bool = False,
         attrs: Attributes | None = None,
     ) -> Obj:
-        """Create ``obj`` (already decoded and kind-checked); returns it stored."""
+        """Create ``obj`` (already decoded and kind-checked); returns it stored.
+
+        A name made from ``generateName`` that is taken is made again, the whole create
+        retried on a fresh copy, up to kube's ``maxNameGenerationCreateAttempts`` (8) times.
+        """
+        meta = obj.get("metadata")
+        if not (isinstance(meta, dict) and not meta.get("name") and isinstance(meta.get("generateName"), str)
+                and meta["generateName"]):
+            return await self._create(resource, namespace, obj, dry_run=dry_run, attrs=attrs)
+        pristine = orjson.dumps(obj)
+        for _attempt in range(_MAX_NAME_GENERATION_ATTEMPTS - 1):
+            try:
+                return await self._create(resource, namespace, obj, dry_run=dry_run, attrs=attrs)
+            except errors.StatusError as e:
+                if e.reason != "AlreadyExists":
+                    raise
+            obj = orjson.loads(pristine)
+        return await self._create(resource, namespace, obj, dry_run=dry_run, attrs=attrs)
+
+    async def _create(
+        self,
+        resource: Resource,
+        namespace: str | None,
+        obj: Obj,
+        *,
+        dry_run: bool = False,
+        attrs: Attributes | None = None,
+    ) -> Obj:
         meta = obj.get("metadata")
         if not isinstance(meta, dict):
             meta = obj["metadata"] = {}
