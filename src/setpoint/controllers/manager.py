@@ -31,6 +31,7 @@ from setpoint.controllers.podautoscaler import add_hpa_controller
 from setpoint.controllers.replicaset import add_replicaset_controller
 from setpoint.controllers.resourcequota import add_resourcequota_controller
 from setpoint.controllers.rootca import add_root_ca_publisher
+from setpoint.controllers.scheduler import add_scheduler
 from setpoint.controllers.serviceaccount import add_serviceaccount_controller
 from setpoint.controllers.statefulset import add_statefulset_controller
 from setpoint.controllers.tainteviction import add_taint_eviction_controller
@@ -128,7 +129,7 @@ class ControllerManager:
     """The built-in controllers of one API server: :meth:`start` them, :meth:`stop` them."""
 
     def __init__(self, registry: Registry, objects: ObjectStore, *, controllers: Iterable[str] = ("*",),
-                 ca_data: bytes = b"", options: ControllerOptions | None = None) -> None:
+                 ca_data: bytes = b"", options: ControllerOptions | None = None, scheduler: bool = False) -> None:
         self.client = InProcessClient(registry, objects, ca_data=ca_data)
         self.manager = Manager(self.client)
         #: The kube-controller-manager controllers running (``--controllers``).
@@ -137,6 +138,8 @@ class ControllerManager:
         self.options = options or ControllerOptions()
         for name in self.enabled:
             CONTROLLERS[name](self.manager, self.client, self.options)
+        if scheduler:  # kube-scheduler's default profile: off until simulated nodes run pods
+            add_scheduler(self.manager, self.client, self.options)
         # kube-apiserver's own (apiextensions), not kube-controller-manager's: always on.
         add_crd_cleanup_controller(self.manager, self.client)
 

@@ -29,3 +29,7 @@ class ControllerOptions:
     hpa_downscale_stabilization: float = 300.0
     #: ``--horizontal-pod-autoscaler-tolerance``.
     hpa_tolerance: float = 0.1
+    #: kube-scheduler's ``podInitialBackoffSeconds``: the first retry of a pod that failed.
+    scheduler_initial_backoff: float = 1.0
+    #: kube-scheduler's ``podMaxBackoffSeconds``: retries back off up to this.
+    scheduler_max_backoff: float = 10.0

@@ -1,0 +1,268 @@
+"""One scheduling cycle over a snapshot, as ``schedule_one.go``'s ``schedulePod``: filter the
+nodes (kube's sample of them), score the feasible ones, pick the best (ties at random); or
+explain why none fits (:class:`FitError`, with what preemption could do).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from setpoint.apimachinery.types import Obj
+from setpoint.controllers.scheduler import affinity, spread
+from setpoint.controllers.scheduler import plugins as p
+from setpoint.controllers.scheduler.plugins import NodeInfo, PodInfo, Status
+
+MIN_FEASIBLE_NODES: int = 100
+MIN_FEASIBLE_PERCENTAGE: int = 5
+NO_NODE_AVAILABLE = "0/{} nodes are available"
+NO_NODES = "no nodes available to schedule pods"
+
+
+def num_feasible_nodes_to_find(num_all: int) -> int:
+    """``numFeasibleNodesToFind`` with the default adaptive ``percentageOfNodesToScore``."""
+    if num_all < MIN_FEASIBLE_NODES:
+        return num_all
+    percentage = max(50 - num_all // 125, MIN_FEASIBLE_PERCENTAGE)
+    return max(num_all * percentage // 100, MIN_FEASIBLE_NODES)
+
+
+def histogram(statuses: dict[str, Status]) -> str:
+    """The reasons counted and sorted as strings, as ``FitError.Error`` writes them."""
+    counts: dict[str, int] = {}
+    for status in statuses.values():
+        for reason in status.reasons:
+            counts[reason] = counts.get(reason, 0) + 1
+    return ", ".join(sorted(f"{n} {reason}" for reason, n in counts.items()))
+
+
+@dataclass
+class FitError(Exception):
+    """No node fits: ``framework.FitError`` and its ``Diagnosis``."""
+
+    num_all_nodes: int
+    statuses: dict[str, Status]
+    pre_filter_msg: str = ""
+    post_filter_msg: str = ""
+
+    def message(self) -> str:
+        if self.num_all_nodes == 0:
+            return NO_NODES
+        text = NO_NODE_AVAILABLE.format(self.num_all_nodes) + ":"
+        if self.pre_filter_msg:
+            text += f" {self.pre_filter_msg}."
+        else:
+            reasons = histogram(self.statuses)
+            if reasons:
+                text += f" {reasons}."
+        if self.post_filter_msg:
+            text += f" {self.post_filter_msg}."
+        return text
+
+    def __str__(self) -> str:
+        return self.message()
+
+
+REGION = "topology.kubernetes.io/region"
+ZONE = "topology.kubernetes.io/zone"
+
+
+def zone_of(node: NodeInfo) -> str:
+    """``utilnode.GetZoneKey``: region and zone, or "" for a node with neither."""
+    region, zone = node.labels.get(REGION, ""), node.labels.get(ZONE, "")
+    return f"{region}:\x00:{zone}" if region or zone else ""
+
+
+def node_tree_order(nodes: Sequence[NodeInfo]) -> list[NodeInfo]:
+    """kube's ``nodeTree.list``: the nodes taken one zone after another, round robin (zones
+    in the order first seen), so a sample of them spans the zones."""
+    zones: dict[str, list[NodeInfo]] = {}
+    for n in nodes:
+        zones.setdefault(zone_of(n), []).append(n)
+    if len(zones) <= 1:
+        return list(nodes)
+    out: list[NodeInfo] = []
+    columns = list(zones.values())
+    for i in range(max(len(c) for c in columns)):
+        out.extend(c[i] for c in columns if i < len(c))
+    return out
+
+
+@dataclass
+class Snapshot:
+    """The nodes (in a stable order) and, through them, the bound pods of one cycle."""
+
+    nodes: Sequence[NodeInfo]
+    by_name: dict[str, NodeInfo] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_name = {n.name: n for n in self.nodes}
+
+
+@dataclass
+class CycleState:
+    """What PreFilter computed for one pod over the whole snapshot."""
+
+    pod_affinity: affinity.AffinityState
+    topology_spread: spread.SpreadState | None
+    #: The filters to run, in kube's order.
+    filters: list[p.Filter]
+
+
+def _no_labels(_: str) -> Mapping[str, str]:
+    return {}
+
+
+def _no_selectors(_: PodInfo) -> list[Obj]:
+    return []
+
+
+class Framework:
+    """The default profile: its filters and weighted scores; a round-robin start over the
+    nodes, as kube's ``nextStartNodeIndex``; a seedable random tie-break."""
+
+    #: Score plugins with kube's default weights.
+    WEIGHTS: dict[str, int] = {
+        "NodeResourcesFit": 1, "NodeResourcesBalancedAllocation": 1, "NodeAffinity": 2,
+        "TaintToleration": 3, "InterPodAffinity": 2, "PodTopologySpread": 2,
+    }
+
+    def __init__(self, rng: random.Random | None = None, *,
+                 namespace_labels: affinity.NamespaceLabels = _no_labels,
+                 selectors: Callable[[PodInfo], list[Obj]] = _no_selectors) -> None:
+        self.rng = rng or random.Random()
+        self.next_start = 0
+        #: A namespace's labels (for affinity terms' ``namespaceSelector``).
+        self.namespace_labels = namespace_labels
+        #: The selectors of the Services and ReplicaSets selecting a pod (default spreading).
+        self.selectors = selectors
+        #: Pending pods nominated to a node (``status.nominatedNodeName``), by node and pod.
+        self.nominated: dict[str, dict[tuple[str, str], PodInfo]] = {}
+
+    def pre_filter(self, pod: PodInfo, nodes: Sequence[NodeInfo]) -> CycleState:
+        """PreFilter: the counts of affinity and spreading, and the filters this pod needs
+        (those with nothing to check for it -- no node name, no selector, no host port,
+        no affinity counted -- are skipped, as kube's PreFilter ``Skip``)."""
+        pod_affinity = affinity.pre_filter(pod, nodes, self.namespace_labels)
+        topology_spread = spread.pre_filter(pod, nodes)
+        spec = pod.spec
+        filters: list[p.Filter] = [p.node_unschedulable]
+        if spec.get("nodeName"):
+            filters.append(p.node_name)
+        filters.append(p.taint_toleration)
+        if spec.get("nodeSelector") or p.node_affinity_of(pod).get("requiredDuringSchedulingIgnoredDuringExecution"):
+            filters.append(p.node_affinity)
+        if pod.ports:
+            filters.append(p.node_ports)
+        filters.append(p.fit)
+        if pod_affinity.active:
+            filters.append(lambda _, node: affinity.filter_(pod_affinity, node))
+        if topology_spread is not None:
+            filters.append(lambda pod, node: spread.filter_(topology_spread, pod, node))
+        return CycleState(pod_affinity, topology_spread, filters)
+
+    def filter_node(self, pod: PodInfo, node: NodeInfo, state: CycleState) -> Status | None:
+        """``RunFilterPluginsWithNominatedPods``: the pods nominated to the node (by preemption)
+        with at least this pod's priority count as if bound there; the pod must fit both with
+        and without them."""
+        nominated = self.nominated.get(node.name)
+        if nominated:
+            own = int(pod.spec.get("priority") or 0)
+            ahead = [n for n in nominated.values()
+                     if n.key != pod.key and int(n.spec.get("priority") or 0) >= own]
+            if ahead:
+                with_them = NodeInfo(node.node)
+                for info in (*node.pods.values(), *ahead):
+                    with_them.add_pod(info)
+                status = self._run_filters(pod, with_them, state)
+                if status is not None:
+                    return status
+        return self._run_filters(pod, node, state)
+
+    @staticmethod
+    def _run_filters(pod: PodInfo, node: NodeInfo, state: CycleState) -> Status | None:
+        for f in state.filters:
+            status = f(pod, node)
+            if status is not None:
+                return status
+        return None
+
+    def find_nodes_that_fit(self, pod: PodInfo, snap: Snapshot) -> tuple[list[NodeInfo], dict[str, Status]]:
+        """``findNodesThatPassFilters``: from ``next_start``, until enough feasible nodes are found."""
+        nodes = snap.nodes
+        n = len(nodes)
+        want = num_feasible_nodes_to_find(n)
+        feasible: list[NodeInfo] = []
+        statuses: dict[str, Status] = {}
+        processed = 0
+        state = self.pre_filter(pod, nodes)
+        for i in range(n):
+            node = nodes[(self.next_start + i) % n]
+            processed += 1
+            status = self.filter_node(pod, node, state)
+            if status is None:
+                feasible.append(node)
+                if len(feasible) >= want:
+                    break
+            else:
+                statuses[node.name] = status
+        if n:
+            self.next_start = (self.next_start + processed) % n
+        return feasible, statuses
+
+    def score(self, pod: PodInfo, nodes: list[NodeInfo], all_nodes: Sequence[NodeInfo]) -> dict[str, int]:
+        """``prioritizeNodes``: every score plugin, normalized, times its weight, summed."""
+        totals = dict.fromkeys((n.name for n in nodes), 0)
+        plugin_scores: list[tuple[str, dict[str, int]]] = [
+            ("NodeResourcesFit", {n.name: p.least_allocated(pod, n) for n in nodes}),
+        ]
+        if pod.requests.get("cpu", 0) or pod.requests.get("memory", 0):  # best-effort pods: Skip
+            plugin_scores.append(("NodeResourcesBalancedAllocation",
+                                  {n.name: p.balanced_allocation(pod, n) for n in nodes}))
+        if p.node_affinity_of(pod).get("preferredDuringSchedulingIgnoredDuringExecution"):
+            scores = {n.name: p.node_affinity_score(pod, n) for n in nodes}
+            p.default_normalize(scores)
+            plugin_scores.append(("NodeAffinity", scores))
+        taints = {n.name: p.taint_toleration_score(pod, n) for n in nodes}
+        p.default_normalize(taints, reverse=True)
+        plugin_scores.append(("TaintToleration", taints))
+        topology = affinity.pre_score(pod, all_nodes, self.namespace_labels)
+        if topology:
+            scores = {n.name: affinity.score(topology, n) for n in nodes}
+            affinity.normalize(scores)
+            plugin_scores.append(("InterPodAffinity", scores))
+        spreading = spread.pre_score(pod, nodes, all_nodes, self.selectors(pod))
+        if spreading is not None:
+            scores = {n.name: spread.score(spreading, pod, n) for n in nodes}
+            spread.normalize(spreading, scores)
+            plugin_scores.append(("PodTopologySpread", scores))
+        for name, scores in plugin_scores:
+            weight = self.WEIGHTS[name]
+            for node, s in scores.items():
+                totals[node] += s * weight
+        return totals
+
+    def select_host(self, totals: dict[str, int]) -> str:
+        """The highest total; ties at random."""
+        best = max(totals.values())
+        return self.rng.choice([name for name, s in totals.items() if s == best])
+
+    def schedule(self, pod: PodInfo, snap: Snapshot) -> str:
+        """The node for ``pod``, or :class:`FitError`."""
+        if not snap.nodes:
+            raise FitError(0, {})
+        feasible, statuses = self.find_nodes_that_fit(pod, snap)
+        if not feasible:
+            raise FitError(len(snap.nodes), statuses)
+        if len(feasible) == 1:
+            return feasible[0].name
+        return self.select_host(self.score(pod, feasible, snap.nodes))
+
+    def state_with(self, pod: PodInfo, snap: Snapshot, node: NodeInfo, trial: NodeInfo,
+                   state: CycleState) -> CycleState:
+        """PreFilter's state with ``node`` replaced by ``trial`` (its victims gone): computed
+        again only when affinity or spreading count pods at all."""
+        if not (state.pod_affinity.active or state.topology_spread is not None):
+            return state
+        return self.pre_filter(pod, [trial if n is node else n for n in snap.nodes])
