@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -211,3 +212,28 @@ async def _ablefalse(client: InProcessClient, name: str) -> Obj:
     got = await client.get(HPA, name, NS)
     assert condition(got, "AbleToScale")[0] == "False", got["status"]
     return got
+
+
+async def test_a_clock_jump_syncs_every_hpa_at_once(client: InProcessClient) -> None:
+    """With kube's 15 s sync period the HPA would wait; a jump of the fake clock wakes it."""
+    clock = FakeClock(datetime.now(UTC))
+    options = ControllerOptions(clock=clock, hpa_sync_period=3600)
+    mgr = Manager(client)
+    add_hpa_controller(mgr, client, options)
+    async with mgr.running():
+        await mgr.wait_ready()
+        await make_rs(client, "slow", 2)
+        await make_pod(client, "slow-0", "slow", "100m")
+        await make_pod(client, "slow-1", "slow", "100m")
+        await client.create(hpa("slow", "slow", behavior={"scaleDown": {"stabilizationWindowSeconds": 60}}), NS)
+        await eventually(lambda: replicas(client, "slow", 4))
+        await set_usage(client, "slow-0", "10m")
+        await set_usage(client, "slow-1", "10m")
+        clock.step(60)  # to the window's end: the recommendation of 1 applies once a jump wakes the HPA
+
+        async def tick_then_check() -> bool:
+            clock.step(1)  # (the controller's pod cache may see the new usage a moment later)
+            await asyncio.sleep(0.05)
+            return await replicas(client, "slow", 1)
+
+        await eventually(tick_then_check)

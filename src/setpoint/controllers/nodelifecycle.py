@@ -205,10 +205,17 @@ def add_node_lifecycle_controller(manager: Manager, client: InProcessClient,
     reconciler = NodeLifecycleReconciler(manager, client, options)
     manager.cache.informer(POD, indexers={NODE_NAME_INDEX: pod_node_name})
     never = Funcs(create=lambda _: False, update=lambda _o, _n: False, delete=lambda _: False, name="never")
-    (Builder(manager)
-     .named("node-lifecycle")
-     .for_(NODE)
-     .watches(POD, lambda _: [], never)
-     .watches(LEASE, lambda lease: [Request("", lease["metadata"]["name"])], namespace=NODE_LEASE_NAMESPACE)
-     .complete(reconciler))
+    controller = (Builder(manager)
+                  .named("node-lifecycle")
+                  .for_(NODE)
+                  .watches(POD, lambda _: [], never)
+                  .watches(LEASE, lambda lease: [Request("", lease["metadata"]["name"])], namespace=NODE_LEASE_NAMESPACE)
+                  .complete(reconciler))
+
+    def wake() -> None:
+        """A jump of the (fake) clock: every node's health is looked at again now."""
+        for node in manager.cache.list(NODE):
+            controller.queue.add(Request.of(node))
+
+    options.clock.subscribe(wake)
     return reconciler

@@ -614,12 +614,20 @@ def add_hpa_controller(manager: Manager, client: InProcessClient, options: Contr
     """The horizontal pod autoscaler controller, on ``manager``, writing through ``client``; its reconciler.
 
     Each HPA syncs when created, when its spec changes and every ``hpa_sync_period`` -- not on its own
-    status writes, nor on pod changes (pods are cached for the metrics only), as kube's."""
+    status writes, nor on pod changes (pods are cached for the metrics only), as kube's -- and when the
+    clock jumps (a test's ``FakeClock``)."""
     reconciler = HorizontalReconciler(manager, client, options)
     never = Funcs(create=lambda _: False, update=lambda _o, _n: False, delete=lambda _: False, name="never")
-    (Builder(manager)
-     .named("horizontal-pod-autoscaler")
-     .for_(HPA, generation_changed())
-     .watches(POD, _no_requests, never)
-     .complete(reconciler))
+    controller = (Builder(manager)
+                  .named("horizontal-pod-autoscaler")
+                  .for_(HPA, generation_changed())
+                  .watches(POD, _no_requests, never)
+                  .complete(reconciler))
+
+    def wake() -> None:
+        """A jump of the (fake) clock: every HPA is looked at again now."""
+        for hpa in manager.cache.list(HPA):
+            controller.queue.add(Request.of(hpa))
+
+    options.clock.subscribe(wake)
     return reconciler

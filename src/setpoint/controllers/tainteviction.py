@@ -156,10 +156,17 @@ def add_taint_eviction_controller(manager: Manager, client: InProcessClient,
         taints = ((node or {}).get("spec") or {}).get("taints") or []
         return any(isinstance(t, dict) and t.get("effect") == "NoExecute" for t in taints)
 
-    (Builder(manager)
-     .named("taint-eviction-controller")
-     .for_(POD, Funcs(create=concerned, update=lambda _old, new: concerned(new), delete=concerned,
-                      generic=concerned, name="on-noexecute-node"))
-     .watches(NODE, pods_on)
-     .complete(reconciler))
+    controller = (Builder(manager)
+                  .named("taint-eviction-controller")
+                  .for_(POD, Funcs(create=concerned, update=lambda _old, new: concerned(new), delete=concerned,
+                                   generic=concerned, name="on-noexecute-node"))
+                  .watches(NODE, pods_on)
+                  .complete(reconciler))
+
+    def wake() -> None:
+        """A jump of the (fake) clock: the pods with an eviction scheduled are looked at again now."""
+        for namespace, name in list(reconciler.scheduled):
+            controller.queue.add(Request(namespace, name))
+
+    options.clock.subscribe(wake)
     return reconciler
