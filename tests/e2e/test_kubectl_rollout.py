@@ -222,6 +222,10 @@ def test_a_quota_refusing_pods_shows_as_replica_failure(kubectl: Kubectl, ns: st
     assert "Error creating: " in described and "exceeded quota: q" in described
     assert len(get(kubectl, ns, "pods")["items"]) == 1
     kubectl("delete", "quota", "q", "-n", ns)
+    # Nothing tells the ReplicaSet controller that the quota went: as kube's, it retries on its
+    # per-item backoff (5 ms doubling), which a slow run may have grown past the timeout. A change
+    # to the ReplicaSet makes it look at once.
+    kubectl("annotate", "rs", rs, "-n", ns, "example.com/nudge=1")
     eventually(lambda: len(get(kubectl, ns, "pods")["items"]) == 3, timeout=TIMEOUT)
     eventually(lambda: not failure("replicasets"), timeout=TIMEOUT)
     eventually(lambda: not failure("deployments"), timeout=TIMEOUT)
