@@ -9,16 +9,13 @@ from typing import Any
 import pytest
 
 from setpoint.apimachinery.clock import FakeClock, format_time, micro_time
+from setpoint.apimachinery.taints import tolerates
 from setpoint.apimachinery.types import Obj
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.manager import enabled_controllers
 from setpoint.controllers.nodelifecycle import NodeLifecycleReconciler, add_node_lifecycle_controller
 from setpoint.controllers.options import ControllerOptions
-from setpoint.controllers.tainteviction import (
-    add_taint_eviction_controller,
-    min_toleration_seconds,
-    tolerates,
-)
+from setpoint.controllers.tainteviction import add_taint_eviction_controller, min_toleration_seconds
 from setpoint.runtime import errors
 from setpoint.runtime.manager import Manager
 from setpoint.runtime.resource import Kind

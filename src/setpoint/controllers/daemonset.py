@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from setpoint.apimachinery.taints import tolerates
 from setpoint.apimachinery.types import Obj
 from setpoint.controllers import history
 from setpoint.controllers import pods as p
@@ -94,20 +95,6 @@ def add_daemon_tolerations(spec: dict[str, Any]) -> None:
         else:
             tolerations.append(toleration)
     spec["tolerations"] = tolerations
-
-
-def tolerates(toleration: Mapping[str, Any], taint: Mapping[str, Any]) -> bool:
-    """``Toleration.ToleratesTaint``."""
-    effect = toleration.get("effect") or ""
-    if effect and effect != taint.get("effect"):
-        return False
-    key = toleration.get("key") or ""
-    if key and key != taint.get("key"):
-        return False
-    operator = toleration.get("operator") or "Equal"
-    if operator == "Equal":
-        return (toleration.get("value") or "") == (taint.get("value") or "")
-    return operator == "Exists"
 
 
 def untolerated(taints: Iterable[Mapping[str, Any]], tolerations: Sequence[Mapping[str, Any]],

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 
 from setpoint.apimachinery.clock import format_time
+from setpoint.apimachinery.taints import tolerates
 from setpoint.apimachinery.types import Obj
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.nodelifecycle import NODE_NAME_INDEX, pod_node_name
@@ -31,22 +32,6 @@ from setpoint.runtime.resource import Kind
 POD = Kind("v1", "Pod")
 NODE = Kind("v1", "Node")
 REASON = "TaintManagerEviction"
-
-
-def tolerates(toleration: Obj, taint: Obj) -> bool:
-    """``Toleration.ToleratesTaint``."""
-    effect = toleration.get("effect") or ""
-    if effect and effect != taint.get("effect"):
-        return False
-    key = toleration.get("key") or ""
-    if key and key != taint.get("key"):
-        return False
-    operator = toleration.get("operator") or "Equal"
-    if operator == "Exists":
-        return True
-    if operator == "Equal":
-        return (toleration.get("value") or "") == (taint.get("value") or "")
-    return False
 
 
 def min_toleration_seconds(tolerations: list[Obj]) -> float | None:

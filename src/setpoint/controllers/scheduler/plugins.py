@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from setpoint.apimachinery import quantity
+from setpoint.apimachinery.taints import tolerates
 from setpoint.apimachinery.types import Obj
 
 MAX_NODE_SCORE: Final = 100
@@ -239,20 +240,6 @@ def node_name(pod: PodInfo, node: NodeInfo) -> Status | None:
     if want and want != node.name:
         return unresolvable(ERR_NODE_NAME)
     return None
-
-
-def tolerates(toleration: Obj, taint: Obj) -> bool:
-    """``Toleration.ToleratesTaint``."""
-    effect = toleration.get("effect") or ""
-    if effect and effect != taint.get("effect"):
-        return False
-    key = toleration.get("key") or ""
-    if key and key != taint.get("key"):
-        return False
-    operator = toleration.get("operator") or "Equal"
-    if operator == "Exists":
-        return True
-    return operator == "Equal" and (toleration.get("value") or "") == (taint.get("value") or "")
 
 
 def _tolerated(tolerations: Iterable[Obj], taint: Obj) -> bool:
