@@ -189,3 +189,34 @@ async def test_object_counts_of_any_kind(client: InProcessClient, controllers: C
     await client.create({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": NS}})
     with pytest.raises(errors.Forbidden):
         await client.create({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "t", "namespace": NS}})
+
+
+
+async def test_recounts_never_undo_the_admissions_charge(
+        client: InProcessClient, controllers: ControllerManager) -> None:
+    """The quota admission charges a pod before the pod is stored: a recount between the two would
+    see no pod and let one too many in. As kube's, the controller recounts when a quota's
+    ``spec.hard`` changes and when a counted object is updated or deleted -- not on the admission's
+    status writes, nor on creates."""
+    await quota(client, {"pods": "3"})
+    controller = controllers.manager.controllers["resourcequota"]
+    inner = controller.reconcile
+    calls: list[str] = []
+
+    async def counted(request: Any) -> Any:
+        calls.append(request.name)
+        return await inner(request)
+
+    controller.reconcile = counted
+    q = await client.get(QUOTA, "q", NS)
+    await client.update_status({**q, "status": {**q["status"], "used": {"pods": "1"}}})  # a charge
+    await client.create(pod("charged"))  # charged by the admission: used 2
+    assert (await used(client))["pods"] == "2"
+    q = await client.get(QUOTA, "q", NS)
+    await client.update({**q, "spec": {"hard": {"pods": "4"}}})
+    await eventually(lambda: _used_pods(client, "1"), timeout=TIMEOUT)  # the recount: one pod
+    assert calls == ["q"], "only the change of spec.hard recounted"
+
+
+async def _used_pods(client: InProcessClient, want: str) -> bool:
+    return (await used(client))["pods"] == want

@@ -4,8 +4,11 @@ As kube-controller-manager's (``pkg/controller/resourcequota``): ``status.hard``
 ``spec.hard``; ``status.used`` is, for each resource it limits that an evaluator counts, what
 the objects of its namespace (those its scopes select) use -- the evaluators the ResourceQuota
 admission uses (:mod:`setpoint.apiserver.admission.quota`), so the two agree. A quota is
-recounted when it changes and when a pod, service, configmap, secret or PVC of its namespace does
-(kube's replenishment); quotas that count other kinds (``count/deployments.apps``) are also
+recounted when it is created or its ``spec.hard`` changes (not on the status writes of the quota
+admission, as kube's ``updateQuota``), and when a pod, service, configmap, secret or PVC of its
+namespace is updated or deleted (kube's replenishment: not on creates, which the admission has
+charged already -- a recount then could run before the new object is stored, undo the charge and let
+one object too many in); quotas that count other kinds (``count/deployments.apps``) are also
 recounted every :data:`RESYNC_SECONDS`.
 """
 
@@ -19,6 +22,7 @@ from setpoint.controllers.inprocess import InProcessClient
 from setpoint.runtime import errors
 from setpoint.runtime.builder import Builder
 from setpoint.runtime.manager import Manager
+from setpoint.runtime.predicate import Funcs
 from setpoint.runtime.reconcile import Request, Result
 from setpoint.runtime.resource import Kind
 
@@ -106,9 +110,14 @@ def add_resourcequota_controller(manager: Manager, client: InProcessClient) -> N
             return []
         return [Request(namespace, q["metadata"]["name"]) for q in manager.cache.list(RESOURCE_QUOTA, namespace)]
 
-    builder = Builder(manager).named("resourcequota").for_(RESOURCE_QUOTA)
+    def hard_changed(old: Obj, new: Obj) -> bool:
+        return bool((old.get("spec") or {}).get("hard") != (new.get("spec") or {}).get("hard"))
+
+    builder = (Builder(manager).named("resourcequota")
+               .for_(RESOURCE_QUOTA, Funcs(update=hard_changed, name="spec.hard changed")))
     served = {(r.group_version, r.kind) for r in client.registry.all()}
+    replenish = Funcs(create=lambda _obj: False, name="updates and deletes")
     for kind in WATCHED:
         if (kind.api_version, kind.kind) in served:
-            builder = builder.watches(kind, quotas_of)
+            builder = builder.watches(kind, quotas_of, replenish)
     builder.complete(ResourceQuotaReconciler(manager, client))
