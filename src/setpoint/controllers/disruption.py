@@ -25,6 +25,7 @@ from setpoint.apimachinery.selection import SelectorError
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.endpoints.handlers import scale_of
 from setpoint.controllers.inprocess import InProcessClient
+from setpoint.controllers.pods import is_ready
 from setpoint.runtime import conditions, errors
 from setpoint.runtime.builder import Builder
 from setpoint.runtime.events import EventRecorder
@@ -45,11 +46,6 @@ SYNC_FAILED = "SyncFailed"
 
 class SyncError(Exception):
     """The budget's status cannot be computed (kube's ``trySync`` error)."""
-
-
-def pod_ready(pod: Obj) -> bool:
-    """``IsPodReady``: the ``Ready`` condition is True."""
-    return conditions.is_true((pod.get("status") or {}).get("conditions"), "Ready")
 
 
 def selector_of(pdb: Obj) -> labels.Selector:
@@ -118,7 +114,7 @@ class DisruptionReconciler:
                 "an integer value."))
         disrupted, recheck = self._disrupted(pdb, pods, now)
         healthy = sum(1 for p in pods if not p["metadata"].get("deletionTimestamp")
-                      and not _recently_disrupted(disrupted.get(p["metadata"]["name"]), now) and pod_ready(p))
+                      and not _recently_disrupted(disrupted.get(p["metadata"]["name"]), now) and is_ready(p))
         await self._update(pdb, healthy, desired, expected, disrupted)
         if recheck is not None:
             return Result(requeue_after=max((recheck - now).total_seconds(), 0.0))

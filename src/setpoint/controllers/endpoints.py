@@ -22,6 +22,7 @@ from typing import Any
 from setpoint.apimachinery.types import Obj
 from setpoint.controllers import endpointutil as u
 from setpoint.controllers.inprocess import InProcessClient
+from setpoint.controllers.pods import is_ready
 from setpoint.controllers.serviceaccount import namespace_terminating
 from setpoint.runtime import errors
 from setpoint.runtime.builder import Builder
@@ -93,12 +94,12 @@ def repack(subsets: list[Obj]) -> list[Obj]:
             pkey = _port_key(port) if port is not None else _NO_PORT
             ports.setdefault(pkey, port)
             ready_map = ready_by_port.setdefault(pkey, {})
-            for is_ready, field in ((True, "addresses"), (False, "notReadyAddresses")):
+            for counted_ready, field in ((True, "addresses"), (False, "notReadyAddresses")):
                 for address in given.get(field) or ():
                     akey = _address_key(address)
                     addresses.setdefault(akey, address)
                     if not ready_map.get(akey, False):
-                        ready_map[akey] = is_ready
+                        ready_map[akey] = counted_ready
     groups: dict[frozenset[tuple[tuple[str, str], bool]], list[Obj]] = {}
     for pkey, ready_map in ready_by_port.items():
         members = groups.setdefault(frozenset(ready_map.items()), [])
@@ -155,7 +156,7 @@ def pod_subsets(service: Obj, pod: Obj) -> list[Obj]:
     address = _address(pod, service)
     if address is None:
         return []
-    field = "addresses" if publish or u.is_pod_ready(pod) else "notReadyAddresses"
+    field = "addresses" if publish or is_ready(pod) else "notReadyAddresses"
     service_ports = [p for p in spec.get("ports") or () if isinstance(p, dict)]
     if not service_ports:
         return [{field: [address]}] if spec.get("clusterIP") == "None" else []

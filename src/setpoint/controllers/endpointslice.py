@@ -28,6 +28,7 @@ from typing import Any
 from setpoint.apimachinery.types import Obj
 from setpoint.controllers import endpointutil as u
 from setpoint.controllers.inprocess import InProcessClient
+from setpoint.controllers.pods import is_ready
 from setpoint.controllers.serviceaccount import namespace_terminating
 from setpoint.runtime import errors
 from setpoint.runtime.builder import Builder
@@ -86,7 +87,7 @@ def endpoint_ports(service: Obj, pod: Obj) -> list[Obj]:
 def pod_to_endpoint(pod: Obj, service: Obj, address_type: str, zone_of: ZoneOf | None = None) -> Obj:
     """``podToEndpoint``: the pod's addresses of the type, its conditions and references, and the
     zone of its Node (``zone_of``: a node's name to its ``topology.kubernetes.io/zone`` label)."""
-    serving = u.is_pod_ready(pod)
+    serving = is_ready(pod)
     terminating = bool(pod["metadata"].get("deletionTimestamp"))
     # "ready" is never true for a terminating pod unless publishNotReadyAddresses says so.
     ready = bool((service.get("spec") or {}).get("publishNotReadyAddresses")) or (serving and not terminating)

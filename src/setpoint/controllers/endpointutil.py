@@ -19,6 +19,7 @@ from typing import Any, Generic, TypeVar
 
 from setpoint.apimachinery.clock import format_time, parse_time
 from setpoint.apimachinery.types import Obj
+from setpoint.controllers.pods import is_ready, ready_condition
 from setpoint.runtime.cache import Cache, NotCached
 from setpoint.runtime.predicate import Funcs
 from setpoint.runtime.reconcile import Request
@@ -57,19 +58,6 @@ def is_service_ip_set(service: Obj) -> bool:
     """``helper.IsServiceIPSet``: a cluster IP that is neither empty nor ``None``."""
     ip = (service.get("spec") or {}).get("clusterIP")
     return bool(ip) and ip != "None"
-
-
-def ready_condition(pod: Obj) -> Obj | None:
-    for condition in (pod.get("status") or {}).get("conditions") or ():
-        if isinstance(condition, dict) and condition.get("type") == "Ready":
-            return condition
-    return None
-
-
-def is_pod_ready(pod: Obj) -> bool:
-    """``podutil.IsPodReady``: the ``Ready`` condition is ``True``."""
-    condition = ready_condition(pod)
-    return condition is not None and condition.get("status") == "True"
 
 
 def pod_ips(pod: Obj) -> list[str]:
@@ -256,7 +244,7 @@ class SyncPacer:
 def _pod_key_fields(pod: Obj) -> tuple[Any, ...]:
     meta, spec, status = pod["metadata"], pod.get("spec") or {}, pod.get("status") or {}
     return (meta.get("labels"), meta.get("deletionTimestamp"), status.get("podIP"), status.get("podIPs"),
-            status.get("phase"), is_pod_ready(pod), (ready_condition(pod) or {}).get("lastTransitionTime"),
+            status.get("phase"), is_ready(pod), (ready_condition(pod) or {}).get("lastTransitionTime"),
             spec.get("nodeName"), spec.get("hostname"), spec.get("subdomain"), spec.get("containers"),
             spec.get("initContainers"))
 
