@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 from controllers_helpers import RefuseDeletes
 
 from setpoint import storage
+from setpoint.apimachinery.clock import FakeClock
 from setpoint.apiserver.registry.admission import AdmissionChain
 from setpoint.apiserver.server import APIServer
 from setpoint.controllers.inprocess import InProcessClient
@@ -33,3 +35,9 @@ async def api(refuse: RefuseDeletes) -> AsyncIterator[APIServer]:
 @pytest.fixture
 def client(api: APIServer) -> InProcessClient:
     return InProcessClient(api.registry, api.objects)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A clock standing at now (whole seconds) until a test moves it."""
+    return FakeClock(datetime.now(UTC).replace(microsecond=0))

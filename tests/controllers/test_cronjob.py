@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from controllers_helpers import running
 
 from setpoint.apimachinery.clock import FakeClock, format_time, parse_time
 from setpoint.apimachinery.types import Obj
@@ -25,22 +26,9 @@ TIMEOUT = 10.0
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(datetime.now(UTC).replace(microsecond=0))
-
-
-@pytest.fixture
 async def crons(api: APIServer, client: InProcessClient, clock: FakeClock) -> AsyncIterator[Manager]:
-    await client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
-    manager = Manager(client)
-    add_cronjob_controller(manager, client, clock=clock)
-    task = manager.start()
-    await manager.wait_ready()
-    try:
+    async with running(client, NS, lambda m: add_cronjob_controller(m, client, clock=clock)) as manager:
         yield manager
-    finally:
-        await manager.close()
-        task.cancel()
 
 
 def cronjob(name: str, schedule: str = "*/1 * * * *", **spec: Any) -> Obj:

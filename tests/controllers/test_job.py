@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from controllers_helpers import running
 
 from setpoint.apimachinery.clock import FakeClock, format_time
 from setpoint.apimachinery.types import Obj
@@ -30,22 +30,9 @@ TIMEOUT = 10.0
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(datetime.now(UTC).replace(microsecond=0))
-
-
-@pytest.fixture
 async def jobs(api: APIServer, client: InProcessClient, clock: FakeClock) -> AsyncIterator[Manager]:
-    await client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
-    manager = Manager(client)
-    add_job_controller(manager, client, clock=clock, backoff_base=0.05, backoff_max=0.2)
-    task = manager.start()
-    await manager.wait_ready()
-    try:
+    async with running(client, NS, lambda m: add_job_controller(m, client, clock=clock, backoff_base=0.05, backoff_max=0.2)) as manager:
         yield manager
-    finally:
-        await manager.close()
-        task.cancel()
 
 
 def job(name: str, **spec: Any) -> Obj:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
+from controllers_helpers import running
 
 from setpoint.apimachinery.clock import FakeClock, format_time
 from setpoint.apimachinery.types import Obj
@@ -25,23 +26,10 @@ TIMEOUT = 10.0
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(datetime.now(UTC).replace(microsecond=0))
-
-
-@pytest.fixture
 async def ttl(api: APIServer, client: InProcessClient, clock: FakeClock) -> AsyncIterator[Manager]:
-    await client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
-    manager = Manager(client)
-    add_ttl_after_finished_controller(manager, client, clock=clock)
-    add_garbage_collector(manager, client)
-    task = manager.start()
-    await manager.wait_ready()
-    try:
+    async with running(client, NS, lambda m: add_ttl_after_finished_controller(m, client, clock=clock),
+                       lambda m: add_garbage_collector(m, client)) as manager:
         yield manager
-    finally:
-        await manager.close()
-        task.cancel()
 
 
 async def finished_job(client: InProcessClient, name: str, ttl: int | None, at: datetime) -> Obj:
