@@ -44,10 +44,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(data_dir: Path, port: int, storage: str | None, source: Path | None = None) -> subprocess.Popen[bytes]:
-    """``setpoint up`` of this checkout, or of ``source`` (another checkout's root) when given."""
+def start_server(data_dir: Path, port: int, storage: str | None, source: Path | None = None,
+                 *extra: str) -> subprocess.Popen[bytes]:
+    """``setpoint up`` of this checkout, or of ``source`` (another checkout's root) when given;
+    ``extra`` are more flags (e.g. ``--nodes 0``)."""
     cmd = [sys.executable, "-c", "from setpoint.cli import main; main()",
-           "up", "--data-dir", str(data_dir), "--port", str(port), "--log-level", "warning"]
+           "up", "--data-dir", str(data_dir), "--port", str(port), "--log-level", "warning", *extra]
     if storage:
         cmd += ["--storage", storage]
     env = dict(os.environ)

@@ -54,6 +54,9 @@ def version() -> None:
 @click.option("--advertise-address", default="", metavar="ip",
               help="The address the `kubernetes` Service's endpoints point at (default: the host's, on its "
                    "default route).")
+@click.option("--nodes", default=3, show_default=True, type=click.IntRange(min=0), metavar="N",
+              help="Simulated nodes to register; with nodes, pods are scheduled and played out by a simulated "
+                   "kubelet. 0: a bare API server and controllers, no scheduler or kubelet.")
 @click.option("--node-monitor-period", default="5s", show_default=True, metavar="duration",
               help="How often the node lifecycle controller looks at each node's health.")
 @click.option("--node-monitor-grace-period", default="40s", show_default=True, metavar="duration",
@@ -67,7 +70,7 @@ def version() -> None:
 @click.option("--horizontal-pod-autoscaler-tolerance", default=0.1, show_default=True, type=float,
               help="The usage ratio change below which an autoscaler does not scale.")
 def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str, log_level: str,
-       controller_flags: tuple[str, ...], advertise_address: str, node_monitor_period: str,
+       controller_flags: tuple[str, ...], advertise_address: str, nodes: int, node_monitor_period: str,
        node_monitor_grace_period: str, node_startup_grace_period: str, horizontal_pod_autoscaler_sync_period: str,
        horizontal_pod_autoscaler_downscale_stabilization: str, horizontal_pod_autoscaler_tolerance: float) -> None:
     """Run the control plane in the foreground until Ctrl-C or SIGTERM."""
@@ -116,7 +119,7 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str
     tune_gc()
     try:
         asyncio.run(_serve(storage_url, bind_address, port, data_dir, controllers, advertise_address or None,
-                           controller_options, options))
+                           nodes, controller_options, options))
     except KeyboardInterrupt:
         pass
 
@@ -130,10 +133,11 @@ def _endpoint_ip(value: str) -> bool:
 
 
 async def _serve(storage_url: str, host: str, port: int, data_dir: Path, controllers: tuple[str, ...],
-                 advertise_address: str | None, controller_options: ControllerOptions,
+                 advertise_address: str | None, nodes: int, controller_options: ControllerOptions,
                  options: dict[str, object]) -> None:
     plane = ControlPlane(storage_url, host=host, port=port, data_dir=data_dir, controllers=controllers,
-                         advertise_address=advertise_address, controller_options=controller_options, **options)
+                         advertise_address=advertise_address, controller_options=controller_options, nodes=nodes,
+                         **options)
     # Before start: /readyz answers while the controllers still start, and a SIGTERM then must stop cleanly.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -30,7 +30,7 @@ class ControlPlane:
     def __init__(self, storage_url: str, *, host: str = "127.0.0.1", port: int = 6443,
                  data_dir: Path | None = None, controllers: Iterable[str] = ("*",),
                  advertise_address: str | None = None, controller_options: ControllerOptions | None = None,
-                 **storage_options: object) -> None:
+                 nodes: int = 0, **storage_options: object) -> None:
         self.controller_selectors = tuple(controllers)
         self.controller_options = controller_options
         self.storage_url = storage_url
@@ -39,6 +39,8 @@ class ControlPlane:
         self.data_dir = data_dir
         #: The address the ``kubernetes`` Endpoints point at (None: the host's, as kube-apiserver picks it).
         self.advertise_address = advertise_address
+        #: Simulated nodes to register (0: a bare control plane, no scheduler or kubelet).
+        self.nodes = nodes
         self._storage_options = storage_options
         self.storage: storage.Storage | None = None
         self.server: APIServer | None = None
@@ -57,7 +59,7 @@ class ControlPlane:
             self.ca = pki.load_or_create_ca(self.data_dir)
             self.controllers = ControllerManager(self.server.registry, self.server.objects,
                                                  controllers=self.controller_selectors, ca_data=self.ca.cert_pem,
-                                                 options=self.controller_options)
+                                                 options=self.controller_options, nodes=self.nodes)
             # kube-apiserver's bootstrap controller: the `kubernetes` Service in `default`.
             add_kubernetes_service(self.controllers.manager, self.controllers.client, port=self.port,
                                    address=self.advertise_address or host_address())

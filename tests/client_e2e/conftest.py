@@ -109,7 +109,7 @@ def client_e2e_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serv
     log_path = base / "server.log"
     for _attempt in range(3):
         port = free_port()
-        proc = start_server(data_dir, port, log_path=log_path)
+        proc = start_server(data_dir, port, "--nodes", "0", log_path=log_path)
         try:
             wait_ready(port, proc)
             break

@@ -19,14 +19,12 @@ import pytest
 from e2e_helpers import Kubectl, Server, eventually, free_port, start_server, stop_server, wait_ready
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    base = tmp_path_factory.mktemp("setpoint-e2e")
+def _start(base: Any, *extra: str) -> Server:
     data_dir = base / "data"
     stderr_path = base / "server.log"
     for _attempt in range(3):
         port = free_port()
-        proc = start_server(data_dir, port, log_path=stderr_path)
+        proc = start_server(data_dir, port, *extra, log_path=stderr_path)
         try:
             wait_ready(port, proc)
             break
@@ -42,15 +40,37 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv = Server(port, data_dir, proc, stderr_path, kube_cache, first)
     srv.env = {**os.environ, "KUBECONFIG": str(srv.kubeconfig), "KUBECACHEDIR": str(kube_cache),
                "HOME": str(base)}
+    return srv
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A bare ``setpoint up --nodes 0``: no scheduler, no kubelet; tests drive pods themselves."""
+    srv = _start(tmp_path_factory.mktemp("setpoint-e2e"), "--nodes", "0")
     try:
         yield srv
     finally:
-        stop_server(proc)
+        stop_server(srv.proc)
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """``setpoint up`` as a user runs it: three simulated nodes, the scheduler and the kubelet."""
+    srv = _start(tmp_path_factory.mktemp("setpoint-cluster"))
+    try:
+        yield srv
+    finally:
+        stop_server(srv.proc)
 
 
 @pytest.fixture(scope="session")
 def kubectl(server: Server) -> Kubectl:
     return Kubectl(server)
+
+
+@pytest.fixture(scope="session")
+def cluster_kubectl(cluster: Server) -> Kubectl:
+    return Kubectl(cluster)
 
 
 # --- namespaces --------------------------------------------------------------------------
@@ -61,9 +81,7 @@ def _ns_name(node_name: str) -> str:
     return f"{base}-{secrets.token_hex(3)}"
 
 
-@pytest.fixture
-def ns(server: Server, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A fresh namespace for one test (created with a JSON POST; deleted afterwards)."""
+def _namespace(server: Server, request: pytest.FixtureRequest) -> Iterator[str]:
     name = _ns_name(request.node.name)
     r = server.request("POST", "/api/v1/namespaces",
                        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
@@ -80,6 +98,18 @@ def ns(server: Server, request: pytest.FixtureRequest) -> Iterator[str]:
         eventually(lambda: server.request("GET", f"/api/v1/namespaces/{name}").status == 404, timeout=5.0)
 
 
+@pytest.fixture
+def ns(server: Server, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh namespace for one test on the bare server (created with a JSON POST; deleted afterwards)."""
+    yield from _namespace(server, request)
+
+
+@pytest.fixture
+def cluster_ns(cluster: Server, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The same, on the server with simulated nodes."""
+    yield from _namespace(cluster, request)
+
+
 # --- the official client -----------------------------------------------------------------
 
 
@@ -94,5 +124,3 @@ def k8s(server: Server) -> Iterator[Any]:
     finally:
         api_client.close()
     del client
-
-

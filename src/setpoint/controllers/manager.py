@@ -24,6 +24,8 @@ from setpoint.controllers.endpointslice import add_endpointslice_controller
 from setpoint.controllers.garbagecollector import add_garbage_collector
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.job import add_job_controller
+from setpoint.controllers.kubelet.nodes import add_node_agent
+from setpoint.controllers.kubelet.pods import add_kubelet
 from setpoint.controllers.namespace import add_namespace_controller
 from setpoint.controllers.nodelifecycle import add_node_lifecycle_controller
 from setpoint.controllers.options import ControllerOptions
@@ -129,7 +131,8 @@ class ControllerManager:
     """The built-in controllers of one API server: :meth:`start` them, :meth:`stop` them."""
 
     def __init__(self, registry: Registry, objects: ObjectStore, *, controllers: Iterable[str] = ("*",),
-                 ca_data: bytes = b"", options: ControllerOptions | None = None, scheduler: bool = False) -> None:
+                 ca_data: bytes = b"", options: ControllerOptions | None = None, scheduler: bool = False,
+                 nodes: int = 0) -> None:
         self.client = InProcessClient(registry, objects, ca_data=ca_data)
         self.manager = Manager(self.client)
         #: The kube-controller-manager controllers running (``--controllers``).
@@ -138,8 +141,13 @@ class ControllerManager:
         self.options = options or ControllerOptions()
         for name in self.enabled:
             CONTROLLERS[name](self.manager, self.client, self.options)
-        if scheduler:  # kube-scheduler's default profile: off until simulated nodes run pods
+        #: How many simulated nodes register at start (0: none, and no scheduler or kubelet).
+        self.nodes = nodes
+        if scheduler or nodes:  # kube-scheduler's default profile
             add_scheduler(self.manager, self.client, self.options)
+        if nodes:  # the simulated fleet: nodes that heartbeat, and a kubelet that plays their pods out
+            add_node_agent(self.manager, self.client, self.options, count=nodes)
+            add_kubelet(self.manager, self.client, self.options)
         # kube-apiserver's own (apiextensions), not kube-controller-manager's: always on.
         add_crd_cleanup_controller(self.manager, self.client)
 
