@@ -315,4 +315,50 @@ async def test_pods_of_unknown_nodes_are_left_alone(client: InProcessClient, kub
     await client.create(pod("here"))
     await until(client, "here", phase("Running"))
     assert (await get(client, "nowhere"))["status"] == {"phase": "Pending", "qosClass": "BestEffort"}
-    _ = errors
+
+
+async def gone(client: InProcessClient, name: str) -> bool:
+    try:
+        await get(client, name)
+    except errors.NotFound:
+        return True
+    return False
+
+
+async def test_graceful_deletion_waits_for_the_containers_within_the_grace_period(
+        client: InProcessClient, kubelet: Kubelet, clock: FakeClock) -> None:
+    await client.create(pod("quick"))
+    await client.create(pod("slow", behavior={"terminationDelay": "5s"}))
+    await client.create(pod("stuck", behavior={"terminationDelay": "2m"}, terminationGracePeriodSeconds=10))
+    for name in ("quick", "slow", "stuck"):
+        await until(client, name, phase("Running"))
+        deleted = await client.delete(POD, name, NS)
+        assert deleted["metadata"]["deletionTimestamp"]
+    await eventually(lambda: gone(client, "quick"))  # stops at once
+    await asyncio.sleep(0.05)
+    assert (await get(client, "slow"))["metadata"]["deletionGracePeriodSeconds"] == 30
+    clock.step(4)
+    await asyncio.sleep(0.05)
+    assert not await gone(client, "slow")
+    clock.step(1)
+    await eventually(lambda: gone(client, "slow"))
+    assert not await gone(client, "stuck")
+    clock.step(5)  # the grace period (10 s) caps the container's 2 minutes
+    await eventually(lambda: gone(client, "stuck"))
+    found = await settled_events(client, kubelet, "slow")
+    assert found[-1] == ("Normal", "Killing", "Stopping container app")
+
+
+async def test_a_shorter_grace_period_ends_the_stop_sooner(
+        client: InProcessClient, kubelet: Kubelet, clock: FakeClock) -> None:
+    await client.create(pod("web", behavior={"terminationDelay": "1m"}))
+    await until(client, "web", phase("Running"))
+    await client.delete(POD, "web", NS)
+    await until(client, "web", lambda p: bool(p["metadata"].get("deletionTimestamp")))
+    await asyncio.sleep(0.05)
+    clock.step(5)
+    await client.delete(POD, "web", NS, grace_period_seconds=10)
+    await asyncio.sleep(0.05)
+    assert not await gone(client, "web")
+    clock.step(5)
+    await eventually(lambda: gone(client, "web"))
