@@ -22,6 +22,7 @@ from setpoint.testing import eventually
 NODE = Kind("v1", "Node")
 LEASE = Kind("coordination.k8s.io/v1", "Lease")
 LEASES = "kube-node-lease"
+EVENT = Kind("v1", "Event")
 
 
 @pytest.fixture
@@ -166,6 +167,10 @@ async def test_not_ready_and_silent_nodes(client: InProcessClient, agent: NodeAg
                                                                 ("node.kubernetes.io/not-ready", "NoSchedule")]))
     await client.patch(NODE, "node-1", {"metadata": {"annotations": {"setpoint.io/ready": None}}})
     await eventually(lambda: _ready(client, "node-1", "True", "KubeletReady"))
+    events = [(e["reason"], e["message"], e["source"]["component"], e["involvedObject"]["uid"])
+              for e in (await client.list(EVENT, "default"))["items"] if e["involvedObject"]["name"] == "node-1"]
+    assert ("NodeNotReady", "Node node-1 status is now: NodeNotReady", "kubelet", "node-1") in events
+    assert ("NodeReady", "Node node-1 status is now: NodeReady", "kubelet", "node-1") in events
     await eventually(lambda: _equals(taints(client, "node-1"), []))
 
     # Heartbeats stopped: after the grace period the node is Unknown and unreachable.
