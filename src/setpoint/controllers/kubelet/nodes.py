@@ -255,6 +255,8 @@ class _NodeState:
     reported: float = 0.0
     #: Whether the node is in the heartbeat heap.
     scheduled: bool = False
+    #: Whether its heartbeats are stopped (:data:`HEARTBEAT_ANNOTATION`).
+    silent: bool = False
 
 
 class NodeAgent:
@@ -410,6 +412,8 @@ class NodeAgent:
             await self.client.create(node)
         except errors.AlreadyExists:
             pass
+        except errors.ApiError as e:
+            log.warning("registering node %s: %s", name, e)
 
     # -- reconcile ----------------------------------------------------------------------------------
 
@@ -425,6 +429,7 @@ class NodeAgent:
             self._note(node)
             state = self.nodes[name] = _NodeState(uid, reported=_last_heartbeat(node))
         if silent(node):
+            state.silent = True
             return None
         new = self.completed(node)
         if new is not node:
@@ -437,8 +442,9 @@ class NodeAgent:
             now = _ready_status(status)
             if was is not None and now != was:
                 await self._event(name, "NodeReady" if now == "True" else "NodeNotReady")
-        if state.lease is None or self.cache.get(LEASE, name, NODE_LEASE_NAMESPACE) is None:
-            await self._ensure_lease(node, state)
+        if state.lease is None or state.silent or self.cache.get(LEASE, name, NODE_LEASE_NAMESPACE) is None:
+            await self._ensure_lease(node, state)  # made, or renewed at once when the node speaks again
+        state.silent = False
         self._schedule(name, self._now() + RENEW_INTERVAL - self._jitter(name))
         return None
 
@@ -531,6 +537,8 @@ class NodeAgent:
             return
         except errors.ApiError as e:
             log.warning("node %s: heartbeat failed: %s", name, e)
+        except Exception:  # one node's failure must not stop the others' heartbeats
+            log.exception("node %s: heartbeat failed", name)
         self._schedule(name, now + RENEW_INTERVAL)
 
 
