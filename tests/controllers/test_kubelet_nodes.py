@@ -157,6 +157,12 @@ async def test_user_node_is_filled_in_keeping_what_the_user_gave(client: InProce
     assert node["status"]["allocatable"]["cpu"] == "63900m"
     assert node["status"]["allocatable"]["memory"] == "261944Mi"
     assert node["status"]["addresses"][0] == {"type": "InternalIP", "address": "172.18.0.5"}
+    # Without a zone: the zone with fewest nodes (zone-a..c have one each; the first of them).
+    await client.create({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "plain"}})
+    plain = await eventually(lambda: _ready(client, "plain", "True"))
+    assert plain["metadata"]["labels"]["topology.kubernetes.io/zone"] == "zone-a"
+    assert plain["metadata"]["labels"]["failure-domain.beta.kubernetes.io/zone"] == "zone-a"
+    assert plain["spec"]["podCIDR"] == "10.244.4.0/24"
 
 
 async def test_not_ready_and_silent_nodes(client: InProcessClient, agent: NodeAgent, clock: FakeClock) -> None:
