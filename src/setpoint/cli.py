@@ -56,8 +56,9 @@ def version() -> None:
               help="The address the `kubernetes` Service's endpoints point at (default: the host's, on its "
                    "default route).")
 @click.option("--nodes", default=3, show_default=True, type=click.IntRange(min=0), metavar="N",
-              help="Simulated nodes to register; with nodes, pods are scheduled and played out by a simulated "
-                   "kubelet. 0: a bare API server and controllers, no scheduler or kubelet.")
+              help="Simulated nodes to register (node-1..node-N; `setpoint node add` adds more); with nodes, pods "
+                   "are scheduled and played out by a simulated kubelet. 0: a bare API server and controllers, no "
+                   "scheduler or kubelet.")
 @click.option("--node-monitor-period", default="5s", show_default=True, metavar="duration",
               help="How often the node lifecycle controller looks at each node's health.")
 @click.option("--node-monitor-grace-period", default="40s", show_default=True, metavar="duration",
