@@ -425,3 +425,19 @@ async def test_pods_log_follow_streams_until_the_container_stops_or_the_pod_goes
     # A finished container's log is served whole, with follow too.
     response = await api.handle(Request("GET", f"/api/v1/namespaces/{NS}/pods/short/log", query_string=b"follow=true"))
     assert isinstance(response, Response) and response.body == b"one\ntwo\n"
+
+
+async def test_a_sidecar_init_container_runs_beside_the_others(
+        client: InProcessClient, kubelet: Kubelet, clock: FakeClock) -> None:
+    init = [{"name": "proxy", "image": "envoyproxy/envoy:v1.31.0", "restartPolicy": "Always"},
+            {"name": "migrate", "image": "busybox:1.36"}]
+    await client.create(pod("meshed", init=init, behavior={"containers": {"proxy": {"readyAfter": "2s"}}}))
+    p = await until(client, "meshed", phase("Running"))
+    proxy = container(p, "proxy", "initContainerStatuses")
+    assert "running" in proxy["state"] and proxy["started"] is True and proxy["ready"] is False
+    assert container(p, "migrate", "initContainerStatuses")["state"]["terminated"]["reason"] == "Completed"
+    assert cond(p, "Initialized")["status"] == "True"
+    assert cond(p, "Ready")["message"] == "containers with unready status: [proxy]"
+    clock.step(2)
+    p = await until(client, "meshed", lambda p: cond(p, "Ready")["status"] == "True")
+    assert container(p, "proxy", "initContainerStatuses")["ready"] is True

@@ -163,6 +163,8 @@ class ContainerRun:
     pull_backoff_shown: bool = False
     #: Stopped by the kubelet (pod deletion): no restart.
     stopped: bool = False
+    #: A restartable init container (``restartPolicy: Always``): a sidecar, running beside the others.
+    sidecar: bool = False
     #: Whether the current creation has begun (image pulled), and readiness was reached.
     created: bool = False
     ready_seen: bool = False
@@ -222,7 +224,8 @@ class PodRun:
         if init and behavior.exit_after is None and c.get("restartPolicy") != "Always":
             behavior = replace(behavior, exit_after=0.0)  # an init container runs to completion
         return ContainerRun(name, str(c.get("image") or ""), pull_policy(c), behavior, init,
-                            isinstance(c.get("livenessProbe"), dict))
+                            isinstance(c.get("livenessProbe"), dict),
+                            sidecar=init and c.get("restartPolicy") == "Always")
 
     @property
     def pod_ref(self) -> str:
@@ -327,10 +330,10 @@ class PodRun:
         liveness = False
         if b.exit_after is not None:
             ends = t + b.exit_after
-        if b.liveness_fail_after is not None and c.liveness_probe and not c.init \
+        if b.liveness_fail_after is not None and c.liveness_probe and (not c.init or c.sidecar) \
                 and (ends is None or t + b.liveness_fail_after < ends):
             ends, code, liveness = t + b.liveness_fail_after, KILLED, True
-        ready_at = None if c.init else t + (b.ready_after or 0.0)
+        ready_at = None if c.init and not c.sidecar else t + (b.ready_after or 0.0)
         if c.instance is not None:
             c.previous = c.instance
         c.instance = Instance(ident, t, ready_at, ends, code, liveness)
@@ -338,6 +341,18 @@ class PodRun:
         c.stage = _RUNNING
         self._event(t, "Normal", CREATED, f"Created container: {c.name}")
         self._event(t, "Normal", STARTED, f"Started container {c.name}")
+        if c.sidecar and c.instances == 1 and self._init_index < len(self.inits) \
+                and self.inits[self._init_index] is c:
+            self._init_done(t)  # a started sidecar lets the next container begin
+
+    def _init_done(self, t: float) -> None:
+        """The current init container is done (or, a sidecar, started): begin the next one."""
+        self._init_index += 1
+        if self._init_index < len(self.inits):
+            self._schedule(self.inits[self._init_index], t)
+        else:
+            for main in self.mains:
+                self._schedule(main, t)
 
     def _exit(self, c: ContainerRun, t: float) -> None:
         inst = c.instance
@@ -347,17 +362,12 @@ class PodRun:
             self._event(t, "Warning", UNHEALTHY, "Liveness probe failed: simulated failure")
             self._event(t, "Normal", KILLING, f"Container {c.name} failed liveness probe, will be restarted")
         restart = not c.stopped and (
-            (self.restart_policy == "Always" and not c.init)
+            (self.restart_policy == "Always" and not c.init) or c.sidecar
             or (self.restart_policy != "Never" and inst.exit_code != 0))
         if not restart:
             c.stage = _DONE
-            if c.init and inst.exit_code == 0:
-                self._init_index += 1
-                if self._init_index < len(self.inits):
-                    self._schedule(self.inits[self._init_index], t)
-                else:
-                    for main in self.mains:
-                        self._schedule(main, t)
+            if c.init and not c.sidecar and inst.exit_code == 0:
+                self._init_done(t)
             return
         # kubelet doBackOff: in back-off since the exit unless the entry is new or expired.
         if c.backoff == 0 or t - c.backoff_at > 2 * BACKOFF_MAX:
@@ -427,7 +437,7 @@ class PodRun:
             assert inst is not None
             if c.previous is not None:
                 last = {"terminated": c.previous.terminated()}
-            ready = not c.init and inst.ready_at is not None and inst.ready_at <= now and not c.stopped
+            ready = (not c.init or c.sidecar) and inst.ready_at is not None and inst.ready_at <= now and not c.stopped
             return {"running": {"startedAt": rfc3339(inst.started)}}, last, ready, True
         if c.stage == _DONE:
             inst = c.instance
@@ -486,8 +496,8 @@ def _conditions(spec: Mapping[str, Any], status: Mapping[str, Any], inits: list[
     """The pod's conditions: the kubelet's four (kube's ``generate.go``), the others kept."""
     own: dict[str, tuple[str, str, str]] = {"PodReadyToStartContainers": ("True", "", "")}
     # Initialized
-    incomplete = [s["name"] for s, c in zip(inits, init_runs, strict=True) if not s["ready"]
-                  and not (c.stage == _RUNNING and c.behavior.exit_after is None)]
+    incomplete = [s["name"] for s, c in zip(inits, init_runs, strict=True)
+                  if not (s["started"] if c.sidecar else s["ready"])]
     any_started = any(s.get("started") or s["state"].get("terminated") or s["lastState"] for s in mains)
     if phase == "Succeeded":
         own["Initialized"] = ("True", "PodCompleted", "")
@@ -501,7 +511,8 @@ def _conditions(spec: Mapping[str, Any], status: Mapping[str, Any], inits: list[
         reason = "PodCompleted" if phase == "Succeeded" else "PodFailed"
         ready = ("False", reason, "")
     else:
-        unready = [s["name"] for s in mains if not s["ready"]]
+        unready = [s["name"] for s, c in zip(inits, init_runs, strict=True) if c.sidecar and not s["ready"]]
+        unready += [s["name"] for s in mains if not s["ready"]]
         ready = ("False", "ContainersNotReady", f"containers with unready status: {_names(unready)}") \
             if unready else ("True", "", "")
     own["ContainersReady"] = ready
