@@ -441,3 +441,27 @@ async def test_a_sidecar_init_container_runs_beside_the_others(
     clock.step(2)
     p = await until(client, "meshed", lambda p: cond(p, "Ready")["status"] == "True")
     assert container(p, "proxy", "initContainerStatuses")["ready"] is True
+
+
+async def test_a_new_kubelet_picks_pods_up_where_they_were(
+        client: InProcessClient, kubelet: Kubelet, clock: FakeClock) -> None:
+    await client.create(pod("steady", behavior={"readyAfter": "3s", "logs": ["hi"]}))
+    await until(client, "steady", phase("Running"))
+    clock.step(5)
+    before = await until(client, "steady", lambda p: cond(p, "Ready")["status"] == "True")
+    await kubelet.flush_events()
+    events_before = await events(client, "steady")
+    manager = Manager(client)
+    again = add_kubelet(manager, client, ControllerOptions(clock=clock))
+    task = manager.start()
+    await manager.wait_ready()
+    try:
+        await eventually(lambda: (NS, "steady") in again.runs)
+        await asyncio.sleep(0.1)
+        after = await get(client, "steady")
+        assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]  # nothing to change
+        await again.flush_events()
+        assert await events(client, "steady") == events_before  # nothing recorded twice
+    finally:
+        await manager.close()
+        task.cancel()
