@@ -178,6 +178,22 @@ async def test_min_max_and_missing_metrics(
                        'replicasets.apps "nope" not found')
 
 
+async def test_usage_from_declared_behaviour_as_kubectl_top_sees_it(
+        client: InProcessClient, options: ControllerOptions, hpa_controller: Manager) -> None:
+    # No usage annotation: the image rule of kube-system/setpoint-behaviors declares 100m a container.
+    await client.create({"apiVersion": "v1", "kind": "ConfigMap",
+                         "metadata": {"name": "setpoint-behaviors", "namespace": "kube-system"},
+                         "data": {"nginx": "image: nginx*\ncpu: 100m"}}, "kube-system")
+    await make_rs(client, "ruled", 2)
+    await make_pod(client, "ruled-0", "ruled", None)
+    await make_pod(client, "ruled-1", "ruled", None)
+    await client.create(hpa("ruled", "ruled"), NS)
+    await eventually(lambda: replicas(client, "ruled", 4))
+    got = await eventually(lambda: _status(client, "ruled", desired=4))
+    assert got["status"]["currentMetrics"] == [{"type": "Resource", "resource": {
+        "name": "cpu", "current": {"averageUtilization": 100, "averageValue": "100m"}}}]
+
+
 async def _has(found: Any, want: tuple[str, str]) -> bool:
     got = await found
     assert want in got, got

@@ -11,10 +11,11 @@ above target"), and the status: ``currentReplicas``, ``desiredReplicas``, ``curr
 ``lastScaleTime`` and the ``AbleToScale``/``ScalingActive``/``ScalingLimited`` conditions with
 kube's reasons and messages.
 
-Usage is simulated: there is no metrics server. A pod's usage of a resource is its annotation
-``setpoint.io/<resource>-usage`` (a quantity for the whole pod: ``setpoint.io/cpu-usage: 250m``,
-``setpoint.io/memory-usage: 64Mi``), which simulated nodes -- or tests -- write; a pod without
-it has no metric, as a pod metrics-server has not seen. ``Resource`` metrics (``Utilization``
+Usage is simulated, and is what ``kubectl top`` shows (the server's ``metrics.k8s.io``):
+:func:`setpoint.apimachinery.podusage.usage_of`, from the containers' declared behaviour (the
+``setpoint.io/behavior`` annotation and the ``kube-system/setpoint-behaviors`` image rules), else
+the pod's ``setpoint.io/<resource>-usage`` annotation, else small defaults for containers a
+kubelet runs; a pod with none of them has no metric, as a pod metrics-server has not seen. ``Resource`` metrics (``Utilization``
 of the pods' requests, or ``AverageValue``) are computed; ``Pods``, ``Object``, ``External`` and
 ``ContainerResource`` metrics have no source and are reported as failing. As in kube,
 ``Pending`` pods, pods without a Ready condition or a ``startTime`` (for cpu) and pods with
@@ -31,8 +32,10 @@ from decimal import Decimal
 from typing import Any
 
 from setpoint.apimachinery import labels as labelsel
-from setpoint.apimachinery import quantity
+from setpoint.apimachinery import podbehavior, quantity
 from setpoint.apimachinery.clock import format_time
+from setpoint.apimachinery.podbehavior import ImageRule
+from setpoint.apimachinery.podusage import rules_of, usage_of
 from setpoint.apimachinery.types import Obj
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.options import ControllerOptions
@@ -47,8 +50,7 @@ from setpoint.runtime.resource import Kind
 
 HPA = Kind("autoscaling/v2", "HorizontalPodAutoscaler")
 POD = Kind("v1", "Pod")
-#: The annotation prefix of simulated usage: ``setpoint.io/cpu-usage``, ``setpoint.io/memory-usage``.
-USAGE_ANNOTATION = "setpoint.io/{}-usage"
+CONFIG_MAP = Kind("v1", "ConfigMap")
 #: kube's scale-up limit without ``behavior``: max(2 x current, 4).
 SCALE_UP_LIMIT_FACTOR, SCALE_UP_LIMIT_MINIMUM = 2.0, 4.0
 
@@ -73,17 +75,6 @@ class _ScaleEvent:
     at: float
 
 
-def usage_of(pod: Obj, resource: str) -> Decimal | None:
-    """The pod's simulated usage of ``resource`` in milli-units, or None without a sample."""
-    text = ((pod.get("metadata") or {}).get("annotations") or {}).get(USAGE_ANNOTATION.format(resource))
-    if not isinstance(text, str):
-        return None
-    try:
-        return quantity.value(text) * 1000
-    except ValueError:
-        return None
-
-
 def _milli(text: object) -> Decimal:
     return quantity.value(str(text)) * 1000
 
@@ -93,10 +84,11 @@ def _ceil(d: Decimal | float) -> int:
 
 
 class Calculator:
-    """kube's ``ReplicaCalculator`` over simulated usage."""
+    """kube's ``ReplicaCalculator`` over simulated usage (``rules``: the per-image behaviours)."""
 
-    def __init__(self, tolerance: tuple[float, float]) -> None:
+    def __init__(self, tolerance: tuple[float, float], rules: list[ImageRule] | None = None) -> None:
         self.down, self.up = tolerance
+        self.rules = rules or []
 
     def within(self, ratio: float) -> bool:
         return (1.0 - self.down) <= ratio <= (1.0 + self.up)
@@ -146,7 +138,7 @@ class Calculator:
     def utilization_replicas(self, current: int, target: int, resource: str,
                              pods: list[Obj]) -> tuple[int, int, Decimal]:
         """``GetResourceReplicas``: (replicas, utilization %, raw average milli-usage)."""
-        metrics = {p["metadata"]["name"]: u for p in pods if (u := usage_of(p, resource)) is not None}
+        metrics = {p["metadata"]["name"]: u for p in pods if (u := usage_of(p, resource, self.rules)) is not None}
         if not metrics:
             raise MetricError("FailedGetResourceMetric", (
                 f"unable to get metrics for resource {resource}: no metrics returned from resource metrics API"))
@@ -187,7 +179,7 @@ class Calculator:
     def average_value_replicas(self, current: int, target: Decimal, resource: str,
                                pods: list[Obj]) -> tuple[int, Decimal]:
         """``GetRawResourceReplicas`` (``calcPlainMetricReplicas``): (replicas, average milli-usage)."""
-        metrics = {p["metadata"]["name"]: u for p in pods if (u := usage_of(p, resource)) is not None}
+        metrics = {p["metadata"]["name"]: u for p in pods if (u := usage_of(p, resource, self.rules)) is not None}
         if not metrics:
             raise MetricError("FailedGetResourceMetric", (
                 f"unable to get metrics for resource {resource}: no metrics returned from resource metrics API"))
@@ -308,6 +300,7 @@ class HorizontalReconciler:
         self.recommendations: dict[tuple[str, str], list[_Recommendation]] = {}
         self.scale_ups: dict[tuple[str, str], list[_ScaleEvent]] = {}
         self.scale_downs: dict[tuple[str, str], list[_ScaleEvent]] = {}
+        self._parsed_rules: tuple[str, list[ImageRule]] = ("", [])
 
     async def reconcile(self, request: Request) -> Result | None:
         key = (request.namespace, request.name)
@@ -429,7 +422,7 @@ class HorizontalReconciler:
         spec = hpa.get("spec") or {}
         behavior = spec.get("behavior") or {}
         tolerance = (self._tolerance(behavior.get("scaleDown")), self._tolerance(behavior.get("scaleUp")))
-        calc = Calculator(tolerance)
+        calc = Calculator(tolerance, await self._rules())
         metrics = spec.get("metrics") or []
         replicas, metric = 0, ""
         statuses: list[Obj] = []
@@ -455,6 +448,18 @@ class HorizontalReconciler:
         _set_condition(status, "ScalingActive", "True", "ValidMetricFound",
                        f"the HPA was able to successfully calculate a replica count from {metric}", now_text)
         return replicas, metric, statuses
+
+    async def _rules(self) -> list[ImageRule]:
+        """The per-image behaviours of ``kube-system/setpoint-behaviors`` (parsed once a version)."""
+        try:
+            cm = await self.client.get(CONFIG_MAP, podbehavior.RULES_CONFIGMAP, podbehavior.RULES_NAMESPACE)
+        except errors.NotFound:
+            self._parsed_rules = ("", [])
+            return []
+        version = str(cm["metadata"].get("resourceVersion", ""))
+        if version != self._parsed_rules[0]:
+            self._parsed_rules = (version, rules_of(cm))
+        return self._parsed_rules[1]
 
     def _tolerance(self, rules: object) -> float:
         value = rules.get("tolerance") if isinstance(rules, dict) else None
