@@ -19,6 +19,7 @@ from setpoint.apiserver.http import install_event_loop_policy
 from setpoint.controllers.manager import ALIASES, CONTROLLERS, enabled_controllers
 from setpoint.controllers.options import ControllerOptions
 from setpoint.controlplane import ControlPlane
+from setpoint.nodecli import node
 
 CONTROLLERS_HELP = (
     "A list of controllers to enable. '*' enables all on-by-default controllers, 'foo' enables the "
@@ -158,6 +159,9 @@ async def _serve(storage_url: str, host: str, port: int, data_dir: Path, control
     await stop.wait()
     click.echo("setpoint: shutting down", err=True)
     await plane.stop()
+
+
+main.add_command(node)
 
 
 @main.group()
