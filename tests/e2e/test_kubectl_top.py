@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from e2e_helpers import Kubectl, Server
+from e2e_helpers import Kubectl, Server, eventually
 
 from setpoint.apimachinery import podusage as pu
 
@@ -113,3 +113,57 @@ def test_metrics_api_in_discovery(kubectl: Kubectl) -> None:
     # "pods" and "nodes" still mean the core kinds.
     assert kubectl.out("get", "pods", "-A", "-o", "jsonpath={.kind}") == "List"
     assert "metrics.k8s.io/v1beta1" in kubectl.out("api-versions").split()
+
+
+# --- on the cluster: the kubelet runs the pods, the usage comes from their declared behaviour ---------
+
+
+def _busy(replicas: int, behavior: str, request: str = "100m") -> str:
+    return json.dumps({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "busy"},
+        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "busy"}},
+                 "template": {"metadata": {"labels": {"app": "busy"}, "annotations": {"setpoint.io/behavior": behavior}},
+                              "spec": {"containers": [{"name": "app", "image": "nginx",
+                                                       "resources": {"requests": {"cpu": request}}}]}}}})
+
+
+def _running(kubectl: Kubectl, ns: str, count: int) -> list[dict[str, Any]]:
+    pods = json.loads(kubectl.out("get", "pods", "-n", ns, "-l", "app=busy", "-o", "json"))["items"]
+    running = [p for p in pods if p["status"].get("phase") == "Running" and not p["metadata"].get("deletionTimestamp")]
+    assert len(running) == count, [(p["metadata"]["name"], p["status"].get("phase")) for p in pods]
+    return running
+
+
+def test_kubectl_top_on_the_cluster(cluster_kubectl: Kubectl, cluster_ns: str) -> None:
+    kubectl, ns = cluster_kubectl, cluster_ns
+    kubectl("apply", "-n", ns, "-f", "-", input=_busy(3, "cpu: 120m\nmemory: 50Mi"))
+    pods = eventually(lambda: _running(kubectl, ns, 3))
+    rows = _rows(kubectl.out("top", "pod", "-n", ns, "--no-headers"))
+    assert sorted(rows) == sorted([p["metadata"]["name"], "120m", "50Mi"] for p in pods)
+    # A node's usage is the system share plus its running pods' metrics.
+    everything = json.loads(kubectl.out("get", "podmetrics", "-A", "-o", "json"))["items"]
+    usage = {(m["metadata"]["namespace"], m["metadata"]["name"]): m for m in everything}
+    all_pods = json.loads(kubectl.out("get", "pods", "-A", "-o", "json"))["items"]
+    nodes = _rows(kubectl.out("top", "node", "--no-headers"))
+    assert {r[0] for r in nodes} >= {"node-1", "node-2", "node-3"}
+    for row in nodes:
+        on_node = [p for p in all_pods if p["spec"].get("nodeName") == row[0]]
+        cpu = pu.SYSTEM_CPU_MILLI + sum(
+            int(c["usage"]["cpu"].removesuffix("m"))
+            for p in on_node if (m := usage.get((p["metadata"]["namespace"], p["metadata"]["name"])))
+            for c in m["containers"])
+        assert row[1] == f"{cpu}m", (row, [p["metadata"]["name"] for p in on_node])
+
+
+def test_the_autoscaler_and_kubectl_top_agree(cluster_kubectl: Kubectl, cluster_ns: str) -> None:
+    kubectl, ns = cluster_kubectl, cluster_ns
+    # Each pod uses 100m of its 100m request: against a 50% target the HPA doubles them.
+    kubectl("apply", "-n", ns, "-f", "-", input=_busy(2, "cpu: 100m"))
+    eventually(lambda: _running(kubectl, ns, 2))
+    assert {tuple(r[1:2]) for r in _rows(kubectl.out("top", "pod", "-n", ns, "--no-headers"))} == {("100m",)}
+    kubectl("autoscale", "deployment", "busy", "--min=1", "--max=4", "--cpu=50%", "-n", ns)
+    eventually(lambda: kubectl.out("get", "hpa", "busy", "-n", ns, "-o",
+                                   "jsonpath={.status.currentMetrics[0].resource.current.averageUtilization}") == "100",
+               timeout=30)
+    eventually(lambda: _running(kubectl, ns, 4), timeout=30)
+    assert len(_rows(kubectl.out("top", "pod", "-n", ns, "--no-headers"))) == 4
