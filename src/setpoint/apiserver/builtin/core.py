@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +22,7 @@ from setpoint.apiserver.builtin.binding import BindingStrategy
 from setpoint.apiserver.builtin.declare import declare, description, field
 from setpoint.apiserver.builtin.workloads import validate_containers
 from setpoint.apiserver.encoding import errors
+from setpoint.apiserver.endpoints import table
 from setpoint.apiserver.endpoints.table import AGE_COLUMN, NAME_COLUMN
 from setpoint.apiserver.registry import metadata
 from setpoint.apiserver.registry.resources import Column, Resource, Strategy
@@ -521,25 +523,111 @@ def _service_account_secrets(obj: Obj) -> int:
     return _length(obj.get("secrets"))
 
 
+def _terminated_reason(state: Any, prefix: str = "") -> str:
+    reason = state.get("reason")
+    if reason:
+        return f"{prefix}{reason}"
+    if state.get("signal"):
+        return f"{prefix}Signal:{state['signal']}"
+    return f"{prefix}ExitCode:{state.get('exitCode') or 0}"
+
+
+def _status_time(value: Any) -> datetime | None:
+    return table.parse_time(value)
+
+
+def print_pod(obj: Obj) -> tuple[str, str, str]:
+    """kube's ``printPod``: the READY, STATUS and RESTARTS cells (``Init:0/1``, ``ContainerCreating``,
+    ``CrashLoopBackOff``, ``Completed``, ``Error``, ``NotReady``, ``Terminating``, ``3 (5s ago)``...)."""
+    spec = obj.get("spec") or {}
+    status = obj.get("status") or {}
+    containers = spec.get("containers") or []
+    total = len(containers) if isinstance(containers, list) else 0
+    ready = restarts = sidecar_restarts = 0
+    last_restart: datetime | None = None
+    last_sidecar_restart: datetime | None = None
+    phase = status.get("phase") or ""
+    reason = _str(status.get("reason") or phase)
+    for c in status.get("conditions") or []:
+        if isinstance(c, dict) and c.get("type") == "PodScheduled" and c.get("reason") == "SchedulingGated":
+            reason = "SchedulingGated"
+    init_specs = {c.get("name"): c for c in spec.get("initContainers") or [] if isinstance(c, dict)}
+    sidecars = {name for name, c in init_specs.items() if c.get("restartPolicy") == "Always"}
+    total += len(sidecars)
+    initializing = False
+    for i, c in enumerate(status.get("initContainerStatuses") or []):
+        if not isinstance(c, dict):
+            continue
+        state = c.get("state") or {}
+        restarts += int(c.get("restartCount") or 0)
+        finished = _status_time(((c.get("lastState") or {}).get("terminated") or {}).get("finishedAt"))
+        if finished is not None and (last_restart is None or finished > last_restart):
+            last_restart = finished
+        if c.get("name") in sidecars:
+            sidecar_restarts += int(c.get("restartCount") or 0)
+            if finished is not None and (last_sidecar_restart is None or finished > last_sidecar_restart):
+                last_sidecar_restart = finished
+        terminated, waiting = state.get("terminated"), state.get("waiting")
+        if isinstance(terminated, dict) and int(terminated.get("exitCode") or 0) == 0:
+            continue
+        if c.get("name") in sidecars and c.get("started"):
+            if c.get("ready"):
+                ready += 1
+            continue
+        if isinstance(terminated, dict):
+            reason = _terminated_reason(terminated, "Init:")
+        elif isinstance(waiting, dict) and waiting.get("reason") and waiting["reason"] != "PodInitializing":
+            reason = f"Init:{waiting['reason']}"
+        else:
+            reason = f"Init:{i}/{len(init_specs)}"
+        initializing = True
+        break
+    initialized = any(isinstance(c, dict) and c.get("type") == "Initialized" and c.get("status") == "True"
+                      for c in status.get("conditions") or [])
+    if not initializing or initialized:
+        restarts, last_restart = sidecar_restarts, last_sidecar_restart
+        has_running = False
+        for c in reversed(status.get("containerStatuses") or []):
+            if not isinstance(c, dict):
+                continue
+            state = c.get("state") or {}
+            restarts += int(c.get("restartCount") or 0)
+            finished = _status_time(((c.get("lastState") or {}).get("terminated") or {}).get("finishedAt"))
+            if finished is not None and (last_restart is None or finished > last_restart):
+                last_restart = finished
+            waiting, terminated = state.get("waiting"), state.get("terminated")
+            if isinstance(waiting, dict) and waiting.get("reason"):
+                reason = waiting["reason"]
+            elif isinstance(terminated, dict):
+                reason = _terminated_reason(terminated)
+            elif c.get("ready") and isinstance(state.get("running"), dict):
+                has_running = True
+                ready += 1
+        if reason == "Completed" and has_running:
+            pod_ready = any(isinstance(c, dict) and c.get("type") == "Ready" and c.get("status") == "True"
+                            for c in status.get("conditions") or [])
+            reason = "Running" if pod_ready else "NotReady"
+    deleting = (obj.get("metadata") or {}).get("deletionTimestamp")
+    if deleting and status.get("reason") == "NodeLost":
+        reason = "Unknown"
+    elif deleting and phase not in ("Succeeded", "Failed"):
+        reason = "Terminating"
+    restarts_text = str(restarts)
+    if restarts and last_restart is not None:
+        restarts_text = f"{restarts} ({table.human_duration(datetime.now(UTC) - last_restart)} ago)"
+    return f"{ready}/{total}", reason, restarts_text
+
+
 def _pod_ready(obj: Obj) -> str:
-    containers = _get(obj, "spec", "containers")
-    statuses = _get(obj, "status", "containerStatuses")
-    ready = sum(1 for c in statuses if isinstance(c, dict) and c.get("ready")) if isinstance(statuses, list) else 0
-    return f"{ready}/{_length(containers)}"
+    return print_pod(obj)[0]
 
 
 def _pod_status(obj: Obj) -> str:
-    if _get(obj, "metadata", "deletionTimestamp"):
-        return "Terminating"
-    reason = _get(obj, "status", "reason")
-    return _str(reason or _get(obj, "status", "phase") or "Pending")
+    return print_pod(obj)[1]
 
 
-def _pod_restarts(obj: Obj) -> int:
-    statuses = _get(obj, "status", "containerStatuses")
-    if not isinstance(statuses, list):
-        return 0
-    return sum(int(c.get("restartCount") or 0) for c in statuses if isinstance(c, dict))
+def _pod_restarts(obj: Obj) -> str:
+    return print_pod(obj)[2]
 
 
 def _pod_ip(obj: Obj) -> str:
@@ -548,6 +636,23 @@ def _pod_ip(obj: Obj) -> str:
 
 def _pod_node(obj: Obj) -> str:
     return _str(_get(obj, "spec", "nodeName")) or "<none>"
+
+
+def _pod_nominated_node(obj: Obj) -> str:
+    return _str(_get(obj, "status", "nominatedNodeName")) or "<none>"
+
+
+def _pod_readiness_gates(obj: Obj) -> str:
+    gates = _get(obj, "spec", "readinessGates")
+    if not isinstance(gates, list) or not gates:
+        return "<none>"
+    conditions = [c for c in _get(obj, "status", "conditions") or [] if isinstance(c, dict)]
+    true = 0
+    for gate in gates:
+        found = next((c for c in conditions if c.get("type") == (gate or {}).get("conditionType")), None)
+        if found is not None and found.get("status") == "True":
+            true += 1
+    return f"{true}/{len(gates)}"
 
 
 #: printPod: Name, Ready, Status, Restarts, Age; wide: IP, Node.
@@ -559,6 +664,10 @@ _POD_COLUMNS = (
     AGE_COLUMN,
     Column("IP", "string", _pod_ip, priority=1, description="IP address allocated to the pod."),
     Column("Node", "string", _pod_node, priority=1, description="The node the pod is scheduled to."),
+    Column("Nominated Node", "string", _pod_nominated_node, priority=1,
+           description=description(_CORE + "PodStatus", "nominatedNodeName")),
+    Column("Readiness Gates", "string", _pod_readiness_gates, priority=1,
+           description="The pod's readiness gates: how many of their conditions are True."),
 )
 
 
