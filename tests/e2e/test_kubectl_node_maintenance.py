@@ -106,3 +106,67 @@ def test_pods_of_a_failed_node_are_evicted_after_their_toleration_and_replaced(
         kubectl("delete", "namespace", ns, "--wait=false")
     # The node comes back: Ready and untainted.
     eventually(lambda: kubectl.out("get", "node", victim, "-o", "jsonpath={.spec.taints}") == "", timeout=30)
+
+
+# --- drain, cordon, uncordon on the session's cluster ---------------------------------------------
+
+
+def _ready_count(kubectl: Kubectl, ns: str, app: str) -> int:
+    return sum(1 for p in _pods(kubectl, ns, app)
+               if any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions") or []))
+
+
+def test_drain_respects_the_budget_and_uncordon_makes_the_node_schedulable(cluster_kubectl: Kubectl,
+                                                                          cluster_ns: str) -> None:
+    kubectl, ns = cluster_kubectl, cluster_ns
+    # Three replicas, one per node (anti-affinity), a budget that allows one down at a time; and a
+    # DaemonSet, which --ignore-daemonsets leaves in place.
+    web = json.loads(_deployment("web", 3))
+    web["spec"]["template"]["spec"]["affinity"] = {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+        {"weight": 100, "podAffinityTerm": {"labelSelector": {"matchLabels": {"app": "web"}},
+                                            "topologyKey": "kubernetes.io/hostname"}}]}}
+    # Each replacement takes a moment to become ready, so the budget holds the drain back meanwhile.
+    web["spec"]["template"]["metadata"]["annotations"] = {"setpoint.io/behavior": "readyAfter: 6s"}
+    kubectl("apply", "-n", ns, "-f", "-", input=json.dumps(web))
+    kubectl("apply", "-n", ns, "-f", "-", input=json.dumps({
+        "apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent"},
+        "spec": {"selector": {"matchLabels": {"app": "agent"}}, "template": {
+            "metadata": {"labels": {"app": "agent"}}, "spec": {"containers": [{"name": "a", "image": "fluentd"}]}}}}))
+    kubectl("create", "pdb", "web", "--selector=app=web", "--max-unavailable=1", "-n", ns)
+    eventually(lambda: _ready_count(kubectl, ns, "web") == 3, timeout=30)
+    eventually(lambda: kubectl.out("get", "pdb", "web", "-n", ns, "-o", "jsonpath={.status.disruptionsAllowed}") == "1")
+    placed = _placed(kubectl, ns, "web", 3)
+    node = sorted(placed.values())[0]
+    on_node = [p for p, n in placed.items() if n == node]
+    # Another web pod deleted first: until its replacement is ready the budget allows nothing, and
+    # drain retries.
+    other = next(p for p, n in placed.items() if n != node)
+    kubectl("delete", "pod", other, "-n", ns, "--wait=false")
+    eventually(lambda: kubectl.out("get", "pdb", "web", "-n", ns, "-o", "jsonpath={.status.disruptionsAllowed}") == "0")
+    try:
+        result = kubectl.run("drain", node, "--ignore-daemonsets", "--timeout=60s", timeout=90)
+        assert result.returncode == 0, result.stderr
+        assert f"node/{node} cordoned" in result.stdout
+        assert f"node/{node} drained" in result.stdout
+        assert f"Warning: ignoring DaemonSet-managed Pods: {ns}/agent-" in result.stderr
+        for pod in on_node:
+            assert f"pod/{pod} evicted" in result.stdout, result.stdout
+        # kubectl printed kube's message from the 429, then retried until the budget allowed it.
+        assert ("error when evicting pods/\"" in result.stderr
+                and "Cannot evict pod as it would violate the pod's disruption budget." in result.stderr), result.stderr
+        assert kubectl.out("get", "node", node, "-o", "jsonpath={.spec.unschedulable}") == "true"
+        assert kubectl.out("get", "nodes", node).splitlines()[1].split()[1] == "Ready,SchedulingDisabled"
+        # The replacements run on the other nodes; the DaemonSet's pod stays.
+        after = eventually(lambda: _placed(kubectl, ns, "web", 3), timeout=30)
+        assert node not in after.values(), after
+        eventually(lambda: _ready_count(kubectl, ns, "web") == 3, timeout=30)
+        agents = {p["spec"]["nodeName"] for p in _pods(kubectl, ns, "agent")}
+        assert node in agents
+    finally:
+        assert kubectl.out("uncordon", node) == f"node/{node} uncordoned\n"
+    assert kubectl.out("get", "node", node, "-o", "jsonpath={.spec.unschedulable}") == ""
+    # Schedulable again: a pod pinned to it runs there.
+    kubectl("run", "pinned", "--image=nginx", "-n", ns, "--overrides",
+            json.dumps({"spec": {"nodeSelector": {"kubernetes.io/hostname": node}}}))
+    eventually(lambda: kubectl.out("get", "pod", "pinned", "-n", ns, "-o", "jsonpath={.status.phase}") == "Running",
+               timeout=30)
