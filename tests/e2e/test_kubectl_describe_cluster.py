@@ -106,8 +106,14 @@ def test_describe_pod(cluster_kubectl: Kubectl, apps: str) -> None:
     conditions = out.split("Conditions:")[1].split("Volumes:")[0]
     for condition in ("PodScheduled", "Initialized", "Ready", "ContainersReady"):
         assert re.search(rf"^  {condition}\s+True", conditions, re.M), conditions
-    assert _sections(out)[:4] == ["Name", "Namespace", "Priority", "Service Account"] or \
-        _sections(out)[:3] == ["Name", "Namespace", "Priority"]
+    assert _sections(out)[:5] == ["Name", "Namespace", "Priority", "Service Account", "Node"], _sections(out)
+    assert re.search(r"^Service Account:\s+default$", out, re.M), out
+    # The API token, mounted by the ServiceAccount admission plugin.
+    volume = next(v["name"] for v in pod["spec"]["volumes"] if v["name"].startswith("kube-api-access-"))
+    assert f"      /var/run/secrets/kubernetes.io/serviceaccount from {volume} (ro)" in out, out
+    volumes = out.split("\nVolumes:")[1].split("QoS Class:")[0]
+    assert re.search(r"Type:\s+Projected \(a volume that contains injected data from multiple sources\)", volumes)
+    assert re.search(r"TokenExpirationSeconds:\s+3607", volumes) and re.search(r"DownwardAPI:\s+true", volumes)
     events = out.split("Events:")[1]
     for reason, source in (("Scheduled", "default-scheduler"), ("Pulled", "kubelet"), ("Created", "kubelet"),
                            ("Started", "kubelet")):

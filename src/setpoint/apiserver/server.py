@@ -22,6 +22,7 @@ from setpoint.apiserver import builtin
 from setpoint.apiserver.admission.limitranger import LimitRanger
 from setpoint.apiserver.admission.priority import Priority
 from setpoint.apiserver.admission.resourcequota import ResourceQuotaAdmission
+from setpoint.apiserver.admission.serviceaccount import ServiceAccountAdmission
 from setpoint.apiserver.apiextensions import crds
 from setpoint.apiserver.builtin.scheduling import SYSTEM_PRIORITY_CLASSES
 from setpoint.apiserver.encoding import errors
@@ -129,10 +130,12 @@ class APIServer:
         builtin.register_builtins(self.registry)
         self.crds = crds.CRDController(self.registry, self.objects)
         self.registry.add(crds.crd_resource())
-        # kube's order: NamespaceLifecycle, LimitRanger, ..., Priority, DefaultTolerationSeconds, ...,
-        # ResourceQuota.
+        # kube's order: NamespaceLifecycle, LimitRanger, ServiceAccount, ..., Priority,
+        # DefaultTolerationSeconds, ..., ResourceQuota.
         self.admission.plugins[0:0] = [NamespaceLifecycle(self.registry, self.objects),
-                                       LimitRanger(self.registry, self.objects), Priority(self.registry, self.objects),
+                                       LimitRanger(self.registry, self.objects),
+                                       ServiceAccountAdmission(self.registry, self.objects),
+                                       Priority(self.registry, self.objects),
                                        DefaultTolerationSeconds(), DefaultIngressClass(self.registry, self.objects),
                                        ResourceQuotaAdmission(self.registry, self.objects)]
         evictions = Evictions(self.registry, self.objects)
