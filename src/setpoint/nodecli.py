@@ -1,7 +1,8 @@
 """``setpoint node add|remove|list``: simulated nodes of a running ``setpoint up``, through its API.
 
 A node added here is a plain Node object (labels, taints, capacity as asked); the server's node
-agent fills in the rest and heartbeats for it, as for the nodes it registered itself. The
+agent fills in the rest and heartbeats for it, as for the nodes it registered itself (a server
+started with ``--nodes 0`` runs no node agent: its Nodes stay as created). The
 server is found through a kubeconfig: ``--kubeconfig``, else ``$KUBECONFIG``, else
 ``./setpoint-data/kubeconfig`` (where ``setpoint up`` writes it by default).
 """
@@ -163,7 +164,7 @@ def node() -> None:
 @kubeconfig_option
 def node_add(names: tuple[str, ...], cpu: str | None, memory: str | None, pods: int | None,
              labels: tuple[str, ...], taints: tuple[str, ...], zone: str | None, kubeconfig: Path | None) -> None:
-    """Add nodes (the server's node agent makes them Ready)."""
+    """Add nodes (the server's node agent makes them Ready; a server run with --nodes 0 has none)."""
     label_map = dict(parse_label(text) for text in labels)
     if zone is not None:
         label_map[ZONE_LABEL] = parse_label(f"{ZONE_LABEL}={zone}")[1]

@@ -22,6 +22,7 @@ from setpoint.testing import eventually
 NODE = Kind("v1", "Node")
 LEASE = Kind("coordination.k8s.io/v1", "Lease")
 LEASES = "kube-node-lease"
+EVENT = Kind("v1", "Event")
 
 
 @pytest.fixture
@@ -156,6 +157,12 @@ async def test_user_node_is_filled_in_keeping_what_the_user_gave(client: InProce
     assert node["status"]["allocatable"]["cpu"] == "63900m"
     assert node["status"]["allocatable"]["memory"] == "261944Mi"
     assert node["status"]["addresses"][0] == {"type": "InternalIP", "address": "172.18.0.5"}
+    # Without a zone: the zone with fewest nodes (zone-a..c have one each; the first of them).
+    await client.create({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "plain"}})
+    plain = await eventually(lambda: _ready(client, "plain", "True"))
+    assert plain["metadata"]["labels"]["topology.kubernetes.io/zone"] == "zone-a"
+    assert plain["metadata"]["labels"]["failure-domain.beta.kubernetes.io/zone"] == "zone-a"
+    assert plain["spec"]["podCIDR"] == "10.244.4.0/24"
 
 
 async def test_not_ready_and_silent_nodes(client: InProcessClient, agent: NodeAgent, clock: FakeClock) -> None:
@@ -166,6 +173,10 @@ async def test_not_ready_and_silent_nodes(client: InProcessClient, agent: NodeAg
                                                                 ("node.kubernetes.io/not-ready", "NoSchedule")]))
     await client.patch(NODE, "node-1", {"metadata": {"annotations": {"setpoint.io/ready": None}}})
     await eventually(lambda: _ready(client, "node-1", "True", "KubeletReady"))
+    events = [(e["reason"], e["message"], e["source"]["component"], e["involvedObject"]["uid"])
+              for e in (await client.list(EVENT, "default"))["items"] if e["involvedObject"]["name"] == "node-1"]
+    assert ("NodeNotReady", "Node node-1 status is now: NodeNotReady", "kubelet", "node-1") in events
+    assert ("NodeReady", "Node node-1 status is now: NodeReady", "kubelet", "node-1") in events
     await eventually(lambda: _equals(taints(client, "node-1"), []))
 
     # Heartbeats stopped: after the grace period the node is Unknown and unreachable.

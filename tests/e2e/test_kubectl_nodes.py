@@ -159,3 +159,23 @@ def test_cordon_and_uncordon(cluster: Server, cluster_kubectl: Kubectl, cluster_
     eventually(lambda: cluster_kubectl.out("get", "pod", "pinned", "-n", cluster_ns, "-o",
                                            "jsonpath={.spec.nodeName}") == node_name)
     eventually(lambda: cluster_kubectl.out("get", "node", node_name, "-o", "jsonpath={.spec.taints}") == "")
+
+
+def test_node_marked_not_ready(cluster: Server, cluster_kubectl: Kubectl, node_name: str) -> None:
+    setpoint_node(cluster, "add", node_name)
+    eventually(lambda: cluster_kubectl.out("get", "node", node_name).splitlines()[1].split()[1] == "Ready")
+    cluster_kubectl("annotate", "node", node_name, "setpoint.io/ready=false")
+    eventually(lambda: cluster_kubectl.out("get", "node", node_name).splitlines()[1].split()[1] == "NotReady")
+
+    def tainted() -> bool:
+        taints = json.loads(cluster_kubectl.out("get", "node", node_name, "-o", "jsonpath={.spec.taints}") or "[]")
+        assert sorted((t["key"], t["effect"]) for t in taints) == [("node.kubernetes.io/not-ready", "NoExecute"),
+                                                                   ("node.kubernetes.io/not-ready", "NoSchedule")]
+        return True
+
+    eventually(tainted)
+    described = cluster_kubectl.out("describe", "node", node_name)
+    assert "KubeletNotReady" in described and "NodeNotReady" in described, described
+    cluster_kubectl("annotate", "node", node_name, "setpoint.io/ready-")
+    eventually(lambda: cluster_kubectl.out("get", "node", node_name).splitlines()[1].split()[1] == "Ready")
+    eventually(lambda: cluster_kubectl.out("get", "node", node_name, "-o", "jsonpath={.spec.taints}") == "")

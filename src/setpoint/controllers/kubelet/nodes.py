@@ -23,7 +23,8 @@ a Node made with ``kubectl apply`` or ``setpoint node add`` is filled in the sam
 Two annotations on a Node play failures out: ``setpoint.io/ready: "false"`` makes the node post
 ``Ready=False`` (``KubeletNotReady``), and ``setpoint.io/heartbeat: stopped`` silences it (no
 Lease renewals, no status), so the node lifecycle controller marks it ``Unknown`` and taints it
-unreachable after its grace period. A deleted Node is forgotten and its Lease deleted.
+unreachable after its grace period. A deleted Node is forgotten and its Lease deleted. When a
+node's Ready status changes, its kubelet's ``NodeReady``/``NodeNotReady`` Event is recorded.
 
 One timer heap drives every node's heartbeat (no task per node); nothing is written for a node
 whose status did not change. Time is ``options.clock``.
@@ -52,6 +53,7 @@ from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.options import ControllerOptions
 from setpoint.runtime import errors
 from setpoint.runtime.controller import Controller, Source
+from setpoint.runtime.events import EventRecorder
 from setpoint.runtime.handler import ForObject, Mapped
 from setpoint.runtime.manager import Manager
 from setpoint.runtime.predicate import Funcs
@@ -226,6 +228,13 @@ def _condition(node: Obj, kind: str, old: Obj | None, stamp: str, beat: bool) ->
             "reason": reason, "message": message}
 
 
+def _ready_status(status: Obj) -> str | None:
+    for c in status.get("conditions") or []:
+        if isinstance(c, dict) and c.get("type") == "Ready":
+            return str(c.get("status"))
+    return None
+
+
 def _last_heartbeat(node: Obj) -> float:
     """When the node's Ready condition was last posted (Unix seconds; 0 if never)."""
     for c in (node.get("status") or {}).get("conditions") or []:
@@ -246,6 +255,8 @@ class _NodeState:
     reported: float = 0.0
     #: Whether the node is in the heartbeat heap.
     scheduled: bool = False
+    #: Whether its heartbeats are stopped (:data:`HEARTBEAT_ANNOTATION`).
+    silent: bool = False
 
 
 class NodeAgent:
@@ -261,6 +272,7 @@ class NodeAgent:
         self.cidrs: dict[str, int] = {}
         self.ips: dict[str, int] = {}
         self._heap: list[tuple[float, str]] = []
+        self._recorders: dict[str, EventRecorder] = {}
         self._wake: asyncio.Event | None = None
         #: Lease renewals and status heartbeats written (for tests and benchmarks).
         self.renewals = 0
@@ -400,6 +412,8 @@ class NodeAgent:
             await self.client.create(node)
         except errors.AlreadyExists:
             pass
+        except errors.ApiError as e:
+            log.warning("registering node %s: %s", name, e)
 
     # -- reconcile ----------------------------------------------------------------------------------
 
@@ -415,21 +429,37 @@ class NodeAgent:
             self._note(node)
             state = self.nodes[name] = _NodeState(uid, reported=_last_heartbeat(node))
         if silent(node):
+            state.silent = True
             return None
         new = self.completed(node)
         if new is not node:
             node = await self.client.update(new)
         status = self.status(node)
         if status != node.get("status"):
+            was = _ready_status(node.get("status") or {})
             node = await self.client.update_status({**node, "status": status})
             state.reported = self._now()
-        if state.lease is None or self.cache.get(LEASE, name, NODE_LEASE_NAMESPACE) is None:
-            await self._ensure_lease(node, state)
+            now = _ready_status(status)
+            if was is not None and now != was:
+                await self._event(name, "NodeReady" if now == "True" else "NodeNotReady")
+        if state.lease is None or state.silent or self.cache.get(LEASE, name, NODE_LEASE_NAMESPACE) is None:
+            await self._ensure_lease(node, state)  # made, or renewed at once when the node speaks again
+        state.silent = False
         self._schedule(name, self._now() + RENEW_INTERVAL - self._jitter(name))
         return None
 
+    async def _event(self, name: str, reason: str) -> None:
+        """The kubelet's Event about its node (the involved object's uid is the node's name, as the
+        kubelet's ``nodeRef``; ``kubectl describe node`` looks for both)."""
+        recorder = self._recorders.get(name)
+        if recorder is None:
+            recorder = self._recorders[name] = EventRecorder(self.client, "kubelet", host=name)
+        await recorder.normal({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "uid": name}},
+                              reason, f"Node {name} status is now: {reason}")
+
     async def _forget(self, name: str, gone: bool) -> None:
         self.nodes.pop(name, None)
+        self._recorders.pop(name, None)
         if not gone:
             return
         self.cidrs.pop(name, None)
@@ -507,6 +537,8 @@ class NodeAgent:
             return
         except errors.ApiError as e:
             log.warning("node %s: heartbeat failed: %s", name, e)
+        except Exception:  # one node's failure must not stop the others' heartbeats
+            log.exception("node %s: heartbeat failed", name)
         self._schedule(name, now + RENEW_INTERVAL)
 
 
