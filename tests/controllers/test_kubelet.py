@@ -13,6 +13,8 @@ from controllers_helpers import running
 from setpoint.apimachinery.clock import FakeClock, format_time
 from setpoint.apimachinery.podbehavior import dump
 from setpoint.apimachinery.types import Obj
+from setpoint.apiserver.http import Request, Response, StreamingResponse
+from setpoint.apiserver.server import APIServer
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.kubelet.pods import Kubelet, add_kubelet
 from setpoint.controllers.options import ControllerOptions
@@ -315,4 +317,111 @@ async def test_pods_of_unknown_nodes_are_left_alone(client: InProcessClient, kub
     await client.create(pod("here"))
     await until(client, "here", phase("Running"))
     assert (await get(client, "nowhere"))["status"] == {"phase": "Pending", "qosClass": "BestEffort"}
-    _ = errors
+
+
+async def gone(client: InProcessClient, name: str) -> bool:
+    try:
+        await get(client, name)
+    except errors.NotFound:
+        return True
+    return False
+
+
+async def test_graceful_deletion_waits_for_the_containers_within_the_grace_period(
+        client: InProcessClient, kubelet: Kubelet, clock: FakeClock) -> None:
+    await client.create(pod("quick"))
+    await client.create(pod("slow", behavior={"terminationDelay": "5s"}))
+    await client.create(pod("stuck", behavior={"terminationDelay": "2m"}, terminationGracePeriodSeconds=10))
+    for name in ("quick", "slow", "stuck"):
+        await until(client, name, phase("Running"))
+        deleted = await client.delete(POD, name, NS)
+        assert deleted["metadata"]["deletionTimestamp"]
+    await eventually(lambda: gone(client, "quick"))  # stops at once
+    await asyncio.sleep(0.05)
+    assert (await get(client, "slow"))["metadata"]["deletionGracePeriodSeconds"] == 30
+    clock.step(4)
+    await asyncio.sleep(0.05)
+    assert not await gone(client, "slow")
+    clock.step(1)
+    await eventually(lambda: gone(client, "slow"))
+    assert not await gone(client, "stuck")
+    clock.step(5)  # the grace period (10 s) caps the container's 2 minutes
+    await eventually(lambda: gone(client, "stuck"))
+    found = await settled_events(client, kubelet, "slow")
+    assert found[-1] == ("Normal", "Killing", "Stopping container app")
+
+
+async def test_a_shorter_grace_period_ends_the_stop_sooner(
+        client: InProcessClient, kubelet: Kubelet, clock: FakeClock) -> None:
+    await client.create(pod("web", behavior={"terminationDelay": "1m"}))
+    await until(client, "web", phase("Running"))
+    await client.delete(POD, "web", NS)
+    await until(client, "web", lambda p: bool(p["metadata"].get("deletionTimestamp")))
+    await asyncio.sleep(0.05)
+    clock.step(5)
+    await client.delete(POD, "web", NS, grace_period_seconds=10)
+    await asyncio.sleep(0.05)
+    assert not await gone(client, "web")
+    clock.step(5)
+    await eventually(lambda: gone(client, "web"))
+
+
+async def logs(api: APIServer, name: str, query: bytes = b"") -> tuple[int, str]:
+    response = await api.handle(Request("GET", f"/api/v1/namespaces/{NS}/pods/{name}/log", query_string=query))
+    assert isinstance(response, Response)
+    return response.status, response.body.decode()
+
+
+async def test_pods_log_serves_the_declared_lines(
+        api: APIServer, client: InProcessClient, kubelet: Kubelet, clock: FakeClock) -> None:
+    await client.create({"apiVersion": "v1", "kind": "ConfigMap",
+                         "metadata": {"name": "setpoint-behaviors", "namespace": "kube-system"},
+                         "data": {"busybox": "image: busybox*\nlogs: [from the image rule]"}})
+    lines = ["hello from {pod} in {namespace}", "on {node}", "run {restart}"]
+    await client.create(pod("talker", behavior={"logs": lines, "exitAfter": "5s", "exitCode": 1}))
+    await client.create(pod("boxed", containers=[{"name": "box", "image": "busybox:1.36"}]))
+    p = await until(client, "talker", phase("Running"))
+    await until(client, "boxed", phase("Running"))
+    assert await logs(api, "talker") == (200, f"hello from talker in {NS}\non node-a\nrun 0\n")
+    assert await logs(api, "boxed") == (200, "from the image rule\n")
+    assert await logs(api, "talker", b"tailLines=1") == (200, "run 0\n")
+    assert await logs(api, "talker", b"tailLines=0") == (200, "")
+    assert await logs(api, "talker", b"limitBytes=5") == (200, "hello")
+    started = container(p)["state"]["running"]["startedAt"]
+    stamp = started.replace("Z", ".000000000Z")
+    assert await logs(api, "talker", b"timestamps=true&tailLines=1") == (200, f"{stamp} run 0\n")
+    assert (await logs(api, "talker", b"sinceTime=2000-01-01T00:00:00Z"))[1].count("\n") == 3
+    assert await logs(api, "talker", b"sinceTime=2999-01-01T00:00:00Z") == (200, "")
+    status, body = await logs(api, "talker", b"previous=true")
+    assert status == 400 and 'previous terminated container \\"app\\" in pod \\"talker\\" not found' in body
+    clock.step(5)  # exits and restarts at once
+    await until(client, "talker", lambda p: container(p)["restartCount"] == 1 and "running" in container(p)["state"])
+    assert (await logs(api, "talker"))[1].endswith("run 1\n")
+    assert (await logs(api, "talker", b"previous=true"))[1].endswith("run 0\n")
+
+
+async def test_pods_log_follow_streams_until_the_container_stops_or_the_pod_goes(
+        api: APIServer, client: InProcessClient, kubelet: Kubelet, clock: FakeClock) -> None:
+    await client.create(pod("short", behavior={"logs": ["one", "two"], "exitAfter": "10s"}, restart="Never"))
+    await client.create(pod("long", behavior={"logs": ["forever"]}))
+    await until(client, "short", phase("Running"))
+    await until(client, "long", phase("Running"))
+    for name, end in (("short", lambda: clock.step(10)), ("long", None)):
+        response = await api.handle(Request("GET", f"/api/v1/namespaces/{NS}/pods/{name}/log",
+                                            query_string=b"follow=true"))
+        assert isinstance(response, StreamingResponse)
+        chunks = response.chunks
+        first = await asyncio.wait_for(chunks.__anext__(), 5)
+        assert first == (b"one\ntwo\n" if name == "short" else b"forever\n")
+        pending = asyncio.ensure_future(chunks.__anext__())
+        await asyncio.sleep(0.1)
+        assert not pending.done()  # held open while the container runs
+        if end is not None:
+            end()  # the container exits
+        else:
+            await client.delete(POD, name, NS, grace_period_seconds=0)
+        with pytest.raises(StopAsyncIteration):
+            await asyncio.wait_for(pending, 5)
+    # A finished container's log is served whole, with follow too.
+    response = await api.handle(Request("GET", f"/api/v1/namespaces/{NS}/pods/short/log", query_string=b"follow=true"))
+    assert isinstance(response, Response) and response.body == b"one\ntwo\n"

@@ -336,6 +336,19 @@ class PodStrategy(Strategy):
             return [errors.required("spec", "")]
         return validate_containers(spec.get("containers"), "spec")
 
+    def check_graceful_delete(self, obj: Obj, grace: int | None) -> int | None:
+        """kube's pod ``CheckGracefulDelete``: the grace asked, else the pod's
+        ``terminationGracePeriodSeconds``; 0 for a pod not on a node or already terminal."""
+        spec = obj.get("spec") or {}
+        if grace is not None:
+            period = grace
+        else:
+            default = spec.get("terminationGracePeriodSeconds")
+            period = default if isinstance(default, int) and not isinstance(default, bool) else 0
+        if not spec.get("nodeName") or (obj.get("status") or {}).get("phase") in ("Failed", "Succeeded"):
+            period = 0
+        return 1 if period < 0 else period
+
     def validate_update(self, obj: Obj, old: Obj) -> list[errors.FieldError]:
         out = self.validate(obj)
         new_spec, old_spec = dict(obj.get("spec") or {}), dict(old.get("spec") or {})
