@@ -149,7 +149,9 @@ def test_describe_node(cluster_kubectl: Kubectl, apps: str) -> None:
     ("daemonset", "agent", ["Number of Nodes Scheduled with Available Pods: ", "Pods Status:  "]),
     ("job", "once", ["Pods Statuses:    0 Active (0 Ready) / 1 Succeeded / 0 Failed", "Completed", "SuccessfulCreate"]),
     ("cronjob", "tick", ["Schedule:                      */5 * * * *", "Concurrency Policy:            Allow"]),
-    ("hpa", "web", ["Reference:", "Deployment/web", "Min replicas:", "AbleToScale"]),
+    # The autoscaler reads the usage kubectl top shows: 1m of a 100m request.
+    ("hpa", "web", ["Deployment/web", "resource cpu on pods  (as a percentage of request):  1% (1m) / 80%",
+                    "ValidMetricFound"]),
     ("pdb", "web", ["Min available:  1", "Allowed disruptions:  1", "Current:              2"]),
 ])
 def test_describe_workloads(cluster_kubectl: Kubectl, apps: str, kind: str, name: str, needles: list[str]) -> None:
