@@ -75,7 +75,7 @@ def test_an_unreadable_behaviour_is_nothing_declared() -> None:
 
 def test_node_usage_is_its_running_pods_plus_the_system_share() -> None:
     pods = [_pod(annotations={"setpoint.io/cpu-usage": "100m"}), _pod("Pending")]
-    node = pu.node_usage(pods)
+    node = pu.node_usage(pu.pod_usage(p) for p in pods)
     assert node == pu.NodeUsage(pu.SYSTEM_CPU_MILLI + 100, pu.SYSTEM_MEMORY_BYTES + 2 * pu.DEFAULT_MEMORY_BYTES)
 
 

@@ -16,9 +16,9 @@ TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io"
 
 
 async def call(api: APIServer, method: str, path: str, body: Obj | None = None, query: bytes = b"",
-               accept: str = "application/json") -> tuple[int, Obj]:
+               accept: str = "application/json", ctype: str = "application/json") -> tuple[int, Obj]:
     request = Request(method, path, query_string=query,
-                      headers={"content-type": "application/json", "accept": accept},
+                      headers={"content-type": ctype, "accept": accept},
                       body=orjson.dumps(body) if body is not None else b"")
     response = await api.handle(request)
     assert isinstance(response, Response)
@@ -159,3 +159,29 @@ async def test_tables_as_metrics_server_renders_them(api: APIServer) -> None:
     assert status == 200 and [c["name"] for c in tab["columnDefinitions"]] == ["Name", "cpu", "memory", "Window"]
     assert tab["rows"][0]["cells"] == ["web-1", "500m", "128Mi", "15s"]
     assert tab["rows"][0]["object"]["kind"] == "PartialObjectMetadata"
+
+
+async def test_usage_follows_the_image_rules_and_the_pod(api: APIServer) -> None:
+    await node(api, "n1")
+    await pod(api, "web-1", node="n1")
+    path = f"{METRICS}/namespaces/default/pods/web-1"
+    status, one = await call(api, "GET", path)
+    assert one["containers"][0]["usage"]["cpu"] == f"{pu.DEFAULT_CPU_MILLI}m"
+    rules = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "setpoint-behaviors"},
+             "data": {"nginx": "image: nginx*\ncpu: 300m"}}
+    status, _ = await call(api, "POST", "/api/v1/namespaces/kube-system/configmaps", rules)
+    assert status == 201
+    status, one = await call(api, "GET", path)
+    assert one["containers"][0]["usage"]["cpu"] == "300m"
+    status, n1 = await call(api, "GET", f"{METRICS}/nodes/n1")
+    assert n1["usage"]["cpu"] == f"{pu.SYSTEM_CPU_MILLI + 300}m"
+    # The pod's own declaration overrides the image rule.
+    status, _ = await call(api, "PATCH", "/api/v1/namespaces/default/pods/web-1",
+                           {"metadata": {"annotations": {"setpoint.io/behavior": "cpu: 2"}}},
+                           ctype="application/merge-patch+json")
+    assert status == 200
+    status, one = await call(api, "GET", path)
+    assert status == 200 and one["containers"][0]["usage"]["cpu"] == "2"
+    status, _ = await call(api, "DELETE", "/api/v1/namespaces/kube-system/configmaps/setpoint-behaviors")
+    status, n1 = await call(api, "GET", f"{METRICS}/nodes/n1")
+    assert n1["usage"]["cpu"] == f"{pu.SYSTEM_CPU_MILLI + 2000}m"

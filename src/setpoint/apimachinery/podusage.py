@@ -168,12 +168,11 @@ def usage_of(pod: Mapping[str, Any], resource: str, rules: Sequence[ImageRule] =
     return Decimal(usage.cpu_milli) if resource == "cpu" else Decimal(usage.memory_bytes) * 1000
 
 
-def node_usage(pods: Iterable[Mapping[str, Any]], rules: Sequence[ImageRule] = ()) -> NodeUsage:
-    """A node's usage: the system share plus the usage of ``pods`` (the pods bound to it; those
-    without metrics count nothing)."""
+def node_usage(pods: Iterable[PodUsage | None]) -> NodeUsage:
+    """A node's usage: the system share plus its pods' (:func:`pod_usage` of the pods bound to
+    it; those without metrics count nothing)."""
     cpu, memory = SYSTEM_CPU_MILLI, SYSTEM_MEMORY_BYTES
-    for pod in pods:
-        usage = pod_usage(pod, rules)
+    for usage in pods:
         if usage is not None:
             cpu += usage.cpu_milli
             memory += usage.memory_bytes

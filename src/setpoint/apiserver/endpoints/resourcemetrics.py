@@ -38,6 +38,7 @@ from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.endpoints import table
 from setpoint.apiserver.endpoints.handlers import Call, Output, json_response, negotiate
 from setpoint.apiserver.http import Response
+from setpoint.apiserver.registry.cacher import CachedObject
 from setpoint.apiserver.registry.objectstore import ObjectStore
 from setpoint.apiserver.registry.resources import Registry, Resource
 from setpoint.apiserver.registry.selectors import selector_filter
@@ -47,6 +48,8 @@ __all__ = ["WINDOW", "ResourceMetrics"]
 #: The window of every sample: metrics-server's default ``--metric-resolution``.
 WINDOW = "15s"
 API_VERSION = f"{GROUP}/{VERSION}"
+#: At most this many pods' usages are kept between reads.
+_MAX_CACHED = 200_000
 
 
 def _cpu(milli: int) -> str:
@@ -76,6 +79,8 @@ class ResourceMetrics:
         self.objects = objects
         self.now = now
         self._rules: tuple[int, list[ImageRule]] = (-1, [])
+        #: Each pod's usage by its key, with the pod's revision and the rules' it was computed at.
+        self._usages: dict[str, tuple[int, int, podusage.PodUsage | None]] = {}
 
     def handlers(self) -> dict[tuple[str, str, str], Callable[[ObjectStore, Call], Any]]:
         """(group, plural, verb) -> handler, for the server's dispatch."""
@@ -90,17 +95,30 @@ class ResourceMetrics:
         return r
 
     async def rules(self) -> list[ImageRule]:
-        """The image rules of ``kube-system/setpoint-behaviors``, parsed once a revision."""
+        """The image rules of ``kube-system/setpoint-behaviors``, parsed once a revision (0: none)."""
         try:
             cobj = await self.objects.get(self._core("configmaps"), podbehavior.RULES_NAMESPACE,
                                           podbehavior.RULES_CONFIGMAP)
         except errors.StatusError as exc:
             if exc.code != 404:
                 raise
+            self._rules = (0, [])
             return []
         if cobj.revision != self._rules[0]:
             self._rules = (cobj.revision, podusage.rules_of(cobj.obj))
         return self._rules[1]
+
+    def _usage(self, cobj: CachedObject) -> podusage.PodUsage | None:
+        """The pod's usage, computed again only when the pod or the rules changed."""
+        rules_revision, rules = self._rules
+        cached = self._usages.get(cobj.key)
+        if cached is not None and cached[0] == cobj.revision and cached[1] == rules_revision:
+            return cached[2]
+        usage = podusage.pod_usage(cobj.obj, rules)
+        if len(self._usages) >= _MAX_CACHED:
+            self._usages.clear()
+        self._usages[cobj.key] = (cobj.revision, rules_revision, usage)
+        return usage
 
     def _stamp(self) -> tuple[str, str]:
         now = format_time(datetime.fromtimestamp(self.now(), UTC))
@@ -108,11 +126,11 @@ class ResourceMetrics:
 
     # -- objects
 
-    def _pod_metrics(self, pod: Obj, rules: list[ImageRule], stamp: tuple[str, str]) -> Obj | None:
-        usage = podusage.pod_usage(pod, rules)
+    def _pod_metrics(self, cobj: CachedObject, stamp: tuple[str, str]) -> Obj | None:
+        usage = self._usage(cobj)
         if usage is None:
             return None
-        meta = pod.get("metadata") or {}
+        meta = cobj.obj.get("metadata") or {}
         out_meta: Obj = {"name": meta.get("name", ""), "namespace": meta.get("namespace", ""),
                          "creationTimestamp": stamp[0]}
         if meta.get("labels"):
@@ -121,10 +139,10 @@ class ResourceMetrics:
                 "containers": [{"name": c.name, "usage": _usage(c.cpu_milli, c.memory_bytes)}
                                for c in usage.containers]}
 
-    def _node_metrics(self, node: Obj, pods: list[Obj], rules: list[ImageRule], stamp: tuple[str, str]) -> Obj | None:
+    def _node_metrics(self, node: Obj, pods: list[CachedObject], stamp: tuple[str, str]) -> Obj | None:
         if _not_ready(node):
             return None
-        usage = podusage.node_usage(pods, rules)
+        usage = podusage.node_usage(self._usage(c) for c in pods)
         meta = node.get("metadata") or {}
         out_meta: Obj = {"name": meta.get("name", ""), "creationTimestamp": stamp[0]}
         if meta.get("labels"):
@@ -132,13 +150,16 @@ class ResourceMetrics:
         return {"metadata": out_meta, "timestamp": stamp[1], "window": WINDOW,
                 "usage": _usage(usage.cpu_milli, usage.memory_bytes)}
 
-    async def _pods_by_node(self) -> dict[str, list[Obj]]:
+    async def _pods_by_node(self) -> dict[str, list[CachedObject]]:
         listed = await self.objects.list(self._core("pods"), None)
-        by_node: dict[str, list[Obj]] = {}
+        by_node: dict[str, list[CachedObject]] = {}
         for c in listed.items:
             node = (c.obj.get("spec") or {}).get("nodeName")
             if node:
-                by_node.setdefault(node, []).append(c.obj)
+                by_node.setdefault(node, []).append(c)
+        # Forget the pods that are gone.
+        live = {c.key for c in listed.items}
+        self._usages = {k: v for k, v in self._usages.items() if k in live}
         return by_node
 
     # -- verbs
@@ -146,8 +167,9 @@ class ResourceMetrics:
     async def get_pod(self, _objects: ObjectStore, call: Call) -> Response:
         out = negotiate(call.request)
         assert call.name is not None and call.namespace is not None
-        pod = (await self.objects.get(self._core("pods"), call.namespace, call.name)).obj
-        item = self._pod_metrics(pod, await self.rules(), self._stamp())
+        pod = await self.objects.get(self._core("pods"), call.namespace, call.name)
+        await self.rules()
+        item = self._pod_metrics(pod, self._stamp())
         if item is None:
             raise errors.not_found("podmetrics", GROUP, f"{call.namespace}/{call.name}")
         return self._one(call, item, out)
@@ -156,8 +178,9 @@ class ResourceMetrics:
         out = negotiate(call.request)
         matches = self._matcher(call)
         listed = await self.objects.list(self._core("pods"), call.namespace, matches)
-        rules, stamp = await self.rules(), self._stamp()
-        items = [m for c in listed.items if (m := self._pod_metrics(c.obj, rules, stamp)) is not None]
+        await self.rules()
+        stamp = self._stamp()
+        items = [m for c in listed.items if (m := self._pod_metrics(c, stamp)) is not None]
         items.sort(key=lambda m: (m["metadata"]["namespace"], m["metadata"]["name"]))
         return self._many(call, items, out)
 
@@ -171,7 +194,8 @@ class ResourceMetrics:
                 raise errors.not_found("node", "", call.name) from None
             raise
         pods = (await self._pods_by_node()).get(call.name, [])
-        item = self._node_metrics(node, pods, await self.rules(), self._stamp())
+        await self.rules()
+        item = self._node_metrics(node, pods, self._stamp())
         if item is None:
             raise errors.not_found("nodemetrics", GROUP, call.name)
         return self._one(call, item, out)
@@ -181,10 +205,10 @@ class ResourceMetrics:
         matches = self._matcher(call)
         listed = await self.objects.list(self._core("nodes"), None, matches)
         by_node = await self._pods_by_node()
-        rules, stamp = await self.rules(), self._stamp()
+        await self.rules()
+        stamp = self._stamp()
         items = [m for c in listed.items
-                 if (m := self._node_metrics(c.obj, by_node.get(c.obj["metadata"]["name"], []), rules, stamp))
-                 is not None]
+                 if (m := self._node_metrics(c.obj, by_node.get(c.obj["metadata"]["name"], []), stamp)) is not None]
         items.sort(key=lambda m: m["metadata"]["name"])
         return self._many(call, items, out)
 
