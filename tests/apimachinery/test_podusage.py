@@ -35,6 +35,17 @@ def test_running_containers_use_the_defaults() -> None:
     assert pu.pod_usage(_pod(running=())) is None
 
 
+def test_running_sidecars_count_other_init_containers_do_not() -> None:
+    pod = _pod()
+    pod["spec"]["initContainers"] = [{"name": "setup", "image": "busybox"},
+                                     {"name": "proxy", "image": "envoy", "restartPolicy": "Always"}]
+    pod["status"]["initContainerStatuses"] = [
+        {"name": "setup", "state": {"terminated": {"exitCode": 0}}},
+        {"name": "proxy", "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}}]
+    usage = pu.pod_usage(pod)
+    assert usage is not None and [c.name for c in usage.containers] == ["proxy", "app", "side"]
+
+
 def test_only_running_pods_have_metrics() -> None:
     for phase in ("Pending", "Succeeded", "Failed"):
         assert pu.pod_usage(_pod(phase, {"setpoint.io/cpu-usage": "100m"})) is None

@@ -101,6 +101,12 @@ def test_replica_calculation_as_kube() -> None:
     pods.append({**pods[0], "metadata": {"name": "p2", "annotations": {}}})
     assert calc.utilization_replicas(3, 400, "cpu", pods)[0] == 2
     assert calc.average_value_replicas(2, Decimal(100), "cpu", pods[:2]) == (4, Decimal(200))
+    # A sidecar's request counts with the containers', as its usage does.
+    sidecar = {"metadata": {"name": "s"}, "spec": {
+        "containers": [{"name": "c", "resources": {"requests": {"cpu": "100m"}}}],
+        "initContainers": [{"name": "proxy", "restartPolicy": "Always", "resources": {"requests": {"cpu": "50m"}}},
+                           {"name": "setup", "resources": {"requests": {"cpu": "1"}}}]}}
+    assert calc.requests([sidecar], "cpu") == {"s": Decimal(150)}
 
 
 async def test_scales_up_then_down_after_the_stabilization_window(

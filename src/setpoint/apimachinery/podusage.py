@@ -11,7 +11,8 @@ resource (cpu, memory):
    (a quantity), shared evenly by the containers;
 3. else the defaults: :data:`DEFAULT_CPU_MILLI` and :data:`DEFAULT_MEMORY_BYTES` a container.
 
-A pod's containers are those its ``containerStatuses`` show running. A pod whose status was
+A pod's containers are those its ``containerStatuses`` show running (and its running sidecars,
+restartable init containers, as the kubelet reports them). A pod whose status was
 written without any (by a test, on a server with no simulated kubelet) counts all its
 containers, but has a sample only when something above (1 or 2) is declared for it: as a
 pod metrics-server has not scraped, it has no metrics, and the autoscaler treats it as
@@ -96,12 +97,17 @@ def rules_of(configmap: Mapping[str, Any] | None) -> list[ImageRule]:
 
 
 def _running_containers(pod: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], bool]:
-    """The spec containers that run, and whether a kubelet reported them (containerStatuses)."""
-    containers = [c for c in (pod.get("spec") or {}).get("containers") or [] if isinstance(c, Mapping)]
-    statuses = (pod.get("status") or {}).get("containerStatuses")
+    """The containers that run -- the spec's, and its restartable init containers (sidecars) --,
+    and whether a kubelet reported them (``containerStatuses``)."""
+    spec = pod.get("spec") or {}
+    sidecars = [c for c in spec.get("initContainers") or []
+                if isinstance(c, Mapping) and c.get("restartPolicy") == "Always"]
+    containers = [*sidecars, *(c for c in spec.get("containers") or [] if isinstance(c, Mapping))]
+    status = pod.get("status") or {}
+    statuses = status.get("containerStatuses")
     if not statuses:
-        return containers, False
-    running = {s.get("name") for s in statuses
+        return [c for c in containers if c not in sidecars], False
+    running = {s.get("name") for s in [*statuses, *(status.get("initContainerStatuses") or [])]
                if isinstance(s, Mapping) and isinstance(s.get("state"), Mapping) and "running" in s["state"]}
     return [c for c in containers if c.get("name") in running], True
 

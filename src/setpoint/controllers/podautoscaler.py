@@ -122,11 +122,14 @@ class Calculator:
 
     @staticmethod
     def requests(pods: list[Obj], resource: str) -> dict[str, Decimal]:
-        """``calculatePodRequests``: each pod's summed container requests (milli-units)."""
+        """``calculatePodRequests``: each pod's summed container requests (milli-units): its containers'
+        and its restartable init containers' (sidecars), whose usage the metrics include too."""
         out: dict[str, Decimal] = {}
         for pod in pods:
             total = Decimal(0)
-            for c in (pod.get("spec") or {}).get("containers") or []:
+            spec = pod.get("spec") or {}
+            sidecars = [c for c in spec.get("initContainers") or [] if c.get("restartPolicy") == "Always"]
+            for c in [*(spec.get("containers") or []), *sidecars]:
                 amount = ((c.get("resources") or {}).get("requests") or {}).get(resource)
                 if amount is None:
                     raise MetricError("FailedGetResourceMetric", (
