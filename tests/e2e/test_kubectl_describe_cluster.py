@@ -169,3 +169,23 @@ def test_describe_workloads(cluster_kubectl: Kubectl, apps: str, kind: str, name
         endpoints = re.search(r"^Endpoints:\s+(\S+)$", out, re.M)
         assert endpoints is not None, out
         assert sorted(endpoints.group(1).split(",")) == sorted(f"{p['status']['podIP']}:80" for p in ips)
+
+
+def test_pod_status_column_as_kube_prints_it(cluster_kubectl: Kubectl, cluster_ns: str) -> None:
+    kubectl, ns = cluster_kubectl, cluster_ns
+    kubectl("run", "crash", "--image=busybox", "-n", ns, "--annotations=setpoint.io/behavior=exitAfter: 1s\nexitCode: 1")
+    kubectl("run", "pull", "--image=nope", "-n", ns, "--annotations=setpoint.io/behavior=pullError: true")
+    kubectl("run", "slow-init", "--image=nginx", "-n", ns, "--annotations=setpoint.io/behavior=containers: {i: {exitAfter: 120s}}",
+            "--overrides", json.dumps({"spec": {"initContainers": [{"name": "i", "image": "busybox"}]}}))
+    kubectl("run", "done", "--image=busybox", "--restart=Never", "-n", ns)
+
+    def rows() -> dict[str, list[str]]:
+        got = {line.split()[0]: line.split()[1:] for line in kubectl.out("get", "pods", "-n", ns).splitlines()[1:]}
+        assert got["crash"][:2] == ["0/1", "CrashLoopBackOff"], got
+        assert re.fullmatch(r"\d+ \(\d+s ago\)", " ".join(got["crash"][2:5])), got
+        assert got["pull"][:3] in (["0/1", "ImagePullBackOff", "0"], ["0/1", "ErrImagePull", "0"]), got
+        assert got["slow-init"][:3] == ["0/1", "Init:0/1", "0"], got
+        assert got["done"][:3] == ["0/1", "Completed", "0"], got
+        return got
+
+    eventually(rows, timeout=30)
