@@ -167,3 +167,23 @@ def test_the_autoscaler_and_kubectl_top_agree(cluster_kubectl: Kubectl, cluster_
                timeout=30)
     eventually(lambda: _running(kubectl, ns, 4), timeout=30)
     assert len(_rows(kubectl.out("top", "pod", "-n", ns, "--no-headers"))) == 4
+
+
+def test_container_resource_autoscaling_reads_one_containers_usage(cluster_kubectl: Kubectl, cluster_ns: str) -> None:
+    kubectl, ns = cluster_kubectl, cluster_ns
+    two = json.loads(_busy(2, "containers: {app: {cpu: 100m}}"))
+    two["spec"]["template"]["spec"]["containers"].append(
+        {"name": "proxy", "image": "envoy", "resources": {"requests": {"cpu": "100m"}}})
+    kubectl("apply", "-n", ns, "-f", "-", input=json.dumps(two))
+    eventually(lambda: _running(kubectl, ns, 2))
+    rows = _rows(kubectl.out("top", "pod", "-n", ns, "--containers", "--no-headers"))
+    assert sorted({(r[1], r[2]) for r in rows}) == [("app", "100m"), ("proxy", f"{pu.DEFAULT_CPU_MILLI}m")]
+    hpa = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "busy"},
+           "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "busy"},
+                    "minReplicas": 1, "maxReplicas": 6, "metrics": [{"type": "ContainerResource", "containerResource": {
+                        "name": "cpu", "container": "app", "target": {"type": "Utilization", "averageUtilization": 50}}}]}}
+    kubectl("apply", "-n", ns, "-f", "-", input=json.dumps(hpa))
+    # The app container uses all of its request (the pod as a whole half): twice the pods.
+    eventually(lambda: _running(kubectl, ns, 4), timeout=30)
+    described = kubectl.out("describe", "hpa", "busy", "-n", ns)
+    assert 'resource cpu of container "app" on pods  (as a percentage of request):  100% (100m) / 50%' in described
