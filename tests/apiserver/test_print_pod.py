@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from setpoint.apiserver.builtin.core import print_pod
+from setpoint.apiserver.builtin.core import _pod_summary as print_pod
 
 Obj = dict[str, Any]
 RUNNING = {"running": {"startedAt": "2026-01-01T00:00:00Z"}}

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -22,8 +21,7 @@ from setpoint.apiserver.builtin.binding import BindingStrategy
 from setpoint.apiserver.builtin.declare import declare, description, field
 from setpoint.apiserver.builtin.workloads import validate_containers
 from setpoint.apiserver.encoding import errors
-from setpoint.apiserver.endpoints import table
-from setpoint.apiserver.endpoints.table import AGE_COLUMN, NAME_COLUMN
+from setpoint.apiserver.endpoints.table import AGE_COLUMN, NAME_COLUMN, age_since
 from setpoint.apiserver.registry import metadata
 from setpoint.apiserver.registry.resources import Column, Resource, Strategy
 
@@ -536,111 +534,99 @@ def _service_account_secrets(obj: Obj) -> int:
     return _length(obj.get("secrets"))
 
 
-def _terminated_reason(state: Any, prefix: str = "") -> str:
-    reason = state.get("reason")
-    if reason:
-        return f"{prefix}{reason}"
-    if state.get("signal"):
-        return f"{prefix}Signal:{state['signal']}"
-    return f"{prefix}ExitCode:{state.get('exitCode') or 0}"
+def _restartable(container: Any) -> bool:
+    return isinstance(container, dict) and container.get("restartPolicy") == "Always"
 
 
-def _status_time(value: Any) -> datetime | None:
-    return table.parse_time(value)
-
-
-def print_pod(obj: Obj) -> tuple[str, str, str]:
-    """kube's ``printPod``: the READY, STATUS and RESTARTS cells (``Init:0/1``, ``ContainerCreating``,
-    ``CrashLoopBackOff``, ``Completed``, ``Error``, ``NotReady``, ``Terminating``, ``3 (5s ago)``...)."""
-    spec = obj.get("spec") or {}
-    status = obj.get("status") or {}
-    containers = spec.get("containers") or []
-    total = len(containers) if isinstance(containers, list) else 0
+def _pod_summary(obj: Obj) -> tuple[str, str, str]:
+    """kube's ``printPod``: the Ready, Status and Restarts cells (restarts with how long ago the
+    last one was)."""
+    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+    status = obj.get("status") if isinstance(obj.get("status"), dict) else {}
+    assert isinstance(spec, dict) and isinstance(status, dict)
+    inits = {c.get("name"): c for c in spec.get("initContainers") or [] if isinstance(c, dict)}
+    total = _length(spec.get("containers")) + sum(1 for c in inits.values() if _restartable(c))
     ready = restarts = sidecar_restarts = 0
-    last_restart: datetime | None = None
-    last_sidecar_restart: datetime | None = None
-    phase = status.get("phase") or ""
-    reason = _str(status.get("reason") or phase)
+    last_restart = sidecar_last = ""
+    phase = _str(status.get("phase"))
+    reason = _str(status.get("reason")) or phase
     for c in status.get("conditions") or []:
         if isinstance(c, dict) and c.get("type") == "PodScheduled" and c.get("reason") == "SchedulingGated":
             reason = "SchedulingGated"
-    init_specs = {c.get("name"): c for c in spec.get("initContainers") or [] if isinstance(c, dict)}
-    sidecars = {name for name, c in init_specs.items() if c.get("restartPolicy") == "Always"}
-    total += len(sidecars)
+
+    def finished(cs: Obj) -> str:
+        return _str(((cs.get("lastState") or {}).get("terminated") or {}).get("finishedAt"))
+
     initializing = False
-    for i, c in enumerate(status.get("initContainerStatuses") or []):
-        if not isinstance(c, dict):
+    init_statuses = [cs for cs in status.get("initContainerStatuses") or [] if isinstance(cs, dict)]
+    for i, cs in enumerate(init_statuses):
+        count = int(cs.get("restartCount") or 0)
+        restarts += count
+        last_restart = max(last_restart, finished(cs))
+        sidecar = _restartable(inits.get(cs.get("name")))
+        if sidecar:
+            sidecar_restarts += count
+            sidecar_last = max(sidecar_last, finished(cs))
+        state = cs.get("state") or {}
+        term, waiting = state.get("terminated"), state.get("waiting")
+        if isinstance(term, dict) and term.get("exitCode") == 0:
             continue
-        state = c.get("state") or {}
-        restarts += int(c.get("restartCount") or 0)
-        finished = _status_time(((c.get("lastState") or {}).get("terminated") or {}).get("finishedAt"))
-        if finished is not None and (last_restart is None or finished > last_restart):
-            last_restart = finished
-        if c.get("name") in sidecars:
-            sidecar_restarts += int(c.get("restartCount") or 0)
-            if finished is not None and (last_sidecar_restart is None or finished > last_sidecar_restart):
-                last_sidecar_restart = finished
-        terminated, waiting = state.get("terminated"), state.get("waiting")
-        if isinstance(terminated, dict) and int(terminated.get("exitCode") or 0) == 0:
+        if sidecar and cs.get("started"):
+            ready += 1 if cs.get("ready") else 0
             continue
-        if c.get("name") in sidecars and c.get("started"):
-            if c.get("ready"):
-                ready += 1
-            continue
-        if isinstance(terminated, dict):
-            reason = _terminated_reason(terminated, "Init:")
-        elif isinstance(waiting, dict) and waiting.get("reason") and waiting["reason"] != "PodInitializing":
-            reason = f"Init:{waiting['reason']}"
+        if isinstance(term, dict):
+            reason = "Init:" + term["reason"] if term.get("reason") else (
+                f"Init:Signal:{term['signal']}" if term.get("signal") else f"Init:ExitCode:{term.get('exitCode')}")
+        elif isinstance(waiting, dict) and waiting.get("reason") and waiting.get("reason") != "PodInitializing":
+            reason = "Init:" + waiting["reason"]
         else:
-            reason = f"Init:{i}/{len(init_specs)}"
+            reason = f"Init:{i}/{len(spec.get('initContainers') or [])}"
         initializing = True
         break
     initialized = any(isinstance(c, dict) and c.get("type") == "Initialized" and c.get("status") == "True"
                       for c in status.get("conditions") or [])
     if not initializing or initialized:
-        restarts, last_restart = sidecar_restarts, last_sidecar_restart
+        restarts, last_restart = sidecar_restarts, sidecar_last
         has_running = False
-        for c in reversed(status.get("containerStatuses") or []):
-            if not isinstance(c, dict):
-                continue
-            state = c.get("state") or {}
-            restarts += int(c.get("restartCount") or 0)
-            finished = _status_time(((c.get("lastState") or {}).get("terminated") or {}).get("finishedAt"))
-            if finished is not None and (last_restart is None or finished > last_restart):
-                last_restart = finished
-            waiting, terminated = state.get("waiting"), state.get("terminated")
+        for cs in reversed([cs for cs in status.get("containerStatuses") or [] if isinstance(cs, dict)]):
+            restarts += int(cs.get("restartCount") or 0)
+            last_restart = max(last_restart, finished(cs))
+            state = cs.get("state") or {}
+            term, waiting = state.get("terminated"), state.get("waiting")
             if isinstance(waiting, dict) and waiting.get("reason"):
                 reason = waiting["reason"]
-            elif isinstance(terminated, dict):
-                reason = _terminated_reason(terminated)
-            elif c.get("ready") and isinstance(state.get("running"), dict):
+            elif isinstance(term, dict) and term.get("reason"):
+                reason = term["reason"]
+            elif isinstance(term, dict):
+                reason = f"Signal:{term['signal']}" if term.get("signal") else f"ExitCode:{term.get('exitCode')}"
+            elif cs.get("ready") and state.get("running") is not None:
                 has_running = True
                 ready += 1
         if reason == "Completed" and has_running:
             pod_ready = any(isinstance(c, dict) and c.get("type") == "Ready" and c.get("status") == "True"
                             for c in status.get("conditions") or [])
             reason = "Running" if pod_ready else "NotReady"
-    deleting = (obj.get("metadata") or {}).get("deletionTimestamp")
-    if deleting and status.get("reason") == "NodeLost":
+    meta = obj.get("metadata") or {}
+    if meta.get("deletionTimestamp") and status.get("reason") == "NodeLost":
         reason = "Unknown"
-    elif deleting and phase not in ("Succeeded", "Failed"):
+    elif meta.get("deletionTimestamp") and phase not in ("Succeeded", "Failed"):
         reason = "Terminating"
-    restarts_text = str(restarts)
-    if restarts and last_restart is not None:
-        restarts_text = f"{restarts} ({table.human_duration(datetime.now(UTC) - last_restart)} ago)"
-    return f"{ready}/{total}", reason, restarts_text
+    restarts_cell = str(restarts)
+    if restarts and last_restart:
+        restarts_cell = f"{restarts} ({age_since(last_restart)} ago)"
+    return f"{ready}/{total}", reason or "Pending", restarts_cell
 
 
 def _pod_ready(obj: Obj) -> str:
-    return print_pod(obj)[0]
+    return _pod_summary(obj)[0]
 
 
 def _pod_status(obj: Obj) -> str:
-    return print_pod(obj)[1]
+    return _pod_summary(obj)[1]
 
 
 def _pod_restarts(obj: Obj) -> str:
-    return print_pod(obj)[2]
+    return _pod_summary(obj)[2]
 
 
 def _pod_ip(obj: Obj) -> str:
