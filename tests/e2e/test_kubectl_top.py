@@ -1,4 +1,5 @@
-"""``kubectl top`` and the metrics.k8s.io API against a bare ``setpoint up`` (the test plays the kubelet)."""
+"""``kubectl top``, the metrics.k8s.io API and the autoscaler reading the same usage: on a bare ``setpoint up``
+(the test plays the kubelet) and on the cluster (the simulated kubelet runs the pods)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 import pytest
 from e2e_helpers import Kubectl, Server, eventually
+from kubernetes import client
 
 from setpoint.apimachinery import podusage as pu
 
@@ -187,3 +189,15 @@ def test_container_resource_autoscaling_reads_one_containers_usage(cluster_kubec
     eventually(lambda: _running(kubectl, ns, 4), timeout=30)
     described = kubectl.out("describe", "hpa", "busy", "-n", ns)
     assert 'resource cpu of container "app" on pods  (as a percentage of request):  100% (100m) / 50%' in described
+
+
+def test_the_official_client_reads_metrics(kubectl: Kubectl, server: Server, ns: str, k8s: Any) -> None:
+    _running_pod(kubectl, server, ns, "web-1", behavior="cpu: 30m\nmemory: 20Mi")
+    api = client.CustomObjectsApi(k8s)
+    listed = api.list_namespaced_custom_object("metrics.k8s.io", "v1beta1", ns, "pods")
+    assert [(i["metadata"]["name"], i["containers"]) for i in listed["items"]] == [
+        ("web-1", [{"name": "app", "usage": {"cpu": "30m", "memory": "20Mi"}}])]
+    one = api.get_namespaced_custom_object("metrics.k8s.io", "v1beta1", ns, "pods", "web-1")
+    assert one["kind"] == "PodMetrics" and one["window"] == "15s"
+    nodes = api.list_cluster_custom_object("metrics.k8s.io", "v1beta1", "nodes")
+    assert nodes["kind"] == "NodeMetricsList"
