@@ -637,6 +637,23 @@ def _pod_node(obj: Obj) -> str:
     return _str(_get(obj, "spec", "nodeName")) or "<none>"
 
 
+def _pod_nominated_node(obj: Obj) -> str:
+    return _str(_get(obj, "status", "nominatedNodeName")) or "<none>"
+
+
+def _pod_readiness_gates(obj: Obj) -> str:
+    gates = _get(obj, "spec", "readinessGates")
+    if not isinstance(gates, list) or not gates:
+        return "<none>"
+    conditions = [c for c in _get(obj, "status", "conditions") or [] if isinstance(c, dict)]
+    true = 0
+    for gate in gates:
+        found = next((c for c in conditions if c.get("type") == (gate or {}).get("conditionType")), None)
+        if found is not None and found.get("status") == "True":
+            true += 1
+    return f"{true}/{len(gates)}"
+
+
 #: printPod: Name, Ready, Status, Restarts, Age; wide: IP, Node.
 _POD_COLUMNS = (
     NAME_COLUMN,
@@ -646,6 +663,10 @@ _POD_COLUMNS = (
     AGE_COLUMN,
     Column("IP", "string", _pod_ip, priority=1, description="IP address allocated to the pod."),
     Column("Node", "string", _pod_node, priority=1, description="The node the pod is scheduled to."),
+    Column("Nominated Node", "string", _pod_nominated_node, priority=1,
+           description=description(_CORE + "PodStatus", "nominatedNodeName")),
+    Column("Readiness Gates", "string", _pod_readiness_gates, priority=1,
+           description="The pod's readiness gates: how many of their conditions are True."),
 )
 
 
