@@ -166,7 +166,7 @@ async def test_taints_tolerations_and_unschedulable_nodes(client: InProcessClien
     await make_node(client, "cordoned", unschedulable=True)
     await make_pod(client, "plain")
     assert await failed_scheduling(client, "plain") == (
-        "0/2 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, 1 node(s) were unschedulable. "
+        "0/2 nodes are available: 1 node(s) had untolerated taint(s), 1 node(s) were unschedulable. "
         "preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.")
     await make_pod(client, "tolerant", tolerations=[{"key": "dedicated", "operator": "Equal", "value": "gpu",
                                                      "effect": "NoSchedule"}])
