@@ -145,11 +145,13 @@ def described_field(described: str, name: str) -> str:
 
 
 def preemption_never(n: int) -> str:
-    return f"preemption: 0/{n} nodes are available: {n} Preemption is not helpful for scheduling."
+    return (f"no new claims to deallocate, preemption: 0/{n} nodes are available: "
+            f"{n} Preemption is not helpful for scheduling.")
 
 
 def no_victims(n: int) -> str:
-    return f"preemption: 0/{n} nodes are available: {n} No preemption victims found for incoming pod."
+    return (f"no new claims to deallocate, preemption: 0/{n} nodes are available: "
+            f"{n} No preemption victims found for incoming pod.")
 
 
 # --- resources ---------------------------------------------------------------------------------
@@ -180,7 +182,8 @@ def test_requests_count_against_allocatable(cluster_kubectl: Kubectl, cluster_ns
     assert bound(core, cluster_ns, "first") == node
     apply(cluster_kubectl, cluster_ns, pod("second", cpu="500m", on=node))
     expected = ("0/4 nodes are available: 1 Insufficient cpu, 3 node(s) didn't match Pod's node affinity/selector. "
-                "preemption: 0/4 nodes are available: 1 No preemption victims found for incoming pod, "
+                "no new claims to deallocate, preemption: 0/4 nodes are available: 1 No preemption victims found "
+                "for incoming pod, "
                 "3 Preemption is not helpful for scheduling.")
     assert unschedulable(core, cluster_ns, "second") == expected
     # Exactly what is left fits.
@@ -443,7 +446,8 @@ def test_preemption_evicts_lower_priority_pods(cluster: Server, cluster_kubectl:
     # Without a priority above theirs, nothing is preempted.
     apply(cluster_kubectl, cluster_ns, pod("peer", cpu="1", on=node, priorityClassName=low))
     expected = ("0/4 nodes are available: 1 Insufficient cpu, 3 node(s) didn't match Pod's node affinity/selector. "
-                "preemption: 0/4 nodes are available: 1 No preemption victims found for incoming pod, "
+                "no new claims to deallocate, preemption: 0/4 nodes are available: 1 No preemption victims found "
+                "for incoming pod, "
                 "3 Preemption is not helpful for scheduling.")
     assert unschedulable(core, cluster_ns, "peer") == expected
     cluster_kubectl("delete", "pod", "peer", "-n", cluster_ns)
@@ -502,7 +506,8 @@ def test_preemption_policy_never(cluster_kubectl: Kubectl, cluster_ns: str, core
     try:
         apply(cluster_kubectl, cluster_ns, pod("polite", cpu="1", on=node, priorityClassName=polite))
         expected = ("0/4 nodes are available: 1 Insufficient cpu, 3 node(s) didn't match Pod's node "
-                    "affinity/selector. preemption: not eligible due to preemptionPolicy=Never.")
+                    "affinity/selector. no new claims to deallocate, preemption: not eligible due to "
+                    "preemptionPolicy=Never.")
         assert unschedulable(core, cluster_ns, "polite") == expected
         assert node_of(core, cluster_ns, "low") == node
     finally:
