@@ -369,11 +369,16 @@ def _spread(key: str, skew: int = 1, when: str = "DoNotSchedule", **extra: Any) 
 
 def test_topology_spread_over_zones_and_hostnames(cluster_kubectl: Kubectl, cluster_ns: str, core: Any,
                                                   base_nodes: list[str]) -> None:
+    # Scoring alone would put them all on node-1: the constraints (a filter) spread them.
+    to_node_1 = {"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+        {"weight": 100, "preference": {"matchExpressions": [{"key": HOSTNAME, "operator": "In",
+                                                             "values": ["node-1"]}]}}]}}
     deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "spread"},
                   "spec": {"replicas": 6, "selector": {"matchLabels": {"app": "spread"}},
                            "template": {"metadata": {"labels": {"app": "spread"}},
                                         "spec": {"containers": [{"name": "c", "image": "nginx"}],
-                                                 "topologySpreadConstraints": [_spread(ZONE), _spread(HOSTNAME)]}}}}
+                                                 "topologySpreadConstraints": [_spread(ZONE), _spread(HOSTNAME)],
+                                                 "affinity": to_node_1}}}}
     apply(cluster_kubectl, cluster_ns, deployment)
 
     def spread() -> dict[str, int]:
@@ -520,9 +525,10 @@ def test_preemption_policy_never(cluster_kubectl: Kubectl, cluster_ns: str, core
 def test_pending_pod_bound_to_a_node_created_with_kubectl(cluster_kubectl: Kubectl, cluster_ns: str, core: Any,
                                                           base_nodes: list[str]) -> None:
     name = f"sched-{secrets.token_hex(3)}"
-    apply(cluster_kubectl, cluster_ns, pod("big", cpu="6", on=name))
-    expected = "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. " + preemption_never(3)
-    assert unschedulable(core, cluster_ns, "big") == expected
+    # Tolerating the new node's taint (so that only this test's pods go there), selecting any node.
+    apply(cluster_kubectl, cluster_ns, pod("big", cpu="6", tolerations=[
+        {"key": "dedicated", "operator": "Equal", "value": name, "effect": "NoSchedule"}]))
+    assert unschedulable(core, cluster_ns, "big") == "0/3 nodes are available: 3 Insufficient cpu. " + no_victims(3)
     node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": {"only": name}},
             "spec": {"taints": [{"key": "dedicated", "value": name, "effect": "NoSchedule"}]},
             "status": {"capacity": {"cpu": "8", "memory": "32Gi", "pods": "110"}}}
