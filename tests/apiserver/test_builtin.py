@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _served() -> list[Resource]:
-    return [*builtin.builtin_resources(), crds.crd_resource()]
+    """Every stored built-in kind (metrics.k8s.io is computed, and not kube-apiserver's)."""
+    return [*(r for r in builtin.builtin_resources() if not r.computed), crds.crd_resource()]
 
 
 # --- every served kind is complete ----------------------------------------------------

@@ -70,11 +70,12 @@ async def taints(client: InProcessClient, name: str) -> list[tuple[str, str]]:
 
 
 async def gone(client: InProcessClient, name: str) -> bool:
+    """Deleted: gone, or terminating (no kubelet runs here to finish a graceful deletion)."""
     try:
-        await client.get(POD, name, NS)
+        pod = await client.get(POD, name, NS)
     except errors.NotFound:
         return True
-    return False
+    return bool(pod["metadata"].get("deletionTimestamp"))
 
 
 async def test_pods_get_default_tolerations(client: InProcessClient) -> None:
@@ -128,6 +129,7 @@ async def test_not_ready_node_is_tainted_and_its_pods_evicted_after_toleration(
                                                               ("node.kubernetes.io/not-ready", "NoSchedule")]))
     await eventually(lambda: gone(client, "none"))
     await eventually(lambda: _events(client, "NodeNotReady", "Node n1 status is now: NodeNotReady"))
+    await eventually(lambda: _events(client, "RegisteredNode", "Node n1 event: Registered Node n1 in Controller"))
     # kube's MarkPodsNotReady.
     await eventually(lambda: _events(client, "NodeNotReady", "Node is not ready"))
     forever = await client.get(POD, "forever", NS)

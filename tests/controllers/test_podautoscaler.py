@@ -14,7 +14,7 @@ from setpoint.apimachinery.clock import FakeClock
 from setpoint.apimachinery.types import Obj
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.options import ControllerOptions
-from setpoint.controllers.podautoscaler import Calculator, add_hpa_controller
+from setpoint.controllers.podautoscaler import Calculator, MetricError, add_hpa_controller
 from setpoint.runtime.manager import Manager
 from setpoint.runtime.resource import Kind
 from setpoint.testing import eventually
@@ -101,6 +101,12 @@ def test_replica_calculation_as_kube() -> None:
     pods.append({**pods[0], "metadata": {"name": "p2", "annotations": {}}})
     assert calc.utilization_replicas(3, 400, "cpu", pods)[0] == 2
     assert calc.average_value_replicas(2, Decimal(100), "cpu", pods[:2]) == (4, Decimal(200))
+    # A sidecar's request counts with the containers', as its usage does.
+    sidecar = {"metadata": {"name": "s"}, "spec": {
+        "containers": [{"name": "c", "resources": {"requests": {"cpu": "100m"}}}],
+        "initContainers": [{"name": "proxy", "restartPolicy": "Always", "resources": {"requests": {"cpu": "50m"}}},
+                           {"name": "setup", "resources": {"requests": {"cpu": "1"}}}]}}
+    assert calc.requests([sidecar], "cpu") == {"s": Decimal(150)}
 
 
 async def test_scales_up_then_down_after_the_stabilization_window(
@@ -176,6 +182,68 @@ async def test_min_max_and_missing_metrics(
     message = next(c["message"] for c in ghost["status"]["conditions"] if c["type"] == "AbleToScale")
     assert message == ("the HPA controller was unable to get the target's current scale: "
                        'replicasets.apps "nope" not found')
+
+
+async def test_usage_from_declared_behaviour_as_kubectl_top_sees_it(
+        client: InProcessClient, options: ControllerOptions, hpa_controller: Manager) -> None:
+    # No usage annotation: the image rule of kube-system/setpoint-behaviors declares 100m a container.
+    await client.create({"apiVersion": "v1", "kind": "ConfigMap",
+                         "metadata": {"name": "setpoint-behaviors", "namespace": "kube-system"},
+                         "data": {"nginx": "image: nginx*\ncpu: 100m"}}, "kube-system")
+    await make_rs(client, "ruled", 2)
+    await make_pod(client, "ruled-0", "ruled", None)
+    await make_pod(client, "ruled-1", "ruled", None)
+    await client.create(hpa("ruled", "ruled"), NS)
+    await eventually(lambda: replicas(client, "ruled", 4))
+    got = await eventually(lambda: _status(client, "ruled", desired=4))
+    assert got["status"]["currentMetrics"] == [{"type": "Resource", "resource": {
+        "name": "cpu", "current": {"averageUtilization": 100, "averageValue": "100m"}}}]
+
+
+def test_container_resource_metrics_read_one_container() -> None:
+    calc = Calculator((0.1, 0.1))
+    running = [{"name": c, "state": {"running": {}}} for c in ("app", "proxy")]
+    pods = [{"metadata": {"name": f"p{i}", "namespace": NS,
+                          "annotations": {"setpoint.io/behavior": "containers: {app: {cpu: 200m}, proxy: {cpu: 10m}}"}},
+             "spec": {"containers": [{"name": "app", "resources": {"requests": {"cpu": "100m"}}},
+                                     {"name": "proxy", "resources": {"requests": {"cpu": "100m"}}}]},
+             "status": {"phase": "Running", "startTime": "x", "containerStatuses": running,
+                        "conditions": [{"type": "Ready", "status": "True"}]}} for i in range(2)]
+    # The pod as a whole uses 210m of 200m (105%: within tolerance of 100%); its app container 200%.
+    assert calc.utilization_replicas(2, 100, "cpu", pods) == (2, 105, 210)
+    assert calc.utilization_replicas(2, 100, "cpu", pods, "app") == (4, 200, 200)
+    assert calc.average_value_replicas(2, Decimal(10), "cpu", pods, "proxy") == (2, Decimal(10))
+    with pytest.raises(MetricError, match="container nope not present in metrics for pod default/p0"):
+        calc.utilization_replicas(2, 100, "cpu", pods, "nope")
+
+
+async def test_container_resource_hpa(client: InProcessClient, options: ControllerOptions,
+                                      hpa_controller: Manager) -> None:
+    await make_rs(client, "side", 2)
+    await make_pod(client, "side-0", "side", "100m")
+    await make_pod(client, "side-1", "side", "100m")
+    container_hpa = hpa("side", "side")
+    container_hpa["spec"]["metrics"] = [{"type": "ContainerResource", "containerResource": {
+        "name": "cpu", "container": "c", "target": {"type": "Utilization", "averageUtilization": 50}}}]
+    await client.create(container_hpa, NS)
+    await eventually(lambda: replicas(client, "side", 4))
+    got = await eventually(lambda: _status(client, "side", desired=4))
+    assert got["status"]["currentMetrics"] == [{"type": "ContainerResource", "containerResource": {
+        "name": "cpu", "container": "c", "current": {"averageUtilization": 100, "averageValue": "100m"}}}]
+    await eventually(lambda: _has(events(client, "side"), (
+        "SuccessfulRescale", "New size: 4; reason: cpu container resource utilization (percentage of request) "
+                             "above target")))
+    # A container the pods do not have.
+    missing = hpa("gone", "side")
+    missing["spec"]["metrics"] = [{"type": "ContainerResource", "containerResource": {
+        "name": "cpu", "container": "nope", "target": {"type": "Utilization", "averageUtilization": 50}}}]
+    await client.create(missing, NS)
+    failing = await eventually(lambda: _scaling_active(client, "gone", "False"))
+    assert condition(failing, "ScalingActive") == ("False", "FailedGetContainerResourceMetric")
+    message = next(c["message"] for c in failing["status"]["conditions"] if c["type"] == "ScalingActive")
+    assert message.startswith("the HPA was unable to compute the replica count: failed to get nope container metric "
+                              "value: failed to get cpu utilization: unable to get metrics for resource cpu: failed "
+                              "to get container metrics: container nope not present in metrics for pod default/side-")
 
 
 async def _has(found: Any, want: tuple[str, str]) -> bool:

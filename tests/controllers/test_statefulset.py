@@ -178,8 +178,9 @@ async def test_claims_from_templates_and_retention(client: InProcessClient, cont
     assert pvc["metadata"]["labels"] == {"tier": "data", "app": "web"}
     assert pvc["spec"]["accessModes"] == ["ReadWriteOnce"] and pvc["status"]["phase"] == "Pending"
     pod = await eventually(lambda: get_or_none(client, POD, "web-1", NS))
-    assert pod["spec"]["volumes"] == [{"name": "www", "persistentVolumeClaim": {"claimName": "www-web-1"}},
-                                      {"name": "config", "emptyDir": {}}]
+    # (then the API token volume the ServiceAccount admission plugin adds)
+    assert pod["spec"]["volumes"][:2] == [{"name": "www", "persistentVolumeClaim": {"claimName": "www-web-1"}},
+                                          {"name": "config", "emptyDir": {}}]
     assert "create Claim www-web-0 Pod web-0 in StatefulSet web success" in await event_messages(client, NS, "web")
     await ready_all(client, ["web-0", "web-1"])
     # whenScaled: Delete -- the claim of the pod scaled away goes with it.

@@ -22,10 +22,11 @@ from setpoint.apiserver import builtin
 from setpoint.apiserver.admission.limitranger import LimitRanger
 from setpoint.apiserver.admission.priority import Priority
 from setpoint.apiserver.admission.resourcequota import ResourceQuotaAdmission
+from setpoint.apiserver.admission.serviceaccount import ServiceAccountAdmission
 from setpoint.apiserver.apiextensions import crds
 from setpoint.apiserver.builtin.scheduling import SYSTEM_PRIORITY_CLASSES
 from setpoint.apiserver.encoding import errors
-from setpoint.apiserver.endpoints import discovery, handlers, openapi, pods, watch
+from setpoint.apiserver.endpoints import discovery, handlers, openapi, pods, resourcemetrics, watch
 from setpoint.apiserver.endpoints.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from setpoint.apiserver.endpoints.metrics import APIMetrics
 from setpoint.apiserver.http import HTTPServer, Request, Response, StreamingResponse, warning_header
@@ -129,10 +130,12 @@ class APIServer:
         builtin.register_builtins(self.registry)
         self.crds = crds.CRDController(self.registry, self.objects)
         self.registry.add(crds.crd_resource())
-        # kube's order: NamespaceLifecycle, LimitRanger, ..., Priority, DefaultTolerationSeconds, ...,
-        # ResourceQuota.
+        # kube's order: NamespaceLifecycle, LimitRanger, ServiceAccount, ..., Priority,
+        # DefaultTolerationSeconds, ..., ResourceQuota.
         self.admission.plugins[0:0] = [NamespaceLifecycle(self.registry, self.objects),
-                                       LimitRanger(self.registry, self.objects), Priority(self.registry, self.objects),
+                                       LimitRanger(self.registry, self.objects),
+                                       ServiceAccountAdmission(self.registry, self.objects),
+                                       Priority(self.registry, self.objects),
                                        DefaultTolerationSeconds(), DefaultIngressClass(self.registry, self.objects),
                                        ResourceQuotaAdmission(self.registry, self.objects)]
         evictions = Evictions(self.registry, self.objects)
@@ -140,6 +143,12 @@ class APIServer:
         self.subresource_creates: dict[tuple[str, str, str], VerbHandler] = {
             ("", "pods", "eviction"): lambda _objects, call: handlers.evict(evictions, call),
         }
+        #: The handlers of computed resources (metrics.k8s.io), by (group, resource, verb).
+        self.computed_handlers: dict[tuple[str, str, str], VerbHandler] = (
+            resourcemetrics.ResourceMetrics(self.registry, self.objects).handlers())
+        #: The handlers of their own (:data:`_SPECIAL`); pods/log reads the behaviour rules' ConfigMap.
+        self.special: dict[tuple[str, str, str], VerbHandler] = {
+            **_SPECIAL, ("pods", "log", "get"): lambda objects, call: pods.log(objects, call, self.registry)}
         self.discovery = discovery.Discovery(self.registry)
         self.openapi = openapi.OpenAPI(self.registry)
         self.registry.subscribe(self._on_registry_change)
@@ -159,7 +168,8 @@ class APIServer:
         """Warm the caches, create the system namespaces, start serving."""
         await self.objects.start()
         for r in self.registry.all():
-            self.objects.cacher(r)
+            if not r.computed:
+                self.objects.cacher(r)
         await self.crds.start()
         await self._ensure_namespaces()
         await self._ensure_priority_classes()
@@ -210,7 +220,8 @@ class APIServer:
 
     def _on_registry_change(self, change: str, resource: Resource) -> None:
         if change == "added":
-            self.objects.cacher(resource)
+            if not resource.computed:
+                self.objects.cacher(resource)
         elif not self.registry.find_storage(resource.key_prefix):
             self._tasks.append(asyncio.ensure_future(self.objects.drop_cacher(resource.key_prefix)))
 
@@ -296,10 +307,12 @@ class APIServer:
         code = "500"
         try:
             handler = _VERBS[call.verb]
-            if call.subresource in _CREATE_SUBRESOURCES:
+            if r.computed:
+                handler = self.computed_handlers.get((r.group, r.plural, call.verb)) or _not_found_handler
+            elif call.subresource in _CREATE_SUBRESOURCES:
                 handler = self.subresource_creates.get((r.group, r.plural, call.subresource)) or _not_found_handler
             elif not r.group:
-                handler = _SPECIAL.get((r.plural, call.subresource, call.verb), handler)
+                handler = self.special.get((r.plural, call.subresource, call.verb), handler)
             response = await handler(self.objects, call)
             code = str(response.status)
             warning = getattr(r.strategy, "deprecation_warning", "")
@@ -368,6 +381,13 @@ class APIServer:
             if subresource and verb not in discovery.SUBRESOURCES.get(subresource, _PLAIN_SUBRESOURCE).verbs:
                 raise _method_not_allowed()
         if verb not in resource.verbs:
+            if verb == "watch" and "list" in resource.verbs:
+                # The list handler of a storage that cannot watch (kube's NewMethodNotSupported).
+                raise errors.StatusError(
+                    405, "MethodNotAllowed",
+                    f'watch is not supported on resources of kind "{resource.qualified}"',
+                    details={"group": resource.group, "kind": resource.plural} if resource.group
+                    else {"kind": resource.plural})
             raise _method_not_allowed()
         if resource.namespaced and namespace is None and verb not in ("list", "watch", "deletecollection"):
             raise _NOT_FOUND

@@ -127,6 +127,9 @@ class NodeLifecycleReconciler:
         beat = ((ready or {}).get("lastHeartbeatTime"), ((lease or {}).get("spec") or {}).get("renewTime"))
         status = (ready or {}).get("status")
         health = self.health.get(name)
+        if health is None:
+            # kube's monitorNodeHealth on a node it has not seen (RecordNodeEvent's wording).
+            await self.recorder.normal(node, "RegisteredNode", f"Node {name} event: Registered Node {name} in Controller")
         if health is None or health.heartbeat != beat:
             previous = health.ready if health is not None else None
             health = self.health[name] = _Health(beat, now, previous)

@@ -11,12 +11,14 @@ above target"), and the status: ``currentReplicas``, ``desiredReplicas``, ``curr
 ``lastScaleTime`` and the ``AbleToScale``/``ScalingActive``/``ScalingLimited`` conditions with
 kube's reasons and messages.
 
-Usage is simulated: there is no metrics server. A pod's usage of a resource is its annotation
-``setpoint.io/<resource>-usage`` (a quantity for the whole pod: ``setpoint.io/cpu-usage: 250m``,
-``setpoint.io/memory-usage: 64Mi``), which simulated nodes -- or tests -- write; a pod without
-it has no metric, as a pod metrics-server has not seen. ``Resource`` metrics (``Utilization``
-of the pods' requests, or ``AverageValue``) are computed; ``Pods``, ``Object``, ``External`` and
-``ContainerResource`` metrics have no source and are reported as failing. As in kube,
+Usage is simulated, and is what ``kubectl top`` shows (the server's ``metrics.k8s.io``):
+:func:`setpoint.apimachinery.podusage.usage_of`, from the containers' declared behaviour (the
+``setpoint.io/behavior`` annotation and the ``kube-system/setpoint-behaviors`` image rules), else
+the pod's ``setpoint.io/<resource>-usage`` annotation, else small defaults for containers a
+kubelet runs; a pod with none of them has no metric, as a pod metrics-server has not seen.
+``Resource`` and ``ContainerResource`` metrics (``Utilization`` of the pods' -- or one container's
+-- requests, or ``AverageValue``) are computed; ``Pods``, ``Object`` and ``External`` metrics have
+no source and are reported as failing. As in kube,
 ``Pending`` pods, pods without a Ready condition or a ``startTime`` (for cpu) and pods with
 Ready ``False`` count as unready; deleted and ``Failed`` pods are ignored.
 """
@@ -31,8 +33,10 @@ from decimal import Decimal
 from typing import Any
 
 from setpoint.apimachinery import labels as labelsel
-from setpoint.apimachinery import quantity
+from setpoint.apimachinery import podbehavior, quantity
 from setpoint.apimachinery.clock import format_time
+from setpoint.apimachinery.podbehavior import ImageRule
+from setpoint.apimachinery.podusage import pod_usage, rules_of, usage_of
 from setpoint.apimachinery.types import Obj
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.options import ControllerOptions
@@ -47,8 +51,7 @@ from setpoint.runtime.resource import Kind
 
 HPA = Kind("autoscaling/v2", "HorizontalPodAutoscaler")
 POD = Kind("v1", "Pod")
-#: The annotation prefix of simulated usage: ``setpoint.io/cpu-usage``, ``setpoint.io/memory-usage``.
-USAGE_ANNOTATION = "setpoint.io/{}-usage"
+CONFIG_MAP = Kind("v1", "ConfigMap")
 #: kube's scale-up limit without ``behavior``: max(2 x current, 4).
 SCALE_UP_LIMIT_FACTOR, SCALE_UP_LIMIT_MINIMUM = 2.0, 4.0
 
@@ -73,17 +76,6 @@ class _ScaleEvent:
     at: float
 
 
-def usage_of(pod: Obj, resource: str) -> Decimal | None:
-    """The pod's simulated usage of ``resource`` in milli-units, or None without a sample."""
-    text = ((pod.get("metadata") or {}).get("annotations") or {}).get(USAGE_ANNOTATION.format(resource))
-    if not isinstance(text, str):
-        return None
-    try:
-        return quantity.value(text) * 1000
-    except ValueError:
-        return None
-
-
 def _milli(text: object) -> Decimal:
     return quantity.value(str(text)) * 1000
 
@@ -93,10 +85,11 @@ def _ceil(d: Decimal | float) -> int:
 
 
 class Calculator:
-    """kube's ``ReplicaCalculator`` over simulated usage."""
+    """kube's ``ReplicaCalculator`` over simulated usage (``rules``: the per-image behaviours)."""
 
-    def __init__(self, tolerance: tuple[float, float]) -> None:
+    def __init__(self, tolerance: tuple[float, float], rules: list[ImageRule] | None = None) -> None:
         self.down, self.up = tolerance
+        self.rules = rules or []
 
     def within(self, ratio: float) -> bool:
         return (1.0 - self.down) <= ratio <= (1.0 + self.up)
@@ -129,12 +122,18 @@ class Calculator:
         return ready, unready, missing, ignored
 
     @staticmethod
-    def requests(pods: list[Obj], resource: str) -> dict[str, Decimal]:
-        """``calculatePodRequests``: each pod's summed container requests (milli-units)."""
+    def requests(pods: list[Obj], resource: str, container: str = "") -> dict[str, Decimal]:
+        """``calculatePodRequests``: each pod's summed container requests (milli-units): its containers'
+        and its restartable init containers' (sidecars), whose usage the metrics include too; only
+        ``container``'s when given."""
         out: dict[str, Decimal] = {}
         for pod in pods:
             total = Decimal(0)
-            for c in (pod.get("spec") or {}).get("containers") or []:
+            spec = pod.get("spec") or {}
+            sidecars = [c for c in spec.get("initContainers") or [] if c.get("restartPolicy") == "Always"]
+            for c in [*(spec.get("containers") or []), *sidecars]:
+                if container and c.get("name") != container:
+                    continue
                 amount = ((c.get("resources") or {}).get("requests") or {}).get(resource)
                 if amount is None:
                     raise MetricError("FailedGetResourceMetric", (
@@ -143,19 +142,41 @@ class Calculator:
             out[pod["metadata"]["name"]] = total
         return out
 
-    def utilization_replicas(self, current: int, target: int, resource: str,
-                             pods: list[Obj]) -> tuple[int, int, Decimal]:
-        """``GetResourceReplicas``: (replicas, utilization %, raw average milli-usage)."""
-        metrics = {p["metadata"]["name"]: u for p in pods if (u := usage_of(p, resource)) is not None}
-        if not metrics:
+    def metrics(self, pods: list[Obj], resource: str, container: str = "") -> dict[str, Decimal]:
+        """``GetResourceMetric``: each pod's usage of ``resource`` (milli-units), of ``container``
+        only when given -- the usage ``kubectl top`` shows (:mod:`setpoint.apimachinery.podusage`)."""
+        if not container:
+            out = {p["metadata"]["name"]: u for p in pods if (u := usage_of(p, resource, self.rules)) is not None}
+        else:
+            out = {}
+            for pod in pods:
+                usage = pod_usage(pod, self.rules)
+                if usage is None:
+                    continue
+                found = next((c for c in usage.containers if c.name == container), None)
+                if found is None:
+                    meta = pod["metadata"]
+                    raise MetricError("FailedGetResourceMetric", (
+                        f"unable to get metrics for resource {resource}: failed to get container metrics: container "
+                        f"{container} not present in metrics for pod {meta.get('namespace')}/{meta['name']}"))
+                if resource in ("cpu", "memory"):
+                    out[pod["metadata"]["name"]] = (Decimal(found.cpu_milli) if resource == "cpu"
+                                                    else Decimal(found.memory_bytes) * 1000)
+        if not out:
             raise MetricError("FailedGetResourceMetric", (
                 f"unable to get metrics for resource {resource}: no metrics returned from resource metrics API"))
+        return out
+
+    def utilization_replicas(self, current: int, target: int, resource: str,
+                             pods: list[Obj], container: str = "") -> tuple[int, int, Decimal]:
+        """``GetResourceReplicas``: (replicas, utilization %, raw average milli-usage)."""
+        metrics = self.metrics(pods, resource, container)
         if not pods:
             raise MetricError("FailedGetResourceMetric", "no pods returned by selector while calculating replica count")
         ready, unready, missing, ignored = self.group(pods, metrics, resource)
         for name in ignored | unready:
             metrics.pop(name, None)
-        requests = self.requests(pods, resource)
+        requests = self.requests(pods, resource, container)
         if not metrics:
             raise MetricError("FailedGetResourceMetric",
                               "did not receive metrics for targeted pods (pods might be unready)")
@@ -185,12 +206,9 @@ class Calculator:
         return replicas, utilization, raw
 
     def average_value_replicas(self, current: int, target: Decimal, resource: str,
-                               pods: list[Obj]) -> tuple[int, Decimal]:
+                               pods: list[Obj], container: str = "") -> tuple[int, Decimal]:
         """``GetRawResourceReplicas`` (``calcPlainMetricReplicas``): (replicas, average milli-usage)."""
-        metrics = {p["metadata"]["name"]: u for p in pods if (u := usage_of(p, resource)) is not None}
-        if not metrics:
-            raise MetricError("FailedGetResourceMetric", (
-                f"unable to get metrics for resource {resource}: no metrics returned from resource metrics API"))
+        metrics = self.metrics(pods, resource, container)
         if not pods:
             raise MetricError("FailedGetResourceMetric", "no pods returned by selector while calculating replica count")
         ready, unready, missing, ignored = self.group(pods, metrics, resource)
@@ -308,6 +326,7 @@ class HorizontalReconciler:
         self.recommendations: dict[tuple[str, str], list[_Recommendation]] = {}
         self.scale_ups: dict[tuple[str, str], list[_ScaleEvent]] = {}
         self.scale_downs: dict[tuple[str, str], list[_ScaleEvent]] = {}
+        self._parsed_rules: tuple[str, list[ImageRule]] = ("", [])
 
     async def reconcile(self, request: Request) -> Result | None:
         key = (request.namespace, request.name)
@@ -429,7 +448,7 @@ class HorizontalReconciler:
         spec = hpa.get("spec") or {}
         behavior = spec.get("behavior") or {}
         tolerance = (self._tolerance(behavior.get("scaleDown")), self._tolerance(behavior.get("scaleUp")))
-        calc = Calculator(tolerance)
+        calc = Calculator(tolerance, await self._rules())
         metrics = spec.get("metrics") or []
         replicas, metric = 0, ""
         statuses: list[Obj] = []
@@ -456,6 +475,18 @@ class HorizontalReconciler:
                        f"the HPA was able to successfully calculate a replica count from {metric}", now_text)
         return replicas, metric, statuses
 
+    async def _rules(self) -> list[ImageRule]:
+        """The per-image behaviours of ``kube-system/setpoint-behaviors`` (parsed once a version)."""
+        try:
+            cm = await self.client.get(CONFIG_MAP, podbehavior.RULES_CONFIGMAP, podbehavior.RULES_NAMESPACE)
+        except errors.NotFound:
+            self._parsed_rules = ("", [])
+            return []
+        version = str(cm["metadata"].get("resourceVersion", ""))
+        if version != self._parsed_rules[0]:
+            self._parsed_rules = (version, rules_of(cm))
+        return self._parsed_rules[1]
+
     def _tolerance(self, rules: object) -> float:
         value = rules.get("tolerance") if isinstance(rules, dict) else None
         if value is None:
@@ -464,34 +495,47 @@ class HorizontalReconciler:
 
     def _metric(self, calc: Calculator, metric: Obj, current: int, pods: list[Obj]) -> tuple[int, str, Obj]:
         kind = metric.get("type")
-        if kind != "Resource":
-            field = {"Pods": "pods", "Object": "object", "External": "external",
-                     "ContainerResource": "containerResource"}.get(str(kind), "")
+        if kind not in ("Resource", "ContainerResource"):
+            field = {"Pods": "pods", "Object": "object", "External": "external"}.get(str(kind), "")
             name = ((metric.get(field) or {}).get("metric") or {}).get("name") or (metric.get(field) or {}).get("name")
             reason = {"Pods": "FailedGetPodsMetric", "Object": "FailedGetObjectMetric",
-                      "External": "FailedGetExternalMetric",
-                      "ContainerResource": "FailedGetContainerResourceMetric"}.get(str(kind), "InvalidMetricSourceType")
+                      "External": "FailedGetExternalMetric"}.get(str(kind), "InvalidMetricSourceType")
             raise MetricError(reason, f"failed to get {name} {str(kind).lower()} metric value: "
                                       "no simulated source for this metric type")
-        source = metric.get("resource") or {}
+        # computeStatusForResourceMetricGeneric, for a pod's or one container's usage.
+        per_container = kind == "ContainerResource"
+        field = "containerResource" if per_container else "resource"
+        source = metric.get(field) or {}
         resource = str(source.get("name"))
+        container = str(source.get("container") or "") if per_container else ""
         target = source.get("target") or {}
+        reason = "FailedGetContainerResourceMetric" if per_container else "FailedGetResourceMetric"
+        outer = (f"failed to get {container} container metric value: " if per_container
+                 else f"failed to get {resource} resource metric value: ")
+
+        def status_of(current_value: Obj) -> Obj:
+            named = {"name": resource, "container": container} if per_container else {"name": resource}
+            return {"type": str(kind), field: {**named, "current": current_value}}
+
+        if target.get("averageValue") is not None:
+            try:
+                replicas, usage = calc.average_value_replicas(current, _milli(target["averageValue"]), resource,
+                                                              pods, container)
+            except MetricError as e:
+                raise MetricError(reason, f"{outer}failed to get {resource} usage: {e}") from None
+            return replicas, f"{resource} resource", status_of({"averageValue": quantity.canonical(usage / 1000)})
+        if target.get("averageUtilization") is None:
+            raise MetricError(reason, f"{outer}invalid resource metric source: neither an average utilization "
+                                      "target nor an average value (usage) target was set")
         try:
-            if target.get("averageValue") is not None:
-                replicas, usage = calc.average_value_replicas(current, _milli(target["averageValue"]), resource, pods)
-                return replicas, f"{resource} resource", {"type": "Resource", "resource": {
-                    "name": resource, "current": {"averageValue": quantity.canonical(usage / 1000)}}}
-            if target.get("averageUtilization") is None:
-                raise MetricError("FailedGetResourceMetric", "invalid resource metric source: neither a "
-                                  "utilization target nor a value target was set")
-            goal = int(target["averageUtilization"])
-            replicas, utilization, raw = calc.utilization_replicas(current, goal, resource, pods)
+            replicas, utilization, raw = calc.utilization_replicas(current, int(target["averageUtilization"]),
+                                                                   resource, pods, container)
         except MetricError as e:
-            raise MetricError(e.reason, f"failed to get {resource} resource metric value: "
-                                        f"failed to get {resource} utilization: {e}") from None
-        return replicas, f"{resource} resource utilization (percentage of request)", {
-            "type": "Resource", "resource": {"name": resource, "current": {
-                "averageUtilization": utilization, "averageValue": quantity.canonical(raw / 1000)}}}
+            raise MetricError(reason, f"{outer}failed to get {resource} utilization: {e}") from None
+        name = (f"{resource} container resource utilization (percentage of request)" if per_container
+                else f"{resource} resource utilization (percentage of request)")
+        return replicas, name, status_of({"averageUtilization": utilization,
+                                          "averageValue": quantity.canonical(raw / 1000)})
 
     def _normalize(self, status: Obj, key: tuple[str, str], current: int, desired: int, min_replicas: int,
                    max_replicas: int, now_text: str) -> int:

@@ -5,7 +5,8 @@ map semantics); one module per API group declares its kinds with what a kind
 does differently (strategy, columns, field selectors): :mod:`.core`,
 :mod:`.events`, :mod:`.coordination`, :mod:`.services` (core Service and Node),
 :mod:`.apps`, :mod:`.autoscaling`, :mod:`.batch` (Job, CronJob), :mod:`.discovery`, :mod:`.networking`, :mod:`.policy`,
-:mod:`.quota` (ResourceQuota, LimitRange), :mod:`.scheduling`, :mod:`.storage` (PersistentVolumeClaim);
+:mod:`.quota` (ResourceQuota, LimitRange), :mod:`.scheduling`, :mod:`.storage` (PersistentVolumeClaim),
+:mod:`.metrics` (metrics.k8s.io, computed on read);
 :mod:`.workloads` holds what the workload kinds share.  Adding a kind is one :func:`.declare.declare`
 entry in its group's module.
 """
@@ -20,6 +21,7 @@ from setpoint.apiserver.builtin import (
     core,
     discovery,
     events,
+    metrics,
     networking,
     policy,
     quota,
@@ -39,7 +41,7 @@ def builtin_resources() -> list[Resource]:
     return [*core.resources(event_strategy), *events.resources(event_strategy), *coordination.resources(),
             *services.resources(), *apps.resources(), *batch.resources(), *discovery.resources(),
             *networking.resources(), *policy.resources(), *quota.resources(), *scheduling.resources(),
-            *storage.resources(), *autoscaling.resources()]
+            *storage.resources(), *autoscaling.resources(), *metrics.resources()]
 
 
 def register_builtins(registry: Registry) -> None:

@@ -66,6 +66,8 @@ GROUP_PRIORITY = {
     "flowcontrol.apiserver.k8s.io": 16100,
     "internal.apiserver.k8s.io": 16000,
     "resource.k8s.io": 15900,
+    # metrics-server's APIService.
+    "metrics.k8s.io": 100,
 }
 CUSTOM_GROUP_PRIORITY = 1000
 
@@ -302,7 +304,8 @@ class Discovery:
                 entry["shortNames"] = list(r.short_names)
             if r.categories:
                 entry["categories"] = list(r.categories)
-            entry["storageVersionHash"] = _storage_hash(r)
+            if not r.computed:  # only stored kinds have a storage version
+                entry["storageVersionHash"] = _storage_hash(r)
             out.append(entry)
             for name in sorted(r.subresources):
                 sub = _subresource(name)
@@ -336,7 +339,9 @@ class Discovery:
     def _resource_discovery(self, r: Resource) -> Obj:
         entry: Obj = {
             "resource": r.plural,
-            "responseKind": {"group": r.group, "version": r.version, "kind": r.kind},
+            # An aggregated server's APIResource names no group or version (ConvertGroupVersionIntoToDiscovery).
+            "responseKind": {"group": "", "version": "", "kind": r.kind} if r.computed
+            else {"group": r.group, "version": r.version, "kind": r.kind},
             "scope": "Namespaced" if r.namespaced else "Cluster",
             "singularResource": r.singular,
             "verbs": _verbs(r),

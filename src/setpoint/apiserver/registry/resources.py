@@ -88,6 +88,11 @@ class Strategy:
         (namespaces, CRDs); None to delete normally (finalizers permitting)."""
         return None
 
+    def check_graceful_delete(self, obj: Obj, grace: int | None) -> int | None:
+        """kube's ``CheckGracefulDelete``: the grace period (seconds) a DELETE with ``grace``
+        (None: not given) leaves ``obj``, or None when the kind is not deleted gracefully."""
+        return None
+
     def prepare_for_status_update(self, obj: Obj, old: Obj) -> Obj:
         """A write to ``/status``: keep everything of ``old`` but the status."""
         new = dict(old)
@@ -142,12 +147,16 @@ class Resource:
     custom: bool = False
     #: Kind-specific encoding of an object read from another version, or None.
     convert: Callable[[Obj, str], Obj] | None = None
+    #: Whether objects are computed on read by a handler of their own rather than stored
+    #: (``metrics.k8s.io``, as an aggregated API server serves it): no storage, no watch cache.
+    computed: bool = False
 
     def __post_init__(self) -> None:
         self.group_version = f"{self.group}/{self.version}" if self.group else self.version
         self.list_kind = f"{self.kind}List"
         resource = self.storage_resource or self.plural
-        base = f"/registry/{self.group}/{resource}/" if self.custom else f"/registry/{resource}/"
+        base = (f"/registry/{self.group}/{resource}/" if self.custom or self.computed
+                else f"/registry/{resource}/")
         #: Storage key prefix of every object of this resource.
         self.key_prefix = base
         self.qualified = f"{self.plural}.{self.group}" if self.group else self.plural
