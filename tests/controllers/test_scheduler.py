@@ -102,7 +102,8 @@ async def test_failed_scheduling_message_as_kube_then_bound_when_a_node_with_roo
     await make_pod(client, "p", cpu="2", nodeSelector={"disk": "hdd"})
     message = await failed_scheduling(client, "p")
     assert message == ("0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn't match Pod's node "
-                       "affinity/selector. preemption: 0/3 nodes are available: 1 No preemption victims found "
+                       "affinity/selector. "
+                       "no new claims to deallocate, preemption: 0/3 nodes are available: 1 No preemption victims found "
                        "for incoming pod, 2 Preemption is not helpful for scheduling.")
 
     async def condition() -> Obj | None:
@@ -122,11 +123,13 @@ async def test_unresolvable_everywhere_says_preemption_is_not_helpful(
         await make_node(client, name)
     await make_pod(client, "p", nodeSelector={"zone": "nowhere"})
     assert await failed_scheduling(client, "p") == (
-        "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes "
+        "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. "
+        "no new claims to deallocate, preemption: 0/3 nodes "
         "are available: 3 Preemption is not helpful for scheduling.")
     await make_pod(client, "never", nodeSelector={"zone": "nowhere"}, **await high_priority(client, 0, "Never"))
     assert await failed_scheduling(client, "never") == (
-        "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. preemption: not eligible "
+        "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. "
+        "no new claims to deallocate, preemption: not eligible "
         "due to preemptionPolicy=Never.")
 
 
@@ -142,7 +145,8 @@ async def test_resources_count_bound_pods_init_containers_and_pod_count(
     assert await bound(client, "a") == "n"
     await make_pod(client, "b", cpu="1")
     assert await failed_scheduling(client, "b") == (
-        "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption "
+        "0/1 nodes are available: 1 Insufficient cpu. "
+        "no new claims to deallocate, preemption: 0/1 nodes are available: 1 No preemption "
         "victims found for incoming pod.")
     await client.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "init", "namespace": NS},
                          "spec": {"containers": [{"name": "c", "image": "x"}],
@@ -166,8 +170,9 @@ async def test_taints_tolerations_and_unschedulable_nodes(client: InProcessClien
     await make_node(client, "cordoned", unschedulable=True)
     await make_pod(client, "plain")
     assert await failed_scheduling(client, "plain") == (
-        "0/2 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, 1 node(s) were unschedulable. "
-        "preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.")
+        "0/2 nodes are available: 1 node(s) had untolerated taint(s), 1 node(s) were unschedulable. "
+        ""
+        "no new claims to deallocate, preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.")
     await make_pod(client, "tolerant", tolerations=[{"key": "dedicated", "operator": "Equal", "value": "gpu",
                                                      "effect": "NoSchedule"}])
     assert await bound(client, "tolerant") == "gpu"
@@ -249,7 +254,8 @@ async def test_topology_spread_min_domains_and_missing_label(client: InProcessCl
     await make_pod(client, "w1", labels={"app": "web"}, topologySpreadConstraints=constraints)
     assert await failed_scheduling(client, "w1") == (
         "0/2 nodes are available: 1 node(s) didn't match pod topology spread constraints, 1 node(s) didn't match "
-        "pod topology spread constraints (missing required label). preemption: 0/2 nodes are available: 1 No "
+        "pod topology spread constraints (missing required label). "
+        "no new claims to deallocate, preemption: 0/2 nodes are available: 1 No "
         "preemption victims found for incoming pod, 1 Preemption is not helpful for scheduling.")
     # A second zone: the pod goes there.
     await client.patch(NODE, "b", {"metadata": {"labels": {zone: "z2"}}})
@@ -264,7 +270,8 @@ async def test_pod_anti_affinity(client: InProcessClient, scheduler: Scheduler) 
     assert sorted([await bound(client, f"db{i}") for i in range(3)]) == ["a", "b", "c"]
     await make_pod(client, "db3", labels={"app": "db"}, affinity=anti("db"))
     assert await failed_scheduling(client, "db3") == (
-        "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules. preemption: 0/3 nodes are "
+        "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules. "
+        "no new claims to deallocate, preemption: 0/3 nodes are "
         "available: 3 No preemption victims found for incoming pod.")
     # The db pods' anti-affinity keeps other db pods away, even those without terms of their own.
     await make_pod(client, "plain-db", labels={"app": "db"})
@@ -284,7 +291,8 @@ async def test_required_and_preferred_pod_affinity(client: InProcessClient, sche
         {"labelSelector": {"matchLabels": {"app": "db"}}, "topologyKey": zone}]}}
     await make_pod(client, "lonely", affinity=with_db)
     assert await failed_scheduling(client, "lonely") == (
-        "0/3 nodes are available: 3 node(s) didn't match pod affinity rules. preemption: 0/3 nodes are "
+        "0/3 nodes are available: 3 node(s) didn't match pod affinity rules. "
+        "no new claims to deallocate, preemption: 0/3 nodes are "
         "available: 3 Preemption is not helpful for scheduling.")
     await make_pod(client, "db", labels={"app": "db"}, nodeSelector={zone: "z2"})
     assert await bound(client, "db") == "b"
@@ -380,7 +388,8 @@ async def test_preemption_is_not_helpful_for_equal_priority_or_never(
     assert await bound(client, "first") == "n"
     await make_pod(client, "never", cpu="1", **await high_priority(client, 50, "Never"))
     assert await failed_scheduling(client, "never") == (
-        "0/1 nodes are available: 1 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never.")
+        "0/1 nodes are available: 1 Insufficient cpu. "
+        "no new claims to deallocate, preemption: not eligible due to preemptionPolicy=Never.")
     assert await node_of(client, "first") == "n"
 
 

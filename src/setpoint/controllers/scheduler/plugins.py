@@ -37,6 +37,8 @@ ERR_AFFINITY: Final = "node(s) didn't match pod affinity rules"
 ERR_ANTI_AFFINITY: Final = "node(s) didn't match pod anti-affinity rules"
 ERR_SPREAD: Final = "node(s) didn't match pod topology spread constraints"
 ERR_SPREAD_LABEL: Final = ERR_SPREAD + " (missing required label)"
+#: Since kube 1.35 (backported to 1.34) the reason names no taint key or value (they stay out of pod status).
+ERR_TAINT: Final = "node(s) had untolerated taint(s)"
 
 UNSCHEDULABLE_TAINT: Final = "node.kubernetes.io/unschedulable"
 
@@ -326,7 +328,7 @@ def taint_toleration(pod: PodInfo, node: NodeInfo) -> Status | None:
     tolerations = pod.spec.get("tolerations") or []
     for taint in node.taints:
         if taint.get("effect") in ("NoSchedule", "NoExecute") and not _tolerated(tolerations, taint):
-            return unresolvable(f"node(s) had untolerated taint {{{taint.get('key') or ''}: {taint.get('value') or ''}}}")
+            return unresolvable(ERR_TAINT)
     return None
 
 

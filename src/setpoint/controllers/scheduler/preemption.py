@@ -19,6 +19,11 @@ from setpoint.controllers.scheduler.plugins import NodeInfo, PodInfo, Status
 NOT_HELPFUL = "Preemption is not helpful for scheduling"
 NO_VICTIMS = "No preemption victims found for incoming pod"
 NEVER = "not eligible due to preemptionPolicy=Never"
+#: DynamicResources' PostFilter runs before DefaultPreemption's in kube's default profile (DRA is on
+#: by default since 1.34): for a pod without ResourceClaims (setpoint serves none) it answers this,
+#: and the framework joins the failed PostFilters' reasons with ", ".
+NO_CLAIMS = "no new claims to deallocate"
+PREFIX = NO_CLAIMS + ", preemption: "
 #: ``DefaultPreemptionArgs``' defaults: how many candidates the dry run looks for.
 MIN_CANDIDATE_NODES_PERCENTAGE = 10
 MIN_CANDIDATE_NODES_ABSOLUTE = 100
@@ -91,7 +96,8 @@ class Candidate:
 
 @dataclass
 class Outcome:
-    """What PostFilter answers: a candidate to act on, or the message saying why none."""
+    """What PostFilter answers: a candidate to act on, or the message saying why none (with
+    DynamicResources' reason before preemption's, as ``RunPostFilterPlugins`` joins them)."""
 
     candidate: Candidate | None
     message: str
@@ -140,7 +146,7 @@ class Evaluator:
         """``Evaluator.Preempt``: eligibility, the dry run over the nodes where preemption
         might help, the best candidate."""
         if pod.spec.get("preemptionPolicy") == "Never":
-            return Outcome(None, "preemption: " + NEVER)
+            return Outcome(None, PREFIX + NEVER)
         fw = self.framework
         state = fw.pre_filter(pod, snap.nodes)
         results: dict[str, Status] = {}
@@ -165,7 +171,7 @@ class Evaluator:
             elif status is not None:
                 results[node.name] = status
         if not candidates:
-            return Outcome(None, "preemption: " + FitError(len(results), results).message().removesuffix("."))
+            return Outcome(None, PREFIX + FitError(len(results), results).message().removesuffix("."))
         return Outcome(pick_one(candidates), "")
 
 
