@@ -252,3 +252,21 @@ def test_node_tree_order_interleaves_zones() -> None:
     nodes = [node("a1", labels={zone: "a"}), node("a2", labels={zone: "a"}), node("a3", labels={zone: "a"}),
              node("b1", labels={zone: "b"}), node("c1", labels={zone: "c"}), node("b2", labels={zone: "b"})]
     assert [n.name for n in node_tree_order(nodes)] == ["a1", "b1", "c1", "a2", "b2", "a3"]
+
+
+def test_spreading_counts_pods_by_label_group_of_namespace_not_deleted() -> None:
+    n = node("a", labels={"zone": "z1"})
+    infos = [PodInfo.of({"metadata": {"name": f"w{i}", "namespace": ns, "labels": labels, **extra}, "spec": {}})
+             for i, (ns, labels, extra) in enumerate([
+                 ("ns", {"app": "w"}, {}), ("ns", {"app": "w"}, {}), ("ns", {"app": "w", "x": "1"}, {}),
+                 ("other", {"app": "w"}, {}), ("ns", {"app": "v"}, {}),
+                 ("ns", {"app": "w"}, {"deletionTimestamp": "2026-01-01T00:00:00Z"})])]
+    for info in infos:
+        n.add_pod(info)
+    [c] = spread.default_constraints(infos[0], [{"matchLabels": {"app": "w"}}])[:1]
+    assert c.count(n, "ns") == 3 and c.count(n, "other") == 1
+    n.remove_pod(infos[0].key)
+    n.remove_pod(infos[5].key)
+    assert c.count(n, "ns") == 2 and len(n.groups) == 4
+    n.add_pod(infos[1])  # the same pod again replaces itself
+    assert c.count(n, "ns") == 2

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Final
 
 from setpoint.apimachinery import quantity
@@ -67,8 +68,14 @@ def unresolvable(*reasons: str) -> Status:
 
 def _amount(name: str, text: object) -> int:
     """A quantity as kube's scheduler counts it: milli-units for cpu, units (rounded up) else."""
+    return _amount_of(name, str(text))
+
+
+@lru_cache(maxsize=4096)
+def _amount_of(name: str, text: str) -> int:
+    """:func:`_amount`, remembered: a fleet's pods request a handful of distinct quantities."""
     try:
-        v = quantity.value(str(text))
+        v = quantity.value(text)
     except ValueError:
         return 0
     if name == "cpu":
@@ -141,6 +148,10 @@ def _host_ports(pod: Obj) -> list[tuple[str, str, int]]:
     return out
 
 
+#: A pod's namespace and its labels as a sorted tuple: what topology spreading counts pods by.
+LabelGroup = tuple[str, tuple[tuple[str, str], ...]]
+
+
 @dataclass
 class PodInfo:
     """A pod with what the plugins read of it computed once."""
@@ -167,12 +178,16 @@ class PodInfo:
     key: tuple[str, str] = field(init=False, default=("", ""))
     labels: Mapping[str, str] = field(init=False, default_factory=dict)
     spec: Obj = field(init=False, default_factory=dict)
+    #: The pod's (namespace, labels) for spreading; None while it is being deleted (not counted).
+    group: LabelGroup | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         meta = self.pod["metadata"]
         self.key = (meta.get("namespace") or "", meta["name"])
         self.labels = meta.get("labels") or {}
         self.spec = self.pod.get("spec") or {}
+        if not meta.get("deletionTimestamp"):
+            self.group = (self.key[0], tuple(sorted(self.labels.items())))
 
 
 @dataclass
@@ -187,6 +202,9 @@ class NodeInfo:
     #: The pods with (anti-)affinity terms, and with required anti-affinity terms.
     with_affinity: set[tuple[str, str]] = field(default_factory=set)
     with_required_anti_affinity: set[tuple[str, str]] = field(default_factory=set)
+    #: The pods not being deleted, counted by namespace and labels: topology spreading counts
+    #: the pods a selector matches over these groups (a few per node) rather than every pod.
+    groups: dict[LabelGroup, int] = field(default_factory=dict)
 
     name: str = field(init=False, default="")
     labels: Mapping[str, str] = field(init=False, default_factory=dict)
@@ -216,6 +234,8 @@ class NodeInfo:
             self.with_required_anti_affinity.add(info.key)
         _add(self.requested, info.requests)
         _add(self.non_zero_requested, info.non_zero)
+        if info.group is not None:
+            self.groups[info.group] = self.groups.get(info.group, 0) + 1
 
     def remove_pod(self, key: tuple[str, str]) -> None:
         old = self.pods.pop(key, None)
@@ -227,6 +247,12 @@ class NodeInfo:
             self.requested[k] -= v
         for k, v in old.non_zero.items():
             self.non_zero_requested[k] -= v
+        if old.group is not None:
+            left = self.groups[old.group] - 1
+            if left:
+                self.groups[old.group] = left
+            else:
+                del self.groups[old.group]
 
 
 # -- filters --------------------------------------------------------------------------------------

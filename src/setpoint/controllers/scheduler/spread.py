@@ -8,7 +8,7 @@ selectors of the Services and ReplicaSets that select it -- as a score: kube's
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from setpoint.apimachinery import labels as labelsel
@@ -33,11 +33,35 @@ class Constraint:
     honor_affinity: bool = True
     honor_taints: bool = False
 
+    #: Label groups (see :attr:`NodeInfo.groups`) this selector matches or not, remembered.
+    matched: dict[p.LabelGroup, bool] = field(default_factory=dict)
+
     def includes(self, pod: PodInfo, node: NodeInfo) -> bool:
         """``matchNodeInclusionPolicies``."""
-        if self.honor_affinity and p.node_affinity(pod, node) is not None:
+        if self.honor_affinity and _has_node_affinity(pod) and p.node_affinity(pod, node) is not None:
             return False
         return not (self.honor_taints and p.taint_toleration(pod, node) is not None)
+
+    def count(self, node: NodeInfo, namespace: str) -> int:
+        """``countPodsMatchSelector``: the node's pods of ``namespace``, not being deleted,
+        that the selector matches (counted over the node's label groups)."""
+        n = 0
+        matched = self.matched
+        for group, count in node.groups.items():
+            if group[0] != namespace:
+                continue
+            hit = matched.get(group)
+            if hit is None:
+                hit = matched[group] = self.selector.matches(dict(group[1]))
+            if hit:
+                n += count
+        return n
+
+
+def _has_node_affinity(pod: PodInfo) -> bool:
+    """A node selector or required node affinity: what :func:`p.node_affinity` could refuse."""
+    return bool(pod.spec.get("nodeSelector")
+                or p.node_affinity_of(pod).get("requiredDuringSchedulingIgnoredDuringExecution"))
 
 
 def constraints_of(pod: PodInfo, when: str) -> list[Constraint]:
@@ -86,17 +110,6 @@ def _has_keys(node: NodeInfo, constraints: Sequence[Constraint]) -> bool:
     return all(c.topology_key in labels for c in constraints)
 
 
-def _count(pods: Mapping[tuple[str, str], PodInfo], selector: labelsel.Selector, namespace: str) -> int:
-    """``countPodsMatchSelector``: pods of the namespace, not being deleted, that the selector matches."""
-    n = 0
-    for info in pods.values():
-        meta = info.pod["metadata"]
-        if meta.get("namespace") == namespace and not meta.get("deletionTimestamp") \
-                and selector.matches(meta.get("labels") or {}):
-            n += 1
-    return n
-
-
 @dataclass
 class SpreadState:
     """PreFilter's counts per constraint and topology value."""
@@ -124,7 +137,7 @@ def pre_filter(pod: PodInfo, nodes: Sequence[NodeInfo]) -> SpreadState | None:
             if not c.includes(pod, node):
                 continue
             value = node.labels[c.topology_key]
-            state.counts[i][value] = state.counts[i].get(value, 0) + _count(node.pods, c.selector, ns)
+            state.counts[i][value] = state.counts[i].get(value, 0) + c.count(node, ns)
     return state
 
 
@@ -178,15 +191,20 @@ def pre_score(pod: PodInfo, filtered: Sequence[NodeInfo], all_nodes: Sequence[No
         size = len(filtered) - len(ignored) if c.topology_key == HOSTNAME else sizes[i]
         weights.append(math.log(size + 2))
     ns = pod.key[0]
+    # Pairs by hostname are never in pair_counts (the score counts a node's own pods): only
+    # the other constraints count, and node inclusion is checked only when it can refuse.
+    counted = [(c, c.topology_key, (c.honor_affinity and _has_node_affinity(pod)) or c.honor_taints)
+               for c in constraints if c.topology_key != HOSTNAME]
+    if not counted:
+        return SpreadScore(constraints, pair_counts, weights, ignored)
     for node in all_nodes:
         if require_all and not _has_keys(node, constraints):
             continue
-        for c in constraints:
-            if not c.includes(pod, node):
-                continue
-            pair = (c.topology_key, node.labels.get(c.topology_key, ""))
-            if pair in pair_counts:
-                pair_counts[pair] += _count(node.pods, c.selector, ns)
+        labels = node.labels
+        for c, key, check in counted:
+            pair = (key, labels.get(key, ""))
+            if pair in pair_counts and (not check or c.includes(pod, node)):
+                pair_counts[pair] += c.count(node, ns)
     return SpreadScore(constraints, pair_counts, weights, ignored)
 
 
@@ -199,7 +217,7 @@ def score(state: SpreadScore, pod: PodInfo, node: NodeInfo) -> int:
         if value is None:
             continue
         if c.topology_key == HOSTNAME:
-            count = _count(node.pods, c.selector, pod.key[0])
+            count = c.count(node, pod.key[0])
         else:
             count = state.pair_counts.get((c.topology_key, value), 0)
         total += count * state.weights[i] + (c.max_skew - 1)
