@@ -5,7 +5,8 @@ As kube-controller-manager's (``pkg/controller/replicaset/replica_set.go``):
 * a pod event enqueues its controlling ReplicaSet (an orphan: every ReplicaSet whose selector
   matches it) and settles the ReplicaSet's expectations (a creation or a deletion seen);
 * a sync claims the namespace's active pods (adopts orphans the selector matches, releases
-  owned pods it no longer matches), then -- only when its expectations are satisfied, so it never
+  owned pods it no longer matches) -- found through two indexes of the shared pod cache, the
+  pods it owns and the namespace's orphans, not by a walk over every pod of the namespace --, then -- only when its expectations are satisfied, so it never
   acts twice on a cache that lags its own writes -- creates the missing pods in slow-start
   batches (1, 2, 4, ...; at most 500 a sync) from the template (``generateName: <rs>-``,
   an ownerReference with ``controller`` and ``blockOwnerDeletion``) or deletes the surplus,
@@ -42,6 +43,7 @@ from setpoint.runtime.informer import FuncHandler
 from setpoint.runtime.manager import Manager
 from setpoint.runtime.reconcile import Request, Result
 from setpoint.runtime.resource import Kind
+from setpoint.runtime.store import OWNER_UID, by_owner_uid
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,8 @@ REPLICA_SET = Kind("apps/v1", "ReplicaSet")
 POD = Kind("v1", "Pod")
 #: ``BurstReplicas``: the most pods one sync creates or deletes.
 BURST_REPLICAS = 500
+#: The pod cache's index of the pods with no controller, by namespace.
+ORPHANS = "orphans-by-namespace"
 #: ``ConcurrentRSSyncs``.
 WORKERS = 5
 
@@ -284,7 +288,7 @@ class ReplicaSetReconciler:
         if selector is None:
             return None  # kube: "Error converting pod selector to selector", not retried
         needs_sync = self.expectations.satisfied(key)
-        active = [p for p in self.cache.list(POD, request.namespace) if is_active(p)]
+        active = [p for p in self._candidates(rs) if is_active(p)]
         claimed = await ControllerRefManager(self.client, rs, selector, REPLICA_SET).claim(POD, active)
         manage_error: Exception | None = None
         diff = 0
@@ -351,6 +355,18 @@ class ReplicaSetReconciler:
                 if isinstance(r, BaseException):
                     raise r
 
+    def _candidates(self, rs: Obj) -> list[Obj]:
+        """The pods a sync may claim: those the ReplicaSet owns and the namespace's orphans
+        (pods controlled by anything else it never touches)."""
+        meta = rs["metadata"]
+        ns, uid = meta["namespace"], meta["uid"]
+        owned = [p for p in self.cache.by_index(POD, OWNER_UID, uid) if p["metadata"].get("namespace") == ns]
+        orphans = self.cache.by_index(POD, ORPHANS, ns)
+        if not orphans:
+            return owned
+        seen = {id(p) for p in owned}
+        return [*owned, *(p for p in orphans if id(p) not in seen)]
+
     def _related_pods(self, rs: Obj) -> list[Obj]:
         """``getIndirectlyRelatedPods``: the pods of every ReplicaSet with the same controller."""
         ref = controller_of(rs)
@@ -360,8 +376,8 @@ class ReplicaSetReconciler:
         else:
             owners = {r["metadata"]["uid"] for r in self.cache.list(REPLICA_SET, ns)
                       if (c := controller_of(r)) is not None and c.get("uid") == ref.get("uid")}
-        return [p for p in self.cache.list(POD, ns)
-                if (c := controller_of(p)) is not None and c.get("uid") in owners]
+        return [p for uid in owners for p in self.cache.by_index(POD, OWNER_UID, uid)
+                if p["metadata"].get("namespace") == ns and (c := controller_of(p)) is not None and c.get("uid") == uid]
 
     async def update_status(self, rs: Obj, status: dict[str, Any]) -> None:
         """``updateReplicaSetStatus``: write the status when it (or the generation it describes) moved."""
@@ -412,8 +428,14 @@ def calculate_status(rs: Obj, pods: Sequence[Obj], manage_error: Exception | Non
             "availableReplicas": available, "conditions": conditions or None}
 
 
+def orphans_by_namespace(obj: Obj) -> tuple[str, ...]:
+    """The :data:`ORPHANS` index: the namespace of an object no controller owns."""
+    return (str(obj["metadata"].get("namespace") or ""),) if controller_of(obj) is None else ()
+
+
 def add_replicaset_controller(manager: Manager, client: InProcessClient) -> None:
     """The ReplicaSet controller, on ``manager``, writing through ``client``."""
+    manager.cache.informer(POD, indexers={OWNER_UID: by_owner_uid, ORPHANS: orphans_by_namespace})
     reconciler = ReplicaSetReconciler(manager, client)
     controller = (Builder(manager)
                   .named("replicaset")

@@ -8,7 +8,10 @@ to a node (and not Succeeded or Failed) count against that node in the scheduler
 until the cache shows them bound.
 
 One pod at a time (``scheduleOne``): a cycle of the :class:`~.framework.Framework` picks
-a node, and the pod is bound through ``pods/binding`` (Event ``Scheduled``); a pod no node
+a node, the pod is assumed on it, and -- as kube's binding cycle, in its own task while the
+next pod is scheduled (at most :data:`BINDING_CONCURRENCY` at once) -- bound through
+``pods/binding`` (Event ``Scheduled``); a failed binding forgets the assumed pod and queues
+it again. A pod no node
 fits gets the ``PodScheduled`` condition False, reason ``Unschedulable``, with the
 :class:`~.framework.FitError` message, and a ``FailedScheduling`` Warning; it waits among
 the unschedulable pods until a Node or a bound Pod changes.
@@ -51,6 +54,8 @@ REPLICA_SET = Kind("apps/v1", "ReplicaSet")
 PDB = Kind("policy/v1", "PodDisruptionBudget")
 SCHEDULER_NAME = "default-scheduler"
 _IGNORED_ON_UPDATE = ("resourceVersion", "managedFields", "generation")
+#: Binding cycles in flight at once (each awaits its ``pods/binding`` write and its Event).
+BINDING_CONCURRENCY = 64
 
 
 def responsible(pod: Mapping[str, Any]) -> bool:
@@ -106,6 +111,9 @@ class Scheduler(Controller):
         self._order: list[NodeInfo] | None = None
         #: Pending pod -> the node it is nominated to.
         self._nominations: dict[Key, str] = {}
+        #: The binding cycles in flight, and the room for more.
+        self._binding: set[asyncio.Task[None]] = set()
+        self._binding_slots = asyncio.Semaphore(BINDING_CONCURRENCY)
         #: Pods scheduled and pods found unschedulable (for tests and benchmarks).
         self.scheduled = 0
         self.failures = 0
@@ -243,7 +251,7 @@ class Scheduler(Controller):
     async def stop(self, *, cancel: bool = False, grace: float = 30.0) -> None:
         self._disconnect()
         self.scheduling_queue.close()
-        workers, self._workers = self._workers, []
+        workers, self._workers = [*self._workers, *self._binding], []
         for w in workers:
             if cancel:
                 w.cancel()
@@ -256,7 +264,7 @@ class Scheduler(Controller):
     def halt(self) -> None:
         self._disconnect()
         self.scheduling_queue.close()
-        for w in self._workers:
+        for w in [*self._workers, *self._binding]:
             w.cancel()
         self.started = False
 
@@ -300,8 +308,22 @@ class Scheduler(Controller):
                     await self._preempt(pod, outcome.candidate)
             await self._record_failure(pod, fit.message(), nominated=nominated)
             return
-        # Assume, then bind (kube binds in its own goroutine; here the next pod waits).
+        # Assume, then bind in a task of its own (kube's binding goroutine): the next pod goes on.
         self._bind_in_cache(key, node, info)
+        await self._binding_slots.acquire()
+        task = asyncio.create_task(self._binding_cycle(pod, key, node), name=f"bind {key[0]}/{key[1]}")
+        self._binding.add(task)
+        task.add_done_callback(self._binding_done)
+
+    def _binding_done(self, task: asyncio.Task[None]) -> None:
+        self._binding.discard(task)
+        self._binding_slots.release()
+        if not task.cancelled() and task.exception() is not None:
+            log.error("binding", exc_info=task.exception())
+
+    async def _binding_cycle(self, pod: Obj, key: Key, node: str) -> None:
+        """``bindingCycle``: the ``pods/binding`` write, then the Event; a failure forgets the
+        assumed pod and queues it again."""
         meta = pod["metadata"]
         binding = {"apiVersion": "v1", "kind": "Binding",
                    "metadata": {"name": meta["name"], "namespace": key[0], "uid": meta.get("uid")},
@@ -310,6 +332,7 @@ class Scheduler(Controller):
             await self.client.create(binding, key[0])
         except errors.ApiError as e:
             self._unbind_in_cache(key)
+            self.scheduling_queue.move_all()
             if isinstance(e, errors.NotFound):
                 self.scheduling_queue.delete(key)
                 return
