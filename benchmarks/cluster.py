@@ -143,7 +143,8 @@ def cluster(nodes: int, *, stand_in: bool = False) -> Iterator[Cluster]:
         port = free_port()
         log = Path(tmp) / "server.log"
         cmd = [sys.executable, "-c", "from setpoint.cli import main; main()", "up", "--data-dir",
-               str(Path(tmp) / "data"), "--port", str(port), "--log-level", "warning", "--nodes", str(nodes)]
+               str(Path(tmp) / "data"), "--port", str(port), "--log-level", "warning", "--nodes", str(nodes),
+               *SERVER_FLAGS]
         with log.open("wb") as err:
             proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
         try:
@@ -170,6 +171,8 @@ def cluster(nodes: int, *, stand_in: bool = False) -> Iterator[Cluster]:
             except subprocess.TimeoutExpired:
                 proc.kill()
             tail = log.read_text()[-2000:]
+            if os.environ.get("BENCH_LOG"):
+                Path(os.environ["BENCH_LOG"]).write_text(log.read_text())
             if "Traceback" in tail:
                 print(f"server log (tail):\n{tail}")
 
@@ -371,6 +374,8 @@ class Span:
     peak_rss: float
 
 
+#: ``--server-flag``: more flags for ``setpoint up`` (e.g. ``--sync=normal``).
+SERVER_FLAGS: list[str] = []
 #: ``--py-spy FILE``: record the server's stacks over each measured span (py-spy's raw format).
 PY_SPY: list[str] = []
 
@@ -499,7 +504,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--stand-in", action="store_true", help="play the fleet even if the server has one")
     parser.add_argument("--py-spy", metavar="FILE", help="record the server's stacks over the measured spans")
+    parser.add_argument("--server-flag", action="append", default=[], metavar="FLAG",
+                        help="a flag for setpoint up, e.g. --server-flag=--sync=normal")
     args = parser.parse_args()
+    SERVER_FLAGS.extend(args.server_flag)
     if args.py_spy:
         PY_SPY.append(args.py_spy)
     if args.section == "gc":

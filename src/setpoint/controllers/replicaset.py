@@ -24,6 +24,7 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -33,7 +34,14 @@ from setpoint.apimachinery.types import Obj
 from setpoint.controllers.eventlimit import LimitedRecorder
 from setpoint.controllers.expectations import Expectations
 from setpoint.controllers.inprocess import InProcessClient
-from setpoint.controllers.pods import controller_of, deletion_order, is_active, is_available, is_ready
+from setpoint.controllers.pods import (
+    controller_of,
+    deletion_order,
+    is_active,
+    is_available,
+    is_ready,
+    ready_condition,
+)
 from setpoint.controllers.serviceaccount import namespace_terminating
 from setpoint.runtime import errors
 from setpoint.runtime import labels as labelsel
@@ -51,6 +59,8 @@ REPLICA_SET = Kind("apps/v1", "ReplicaSet")
 POD = Kind("v1", "Pod")
 #: ``BurstReplicas``: the most pods one sync creates or deletes.
 BURST_REPLICAS = 500
+#: How long a pod's status change waits for others before its ReplicaSet counts them (seconds).
+STATUS_SYNC_DELAY = 0.05
 #: The pod cache's index of the pods with no controller, by namespace.
 ORPHANS = "orphans-by-namespace"
 #: ``ConcurrentRSSyncs``.
@@ -255,7 +265,13 @@ class ReplicaSetReconciler:
             rs = self._resolve(ns, cur)
             if rs is not None:
                 req = Request(ns, rs["metadata"]["name"])
-                self.enqueue(req)
+                if prev is not None and not labels_changed:
+                    # Its status or node moved: only the counts can change. Such updates come
+                    # in bursts (a fleet binding and starting hundreds of pods a second), and
+                    # each sync counts every pod: they are gathered into one sync per window.
+                    self.enqueue_after(req, STATUS_SYNC_DELAY)
+                else:
+                    self.enqueue(req)
                 ready_seconds = int((rs.get("spec") or {}).get("minReadySeconds") or 0)
                 if ready_seconds > 0 and not is_ready(old) and is_ready(new):
                     self.enqueue_after(req, ready_seconds + 1.0)
@@ -406,14 +422,17 @@ def calculate_status(rs: Obj, pods: Sequence[Obj], manage_error: Exception | Non
     template_labels = ((rs["spec"].get("template") or {}).get("metadata") or {}).get("labels") or {}
     ready_seconds = int(rs["spec"].get("minReadySeconds") or 0)
     now = time.time()
+    at = datetime.fromtimestamp(now, UTC)
+    wanted = template_labels.items()
     fully = ready = available = 0
     for pod in pods:
         labels = pod["metadata"].get("labels") or {}
-        if all(labels.get(k) == v for k, v in template_labels.items()):
+        if wanted <= labels.items():
             fully += 1
-        if is_ready(pod):
+        c = ready_condition(pod)
+        if c is not None and c.get("status") == "True":
             ready += 1
-            if is_available(pod, ready_seconds, now):
+            if ready_seconds <= 0 or is_available(pod, ready_seconds, at):
                 available += 1
     conditions = [dict(c) for c in (rs.get("status") or {}).get("conditions") or ()]
     failure = next((c for c in conditions if c.get("type") == "ReplicaFailure"), None)
