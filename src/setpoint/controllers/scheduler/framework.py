@@ -143,6 +143,8 @@ class Framework:
         self.selectors = selectors
         #: Pending pods nominated to a node (``status.nominatedNodeName``), by node and pod.
         self.nominated: dict[str, dict[tuple[str, str], PodInfo]] = {}
+        #: The pod groups per topology value of every node scored against (the scheduler's), if kept.
+        self.topology: p.TopologyGroups | None = None
 
     def pre_filter(self, pod: PodInfo, nodes: Sequence[NodeInfo]) -> CycleState:
         """PreFilter: the counts of affinity and spreading, and the filters this pod needs
@@ -214,11 +216,14 @@ class Framework:
             processed += 1
             if plain and not node.unschedulable and not node.taints and node.name not in nominated:
                 alloc, used = node.allocatable, node.requested
-                if len(node.pods) < alloc.get("pods", 0) and \
-                        all(amount <= alloc.get(name, 0) - used.get(name, 0) for name, amount in wants):
-                    status = None
-                else:
+                status = None
+                if len(node.pods) >= alloc.get("pods", 0):
                     status = p.fit(pod, node)
+                else:
+                    for name, amount in wants:
+                        if amount > alloc.get(name, 0) - used.get(name, 0):
+                            status = p.fit(pod, node)
+                            break
             else:
                 status = self.filter_node(pod, node, state)
             if status is None:
@@ -238,10 +243,19 @@ class Framework:
         plugin_scores: list[tuple[str, dict[str, int]]] = []
         balanced = bool(pod.requests.get("cpu", 0) or pod.requests.get("memory", 0))  # best-effort: Skip
         fit_w, balanced_w = weights["NodeResourcesFit"], weights["NodeResourcesBalancedAllocation"]
+        sig = pod.signature
         for n in nodes:
+            # A node that did not change since it scored such a pod scores it the same.
+            remembered = n.memo.get(sig)
+            if remembered is not None and remembered[0] == n.generation:
+                totals[n.name] = remembered[1]
+                continue
             s = p.least_allocated(pod, n) * fit_w
             if balanced:
                 s += p.balanced_allocation(pod, n) * balanced_w
+            if len(n.memo) > 16:
+                n.memo.clear()
+            n.memo[sig] = (n.generation, s)
             totals[n.name] = s
         if p.node_affinity_of(pod).get("preferredDuringSchedulingIgnoredDuringExecution"):
             scores = {n.name: p.node_affinity_score(pod, n) for n in nodes}
@@ -260,9 +274,9 @@ class Framework:
             scores = {n.name: affinity.score(topology, n) for n in nodes}
             affinity.normalize(scores)
             plugin_scores.append(("InterPodAffinity", scores))
-        spreading = spread.pre_score(pod, nodes, all_nodes, self.selectors(pod))
+        spreading = spread.pre_score(pod, nodes, all_nodes, self.selectors(pod), self.topology)
         if spreading is not None:
-            scores = {n.name: spread.score(spreading, pod, n) for n in nodes}
+            scores = spread.scores(spreading, pod, nodes)
             spread.normalize(spreading, scores)
             plugin_scores.append(("PodTopologySpread", scores))
         for name, scores in plugin_scores:

@@ -31,7 +31,7 @@ from setpoint.apimachinery.types import Obj
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.options import ControllerOptions
 from setpoint.controllers.scheduler.framework import FitError, Framework, Snapshot, node_tree_order, zone_of
-from setpoint.controllers.scheduler.plugins import NodeInfo, PodInfo
+from setpoint.controllers.scheduler.plugins import NodeInfo, PodInfo, TopologyGroups
 from setpoint.controllers.scheduler.preemption import Candidate, Evaluator
 from setpoint.controllers.scheduler.queue import Key, SchedulingQueue, pod_key
 from setpoint.runtime import errors
@@ -104,11 +104,13 @@ class Scheduler(Controller):
         self.scheduling_queue = SchedulingQueue(initial_backoff=options.scheduler_initial_backoff,
                                                 max_backoff=options.scheduler_max_backoff)
         self.nodes: dict[str, NodeInfo] = {}
+        #: The nodes' pod groups per topology value, for spreading (kept by the nodes themselves).
+        self.topology = self.framework.topology = TopologyGroups()
         #: Every pod that counts against a node: key -> (node name, its info).
         self.bound: dict[Key, tuple[str, PodInfo]] = {}
         self._handlers: list[tuple[Any, FuncHandler]] = []
-        #: The nodes in kube's node-tree order (zones round robin); None: to be made again.
-        self._order: list[NodeInfo] | None = None
+        #: The nodes in kube's node-tree order (zones round robin), as a snapshot; None: to be made again.
+        self._order: Snapshot | None = None
         #: Pending pod -> the node it is nominated to.
         self._nominations: dict[Key, str] = {}
         #: The binding cycles in flight, and the room for more.
@@ -166,7 +168,7 @@ class Scheduler(Controller):
             self.bound[key] = (self.bound[key][0], PodInfo.of(new))
             node = self.nodes.get(self.bound[key][0])
             if node is not None:
-                node.add_pod(self.bound[key][1])
+                node.replace_pod(self.bound[key][1])
             return
         self._on_pod_add(new)
 
@@ -201,7 +203,7 @@ class Scheduler(Controller):
             if zone_of(info) != zone:
                 self._order = None
         else:
-            info = self.nodes[name] = NodeInfo(node)
+            info = self.nodes[name] = NodeInfo(node, topology=self.topology)
             self._order = None
             for node_name, pod in self.bound.values():
                 if node_name == name:
@@ -219,7 +221,9 @@ class Scheduler(Controller):
                 info.node = new
 
     def _on_node_delete(self, node: Obj) -> None:
-        self.nodes.pop(str(node["metadata"]["name"]), None)
+        info = self.nodes.pop(str(node["metadata"]["name"]), None)
+        if info is not None:
+            self.topology.untrack(info)
         self._order = None
 
     # -- life cycle -----------------------------------------------------------------------------
@@ -288,8 +292,8 @@ class Scheduler(Controller):
         key = pod_key(pod)
         info = PodInfo.of(pod)
         if self._order is None:
-            self._order = node_tree_order(list(self.nodes.values()))
-        snap = Snapshot(self._order)
+            self._order = Snapshot(node_tree_order(list(self.nodes.values())))
+        snap = self._order
         try:
             node = self.framework.schedule(info, snap)
         except FitError as fit:

@@ -8,7 +8,7 @@ selectors of the Services and ReplicaSets that select it -- as a score: kube's
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from setpoint.apimachinery import labels as labelsel
@@ -45,9 +45,13 @@ class Constraint:
     def count(self, node: NodeInfo, namespace: str) -> int:
         """``countPodsMatchSelector``: the node's pods of ``namespace``, not being deleted,
         that the selector matches (counted over the node's label groups)."""
+        return self.count_groups(node.groups, namespace)
+
+    def count_groups(self, groups: Mapping[p.LabelGroup, int], namespace: str) -> int:
+        """The pods of ``namespace`` among ``groups`` that the selector matches."""
         n = 0
         matched = self.matched
-        for group, count in node.groups.items():
+        for group, count in groups.items():
             if group[0] != namespace:
                 continue
             hit = matched.get(group)
@@ -166,7 +170,10 @@ class SpreadScore:
 
 
 def pre_score(pod: PodInfo, filtered: Sequence[NodeInfo], all_nodes: Sequence[NodeInfo],
-              selectors: Sequence[Obj]) -> SpreadScore | None:
+              selectors: Sequence[Obj], topology: p.TopologyGroups | None = None) -> SpreadScore | None:
+    """``PreScore``: the pods matching each constraint per topology pair of the filtered nodes,
+    counted over all nodes -- from ``topology`` (kept per value) when it holds exactly
+    ``all_nodes`` and no node can be left out (system defaults, no node affinity to honor)."""
     own = bool(pod.spec.get("topologySpreadConstraints"))
     constraints = constraints_of(pod, "ScheduleAnyway") if own else default_constraints(pod, selectors)
     if not constraints:
@@ -197,6 +204,14 @@ def pre_score(pod: PodInfo, filtered: Sequence[NodeInfo], all_nodes: Sequence[No
                for c in constraints if c.topology_key != HOSTNAME]
     if not counted:
         return SpreadScore(constraints, pair_counts, weights, ignored)
+    if topology is not None and not require_all and not any(check for _, _, check in counted) \
+            and len(all_nodes) == len(topology) and (not filtered or filtered[0] in topology):
+        for c, key, _ in counted:
+            by_value = topology.of(key)
+            for pair in pair_counts:
+                if pair[0] == key:
+                    pair_counts[pair] += c.count_groups(by_value.get(pair[1], {}), ns)
+        return SpreadScore(constraints, pair_counts, weights, ignored)
     for node in all_nodes:
         if require_all and not _has_keys(node, constraints):
             continue
@@ -222,6 +237,29 @@ def score(state: SpreadScore, pod: PodInfo, node: NodeInfo) -> int:
             count = state.pair_counts.get((c.topology_key, value), 0)
         total += count * state.weights[i] + (c.max_skew - 1)
     return math.floor(total + 0.5)  # Go's math.Round: halves away from zero
+
+
+def scores(state: SpreadScore, pod: PodInfo, nodes: Sequence[NodeInfo]) -> dict[str, int]:
+    """:func:`score` for each of ``nodes``, by name (the same sums, the loop made once)."""
+    ns = pod.key[0]
+    parts = [(c, c.topology_key, c.topology_key == HOSTNAME, state.weights[i], c.max_skew - 1)
+             for i, c in enumerate(state.constraints)]
+    ignored, pair_counts = state.ignored, state.pair_counts
+    out: dict[str, int] = {}
+    for node in nodes:
+        if node.name in ignored:
+            out[node.name] = 0
+            continue
+        labels = node.labels
+        total = 0.0
+        for c, key, by_host, weight, skew in parts:
+            value = labels.get(key)
+            if value is None:
+                continue
+            count = c.count_groups(node.groups, ns) if by_host else pair_counts.get((key, value), 0)
+            total += count * weight + skew
+        out[node.name] = math.floor(total + 0.5)
+    return out
 
 
 def normalize(state: SpreadScore, scores: dict[str, int]) -> None:
