@@ -242,8 +242,9 @@ def score(state: SpreadScore, pod: PodInfo, node: NodeInfo) -> int:
 def scores(state: SpreadScore, pod: PodInfo, nodes: Sequence[NodeInfo]) -> dict[str, int]:
     """:func:`score` for each of ``nodes``, by name (the same sums, the loop made once)."""
     ns = pod.key[0]
-    parts = [(c, c.topology_key, c.topology_key == HOSTNAME, state.weights[i], c.max_skew - 1)
-             for i, c in enumerate(state.constraints)]
+    # A node's own count (by hostname) is remembered on it until its pods change.
+    parts = [(c, c.topology_key, ("spread", str(c.selector), ns) if c.topology_key == HOSTNAME else None,
+              state.weights[i], c.max_skew - 1) for i, c in enumerate(state.constraints)]
     ignored, pair_counts = state.ignored, state.pair_counts
     out: dict[str, int] = {}
     for node in nodes:
@@ -256,7 +257,15 @@ def scores(state: SpreadScore, pod: PodInfo, nodes: Sequence[NodeInfo]) -> dict[
             value = labels.get(key)
             if value is None:
                 continue
-            count = c.count_groups(node.groups, ns) if by_host else pair_counts.get((key, value), 0)
+            if by_host is None:
+                count = pair_counts.get((key, value), 0)
+            else:
+                remembered = node.memo.get(by_host)
+                if remembered is not None and remembered[0] == node.generation:
+                    count = remembered[1]
+                else:
+                    count = c.count_groups(node.groups, ns)
+                    node.memo[by_host] = (node.generation, count)
             total += count * weight + skew
         out[node.name] = math.floor(total + 0.5)
     return out
