@@ -181,7 +181,7 @@ class PodInfo:
     #: The pod's (namespace, labels) for spreading; None while it is being deleted (not counted).
     group: LabelGroup | None = field(init=False, default=None)
     #: Its requests, as a key for what a node remembers of the scores it gave such a pod.
-    signature: tuple[object, ...] = field(init=False, default=())
+    signature: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
         meta = self.pod["metadata"]
@@ -190,7 +190,7 @@ class PodInfo:
         self.spec = self.pod.get("spec") or {}
         if not meta.get("deletionTimestamp"):
             self.group = (self.key[0], tuple(sorted(self.labels.items())))
-        self.signature = (tuple(sorted(self.requests.items())), tuple(sorted(self.non_zero.items())))
+        self.signature = repr((sorted(self.requests.items()), sorted(self.non_zero.items())))
 
     def same_footprint(self, other: PodInfo) -> bool:
         """Counts against a node exactly as ``other`` does (requests, group, ports, affinity)."""
