@@ -142,7 +142,7 @@ def cluster(nodes: int, *, stand_in: bool = False) -> Iterator[Cluster]:
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
         log = Path(tmp) / "server.log"
-        cmd = [sys.executable, "-c", "from setpoint.cli import main; main()", "up", "--data-dir",
+        cmd = [sys.executable, "-c", SERVER_CODE, "up", "--data-dir",
                str(Path(tmp) / "data"), "--port", str(port), "--log-level", "warning", "--nodes", str(nodes),
                *SERVER_FLAGS]
         with log.open("wb") as err:
@@ -374,6 +374,8 @@ class Span:
     peak_rss: float
 
 
+#: What the server process runs (``setpoint up``'s entry point).
+SERVER_CODE = "from setpoint.cli import main; main()"
 #: ``--server-flag``: more flags for ``setpoint up`` (e.g. ``--sync=normal``).
 SERVER_FLAGS: list[str] = []
 #: ``--py-spy FILE``: record the server's stacks over each measured span (py-spy's raw format).

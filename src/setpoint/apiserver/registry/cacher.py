@@ -330,7 +330,12 @@ class Cacher:
             if watchers:
                 for w in tuple(watchers):
                     w.offer(cev)
-        # Trim the history window.
+        self.trim(now)
+
+    def trim(self, now: float) -> None:
+        """Drop the history older than the window (and beyond its size), with the old
+        versions of objects only it still holds."""
+        history = self._history
         horizon = now - self._history_seconds
         while history and (len(history) > self._history_max or history[0][0] < horizon):
             _, old = history.popleft()
@@ -477,6 +482,7 @@ class CacheSet:
 
     async def _run(self) -> None:
         backoff = 0.1
+        trimmed = time.monotonic()
         while True:
             try:
                 watch = self.storage.watch(self.root, self.revision)
@@ -489,6 +495,12 @@ class CacheSet:
                                 routed.setdefault(c, []).append(ev)
                         for c, events in routed.items():
                             c.apply(events)
+                        now = time.monotonic()
+                        if now - trimmed >= 1.0:
+                            # A resource with no changes of its own still lets its old history go.
+                            trimmed = now
+                            for c in self._cachers.values():
+                                c.trim(now)
                         if batch:
                             self.revision = batch[-1].kv.mod_revision
                         async with self._progress:
