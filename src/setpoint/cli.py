@@ -19,6 +19,7 @@ from setpoint.apiserver.http import install_event_loop_policy
 from setpoint.controllers.manager import ALIASES, CONTROLLERS, enabled_controllers
 from setpoint.controllers.options import ControllerOptions
 from setpoint.controlplane import ControlPlane
+from setpoint.nodecli import node
 
 CONTROLLERS_HELP = (
     "A list of controllers to enable. '*' enables all on-by-default controllers, 'foo' enables the "
@@ -55,14 +56,18 @@ def version() -> None:
               help="The address the `kubernetes` Service's endpoints point at (default: the host's, on its "
                    "default route).")
 @click.option("--nodes", default=3, show_default=True, type=click.IntRange(min=0), metavar="N",
-              help="Simulated nodes to register; with nodes, pods are scheduled and played out by a simulated "
-                   "kubelet. 0: a bare API server and controllers, no scheduler or kubelet.")
+              help="Simulated nodes to register (node-1..node-N; `setpoint node add` adds more); with nodes, pods "
+                   "are scheduled and played out by a simulated kubelet. 0: a bare API server and controllers, no "
+                   "scheduler or kubelet.")
 @click.option("--node-monitor-period", default="5s", show_default=True, metavar="duration",
               help="How often the node lifecycle controller looks at each node's health.")
 @click.option("--node-monitor-grace-period", default="40s", show_default=True, metavar="duration",
               help="How long a node's kubelet may stay silent (Lease, Ready heartbeat) before it is unreachable.")
 @click.option("--node-startup-grace-period", default="1m0s", show_default=True, metavar="duration",
               help="The same, for a node that never posted its status.")
+@click.option("--terminated-pod-gc-threshold", default=12500, show_default=True, type=int,
+              help="Terminated pods kept before the pod garbage collector deletes the oldest (0 or less: no "
+                   "limit).")
 @click.option("--horizontal-pod-autoscaler-sync-period", default="15s", show_default=True, metavar="duration",
               help="How often each HorizontalPodAutoscaler is synced.")
 @click.option("--horizontal-pod-autoscaler-downscale-stabilization", default="5m0s", show_default=True,
@@ -71,7 +76,8 @@ def version() -> None:
               help="The usage ratio change below which an autoscaler does not scale.")
 def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str, log_level: str,
        controller_flags: tuple[str, ...], advertise_address: str, nodes: int, node_monitor_period: str,
-       node_monitor_grace_period: str, node_startup_grace_period: str, horizontal_pod_autoscaler_sync_period: str,
+       node_monitor_grace_period: str, node_startup_grace_period: str, terminated_pod_gc_threshold: int,
+       horizontal_pod_autoscaler_sync_period: str,
        horizontal_pod_autoscaler_downscale_stabilization: str, horizontal_pod_autoscaler_tolerance: float) -> None:
     """Run the control plane in the foreground until Ctrl-C or SIGTERM."""
     durations: dict[str, float] = {}
@@ -91,7 +97,8 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str
         node_startup_grace_period=durations["node-startup-grace-period"],
         hpa_sync_period=durations["horizontal-pod-autoscaler-sync-period"],
         hpa_downscale_stabilization=durations["horizontal-pod-autoscaler-downscale-stabilization"],
-        hpa_tolerance=horizontal_pod_autoscaler_tolerance)
+        hpa_tolerance=horizontal_pod_autoscaler_tolerance,
+        terminated_pod_gc_threshold=max(terminated_pod_gc_threshold, 0))
     # A string slice as pflag's: comma-separated, repeated flags add up.
     controllers = tuple(c.strip() for flag in controller_flags for c in flag.split(",") if c.strip())
     try:
@@ -158,6 +165,9 @@ async def _serve(storage_url: str, host: str, port: int, data_dir: Path, control
     await stop.wait()
     click.echo("setpoint: shutting down", err=True)
     await plane.stop()
+
+
+main.add_command(node)
 
 
 @main.group()

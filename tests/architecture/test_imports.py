@@ -35,6 +35,8 @@ LAZY: dict[tuple[str, str], str] = {
     "that installs setpoint; the server loads only when a test asks for it",
     ("setpoint.runtime", "setpoint.runtime.http_client"): "aiohttp costs ~150 ms of start-up; the built-in "
     "controllers drive the runtime in-process and never need the HTTP client",
+    ("setpoint.nodecli", "setpoint.runtime.http_client"): "aiohttp costs ~150 ms of start-up; only "
+    "`setpoint node` talks HTTP, not `setpoint up`",
     ("setpoint.runtime.manager", "setpoint.runtime.probes"): "aiohttp's server loads only for a manager "
     "given a health port (the built-in controllers' manager has none)",
 }

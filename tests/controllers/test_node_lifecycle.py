@@ -70,11 +70,12 @@ async def taints(client: InProcessClient, name: str) -> list[tuple[str, str]]:
 
 
 async def gone(client: InProcessClient, name: str) -> bool:
+    """Deleted: gone, or terminating (no kubelet runs here to finish a graceful deletion)."""
     try:
-        await client.get(POD, name, NS)
+        pod = await client.get(POD, name, NS)
     except errors.NotFound:
         return True
-    return False
+    return bool(pod["metadata"].get("deletionTimestamp"))
 
 
 async def test_pods_get_default_tolerations(client: InProcessClient) -> None:

@@ -156,8 +156,8 @@ async def test_resources_count_bound_pods_init_containers_and_pod_count(
     await make_pod(client, "e")
     assert (await failed_scheduling(client, "e")).startswith("0/1 nodes are available: 1 Too many pods.")
     # Deleting a bound pod makes room (for b alone: e, which would take the same slot, goes first).
-    await client.delete(POD, "e", NS)
-    await client.delete(POD, "a", NS)
+    await client.delete(POD, "e", NS, grace_period_seconds=0)
+    await client.delete(POD, "a", NS, grace_period_seconds=0)
     assert await bound(client, "b") == "n"
 
 
@@ -272,7 +272,7 @@ async def test_pod_anti_affinity(client: InProcessClient, scheduler: Scheduler) 
         "0/3 nodes are available: 3 node(s) didn't satisfy existing pods anti-affinity rules.")
     await client.delete(POD, "plain-db", NS)
     freed = await node_of(client, "db0")
-    await client.delete(POD, "db0", NS)
+    await client.delete(POD, "db0", NS, grace_period_seconds=0)
     assert await bound(client, "db3") == freed
 
 

@@ -21,7 +21,9 @@ def test_not_ready_node_is_tainted_and_pods_evicted(kubectl: Kubectl, server: Se
          "lastHeartbeatTime": "2026-01-01T00:00:00Z", "lastTransitionTime": "2026-01-01T00:00:00Z"}]}}
     for name, seconds in (("quick", 1), ("patient", 3600)):
         pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+               # No kubelet on the bare server to finish a graceful deletion: evicted pods go at once.
                "spec": {"nodeName": node, "containers": [{"name": "c", "image": "nginx"}],
+                        "terminationGracePeriodSeconds": 0,
                         "tolerations": [{"key": "node.kubernetes.io/not-ready", "operator": "Exists",
                                          "effect": "NoExecute", "tolerationSeconds": seconds}]}}
         kubectl("apply", "-f", "-", "-n", ns, input=json.dumps(pod))
@@ -52,7 +54,8 @@ def test_kubectl_drain_cordons_and_evicts(kubectl: Kubectl, server: Server, ns: 
                                                    "metadata": {"name": node}}).status == 201
     for name in ("a", "b"):
         pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
-               "spec": {"nodeName": node, "containers": [{"name": "c", "image": "nginx"}]}}
+               "spec": {"nodeName": node, "containers": [{"name": "c", "image": "nginx"}],
+                        "terminationGracePeriodSeconds": 0}}  # no kubelet here to stop them gracefully
         kubectl("apply", "-f", "-", "-n", ns, input=json.dumps(pod))
     result = kubectl.run("drain", node, "--force", "--timeout=30s", timeout=60)
     assert result.returncode == 0, result.stderr

@@ -20,7 +20,9 @@ def make_pod(kubectl: Kubectl, ns: str, name: str, *, node: str = "", ready: boo
              labels: dict[str, str] | None = None) -> None:
     spec: dict[str, Any] = {"containers": [{"name": "app", "image": "nginx"}]}
     if node:
+        # No kubelet on the bare server to finish a graceful deletion: evicted pods go at once.
         spec["nodeName"] = node
+        spec["terminationGracePeriodSeconds"] = 0
     manifest = {"apiVersion": "v1", "kind": "Pod",
                 "metadata": {"name": name, "labels": labels or {"app": "web"}}, "spec": spec}
     kubectl("apply", "-n", ns, "-f", "-", input=json.dumps(manifest))

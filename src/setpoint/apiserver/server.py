@@ -140,6 +140,9 @@ class APIServer:
         self.subresource_creates: dict[tuple[str, str, str], VerbHandler] = {
             ("", "pods", "eviction"): lambda _objects, call: handlers.evict(evictions, call),
         }
+        #: The handlers of their own (:data:`_SPECIAL`); pods/log reads the behaviour rules' ConfigMap.
+        self.special: dict[tuple[str, str, str], VerbHandler] = {
+            **_SPECIAL, ("pods", "log", "get"): lambda objects, call: pods.log(objects, call, self.registry)}
         self.discovery = discovery.Discovery(self.registry)
         self.openapi = openapi.OpenAPI(self.registry)
         self.registry.subscribe(self._on_registry_change)
@@ -299,7 +302,7 @@ class APIServer:
             if call.subresource in _CREATE_SUBRESOURCES:
                 handler = self.subresource_creates.get((r.group, r.plural, call.subresource)) or _not_found_handler
             elif not r.group:
-                handler = _SPECIAL.get((r.plural, call.subresource, call.verb), handler)
+                handler = self.special.get((r.plural, call.subresource, call.verb), handler)
             response = await handler(self.objects, call)
             code = str(response.status)
             warning = getattr(r.strategy, "deprecation_warning", "")

@@ -352,7 +352,8 @@ class InProcessClient:
         with _api_errors():
             obj, gone = await self.objects.delete(r, self._ns(r, namespace), name, uid=pre.get("uid"),
                                                   resource_version=pre.get("resourceVersion"),
-                                                  propagation=propagation_policy)
+                                                  propagation=propagation_policy,
+                                                  grace_period_seconds=grace_period_seconds)
         served = self.objects.to_served(r, obj)
         if gone and not r.strategy.return_deleted_object:
             meta = served.get("metadata") or {}

@@ -30,6 +30,7 @@ from setpoint.controllers.namespace import add_namespace_controller
 from setpoint.controllers.nodelifecycle import add_node_lifecycle_controller
 from setpoint.controllers.options import ControllerOptions
 from setpoint.controllers.podautoscaler import add_hpa_controller
+from setpoint.controllers.podgc import add_pod_gc_controller
 from setpoint.controllers.replicaset import add_replicaset_controller
 from setpoint.controllers.resourcequota import add_resourcequota_controller
 from setpoint.controllers.rootca import add_root_ca_publisher
@@ -70,6 +71,7 @@ CONTROLLERS: dict[str, AddController] = {
     "node-lifecycle-controller": add_node_lifecycle_controller,
     "taint-eviction-controller": add_taint_eviction_controller,
     "horizontal-pod-autoscaler-controller": add_hpa_controller,
+    "pod-garbage-collector-controller": add_pod_gc_controller,
 }
 #: kube's older names, still accepted by ``--controllers``.
 ALIASES: dict[str, str] = {
@@ -90,6 +92,7 @@ ALIASES: dict[str, str] = {
     "daemonset": "daemonset-controller",
     "nodelifecycle": "node-lifecycle-controller",
     "horizontalpodautoscaling": "horizontal-pod-autoscaler-controller",
+    "podgc": "pod-garbage-collector-controller",
 }
 #: Controllers ``*`` leaves off (none yet).
 DISABLED_BY_DEFAULT: frozenset[str] = frozenset()

@@ -29,6 +29,8 @@ class ControllerOptions:
     hpa_downscale_stabilization: float = 300.0
     #: ``--horizontal-pod-autoscaler-tolerance``.
     hpa_tolerance: float = 0.1
+    #: ``--terminated-pod-gc-threshold``: terminated pods kept before the pod GC deletes the oldest (0: no limit).
+    terminated_pod_gc_threshold: int = 12500
     #: kube-scheduler's ``podInitialBackoffSeconds``: the first retry of a pod that failed.
     scheduler_initial_backoff: float = 1.0
     #: kube-scheduler's ``podMaxBackoffSeconds``: retries back off up to this.

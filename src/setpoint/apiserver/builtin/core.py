@@ -21,7 +21,7 @@ from setpoint.apiserver.builtin.binding import BindingStrategy
 from setpoint.apiserver.builtin.declare import declare, description, field
 from setpoint.apiserver.builtin.workloads import validate_containers
 from setpoint.apiserver.encoding import errors
-from setpoint.apiserver.endpoints.table import AGE_COLUMN, NAME_COLUMN
+from setpoint.apiserver.endpoints.table import AGE_COLUMN, NAME_COLUMN, age_since
 from setpoint.apiserver.registry import metadata
 from setpoint.apiserver.registry.resources import Column, Resource, Strategy
 
@@ -334,6 +334,19 @@ class PodStrategy(Strategy):
             return [errors.required("spec", "")]
         return validate_containers(spec.get("containers"), "spec")
 
+    def check_graceful_delete(self, obj: Obj, grace: int | None) -> int | None:
+        """kube's pod ``CheckGracefulDelete``: the grace asked, else the pod's
+        ``terminationGracePeriodSeconds``; 0 for a pod not on a node or already terminal."""
+        spec = obj.get("spec") or {}
+        if grace is not None:
+            period = grace
+        else:
+            default = spec.get("terminationGracePeriodSeconds")
+            period = default if isinstance(default, int) and not isinstance(default, bool) else 0
+        if not spec.get("nodeName") or (obj.get("status") or {}).get("phase") in ("Failed", "Succeeded"):
+            period = 0
+        return 1 if period < 0 else period
+
     def validate_update(self, obj: Obj, old: Obj) -> list[errors.FieldError]:
         out = self.validate(obj)
         new_spec, old_spec = dict(obj.get("spec") or {}), dict(old.get("spec") or {})
@@ -521,25 +534,99 @@ def _service_account_secrets(obj: Obj) -> int:
     return _length(obj.get("secrets"))
 
 
+def _restartable(container: Any) -> bool:
+    return isinstance(container, dict) and container.get("restartPolicy") == "Always"
+
+
+def _pod_summary(obj: Obj) -> tuple[str, str, str]:
+    """kube's ``printPod``: the Ready, Status and Restarts cells (restarts with how long ago the
+    last one was)."""
+    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+    status = obj.get("status") if isinstance(obj.get("status"), dict) else {}
+    assert isinstance(spec, dict) and isinstance(status, dict)
+    inits = {c.get("name"): c for c in spec.get("initContainers") or [] if isinstance(c, dict)}
+    total = _length(spec.get("containers")) + sum(1 for c in inits.values() if _restartable(c))
+    ready = restarts = sidecar_restarts = 0
+    last_restart = sidecar_last = ""
+    phase = _str(status.get("phase"))
+    reason = _str(status.get("reason")) or phase
+    for c in status.get("conditions") or []:
+        if isinstance(c, dict) and c.get("type") == "PodScheduled" and c.get("reason") == "SchedulingGated":
+            reason = "SchedulingGated"
+
+    def finished(cs: Obj) -> str:
+        return _str(((cs.get("lastState") or {}).get("terminated") or {}).get("finishedAt"))
+
+    initializing = False
+    init_statuses = [cs for cs in status.get("initContainerStatuses") or [] if isinstance(cs, dict)]
+    for i, cs in enumerate(init_statuses):
+        count = int(cs.get("restartCount") or 0)
+        restarts += count
+        last_restart = max(last_restart, finished(cs))
+        sidecar = _restartable(inits.get(cs.get("name")))
+        if sidecar:
+            sidecar_restarts += count
+            sidecar_last = max(sidecar_last, finished(cs))
+        state = cs.get("state") or {}
+        term, waiting = state.get("terminated"), state.get("waiting")
+        if isinstance(term, dict) and term.get("exitCode") == 0:
+            continue
+        if sidecar and cs.get("started"):
+            ready += 1 if cs.get("ready") else 0
+            continue
+        if isinstance(term, dict):
+            reason = "Init:" + term["reason"] if term.get("reason") else (
+                f"Init:Signal:{term['signal']}" if term.get("signal") else f"Init:ExitCode:{term.get('exitCode')}")
+        elif isinstance(waiting, dict) and waiting.get("reason") and waiting.get("reason") != "PodInitializing":
+            reason = "Init:" + waiting["reason"]
+        else:
+            reason = f"Init:{i}/{len(spec.get('initContainers') or [])}"
+        initializing = True
+        break
+    initialized = any(isinstance(c, dict) and c.get("type") == "Initialized" and c.get("status") == "True"
+                      for c in status.get("conditions") or [])
+    if not initializing or initialized:
+        restarts, last_restart = sidecar_restarts, sidecar_last
+        has_running = False
+        for cs in reversed([cs for cs in status.get("containerStatuses") or [] if isinstance(cs, dict)]):
+            restarts += int(cs.get("restartCount") or 0)
+            last_restart = max(last_restart, finished(cs))
+            state = cs.get("state") or {}
+            term, waiting = state.get("terminated"), state.get("waiting")
+            if isinstance(waiting, dict) and waiting.get("reason"):
+                reason = waiting["reason"]
+            elif isinstance(term, dict) and term.get("reason"):
+                reason = term["reason"]
+            elif isinstance(term, dict):
+                reason = f"Signal:{term['signal']}" if term.get("signal") else f"ExitCode:{term.get('exitCode')}"
+            elif cs.get("ready") and state.get("running") is not None:
+                has_running = True
+                ready += 1
+        if reason == "Completed" and has_running:
+            pod_ready = any(isinstance(c, dict) and c.get("type") == "Ready" and c.get("status") == "True"
+                            for c in status.get("conditions") or [])
+            reason = "Running" if pod_ready else "NotReady"
+    meta = obj.get("metadata") or {}
+    if meta.get("deletionTimestamp") and status.get("reason") == "NodeLost":
+        reason = "Unknown"
+    elif meta.get("deletionTimestamp") and phase not in ("Succeeded", "Failed"):
+        reason = "Terminating"
+    restarts_cell = str(restarts)
+    if restarts and last_restart:
+        restarts_cell = f"{restarts} ({age_since(last_restart)} ago)"
+    return f"{ready}/{total}", reason or "Pending", restarts_cell
+
+
 def _pod_ready(obj: Obj) -> str:
-    containers = _get(obj, "spec", "containers")
-    statuses = _get(obj, "status", "containerStatuses")
-    ready = sum(1 for c in statuses if isinstance(c, dict) and c.get("ready")) if isinstance(statuses, list) else 0
-    return f"{ready}/{_length(containers)}"
+    return _pod_summary(obj)[0]
 
 
 def _pod_status(obj: Obj) -> str:
-    if _get(obj, "metadata", "deletionTimestamp"):
-        return "Terminating"
-    reason = _get(obj, "status", "reason")
-    return _str(reason or _get(obj, "status", "phase") or "Pending")
+    return _pod_summary(obj)[1]
 
 
-def _pod_restarts(obj: Obj) -> int:
-    statuses = _get(obj, "status", "containerStatuses")
-    if not isinstance(statuses, list):
-        return 0
-    return sum(int(c.get("restartCount") or 0) for c in statuses if isinstance(c, dict))
+def _pod_restarts(obj: Obj) -> str:
+    return _pod_summary(obj)[2]
 
 
 def _pod_ip(obj: Obj) -> str:

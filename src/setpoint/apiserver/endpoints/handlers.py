@@ -542,7 +542,14 @@ def _delete_options(request: Request) -> dict[str, Any]:
     if "dryRun" in q:
         opts["dryRun"] = q["dryRun"]
     if "gracePeriodSeconds" in q:
-        opts["gracePeriodSeconds"] = q["gracePeriodSeconds"][0]
+        text = q["gracePeriodSeconds"][0]
+        try:
+            opts["gracePeriodSeconds"] = int(text)
+        except ValueError:
+            raise errors.bad_request(f'strconv.ParseInt: parsing "{text}": invalid syntax') from None
+    grace = opts.get("gracePeriodSeconds")
+    if grace is not None and (isinstance(grace, bool) or not isinstance(grace, int)):
+        raise errors.bad_request("gracePeriodSeconds must be an integer")
     policy = opts.get("propagationPolicy")
     # As ValidateDeleteOptions.
     problems: list[errors.FieldError] = []
@@ -575,7 +582,8 @@ async def delete(store: ObjectStore, call: Call) -> Response:
         add_warning(headers, warning)
     obj, gone = await store.delete(
         r, call.namespace, call.name, uid=pre.get("uid"), resource_version=pre.get("resourceVersion"),
-        propagation=opts.get("propagationPolicy"), dry_run=bool(opts.get("dryRun")), attrs=call.attrs)
+        propagation=opts.get("propagationPolicy"), dry_run=bool(opts.get("dryRun")), attrs=call.attrs,
+        grace_period_seconds=opts.get("gracePeriodSeconds"))
     served = store.to_served(r, obj)
     if gone and not r.strategy.return_deleted_object:
         meta = served.get("metadata") or {}
@@ -593,7 +601,8 @@ async def delete_collection(store: ObjectStore, call: Call) -> Response:
     matches = build_matcher(call)
     deleted = await store.delete_collection(call.resource, call.namespace, matches,
                                             propagation=opts.get("propagationPolicy"),
-                                            dry_run=bool(opts.get("dryRun")), attrs=call.attrs)
+                                            dry_run=bool(opts.get("dryRun")), attrs=call.attrs,
+                                            grace_period_seconds=opts.get("gracePeriodSeconds"))
     r = call.resource
     return json_response(200, {"kind": r.list_kind, "apiVersion": r.group_version, "metadata": {},
                                "items": [store.to_served(r, o) for o in deleted]}, out)

@@ -242,7 +242,13 @@ class Evictions:
                 pre = {**pre, "resourceVersion": updated["metadata"]["resourceVersion"]}
         await self.objects.delete(pods, namespace, name, uid=pre.get("uid") or None,
                                   resource_version=pre.get("resourceVersion") or None,
-                                  propagation=_propagation(options), dry_run=dry_run)
+                                  propagation=_propagation(options), dry_run=dry_run,
+                                  grace_period_seconds=_grace(options))
+
+
+def _grace(options: Obj) -> int | None:
+    grace = options.get("gracePeriodSeconds")
+    return grace if isinstance(grace, int) and not isinstance(grace, bool) else None
 
 
 def _propagation(options: Obj) -> str | None:

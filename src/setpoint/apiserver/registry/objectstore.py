@@ -13,15 +13,17 @@ import base64
 import binascii
 import builtins
 import secrets
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
 from setpoint import storage
-from setpoint.apimachinery.clock import now_rfc3339
+from setpoint.apimachinery.clock import format_time, now_rfc3339, parse_time
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.registry import metadata
@@ -35,6 +37,12 @@ _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 _NAME_SUFFIX = 5
 _MAX_GENERATE_PREFIX = 58
 _MAX_RETRIES = 5
+#: A graceful deletion already runs (:meth:`ObjectStore._graceful`).
+_PENDING = object()
+
+
+class _Retry(Exception):
+    """A write lost a race: read again and retry."""
 #: kube's ``maxNameGenerationCreateAttempts``: creates with a generated name that collides are retried.
 _MAX_NAME_GENERATION_ATTEMPTS = 8
 
@@ -603,12 +611,16 @@ class ObjectStore:
         propagation: str | None = None,
         dry_run: bool = False,
         attrs: Attributes | None = None,
+        grace_period_seconds: int | None = None,
     ) -> tuple[Obj, bool]:
-        """Delete, or mark for deletion when finalizers remain.
+        """Delete, or mark for deletion when finalizers remain or the kind deletes gracefully
+        (pods: kube's ``rest.BeforeDelete`` with the strategy's ``check_graceful_delete``).
 
         Returns (object, gone): ``gone`` is False when the object stays with a
-        deletionTimestamp until its finalizers are removed.
+        deletionTimestamp until its finalizers are removed or its grace period ends.
         """
+        if grace_period_seconds is not None and grace_period_seconds < 0:
+            grace_period_seconds = 1  # as kube: a negative grace period is 1 s
         key = resource.key(namespace, name)
         for _attempt in range(_MAX_RETRIES):
             kv = await self.storage.get(key)
@@ -636,6 +648,14 @@ class ObjectStore:
             deleting_conflict = getattr(resource.strategy, "deleting_conflict", None)
             if meta.get("deletionTimestamp") and deleting_conflict:
                 raise errors.conflict(resource.plural, resource.group, name, deleting_conflict)
+            graceful = self._graceful(resource, current, grace_period_seconds)
+            if graceful is _PENDING:
+                return current, False  # already being deleted, no sooner than asked
+            if isinstance(graceful, dict):
+                try:
+                    return await self._delete_gracefully(resource, key, kv, current, graceful, propagation, dry_run)
+                except _Retry:
+                    continue
             marked = None if meta.get("deletionTimestamp") else resource.strategy.on_delete(current)
             base = marked if marked is not None else current
             finalizers = gc_finalizers(resource, base["metadata"].get("finalizers") or [], propagation)
@@ -670,6 +690,60 @@ class ObjectStore:
             return stamp(current, deleted.mod_revision), True
         raise errors.conflict(resource.plural, resource.group, name, errors.MODIFIED_DETAIL)
 
+    def _graceful(self, resource: Resource, current: Obj, grace: int | None) -> Obj | object | None:
+        """kube's ``rest.BeforeDelete`` for a kind that deletes gracefully: the deletion's
+        (deletionTimestamp, deletionGracePeriodSeconds) to write, :data:`_PENDING` when a
+        graceful deletion already runs and ``grace`` would not shorten it, or None (not graceful,
+        or a deletion without grace left: deleted as any object)."""
+        meta = current["metadata"]
+        period = resource.strategy.check_graceful_delete(current, grace)
+        if period is None:
+            return None
+        if meta.get("deletionTimestamp"):
+            pending = meta.get("deletionGracePeriodSeconds")
+            if not isinstance(pending, int) or pending <= 0:
+                return None
+            if grace is None or grace >= pending:
+                return _PENDING
+            since = parse_time(str(meta["deletionTimestamp"]))
+            at = (since.timestamp() if since is not None else time.time()) - pending + grace
+            return {"deletionTimestamp": format_time(datetime.fromtimestamp(int(at), UTC)),
+                    "deletionGracePeriodSeconds": grace}
+        return {"deletionTimestamp": format_time(datetime.fromtimestamp(int(time.time()) + period, UTC)),
+                "deletionGracePeriodSeconds": period}
+
+    async def _delete_gracefully(self, resource: Resource, key: str, kv: storage.KeyValue, current: Obj,
+                                 deletion: Obj, propagation: str | None, dry_run: bool) -> tuple[Obj, bool]:
+        """Write the deletion's timestamp and grace period; delete at once when no grace is left
+        and no finalizer waits (kube's ``updateForGracefulDeletionAndFinalizers``)."""
+        meta = current["metadata"]
+        new_meta = {**meta, **deletion}
+        if not meta.get("deletionTimestamp") and isinstance(meta.get("generation"), int) and meta["generation"] > 0:
+            new_meta["generation"] = meta["generation"] + 1
+        finalizers = gc_finalizers(resource, meta.get("finalizers") or [], propagation)
+        if finalizers:
+            new_meta["finalizers"] = finalizers
+        new = {**current, "metadata": new_meta}
+        if dry_run:
+            return new, not finalizers and deletion["deletionGracePeriodSeconds"] == 0
+        name = str(meta.get("name", ""))
+        if finalizers or deletion["deletionGracePeriodSeconds"] > 0:
+            try:
+                new_kv = await self.storage.update(key, encode_for_storage(self.to_stored(resource, new)),
+                                                   kv.mod_revision)
+            except storage.Conflict:
+                raise _Retry from None
+            except storage.KeyNotFound:
+                raise errors.not_found(resource.plural, resource.group, name) from None
+            return stamp(new, new_kv.mod_revision), False
+        try:
+            deleted = await self.storage.delete(key, kv.mod_revision)
+        except storage.Conflict:
+            raise _Retry from None
+        except storage.KeyNotFound:
+            raise errors.not_found(resource.plural, resource.group, name) from None
+        return stamp(new, deleted.mod_revision), True
+
     async def delete_collection(
         self,
         resource: Resource,
@@ -679,6 +753,7 @@ class ObjectStore:
         propagation: str | None = None,
         dry_run: bool = False,
         attrs: Attributes | None = None,
+        grace_period_seconds: int | None = None,
     ) -> builtins.list[Obj]:
         listed = await self.list(resource, namespace, matches)
         out: builtins.list[Obj] = []
@@ -686,7 +761,8 @@ class ObjectStore:
             meta = cobj.obj["metadata"]
             try:
                 obj, _ = await self.delete(resource, meta.get("namespace"), meta["name"],
-                                           propagation=propagation, dry_run=dry_run, attrs=attrs)
+                                           propagation=propagation, dry_run=dry_run, attrs=attrs,
+                                           grace_period_seconds=grace_period_seconds)
             except errors.StatusError as exc:
                 if exc.code == 404:
                     continue

@@ -88,6 +88,11 @@ class Strategy:
         (namespaces, CRDs); None to delete normally (finalizers permitting)."""
         return None
 
+    def check_graceful_delete(self, obj: Obj, grace: int | None) -> int | None:
+        """kube's ``CheckGracefulDelete``: the grace period (seconds) a DELETE with ``grace``
+        (None: not given) leaves ``obj``, or None when the kind is not deleted gracefully."""
+        return None
+
     def prepare_for_status_update(self, obj: Obj, old: Obj) -> Obj:
         """A write to ``/status``: keep everything of ``old`` but the status."""
         new = dict(old)
