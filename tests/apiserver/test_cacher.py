@@ -476,6 +476,21 @@ async def test_new_cacher_lists_and_applies_events_from_during_its_list_once(
     assert summary(await drain(w)) == [(MODIFIED, f"{CRD_PREFIX}ns/w3", rev)]
 
 
+async def test_a_quiet_resource_lets_its_old_history_go_as_other_resources_change(
+        store: GatedStorage, caches: CacheSet) -> None:
+    quiet = add_cacher(caches, PREFIX, history_seconds=0.2)
+    busy = caches.get(CRD_PREFIX)
+    await ready(quiet)
+    await ready(busy)
+    last = [await put(store, f"{PREFIX}ns/o{i}") for i in range(3)][-1]
+    await asyncio.wait_for(quiet.wait_consistent(), TIMEOUT)
+    assert len(quiet._history) == 3
+    await asyncio.sleep(1.1)  # past the window, and past the feed's once-a-second trim
+    await put(store, f"{CRD_PREFIX}ns/w", "1")
+    await asyncio.wait_for(busy.wait_consistent(), TIMEOUT)
+    assert len(quiet._history) == 0 and quiet.history_start == last
+
+
 async def test_new_cacher_skips_events_its_list_already_holds(store: GatedStorage, caches: CacheSet) -> None:
     c = caches.get(CRD_PREFIX)  # it lists at the next yield, before the feed hands it these writes
     await put(store, f"{CRD_PREFIX}ns/a", "1")

@@ -252,3 +252,54 @@ def test_node_tree_order_interleaves_zones() -> None:
     nodes = [node("a1", labels={zone: "a"}), node("a2", labels={zone: "a"}), node("a3", labels={zone: "a"}),
              node("b1", labels={zone: "b"}), node("c1", labels={zone: "c"}), node("b2", labels={zone: "b"})]
     assert [n.name for n in node_tree_order(nodes)] == ["a1", "b1", "c1", "a2", "b2", "a3"]
+
+
+def test_spreading_counts_pods_by_label_group_of_namespace_not_deleted() -> None:
+    n = node("a", labels={"zone": "z1"})
+    infos = [PodInfo.of({"metadata": {"name": f"w{i}", "namespace": ns, "labels": labels, **extra}, "spec": {}})
+             for i, (ns, labels, extra) in enumerate([
+                 ("ns", {"app": "w"}, {}), ("ns", {"app": "w"}, {}), ("ns", {"app": "w", "x": "1"}, {}),
+                 ("other", {"app": "w"}, {}), ("ns", {"app": "v"}, {}),
+                 ("ns", {"app": "w"}, {"deletionTimestamp": "2026-01-01T00:00:00Z"})])]
+    for info in infos:
+        n.add_pod(info)
+    [c] = spread.default_constraints(infos[0], [{"matchLabels": {"app": "w"}}])[:1]
+    assert c.count(n, "ns") == 3 and c.count(n, "other") == 1
+    n.remove_pod(infos[0].key)
+    n.remove_pod(infos[5].key)
+    assert c.count(n, "ns") == 2 and len(n.groups) == 4
+    n.add_pod(infos[1])  # the same pod again replaces itself
+    assert c.count(n, "ns") == 2
+
+
+def test_topology_groups_give_the_spreading_counts_a_walk_over_every_node_gives() -> None:
+    rng = random.Random(7)
+    topology = p.TopologyGroups()
+    nodes = [NodeInfo({"metadata": {"name": f"n{i}", "labels": {
+        "kubernetes.io/hostname": f"n{i}", **({"topology.kubernetes.io/zone": f"z{i % 3}"} if i % 5 else {})}},
+        "status": {"allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110"}}}, topology=topology)
+        for i in range(12)]
+    infos = [PodInfo.of({"metadata": {"name": f"w{i}", "namespace": rng.choice(["ns", "other"]),
+                                      "labels": {"app": rng.choice(["w", "v"])}}, "spec": {}}) for i in range(80)]
+    for info in infos:
+        rng.choice(nodes).add_pod(info)
+    for info in infos[:20]:  # some leave, some move
+        for n in nodes:
+            n.remove_pod(info.key)
+        if info.key[1] < "w10":
+            rng.choice(nodes).add_pod(info)
+    nodes[3].set_node({**nodes[3].node, "metadata": {"name": "n3", "labels": {"topology.kubernetes.io/zone": "z9"}}})
+    incoming = PodInfo.of({"metadata": {"name": "x", "namespace": "ns", "labels": {"app": "w"}}, "spec": {}})
+    selectors = [{"matchLabels": {"app": "w"}}]
+    filtered = nodes[2:9]
+    walked = spread.pre_score(incoming, filtered, nodes, selectors)
+    kept = spread.pre_score(incoming, filtered, nodes, selectors, topology)
+    assert walked is not None and kept is not None and walked.pair_counts == kept.pair_counts
+    assert any(kept.pair_counts.values())
+    assert spread.scores(kept, incoming, filtered) == {n.name: spread.score(kept, incoming, n) for n in filtered}
+    # A status-only new version of a pod changes nothing it counts and keeps the node's generation.
+    on = next(n for n in nodes if n.pods)
+    key, old = next(iter(on.pods.items()))
+    generation = on.generation
+    on.replace_pod(PodInfo.of({**old.pod, "status": {"phase": "Running"}}))
+    assert on.generation == generation and on.pods[key].pod["status"] == {"phase": "Running"}

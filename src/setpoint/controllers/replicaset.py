@@ -5,7 +5,8 @@ As kube-controller-manager's (``pkg/controller/replicaset/replica_set.go``):
 * a pod event enqueues its controlling ReplicaSet (an orphan: every ReplicaSet whose selector
   matches it) and settles the ReplicaSet's expectations (a creation or a deletion seen);
 * a sync claims the namespace's active pods (adopts orphans the selector matches, releases
-  owned pods it no longer matches), then -- only when its expectations are satisfied, so it never
+  owned pods it no longer matches) -- found through two indexes of the shared pod cache, the
+  pods it owns and the namespace's orphans, not by a walk over every pod of the namespace --, then -- only when its expectations are satisfied, so it never
   acts twice on a cache that lags its own writes -- creates the missing pods in slow-start
   batches (1, 2, 4, ...; at most 500 a sync) from the template (``generateName: <rs>-``,
   an ownerReference with ``controller`` and ``blockOwnerDeletion``) or deletes the surplus,
@@ -23,6 +24,7 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -32,7 +34,14 @@ from setpoint.apimachinery.types import Obj
 from setpoint.controllers.eventlimit import LimitedRecorder
 from setpoint.controllers.expectations import Expectations
 from setpoint.controllers.inprocess import InProcessClient
-from setpoint.controllers.pods import controller_of, deletion_order, is_active, is_available, is_ready
+from setpoint.controllers.pods import (
+    controller_of,
+    deletion_order,
+    is_active,
+    is_available,
+    is_ready,
+    ready_condition,
+)
 from setpoint.controllers.serviceaccount import namespace_terminating
 from setpoint.runtime import errors
 from setpoint.runtime import labels as labelsel
@@ -42,6 +51,7 @@ from setpoint.runtime.informer import FuncHandler
 from setpoint.runtime.manager import Manager
 from setpoint.runtime.reconcile import Request, Result
 from setpoint.runtime.resource import Kind
+from setpoint.runtime.store import OWNER_UID, by_owner_uid
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +59,10 @@ REPLICA_SET = Kind("apps/v1", "ReplicaSet")
 POD = Kind("v1", "Pod")
 #: ``BurstReplicas``: the most pods one sync creates or deletes.
 BURST_REPLICAS = 500
+#: How long a pod's status change waits for others before its ReplicaSet counts them (seconds).
+STATUS_SYNC_DELAY = 0.05
+#: The pod cache's index of the pods with no controller, by namespace.
+ORPHANS = "orphans-by-namespace"
 #: ``ConcurrentRSSyncs``.
 WORKERS = 5
 
@@ -251,7 +265,13 @@ class ReplicaSetReconciler:
             rs = self._resolve(ns, cur)
             if rs is not None:
                 req = Request(ns, rs["metadata"]["name"])
-                self.enqueue(req)
+                if prev is not None and not labels_changed:
+                    # Its status or node moved: only the counts can change. Such updates come
+                    # in bursts (a fleet binding and starting hundreds of pods a second), and
+                    # each sync counts every pod: they are gathered into one sync per window.
+                    self.enqueue_after(req, STATUS_SYNC_DELAY)
+                else:
+                    self.enqueue(req)
                 ready_seconds = int((rs.get("spec") or {}).get("minReadySeconds") or 0)
                 if ready_seconds > 0 and not is_ready(old) and is_ready(new):
                     self.enqueue_after(req, ready_seconds + 1.0)
@@ -284,7 +304,7 @@ class ReplicaSetReconciler:
         if selector is None:
             return None  # kube: "Error converting pod selector to selector", not retried
         needs_sync = self.expectations.satisfied(key)
-        active = [p for p in self.cache.list(POD, request.namespace) if is_active(p)]
+        active = [p for p in self._candidates(rs) if is_active(p)]
         claimed = await ControllerRefManager(self.client, rs, selector, REPLICA_SET).claim(POD, active)
         manage_error: Exception | None = None
         diff = 0
@@ -351,6 +371,18 @@ class ReplicaSetReconciler:
                 if isinstance(r, BaseException):
                     raise r
 
+    def _candidates(self, rs: Obj) -> list[Obj]:
+        """The pods a sync may claim: those the ReplicaSet owns and the namespace's orphans
+        (pods controlled by anything else it never touches)."""
+        meta = rs["metadata"]
+        ns, uid = meta["namespace"], meta["uid"]
+        owned = [p for p in self.cache.by_index(POD, OWNER_UID, uid) if p["metadata"].get("namespace") == ns]
+        orphans = self.cache.by_index(POD, ORPHANS, ns)
+        if not orphans:
+            return owned
+        seen = {id(p) for p in owned}
+        return [*owned, *(p for p in orphans if id(p) not in seen)]
+
     def _related_pods(self, rs: Obj) -> list[Obj]:
         """``getIndirectlyRelatedPods``: the pods of every ReplicaSet with the same controller."""
         ref = controller_of(rs)
@@ -360,8 +392,8 @@ class ReplicaSetReconciler:
         else:
             owners = {r["metadata"]["uid"] for r in self.cache.list(REPLICA_SET, ns)
                       if (c := controller_of(r)) is not None and c.get("uid") == ref.get("uid")}
-        return [p for p in self.cache.list(POD, ns)
-                if (c := controller_of(p)) is not None and c.get("uid") in owners]
+        return [p for uid in owners for p in self.cache.by_index(POD, OWNER_UID, uid)
+                if p["metadata"].get("namespace") == ns and (c := controller_of(p)) is not None and c.get("uid") == uid]
 
     async def update_status(self, rs: Obj, status: dict[str, Any]) -> None:
         """``updateReplicaSetStatus``: write the status when it (or the generation it describes) moved."""
@@ -390,14 +422,17 @@ def calculate_status(rs: Obj, pods: Sequence[Obj], manage_error: Exception | Non
     template_labels = ((rs["spec"].get("template") or {}).get("metadata") or {}).get("labels") or {}
     ready_seconds = int(rs["spec"].get("minReadySeconds") or 0)
     now = time.time()
+    at = datetime.fromtimestamp(now, UTC)
+    wanted = template_labels.items()
     fully = ready = available = 0
     for pod in pods:
         labels = pod["metadata"].get("labels") or {}
-        if all(labels.get(k) == v for k, v in template_labels.items()):
+        if wanted <= labels.items():
             fully += 1
-        if is_ready(pod):
+        c = ready_condition(pod)
+        if c is not None and c.get("status") == "True":
             ready += 1
-            if is_available(pod, ready_seconds, now):
+            if ready_seconds <= 0 or is_available(pod, ready_seconds, at):
                 available += 1
     conditions = [dict(c) for c in (rs.get("status") or {}).get("conditions") or ()]
     failure = next((c for c in conditions if c.get("type") == "ReplicaFailure"), None)
@@ -412,8 +447,14 @@ def calculate_status(rs: Obj, pods: Sequence[Obj], manage_error: Exception | Non
             "availableReplicas": available, "conditions": conditions or None}
 
 
+def orphans_by_namespace(obj: Obj) -> tuple[str, ...]:
+    """The :data:`ORPHANS` index: the namespace of an object no controller owns."""
+    return (str(obj["metadata"].get("namespace") or ""),) if controller_of(obj) is None else ()
+
+
 def add_replicaset_controller(manager: Manager, client: InProcessClient) -> None:
     """The ReplicaSet controller, on ``manager``, writing through ``client``."""
+    manager.cache.informer(POD, indexers={OWNER_UID: by_owner_uid, ORPHANS: orphans_by_namespace})
     reconciler = ReplicaSetReconciler(manager, client)
     controller = (Builder(manager)
                   .named("replicaset")

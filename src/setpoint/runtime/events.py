@@ -4,7 +4,8 @@
 ``involvedObject`` is ``obj``. Recording the same (object, type, reason, message)
 again patches the existing Event -- ``count`` + 1 and a new ``lastTimestamp`` --
 instead of creating another, as client-go's recorder aggregates. Recording never
-raises: an event that cannot be written is logged and dropped.
+raises: an event that cannot be written is logged and dropped. Events of different
+keys are written concurrently; only the same key waits for the one before it.
 """
 
 from __future__ import annotations
@@ -30,6 +31,14 @@ NORMAL, WARNING = "Normal", "Warning"
 
 
 @dataclass
+class _KeyLock:
+    """One key's lock and how many recordings hold or wait for it."""
+
+    lock: asyncio.Lock
+    users: int = 0
+
+
+@dataclass
 class _Seen:
     name: str
     namespace: str
@@ -45,7 +54,7 @@ class EventRecorder:
         self.host = host or socket.gethostname()
         self._seen: OrderedDict[tuple[str, ...], _Seen] = OrderedDict()
         self._cache_size = cache_size
-        self._lock = asyncio.Lock()
+        self._locks: dict[tuple[str, ...], _KeyLock] = {}
 
     async def normal(self, obj: Mapping[str, Any], reason: str, message: str) -> None:
         await self.event(obj, NORMAL, reason, message)
@@ -63,8 +72,12 @@ class EventRecorder:
                     "namespace": meta.get("namespace"), "uid": meta.get("uid"),
                     "resourceVersion": meta.get("resourceVersion")}
         key = (str(involved["kind"]), namespace, meta["name"], str(meta.get("uid")), type, reason, message)
+        held = self._locks.get(key)
+        if held is None:
+            held = self._locks[key] = _KeyLock(asyncio.Lock())
+        held.users += 1
         try:
-            async with self._lock:
+            async with held.lock:
                 seen = self._seen.get(key)
                 if seen is not None:
                     self._seen.move_to_end(key)
@@ -91,3 +104,7 @@ class EventRecorder:
         except errors.ApiError as e:
             log.warning("could not record event %s/%s on %s: %s", type, reason, meta.get("name"), e)
             return None
+        finally:
+            held.users -= 1
+            if not held.users:
+                del self._locks[key]

@@ -6,6 +6,11 @@ events (for watches resumed from a resourceVersion) and the set of live
 watchers. Each object and each event is encoded to JSON at most once, however
 many clients read it: N watchers of a resource cost one storage watch and one
 encoding per event.
+
+Cached objects are read-only (every reader shares them), so equal parts of different
+objects are shared too (:class:`Interner`): the pods of one ReplicaSet carry the same
+spec, owner references and managedFields field sets, a third of a decoded pod's memory
+when held once.
 """
 
 from __future__ import annotations
@@ -14,8 +19,10 @@ import asyncio
 import collections
 import contextlib
 import logging
+import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 import orjson
 from sortedcontainers import SortedDict
@@ -41,6 +48,60 @@ def decode_object(kv: storage.KeyValue, revision: int | None = None) -> Obj:
         meta = obj["metadata"] = {}
     meta["resourceVersion"] = str(kv.mod_revision if revision is None else revision)
     return obj
+
+
+class Interner:
+    """One shared copy of equal JSON subtrees of the cached (read-only) objects.
+
+    For each object: its managedFields' field sets, its owner references, labels,
+    annotations and finalizers, and every list or object one level under its other
+    top-level fields (``spec.containers``, ``spec.tolerations``, ``status.conditions``, an
+    Event's ``source``...) -- found by the hash of their JSON, confirmed equal. Entries
+    nothing else holds any more are dropped whenever the table has doubled."""
+
+    def __init__(self) -> None:
+        self._table: dict[int, object] = {}
+        self._purge_at = 4096
+
+    def share(self, value: Any) -> Any:
+        key = hash(orjson.dumps(value))
+        found = self._table.get(key)
+        if found is None:
+            self._table[key] = value
+            if len(self._table) >= self._purge_at:
+                self._purge()
+            return value
+        return found if found == value else value
+
+    def _purge(self) -> None:
+        table = self._table
+        for key in list(table):
+            if sys.getrefcount(table[key]) <= 2:  # the table's reference and the call's
+                del table[key]
+        self._purge_at = max(4096, 2 * len(table))
+
+    def shared(self, obj: Obj) -> Obj:
+        """``obj`` with its parts replaced by their shared copies (in place)."""
+        share = self.share
+        meta = obj.get("metadata")
+        if isinstance(meta, dict):
+            for entry in meta.get("managedFields") or ():
+                if isinstance(entry, dict) and entry.get("fieldsV1"):
+                    entry["fieldsV1"] = share(entry["fieldsV1"])
+            for k in ("ownerReferences", "labels", "annotations", "finalizers"):
+                v = meta.get(k)
+                if v:
+                    meta[k] = share(v)
+        for k, v in obj.items():
+            if k == "metadata":
+                continue
+            if isinstance(v, dict):
+                for k2, v2 in v.items():
+                    if v2 and isinstance(v2, dict | list):
+                        v[k2] = share(v2)
+            elif v and isinstance(v, list):
+                obj[k] = share(v)
+        return obj
 
 
 class CachedObject:
@@ -225,6 +286,7 @@ class Cacher:
         self._ready = asyncio.Event()
         #: Events that arrived while the initial list was being read.
         self._pending: list[storage.Event] | None = []
+        self._interner = owner.interner
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -255,6 +317,7 @@ class Cacher:
     async def _load(self) -> None:
         """Read every object at one revision, then apply what arrived meanwhile."""
         backoff = 0.1
+        shared = self._interner.shared
         while True:
             try:
                 objects: SortedDict[str, CachedObject] = SortedDict()
@@ -265,7 +328,7 @@ class Cacher:
                                                      revision=revision)
                     revision = page.revision
                     for kv in page.kvs:
-                        objects[kv.key] = CachedObject(kv.key, decode_object(kv), kv.mod_revision)
+                        objects[kv.key] = CachedObject(kv.key, shared(decode_object(kv)), kv.mod_revision)
                     if not page.more or not page.kvs:
                         break
                     start_after = page.kvs[-1].key
@@ -308,6 +371,7 @@ class Cacher:
         now = time.monotonic()
         history = self._history
         objects = self._objects
+        shared = self._interner.shared
         watchers = self._watchers
         floor = self._list_revision
         for ev in batch:
@@ -317,20 +381,25 @@ class Cacher:
                 continue
             prev = objects.get(kv.key)
             if ev.type is storage.EventType.DELETE:
-                obj = CachedObject(kv.key, decode_object(kv, rev), rev)
+                obj = CachedObject(kv.key, shared(decode_object(kv, rev)), rev)
                 if prev is None:
                     prev = obj
                 objects.pop(kv.key, None)
                 cev = CacheEvent(DELETED, obj, prev, rev)
             else:
-                obj = CachedObject(kv.key, decode_object(kv), rev)
+                obj = CachedObject(kv.key, shared(decode_object(kv)), rev)
                 objects[kv.key] = obj
                 cev = CacheEvent(ADDED if prev is None else MODIFIED, obj, prev, rev)
             history.append((now, cev))
             if watchers:
                 for w in tuple(watchers):
                     w.offer(cev)
-        # Trim the history window.
+        self.trim(now)
+
+    def trim(self, now: float) -> None:
+        """Drop the history older than the window (and beyond its size), with the old
+        versions of objects only it still holds."""
+        history = self._history
         horizon = now - self._history_seconds
         while history and (len(history) > self._history_max or history[0][0] < horizon):
             _, old = history.popleft()
@@ -417,6 +486,8 @@ class CacheSet:
 
     def __init__(self, store: storage.Storage, root: str = "/registry/") -> None:
         self.storage = store
+        #: Equal parts of the cached objects of every resource, held once.
+        self.interner = Interner()
         self.root = root
         self._cachers: dict[str, Cacher] = {}
         #: Every change up to this revision has been routed to its cache.
@@ -477,6 +548,7 @@ class CacheSet:
 
     async def _run(self) -> None:
         backoff = 0.1
+        trimmed = time.monotonic()
         while True:
             try:
                 watch = self.storage.watch(self.root, self.revision)
@@ -489,6 +561,12 @@ class CacheSet:
                                 routed.setdefault(c, []).append(ev)
                         for c, events in routed.items():
                             c.apply(events)
+                        now = time.monotonic()
+                        if now - trimmed >= 1.0:
+                            # A resource with no changes of its own still lets its old history go.
+                            trimmed = now
+                            for c in self._cachers.values():
+                                c.trim(now)
                         if batch:
                             self.revision = batch[-1].kv.mod_revision
                         async with self._progress:

@@ -110,6 +110,10 @@ class CycleState:
     filters: list[p.Filter]
 
 
+#: The filters every pod runs; a pod needing no others takes :meth:`Framework.find_nodes_that_fit`'s short cut.
+_PLAIN_FILTERS: list[p.Filter] = [p.node_unschedulable, p.taint_toleration, p.fit]
+
+
 def _no_labels(_: str) -> Mapping[str, str]:
     return {}
 
@@ -139,6 +143,8 @@ class Framework:
         self.selectors = selectors
         #: Pending pods nominated to a node (``status.nominatedNodeName``), by node and pod.
         self.nominated: dict[str, dict[tuple[str, str], PodInfo]] = {}
+        #: The pod groups per topology value of every node scored against (the scheduler's), if kept.
+        self.topology: p.TopologyGroups | None = None
 
     def pre_filter(self, pod: PodInfo, nodes: Sequence[NodeInfo]) -> CycleState:
         """PreFilter: the counts of affinity and spreading, and the filters this pod needs
@@ -189,7 +195,11 @@ class Framework:
         return None
 
     def find_nodes_that_fit(self, pod: PodInfo, snap: Snapshot) -> tuple[list[NodeInfo], dict[str, Status]]:
-        """``findNodesThatPassFilters``: from ``next_start``, until enough feasible nodes are found."""
+        """``findNodesThatPassFilters``: from ``next_start``, until enough feasible nodes are found.
+
+        A pod whose filters are only the ever-present ones (unschedulable, taints, resources)
+        takes a short cut on the nodes with no taint, not unschedulable and no pod nominated
+        to them: the resource check inline, the plugins only to word a failure."""
         nodes = snap.nodes
         n = len(nodes)
         want = num_feasible_nodes_to_find(n)
@@ -197,10 +207,25 @@ class Framework:
         statuses: dict[str, Status] = {}
         processed = 0
         state = self.pre_filter(pod, nodes)
+        plain = state.filters == _PLAIN_FILTERS
+        wants = [(name, amount) for name, amount in pod.requests.items() if name != "pods" and amount > 0]
+        nominated = self.nominated
+        start = self.next_start
         for i in range(n):
-            node = nodes[(self.next_start + i) % n]
+            node = nodes[(start + i) % n]
             processed += 1
-            status = self.filter_node(pod, node, state)
+            if plain and not node.unschedulable and not node.taints and node.name not in nominated:
+                alloc, used = node.allocatable, node.requested
+                status = None
+                if len(node.pods) >= alloc.get("pods", 0):
+                    status = p.fit(pod, node)
+                else:
+                    for name, amount in wants:
+                        if amount > alloc.get(name, 0) - used.get(name, 0):
+                            status = p.fit(pod, node)
+                            break
+            else:
+                status = self.filter_node(pod, node, state)
             if status is None:
                 feasible.append(node)
                 if len(feasible) >= want:
@@ -208,37 +233,54 @@ class Framework:
             else:
                 statuses[node.name] = status
         if n:
-            self.next_start = (self.next_start + processed) % n
+            self.next_start = (start + processed) % n
         return feasible, statuses
 
     def score(self, pod: PodInfo, nodes: list[NodeInfo], all_nodes: Sequence[NodeInfo]) -> dict[str, int]:
         """``prioritizeNodes``: every score plugin, normalized, times its weight, summed."""
+        weights = self.WEIGHTS
         totals = dict.fromkeys((n.name for n in nodes), 0)
-        plugin_scores: list[tuple[str, dict[str, int]]] = [
-            ("NodeResourcesFit", {n.name: p.least_allocated(pod, n) for n in nodes}),
-        ]
-        if pod.requests.get("cpu", 0) or pod.requests.get("memory", 0):  # best-effort pods: Skip
-            plugin_scores.append(("NodeResourcesBalancedAllocation",
-                                  {n.name: p.balanced_allocation(pod, n) for n in nodes}))
+        plugin_scores: list[tuple[str, dict[str, int]]] = []
+        balanced = bool(pod.requests.get("cpu", 0) or pod.requests.get("memory", 0))  # best-effort: Skip
+        fit_w, balanced_w = weights["NodeResourcesFit"], weights["NodeResourcesBalancedAllocation"]
+        sig = pod.signature
+        for n in nodes:
+            # A node that did not change since it scored such a pod scores it the same.
+            remembered = n.memo.get(sig)
+            if remembered is not None and remembered[0] == n.generation:
+                totals[n.name] = remembered[1]
+                continue
+            s = p.least_allocated(pod, n) * fit_w
+            if balanced:
+                s += p.balanced_allocation(pod, n) * balanced_w
+            if len(n.memo) > 16:
+                n.memo.clear()
+            n.memo[sig] = (n.generation, s)
+            totals[n.name] = s
         if p.node_affinity_of(pod).get("preferredDuringSchedulingIgnoredDuringExecution"):
             scores = {n.name: p.node_affinity_score(pod, n) for n in nodes}
             p.default_normalize(scores)
             plugin_scores.append(("NodeAffinity", scores))
-        taints = {n.name: p.taint_toleration_score(pod, n) for n in nodes}
-        p.default_normalize(taints, reverse=True)
-        plugin_scores.append(("TaintToleration", taints))
+        if any(n.taints for n in nodes):
+            taints = {n.name: p.taint_toleration_score(pod, n) for n in nodes}
+            p.default_normalize(taints, reverse=True)
+            plugin_scores.append(("TaintToleration", taints))
+        else:  # no taint anywhere: every node scores the most, normalized in reverse
+            top = p.MAX_NODE_SCORE * weights["TaintToleration"]
+            for name in totals:
+                totals[name] += top
         topology = affinity.pre_score(pod, all_nodes, self.namespace_labels)
         if topology:
             scores = {n.name: affinity.score(topology, n) for n in nodes}
             affinity.normalize(scores)
             plugin_scores.append(("InterPodAffinity", scores))
-        spreading = spread.pre_score(pod, nodes, all_nodes, self.selectors(pod))
+        spreading = spread.pre_score(pod, nodes, all_nodes, self.selectors(pod), self.topology)
         if spreading is not None:
-            scores = {n.name: spread.score(spreading, pod, n) for n in nodes}
+            scores = spread.scores(spreading, pod, nodes)
             spread.normalize(spreading, scores)
             plugin_scores.append(("PodTopologySpread", scores))
         for name, scores in plugin_scores:
-            weight = self.WEIGHTS[name]
+            weight = weights[name]
             for node, s in scores.items():
                 totals[node] += s * weight
         return totals

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Final
 
 from setpoint.apimachinery import quantity
@@ -69,8 +70,14 @@ def unresolvable(*reasons: str) -> Status:
 
 def _amount(name: str, text: object) -> int:
     """A quantity as kube's scheduler counts it: milli-units for cpu, units (rounded up) else."""
+    return _amount_of(name, str(text))
+
+
+@lru_cache(maxsize=4096)
+def _amount_of(name: str, text: str) -> int:
+    """:func:`_amount`, remembered: a fleet's pods request a handful of distinct quantities."""
     try:
-        v = quantity.value(str(text))
+        v = quantity.value(text)
     except ValueError:
         return 0
     if name == "cpu":
@@ -143,6 +150,10 @@ def _host_ports(pod: Obj) -> list[tuple[str, str, int]]:
     return out
 
 
+#: A pod's namespace and its labels as a sorted tuple: what topology spreading counts pods by.
+LabelGroup = tuple[str, tuple[tuple[str, str], ...]]
+
+
 @dataclass
 class PodInfo:
     """A pod with what the plugins read of it computed once."""
@@ -169,12 +180,24 @@ class PodInfo:
     key: tuple[str, str] = field(init=False, default=("", ""))
     labels: Mapping[str, str] = field(init=False, default_factory=dict)
     spec: Obj = field(init=False, default_factory=dict)
+    #: The pod's (namespace, labels) for spreading; None while it is being deleted (not counted).
+    group: LabelGroup | None = field(init=False, default=None)
+    #: Its requests, as a key for what a node remembers of the scores it gave such a pod.
+    signature: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
         meta = self.pod["metadata"]
         self.key = (meta.get("namespace") or "", meta["name"])
         self.labels = meta.get("labels") or {}
         self.spec = self.pod.get("spec") or {}
+        if not meta.get("deletionTimestamp"):
+            self.group = (self.key[0], tuple(sorted(self.labels.items())))
+        self.signature = repr((sorted(self.requests.items()), sorted(self.non_zero.items())))
+
+    def same_footprint(self, other: PodInfo) -> bool:
+        """Counts against a node exactly as ``other`` does (requests, group, ports, affinity)."""
+        return (self.signature == other.signature and self.group == other.group and self.ports == other.ports
+                and self.has_affinity == other.has_affinity and not self.has_affinity)
 
 
 @dataclass
@@ -189,6 +212,15 @@ class NodeInfo:
     #: The pods with (anti-)affinity terms, and with required anti-affinity terms.
     with_affinity: set[tuple[str, str]] = field(default_factory=set)
     with_required_anti_affinity: set[tuple[str, str]] = field(default_factory=set)
+    #: The pods not being deleted, counted by namespace and labels: topology spreading counts
+    #: the pods a selector matches over these groups (a few per node) rather than every pod.
+    groups: dict[LabelGroup, int] = field(default_factory=dict)
+    #: Where the node reports its groups under its topology labels (the scheduler's own nodes only).
+    topology: TopologyGroups | None = None
+    #: Bumped by every change the filters or scores could see; :attr:`memo` entries carry it.
+    generation: int = 0
+    #: Scores given to pods of one :attr:`PodInfo.signature`, with the generation they hold for.
+    memo: dict[object, tuple[int, int]] = field(default_factory=dict)
 
     name: str = field(init=False, default="")
     labels: Mapping[str, str] = field(init=False, default_factory=dict)
@@ -201,6 +233,9 @@ class NodeInfo:
 
     def set_node(self, node: Obj) -> None:
         """The node changed (its labels, taints, allocatable)."""
+        self.generation += 1
+        if self.topology is not None and self.name:
+            self.topology.untrack(self)
         self.node = node
         meta, spec = node["metadata"], node.get("spec") or {}
         self.name = str(meta["name"])
@@ -208,9 +243,20 @@ class NodeInfo:
         self.taints = [t for t in spec.get("taints") or [] if isinstance(t, dict)]
         self.unschedulable = bool(spec.get("unschedulable"))
         self.allocatable = resource_list((node.get("status") or {}).get("allocatable"))
+        if self.topology is not None:
+            self.topology.track(self)
+
+    def replace_pod(self, info: PodInfo) -> None:
+        """A new version of a pod on the node: in place when it counts the same, else as a move."""
+        old = self.pods.get(info.key)
+        if old is not None and info.same_footprint(old):
+            self.pods[info.key] = info
+        else:
+            self.add_pod(info)
 
     def add_pod(self, info: PodInfo) -> None:
         self.remove_pod(info.key)
+        self.generation += 1
         self.pods[info.key] = info
         if info.has_affinity:
             self.with_affinity.add(info.key)
@@ -218,17 +264,87 @@ class NodeInfo:
             self.with_required_anti_affinity.add(info.key)
         _add(self.requested, info.requests)
         _add(self.non_zero_requested, info.non_zero)
+        if info.group is not None:
+            self.groups[info.group] = self.groups.get(info.group, 0) + 1
+            if self.topology is not None:
+                self.topology.changed(self, info.group, 1)
 
     def remove_pod(self, key: tuple[str, str]) -> None:
         old = self.pods.pop(key, None)
         if old is None:
             return
+        self.generation += 1
         self.with_affinity.discard(key)
         self.with_required_anti_affinity.discard(key)
         for k, v in old.requests.items():
             self.requested[k] -= v
         for k, v in old.non_zero.items():
             self.non_zero_requested[k] -= v
+        if old.group is not None:
+            left = self.groups[old.group] - 1
+            if left:
+                self.groups[old.group] = left
+            else:
+                del self.groups[old.group]
+            if self.topology is not None:
+                self.topology.changed(self, old.group, -1)
+
+
+class TopologyGroups:
+    """The scheduler's nodes' pod groups (:attr:`NodeInfo.groups`) summed per value of a
+    topology label (``""``: nodes without it), for each label asked about: what topology
+    spreading counts per zone, kept as pods come and go instead of summed over every node
+    in every cycle."""
+
+    def __init__(self) -> None:
+        self._nodes: dict[str, NodeInfo] = {}
+        self._by_key: dict[str, dict[str, dict[LabelGroup, int]]] = {}
+
+    def track(self, node: NodeInfo) -> None:
+        self._nodes[node.name] = node
+        for key, by_value in self._by_key.items():
+            self._add(by_value, node.labels.get(key, ""), node.groups, 1)
+
+    def untrack(self, node: NodeInfo) -> None:
+        if self._nodes.get(node.name) is not node:
+            return
+        del self._nodes[node.name]
+        for key, by_value in self._by_key.items():
+            self._add(by_value, node.labels.get(key, ""), node.groups, -1)
+
+    def changed(self, node: NodeInfo, group: LabelGroup, delta: int) -> None:
+        if self._nodes.get(node.name) is not node:
+            return
+        for key, by_value in self._by_key.items():
+            self._add(by_value, node.labels.get(key, ""), {group: 1}, delta)
+
+    @staticmethod
+    def _add(by_value: dict[str, dict[LabelGroup, int]], value: str, groups: Mapping[LabelGroup, int],
+             sign: int) -> None:
+        bucket = by_value.setdefault(value, {})
+        for group, n in groups.items():
+            total = bucket.get(group, 0) + sign * n
+            if total:
+                bucket[group] = total
+            else:
+                bucket.pop(group, None)
+        if not bucket:
+            del by_value[value]
+
+    def of(self, key: str) -> Mapping[str, Mapping[LabelGroup, int]]:
+        """Per value of ``key``: the pod groups on the nodes with that value, counted."""
+        by_value = self._by_key.get(key)
+        if by_value is None:
+            by_value = self._by_key[key] = {}
+            for node in self._nodes.values():
+                self._add(by_value, node.labels.get(key, ""), node.groups, 1)
+        return by_value
+
+    def __contains__(self, node: NodeInfo) -> bool:
+        return self._nodes.get(node.name) is node
+
+    def __len__(self) -> int:
+        return len(self._nodes)
 
 
 # -- filters --------------------------------------------------------------------------------------

@@ -8,7 +8,10 @@ to a node (and not Succeeded or Failed) count against that node in the scheduler
 until the cache shows them bound.
 
 One pod at a time (``scheduleOne``): a cycle of the :class:`~.framework.Framework` picks
-a node, and the pod is bound through ``pods/binding`` (Event ``Scheduled``); a pod no node
+a node, the pod is assumed on it, and -- as kube's binding cycle, in its own task while the
+next pod is scheduled (at most :data:`BINDING_CONCURRENCY` at once) -- bound through
+``pods/binding`` (Event ``Scheduled``); a failed binding forgets the assumed pod and queues
+it again. A pod no node
 fits gets the ``PodScheduled`` condition False, reason ``Unschedulable``, with the
 :class:`~.framework.FitError` message, and a ``FailedScheduling`` Warning; it waits among
 the unschedulable pods until a Node or a bound Pod changes.
@@ -28,7 +31,7 @@ from setpoint.apimachinery.types import Obj
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.options import ControllerOptions
 from setpoint.controllers.scheduler.framework import FitError, Framework, Snapshot, node_tree_order, zone_of
-from setpoint.controllers.scheduler.plugins import NodeInfo, PodInfo
+from setpoint.controllers.scheduler.plugins import NodeInfo, PodInfo, TopologyGroups
 from setpoint.controllers.scheduler.preemption import Candidate, Evaluator
 from setpoint.controllers.scheduler.queue import Key, SchedulingQueue, pod_key
 from setpoint.runtime import errors
@@ -51,6 +54,8 @@ REPLICA_SET = Kind("apps/v1", "ReplicaSet")
 PDB = Kind("policy/v1", "PodDisruptionBudget")
 SCHEDULER_NAME = "default-scheduler"
 _IGNORED_ON_UPDATE = ("resourceVersion", "managedFields", "generation")
+#: Binding cycles in flight at once (each awaits its ``pods/binding`` write and its Event).
+BINDING_CONCURRENCY = 64
 
 
 def responsible(pod: Mapping[str, Any]) -> bool:
@@ -99,13 +104,18 @@ class Scheduler(Controller):
         self.scheduling_queue = SchedulingQueue(initial_backoff=options.scheduler_initial_backoff,
                                                 max_backoff=options.scheduler_max_backoff)
         self.nodes: dict[str, NodeInfo] = {}
+        #: The nodes' pod groups per topology value, for spreading (kept by the nodes themselves).
+        self.topology = self.framework.topology = TopologyGroups()
         #: Every pod that counts against a node: key -> (node name, its info).
         self.bound: dict[Key, tuple[str, PodInfo]] = {}
         self._handlers: list[tuple[Any, FuncHandler]] = []
-        #: The nodes in kube's node-tree order (zones round robin); None: to be made again.
-        self._order: list[NodeInfo] | None = None
+        #: The nodes in kube's node-tree order (zones round robin), as a snapshot; None: to be made again.
+        self._order: Snapshot | None = None
         #: Pending pod -> the node it is nominated to.
         self._nominations: dict[Key, str] = {}
+        #: The binding cycles in flight, and the room for more.
+        self._binding: set[asyncio.Task[None]] = set()
+        self._binding_slots = asyncio.Semaphore(BINDING_CONCURRENCY)
         #: Pods scheduled and pods found unschedulable (for tests and benchmarks).
         self.scheduled = 0
         self.failures = 0
@@ -158,7 +168,7 @@ class Scheduler(Controller):
             self.bound[key] = (self.bound[key][0], PodInfo.of(new))
             node = self.nodes.get(self.bound[key][0])
             if node is not None:
-                node.add_pod(self.bound[key][1])
+                node.replace_pod(self.bound[key][1])
             return
         self._on_pod_add(new)
 
@@ -193,7 +203,7 @@ class Scheduler(Controller):
             if zone_of(info) != zone:
                 self._order = None
         else:
-            info = self.nodes[name] = NodeInfo(node)
+            info = self.nodes[name] = NodeInfo(node, topology=self.topology)
             self._order = None
             for node_name, pod in self.bound.values():
                 if node_name == name:
@@ -211,7 +221,9 @@ class Scheduler(Controller):
                 info.node = new
 
     def _on_node_delete(self, node: Obj) -> None:
-        self.nodes.pop(str(node["metadata"]["name"]), None)
+        info = self.nodes.pop(str(node["metadata"]["name"]), None)
+        if info is not None:
+            self.topology.untrack(info)
         self._order = None
 
     # -- life cycle -----------------------------------------------------------------------------
@@ -243,7 +255,7 @@ class Scheduler(Controller):
     async def stop(self, *, cancel: bool = False, grace: float = 30.0) -> None:
         self._disconnect()
         self.scheduling_queue.close()
-        workers, self._workers = self._workers, []
+        workers, self._workers = [*self._workers, *self._binding], []
         for w in workers:
             if cancel:
                 w.cancel()
@@ -256,7 +268,7 @@ class Scheduler(Controller):
     def halt(self) -> None:
         self._disconnect()
         self.scheduling_queue.close()
-        for w in self._workers:
+        for w in [*self._workers, *self._binding]:
             w.cancel()
         self.started = False
 
@@ -280,8 +292,8 @@ class Scheduler(Controller):
         key = pod_key(pod)
         info = PodInfo.of(pod)
         if self._order is None:
-            self._order = node_tree_order(list(self.nodes.values()))
-        snap = Snapshot(self._order)
+            self._order = Snapshot(node_tree_order(list(self.nodes.values())))
+        snap = self._order
         try:
             node = self.framework.schedule(info, snap)
         except FitError as fit:
@@ -300,8 +312,22 @@ class Scheduler(Controller):
                     await self._preempt(pod, outcome.candidate)
             await self._record_failure(pod, fit.message(), nominated=nominated)
             return
-        # Assume, then bind (kube binds in its own goroutine; here the next pod waits).
+        # Assume, then bind in a task of its own (kube's binding goroutine): the next pod goes on.
         self._bind_in_cache(key, node, info)
+        await self._binding_slots.acquire()
+        task = asyncio.create_task(self._binding_cycle(pod, key, node), name=f"bind {key[0]}/{key[1]}")
+        self._binding.add(task)
+        task.add_done_callback(self._binding_done)
+
+    def _binding_done(self, task: asyncio.Task[None]) -> None:
+        self._binding.discard(task)
+        self._binding_slots.release()
+        if not task.cancelled() and task.exception() is not None:
+            log.error("binding", exc_info=task.exception())
+
+    async def _binding_cycle(self, pod: Obj, key: Key, node: str) -> None:
+        """``bindingCycle``: the ``pods/binding`` write, then the Event; a failure forgets the
+        assumed pod and queues it again."""
         meta = pod["metadata"]
         binding = {"apiVersion": "v1", "kind": "Binding",
                    "metadata": {"name": meta["name"], "namespace": key[0], "uid": meta.get("uid")},
@@ -310,6 +336,7 @@ class Scheduler(Controller):
             await self.client.create(binding, key[0])
         except errors.ApiError as e:
             self._unbind_in_cache(key)
+            self.scheduling_queue.move_all()
             if isinstance(e, errors.NotFound):
                 self.scheduling_queue.delete(key)
                 return

@@ -33,11 +33,39 @@ class Constraint:
     honor_affinity: bool = True
     honor_taints: bool = False
 
+    #: Label groups (see :attr:`NodeInfo.groups`) this selector matches or not, remembered.
+    matched: dict[p.LabelGroup, bool] = field(default_factory=dict)
+
     def includes(self, pod: PodInfo, node: NodeInfo) -> bool:
         """``matchNodeInclusionPolicies``."""
-        if self.honor_affinity and p.node_affinity(pod, node) is not None:
+        if self.honor_affinity and _has_node_affinity(pod) and p.node_affinity(pod, node) is not None:
             return False
         return not (self.honor_taints and p.taint_toleration(pod, node) is not None)
+
+    def count(self, node: NodeInfo, namespace: str) -> int:
+        """``countPodsMatchSelector``: the node's pods of ``namespace``, not being deleted,
+        that the selector matches (counted over the node's label groups)."""
+        return self.count_groups(node.groups, namespace)
+
+    def count_groups(self, groups: Mapping[p.LabelGroup, int], namespace: str) -> int:
+        """The pods of ``namespace`` among ``groups`` that the selector matches."""
+        n = 0
+        matched = self.matched
+        for group, count in groups.items():
+            if group[0] != namespace:
+                continue
+            hit = matched.get(group)
+            if hit is None:
+                hit = matched[group] = self.selector.matches(dict(group[1]))
+            if hit:
+                n += count
+        return n
+
+
+def _has_node_affinity(pod: PodInfo) -> bool:
+    """A node selector or required node affinity: what :func:`p.node_affinity` could refuse."""
+    return bool(pod.spec.get("nodeSelector")
+                or p.node_affinity_of(pod).get("requiredDuringSchedulingIgnoredDuringExecution"))
 
 
 def constraints_of(pod: PodInfo, when: str) -> list[Constraint]:
@@ -86,17 +114,6 @@ def _has_keys(node: NodeInfo, constraints: Sequence[Constraint]) -> bool:
     return all(c.topology_key in labels for c in constraints)
 
 
-def _count(pods: Mapping[tuple[str, str], PodInfo], selector: labelsel.Selector, namespace: str) -> int:
-    """``countPodsMatchSelector``: pods of the namespace, not being deleted, that the selector matches."""
-    n = 0
-    for info in pods.values():
-        meta = info.pod["metadata"]
-        if meta.get("namespace") == namespace and not meta.get("deletionTimestamp") \
-                and selector.matches(meta.get("labels") or {}):
-            n += 1
-    return n
-
-
 @dataclass
 class SpreadState:
     """PreFilter's counts per constraint and topology value."""
@@ -124,7 +141,7 @@ def pre_filter(pod: PodInfo, nodes: Sequence[NodeInfo]) -> SpreadState | None:
             if not c.includes(pod, node):
                 continue
             value = node.labels[c.topology_key]
-            state.counts[i][value] = state.counts[i].get(value, 0) + _count(node.pods, c.selector, ns)
+            state.counts[i][value] = state.counts[i].get(value, 0) + c.count(node, ns)
     return state
 
 
@@ -153,7 +170,10 @@ class SpreadScore:
 
 
 def pre_score(pod: PodInfo, filtered: Sequence[NodeInfo], all_nodes: Sequence[NodeInfo],
-              selectors: Sequence[Obj]) -> SpreadScore | None:
+              selectors: Sequence[Obj], topology: p.TopologyGroups | None = None) -> SpreadScore | None:
+    """``PreScore``: the pods matching each constraint per topology pair of the filtered nodes,
+    counted over all nodes -- from ``topology`` (kept per value) when it holds exactly
+    ``all_nodes`` and no node can be left out (system defaults, no node affinity to honor)."""
     own = bool(pod.spec.get("topologySpreadConstraints"))
     constraints = constraints_of(pod, "ScheduleAnyway") if own else default_constraints(pod, selectors)
     if not constraints:
@@ -178,15 +198,28 @@ def pre_score(pod: PodInfo, filtered: Sequence[NodeInfo], all_nodes: Sequence[No
         size = len(filtered) - len(ignored) if c.topology_key == HOSTNAME else sizes[i]
         weights.append(math.log(size + 2))
     ns = pod.key[0]
+    # Pairs by hostname are never in pair_counts (the score counts a node's own pods): only
+    # the other constraints count, and node inclusion is checked only when it can refuse.
+    counted = [(c, c.topology_key, (c.honor_affinity and _has_node_affinity(pod)) or c.honor_taints)
+               for c in constraints if c.topology_key != HOSTNAME]
+    if not counted:
+        return SpreadScore(constraints, pair_counts, weights, ignored)
+    if topology is not None and not require_all and not any(check for _, _, check in counted) \
+            and len(all_nodes) == len(topology) and (not filtered or filtered[0] in topology):
+        for c, key, _ in counted:
+            by_value = topology.of(key)
+            for pair in pair_counts:
+                if pair[0] == key:
+                    pair_counts[pair] += c.count_groups(by_value.get(pair[1], {}), ns)
+        return SpreadScore(constraints, pair_counts, weights, ignored)
     for node in all_nodes:
         if require_all and not _has_keys(node, constraints):
             continue
-        for c in constraints:
-            if not c.includes(pod, node):
-                continue
-            pair = (c.topology_key, node.labels.get(c.topology_key, ""))
-            if pair in pair_counts:
-                pair_counts[pair] += _count(node.pods, c.selector, ns)
+        labels = node.labels
+        for c, key, check in counted:
+            pair = (key, labels.get(key, ""))
+            if pair in pair_counts and (not check or c.includes(pod, node)):
+                pair_counts[pair] += c.count(node, ns)
     return SpreadScore(constraints, pair_counts, weights, ignored)
 
 
@@ -199,11 +232,43 @@ def score(state: SpreadScore, pod: PodInfo, node: NodeInfo) -> int:
         if value is None:
             continue
         if c.topology_key == HOSTNAME:
-            count = _count(node.pods, c.selector, pod.key[0])
+            count = c.count(node, pod.key[0])
         else:
             count = state.pair_counts.get((c.topology_key, value), 0)
         total += count * state.weights[i] + (c.max_skew - 1)
     return math.floor(total + 0.5)  # Go's math.Round: halves away from zero
+
+
+def scores(state: SpreadScore, pod: PodInfo, nodes: Sequence[NodeInfo]) -> dict[str, int]:
+    """:func:`score` for each of ``nodes``, by name (the same sums, the loop made once)."""
+    ns = pod.key[0]
+    # A node's own count (by hostname) is remembered on it until its pods change.
+    parts = [(c, c.topology_key, ("spread", str(c.selector), ns) if c.topology_key == HOSTNAME else None,
+              state.weights[i], c.max_skew - 1) for i, c in enumerate(state.constraints)]
+    ignored, pair_counts = state.ignored, state.pair_counts
+    out: dict[str, int] = {}
+    for node in nodes:
+        if node.name in ignored:
+            out[node.name] = 0
+            continue
+        labels = node.labels
+        total = 0.0
+        for c, key, by_host, weight, skew in parts:
+            value = labels.get(key)
+            if value is None:
+                continue
+            if by_host is None:
+                count = pair_counts.get((key, value), 0)
+            else:
+                remembered = node.memo.get(by_host)
+                if remembered is not None and remembered[0] == node.generation:
+                    count = remembered[1]
+                else:
+                    count = c.count_groups(node.groups, ns)
+                    node.memo[by_host] = (node.generation, count)
+            total += count * weight + skew
+        out[node.name] = math.floor(total + 0.5)
+    return out
 
 
 def normalize(state: SpreadScore, scores: dict[str, int]) -> None:
