@@ -42,9 +42,6 @@ SKIPPED: dict[str, str] = {
     "kubernetes/e2e_test/test_client.py::TestClient::test_exit_code": _EXEC,
     "kubernetes/e2e_test/test_client.py::TestClient::test_portforward_raw": _PORTFORWARD,
     "kubernetes/e2e_test/test_client.py::TestClient::test_portforward_http": _PORTFORWARD,
-    "kubernetes/e2e_test/test_client.py::TestClient::test_node_apis":
-        "the simulated nodes' status.nodeInfo has no kubeProxyVersion (kube always sends it, \"\" since 1.31; "
-        "the client's model requires a string)",
     "kubernetes/e2e_test/test_client.py::TestClient::test_replication_controller_apis":
         _missing("ReplicationController"),
     # kubernetes/e2e_test/test_utils.py (create_from_yaml)

@@ -179,6 +179,8 @@ def node_info(name: str) -> dict[str, str]:
         "bootID": str(uuid.uuid5(uuid.NAMESPACE_DNS, f"boot.{name}.setpoint")),
         "containerRuntimeVersion": f"setpoint://{__version__}",
         "kernelVersion": "6.8.0-setpoint",
+        # Deprecated and no longer filled in, but kube sends it (no omitempty), and clients require it.
+        "kubeProxyVersion": "",
         "kubeletVersion": version_info()["gitVersion"],
         "machineID": uuid.uuid5(uuid.NAMESPACE_DNS, f"{name}.setpoint").hex,
         "operatingSystem": "linux",
