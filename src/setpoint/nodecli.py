@@ -177,22 +177,11 @@ def node_add(names: tuple[str, ...], cpu: str | None, memory: str | None, pods: 
     if pods is not None:
         capacity["pods"] = str(pods)
 
-    async def add(client: Client) -> bool:
-        ok = True
-        for name in names:
-            try:
-                await client.create(node_object(name, labels=label_map, taints=taint_list, capacity=capacity))
-            except errors.ConnectionFailed:
-                raise
-            except errors.ApiError as exc:
-                click.echo(server_error(exc), err=True)
-                ok = False
-            else:
-                click.echo(f"node/{name} created")
-        return ok
+    async def add(client: Client, name: str) -> str:
+        await client.create(node_object(name, labels=label_map, taints=taint_list, capacity=capacity))
+        return f"node/{name} created"
 
-    if not run(kubeconfig, add):
-        raise SystemExit(1)
+    _each(kubeconfig, names, add)
 
 
 @node.command("remove")
@@ -201,21 +190,33 @@ def node_add(names: tuple[str, ...], cpu: str | None, memory: str | None, pods: 
 def node_remove(names: tuple[str, ...], kubeconfig: Path | None) -> None:
     """Remove nodes (their pods are then garbage collected)."""
 
-    async def remove(client: Client) -> bool:
+    async def remove(client: Client, name: str) -> str:
+        await client.delete(NODE, name)
+        return f'node "{name}" deleted'
+
+    _each(kubeconfig, names, remove)
+
+
+def _each(kubeconfig: Path | None, names: tuple[str, ...],
+          action: Callable[[Client, str], Awaitable[str]]) -> None:
+    """Run ``action`` for each name, printing what it says or the server's error (as kubectl does:
+    the others still run, and the exit code is 1 if any failed)."""
+
+    async def every(client: Client) -> bool:
         ok = True
         for name in names:
             try:
-                await client.delete(NODE, name)
+                said = await action(client, name)
             except errors.ConnectionFailed:
                 raise
             except errors.ApiError as exc:
                 click.echo(server_error(exc), err=True)
                 ok = False
             else:
-                click.echo(f'node "{name}" deleted')
+                click.echo(said)
         return ok
 
-    if not run(kubeconfig, remove):
+    if not run(kubeconfig, every):
         raise SystemExit(1)
 
 

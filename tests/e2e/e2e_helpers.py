@@ -312,3 +312,12 @@ def open_watches(srv: Server, resource: str) -> float:
 def wait_for_new_watch(srv: Server, resource: str, before: float) -> None:
     """Wait until a watch of ``resource`` beyond the ``before`` count is open (a client started watching)."""
     eventually(lambda: open_watches(srv, resource) > before, message=f"no new watch of {resource}")
+
+
+def setpoint_node(srv: Server, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """``setpoint node ARGS`` against ``srv`` (through its kubeconfig); asserts success unless ``check`` is off."""
+    proc = subprocess.run([*setpoint_cmd(), "node", *args], capture_output=True, text=True, timeout=60,
+                          env=srv.env, stdin=subprocess.DEVNULL)
+    if check:
+        assert proc.returncode == 0, (proc.stdout, proc.stderr)
+    return proc

@@ -5,21 +5,12 @@ from __future__ import annotations
 
 import json
 import secrets
-import subprocess
 from collections.abc import Iterator
 
 import pytest
-from e2e_helpers import Kubectl, Server, eventually, setpoint_cmd
+from e2e_helpers import Kubectl, Server, eventually, setpoint_node
 
 pytestmark = pytest.mark.e2e
-
-
-def setpoint_node(cluster: Server, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([*setpoint_cmd(), "node", *args], capture_output=True, text=True, timeout=60,
-                          env=cluster.env, stdin=subprocess.DEVNULL)
-    if check:
-        assert proc.returncode == 0, (proc.stdout, proc.stderr)
-    return proc
 
 
 @pytest.fixture
