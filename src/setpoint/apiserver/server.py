@@ -264,7 +264,7 @@ class APIServer:
         if not rest:
             return self.discovery.resources(request, group, version)
         call = self._route_resource(request, group, version, rest)
-        user = self.authenticator.authenticate(request.headers)
+        user = self.authenticator.authenticate(request)
         if user is None:
             raise errors.unauthorized()
         r = call.resource

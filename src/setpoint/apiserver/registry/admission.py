@@ -9,9 +9,12 @@ mutating admission -> validation -> validating admission -> storage.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from setpoint.apimachinery.types import Obj
+
+if TYPE_CHECKING:
+    from setpoint.apiserver.http import Request
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +47,9 @@ class Attributes:
 
 
 class Authenticator(Protocol):
-    def authenticate(self, headers: dict[str, str]) -> UserInfo | None:
-        """The user behind the request, or None if the credentials are bad."""
+    def authenticate(self, request: Request) -> UserInfo | None:
+        """The user behind the request (its headers, its connection's client certificate),
+        or None if the credentials are bad."""
         ...
 
 
@@ -71,7 +75,7 @@ class AdmissionPlugin(Protocol):
 class AllowAll:
     """The default authenticator and authorizer: everyone is an administrator."""
 
-    def authenticate(self, headers: dict[str, str]) -> UserInfo | None:
+    def authenticate(self, request: Request) -> UserInfo | None:
         return ANONYMOUS_ADMIN
 
     def authorize(self, attrs: Attributes) -> tuple[bool, str]:
