@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.authn.endpoints import GROUP, AuthenticationAPI, resources
@@ -24,10 +24,22 @@ from setpoint.apiserver.authn.jwt import SigningKey, write_private
 from setpoint.apiserver.authn.serviceaccount import ServiceAccountTokens
 from setpoint.apiserver.authn.tokenfile import StaticTokens, load_token_file
 from setpoint.apiserver.authn.union import UnionAuthenticator
+from setpoint.apiserver.endpoints.handlers import Call
+from setpoint.apiserver.http import Response, StreamingResponse
 from setpoint.apiserver.registry.admission import Authenticator, UserInfo
+from setpoint.apiserver.registry.objectstore import ObjectStore
+from setpoint.apiserver.registry.resources import Registry
 
-if TYPE_CHECKING:
-    from setpoint.apiserver.server import APIServer
+VerbHandler = Callable[[ObjectStore, Call], Awaitable[Response | StreamingResponse]]
+
+
+class APIServer(Protocol):
+    """What :meth:`Authentication.install` needs of the API server."""
+
+    registry: Registry
+    objects: ObjectStore
+    computed_handlers: dict[tuple[str, str, str], VerbHandler]
+    subresource_creates: dict[tuple[str, str, str], VerbHandler]
 
 __all__ = ["ADMIN", "Authentication"]
 
