@@ -1,0 +1,1 @@
+"""Authentication: who a request comes from (kube-apiserver's ``pkg/authentication``)."""
