@@ -10,11 +10,13 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 from typing import Any
 
 from runtime_helpers import CM, install_crd
 
 from setpoint.runtime import Builder, HTTPClient, Kind, Manager, Request
+from setpoint.runtime.config import StaticAuth
 from setpoint.testing import ApiServer, eventually
 
 SECRET = Kind("v1", "Secret")
@@ -35,7 +37,9 @@ async def test_manager_recreated_when_its_secret_changes(setpoint_api: ApiServer
         namespace = data["namespace"]
         inner["generation"] += 1
         generation = inner["generation"]
-        client = HTTPClient.from_url(data["server"], token=data.get("token"))
+        # The server's TLS trust and client certificate as the outer client's; the URL and token from the Secret.
+        client = HTTPClient(dataclasses.replace(outer_client.config, host=data["server"],
+                                                auth=StaticAuth.bearer(data.get("token"))))
         mgr = Manager(client)
 
         async def reconcile(req: Request) -> None:
