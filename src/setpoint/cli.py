@@ -10,12 +10,14 @@ import logging
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from setpoint import __version__, storage
 from setpoint.apimachinery.clock import parse_duration
 from setpoint.apiserver.http import install_event_loop_policy
+from setpoint.apiserver.tls import TLSError, TLSOptions
 from setpoint.controllers.manager import ALIASES, CONTROLLERS, enabled_controllers
 from setpoint.controllers.options import ControllerOptions
 from setpoint.controlplane import ControlPlane
@@ -79,14 +81,29 @@ def version() -> None:
 @click.option("--anonymous-auth", type=click.BOOL, default=None, is_flag=False, flag_value=True,
               help="Serve requests without credentials as system:anonymous (left to the authorizer). With "
                    "--anonymous-auth=false only /healthz, /livez, /readyz and /version answer them; the rest is 401. "
-                   "Default: true while the API is served over plain HTTP (kubectl sends no token without TLS).")
+                   "Default: true only with --insecure-http (kubectl sends no token without TLS).")
+@click.option("--tls-san", "tls_sans", multiple=True, metavar="name",
+              help="Another DNS name or IP address for the generated serving certificate (repeatable; it always "
+                   "has localhost, 127.0.0.1 and ::1).")
+@click.option("--tls-cert-file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Serve this certificate (PEM, leaf first) instead of one the cluster CA signs.")
+@click.option("--tls-private-key-file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="The private key of --tls-cert-file.")
+@click.option("--client-ca-file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Also accept client certificates signed by these CAs (the cluster CA's always are).")
+@click.option("--insecure-http", is_flag=True,
+              help="Serve plain HTTP, no TLS and no client certificates (loopback bind addresses only).")
 def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str, log_level: str,
        controller_flags: tuple[str, ...], advertise_address: str, nodes: int, node_monitor_period: str,
        node_monitor_grace_period: str, node_startup_grace_period: str, terminated_pod_gc_threshold: int,
        horizontal_pod_autoscaler_sync_period: str,
        horizontal_pod_autoscaler_downscale_stabilization: str, horizontal_pod_autoscaler_tolerance: float,
-       token_auth_file: Path | None, anonymous_auth: bool | None) -> None:
+       token_auth_file: Path | None, anonymous_auth: bool | None,
+       tls_sans: tuple[str, ...], tls_cert_file: Path | None, tls_private_key_file: Path | None,
+       client_ca_file: Path | None, insecure_http: bool) -> None:
     """Run the control plane in the foreground until Ctrl-C or SIGTERM."""
+    tls_options = _tls_options(bind_address, tls_sans, tls_cert_file, tls_private_key_file, client_ca_file,
+                               insecure_http)
     durations: dict[str, float] = {}
     for flag, value in (("node-monitor-period", node_monitor_period),
                         ("node-monitor-grace-period", node_monitor_grace_period),
@@ -124,7 +141,7 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str
     except OSError as exc:
         _fail(f"data dir {data_dir} is unusable: {exc.strerror or exc}")
     data_dir = data_dir.resolve()
-    options: dict[str, object] = {}
+    options: dict[str, Any] = {}
     if not storage_url:
         storage_url = f"sqlite:///{data_dir / 'state.db'}"
     if storage_url.startswith("sqlite:"):
@@ -133,9 +150,39 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str
     tune_gc()
     try:
         asyncio.run(_serve(storage_url, bind_address, port, data_dir, controllers, advertise_address or None,
-                           nodes, controller_options, options, token_auth_file, anonymous_auth))
+                           nodes, controller_options, tls_options, options, token_auth_file, anonymous_auth))
     except KeyboardInterrupt:
         pass
+
+
+def _tls_options(bind_address: str, sans: tuple[str, ...], cert_file: Path | None, key_file: Path | None,
+                 client_ca_file: Path | None, insecure_http: bool) -> TLSOptions | None:
+    """The serving options the TLS flags ask for (None: plain HTTP); exits on a contradiction."""
+    if insecure_http:
+        if not _loopback(bind_address):
+            _fail(f"--insecure-http serves without TLS or authentication and is allowed on a loopback "
+                  f"--bind-address only (127.0.0.1, ::1, localhost), not {bind_address!r}")
+        if sans or cert_file or key_file or client_ca_file:
+            _fail("--insecure-http serves no TLS: it cannot be combined with --tls-san, --tls-cert-file, "
+                  "--tls-private-key-file or --client-ca-file")
+        return None
+    if (cert_file is None) != (key_file is None):
+        _fail("--tls-cert-file and --tls-private-key-file go together: give both or neither")
+    for flag, path in (("--tls-cert-file", cert_file), ("--tls-private-key-file", key_file),
+                       ("--client-ca-file", client_ca_file)):
+        if path is not None and not path.is_file():
+            _fail(f"{flag} {path}: no such file")
+    return TLSOptions(sans=tuple(s.strip() for flag in sans for s in flag.split(",") if s.strip()),
+                      cert_file=cert_file, key_file=key_file, client_ca_file=client_ca_file)
+
+
+def _loopback(address: str) -> bool:
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
 
 
 def _endpoint_ip(value: str) -> bool:
@@ -148,12 +195,13 @@ def _endpoint_ip(value: str) -> bool:
 
 async def _serve(storage_url: str, host: str, port: int, data_dir: Path, controllers: tuple[str, ...],
                  advertise_address: str | None, nodes: int, controller_options: ControllerOptions,
-                 options: dict[str, object], token_auth_file: Path | None = None,
+                 tls_options: TLSOptions | None, options: dict[str, Any], token_auth_file: Path | None = None,
                  anonymous_auth: bool | None = None) -> None:
     try:
         plane = ControlPlane(storage_url, host=host, port=port, data_dir=data_dir, controllers=controllers,
                              advertise_address=advertise_address, controller_options=controller_options, nodes=nodes,
-                             token_auth_file=token_auth_file, anonymous_auth=anonymous_auth, **options)
+                             tls_options=tls_options, token_auth_file=token_auth_file, anonymous_auth=anonymous_auth,
+                             **options)
     except ValueError as exc:
         _fail(str(exc))
     # Before start: /readyz answers while the controllers still start, and a SIGTERM then must stop cleanly.
@@ -166,6 +214,8 @@ async def _serve(storage_url: str, host: str, port: int, data_dir: Path, control
         await plane.start()
     except OSError as exc:
         _fail(f"cannot serve on {host}:{port}: {exc.strerror or exc}")
+    except TLSError as exc:
+        _fail(f"cannot serve TLS: {exc}")
     except (storage.StorageError, ValueError) as exc:
         _fail(f"cannot open storage {storage_url}: {exc}")
     kubeconfig = data_dir / "kubeconfig"

@@ -2,19 +2,28 @@
 
 The controllers (:class:`~setpoint.controllers.manager.ControllerManager`) get the API
 server's registry and object store, not the server: they read and write in-process.
+
+The server speaks TLS unless told otherwise (``tls=None``): its certificates come from
+:mod:`setpoint.apiserver.pki` (kept in the data dir), and the kubeconfig it writes trusts the
+cluster CA and carries the administrator's client certificate.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import ipaddress
 import os
+import ssl
 from collections.abc import Iterable
 from pathlib import Path
 
 import yaml
 
 from setpoint import storage
-from setpoint.apiserver import pki
+from setpoint.apiserver import pki, tls
 from setpoint.apiserver.authn.authentication import Authentication
+from setpoint.apiserver.authn.x509 import X509Authenticator
 from setpoint.apiserver.server import APIServer
 from setpoint.controllers.bootstrap import add_kubernetes_service, host_address
 from setpoint.controllers.manager import ControllerManager
@@ -31,8 +40,9 @@ class ControlPlane:
     def __init__(self, storage_url: str, *, host: str = "127.0.0.1", port: int = 6443,
                  data_dir: Path | None = None, controllers: Iterable[str] = ("*",),
                  advertise_address: str | None = None, controller_options: ControllerOptions | None = None,
-                 nodes: int = 0, token_auth_file: Path | None = None, anonymous_auth: bool | None = None,
-                 **storage_options: object) -> None:
+                 nodes: int = 0, tls_options: tls.TLSOptions | None = tls.TLSOptions(),
+                 cluster_pki: pki.ClusterPKI | None = None, token_auth_file: Path | None = None,
+                 anonymous_auth: bool | None = None, **storage_options: object) -> None:
         self.controller_selectors = tuple(controllers)
         self.controller_options = controller_options
         self.storage_url = storage_url
@@ -43,30 +53,36 @@ class ControlPlane:
         self.advertise_address = advertise_address
         #: Simulated nodes to register (0: a bare control plane, no scheduler or kubelet).
         self.nodes = nodes
+        #: How to serve TLS (None: plain HTTP).
+        self.tls_options = tls_options
+        #: Certificates made beforehand (tests share one set per process); None: the data dir's.
+        self.cluster_pki = cluster_pki
+        #: The kubeconfig a client needs (the one written to ``DIR/kubeconfig``); set by :meth:`start`.
+        self.kubeconfig: dict[str, object] = {}
+        self._kubeconfig_credentials: dict[str, str] = {}
         self._storage_options = storage_options
-        #: The authenticators (``--token-auth-file``, ``--anonymous-auth``) and keys.
-        self.token_auth_file = token_auth_file
-        self.anonymous_auth = anonymous_auth
         if anonymous_auth is None:
-            # Served over plain HTTP, kubectl sends no bearer token at all: requests without credentials
-            # stay allowed (as system:anonymous) until the server serves TLS.
-            anonymous_auth = True
-        self.authentication = Authentication(data_dir=data_dir, token_file=token_auth_file, anonymous=anonymous_auth)
+            # Over plain HTTP kubectl sends no bearer token: requests without credentials stay allowed there.
+            anonymous_auth = tls_options is None
+        #: The authenticators (client certificates, ``--token-auth-file``, ServiceAccount tokens, anonymous)
+        #: and keys; over plain HTTP the kubeconfig carries an administrator token instead of a certificate.
+        self.authentication = Authentication(data_dir=data_dir, token_file=token_auth_file, anonymous=anonymous_auth,
+                                             authenticators=[X509Authenticator()], admin_token=tls_options is None)
         self.storage: storage.Storage | None = None
         self.server: APIServer | None = None
         self.controllers: ControllerManager | None = None
 
     async def start(self) -> None:
         options = {"watch_buffer": WATCH_BUFFER, **self._storage_options}
+        context = self._tls_setup()
         self.storage = await storage.open_storage(self.storage_url, **options)
         try:
             self.server = APIServer(self.storage, authentication=self.authentication)
-            await self.server.start(self.host, self.requested_port)
+            await self.server.start(self.host, self.requested_port, ssl_context=context)
+            self.kubeconfig = kubeconfig(self.url, **self._kubeconfig_credentials)
             # Written as soon as the server answers /readyz (clients wait for that, not for controllers).
             if self.data_dir is not None:
-                write_kubeconfig(self.data_dir / "kubeconfig", self.url, self.authentication.admin_token)
-            #: The cluster CA (kept in the data dir): published as kube-root-ca.crt.
-            self.ca = pki.load_or_create_ca(self.data_dir)
+                write_kubeconfig(self.data_dir / "kubeconfig", self.kubeconfig)
             self.controllers = ControllerManager(self.server.registry, self.server.objects,
                                                  controllers=self.controller_selectors, ca_data=self.ca.cert_pem,
                                                  options=self.controller_options, nodes=self.nodes)
@@ -87,7 +103,35 @@ class ControlPlane:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        scheme = "http" if self.tls_options is None else "https"
+        return f"{scheme}://{_client_host(self.host)}:{self.port}"
+
+    def _tls_setup(self) -> ssl.SSLContext | None:
+        """Load or make the certificates; the serving context (None for plain HTTP)."""
+        options = self.tls_options
+        if options is None:
+            #: The cluster CA (kept in the data dir): published as kube-root-ca.crt.
+            self.ca = self.cluster_pki.ca if self.cluster_pki is not None else pki.load_or_create_ca(self.data_dir)
+            assert self.authentication.admin_token is not None
+            self._kubeconfig_credentials = {"token": self.authentication.admin_token}
+            return None
+        sans = [*options.sans, *(a for a in (self.host, self.advertise_address) if a and _specific_ip(a))]
+        try:
+            cluster = self.cluster_pki or pki.load_or_create(self.data_dir, sans)
+        except ValueError as e:
+            raise tls.TLSError(str(e)) from None
+        self.ca = cluster.ca
+        serving = cluster.serving
+        if options.cert_file is not None and options.key_file is not None:
+            serving = tls.load_pair(options.cert_file, options.key_file)
+        client_cas = cluster.ca.cert_pem
+        if options.client_ca_file is not None:
+            client_cas += b"\n" + tls.load_cas(options.client_ca_file)
+        self._kubeconfig_credentials = {
+            "certificate-authority-data": _b64(tls.trust_bundle(cluster.ca.cert_pem, serving.cert_pem)),
+            "client-certificate-data": _b64(cluster.admin.cert_pem),
+            "client-key-data": _b64(cluster.admin.key_pem)}
+        return tls.server_context(serving, client_cas)
 
     async def stop(self) -> None:
         if self.controllers is not None:
@@ -101,13 +145,42 @@ class ControlPlane:
             self.storage = None
 
 
-def kubeconfig(url: str, token: str) -> dict[str, object]:
-    """A kubeconfig whose cluster, user and context are all named ``setpoint``."""
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _specific_ip(host: str) -> bool:
+    """Whether ``host`` is one IP address a client may dial (not 0.0.0.0 or ::)."""
+    try:
+        return not ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
+
+
+def _client_host(host: str) -> str:
+    """The host part of the URL clients use for a server bound to ``host``."""
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if ip.is_unspecified:
+        ip = ipaddress.ip_address("127.0.0.1" if ip.version == 4 else "::1")
+    return f"[{ip}]" if ip.version == 6 else str(ip)
+
+
+def kubeconfig(url: str, **credentials: str) -> dict[str, object]:
+    """A self-contained kubeconfig whose cluster, user and context are all named ``setpoint``:
+    ``credentials`` are the cluster's ``certificate-authority-data`` and the user's fields
+    (``client-certificate-data``/``client-key-data``, or ``token``)."""
+    ca = credentials.pop("certificate-authority-data", None)
+    cluster: dict[str, str] = {"server": url}
+    if ca is not None:
+        cluster["certificate-authority-data"] = ca
     return {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": "setpoint", "cluster": {"server": url}}],
-        "users": [{"name": "setpoint", "user": {"token": token}}],
+        "clusters": [{"name": "setpoint", "cluster": cluster}],
+        "users": [{"name": "setpoint", "user": dict(credentials)}],
         "contexts": [{"name": "setpoint", "context": {"cluster": "setpoint", "user": "setpoint",
                                                        "namespace": "default"}}],
         "current-context": "setpoint",
@@ -115,9 +188,11 @@ def kubeconfig(url: str, token: str) -> dict[str, object]:
     }
 
 
-def write_kubeconfig(path: Path, url: str, token: str) -> None:
-    """Write the kubeconfig atomically (readers never see half a file)."""
+def write_kubeconfig(path: Path, config: dict[str, object]) -> None:
+    """Write the kubeconfig atomically (readers never see half a file), readable by its owner only."""
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(yaml.safe_dump(kubeconfig(url, token), sort_keys=False))
-    os.chmod(tmp, 0o600)
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+        f.write(yaml.safe_dump(config, sort_keys=False))
     os.replace(tmp, path)

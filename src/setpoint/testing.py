@@ -20,6 +20,7 @@ The server runs with its built-in controllers (namespace cleanup, CRD finalizer)
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib.util
 import inspect
 import re
@@ -32,9 +33,13 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import pytest
 
+from setpoint.runtime.config import Config
 from setpoint.runtime.http_client import HTTPClient
 
 if TYPE_CHECKING:
+    import ssl
+
+    from setpoint.apiserver.pki import ClusterPKI
     from setpoint.controlplane import ControlPlane
 
 T = TypeVar("T")
@@ -50,7 +55,8 @@ class ApiServer:
         self.data_dir = data_dir
         self.storage_url = storage_url
         self._port = control_plane.port
-        self.client = HTTPClient.from_kubeconfig(self.kubeconfig)
+        # The admin's client certificate, over TLS; the context is made once per process.
+        self.client = HTTPClient(Config(host=control_plane.url, ssl_context=_client_context()))
 
     @property
     def url(self) -> str:
@@ -77,7 +83,8 @@ class ApiServer:
         """Start it again on the same port (and storage: use a ``sqlite://`` URL to keep data)."""
         from setpoint.controlplane import ControlPlane
 
-        self.control_plane = ControlPlane(self.storage_url, port=self._port, data_dir=self.data_dir)
+        self.control_plane = ControlPlane(self.storage_url, port=self._port, data_dir=self.data_dir,
+                                          cluster_pki=_process_pki())
         await self.control_plane.start()
 
     async def restart(self) -> None:
@@ -110,7 +117,7 @@ async def start_api_server(storage_url: str = "memory://", *, data_dir: Path | N
 
     with tempfile.TemporaryDirectory(prefix="setpoint-test-") as tmp:
         directory = data_dir or Path(tmp)
-        cp = ControlPlane(storage_url, port=0, data_dir=directory)
+        cp = ControlPlane(storage_url, port=0, data_dir=directory, cluster_pki=_process_pki())
         await cp.start()
         api = ApiServer(cp, directory, storage_url)
         try:
@@ -118,6 +125,23 @@ async def start_api_server(storage_url: str = "memory://", *, data_dir: Path | N
         finally:
             await api.client.close()
             await api.control_plane.stop()
+
+
+@functools.cache
+def _process_pki() -> ClusterPKI:
+    """One CA, serving and admin certificate for every server this process starts in tests."""
+    from setpoint.apiserver import pki
+
+    return pki.load_or_create(None)
+
+
+@functools.cache
+def _client_context() -> ssl.SSLContext:
+    """The admin's TLS client context for those servers."""
+    from setpoint.apiserver import tls
+
+    cluster = _process_pki()
+    return tls.client_context(cluster.ca.cert_pem, cluster.admin)
 
 
 if importlib.util.find_spec("pytest_asyncio") is None:

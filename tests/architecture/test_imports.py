@@ -33,6 +33,8 @@ LAZY: dict[tuple[str, str], str] = {
     ("setpoint.cli", "setpoint.models"): "pydantic costs ~150 ms of start-up; only `setpoint crd` needs it",
     ("setpoint.testing", "setpoint.controlplane"): "a pytest plugin loads in every pytest run of a project "
     "that installs setpoint; the server loads only when a test asks for it",
+    ("setpoint.testing", "setpoint.apiserver.pki"): "the same: cryptography loads only when a test starts a server",
+    ("setpoint.testing", "setpoint.apiserver.tls"): "the same: cryptography loads only when a test starts a server",
     ("setpoint.runtime", "setpoint.runtime.http_client"): "aiohttp costs ~150 ms of start-up; the built-in "
     "controllers drive the runtime in-process and never need the HTTP client",
     ("setpoint.nodecli", "setpoint.runtime.http_client"): "aiohttp costs ~150 ms of start-up; only "

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +22,22 @@ import yaml
 
 BIN = Path(sys.executable).parent
 DEADLINE = 20.0
+
+
+def _tls_context(kubeconfig: Path) -> ssl.SSLContext:
+    """TLS with the kubeconfig's CA and client certificate; unverified while it is not written yet."""
+    if not kubeconfig.exists():
+        ctx = ssl.create_default_context()
+        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+        return ctx
+    config = yaml.safe_load(kubeconfig.read_text())
+    cluster, user = config["clusters"][0]["cluster"], config["users"][0]["user"]
+    ctx = ssl.create_default_context(cadata=base64.b64decode(cluster["certificate-authority-data"]).decode())
+    with tempfile.NamedTemporaryFile(suffix=".pem") as f:
+        f.write(base64.b64decode(user["client-certificate-data"]) + b"\n" + base64.b64decode(user["client-key-data"]))
+        f.flush()
+        ctx.load_cert_chain(f.name)
+    return ctx
 
 
 def free_port() -> int:
@@ -62,7 +81,7 @@ class Server:
         hdrs = {"Accept": "application/json", **(headers or {})}
         if data is not None:
             hdrs["Content-Type"] = content_type
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=30, context=_tls_context(self.kubeconfig))
         try:
             conn.request(method, path, body=data, headers=hdrs)
             resp = conn.getresponse()

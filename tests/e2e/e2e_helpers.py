@@ -8,22 +8,23 @@ not depend on each other or on their order.
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 BIN = Path(sys.executable).parent
 #: How long to wait for a condition before a test fails.
@@ -55,6 +56,41 @@ def kubectl_path() -> str:
 
 # --- raw HTTP ----------------------------------------------------------------------
 
+_CONTEXTS: dict[tuple[Path, int], ssl.SSLContext] = {}
+
+
+def tls_context(kubeconfig: Path | None) -> ssl.SSLContext:
+    """The TLS context a kubeconfig describes: its CA verifies the server, its client certificate
+    authenticates (made once per kubeconfig file version). Without one, an unverified context with no
+    client certificate (to poll ``/readyz`` before the kubeconfig is written)."""
+    if kubeconfig is None:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+    key = (kubeconfig, kubeconfig.stat().st_mtime_ns)
+    ctx = _CONTEXTS.get(key)
+    if ctx is None:
+        import yaml
+
+        config = yaml.safe_load(kubeconfig.read_text())
+        cluster, user = config["clusters"][0]["cluster"], config["users"][0]["user"]
+        ctx = ssl.create_default_context(cadata=base64.b64decode(cluster["certificate-authority-data"]).decode())
+        if "client-certificate-data" in user:
+            with tempfile.NamedTemporaryFile(suffix=".pem") as f:
+                f.write(base64.b64decode(user["client-certificate-data"]) + b"\n"
+                        + base64.b64decode(user["client-key-data"]))
+                f.flush()
+                ctx.load_cert_chain(f.name)
+        _CONTEXTS[key] = ctx
+    return ctx
+
+
+def _connection(port: int, timeout: float, kubeconfig: Path | None, tls: bool) -> http.client.HTTPConnection:
+    if not tls:
+        return http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    return http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout, context=tls_context(kubeconfig))
+
 
 @dataclass
 class HTTPResult:
@@ -68,8 +104,10 @@ class HTTPResult:
 
 def http_request(port: int, method: str, path: str, body: bytes | str | dict[str, Any] | list[Any] | None = None,
                  *, content_type: str | None = "application/json", headers: dict[str, str] | None = None,
-                 timeout: float = 30.0) -> HTTPResult:
-    """One request on a fresh connection; the body of a dict or list is sent as JSON."""
+                 timeout: float = 30.0, kubeconfig: Path | None = None, tls: bool = True) -> HTTPResult:
+    """One request on a fresh connection; the body of a dict or list is sent as JSON. Over TLS with
+    ``kubeconfig``'s CA and client certificate (unverified and anonymous without one); plain HTTP
+    when ``tls`` is off (a server started with ``--insecure-http``)."""
     if isinstance(body, dict | list):
         body = json.dumps(body).encode()
     elif isinstance(body, str):
@@ -77,7 +115,7 @@ def http_request(port: int, method: str, path: str, body: bytes | str | dict[str
     hdrs = {"Accept": "application/json", **(headers or {})}
     if body is not None and content_type is not None:
         hdrs["Content-Type"] = content_type
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    conn = _connection(port, timeout, kubeconfig, tls)
     try:
         conn.request(method, path, body=body, headers=hdrs)
         resp = conn.getresponse()
@@ -90,9 +128,9 @@ def http_request(port: int, method: str, path: str, body: bytes | str | dict[str
 class WatchStream:
     """A raw watch: newline-delimited JSON events read with a deadline."""
 
-    def __init__(self, port: int, path: str, headers: dict[str, str] | None = None) -> None:
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=DEADLINE)
-        self.conn.request("GET", path, headers={"Accept": "application/json", **(headers or {})})
+    def __init__(self, port: int, path: str, kubeconfig: Path | None = None) -> None:
+        self.conn = _connection(port, DEADLINE, kubeconfig, True)
+        self.conn.request("GET", path, headers={"Accept": "application/json"})
         self.resp = self.conn.getresponse()
         self.status = self.resp.status
 
@@ -123,24 +161,17 @@ class Server:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"https://127.0.0.1:{self.port}"
 
     @property
     def kubeconfig(self) -> Path:
         return self.data_dir / "kubeconfig"
 
-    @property
-    def auth(self) -> dict[str, str]:
-        """The kubeconfig user's credentials as request headers."""
-        user = yaml.safe_load(self.kubeconfig.read_text())["users"][0]["user"]
-        return {"Authorization": f"Bearer {user['token']}"} if "token" in user else {}
-
     def request(self, method: str, path: str, body: bytes | str | dict[str, Any] | list[Any] | None = None,
                 *, anonymous: bool = False, **kwargs: Any) -> HTTPResult:
-        """A request as the kubeconfig's user (``anonymous``: without credentials)."""
-        if not anonymous:
-            kwargs["headers"] = {**self.auth, **(kwargs.get("headers") or {})}
-        return http_request(self.port, method, path, body, **kwargs)
+        """A request as the kubeconfig's user (``anonymous``: without a client certificate)."""
+        return http_request(self.port, method, path, body, kubeconfig=None if anonymous else self.kubeconfig,
+                            **kwargs)
 
     def get_json(self, path: str) -> Any:
         r = self.request("GET", path)
@@ -148,7 +179,7 @@ class Server:
         return r.json()
 
     def watch(self, path: str) -> WatchStream:
-        return WatchStream(self.port, path, self.auth)
+        return WatchStream(self.port, path, self.kubeconfig)
 
     def logs(self) -> str:
         return self.stderr_path.read_text(errors="replace")
@@ -163,14 +194,15 @@ def start_server(data_dir: Path, port: int, *extra: str, log_path: Path | None =
         )
 
 
-def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    """Poll /readyz until it answers 200 (fail at once if the process died)."""
+def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0, *, tls: bool = True) -> None:
+    """Poll /readyz until it answers 200 (fail at once if the process died); ``tls`` off for a
+    server started with ``--insecure-http``."""
     deadline = time.monotonic() + timeout
     while True:
         if proc.poll() is not None:
             raise RuntimeError(f"setpoint up exited with {proc.returncode} before it was ready")
         try:
-            r = http_request(port, "GET", "/readyz", timeout=2.0)
+            r = http_request(port, "GET", "/readyz", timeout=2.0, tls=tls)
             if r.status == 200:
                 return
         except OSError:

@@ -58,7 +58,7 @@ def test_kubeconfig_written_before_ready_and_clean_sigterm(tmp_path: Path) -> No
         assert [c["name"] for c in config["clusters"]] == ["setpoint"]
         assert [u["name"] for u in config["users"]] == ["setpoint"]
         assert [c["name"] for c in config["contexts"]] == ["setpoint"]
-        assert config["clusters"][0]["cluster"]["server"] == f"http://127.0.0.1:{port}"
+        assert config["clusters"][0]["cluster"]["server"] == f"https://127.0.0.1:{port}"
         assert (data_dir / "kubeconfig").stat().st_mode & 0o777 == 0o600
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=15)
@@ -82,7 +82,8 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
     try:
         wait_ready(port, proc)
         body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kept"}, "data": {"a": "b"}}
-        created = http_request(port, "POST", "/api/v1/namespaces/default/configmaps", body)
+        created = http_request(port, "POST", "/api/v1/namespaces/default/configmaps", body,
+                               kubeconfig=data_dir / "kubeconfig")
         assert created.status == 201
     finally:
         assert stop_server(proc) == 0
@@ -90,11 +91,13 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
     proc = start_server(data_dir, port)
     try:
         wait_ready(port, proc)
-        got = http_request(port, "GET", "/api/v1/namespaces/default/configmaps/kept")
+        got = http_request(port, "GET", "/api/v1/namespaces/default/configmaps/kept",
+                           kubeconfig=data_dir / "kubeconfig")
         assert got.status == 200
         assert got.json() == created.json()
         # The new watch cache starts at the current revision: a watch from before the restart is gone.
-        stream = WatchStream(port, "/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=1")
+        stream = WatchStream(port, "/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=1",
+                             data_dir / "kubeconfig")
         try:
             assert stream.status == 200
             event = stream.next_event()
@@ -158,7 +161,8 @@ def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
             name, value = f"w{w}-{i}", f"v{w}-{i}"
             try:
                 r = http_request(port, "POST", "/api/v1/namespaces/default/configmaps",
-                                 {"metadata": {"name": name}, "data": {"k": value}}, timeout=5)
+                                 {"metadata": {"name": name}, "data": {"k": value}}, timeout=5,
+                                 kubeconfig=data_dir / "kubeconfig")
             except OSError:
                 return  # the server is gone
             if r.status == 201:
@@ -187,7 +191,8 @@ def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
     proc = start_server(data_dir, port)
     try:
         wait_ready(port, proc)
-        items = http_request(port, "GET", "/api/v1/namespaces/default/configmaps").json()["items"]
+        items = http_request(port, "GET", "/api/v1/namespaces/default/configmaps",
+                             kubeconfig=data_dir / "kubeconfig").json()["items"]
         stored = {o["metadata"]["name"]: (o["metadata"]["resourceVersion"], o["data"]["k"]) for o in items
                   if o["metadata"]["name"] != "kube-root-ca.crt"}  # the root CA publisher's
         missing = [n for n in acked if n not in stored]

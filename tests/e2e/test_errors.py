@@ -466,19 +466,19 @@ async def test_410_expired_continue_token() -> None:
         port = api.port
         path = "/api/v1/namespaces/default/configmaps"
         for name in ("a", "b", "c"):
-            assert (await asyncio.to_thread(http_request, port, "POST", path, cm(name, "default"))).status == 201
+            assert (await asyncio.to_thread(http_request, port, "POST", path, cm(name, "default"), kubeconfig=api.kubeconfig)).status == 201
         # Not the root-CA publisher's kube-root-ca.crt, whatever moment it arrives.
         mine = "fieldSelector=metadata.name%21%3Dkube-root-ca.crt"
-        first = (await asyncio.to_thread(http_request, port, "GET", f"{path}?limit=1&{mine}")).json()
+        first = (await asyncio.to_thread(http_request, port, "GET", f"{path}?limit=1&{mine}", kubeconfig=api.kubeconfig)).json()
         token = first["metadata"]["continue"]
         assert [i["metadata"]["name"] for i in first["items"]] == ["a"]
         # One more write, then compact the store past the token's revision.
-        assert (await asyncio.to_thread(http_request, port, "POST", path, cm("d", "default"))).status == 201
+        assert (await asyncio.to_thread(http_request, port, "POST", path, cm("d", "default"), kubeconfig=api.kubeconfig)).status == 201
         store = api.control_plane.storage
         assert store is not None
         await store.compact(await store.current_revision())
         q = urllib.parse.urlencode({"limit": "1", "continue": token})
-        r = await asyncio.to_thread(http_request, port, "GET", f"{path}?{q}&{mine}")
+        r = await asyncio.to_thread(http_request, port, "GET", f"{path}?{q}&{mine}", kubeconfig=api.kubeconfig)
         assert r.status == 410
         body = r.json()
         assert body["reason"] == "Expired"
@@ -489,7 +489,7 @@ async def test_410_expired_continue_token() -> None:
         token = body["metadata"]["continue"]
         while token:
             q = urllib.parse.urlencode({"limit": "1", "continue": token})
-            page = (await asyncio.to_thread(http_request, port, "GET", f"{path}?{q}&{mine}")).json()
+            page = (await asyncio.to_thread(http_request, port, "GET", f"{path}?{q}&{mine}", kubeconfig=api.kubeconfig)).json()
             rest.extend(i["metadata"]["name"] for i in page["items"])
             token = page["metadata"].get("continue", "")
         assert rest == ["b", "c", "d"]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
 from runtime_helpers import CM, install_crd
 
-from setpoint.runtime import Client, Config, HTTPClient, Kind, PatchType, errors
+from setpoint.runtime import Client, HTTPClient, Kind, PatchType, errors
 from setpoint.testing import ApiServer
 
 
@@ -96,15 +97,16 @@ async def test_kubeconfig_file_loads_through_lightkube(setpoint_api: ApiServer) 
     try:
         assert client.config.host == setpoint_api.url
         assert client.namespace == "default"
-        admin_token = (setpoint_api.data_dir / "pki" / "admin.token").read_text()
-        assert await client.config.auth.authorization() == f"Bearer {admin_token}"
+        # Over TLS with the admin's client certificate from the kubeconfig, no token.
+        assert client.config.ssl_context is not None
+        assert await client.config.auth.authorization() is None
         assert (await client.list(CM))["kind"] == "ConfigMapList"
     finally:
         await client.close()
 
 
 async def test_client_side_qps_limit_spaces_requests(setpoint_api: ApiServer) -> None:
-    config = Config.from_url(setpoint_api.url)
+    config = dataclasses.replace(setpoint_api.client.config)
     config.qps, config.burst = 50.0, 1
     async with HTTPClient(config) as client:
         await client.resource(CM)  # discovery: one request (the burst)

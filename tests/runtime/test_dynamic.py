@@ -10,11 +10,13 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 from typing import Any
 
 from runtime_helpers import CM, install_crd
 
 from setpoint.runtime import Builder, HTTPClient, Kind, Manager, Request
+from setpoint.runtime.config import StaticAuth
 from setpoint.testing import ApiServer, eventually
 
 SECRET = Kind("v1", "Secret")
@@ -35,7 +37,9 @@ async def test_manager_recreated_when_its_secret_changes(setpoint_api: ApiServer
         namespace = data["namespace"]
         inner["generation"] += 1
         generation = inner["generation"]
-        client = HTTPClient.from_url(data["server"], token=data.get("token"))
+        # The server's TLS trust and client certificate as the outer client's; the URL and token from the Secret.
+        client = HTTPClient(dataclasses.replace(outer_client.config, host=data["server"],
+                                                auth=StaticAuth.bearer(data.get("token"))))
         mgr = Manager(client)
 
         async def reconcile(req: Request) -> None:
@@ -64,9 +68,8 @@ async def test_manager_recreated_when_its_secret_changes(setpoint_api: ApiServer
     Builder(outer).named("credentials").for_(SECRET, namespace="default").complete(reconcile_secret)
     for ns in ("team-a", "team-b"):
         await outer_client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
-    admin_token = (setpoint_api.data_dir / "pki" / "admin.token").read_text()
     secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "target", "namespace": "default"},
-              "stringData": {"server": setpoint_api.url, "token": admin_token, "namespace": "team-a"}}
+              "stringData": {"server": setpoint_api.url, "token": "t1", "namespace": "team-a"}}
     try:
         async with outer.running():
             await outer_client.create(secret)
@@ -75,7 +78,7 @@ async def test_manager_recreated_when_its_secret_changes(setpoint_api: ApiServer
             await eventually(lambda: (1, "team-a/one") in handled)
 
             # the Secret changes: the inner manager is replaced, its informers with it
-            await outer_client.patch(SECRET, "target", {"stringData": {"namespace": "team-b"}},
+            await outer_client.patch(SECRET, "target", {"stringData": {"namespace": "team-b", "token": "t2"}},
                                      "default")
             await eventually(lambda: inner["generation"] == 2)
             await outer_client.create(configmap("two", "team-b"))

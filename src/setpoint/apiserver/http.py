@@ -20,6 +20,9 @@ Connection semantics:
 * Errors the HTTP layer answers itself (400 malformed request, 413 body too large,
   431 header section too large, 500 handler failure) are built by the
   ``error_response`` callback; after a 400/413/431 the connection is closed.
+* Over TLS (``start(..., ssl_context=context)``) the client's verified certificate is read once, when
+  the connection is made, and every request of the connection carries it
+  (:attr:`Request.peer_certificate`).
 * A handler that is still running when its client goes away is *not* cancelled (its
   response is dropped); a :class:`StreamingResponse` being sent *is* cancelled, and
   its iterator closed, as soon as the disconnect is seen.
@@ -31,10 +34,11 @@ import asyncio
 import contextlib
 import logging
 import re
+import ssl
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from http import HTTPStatus
-from typing import Final, NoReturn, cast
+from typing import Any, Final, NamedTuple, NoReturn, cast
 from urllib.parse import parse_qs, unquote_to_bytes
 
 import httptools
@@ -44,6 +48,7 @@ __all__ = [
     "ErrorResponseFactory",
     "HTTPServer",
     "Handler",
+    "PeerCertificate",
     "Request",
     "Response",
     "StreamingResponse",
@@ -176,6 +181,15 @@ def _render_head(
 # --------------------------------------------------------------------------- vocabulary
 
 
+class PeerCertificate(NamedTuple):
+    """The client certificate a TLS connection presented, verified against the server's client
+    CAs during the handshake: its DER bytes and the ``ssl`` module's decoded form
+    (``SSLObject.getpeercert()``: ``subject``, ``notAfter``, ...)."""
+
+    der: bytes
+    decoded: dict[str, Any]
+
+
 class Request:
     """One parsed HTTP request.  Built by the server; cheap to build by hand in tests."""
 
@@ -189,6 +203,7 @@ class Request:
         "http_version",
         "method",
         "path",
+        "peer_certificate",
         "query_string",
         "raw_path",
     )
@@ -201,6 +216,8 @@ class Request:
     body: bytes
     client: tuple[str, int] | None
     http_version: str
+    #: The connection's verified TLS client certificate (None: plain HTTP or none presented).
+    peer_certificate: PeerCertificate | None
 
     def __init__(
         self,
@@ -212,6 +229,7 @@ class Request:
         body: bytes = b"",
         client: tuple[str, int] | None = None,
         http_version: str = "1.1",
+        peer_certificate: PeerCertificate | None = None,
     ) -> None:
         self.method = method
         self.path = path
@@ -221,6 +239,7 @@ class Request:
         self.body = body
         self.client = client
         self.http_version = http_version
+        self.peer_certificate = peer_certificate
         self._query: dict[str, list[str]] | None = None
         self._state: dict[str, object] | None = None
         self._keep_alive = True
@@ -411,6 +430,7 @@ class _HTTPConnection(asyncio.Protocol):
         "_max_header",
         "_method",
         "_parser",
+        "_peer_certificate",
         "_pending_continue",
         "_queue",
         "_reading_paused",
@@ -436,6 +456,7 @@ class _HTTPConnection(asyncio.Protocol):
         self._max_header = server._max_header_bytes
         self._parser = httptools.HttpRequestParser(self)
         self._client: tuple[str, int] | None = None
+        self._peer_certificate: PeerCertificate | None = None
         # per-message parse state
         self._url = b""
         self._headers: dict[str, str] = {}
@@ -470,6 +491,12 @@ class _HTTPConnection(asyncio.Protocol):
         peer = transport.get_extra_info("peername")
         if isinstance(peer, tuple) and len(peer) >= 2:
             self._client = (str(peer[0]), int(peer[1]))
+        ssl_object = transport.get_extra_info("ssl_object")
+        if ssl_object is not None:
+            # The handshake is over here (asyncio and uvloop call connection_made after it).
+            der = ssl_object.getpeercert(binary_form=True)
+            if der:
+                self._peer_certificate = PeerCertificate(der, ssl_object.getpeercert())
         self._server._connections.add(self)
         if self._server._stopping:
             transport.close()
@@ -623,6 +650,7 @@ class _HTTPConnection(asyncio.Protocol):
             body,
             self._client,
             self._version,
+            self._peer_certificate,
         )
         keep_alive = self._keep_alive
         request._keep_alive = keep_alive
@@ -880,14 +908,14 @@ class HTTPServer:
         self._stopping = False
         self._all_closed: asyncio.Event | None = None
 
-    async def start(self, host: str, port: int) -> None:
-        """Bind and start accepting.  Raises ``OSError`` if the address is taken."""
+    async def start(self, host: str, port: int, *, ssl_context: ssl.SSLContext | None = None) -> None:
+        """Bind and start accepting (over TLS with ``ssl_context``).  Raises ``OSError`` if the address is taken."""
         if self._server is not None:
             raise RuntimeError("HTTPServer is already started")
         loop = asyncio.get_running_loop()
         self._stopping = False
         self._server = await loop.create_server(
-            lambda: _HTTPConnection(self, loop), host, port, reuse_address=True, backlog=1024
+            lambda: _HTTPConnection(self, loop), host, port, reuse_address=True, backlog=1024, ssl=ssl_context
         )
         sockets = self._server.sockets
         self._port = int(sockets[0].getsockname()[1]) if sockets else port

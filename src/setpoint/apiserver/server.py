@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import platform
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -173,8 +174,9 @@ class APIServer:
 
     # --- lifecycle ---------------------------------------------------------------
 
-    async def start(self, host: str = "127.0.0.1", port: int = 6443) -> None:
-        """Warm the caches, create the system namespaces, start serving."""
+    async def start(self, host: str = "127.0.0.1", port: int = 6443, *,
+                    ssl_context: ssl.SSLContext | None = None) -> None:
+        """Warm the caches, create the system namespaces, start serving (over TLS with ``ssl_context``)."""
         await self.objects.start()
         for r in self.registry.all():
             if not r.computed:
@@ -184,7 +186,7 @@ class APIServer:
         await self._ensure_priority_classes()
         self.http = HTTPServer(self.handle, max_body_bytes=MAX_BODY_BYTES,
                                error_response=lambda code, msg: _error_response(_http_error(code, msg)))
-        await self.http.start(host, port)
+        await self.http.start(host, port, ssl_context=ssl_context)
         self._ready = True
 
     @property

@@ -65,12 +65,14 @@ class Authentication:
     """The authenticators of one server and the keys they need."""
 
     def __init__(self, *, data_dir: Path | None = None, token_file: Path | None = None, anonymous: bool = False,
-                 authenticators: Sequence[Authenticator] = (), now: Callable[[], float] = time.time) -> None:
+                 authenticators: Sequence[Authenticator] = (), admin_token: bool = True,
+                 now: Callable[[], float] = time.time) -> None:
         self.service_accounts = ServiceAccountTokens(SigningKey.load_or_create(data_dir), now=now)
         self.static = StaticTokens(load_token_file(token_file) if token_file is not None else None)
-        #: The administrator's bearer token (the kubeconfig's credential).
-        self.admin_token = load_or_create_admin_token(data_dir)
-        self.static.add(self.admin_token, ADMIN)
+        #: The administrator's bearer token (the kubeconfig's credential over plain HTTP), or None.
+        self.admin_token = load_or_create_admin_token(data_dir) if admin_token else None
+        if self.admin_token is not None:
+            self.static.add(self.admin_token, ADMIN)
         self.union = UnionAuthenticator(authenticators, [self.static], self.service_accounts, anonymous=anonymous)
 
     @property
