@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from e2e_helpers import Server, eventually, http_request
+from e2e_helpers import Server, eventually, http_request, tls_context
 
 pytestmark = pytest.mark.e2e
 
@@ -517,7 +517,7 @@ def test_422_bad_list_options(server: Server, cms: str) -> None:
 
 def test_http_client_sanity(server: Server) -> None:
     """The raw helper really speaks to the server (guards every test above against a silent helper bug)."""
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    conn = http.client.HTTPSConnection("127.0.0.1", server.port, timeout=5, context=tls_context(server.kubeconfig))
     try:
         conn.request("GET", "/api/v1/namespaces/default")
         resp = conn.getresponse()
