@@ -382,6 +382,9 @@ def measure_tls(args: argparse.Namespace, tls: bool) -> dict[str, float]:
 
 
 def tls_compare(args: argparse.Namespace) -> None:
+    from setpoint.apiserver.http import install_event_loop_policy
+
+    install_event_loop_policy()  # the load generator on uvloop too: its TLS is native, asyncio's is Python
     modes = [("--insecure-http", False), ("TLS + client cert", True)]
     figures: dict[str, list[dict[str, float]]] = {label: [] for label, _ in modes}
     for round_ in range(args.rounds):
