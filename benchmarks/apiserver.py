@@ -8,12 +8,19 @@ latency is measured by 100 raw-socket watchers against 1,000 updates that
 carry their send time.
 
     .venv/bin/python benchmarks/apiserver.py [--quick] [--baseline OTHER_CHECKOUT] [--rounds N]
+    .venv/bin/python benchmarks/apiserver.py --tls-compare [--seconds S] [--rounds N]
 
 ``--baseline`` runs the same measurements against another checkout's ``src`` (e.g. a
 ``git worktree`` of an older commit) in the same run, and prints both side by side
 with their ratio; ``--rounds`` repeats both, alternating which goes first, and
 prints medians. Start-up is the time from spawning ``setpoint up`` to its first
-``200`` from ``/readyz`` (median of 5 starts on a fresh data dir).
+``200`` from ``/readyz`` (median of 5 starts on a fresh data dir). wrk presents no client
+certificate, so these runs serve plain HTTP (``--insecure-http``).
+
+``--tls-compare`` measures the cost of TLS instead: creates/s and gets/s at 64 clients, the
+server once with TLS and the kubeconfig's client certificate (the default), once with
+``--insecure-http``, both driven by the same aiohttp load generator (64 keep-alive connections,
+one request in flight on each), in one run; ``--rounds`` alternates which goes first.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import os
 import re
 import shutil
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -44,10 +52,22 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+#: Reaches /readyz of a TLS server before its kubeconfig is read (readiness only: nothing is sent).
+_UNVERIFIED = ssl._create_unverified_context()
+
+
+def _speaks_tls(source: Path | None) -> bool:
+    """Whether the checkout serves TLS by default (and so knows ``--insecure-http``)."""
+    return ((source or ROOT) / "src" / "setpoint" / "apiserver" / "tls.py").exists()
+
+
 def start_server(data_dir: Path, port: int, storage: str | None, source: Path | None = None,
-                 *extra: str) -> subprocess.Popen[bytes]:
+                 *extra: str, tls: bool = False) -> subprocess.Popen[bytes]:
     """``setpoint up`` of this checkout, or of ``source`` (another checkout's root) when given;
-    ``extra`` are more flags (e.g. ``--nodes 0``)."""
+    ``extra`` are more flags (e.g. ``--nodes 0``). Plain HTTP unless ``tls``."""
+    if not tls and _speaks_tls(source):
+        extra = (*extra, "--insecure-http")
+    scheme = "https" if tls else "http"
     cmd = [sys.executable, "-c", "from setpoint.cli import main; main()",
            "up", "--data-dir", str(data_dir), "--port", str(port), "--log-level", "warning", *extra]
     if storage:
@@ -58,7 +78,8 @@ def start_server(data_dir: Path, port: int, storage: str | None, source: Path | 
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as r:
+        with contextlib.suppress(OSError), urllib.request.urlopen(f"{scheme}://127.0.0.1:{port}/readyz", timeout=1,
+                                                                  context=_UNVERIFIED if tls else None) as r:
             if r.status == 200:
                 return proc
         if proc.poll() is not None:
@@ -262,7 +283,13 @@ def main() -> None:
                         help="another checkout to measure in the same run (its src/ is put on PYTHONPATH)")
     parser.add_argument("--rounds", type=int, default=1,
                         help="measure each checkout this many times, alternating which goes first; print medians")
+    parser.add_argument("--tls-compare", action="store_true",
+                        help="creates/s and gets/s at 64 clients: TLS + client certificate against --insecure-http")
     args = parser.parse_args()
+    if args.tls_compare:
+        print(f"storage {args.storage or 'sqlite'}, cores {os.cpu_count()}, rounds {args.rounds}")
+        tls_compare(args)
+        return
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install -y wrk")
     print(f"storage {args.storage or 'sqlite'}, cores {os.cpu_count()}, rounds {args.rounds}")
@@ -284,6 +311,91 @@ def main() -> None:
         cells = "".join(f"{r.get(name, float('nan')):>26.1f}" for _, r in runs)
         ratio = f"{runs[1][1][name] / runs[0][1][name]:>11.2f}" if len(runs) == 2 and runs[0][1].get(name) else ""
         print(f"{name:<28}{cells}{ratio}")
+
+
+# --- TLS against plain HTTP --------------------------------------------------------
+
+
+async def _load(base: str, ctx: ssl.SSLContext | None, path: str, seconds: float, clients: int,
+                body: bytes | None, namespace: str) -> float:
+    """Requests/s of ``clients`` workers, each with one request in flight on its own keep-alive
+    connection: GET ``path``, or POST ``body`` (a ConfigMap named anew each time) to it."""
+    import aiohttp
+
+    connector = aiohttp.TCPConnector(limit=clients, ssl=ctx if ctx is not None else False)
+    done = [0]
+    deadline = time.perf_counter() + seconds
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    async with aiohttp.ClientSession(base, connector=connector) as session:
+        async def worker(w: int) -> None:
+            i = 0
+            while time.perf_counter() < deadline:
+                if body is None:
+                    async with session.get(path, headers=headers) as r:
+                        await r.read()
+                        ok = r.status == 200
+                else:
+                    data = body.replace(b"NAME", f"w{w}-{i}".encode())
+                    i += 1
+                    async with session.post(path, data=data, headers=headers) as r:
+                        await r.read()
+                        ok = r.status == 201
+                if not ok:
+                    raise SystemExit(f"{namespace}: {r.status}")
+                done[0] += 1
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker(w) for w in range(clients)))
+        return done[0] / (time.perf_counter() - t0)
+
+
+def measure_tls(args: argparse.Namespace, tls: bool) -> dict[str, float]:
+    """creates/s and gets/s at 64 clients against a server with TLS and client certificates, or plain HTTP."""
+    from setpoint.runtime.config import Config
+
+    seconds = 3 if args.quick else args.seconds
+    with tempfile.TemporaryDirectory(prefix="setpoint-bench-") as tmp:
+        port = free_port()
+        proc = start_server(Path(tmp), port, args.storage, None, "--nodes", "0", tls=tls)
+        try:
+            ctx = Config.from_kubeconfig(Path(tmp) / "kubeconfig").ssl_context if tls else None
+            base = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+            ns = "bench-tls"
+
+            async def run() -> dict[str, float]:
+                import aiohttp
+
+                async with aiohttp.ClientSession(base, connector=aiohttp.TCPConnector(ssl=ctx or False)) as s, \
+                        s.post("/api/v1/namespaces", json={"metadata": {"name": ns}}) as r:
+                    assert r.status == 201, r.status
+                path = f"/api/v1/namespaces/{ns}/configmaps"
+                cm = b'{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"NAME"},"data":{"k":"v"}}'
+                # (the gets read w0-0, the creates' first ConfigMap)
+                creates = await _load(base, ctx, path, seconds, 64, cm, "creates")
+                gets = await _load(base, ctx, path + "/w0-0", seconds, 64, None, "gets")
+                return {"creates/s c64": creates, "gets/s c64": gets}
+
+            return asyncio.run(run())
+        finally:
+            proc.terminate()
+            proc.wait(30)
+
+
+def tls_compare(args: argparse.Namespace) -> None:
+    from setpoint.apiserver.http import install_event_loop_policy
+
+    install_event_loop_policy()  # the load generator on uvloop too: its TLS is native, asyncio's is Python
+    modes = [("--insecure-http", False), ("TLS + client cert", True)]
+    figures: dict[str, list[dict[str, float]]] = {label: [] for label, _ in modes}
+    for round_ in range(args.rounds):
+        for label, tls in modes if round_ % 2 == 0 else modes[::-1]:
+            figures[label].append(measure_tls(args, tls))
+    runs = {label: {name: statistics.median(f[name] for f in figs) for name in figs[0]}
+            for label, figs in figures.items()}
+    print(f"{'measure':<16}{'--insecure-http':>18}{'TLS + client cert':>20}{'TLS/HTTP':>10}")
+    for name in runs["--insecure-http"]:
+        plain, tls_rate = runs["--insecure-http"][name], runs["TLS + client cert"][name]
+        print(f"{name:<16}{plain:>18.0f}{tls_rate:>20.0f}{tls_rate / plain:>10.2f}")
 
 
 async def _fill(port: int, ns: str, count: int) -> None:

@@ -146,7 +146,8 @@ def cluster(nodes: int, *, stand_in: bool = False) -> Iterator[Cluster]:
         log = Path(tmp) / "server.log"
         cmd = [sys.executable, "-c", SERVER_CODE, "up", "--data-dir",
                str(Path(tmp) / "data"), "--port", str(port), "--log-level", "warning", "--nodes", str(nodes),
-               *SERVER_FLAGS]
+               # Plain HTTP: the load generators here present no client certificates.
+               "--insecure-http", *SERVER_FLAGS]
         with log.open("wb") as err:
             proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
         try:

@@ -153,7 +153,7 @@ async def _store_creates(n: int) -> dict[str, float]:
 
     out: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        plane = ControlPlane("memory://", port=0, data_dir=Path(tmp))
+        plane = ControlPlane("memory://", port=0, data_dir=Path(tmp), tls_options=None)  # plain HTTP, for wrk
         await plane.start()
         try:
             server = plane.server

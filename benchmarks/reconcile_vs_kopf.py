@@ -31,6 +31,7 @@ import json
 import os
 import re
 import signal
+import ssl
 import sys
 import tempfile
 import time
@@ -274,7 +275,9 @@ class ServerProcess:
 
         def ready() -> bool:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as r:
+                # (readiness only, before the kubeconfig is read: unverified)
+                with urllib.request.urlopen(f"https://127.0.0.1:{port}/readyz", timeout=1,
+                                            context=ssl._create_unverified_context()) as r:
                     return bool(r.status == 200)
             except OSError:
                 return False
@@ -283,7 +286,7 @@ class ServerProcess:
             if time.monotonic() > deadline or self.proc.returncode is not None:
                 raise SystemExit("setpoint up did not become ready")
             await asyncio.sleep(0.05)
-        self.client = HTTPClient.from_url(f"http://127.0.0.1:{port}", token="setpoint")
+        self.client = HTTPClient.from_kubeconfig(self.kubeconfig)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import http.client
 import json
 import os
 import signal
 import socket
-import ssl
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,24 +17,10 @@ from typing import Any
 
 import yaml
 
+from e2e.e2e_helpers import tls_context
+
 BIN = Path(sys.executable).parent
 DEADLINE = 20.0
-
-
-def _tls_context(kubeconfig: Path) -> ssl.SSLContext:
-    """TLS with the kubeconfig's CA and client certificate; unverified while it is not written yet."""
-    if not kubeconfig.exists():
-        ctx = ssl.create_default_context()
-        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
-        return ctx
-    config = yaml.safe_load(kubeconfig.read_text())
-    cluster, user = config["clusters"][0]["cluster"], config["users"][0]["user"]
-    ctx = ssl.create_default_context(cadata=base64.b64decode(cluster["certificate-authority-data"]).decode())
-    with tempfile.NamedTemporaryFile(suffix=".pem") as f:
-        f.write(base64.b64decode(user["client-certificate-data"]) + b"\n" + base64.b64decode(user["client-key-data"]))
-        f.flush()
-        ctx.load_cert_chain(f.name)
-    return ctx
 
 
 def free_port() -> int:
@@ -81,7 +64,8 @@ class Server:
         hdrs = {"Accept": "application/json", **(headers or {})}
         if data is not None:
             hdrs["Content-Type"] = content_type
-        conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=30, context=_tls_context(self.kubeconfig))
+        conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=30,
+                                           context=tls_context(self.kubeconfig if self.kubeconfig.exists() else None))
         try:
             conn.request(method, path, body=data, headers=hdrs)
             resp = conn.getresponse()

@@ -8,6 +8,7 @@ nothing.
 from __future__ import annotations
 
 import asyncio
+import functools
 import http.client
 import json
 import urllib.parse
@@ -15,7 +16,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from e2e_helpers import Server, eventually, http_request
+from e2e_helpers import Server, eventually, http_request, tls_context
 
 pytestmark = pytest.mark.e2e
 
@@ -435,11 +436,12 @@ async def tiny_server() -> AsyncIterator[tuple[Any, _Blocker]]:
 async def test_429_over_max_in_flight(tiny_server: tuple[Any, _Blocker]) -> None:
     srv, blocker = tiny_server
     port = srv.port
+    plain = functools.partial(http_request, tls=False)  # the bare APIServer serves plain HTTP
     path = "/api/v1/namespaces/default/configmaps"
-    held = asyncio.ensure_future(asyncio.to_thread(http_request, port, "POST", path, cm("block", "default")))
+    held = asyncio.ensure_future(asyncio.to_thread(plain, port, "POST", path, cm("block", "default")))
     await asyncio.wait_for(blocker.entered.wait(), 10)
     # The one mutating slot is taken: another write is refused, with Retry-After.
-    r = await asyncio.to_thread(http_request, port, "POST", path, cm("refused", "default"))
+    r = await asyncio.to_thread(plain, port, "POST", path, cm("refused", "default"))
     assert r.status == 429
     assert r.headers["retry-after"] == "1"
     status = r.json()
@@ -447,16 +449,16 @@ async def test_429_over_max_in_flight(tiny_server: tuple[Any, _Blocker]) -> None
     assert status["message"] == "Too many requests, please try again later."
     assert status["details"] == {"retryAfterSeconds": 1}
     # Reads have their own limit and still work.
-    listed = await asyncio.to_thread(http_request, port, "GET", path)
+    listed = await asyncio.to_thread(plain, port, "GET", path)
     assert listed.status == 200
     assert listed.json()["items"] == []
-    metrics = (await asyncio.to_thread(http_request, port, "GET", "/metrics")).body.decode()
+    metrics = (await asyncio.to_thread(plain, port, "GET", "/metrics")).body.decode()
     assert 'apiserver_dropped_requests_total{request_kind="mutating"} 1.0' in metrics
     blocker.release.set()
     assert (await asyncio.wait_for(held, 10)).status == 201
     # The refused write changed nothing; now there is room again.
-    assert (await asyncio.to_thread(http_request, port, "GET", f"{path}/refused")).status == 404
-    assert (await asyncio.to_thread(http_request, port, "POST", path, cm("refused", "default"))).status == 201
+    assert (await asyncio.to_thread(plain, port, "GET", f"{path}/refused")).status == 404
+    assert (await asyncio.to_thread(plain, port, "POST", path, cm("refused", "default"))).status == 201
 
 
 async def test_410_expired_continue_token() -> None:
@@ -517,7 +519,7 @@ def test_422_bad_list_options(server: Server, cms: str) -> None:
 
 def test_http_client_sanity(server: Server) -> None:
     """The raw helper really speaks to the server (guards every test above against a silent helper bug)."""
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    conn = http.client.HTTPSConnection("127.0.0.1", server.port, timeout=5, context=tls_context(server.kubeconfig))
     try:
         conn.request("GET", "/api/v1/namespaces/default")
         resp = conn.getresponse()

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from e2e_helpers import Server, eventually
+from e2e_helpers import Server, eventually, tls_context
 
 pytestmark = pytest.mark.e2e
 
@@ -274,7 +274,7 @@ def test_watch_list_initial_events_then_bookmark(server: Server, ns: str, k8s: A
                                     "timeoutSeconds": "10"})
     url = f"{server.url}/api/v1/namespaces/{ns}/configmaps?{query}"
     events: list[dict[str, Any]] = []
-    with urllib.request.urlopen(url, timeout=10) as resp:
+    with urllib.request.urlopen(url, timeout=10, context=tls_context(server.kubeconfig)) as resp:
         assert resp.status == 200
         for line in resp:
             events.append(json.loads(line))

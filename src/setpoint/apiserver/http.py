@@ -854,7 +854,12 @@ class _HTTPConnection(asyncio.Protocol):
             return
         self._write_response(self._make_error(status, message), _CONN_CLOSE, False)
         if not transport.can_write_eof():
-            transport.close()
+            # TLS has no half-close: keep reading (and dropping) what the client still sends for a
+            # while, so that it gets to read the answer instead of a reset.
+            if self._reading_paused:
+                self._reading_paused = False
+                transport.resume_reading()
+            self._linger_handle = self._loop.call_later(_LINGER_SECONDS, transport.close)
             return
         try:
             transport.write_eof()

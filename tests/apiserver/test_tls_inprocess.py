@@ -136,3 +136,40 @@ async def test_watch_streams_over_tls(setpoint_api: ApiServer) -> None:
         assert b'"ADDED"' in seen
     finally:
         writer.close()
+
+
+async def test_own_serving_certificate_and_client_ca(tmp_path: Any) -> None:
+    """``--tls-cert-file``/``--tls-private-key-file`` are served; ``--client-ca-file``'s certificates
+    authenticate; the kubeconfig trusts the CA that follows the leaf in the certificate file."""
+    from setpoint.controlplane import ControlPlane
+
+    mine = pki.generate_ca("my-ca")
+    serving = pki.issue(mine, "my-server", sans=["localhost", "127.0.0.1"], server=True)
+    (tmp_path / "tls.crt").write_bytes(serving.cert_pem + mine.cert_pem)
+    (tmp_path / "tls.key").write_bytes(serving.key_pem)
+    users = pki.generate_ca("my-users")
+    (tmp_path / "users.crt").write_bytes(users.cert_pem)
+    bob = pki.issue(users, "bob", organizations=("qa",), client=True)
+    plane = ControlPlane("memory://", port=0, data_dir=tmp_path / "data", tls_options=tls.TLSOptions(
+        cert_file=tmp_path / "tls.crt", key_file=tmp_path / "tls.key", client_ca_file=tmp_path / "users.crt"))
+    (tmp_path / "data").mkdir(exist_ok=True)
+    await plane.start()
+    try:
+        assert plane.server is not None
+        recorder = plane.server.authenticator = _Recorder(plane.server.authenticator)
+        answer = await _get(plane.port, tls.client_context(mine.cert_pem, bob))
+        assert answer.startswith(b"HTTP/1.1 200 OK")
+        user = recorder.users[-1]
+        assert user is not None and (user.name, user.groups) == ("bob", ("qa", "system:authenticated"))
+        # The kubeconfig (cluster CA + my-ca; the admin certificate) reaches the server as admin.
+        config = yaml.safe_load((tmp_path / "data" / "kubeconfig").read_text())
+        ca = base64.b64decode(config["clusters"][0]["cluster"]["certificate-authority-data"])
+        assert mine.cert_pem in ca
+        user_data = config["users"][0]["user"]
+        admin = pki.KeyPair(base64.b64decode(user_data["client-certificate-data"]),
+                            base64.b64decode(user_data["client-key-data"]))
+        answer = await _get(plane.port, tls.client_context(ca, admin), server_hostname="localhost")
+        assert answer.startswith(b"HTTP/1.1 200 OK")
+        assert recorder.users[-1] is not None and recorder.users[-1].name == "kubernetes-admin"
+    finally:
+        await plane.stop()
