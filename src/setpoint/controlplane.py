@@ -30,7 +30,8 @@ class ControlPlane:
     def __init__(self, storage_url: str, *, host: str = "127.0.0.1", port: int = 6443,
                  data_dir: Path | None = None, controllers: Iterable[str] = ("*",),
                  advertise_address: str | None = None, controller_options: ControllerOptions | None = None,
-                 nodes: int = 0, **storage_options: object) -> None:
+                 nodes: int = 0, authorization_modes: tuple[str, ...] = ("RBAC",),
+                 **storage_options: object) -> None:
         self.controller_selectors = tuple(controllers)
         self.controller_options = controller_options
         self.storage_url = storage_url
@@ -41,6 +42,8 @@ class ControlPlane:
         self.advertise_address = advertise_address
         #: Simulated nodes to register (0: a bare control plane, no scheduler or kubelet).
         self.nodes = nodes
+        #: ``--authorization-mode`` (the kubeconfig's user is in system:masters: allowed everything).
+        self.authorization_modes = authorization_modes
         self._storage_options = storage_options
         self.storage: storage.Storage | None = None
         self.server: APIServer | None = None
@@ -50,7 +53,7 @@ class ControlPlane:
         options = {"watch_buffer": WATCH_BUFFER, **self._storage_options}
         self.storage = await storage.open_storage(self.storage_url, **options)
         try:
-            self.server = APIServer(self.storage)
+            self.server = APIServer(self.storage, authorization_modes=self.authorization_modes)
             await self.server.start(self.host, self.requested_port)
             # Written as soon as the server answers /readyz (clients wait for that, not for controllers).
             if self.data_dir is not None:
