@@ -251,7 +251,7 @@ class RBACIndex:
 
     def resolve(self, user: UserInfo, namespace: str) -> Resolved:
         """Every rule bound to ``user`` in ``namespace`` ("": cluster-wide only)."""
-        cache_key = (user.name, user.groups, namespace)
+        cache_key = (user.name, tuple(user.groups), namespace)
         out = self._resolved.get(cache_key)
         if out is not None:
             return out
@@ -287,7 +287,7 @@ class RBACAuthorizer:
 
     def authorize(self, attrs: Attributes) -> tuple[bool, str]:
         user = attrs.user
-        key = (user.name, user.groups, attrs.verb, attrs.group, attrs.resource, attrs.subresource,
+        key = (user.name, tuple(user.groups), attrs.verb, attrs.group, attrs.resource, attrs.subresource,
                attrs.namespace, attrs.name, attrs.path, attrs.resource_request)
         decisions = self.index.decisions
         out = decisions.get(key)
