@@ -78,11 +78,18 @@ def version() -> None:
               metavar="duration", help="How long recent recommendations hold a scale-down back.")
 @click.option("--horizontal-pod-autoscaler-tolerance", default=0.1, show_default=True, type=float,
               help="The usage ratio change below which an autoscaler does not scale.")
+@click.option("--token-auth-file", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+              help="Static bearer tokens: kube's CSV, one `token,user,uid,\"group1,group2\"` a line.")
+@click.option("--anonymous-auth", type=click.BOOL, default=False, is_flag=False, flag_value=True, show_default=True,
+              help="Serve requests without credentials as system:anonymous (left to the authorizer). Without it, "
+                   "only /healthz, /livez, /readyz and /version answer them; the rest is 401.")
 def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str, log_level: str,
-       controller_flags: tuple[str, ...], authorization_mode: str, advertise_address: str, nodes: int, node_monitor_period: str,
+       controller_flags: tuple[str, ...], authorization_mode: str, advertise_address: str, nodes: int,
+       node_monitor_period: str,
        node_monitor_grace_period: str, node_startup_grace_period: str, terminated_pod_gc_threshold: int,
        horizontal_pod_autoscaler_sync_period: str,
-       horizontal_pod_autoscaler_downscale_stabilization: str, horizontal_pod_autoscaler_tolerance: float) -> None:
+       horizontal_pod_autoscaler_downscale_stabilization: str, horizontal_pod_autoscaler_tolerance: float,
+       token_auth_file: Path | None, anonymous_auth: bool) -> None:
     """Run the control plane in the foreground until Ctrl-C or SIGTERM."""
     durations: dict[str, float] = {}
     for flag, value in (("node-monitor-period", node_monitor_period),
@@ -135,7 +142,7 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str
     tune_gc()
     try:
         asyncio.run(_serve(storage_url, bind_address, port, data_dir, controllers, advertise_address or None,
-                           nodes, controller_options, options))
+                           nodes, controller_options, options, token_auth_file, anonymous_auth))
     except KeyboardInterrupt:
         pass
 
@@ -150,12 +157,16 @@ def _endpoint_ip(value: str) -> bool:
 
 async def _serve(storage_url: str, host: str, port: int, data_dir: Path, controllers: tuple[str, ...],
                  advertise_address: str | None, nodes: int, controller_options: ControllerOptions,
-                 options: dict[str, object]) -> None:
+                 options: dict[str, object], token_auth_file: Path | None = None, anonymous_auth: bool = False) -> None:
     modes = options.pop("authorization_modes", ("RBAC",))
     assert isinstance(modes, tuple)
-    plane = ControlPlane(storage_url, host=host, port=port, data_dir=data_dir, controllers=controllers,
-                         advertise_address=advertise_address, controller_options=controller_options, nodes=nodes,
-                         authorization_modes=modes, **options)
+    try:
+        plane = ControlPlane(storage_url, host=host, port=port, data_dir=data_dir, controllers=controllers,
+                             advertise_address=advertise_address, controller_options=controller_options, nodes=nodes,
+                             token_auth_file=token_auth_file, anonymous_auth=anonymous_auth,
+                             authorization_modes=modes, **options)
+    except ValueError as exc:
+        _fail(str(exc))
     # Before start: /readyz answers while the controllers still start, and a SIGTERM then must stop cleanly.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -14,6 +14,7 @@ import yaml
 
 from setpoint import storage
 from setpoint.apiserver import pki
+from setpoint.apiserver.authn.authentication import Authentication
 from setpoint.apiserver.server import APIServer
 from setpoint.controllers.bootstrap import add_kubernetes_service, host_address
 from setpoint.controllers.manager import ControllerManager
@@ -30,7 +31,8 @@ class ControlPlane:
     def __init__(self, storage_url: str, *, host: str = "127.0.0.1", port: int = 6443,
                  data_dir: Path | None = None, controllers: Iterable[str] = ("*",),
                  advertise_address: str | None = None, controller_options: ControllerOptions | None = None,
-                 nodes: int = 0, authorization_modes: tuple[str, ...] = ("RBAC",),
+                 nodes: int = 0, token_auth_file: Path | None = None, anonymous_auth: bool = False,
+                 authorization_modes: tuple[str, ...] = ("RBAC",),
                  **storage_options: object) -> None:
         self.controller_selectors = tuple(controllers)
         self.controller_options = controller_options
@@ -45,6 +47,10 @@ class ControlPlane:
         #: ``--authorization-mode`` (the kubeconfig's user is in system:masters: allowed everything).
         self.authorization_modes = authorization_modes
         self._storage_options = storage_options
+        #: The authenticators (``--token-auth-file``, ``--anonymous-auth``) and keys.
+        self.token_auth_file = token_auth_file
+        self.anonymous_auth = anonymous_auth
+        self.authentication = Authentication(data_dir=data_dir, token_file=token_auth_file, anonymous=anonymous_auth)
         self.storage: storage.Storage | None = None
         self.server: APIServer | None = None
         self.controllers: ControllerManager | None = None
@@ -53,11 +59,12 @@ class ControlPlane:
         options = {"watch_buffer": WATCH_BUFFER, **self._storage_options}
         self.storage = await storage.open_storage(self.storage_url, **options)
         try:
-            self.server = APIServer(self.storage, authorization_modes=self.authorization_modes)
+            self.server = APIServer(self.storage, authentication=self.authentication,
+                                    authorization_modes=self.authorization_modes)
             await self.server.start(self.host, self.requested_port)
             # Written as soon as the server answers /readyz (clients wait for that, not for controllers).
             if self.data_dir is not None:
-                write_kubeconfig(self.data_dir / "kubeconfig", self.url)
+                write_kubeconfig(self.data_dir / "kubeconfig", self.url, self.authentication.admin_token)
             #: The cluster CA (kept in the data dir): published as kube-root-ca.crt.
             self.ca = pki.load_or_create_ca(self.data_dir)
             self.controllers = ControllerManager(self.server.registry, self.server.objects,
@@ -94,13 +101,13 @@ class ControlPlane:
             self.storage = None
 
 
-def kubeconfig(url: str) -> dict[str, object]:
+def kubeconfig(url: str, token: str) -> dict[str, object]:
     """A kubeconfig whose cluster, user and context are all named ``setpoint``."""
     return {
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [{"name": "setpoint", "cluster": {"server": url}}],
-        "users": [{"name": "setpoint", "user": {"token": "setpoint"}}],
+        "users": [{"name": "setpoint", "user": {"token": token}}],
         "contexts": [{"name": "setpoint", "context": {"cluster": "setpoint", "user": "setpoint",
                                                        "namespace": "default"}}],
         "current-context": "setpoint",
@@ -108,9 +115,9 @@ def kubeconfig(url: str) -> dict[str, object]:
     }
 
 
-def write_kubeconfig(path: Path, url: str) -> None:
+def write_kubeconfig(path: Path, url: str, token: str) -> None:
     """Write the kubeconfig atomically (readers never see half a file)."""
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(yaml.safe_dump(kubeconfig(url), sort_keys=False))
+    tmp.write_text(yaml.safe_dump(kubeconfig(url, token), sort_keys=False))
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)

@@ -1,6 +1,6 @@
 """The API server: routing, the request pipeline, and the non-resource endpoints.
 
-Per request: route -> authenticate -> authorize -> in-flight limit -> verb
+Per request: authenticate -> impersonate -> route -> authorize -> in-flight limit -> verb
 handler (which runs admission and storage) -> metrics. Everything per server
 lives on :class:`APIServer`; two servers can share one storage.
 """
@@ -24,6 +24,8 @@ from setpoint.apiserver.admission.priority import Priority
 from setpoint.apiserver.admission.resourcequota import ResourceQuotaAdmission
 from setpoint.apiserver.admission.serviceaccount import ServiceAccountAdmission
 from setpoint.apiserver.apiextensions import crds
+from setpoint.apiserver.authn import impersonation
+from setpoint.apiserver.authn.authentication import Authentication
 from setpoint.apiserver.builtin.scheduling import SYSTEM_PRIORITY_CLASSES
 from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.endpoints import discovery, handlers, openapi, pods, resourcemetrics, watch
@@ -36,6 +38,7 @@ from setpoint.apiserver.registry.admission import (
     Attributes,
     Authenticator,
     Authorizer,
+    UserInfo,
 )
 from setpoint.apiserver.registry.default_ingress_class import DefaultIngressClass
 from setpoint.apiserver.registry.default_tolerations import DefaultTolerationSeconds
@@ -53,7 +56,7 @@ MAX_BODY_BYTES = 3 * 1024 * 1024
 _NOT_FOUND = errors.StatusError(404, "NotFound", "the server could not find the requested resource", details={})
 _WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
 #: Subresources written with POST (``create``) only.
-_CREATE_SUBRESOURCES = frozenset({"eviction"})
+_CREATE_SUBRESOURCES = frozenset({"eviction", "token"})
 
 VerbHandler = Callable[[ObjectStore, handlers.Call], Awaitable[Response | StreamingResponse]]
 _VERBS: dict[str, VerbHandler] = {
@@ -107,6 +110,7 @@ class APIServer:
         *,
         authenticator: Authenticator | None = None,
         authorizer: Authorizer | None = None,
+        authentication: Authentication | None = None,
         admission: AdmissionChain | None = None,
         max_requests_inflight: int = 400,
         max_mutating_requests_inflight: int = 200,
@@ -116,7 +120,11 @@ class APIServer:
         self.registry = Registry()
         self.admission = admission or AdmissionChain()
         self.objects = ObjectStore(store, self.admission)
-        self.authenticator: Authenticator = authenticator or AllowAll()
+        #: Tokens, keys and the union authenticator (used unless ``authenticator`` is given; without
+        #: ``authentication`` either, everyone is an administrator).
+        self.authentication = authentication or Authentication()
+        self.authenticator: Authenticator = authenticator or (authentication.authenticator if authentication
+                                                               else AllowAll())
         #: ``--authorization-mode``: the RBAC index, escalation checks, access reviews.
         self.authz = authz.Authorization(self.registry, self.objects, authorization_modes, lambda: self.authorizer)
         self.authorizer: Authorizer = authorizer or self.authz.authorizer
@@ -154,6 +162,7 @@ class APIServer:
         #: The handlers of their own (:data:`_SPECIAL`); pods/log reads the behaviour rules' ConfigMap.
         self.special: dict[tuple[str, str, str], VerbHandler] = {
             **_SPECIAL, ("pods", "log", "get"): lambda objects, call: pods.log(objects, call, self.registry)}
+        self.authentication.install(self, authenticating=self.authenticator is self.authentication.authenticator)
         self.discovery = discovery.Discovery(self.registry)
         self.openapi = openapi.OpenAPI(self.registry)
         self.registry.subscribe(self._on_registry_change)
@@ -236,26 +245,30 @@ class APIServer:
 
     async def handle(self, request: Request) -> Response | StreamingResponse:
         try:
+            user = self.authenticator.authenticate(request)
+            if user is None:
+                raise errors.unauthorized()
+            user = impersonation.impersonate(request, user, self.authorizer)
             route = self._routes.get(request.path)
             if route is not None:
-                self._authorize_path(request)
+                self._authorize_path(request, user)
                 return await route(request)
-            return await self._dispatch(request)
+            return await self._dispatch(request, user)
         except errors.StatusError as exc:
             return _error_response(exc)
         except Exception:
             log.exception("internal error serving %s %s", request.method, request.path)
             return _error_response(errors.internal_error("an error on the server has prevented the request from succeeding"))
 
-    async def _dispatch(self, request: Request) -> Response | StreamingResponse:
+    async def _dispatch(self, request: Request, user: UserInfo) -> Response | StreamingResponse:
         path = request.path
         parts = [unquote(p) for p in path.strip("/").split("/")] if path != "/" else []
         if not parts:
-            self._authorize_path(request)
+            self._authorize_path(request, user)
             return self._root()
         head = parts[0]
         if head not in ("api", "apis") or len(parts) < (3 if head == "api" else 4):
-            self._authorize_path(request)
+            self._authorize_path(request, user)
         if head == "openapi":
             return self.openapi.handle(request, parts[1:])
         if head == "api":
@@ -275,9 +288,6 @@ class APIServer:
         if not rest:
             return self.discovery.resources(request, group, version)
         call = self._route_resource(request, group, version, rest)
-        user = self.authenticator.authenticate(request)
-        if user is None:
-            raise errors.unauthorized()
         r = call.resource
         attrs = Attributes(user, call.verb, r.group, r.version, r.plural, call.subresource,
                            call.namespace or "", call.name or "", r.kind, False)
@@ -287,11 +297,8 @@ class APIServer:
         call.attrs = attrs
         return await self._serve(call)
 
-    def _authorize_path(self, request: Request) -> None:
-        """Authenticate and authorize a non-resource request (``/version``, ``/healthz``, discovery)."""
-        user = self.authenticator.authenticate(request)
-        if user is None:
-            raise errors.unauthorized()
+    def _authorize_path(self, request: Request, user: UserInfo) -> None:
+        """Authorize a non-resource request (``/version``, ``/healthz``, discovery)."""
         attrs = Attributes(user, request.method.lower(), "", "", "", "", "", "", path=request.path,
                            resource_request=False)
         allowed, reason = self.authorizer.authorize(attrs)
