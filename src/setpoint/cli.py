@@ -53,9 +53,10 @@ def version() -> None:
               type=click.Choice(["debug", "info", "warning", "error"]))
 @click.option("--controllers", "controller_flags", multiple=True, default=("*",), show_default=True,
               metavar="strings", help=CONTROLLERS_HELP)
-@click.option("--authorization-mode", default="RBAC", show_default=True, metavar="strings",
+@click.option("--authorization-mode", default="", metavar="strings",
               help="Comma-separated authorizers, in order: RBAC, AlwaysAllow, AlwaysDeny (system:masters is "
-                   "always allowed).")
+                   "always allowed). Default: RBAC, but AlwaysAllow while requests without credentials are let in "
+                   "over plain HTTP (no --anonymous-auth given).")
 @click.option("--advertise-address", default="", metavar="ip",
               help="The address the `kubernetes` Service's endpoints point at (default: the host's, on its "
                    "default route).")
@@ -80,16 +81,17 @@ def version() -> None:
               help="The usage ratio change below which an autoscaler does not scale.")
 @click.option("--token-auth-file", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
               help="Static bearer tokens: kube's CSV, one `token,user,uid,\"group1,group2\"` a line.")
-@click.option("--anonymous-auth", type=click.BOOL, default=False, is_flag=False, flag_value=True, show_default=True,
-              help="Serve requests without credentials as system:anonymous (left to the authorizer). Without it, "
-                   "only /healthz, /livez, /readyz and /version answer them; the rest is 401.")
+@click.option("--anonymous-auth", type=click.BOOL, default=None, is_flag=False, flag_value=True,
+              help="Serve requests without credentials as system:anonymous (left to the authorizer). With "
+                   "--anonymous-auth=false only /healthz, /livez, /readyz and /version answer them; the rest is 401. "
+                   "Default: true while the API is served over plain HTTP (kubectl sends no token without TLS).")
 def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str, log_level: str,
        controller_flags: tuple[str, ...], authorization_mode: str, advertise_address: str, nodes: int,
        node_monitor_period: str,
        node_monitor_grace_period: str, node_startup_grace_period: str, terminated_pod_gc_threshold: int,
        horizontal_pod_autoscaler_sync_period: str,
        horizontal_pod_autoscaler_downscale_stabilization: str, horizontal_pod_autoscaler_tolerance: float,
-       token_auth_file: Path | None, anonymous_auth: bool) -> None:
+       token_auth_file: Path | None, anonymous_auth: bool | None) -> None:
     """Run the control plane in the foreground until Ctrl-C or SIGTERM."""
     durations: dict[str, float] = {}
     for flag, value in (("node-monitor-period", node_monitor_period),
@@ -117,7 +119,7 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str
     except ValueError as exc:
         _fail(f"invalid argument for --controllers: {exc}")
     modes = tuple(m.strip() for m in authorization_mode.split(",") if m.strip())
-    if not modes or any(m not in AUTHORIZATION_MODES for m in modes):
+    if any(m not in AUTHORIZATION_MODES for m in modes):
         _fail(f"invalid argument for --authorization-mode: {authorization_mode!r} "
               f"(known: {', '.join(AUTHORIZATION_MODES)})")
     if advertise_address and not _endpoint_ip(advertise_address):
@@ -157,14 +159,15 @@ def _endpoint_ip(value: str) -> bool:
 
 async def _serve(storage_url: str, host: str, port: int, data_dir: Path, controllers: tuple[str, ...],
                  advertise_address: str | None, nodes: int, controller_options: ControllerOptions,
-                 options: dict[str, object], token_auth_file: Path | None = None, anonymous_auth: bool = False) -> None:
-    modes = options.pop("authorization_modes", ("RBAC",))
+                 options: dict[str, object], token_auth_file: Path | None = None,
+                 anonymous_auth: bool | None = None) -> None:
+    modes = options.pop("authorization_modes", ())
     assert isinstance(modes, tuple)
     try:
         plane = ControlPlane(storage_url, host=host, port=port, data_dir=data_dir, controllers=controllers,
                              advertise_address=advertise_address, controller_options=controller_options, nodes=nodes,
                              token_auth_file=token_auth_file, anonymous_auth=anonymous_auth,
-                             authorization_modes=modes, **options)
+                             authorization_modes=modes or None, **options)
     except ValueError as exc:
         _fail(str(exc))
     # Before start: /readyz answers while the controllers still start, and a SIGTERM then must stop cleanly.

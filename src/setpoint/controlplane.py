@@ -31,8 +31,8 @@ class ControlPlane:
     def __init__(self, storage_url: str, *, host: str = "127.0.0.1", port: int = 6443,
                  data_dir: Path | None = None, controllers: Iterable[str] = ("*",),
                  advertise_address: str | None = None, controller_options: ControllerOptions | None = None,
-                 nodes: int = 0, token_auth_file: Path | None = None, anonymous_auth: bool = False,
-                 authorization_modes: tuple[str, ...] = ("RBAC",),
+                 nodes: int = 0, token_auth_file: Path | None = None, anonymous_auth: bool | None = None,
+                 authorization_modes: tuple[str, ...] | None = None,
                  **storage_options: object) -> None:
         self.controller_selectors = tuple(controllers)
         self.controller_options = controller_options
@@ -44,12 +44,19 @@ class ControlPlane:
         self.advertise_address = advertise_address
         #: Simulated nodes to register (0: a bare control plane, no scheduler or kubelet).
         self.nodes = nodes
-        #: ``--authorization-mode`` (the kubeconfig's user is in system:masters: allowed everything).
-        self.authorization_modes = authorization_modes
         self._storage_options = storage_options
         #: The authenticators (``--token-auth-file``, ``--anonymous-auth``) and keys.
         self.token_auth_file = token_auth_file
         self.anonymous_auth = anonymous_auth
+        if anonymous_auth is None:
+            # Served over plain HTTP, kubectl sends no bearer token at all: requests without credentials
+            # stay allowed (as system:anonymous) until the server serves TLS.
+            anonymous_auth = True
+        #: ``--authorization-mode`` (the kubeconfig's user is in system:masters: allowed everything). By
+        #: default RBAC, but AlwaysAllow while kubectl is anonymous over plain HTTP (above): RBAC would
+        #: refuse it everything.
+        self.authorization_modes = authorization_modes or (
+            ("AlwaysAllow",) if self.anonymous_auth is None else ("RBAC",))
         self.authentication = Authentication(data_dir=data_dir, token_file=token_auth_file, anonymous=anonymous_auth)
         self.storage: storage.Storage | None = None
         self.server: APIServer | None = None
