@@ -16,6 +16,7 @@ import click
 
 from setpoint import __version__, storage
 from setpoint.apimachinery.clock import parse_duration
+from setpoint.apiserver.authz import MODES as AUTHORIZATION_MODES
 from setpoint.apiserver.http import install_event_loop_policy
 from setpoint.apiserver.tls import TLSError, TLSOptions
 from setpoint.controllers.manager import ALIASES, CONTROLLERS, enabled_controllers
@@ -54,6 +55,10 @@ def version() -> None:
               type=click.Choice(["debug", "info", "warning", "error"]))
 @click.option("--controllers", "controller_flags", multiple=True, default=("*",), show_default=True,
               metavar="strings", help=CONTROLLERS_HELP)
+@click.option("--authorization-mode", default="", metavar="strings",
+              help="Comma-separated authorizers, in order: RBAC, AlwaysAllow, AlwaysDeny (system:masters is "
+                   "always allowed). Default: RBAC, but AlwaysAllow while requests without credentials are let in "
+                   "over plain HTTP (no --anonymous-auth given).")
 @click.option("--advertise-address", default="", metavar="ip",
               help="The address the `kubernetes` Service's endpoints point at (default: the host's, on its "
                    "default route).")
@@ -94,7 +99,8 @@ def version() -> None:
 @click.option("--insecure-http", is_flag=True,
               help="Serve plain HTTP, no TLS and no client certificates (loopback bind addresses only).")
 def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str, log_level: str,
-       controller_flags: tuple[str, ...], advertise_address: str, nodes: int, node_monitor_period: str,
+       controller_flags: tuple[str, ...], authorization_mode: str, advertise_address: str, nodes: int,
+       node_monitor_period: str,
        node_monitor_grace_period: str, node_startup_grace_period: str, terminated_pod_gc_threshold: int,
        horizontal_pod_autoscaler_sync_period: str,
        horizontal_pod_autoscaler_downscale_stabilization: str, horizontal_pod_autoscaler_tolerance: float,
@@ -129,6 +135,10 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str
         enabled_controllers(controllers)
     except ValueError as exc:
         _fail(f"invalid argument for --controllers: {exc}")
+    modes = tuple(m.strip() for m in authorization_mode.split(",") if m.strip())
+    if any(m not in AUTHORIZATION_MODES for m in modes):
+        _fail(f"invalid argument for --authorization-mode: {authorization_mode!r} "
+              f"(known: {', '.join(AUTHORIZATION_MODES)})")
     if advertise_address and not _endpoint_ip(advertise_address):
         _fail(f"invalid argument for --advertise-address: {advertise_address!r} is not an IP address "
               "an endpoint may hold (not loopback, link-local or unspecified)")
@@ -146,6 +156,7 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str
         storage_url = f"sqlite:///{data_dir / 'state.db'}"
     if storage_url.startswith("sqlite:"):
         options["synchronous"] = sync.upper()
+    options["authorization_modes"] = modes
     install_event_loop_policy()
     tune_gc()
     try:
@@ -197,11 +208,13 @@ async def _serve(storage_url: str, host: str, port: int, data_dir: Path, control
                  advertise_address: str | None, nodes: int, controller_options: ControllerOptions,
                  tls_options: TLSOptions | None, options: dict[str, Any], token_auth_file: Path | None = None,
                  anonymous_auth: bool | None = None) -> None:
+    modes = options.pop("authorization_modes", ())
+    assert isinstance(modes, tuple)
     try:
         plane = ControlPlane(storage_url, host=host, port=port, data_dir=data_dir, controllers=controllers,
                              advertise_address=advertise_address, controller_options=controller_options, nodes=nodes,
                              tls_options=tls_options, token_auth_file=token_auth_file, anonymous_auth=anonymous_auth,
-                             **options)
+                             authorization_modes=modes or None, **options)
     except ValueError as exc:
         _fail(str(exc))
     # Before start: /readyz answers while the controllers still start, and a SIGTERM then must stop cleanly.

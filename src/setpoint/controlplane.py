@@ -42,7 +42,8 @@ class ControlPlane:
                  advertise_address: str | None = None, controller_options: ControllerOptions | None = None,
                  nodes: int = 0, tls_options: tls.TLSOptions | None = tls.TLSOptions(),
                  cluster_pki: pki.ClusterPKI | None = None, token_auth_file: Path | None = None,
-                 anonymous_auth: bool | None = None, **storage_options: object) -> None:
+                 anonymous_auth: bool | None = None, authorization_modes: tuple[str, ...] | None = None,
+                 **storage_options: object) -> None:
         self.controller_selectors = tuple(controllers)
         self.controller_options = controller_options
         self.storage_url = storage_url
@@ -64,6 +65,10 @@ class ControlPlane:
         if anonymous_auth is None:
             # Over plain HTTP kubectl sends no bearer token: requests without credentials stay allowed there.
             anonymous_auth = tls_options is None
+        #: ``--authorization-mode``. By default RBAC (the kubeconfig's user is in system:masters: allowed
+        #: everything), but AlwaysAllow while kubectl is anonymous over plain HTTP: RBAC would refuse it all.
+        self.authorization_modes = authorization_modes or (
+            ("AlwaysAllow",) if tls_options is None and anonymous_auth else ("RBAC",))
         #: The authenticators (client certificates, ``--token-auth-file``, ServiceAccount tokens, anonymous)
         #: and keys; over plain HTTP the kubeconfig carries an administrator token instead of a certificate.
         self.authentication = Authentication(data_dir=data_dir, token_file=token_auth_file, anonymous=anonymous_auth,
@@ -77,7 +82,8 @@ class ControlPlane:
         context = self._tls_setup()
         self.storage = await storage.open_storage(self.storage_url, **options)
         try:
-            self.server = APIServer(self.storage, authentication=self.authentication)
+            self.server = APIServer(self.storage, authentication=self.authentication,
+                                    authorization_modes=self.authorization_modes)
             await self.server.start(self.host, self.requested_port, ssl_context=context)
             self.kubeconfig = kubeconfig(self.url, **self._kubeconfig_credentials)
             # Written as soon as the server answers /readyz (clients wait for that, not for controllers).

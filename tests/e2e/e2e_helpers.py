@@ -74,7 +74,10 @@ def tls_context(kubeconfig: Path | None) -> ssl.SSLContext:
         import yaml
 
         config = yaml.safe_load(kubeconfig.read_text())
-        cluster, user = config["clusters"][0]["cluster"], config["users"][0]["user"]
+        # The current context's cluster and user (kubectl config set-credentials may add users).
+        context = next(c["context"] for c in config["contexts"] if c["name"] == config["current-context"])
+        cluster = next(c["cluster"] for c in config["clusters"] if c["name"] == context["cluster"])
+        user = next(u["user"] for u in config["users"] if u["name"] == context["user"])
         ctx = ssl.create_default_context(cadata=base64.b64decode(cluster["certificate-authority-data"]).decode())
         if "client-certificate-data" in user:
             with tempfile.NamedTemporaryFile(suffix=".pem") as f:

@@ -300,10 +300,12 @@ def test_api_resources(kubectl: Kubectl) -> None:
     wide = kubectl.out("api-resources", "-o", "wide", "--api-group=coordination.k8s.io").splitlines()
     assert wide[1].split() == ["leases", "coordination.k8s.io/v1", "true", "Lease",
                                "create,delete,deletecollection,get,list,patch,update,watch"]
-    assert kubectl.out("api-resources", "--namespaced=false", "-o", "name").split() == [
-        "namespaces", "nodes", "customresourcedefinitions.apiextensions.k8s.io",
-        "selfsubjectreviews.authentication.k8s.io", "tokenreviews.authentication.k8s.io", "nodes.metrics.k8s.io",
-        "ingressclasses.networking.k8s.io", "priorityclasses.scheduling.k8s.io"]
+    assert {"namespaces", "nodes", "customresourcedefinitions.apiextensions.k8s.io", "nodes.metrics.k8s.io",
+            "ingressclasses.networking.k8s.io", "priorityclasses.scheduling.k8s.io",
+            "selfsubjectreviews.authentication.k8s.io", "tokenreviews.authentication.k8s.io",
+            "clusterroles.rbac.authorization.k8s.io", "clusterrolebindings.rbac.authorization.k8s.io",
+            "selfsubjectaccessreviews.authorization.k8s.io", "subjectaccessreviews.authorization.k8s.io"} <= set(
+        kubectl.out("api-resources", "--namespaced=false", "-o", "name").split())
 
 
 def test_api_versions(kubectl: Kubectl) -> None:

@@ -19,7 +19,7 @@ from urllib.parse import unquote
 import orjson
 
 from setpoint import __version__, storage
-from setpoint.apiserver import builtin
+from setpoint.apiserver import authz, builtin
 from setpoint.apiserver.admission.limitranger import LimitRanger
 from setpoint.apiserver.admission.priority import Priority
 from setpoint.apiserver.admission.resourcequota import ResourceQuotaAdmission
@@ -115,6 +115,7 @@ class APIServer:
         admission: AdmissionChain | None = None,
         max_requests_inflight: int = 400,
         max_mutating_requests_inflight: int = 200,
+        authorization_modes: tuple[str, ...] = ("AlwaysAllow",),
     ) -> None:
         self.storage = store
         self.registry = Registry()
@@ -125,7 +126,9 @@ class APIServer:
         self.authentication = authentication or Authentication()
         self.authenticator: Authenticator = authenticator or (authentication.authenticator if authentication
                                                                else AllowAll())
-        self.authorizer: Authorizer = authorizer or AllowAll()
+        #: ``--authorization-mode``: the RBAC index, escalation checks, access reviews.
+        self.authz = authz.Authorization(self.registry, self.objects, authorization_modes, lambda: self.authorizer)
+        self.authorizer: Authorizer = authorizer or self.authz.authorizer
         self.metrics = APIMetrics()
         #: More Prometheus text for ``/metrics`` (the built-in controllers' runtime metrics, say).
         self.metrics_sources: list[Callable[[], bytes]] = []
@@ -147,6 +150,7 @@ class APIServer:
                                        Priority(self.registry, self.objects),
                                        DefaultTolerationSeconds(), DefaultIngressClass(self.registry, self.objects),
                                        ResourceQuotaAdmission(self.registry, self.objects)]
+        self.admission.plugins.append(self.authz.escalation)
         evictions = Evictions(self.registry, self.objects)
         #: The handlers of POSTs to subresources, by (group, resource, subresource).
         self.subresource_creates: dict[tuple[str, str, str], VerbHandler] = {
@@ -155,6 +159,7 @@ class APIServer:
         #: The handlers of computed resources (metrics.k8s.io), by (group, resource, verb).
         self.computed_handlers: dict[tuple[str, str, str], VerbHandler] = (
             resourcemetrics.ResourceMetrics(self.registry, self.objects).handlers())
+        self.computed_handlers.update(self.authz.reviews.handlers())
         #: The handlers of their own (:data:`_SPECIAL`); pods/log reads the behaviour rules' ConfigMap.
         self.special: dict[tuple[str, str, str], VerbHandler] = {
             **_SPECIAL, ("pods", "log", "get"): lambda objects, call: pods.log(objects, call, self.registry)}
@@ -184,6 +189,7 @@ class APIServer:
         await self.crds.start()
         await self._ensure_namespaces()
         await self._ensure_priority_classes()
+        await self.authz.start()
         self.http = HTTPServer(self.handle, max_body_bytes=MAX_BODY_BYTES,
                                error_response=lambda code, msg: _error_response(_http_error(code, msg)))
         await self.http.start(host, port, ssl_context=ssl_context)
@@ -197,6 +203,7 @@ class APIServer:
     async def stop(self) -> None:
         self._ready = False
         await self.crds.stop()
+        await self.authz.stop()
         # End every watch first, so open streams finish instead of holding the grace period.
         self.objects.caches.fail_watchers("the server is shutting down")
         if self.http is not None:
@@ -246,6 +253,7 @@ class APIServer:
             user = impersonation.impersonate(request, user, self.authorizer)
             route = self._routes.get(request.path)
             if route is not None:
+                self._authorize_path(request, user)
                 return await route(request)
             return await self._dispatch(request, user)
         except errors.StatusError as exc:
@@ -258,8 +266,11 @@ class APIServer:
         path = request.path
         parts = [unquote(p) for p in path.strip("/").split("/")] if path != "/" else []
         if not parts:
+            self._authorize_path(request, user)
             return self._root()
         head = parts[0]
+        if head not in ("api", "apis") or len(parts) < (3 if head == "api" else 4):
+            self._authorize_path(request, user)
         if head == "openapi":
             return self.openapi.handle(request, parts[1:])
         if head == "api":
@@ -284,13 +295,17 @@ class APIServer:
                            call.namespace or "", call.name or "", r.kind, False)
         allowed, reason = self.authorizer.authorize(attrs)
         if not allowed:
-            raise errors.forbidden_request(
-                f'{r.plural}{"." + r.group if r.group else ""} is forbidden: User "{user.name}" cannot '
-                f'{call.verb} resource "{r.plural}" in API group "{r.group}"'
-                + (f' in the namespace "{call.namespace}"' if call.namespace else " at the cluster scope")
-                + (f": {reason}" if reason else ""))
+            raise authz.forbidden(attrs, reason)
         call.attrs = attrs
         return await self._serve(call)
+
+    def _authorize_path(self, request: Request, user: UserInfo) -> None:
+        """Authorize a non-resource request (``/version``, ``/healthz``, discovery)."""
+        attrs = Attributes(user, request.method.lower(), "", "", "", "", "", "", path=request.path,
+                           resource_request=False)
+        allowed, reason = self.authorizer.authorize(attrs)
+        if not allowed:
+            raise authz.forbidden(attrs, reason)
 
     async def _serve(self, call: handlers.Call) -> Response | StreamingResponse:
         r = call.resource

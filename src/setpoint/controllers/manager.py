@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 
 from setpoint.apiserver.registry.objectstore import ObjectStore
 from setpoint.apiserver.registry.resources import Registry
+from setpoint.controllers.clusterroleaggregation import add_clusterrole_aggregation_controller
 from setpoint.controllers.crd_cleanup import add_crd_cleanup_controller
 from setpoint.controllers.cronjob import add_cronjob_controller
 from setpoint.controllers.daemonset import add_daemonset_controller
@@ -72,6 +73,7 @@ CONTROLLERS: dict[str, AddController] = {
     "taint-eviction-controller": add_taint_eviction_controller,
     "horizontal-pod-autoscaler-controller": add_hpa_controller,
     "pod-garbage-collector-controller": add_pod_gc_controller,
+    "clusterrole-aggregation-controller": _plain(add_clusterrole_aggregation_controller),
 }
 #: kube's older names, still accepted by ``--controllers``.
 ALIASES: dict[str, str] = {
@@ -93,6 +95,7 @@ ALIASES: dict[str, str] = {
     "nodelifecycle": "node-lifecycle-controller",
     "horizontalpodautoscaling": "horizontal-pod-autoscaler-controller",
     "podgc": "pod-garbage-collector-controller",
+    "clusterrole-aggregation": "clusterrole-aggregation-controller",
 }
 #: Controllers ``*`` leaves off (none yet).
 DISABLED_BY_DEFAULT: frozenset[str] = frozenset()

@@ -6,7 +6,7 @@ does differently (strategy, columns, field selectors): :mod:`.core`,
 :mod:`.events`, :mod:`.coordination`, :mod:`.services` (core Service and Node),
 :mod:`.apps`, :mod:`.autoscaling`, :mod:`.batch` (Job, CronJob), :mod:`.discovery`, :mod:`.networking`, :mod:`.policy`,
 :mod:`.quota` (ResourceQuota, LimitRange), :mod:`.scheduling`, :mod:`.storage` (PersistentVolumeClaim),
-:mod:`.metrics` (metrics.k8s.io, computed on read);
+:mod:`.metrics` (metrics.k8s.io, computed on read), :mod:`.rbac`;
 :mod:`.workloads` holds what the workload kinds share.  Adding a kind is one :func:`.declare.declare`
 entry in its group's module.
 """
@@ -19,12 +19,14 @@ from setpoint.apiserver.builtin import (
     batch,
     coordination,
     core,
+    definitions,
     discovery,
     events,
     metrics,
     networking,
     policy,
     quota,
+    rbac,
     scheduling,
     services,
     storage,
@@ -41,7 +43,19 @@ def builtin_resources() -> list[Resource]:
     return [*core.resources(event_strategy), *events.resources(event_strategy), *coordination.resources(),
             *services.resources(), *apps.resources(), *batch.resources(), *discovery.resources(),
             *networking.resources(), *policy.resources(), *quota.resources(), *scheduling.resources(),
-            *storage.resources(), *autoscaling.resources(), *metrics.resources()]
+            *storage.resources(), *autoscaling.resources(), *metrics.resources(),
+            *rbac.resources(), *authorization_resources()]
+
+
+def authorization_resources() -> list[Resource]:
+    """authorization.k8s.io/v1's access reviews: create-only, computed (:mod:`setpoint.apiserver.authz.reviews`)."""
+    out = []
+    for kind, namespaced in (("SubjectAccessReview", False), ("SelfSubjectAccessReview", False),
+                             ("LocalSubjectAccessReview", True), ("SelfSubjectRulesReview", False)):
+        gvk = ("authorization.k8s.io", "v1", kind)
+        out.append(Resource(*gvk, kind.lower() + "s", kind.lower(), namespaced, verbs=("create",),
+                            schema=definitions.BUILTIN_SCHEMAS[gvk], computed=True))
+    return out
 
 
 def register_builtins(registry: Registry) -> None:

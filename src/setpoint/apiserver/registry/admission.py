@@ -44,6 +44,10 @@ class Attributes:
     name: str
     kind: str = ""
     dry_run: bool = False
+    #: The URL path of a non-resource request (``/version``, ``/healthz``...).
+    path: str = ""
+    #: False for non-resource requests: ``verb`` is then the lowercased HTTP method.
+    resource_request: bool = True
 
 
 class Authenticator(Protocol):
