@@ -1,6 +1,6 @@
 """The API server: routing, the request pipeline, and the non-resource endpoints.
 
-Per request: route -> authenticate -> authorize -> in-flight limit -> verb
+Per request: route -> authenticate -> priority and fairness (or the plain in-flight limit) -> authorize -> verb
 handler (which runs admission and storage) -> metrics. Everything per server
 lives on :class:`APIServer`; two servers can share one storage.
 """
@@ -29,6 +29,7 @@ from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.endpoints import discovery, handlers, openapi, pods, resourcemetrics, watch
 from setpoint.apiserver.endpoints.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from setpoint.apiserver.endpoints.metrics import APIMetrics
+from setpoint.apiserver.flowcontrol import FlowControl
 from setpoint.apiserver.http import HTTPServer, Request, Response, StreamingResponse, warning_header
 from setpoint.apiserver.registry.admission import (
     AdmissionChain,
@@ -36,6 +37,7 @@ from setpoint.apiserver.registry.admission import (
     Attributes,
     Authenticator,
     Authorizer,
+    UserInfo,
 )
 from setpoint.apiserver.registry.default_ingress_class import DefaultIngressClass
 from setpoint.apiserver.registry.default_tolerations import DefaultTolerationSeconds
@@ -110,6 +112,7 @@ class APIServer:
         admission: AdmissionChain | None = None,
         max_requests_inflight: int = 400,
         max_mutating_requests_inflight: int = 200,
+        enable_priority_and_fairness: bool = True,
     ) -> None:
         self.storage = store
         self.registry = Registry()
@@ -151,6 +154,11 @@ class APIServer:
             **_SPECIAL, ("pods", "log", "get"): lambda objects, call: pods.log(objects, call, self.registry)}
         self.discovery = discovery.Discovery(self.registry)
         self.openapi = openapi.OpenAPI(self.registry)
+        #: API Priority and Fairness (None: the plain in-flight limits of ``_serve``).
+        self.flowcontrol = FlowControl(
+            self.registry, self.objects, self.metrics.registry,
+            server_concurrency_limit=max_requests_inflight + max_mutating_requests_inflight,
+        ) if enable_priority_and_fairness else None
         self.registry.subscribe(self._on_registry_change)
         self._routes: dict[str, Callable[[Request], Awaitable[Response]]] = {
             "/healthz": self._health,
@@ -173,6 +181,8 @@ class APIServer:
         await self.crds.start()
         await self._ensure_namespaces()
         await self._ensure_priority_classes()
+        if self.flowcontrol is not None:
+            await self.flowcontrol.start()
         self.http = HTTPServer(self.handle, max_body_bytes=MAX_BODY_BYTES,
                                error_response=lambda code, msg: _error_response(_http_error(code, msg)))
         await self.http.start(host, port)
@@ -186,6 +196,8 @@ class APIServer:
     async def stop(self) -> None:
         self._ready = False
         await self.crds.stop()
+        if self.flowcontrol is not None:
+            await self.flowcontrol.stop()
         # End every watch first, so open streams finish instead of holding the grace period.
         self.objects.caches.fail_watchers("the server is shutting down")
         if self.http is not None:
@@ -267,6 +279,11 @@ class APIServer:
         user = self.authenticator.authenticate(request)
         if user is None:
             raise errors.unauthorized()
+        if self.flowcontrol is not None:
+            return await self.flowcontrol.handle(user, call, self._authorize_and_serve)
+        return await self._authorize_and_serve(user, call)
+
+    async def _authorize_and_serve(self, user: UserInfo, call: handlers.Call) -> Response | StreamingResponse:
         r = call.resource
         attrs = Attributes(user, call.verb, r.group, r.version, r.plural, call.subresource,
                            call.namespace or "", call.name or "", r.kind, False)
@@ -293,7 +310,9 @@ class APIServer:
                 response.chunks = _track(response.chunks, gauge)
             return response
         mutating = call.verb in _WRITE_VERBS
-        if mutating:
+        if self.flowcontrol is not None:
+            pass  # seats were taken by flow control
+        elif mutating:
             if self._writes_inflight >= self._max_writes:
                 self.metrics.rejected.labels("mutating").inc()
                 return _too_many_requests()
@@ -325,7 +344,9 @@ class APIServer:
             code = str(exc.code)
             raise
         finally:
-            if mutating:
+            if self.flowcontrol is not None:
+                pass
+            elif mutating:
                 self._writes_inflight -= 1
             else:
                 self._reads_inflight -= 1

@@ -21,6 +21,7 @@ from setpoint.apiserver.builtin import (
     core,
     discovery,
     events,
+    flowcontrol,
     metrics,
     networking,
     policy,
@@ -41,7 +42,7 @@ def builtin_resources() -> list[Resource]:
     return [*core.resources(event_strategy), *events.resources(event_strategy), *coordination.resources(),
             *services.resources(), *apps.resources(), *batch.resources(), *discovery.resources(),
             *networking.resources(), *policy.resources(), *quota.resources(), *scheduling.resources(),
-            *storage.resources(), *autoscaling.resources(), *metrics.resources()]
+            *storage.resources(), *autoscaling.resources(), *metrics.resources(), *flowcontrol.resources()]
 
 
 def register_builtins(registry: Registry) -> None:
