@@ -10,6 +10,7 @@ import logging
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -74,11 +75,21 @@ def version() -> None:
               metavar="duration", help="How long recent recommendations hold a scale-down back.")
 @click.option("--horizontal-pod-autoscaler-tolerance", default=0.1, show_default=True, type=float,
               help="The usage ratio change below which an autoscaler does not scale.")
+@click.option("--max-requests-inflight", default=400, show_default=True, type=click.IntRange(min=1),
+              help="The server's concurrency for reads; with priority and fairness, added to the next flag's and "
+                   "shared among the priority levels.")
+@click.option("--max-mutating-requests-inflight", default=200, show_default=True, type=click.IntRange(min=1),
+              help="The same for writes.")
+@click.option("--enable-priority-and-fairness", default=True, show_default=True, type=click.BOOL,
+              is_flag=False, flag_value=True, metavar="bool",
+              help="API Priority and Fairness (FlowSchemas, PriorityLevelConfigurations); =false: plain in-flight "
+                   "limits.")
 def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str, log_level: str,
        controller_flags: tuple[str, ...], advertise_address: str, nodes: int, node_monitor_period: str,
        node_monitor_grace_period: str, node_startup_grace_period: str, terminated_pod_gc_threshold: int,
        horizontal_pod_autoscaler_sync_period: str,
-       horizontal_pod_autoscaler_downscale_stabilization: str, horizontal_pod_autoscaler_tolerance: float) -> None:
+       horizontal_pod_autoscaler_downscale_stabilization: str, horizontal_pod_autoscaler_tolerance: float,
+       max_requests_inflight: int, max_mutating_requests_inflight: int, enable_priority_and_fairness: bool) -> None:
     """Run the control plane in the foreground until Ctrl-C or SIGTERM."""
     durations: dict[str, float] = {}
     for flag, value in (("node-monitor-period", node_monitor_period),
@@ -122,11 +133,14 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str
         storage_url = f"sqlite:///{data_dir / 'state.db'}"
     if storage_url.startswith("sqlite:"):
         options["synchronous"] = sync.upper()
+    server_options = {"max_requests_inflight": max_requests_inflight,
+                      "max_mutating_requests_inflight": max_mutating_requests_inflight,
+                      "enable_priority_and_fairness": enable_priority_and_fairness}
     install_event_loop_policy()
     tune_gc()
     try:
         asyncio.run(_serve(storage_url, bind_address, port, data_dir, controllers, advertise_address or None,
-                           nodes, controller_options, options))
+                           nodes, controller_options, options, server_options))
     except KeyboardInterrupt:
         pass
 
@@ -141,10 +155,10 @@ def _endpoint_ip(value: str) -> bool:
 
 async def _serve(storage_url: str, host: str, port: int, data_dir: Path, controllers: tuple[str, ...],
                  advertise_address: str | None, nodes: int, controller_options: ControllerOptions,
-                 options: dict[str, object]) -> None:
+                 options: dict[str, object], server_options: dict[str, Any]) -> None:
     plane = ControlPlane(storage_url, host=host, port=port, data_dir=data_dir, controllers=controllers,
                          advertise_address=advertise_address, controller_options=controller_options, nodes=nodes,
-                         **options)
+                         server_options=server_options, **options)
     # Before start: /readyz answers while the controllers still start, and a SIGTERM then must stop cleanly.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -30,7 +31,7 @@ class ControlPlane:
     def __init__(self, storage_url: str, *, host: str = "127.0.0.1", port: int = 6443,
                  data_dir: Path | None = None, controllers: Iterable[str] = ("*",),
                  advertise_address: str | None = None, controller_options: ControllerOptions | None = None,
-                 nodes: int = 0, **storage_options: object) -> None:
+                 nodes: int = 0, server_options: dict[str, Any] | None = None, **storage_options: object) -> None:
         self.controller_selectors = tuple(controllers)
         self.controller_options = controller_options
         self.storage_url = storage_url
@@ -42,6 +43,8 @@ class ControlPlane:
         #: Simulated nodes to register (0: a bare control plane, no scheduler or kubelet).
         self.nodes = nodes
         self._storage_options = storage_options
+        #: More keyword arguments of :class:`APIServer` (in-flight limits, priority and fairness).
+        self.server_options = server_options or {}
         self.storage: storage.Storage | None = None
         self.server: APIServer | None = None
         self.controllers: ControllerManager | None = None
@@ -50,7 +53,7 @@ class ControlPlane:
         options = {"watch_buffer": WATCH_BUFFER, **self._storage_options}
         self.storage = await storage.open_storage(self.storage_url, **options)
         try:
-            self.server = APIServer(self.storage)
+            self.server = APIServer(self.storage, **self.server_options)
             await self.server.start(self.host, self.requested_port)
             # Written as soon as the server answers /readyz (clients wait for that, not for controllers).
             if self.data_dir is not None:

@@ -100,7 +100,7 @@ class QueueSet:
 
     def try_take(self, seats: int) -> bool:
         """Take ``seats`` now when nothing waits and they fit (the fast path)."""
-        if self.waiting == 0 and (self.seats_in_use + seats <= self.limit or self.seats_in_use == 0):
+        if self.waiting == 0 and self.limit and (self.seats_in_use + seats <= self.limit or self.seats_in_use == 0):
             self.seats_in_use += seats
             self.executing += 1
             return True
@@ -159,7 +159,7 @@ class QueueSet:
                     best = q
             assert best is not None
             head = best.waiting[0]
-            if self.seats_in_use + head.seats > self.limit and self.seats_in_use > 0:
+            if self.seats_in_use + head.seats > self.limit and (self.seats_in_use > 0 or not self.limit):
                 return
             best.waiting.popleft()
             best.waiting_work -= head.work
