@@ -161,6 +161,10 @@ def _dm(obj: Obj) -> str:
     return str(w.get(obj, "spec", "distinguisherMethod", "type") or "<none>")
 
 
+def _or_none(value: Any) -> str:
+    return "<none>" if value is None else str(value)
+
+
 def _queuing(obj: Obj, field: str) -> Any:
     value = w.get(obj, "spec", "limited", "limitResponse", "queuing", field)
     return "<none>" if value is None else value
@@ -182,8 +186,7 @@ _PL_COLUMNS = (
     Column("Type", "string", lambda o: w.get(o, "spec", "type") or "",
            description="Exempt or Limited."),
     Column("NominalConcurrencyShares", "string",
-           lambda o: str(w.get(o, "spec", "limited", "nominalConcurrencyShares") or "<none>")
-           if w.get(o, "spec", "type") == "Limited" else "<none>",
+           lambda o: _or_none(w.get(o, "spec", "limited", "nominalConcurrencyShares")),
            description="The share of the server's concurrency this level gets."),
     Column("Queues", "string", lambda o: str(_queuing(o, "queues")), description="The number of queues."),
     Column("HandSize", "string", lambda o: str(_queuing(o, "handSize")), description="The shuffle sharding hand."),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import math
 import time
@@ -25,11 +26,11 @@ from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.endpoints.handlers import Call
 from setpoint.apiserver.flowcontrol import bootstrap
-from setpoint.apiserver.flowcontrol.estimate import WorkEstimator
+from setpoint.apiserver.flowcontrol.estimate import WorkEstimate, WorkEstimator
 from setpoint.apiserver.flowcontrol.metrics import FlowControlMetrics, FlowStats
 from setpoint.apiserver.flowcontrol.queueset import CANCELLED, TIME_OUT, QueueSet, Waiter, max_seats
 from setpoint.apiserver.flowcontrol.rules import Digest, FlowSchema, flow_hash, ordered
-from setpoint.apiserver.http import Response, StreamingResponse
+from setpoint.apiserver.http import Response, StreamingResponse, render_headers
 from setpoint.apiserver.registry.admission import UserInfo
 from setpoint.apiserver.registry.objectstore import ObjectStore
 from setpoint.apiserver.registry.resources import Registry, Resource
@@ -89,13 +90,14 @@ class PriorityLevel:
 
 
 class Classification:
-    __slots__ = ("hash", "headers", "level", "schema", "stats")
+    __slots__ = ("hash", "headers", "level", "rendered", "schema", "stats")
 
     def __init__(self, schema: FlowSchema, level: PriorityLevel, hash_value: int, stats: FlowStats) -> None:
         self.schema = schema
         self.level = level
         self.hash = hash_value
         self.headers = [(FS_UID_HEADER, schema.uid), (PL_UID_HEADER, level.uid)]
+        self.rendered = render_headers(self.headers)
         self.stats = stats
 
 
@@ -258,9 +260,12 @@ class FlowControl:
             stats.dispatched += 1
             stats.executing += 1
             try:
-                return _with_headers(await _run(run, user, call), c.headers)
+                response = await run(user, call)
+            except errors.StatusError as exc:
+                response = _error(exc)
             finally:
                 stats.executing -= 1
+            return _with_headers(response, c)
         estimate = self.estimator.estimate(call, level.max_seats)
         seats = estimate.max_seats
         qs = level.queues
@@ -275,31 +280,21 @@ class FlowControl:
         stats.dispatched += 1
         stats.executing += 1
         stats.seats += seats
-        started = time.perf_counter()
-        released = False
-
-        def release() -> None:
-            nonlocal released
-            if released:
-                return
-            released = True
-            stats.executing -= 1
-            stats.seats -= seats
-            final = estimate.final_seats if estimate.additional_latency > 0 else 0
-            qs.release(seats - final, waiter.queue if waiter is not None else None, started,
-                       waiter.work if waiter is not None else 0.0)
-            if final:
-                asyncio.get_running_loop().call_later(estimate.additional_latency, qs.release_seats, final)
-
+        started = time.perf_counter() if waiter is not None else 0.0
         try:
-            response = _with_headers(await _run(run, user, call), c.headers)
+            response = await run(user, call)
+        except errors.StatusError as exc:
+            response = _error(exc)
         except BaseException:
-            release()
+            _release(stats, qs, estimate, waiter, started)
             raise
+        response = _with_headers(response, c)
         if isinstance(response, Response) and len(response.body) > STREAM_ABOVE and call.verb != "watch":
-            return StreamingResponse(response.status, _Chunks(response.body, release),
-                                     response.content_type or "application/json", response.headers)
-        release()
+            return StreamingResponse(
+                response.status,
+                _Chunks(response.body, functools.partial(_release, stats, qs, estimate, waiter, started)),
+                response.content_type or "application/json", response.headers)
+        _release(stats, qs, estimate, waiter, started)
         return response
 
     async def _wait(self, c: Classification, qs: QueueSet, waiter: Waiter) -> bool:
@@ -339,19 +334,29 @@ class FlowControl:
         return {name: pl.queues.describe() for name, pl in self.levels.items() if not pl.exempt}
 
 
-async def _run(run: Run, user: UserInfo, call: Call) -> Response | StreamingResponse:
-    try:
-        return await run(user, call)
-    except errors.StatusError as exc:
-        return Response(exc.code, exc.body(), "application/json", exc.headers or None)
+def _release(stats: FlowStats, qs: QueueSet, estimate: WorkEstimate, waiter: Waiter | None, started: float) -> None:
+    """A request ends: its seats go back (those for its watchers' events a little later)."""
+    seats = estimate.max_seats
+    stats.executing -= 1
+    stats.seats -= seats
+    final = estimate.final_seats if estimate.additional_latency > 0 else 0
+    if waiter is None:
+        qs.release(seats - final, None, 0.0, 0.0)
+    else:
+        qs.release(seats - final, waiter.queue, started, waiter.work)
+    if final:
+        asyncio.get_running_loop().call_later(estimate.additional_latency, qs.release_seats, final)
 
 
-def _with_headers(response: Response | StreamingResponse,
-                  headers: list[tuple[str, str]]) -> Response | StreamingResponse:
-    extra = [*(response.headers or []), *headers]
+def _error(exc: errors.StatusError) -> Response:
+    return Response(exc.code, exc.body(), "application/json", exc.headers or None)
+
+
+def _with_headers(response: Response | StreamingResponse, c: Classification) -> Response | StreamingResponse:
     if isinstance(response, Response):
-        return Response(response.status, response.body, response.content_type, extra)
-    return StreamingResponse(response.status, response.chunks, response.content_type, extra)
+        return response.with_headers(c.headers, c.rendered)
+    return StreamingResponse(response.status, response.chunks, response.content_type,
+                             [*(response.headers or []), *c.headers])
 
 
 class _Chunks:
