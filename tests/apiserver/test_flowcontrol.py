@@ -234,3 +234,70 @@ async def test_a_list_storm_does_not_starve_a_quiet_user_or_leader_election(
     assert waited and float(waited[0].rsplit(" ", 1)[1]) > 0, waited
     assert ('apiserver_flowcontrol_dispatched_requests_total{flow_schema="system-leader-election",'
             'priority_level="leader-election"}') in text
+
+
+class _Blocker:
+    """An admission plugin that holds creates of ConfigMap ``block`` until released."""
+
+    def __init__(self) -> None:
+        self.entered = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def admit(self, attrs: Any, obj: Any, old: Any) -> None:
+        if attrs.verb == "create" and obj is not None and obj["metadata"].get("name") == "block":
+            self.entered.set()
+            await self.release.wait()
+
+    async def validate(self, attrs: Any, obj: Any, old: Any) -> None:
+        return None
+
+
+async def test_a_busy_level_queues_then_refuses_when_the_queue_is_full() -> None:
+    from setpoint.apiserver.registry.admission import AdmissionChain
+
+    store = await storage.open_storage("memory://")
+    blocker = _Blocker()
+    api = APIServer(store, authenticator=HeaderAuthenticator(), admission=AdmissionChain([blocker]),
+                    max_requests_inflight=1, max_mutating_requests_inflight=1)
+    await api.start("127.0.0.1", 0)
+    try:
+        async with aiohttp.ClientSession(f"http://127.0.0.1:{api.port}") as http:
+            pl = {"apiVersion": "flowcontrol.apiserver.k8s.io/v1", "kind": "PriorityLevelConfiguration",
+                  "metadata": {"name": "one"},
+                  "spec": {"type": "Limited", "limited": {
+                      "nominalConcurrencyShares": 1, "limitResponse": {
+                          "type": "Queue", "queuing": {"queues": 1, "handSize": 1, "queueLengthLimit": 1}}}}}
+            fs = {"apiVersion": "flowcontrol.apiserver.k8s.io/v1", "kind": "FlowSchema", "metadata": {"name": "one"},
+                  "spec": {"priorityLevelConfiguration": {"name": "one"}, "matchingPrecedence": 50,
+                           "rules": [{"subjects": [{"kind": "User", "user": {"name": "carol"}}],
+                                      "resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"],
+                                                         "namespaces": ["*"], "clusterScope": True}]}]}}
+            for path, obj in ((f"{FC}/prioritylevelconfigurations", pl), (f"{FC}/flowschemas", fs)):
+                async with http.post(path, json=obj) as r:
+                    assert r.status == 201, await r.text()
+            await eventually(lambda: "one" in api.flowcontrol.levels if api.flowcontrol else False)
+            assert api.flowcontrol is not None and api.flowcontrol.levels["one"].nominal_limit == 1
+            path = "/api/v1/namespaces/default/configmaps"
+
+            async def create(name: str) -> int:
+                async with http.post(path, json={"metadata": {"name": name}}, headers=user("carol")) as r:
+                    await r.read()
+                    return r.status
+
+            held = asyncio.create_task(create("block"))  # takes the level's one seat
+            await asyncio.wait_for(blocker.entered.wait(), 10)
+            queued = asyncio.create_task(create("queued"))  # waits in the one queue
+            await eventually(lambda: api.flowcontrol is not None
+                             and api.flowcontrol.levels["one"].queues.waiting == 1)
+            assert await create("refused") == 429  # the queue is full
+            blocker.release.set()
+            assert await held == 201 and await queued == 201
+            async with http.get(f"{path}/refused") as r:
+                assert r.status == 404
+            async with http.get("/metrics") as r:
+                assert ('apiserver_flowcontrol_rejected_requests_total{flow_schema="one",priority_level="one",'
+                        'reason="queue-full"} 1.0') in await r.text()
+    finally:
+        blocker.release.set()
+        await api.stop()
+        await store.close()
