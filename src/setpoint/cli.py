@@ -84,12 +84,19 @@ def version() -> None:
               is_flag=False, flag_value=True, metavar="bool",
               help="API Priority and Fairness (FlowSchemas, PriorityLevelConfigurations); =false: plain in-flight "
                    "limits.")
+@click.option("--token-auth-file", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+              help="Static bearer tokens: kube's CSV, one `token,user,uid,\"group1,group2\"` a line.")
+@click.option("--anonymous-auth", type=click.BOOL, default=None, is_flag=False, flag_value=True,
+              help="Serve requests without credentials as system:anonymous (left to the authorizer). With "
+                   "--anonymous-auth=false only /healthz, /livez, /readyz and /version answer them; the rest is 401. "
+                   "Default: true while the API is served over plain HTTP (kubectl sends no token without TLS).")
 def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str, log_level: str,
        controller_flags: tuple[str, ...], advertise_address: str, nodes: int, node_monitor_period: str,
        node_monitor_grace_period: str, node_startup_grace_period: str, terminated_pod_gc_threshold: int,
        horizontal_pod_autoscaler_sync_period: str,
        horizontal_pod_autoscaler_downscale_stabilization: str, horizontal_pod_autoscaler_tolerance: float,
-       max_requests_inflight: int, max_mutating_requests_inflight: int, enable_priority_and_fairness: bool) -> None:
+       max_requests_inflight: int, max_mutating_requests_inflight: int, enable_priority_and_fairness: bool,
+       token_auth_file: Path | None, anonymous_auth: bool | None) -> None:
     """Run the control plane in the foreground until Ctrl-C or SIGTERM."""
     durations: dict[str, float] = {}
     for flag, value in (("node-monitor-period", node_monitor_period),
@@ -140,7 +147,7 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str
     tune_gc()
     try:
         asyncio.run(_serve(storage_url, bind_address, port, data_dir, controllers, advertise_address or None,
-                           nodes, controller_options, options, server_options))
+                           nodes, controller_options, options, server_options, token_auth_file, anonymous_auth))
     except KeyboardInterrupt:
         pass
 
@@ -155,10 +162,15 @@ def _endpoint_ip(value: str) -> bool:
 
 async def _serve(storage_url: str, host: str, port: int, data_dir: Path, controllers: tuple[str, ...],
                  advertise_address: str | None, nodes: int, controller_options: ControllerOptions,
-                 options: dict[str, object], server_options: dict[str, Any]) -> None:
-    plane = ControlPlane(storage_url, host=host, port=port, data_dir=data_dir, controllers=controllers,
-                         advertise_address=advertise_address, controller_options=controller_options, nodes=nodes,
-                         server_options=server_options, **options)
+                 options: dict[str, object], server_options: dict[str, Any], token_auth_file: Path | None = None,
+                 anonymous_auth: bool | None = None) -> None:
+    try:
+        plane = ControlPlane(storage_url, host=host, port=port, data_dir=data_dir, controllers=controllers,
+                             advertise_address=advertise_address, controller_options=controller_options, nodes=nodes,
+                             server_options=server_options, token_auth_file=token_auth_file,
+                             anonymous_auth=anonymous_auth, **options)
+    except ValueError as exc:
+        _fail(str(exc))
     # Before start: /readyz answers while the controllers still start, and a SIGTERM then must stop cleanly.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -15,6 +15,7 @@ import yaml
 
 from setpoint import storage
 from setpoint.apiserver import pki
+from setpoint.apiserver.authn.authentication import Authentication
 from setpoint.apiserver.server import APIServer
 from setpoint.controllers.bootstrap import add_kubernetes_service, host_address
 from setpoint.controllers.manager import ControllerManager
@@ -31,7 +32,8 @@ class ControlPlane:
     def __init__(self, storage_url: str, *, host: str = "127.0.0.1", port: int = 6443,
                  data_dir: Path | None = None, controllers: Iterable[str] = ("*",),
                  advertise_address: str | None = None, controller_options: ControllerOptions | None = None,
-                 nodes: int = 0, server_options: dict[str, Any] | None = None, **storage_options: object) -> None:
+                 nodes: int = 0, token_auth_file: Path | None = None, anonymous_auth: bool | None = None,
+                 server_options: dict[str, Any] | None = None, **storage_options: object) -> None:
         self.controller_selectors = tuple(controllers)
         self.controller_options = controller_options
         self.storage_url = storage_url
@@ -45,6 +47,14 @@ class ControlPlane:
         self._storage_options = storage_options
         #: More keyword arguments of :class:`APIServer` (in-flight limits, priority and fairness).
         self.server_options = server_options or {}
+        #: The authenticators (``--token-auth-file``, ``--anonymous-auth``) and keys.
+        self.token_auth_file = token_auth_file
+        self.anonymous_auth = anonymous_auth
+        if anonymous_auth is None:
+            # Served over plain HTTP, kubectl sends no bearer token at all: requests without credentials
+            # stay allowed (as system:anonymous) until the server serves TLS.
+            anonymous_auth = True
+        self.authentication = Authentication(data_dir=data_dir, token_file=token_auth_file, anonymous=anonymous_auth)
         self.storage: storage.Storage | None = None
         self.server: APIServer | None = None
         self.controllers: ControllerManager | None = None
@@ -53,11 +63,11 @@ class ControlPlane:
         options = {"watch_buffer": WATCH_BUFFER, **self._storage_options}
         self.storage = await storage.open_storage(self.storage_url, **options)
         try:
-            self.server = APIServer(self.storage, **self.server_options)
+            self.server = APIServer(self.storage, authentication=self.authentication, **self.server_options)
             await self.server.start(self.host, self.requested_port)
             # Written as soon as the server answers /readyz (clients wait for that, not for controllers).
             if self.data_dir is not None:
-                write_kubeconfig(self.data_dir / "kubeconfig", self.url)
+                write_kubeconfig(self.data_dir / "kubeconfig", self.url, self.authentication.admin_token)
             #: The cluster CA (kept in the data dir): published as kube-root-ca.crt.
             self.ca = pki.load_or_create_ca(self.data_dir)
             self.controllers = ControllerManager(self.server.registry, self.server.objects,
@@ -94,13 +104,13 @@ class ControlPlane:
             self.storage = None
 
 
-def kubeconfig(url: str) -> dict[str, object]:
+def kubeconfig(url: str, token: str) -> dict[str, object]:
     """A kubeconfig whose cluster, user and context are all named ``setpoint``."""
     return {
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [{"name": "setpoint", "cluster": {"server": url}}],
-        "users": [{"name": "setpoint", "user": {"token": "setpoint"}}],
+        "users": [{"name": "setpoint", "user": {"token": token}}],
         "contexts": [{"name": "setpoint", "context": {"cluster": "setpoint", "user": "setpoint",
                                                        "namespace": "default"}}],
         "current-context": "setpoint",
@@ -108,9 +118,9 @@ def kubeconfig(url: str) -> dict[str, object]:
     }
 
 
-def write_kubeconfig(path: Path, url: str) -> None:
+def write_kubeconfig(path: Path, url: str, token: str) -> None:
     """Write the kubeconfig atomically (readers never see half a file)."""
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(yaml.safe_dump(kubeconfig(url), sort_keys=False))
+    tmp.write_text(yaml.safe_dump(kubeconfig(url, token), sort_keys=False))
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)

@@ -50,7 +50,7 @@ class ApiServer:
         self.data_dir = data_dir
         self.storage_url = storage_url
         self._port = control_plane.port
-        self.client = HTTPClient.from_url(control_plane.url, token="setpoint")
+        self.client = HTTPClient.from_kubeconfig(self.kubeconfig)
 
     @property
     def url(self) -> str:

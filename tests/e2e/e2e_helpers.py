@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 BIN = Path(sys.executable).parent
 #: How long to wait for a condition before a test fails.
 DEADLINE = 20.0
@@ -88,9 +90,9 @@ def http_request(port: int, method: str, path: str, body: bytes | str | dict[str
 class WatchStream:
     """A raw watch: newline-delimited JSON events read with a deadline."""
 
-    def __init__(self, port: int, path: str) -> None:
+    def __init__(self, port: int, path: str, headers: dict[str, str] | None = None) -> None:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=DEADLINE)
-        self.conn.request("GET", path, headers={"Accept": "application/json"})
+        self.conn.request("GET", path, headers={"Accept": "application/json", **(headers or {})})
         self.resp = self.conn.getresponse()
         self.status = self.resp.status
 
@@ -127,8 +129,17 @@ class Server:
     def kubeconfig(self) -> Path:
         return self.data_dir / "kubeconfig"
 
+    @property
+    def auth(self) -> dict[str, str]:
+        """The kubeconfig user's credentials as request headers."""
+        user = yaml.safe_load(self.kubeconfig.read_text())["users"][0]["user"]
+        return {"Authorization": f"Bearer {user['token']}"} if "token" in user else {}
+
     def request(self, method: str, path: str, body: bytes | str | dict[str, Any] | list[Any] | None = None,
-                **kwargs: Any) -> HTTPResult:
+                *, anonymous: bool = False, **kwargs: Any) -> HTTPResult:
+        """A request as the kubeconfig's user (``anonymous``: without credentials)."""
+        if not anonymous:
+            kwargs["headers"] = {**self.auth, **(kwargs.get("headers") or {})}
         return http_request(self.port, method, path, body, **kwargs)
 
     def get_json(self, path: str) -> Any:
@@ -137,7 +148,7 @@ class Server:
         return r.json()
 
     def watch(self, path: str) -> WatchStream:
-        return WatchStream(self.port, path)
+        return WatchStream(self.port, path, self.auth)
 
     def logs(self) -> str:
         return self.stderr_path.read_text(errors="replace")

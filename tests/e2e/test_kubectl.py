@@ -302,8 +302,10 @@ def test_api_resources(kubectl: Kubectl) -> None:
                                "create,delete,deletecollection,get,list,patch,update,watch"]
     assert kubectl.out("api-resources", "--namespaced=false", "-o", "name").split() == [
         "namespaces", "nodes", "customresourcedefinitions.apiextensions.k8s.io",
+        "selfsubjectreviews.authentication.k8s.io", "tokenreviews.authentication.k8s.io",
         "flowschemas.flowcontrol.apiserver.k8s.io", "prioritylevelconfigurations.flowcontrol.apiserver.k8s.io",
-        "nodes.metrics.k8s.io", "ingressclasses.networking.k8s.io", "priorityclasses.scheduling.k8s.io"]
+        "nodes.metrics.k8s.io",
+        "ingressclasses.networking.k8s.io", "priorityclasses.scheduling.k8s.io"]
 
 
 def test_api_versions(kubectl: Kubectl) -> None:

@@ -23,6 +23,11 @@ def test_bootstrap_configuration_in_kubes_columns(kubectl: Kubectl) -> None:
 
 
 def test_responses_name_their_flow_schema_and_priority_level(kubectl: Kubectl) -> None:
-    uid = kubectl.out("get", "flowschema", "exempt", "-o", "jsonpath={.metadata.uid}")
+    schemas = set(kubectl.out("get", "flowschemas", "-o", "jsonpath={.items[*].metadata.uid}").split())
+    levels = set(kubectl.out("get", "prioritylevelconfigurations", "-o",
+                             "jsonpath={.items[*].metadata.uid}").split())
     out = kubectl.run("get", "namespaces", "-v=8").stderr
-    assert f"X-Kubernetes-Pf-Flowschema-Uid: {uid}" in out or f"X-Kubernetes-PF-FlowSchema-UID: {uid}" in out
+    seen = {line.split(": ", 1)[0].split()[-1].lower(): line.split(": ", 1)[1].strip()
+            for line in out.splitlines() if "X-Kubernetes-Pf-" in line and ": " in line}
+    assert seen["x-kubernetes-pf-flowschema-uid"] in schemas, seen
+    assert seen["x-kubernetes-pf-prioritylevel-uid"] in levels, seen

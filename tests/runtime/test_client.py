@@ -96,7 +96,8 @@ async def test_kubeconfig_file_loads_through_lightkube(setpoint_api: ApiServer) 
     try:
         assert client.config.host == setpoint_api.url
         assert client.namespace == "default"
-        assert await client.config.auth.authorization() == "Bearer setpoint"
+        admin_token = (setpoint_api.data_dir / "pki" / "admin.token").read_text()
+        assert await client.config.auth.authorization() == f"Bearer {admin_token}"
         assert (await client.list(CM))["kind"] == "ConfigMapList"
     finally:
         await client.close()

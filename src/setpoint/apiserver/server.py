@@ -1,6 +1,7 @@
 """The API server: routing, the request pipeline, and the non-resource endpoints.
 
-Per request: route -> authenticate -> priority and fairness (or the plain in-flight limit) -> authorize -> verb
+Per request: authenticate -> impersonate -> route -> priority and fairness (or the plain in-flight limit)
+-> authorize -> verb
 handler (which runs admission and storage) -> metrics. Everything per server
 lives on :class:`APIServer`; two servers can share one storage.
 """
@@ -24,6 +25,8 @@ from setpoint.apiserver.admission.priority import Priority
 from setpoint.apiserver.admission.resourcequota import ResourceQuotaAdmission
 from setpoint.apiserver.admission.serviceaccount import ServiceAccountAdmission
 from setpoint.apiserver.apiextensions import crds
+from setpoint.apiserver.authn import impersonation
+from setpoint.apiserver.authn.authentication import Authentication
 from setpoint.apiserver.builtin.scheduling import SYSTEM_PRIORITY_CLASSES
 from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.endpoints import discovery, handlers, openapi, pods, resourcemetrics, watch
@@ -55,7 +58,7 @@ MAX_BODY_BYTES = 3 * 1024 * 1024
 _NOT_FOUND = errors.StatusError(404, "NotFound", "the server could not find the requested resource", details={})
 _WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
 #: Subresources written with POST (``create``) only.
-_CREATE_SUBRESOURCES = frozenset({"eviction"})
+_CREATE_SUBRESOURCES = frozenset({"eviction", "token"})
 
 VerbHandler = Callable[[ObjectStore, handlers.Call], Awaitable[Response | StreamingResponse]]
 _VERBS: dict[str, VerbHandler] = {
@@ -109,6 +112,7 @@ class APIServer:
         *,
         authenticator: Authenticator | None = None,
         authorizer: Authorizer | None = None,
+        authentication: Authentication | None = None,
         admission: AdmissionChain | None = None,
         max_requests_inflight: int = 400,
         max_mutating_requests_inflight: int = 200,
@@ -118,7 +122,11 @@ class APIServer:
         self.registry = Registry()
         self.admission = admission or AdmissionChain()
         self.objects = ObjectStore(store, self.admission)
-        self.authenticator: Authenticator = authenticator or AllowAll()
+        #: Tokens, keys and the union authenticator (used unless ``authenticator`` is given; without
+        #: ``authentication`` either, everyone is an administrator).
+        self.authentication = authentication or Authentication()
+        self.authenticator: Authenticator = authenticator or (authentication.authenticator if authentication
+                                                               else AllowAll())
         self.authorizer: Authorizer = authorizer or AllowAll()
         self.metrics = APIMetrics()
         #: More Prometheus text for ``/metrics`` (the built-in controllers' runtime metrics, say).
@@ -152,6 +160,7 @@ class APIServer:
         #: The handlers of their own (:data:`_SPECIAL`); pods/log reads the behaviour rules' ConfigMap.
         self.special: dict[tuple[str, str, str], VerbHandler] = {
             **_SPECIAL, ("pods", "log", "get"): lambda objects, call: pods.log(objects, call, self.registry)}
+        self.authentication.install(self, authenticating=self.authenticator is self.authentication.authenticator)
         self.discovery = discovery.Discovery(self.registry)
         self.openapi = openapi.OpenAPI(self.registry)
         #: API Priority and Fairness (None: the plain in-flight limits of ``_serve``).
@@ -241,17 +250,21 @@ class APIServer:
 
     async def handle(self, request: Request) -> Response | StreamingResponse:
         try:
+            user = self.authenticator.authenticate(request)
+            if user is None:
+                raise errors.unauthorized()
+            user = impersonation.impersonate(request, user, self.authorizer)
             route = self._routes.get(request.path)
             if route is not None:
                 return await route(request)
-            return await self._dispatch(request)
+            return await self._dispatch(request, user)
         except errors.StatusError as exc:
             return _error_response(exc)
         except Exception:
             log.exception("internal error serving %s %s", request.method, request.path)
             return _error_response(errors.internal_error("an error on the server has prevented the request from succeeding"))
 
-    async def _dispatch(self, request: Request) -> Response | StreamingResponse:
+    async def _dispatch(self, request: Request, user: UserInfo) -> Response | StreamingResponse:
         path = request.path
         parts = [unquote(p) for p in path.strip("/").split("/")] if path != "/" else []
         if not parts:
@@ -276,9 +289,6 @@ class APIServer:
         if not rest:
             return self.discovery.resources(request, group, version)
         call = self._route_resource(request, group, version, rest)
-        user = self.authenticator.authenticate(request)
-        if user is None:
-            raise errors.unauthorized()
         if self.flowcontrol is not None:
             return await self.flowcontrol.handle(user, call, self._authorize_and_serve)
         return await self._authorize_and_serve(user, call)

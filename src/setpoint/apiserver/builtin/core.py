@@ -713,7 +713,7 @@ def resources(event_strategy: events.EventStrategy) -> list[Resource]:
         pods,
         declare("", "v1", "Binding", "bindings", "binding", True, BindingStrategy(pods), verbs=("create",)),
         declare("", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount", True, ServiceAccountStrategy(),
-                short_names=("sa",),
+                short_names=("sa",), subresources=frozenset({"token"}),
                 columns=(Column("Secrets", "string", _service_account_secrets,
                                 description=description(_CORE + "ServiceAccount", "secrets")),)),
         declare("", "v1", "Event", "events", "event", True, event_strategy,
