@@ -235,7 +235,7 @@ def measure(args: argparse.Namespace, source: Path | None) -> dict[str, float]:
     out: dict[str, float] = {"start-up ms": startup_seconds(args.storage, source) * 1000}
     with tempfile.TemporaryDirectory(prefix="setpoint-bench-") as tmp:
         port = free_port()
-        proc = start_server(Path(tmp), port, args.storage, source)
+        proc = start_server(Path(tmp), port, args.storage, source, *args.server_flag)
         try:
             out["idle RSS MiB"] = rss_mib(proc.pid)
             for conns in (16, 64):
@@ -279,6 +279,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="shorter runs (smoke test)")
     parser.add_argument("--storage", default=None, help="storage URL (default: SQLite in a temp dir)")
     parser.add_argument("--seconds", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--server-flag", action="append", default=[], metavar="FLAG",
+                        help="a flag for `setpoint up` (repeatable), e.g. --server-flag=--enable-priority-and-fairness=false")
     parser.add_argument("--baseline", type=Path, default=None,
                         help="another checkout to measure in the same run (its src/ is put on PYTHONPATH)")
     parser.add_argument("--rounds", type=int, default=1,

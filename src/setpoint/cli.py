@@ -81,6 +81,15 @@ def version() -> None:
               metavar="duration", help="How long recent recommendations hold a scale-down back.")
 @click.option("--horizontal-pod-autoscaler-tolerance", default=0.1, show_default=True, type=float,
               help="The usage ratio change below which an autoscaler does not scale.")
+@click.option("--max-requests-inflight", default=400, show_default=True, type=click.IntRange(min=1),
+              help="The server's concurrency for reads; with priority and fairness, added to the next flag's and "
+                   "shared among the priority levels.")
+@click.option("--max-mutating-requests-inflight", default=200, show_default=True, type=click.IntRange(min=1),
+              help="The same for writes.")
+@click.option("--enable-priority-and-fairness", default=True, show_default=True, type=click.BOOL,
+              is_flag=False, flag_value=True, metavar="bool",
+              help="API Priority and Fairness (FlowSchemas, PriorityLevelConfigurations); =false: plain in-flight "
+                   "limits.")
 @click.option("--token-auth-file", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
               help="Static bearer tokens: kube's CSV, one `token,user,uid,\"group1,group2\"` a line.")
 @click.option("--anonymous-auth", type=click.BOOL, default=None, is_flag=False, flag_value=True,
@@ -104,6 +113,7 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str
        node_monitor_grace_period: str, node_startup_grace_period: str, terminated_pod_gc_threshold: int,
        horizontal_pod_autoscaler_sync_period: str,
        horizontal_pod_autoscaler_downscale_stabilization: str, horizontal_pod_autoscaler_tolerance: float,
+       max_requests_inflight: int, max_mutating_requests_inflight: int, enable_priority_and_fairness: bool,
        token_auth_file: Path | None, anonymous_auth: bool | None,
        tls_sans: tuple[str, ...], tls_cert_file: Path | None, tls_private_key_file: Path | None,
        client_ca_file: Path | None, insecure_http: bool) -> None:
@@ -157,11 +167,15 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str
     if storage_url.startswith("sqlite:"):
         options["synchronous"] = sync.upper()
     options["authorization_modes"] = modes
+    server_options = {"max_requests_inflight": max_requests_inflight,
+                      "max_mutating_requests_inflight": max_mutating_requests_inflight,
+                      "enable_priority_and_fairness": enable_priority_and_fairness}
     install_event_loop_policy()
     tune_gc()
     try:
         asyncio.run(_serve(storage_url, bind_address, port, data_dir, controllers, advertise_address or None,
-                           nodes, controller_options, tls_options, options, token_auth_file, anonymous_auth))
+                           nodes, controller_options, tls_options, options, server_options, token_auth_file,
+                           anonymous_auth))
     except KeyboardInterrupt:
         pass
 
@@ -206,7 +220,8 @@ def _endpoint_ip(value: str) -> bool:
 
 async def _serve(storage_url: str, host: str, port: int, data_dir: Path, controllers: tuple[str, ...],
                  advertise_address: str | None, nodes: int, controller_options: ControllerOptions,
-                 tls_options: TLSOptions | None, options: dict[str, Any], token_auth_file: Path | None = None,
+                 tls_options: TLSOptions | None, options: dict[str, Any], server_options: dict[str, Any],
+                 token_auth_file: Path | None = None,
                  anonymous_auth: bool | None = None) -> None:
     modes = options.pop("authorization_modes", ())
     assert isinstance(modes, tuple)
@@ -214,7 +229,7 @@ async def _serve(storage_url: str, host: str, port: int, data_dir: Path, control
         plane = ControlPlane(storage_url, host=host, port=port, data_dir=data_dir, controllers=controllers,
                              advertise_address=advertise_address, controller_options=controller_options, nodes=nodes,
                              tls_options=tls_options, token_auth_file=token_auth_file, anonymous_auth=anonymous_auth,
-                             authorization_modes=modes or None, **options)
+                             authorization_modes=modes or None, server_options=server_options, **options)
     except ValueError as exc:
         _fail(str(exc))
     # Before start: /readyz answers while the controllers still start, and a SIGTERM then must stop cleanly.

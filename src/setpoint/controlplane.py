@@ -17,6 +17,7 @@ import os
 import ssl
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -43,7 +44,7 @@ class ControlPlane:
                  nodes: int = 0, tls_options: tls.TLSOptions | None = tls.TLSOptions(),
                  cluster_pki: pki.ClusterPKI | None = None, token_auth_file: Path | None = None,
                  anonymous_auth: bool | None = None, authorization_modes: tuple[str, ...] | None = None,
-                 **storage_options: object) -> None:
+                 server_options: dict[str, Any] | None = None, **storage_options: object) -> None:
         self.controller_selectors = tuple(controllers)
         self.controller_options = controller_options
         self.storage_url = storage_url
@@ -62,6 +63,8 @@ class ControlPlane:
         self.kubeconfig: dict[str, object] = {}
         self._kubeconfig_credentials: dict[str, str] = {}
         self._storage_options = storage_options
+        #: More keyword arguments of :class:`APIServer` (in-flight limits, priority and fairness).
+        self.server_options = server_options or {}
         if anonymous_auth is None:
             # Over plain HTTP kubectl sends no bearer token: requests without credentials stay allowed there.
             anonymous_auth = tls_options is None
@@ -83,7 +86,7 @@ class ControlPlane:
         self.storage = await storage.open_storage(self.storage_url, **options)
         try:
             self.server = APIServer(self.storage, authentication=self.authentication,
-                                    authorization_modes=self.authorization_modes)
+                                    authorization_modes=self.authorization_modes, **self.server_options)
             await self.server.start(self.host, self.requested_port, ssl_context=context)
             self.kubeconfig = kubeconfig(self.url, **self._kubeconfig_credentials)
             # Written as soon as the server answers /readyz (clients wait for that, not for controllers).

@@ -422,8 +422,9 @@ async def tiny_server() -> AsyncIterator[tuple[Any, _Blocker]]:
     store = await storage.open_storage("memory://")
     blocker = _Blocker()
     # An ordinary user: kube never throttles system:masters (the default AllowAll user's group).
+    # The plain in-flight limits (flow control off; its 429s are in tests/apiserver/test_flowcontrol.py).
     srv = APIServer(store, authenticator=_OrdinaryUser(), admission=AdmissionChain([blocker]),
-                    max_requests_inflight=1, max_mutating_requests_inflight=1)
+                    max_requests_inflight=1, max_mutating_requests_inflight=1, enable_priority_and_fairness=False)
     await srv.start("127.0.0.1", 0)
     try:
         yield srv, blocker

@@ -303,6 +303,7 @@ def test_api_resources(kubectl: Kubectl) -> None:
     assert {"namespaces", "nodes", "customresourcedefinitions.apiextensions.k8s.io", "nodes.metrics.k8s.io",
             "ingressclasses.networking.k8s.io", "priorityclasses.scheduling.k8s.io",
             "selfsubjectreviews.authentication.k8s.io", "tokenreviews.authentication.k8s.io",
+            "flowschemas.flowcontrol.apiserver.k8s.io", "prioritylevelconfigurations.flowcontrol.apiserver.k8s.io",
             "clusterroles.rbac.authorization.k8s.io", "clusterrolebindings.rbac.authorization.k8s.io",
             "selfsubjectaccessreviews.authorization.k8s.io", "subjectaccessreviews.authorization.k8s.io"} <= set(
         kubectl.out("api-resources", "--namespaced=false", "-o", "name").split())

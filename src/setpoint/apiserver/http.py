@@ -304,8 +304,25 @@ class Response:
         else:
             self._head = _render_head(status, content_type, headers, len(body))
 
+    def with_headers(self, headers: list[tuple[str, str]], rendered: bytes) -> Response:
+        """A copy with more headers; ``rendered`` is :func:`render_headers` of them (made once by
+        the caller), so nothing is rendered again."""
+        new = Response.__new__(Response)
+        new.status = self.status
+        new.body = self.body
+        new.content_type = self.content_type
+        new.headers = [*(self.headers or ()), *headers]
+        new._head = self._head[:-2] + rendered + _CRLF
+        new._wire = None
+        return new
+
     def __repr__(self) -> str:
         return f"<Response {self.status} {len(self.body)} bytes>"
+
+
+def render_headers(headers: list[tuple[str, str]]) -> bytes:
+    """Header lines as a response writes them (for :meth:`Response.with_headers`)."""
+    return b"".join(_header_line(name, value) for name, value in headers)
 
 
 class StreamingResponse:

@@ -1,6 +1,7 @@
 """The API server: routing, the request pipeline, and the non-resource endpoints.
 
-Per request: authenticate -> impersonate -> route -> authorize -> in-flight limit -> verb
+Per request: authenticate -> impersonate -> route -> priority and fairness (or the plain in-flight limit)
+-> authorize -> verb
 handler (which runs admission and storage) -> metrics. Everything per server
 lives on :class:`APIServer`; two servers can share one storage.
 """
@@ -32,6 +33,7 @@ from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.endpoints import discovery, handlers, openapi, pods, resourcemetrics, watch
 from setpoint.apiserver.endpoints.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from setpoint.apiserver.endpoints.metrics import APIMetrics
+from setpoint.apiserver.flowcontrol import FlowControl
 from setpoint.apiserver.http import HTTPServer, Request, Response, StreamingResponse, warning_header
 from setpoint.apiserver.registry.admission import (
     AdmissionChain,
@@ -116,6 +118,7 @@ class APIServer:
         max_requests_inflight: int = 400,
         max_mutating_requests_inflight: int = 200,
         authorization_modes: tuple[str, ...] = ("AlwaysAllow",),
+        enable_priority_and_fairness: bool = True,
     ) -> None:
         self.storage = store
         self.registry = Registry()
@@ -166,6 +169,11 @@ class APIServer:
         self.authentication.install(self, authenticating=self.authenticator is self.authentication.authenticator)
         self.discovery = discovery.Discovery(self.registry)
         self.openapi = openapi.OpenAPI(self.registry)
+        #: API Priority and Fairness (None: the plain in-flight limits of ``_serve``).
+        self.flowcontrol = FlowControl(
+            self.registry, self.objects, self.metrics.registry,
+            server_concurrency_limit=max_requests_inflight + max_mutating_requests_inflight,
+        ) if enable_priority_and_fairness else None
         self.registry.subscribe(self._on_registry_change)
         self._routes: dict[str, Callable[[Request], Awaitable[Response]]] = {
             "/healthz": self._health,
@@ -190,6 +198,8 @@ class APIServer:
         await self._ensure_namespaces()
         await self._ensure_priority_classes()
         await self.authz.start()
+        if self.flowcontrol is not None:
+            await self.flowcontrol.start()
         self.http = HTTPServer(self.handle, max_body_bytes=MAX_BODY_BYTES,
                                error_response=lambda code, msg: _error_response(_http_error(code, msg)))
         await self.http.start(host, port, ssl_context=ssl_context)
@@ -204,6 +214,8 @@ class APIServer:
         self._ready = False
         await self.crds.stop()
         await self.authz.stop()
+        if self.flowcontrol is not None:
+            await self.flowcontrol.stop()
         # End every watch first, so open streams finish instead of holding the grace period.
         self.objects.caches.fail_watchers("the server is shutting down")
         if self.http is not None:
@@ -290,6 +302,11 @@ class APIServer:
         if not rest:
             return self.discovery.resources(request, group, version)
         call = self._route_resource(request, group, version, rest)
+        if self.flowcontrol is not None:
+            return await self.flowcontrol.handle(user, call, self._authorize_and_serve)
+        return await self._authorize_and_serve(user, call)
+
+    async def _authorize_and_serve(self, user: UserInfo, call: handlers.Call) -> Response | StreamingResponse:
         r = call.resource
         attrs = Attributes(user, call.verb, r.group, r.version, r.plural, call.subresource,
                            call.namespace or "", call.name or "", r.kind, False)
@@ -320,7 +337,9 @@ class APIServer:
                 response.chunks = _track(response.chunks, gauge)
             return response
         mutating = call.verb in _WRITE_VERBS
-        if mutating:
+        if self.flowcontrol is not None:
+            pass  # seats were taken by flow control
+        elif mutating:
             if self._writes_inflight >= self._max_writes:
                 self.metrics.rejected.labels("mutating").inc()
                 return _too_many_requests()
@@ -352,7 +371,9 @@ class APIServer:
             code = str(exc.code)
             raise
         finally:
-            if mutating:
+            if self.flowcontrol is not None:
+                pass
+            elif mutating:
                 self._writes_inflight -= 1
             else:
                 self._reads_inflight -= 1

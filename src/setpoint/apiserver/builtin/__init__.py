@@ -22,6 +22,7 @@ from setpoint.apiserver.builtin import (
     definitions,
     discovery,
     events,
+    flowcontrol,
     metrics,
     networking,
     policy,
@@ -44,7 +45,7 @@ def builtin_resources() -> list[Resource]:
             *services.resources(), *apps.resources(), *batch.resources(), *discovery.resources(),
             *networking.resources(), *policy.resources(), *quota.resources(), *scheduling.resources(),
             *storage.resources(), *autoscaling.resources(), *metrics.resources(),
-            *rbac.resources(), *authorization_resources()]
+            *flowcontrol.resources(), *rbac.resources(), *authorization_resources()]
 
 
 def authorization_resources() -> list[Resource]:
