@@ -44,6 +44,10 @@ class Attributes:
     name: str
     kind: str = ""
     dry_run: bool = False
+    #: What admission says back beside its verdict (webhooks' ``warnings`` and
+    #: ``auditAnnotations``): filled during the request, sent as ``Warning`` headers / audited.
+    warnings: list[str] = field(default_factory=list, compare=False)
+    annotations: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 class Authenticator(Protocol):
