@@ -1,58 +1,18 @@
-"""An HTTPS webhook server for tests: a CA and a serving certificate made here, aiohttp serving."""
+"""An HTTPS webhook server for tests (aiohttp), its certificate from :mod:`setpoint.webhookcerts`."""
 
 from __future__ import annotations
 
 import base64
-import datetime
-import ipaddress
-import ssl
-import tempfile
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
+import orjson
 from aiohttp import web
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+
+from setpoint.webhookcerts import make_webhook_certificates
 
 Obj = dict[str, Any]
 Handler = Callable[[str, Obj], Obj | Awaitable[Obj]]
-
-
-def make_tls(hosts: tuple[str, ...] = ("127.0.0.1", "localhost")) -> tuple[str, ssl.SSLContext]:
-    """A fresh CA (its PEM base64-encoded, as ``caBundle`` takes it) and a server context whose
-    certificate, signed by it, names ``hosts``."""
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "webhook-test-ca")])
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-          .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
-          .not_valid_after(now + datetime.timedelta(days=1))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-          .sign(ca_key, hashes.SHA256()))
-    key = ec.generate_private_key(ec.SECP256R1())
-    names: list[x509.GeneralName] = []
-    for h in hosts:
-        try:
-            names.append(x509.IPAddress(ipaddress.ip_address(h)))
-        except ValueError:
-            names.append(x509.DNSName(h))
-    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])]))
-            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=1)).not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName(names), critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    with tempfile.TemporaryDirectory() as tmp:
-        cert_file, key_file = Path(tmp, "tls.crt"), Path(tmp, "tls.key")
-        cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                               serialization.NoEncryption()))
-        ctx.load_cert_chain(cert_file, key_file)
-    ca_bundle = base64.b64encode(ca.public_bytes(serialization.Encoding.PEM)).decode()
-    return ca_bundle, ctx
 
 
 class WebhookServer:
@@ -60,7 +20,8 @@ class WebhookServer:
 
     def __init__(self, handler: Handler, hosts: tuple[str, ...] = ("127.0.0.1", "localhost")) -> None:
         self.handler = handler
-        self.ca_bundle, self._ssl = make_tls(hosts)
+        certs = make_webhook_certificates(*hosts)
+        self.ca_bundle, self._ssl = certs.ca_bundle, certs.server_context()
         self.reviews: list[tuple[str, Obj]] = []
         self.port = 0
         self._runner: web.AppRunner | None = None
@@ -107,8 +68,6 @@ def deny(review: Obj, message: str, code: int | None = None) -> Obj:
 
 
 def json_patch(review: Obj, ops: list[Obj]) -> Obj:
-    import orjson
-
     return allow(review, patchType="JSONPatch", patch=base64.b64encode(orjson.dumps(ops)).decode())
 
 

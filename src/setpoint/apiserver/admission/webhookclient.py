@@ -24,15 +24,17 @@ import base64
 import binascii
 import ssl
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import aiohttp
 import orjson
 
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.registry.objectstore import ObjectStore
 from setpoint.apiserver.registry.resources import Registry
+
+if TYPE_CHECKING:
+    import aiohttp
 
 
 class CallError(Exception):
@@ -119,6 +121,8 @@ class WebhookClient:
 
     async def post(self, target: Target, body: Obj, timeout: float) -> Any:
         """POST a review; the decoded response, or :class:`CallError`."""
+        import aiohttp  # ~150 ms of start-up, paid by the first webhook call only
+
         if target.error:
             raise CallError(f"could not get REST client: {target.error}")
         url, server_name = self._resolve(target)
