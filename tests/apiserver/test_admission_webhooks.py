@@ -297,3 +297,33 @@ async def test_webhook_configurations_are_exempt(api: APIServer, hook_server: We
     await eventually(denied)
     status, out, _ = await call(api, "DELETE", f"{VWC}/all")
     assert status == 200, out
+
+
+async def test_match_policy_equivalent_sees_the_rule_version(api: APIServer, hook_server: WebhookServer) -> None:
+    """A rule for autoscaling/v2 matches an autoscaling/v1 request under Equivalent (the webhook sees
+    the object as v2), not under Exact."""
+    ca = hook_server.ca_bundle
+    rules = [{"apiGroups": ["autoscaling"], "apiVersions": ["v2"], "resources": ["horizontalpodautoscalers"],
+              "operations": ["CREATE"]}]
+    await install(api, "ValidatingWebhookConfiguration", "hpa", [
+        webhook("equivalent.example.com", {"url": hook_server.url("/eq"), "caBundle": ca}) | {"rules": rules},
+        webhook("exact.example.com", {"url": hook_server.url("/exact"), "caBundle": ca})
+        | {"rules": rules, "matchPolicy": "Exact"}])
+    hpa = {"apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "web"},
+           "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+                    "maxReplicas": 3, "targetCPUUtilizationPercentage": 50}}
+
+    async def called() -> bool:
+        status, out, _ = await call(api, "POST", "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers",
+                                    {**hpa, "metadata": {"name": f"web{len(hook_server.reviews)}"}})
+        assert status == 201, out
+        assert hook_server.reviews
+        return True
+
+    await eventually(called)
+    assert [p.split("?")[0] for p, _ in hook_server.reviews] == ["/eq"]
+    request = hook_server.reviews[0][1]["request"]
+    assert request["kind"] == {"group": "autoscaling", "version": "v2", "kind": "HorizontalPodAutoscaler"}
+    assert request["requestKind"]["version"] == "v1"
+    assert request["object"]["apiVersion"] == "autoscaling/v2"
+    assert "metrics" in request["object"]["spec"]
