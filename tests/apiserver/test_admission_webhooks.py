@@ -327,3 +327,27 @@ async def test_match_policy_equivalent_sees_the_rule_version(api: APIServer, hoo
     assert request["requestKind"]["version"] == "v1"
     assert request["object"]["apiVersion"] == "autoscaling/v2"
     assert "metrics" in request["object"]["spec"]
+
+
+async def test_timeout_seconds(api: APIServer, hook_server: WebhookServer) -> None:
+    """A webhook slower than its timeoutSeconds is a failed call."""
+    import asyncio
+
+    async def slow(path: str, review: Obj) -> Obj:
+        if (review["request"]["object"]["data"] or {}).get("slow"):
+            await asyncio.sleep(1.5)  # the webhook being slow, not the test waiting
+        return allow(review)
+
+    hook_server.handler = slow
+    await install(api, "ValidatingWebhookConfiguration", "slow", [
+        webhook("slow.example.com", {"url": hook_server.url("/slow"), "caBundle": hook_server.ca_bundle},
+                timeoutSeconds=1)])
+
+    async def failed() -> Obj:
+        status, out, _ = await call(api, "POST", CMS, configmap("slow", slow="1"))
+        assert status == 500, out
+        return out
+
+    out = await eventually(failed)
+    assert out["message"] == ('Internal error occurred: failed calling webhook "slow.example.com": failed to call '
+                              f'webhook: Post "{hook_server.url("/slow")}?timeout=1s": context deadline exceeded')
