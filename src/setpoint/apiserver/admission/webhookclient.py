@@ -68,9 +68,8 @@ class WebhookClient:
     def _context(self, ca_bundle: str) -> ssl.SSLContext:
         ctx = self._contexts.get(ca_bundle)
         if ctx is None:
-            ctx = ssl.create_default_context()
-            if ca_bundle:
-                ctx = ssl.create_default_context(cadata=base64.b64decode(ca_bundle, validate=True).decode("ascii"))
+            cadata = base64.b64decode(ca_bundle, validate=True).decode("ascii") if ca_bundle else None
+            ctx = ssl.create_default_context(cadata=cadata)  # no bundle: the system's roots
             self._contexts[ca_bundle] = ctx
         return ctx
 
