@@ -21,6 +21,10 @@ certificate, so these runs serve plain HTTP (``--insecure-http``).
 server once with TLS and the kubeconfig's client certificate (the default), once with
 ``--insecure-http``, both driven by the same aiohttp load generator (64 keep-alive connections,
 one request in flight on each), in one run; ``--rounds`` alternates which goes first.
+
+``--webhook`` first installs a
+ValidatingWebhookConfiguration matching every ConfigMap create, answered (allowed) by an HTTPS
+aiohttp server in this process: the cost of one matching admission webhook.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -238,6 +243,8 @@ def measure(args: argparse.Namespace, source: Path | None) -> dict[str, float]:
         proc = start_server(Path(tmp), port, args.storage, source, *args.server_flag)
         try:
             out["idle RSS MiB"] = rss_mib(proc.pid)
+            if args.webhook:
+                install_webhook(port)
             for conns in (16, 64):
                 ns = f"bench-c{conns}"
                 ensure_namespace(port, ns)
@@ -287,6 +294,8 @@ def main() -> None:
                         help="measure each checkout this many times, alternating which goes first; print medians")
     parser.add_argument("--tls-compare", action="store_true",
                         help="creates/s and gets/s at 64 clients: TLS + client certificate against --insecure-http")
+    parser.add_argument("--webhook", action="store_true",
+                        help="with one validating admission webhook matching every ConfigMap create")
     args = parser.parse_args()
     if args.tls_compare:
         print(f"storage {args.storage or 'sqlite'}, cores {os.cpu_count()}, rounds {args.rounds}")
@@ -398,6 +407,56 @@ def tls_compare(args: argparse.Namespace) -> None:
     for name in runs["--insecure-http"]:
         plain, tls_rate = runs["--insecure-http"][name], runs["TLS + client cert"][name]
         print(f"{name:<16}{plain:>18.0f}{tls_rate:>20.0f}{tls_rate / plain:>10.2f}")
+
+
+_WEBHOOK: dict[str, object] = {}
+
+
+def install_webhook(port: int) -> None:
+    """Serve an allow-all admission webhook (a thread of this process) and register it for
+    ConfigMap creates; wait until it is called."""
+    import threading
+
+    from aiohttp import web
+
+    from setpoint.webhookcerts import make_webhook_certificates
+
+    if "port" not in _WEBHOOK:
+        certs = make_webhook_certificates("127.0.0.1")
+        hook_port = free_port()
+
+        async def review(request: web.Request) -> web.Response:
+            body = await request.json()
+            return web.json_response({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+                                      "response": {"uid": body["request"]["uid"], "allowed": True}})
+
+        def serve() -> None:
+            app = web.Application()
+            app.router.add_post("/validate", review)
+            web.run_app(app, host="127.0.0.1", port=hook_port, ssl_context=certs.server_context(),
+                        access_log=None, print=None, handle_signals=False)
+
+        threading.Thread(target=serve, daemon=True).start()
+        _WEBHOOK.update(port=hook_port, ca=certs.ca_bundle)
+    request(port, "POST", "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations", {
+        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration",
+        "metadata": {"name": "bench"},
+        "webhooks": [{"name": "bench.example.com", "sideEffects": "None", "admissionReviewVersions": ["v1"],
+                      "clientConfig": {"url": f"https://127.0.0.1:{_WEBHOOK['port']}/validate",
+                                       "caBundle": _WEBHOOK["ca"]},
+                      "rules": [{"apiGroups": [""], "apiVersions": ["v1"], "resources": ["configmaps"],
+                                 "operations": ["CREATE"]}]}]})
+    ensure_namespace(port, "bench-webhook")
+    deadline = time.monotonic() + 10
+    while True:  # until the webhook answers (a refused call is a 500)
+        try:
+            request(port, "POST", "/api/v1/namespaces/bench-webhook/configmaps",
+                    {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"generateName": "w"}})
+            return
+        except urllib.error.HTTPError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 async def _fill(port: int, ns: str, count: int) -> None:

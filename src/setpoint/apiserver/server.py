@@ -25,6 +25,8 @@ from setpoint.apiserver.admission.limitranger import LimitRanger
 from setpoint.apiserver.admission.priority import Priority
 from setpoint.apiserver.admission.resourcequota import ResourceQuotaAdmission
 from setpoint.apiserver.admission.serviceaccount import ServiceAccountAdmission
+from setpoint.apiserver.admission.webhook import WebhookAdmission
+from setpoint.apiserver.admission.webhookclient import WebhookClient
 from setpoint.apiserver.apiextensions import crds
 from setpoint.apiserver.authn import impersonation
 from setpoint.apiserver.authn.authentication import Authentication
@@ -34,7 +36,14 @@ from setpoint.apiserver.endpoints import discovery, handlers, openapi, pods, res
 from setpoint.apiserver.endpoints.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from setpoint.apiserver.endpoints.metrics import APIMetrics
 from setpoint.apiserver.flowcontrol import FlowControl
-from setpoint.apiserver.http import HTTPServer, Request, Response, StreamingResponse, warning_header
+from setpoint.apiserver.http import (
+    HTTPServer,
+    Request,
+    Response,
+    StreamingResponse,
+    add_warning,
+    warning_header,
+)
 from setpoint.apiserver.registry.admission import (
     AdmissionChain,
     AllowAll,
@@ -143,7 +152,9 @@ class APIServer:
         self._ready = False
         self._tasks: list[asyncio.Task[None]] = []
         builtin.register_builtins(self.registry)
-        self.crds = crds.CRDController(self.registry, self.objects)
+        #: The client of admission and CRD conversion webhooks (one session per server).
+        self.webhooks = WebhookClient(self.registry, self.objects)
+        self.crds = crds.CRDController(self.registry, self.objects, self.webhooks)
         self.registry.add(crds.crd_resource())
         # kube's order: NamespaceLifecycle, LimitRanger, ServiceAccount, ..., Priority,
         # DefaultTolerationSeconds, ..., ResourceQuota.
@@ -152,6 +163,7 @@ class APIServer:
                                        ServiceAccountAdmission(self.registry, self.objects),
                                        Priority(self.registry, self.objects),
                                        DefaultTolerationSeconds(), DefaultIngressClass(self.registry, self.objects),
+                                       WebhookAdmission(self.registry, self.objects, self.webhooks),
                                        ResourceQuotaAdmission(self.registry, self.objects)]
         self.admission.plugins.append(self.authz.escalation)
         evictions = Evictions(self.registry, self.objects)
@@ -222,6 +234,7 @@ class APIServer:
             await self.http.stop(grace=2.0)
         for t in self._tasks:
             t.cancel()
+        await self.webhooks.close()
         await self.objects.close()
 
     async def _ensure_namespaces(self) -> None:
@@ -362,13 +375,21 @@ class APIServer:
             response = await handler(self.objects, call)
             code = str(response.status)
             warning = getattr(r.strategy, "deprecation_warning", "")
-            if warning and isinstance(response, Response):
-                # A deprecated custom resource version warns on every request (as kube's CRD handler).
+            if (warning or call.attrs.warnings) and isinstance(response, Response):
+                # A deprecated custom resource version warns on every request (as kube's CRD handler),
+                # admission webhooks when they say so.
+                extra = [warning_header(warning)] if warning else []
+                for w in call.attrs.warnings:
+                    add_warning(extra, w)
                 response = Response(response.status, response.body, response.content_type,
-                                    [*(response.headers or []), warning_header(warning)])
+                                    [*(response.headers or []), *extra])
             return response
         except errors.StatusError as exc:
             code = str(exc.code)
+            if call.attrs.warnings:
+                exc.headers = list(exc.headers)  # some errors are shared constants
+                for w in call.attrs.warnings:
+                    add_warning(exc.headers, w)
             raise
         finally:
             if self.flowcontrol is not None:

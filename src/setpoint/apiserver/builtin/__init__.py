@@ -14,6 +14,7 @@ entry in its group's module.
 from __future__ import annotations
 
 from setpoint.apiserver.builtin import (
+    admissionregistration,
     apps,
     autoscaling,
     batch,
@@ -45,7 +46,8 @@ def builtin_resources() -> list[Resource]:
             *services.resources(), *apps.resources(), *batch.resources(), *discovery.resources(),
             *networking.resources(), *policy.resources(), *quota.resources(), *scheduling.resources(),
             *storage.resources(), *autoscaling.resources(), *metrics.resources(),
-            *flowcontrol.resources(), *rbac.resources(), *authorization_resources()]
+            *flowcontrol.resources(), *rbac.resources(), *authorization_resources(),
+            *admissionregistration.resources()]
 
 
 def authorization_resources() -> list[Resource]:

@@ -48,6 +48,10 @@ class Attributes:
     path: str = ""
     #: False for non-resource requests: ``verb`` is then the lowercased HTTP method.
     resource_request: bool = True
+    #: What admission says back beside its verdict (webhooks' ``warnings`` and
+    #: ``auditAnnotations``): filled during the request, sent as ``Warning`` headers / audited.
+    warnings: list[str] = field(default_factory=list, compare=False)
+    annotations: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 class Authenticator(Protocol):
