@@ -19,7 +19,9 @@ import orjson
 
 from setpoint import __version__, storage
 from setpoint.apiserver import builtin
+from setpoint.apiserver.admission import policy
 from setpoint.apiserver.admission.limitranger import LimitRanger
+from setpoint.apiserver.admission.policy import MutatingPolicyAdmission, ValidatingPolicyAdmission
 from setpoint.apiserver.admission.priority import Priority
 from setpoint.apiserver.admission.resourcequota import ResourceQuotaAdmission
 from setpoint.apiserver.admission.serviceaccount import ServiceAccountAdmission
@@ -130,13 +132,17 @@ class APIServer:
         builtin.register_builtins(self.registry)
         self.crds = crds.CRDController(self.registry, self.objects)
         self.registry.add(crds.crd_resource())
+        for r in policy.resources():
+            self.registry.add(r)
         # kube's order: NamespaceLifecycle, LimitRanger, ServiceAccount, ..., Priority,
-        # DefaultTolerationSeconds, ..., ResourceQuota.
+        # DefaultTolerationSeconds, ..., MutatingAdmissionPolicy, ..., ValidatingAdmissionPolicy, ..., ResourceQuota.
         self.admission.plugins[0:0] = [NamespaceLifecycle(self.registry, self.objects),
                                        LimitRanger(self.registry, self.objects),
                                        ServiceAccountAdmission(self.registry, self.objects),
                                        Priority(self.registry, self.objects),
                                        DefaultTolerationSeconds(), DefaultIngressClass(self.registry, self.objects),
+                                       MutatingPolicyAdmission(self.registry, self.objects, self._authorize),
+                                       ValidatingPolicyAdmission(self.registry, self.objects, self._authorize),
                                        ResourceQuotaAdmission(self.registry, self.objects)]
         evictions = Evictions(self.registry, self.objects)
         #: The handlers of POSTs to subresources, by (group, resource, subresource).
@@ -161,6 +167,10 @@ class APIServer:
             "/version/": self._version,
             "/metrics": self._metrics,
         }
+
+    def _authorize(self, attrs: Attributes) -> tuple[bool, str]:
+        """The authorizer admission policies' ``authorizer`` asks (the one set now)."""
+        return self.authorizer.authorize(attrs)
 
     # --- lifecycle ---------------------------------------------------------------
 
@@ -314,6 +324,9 @@ class APIServer:
             elif not r.group:
                 handler = self.special.get((r.plural, call.subresource, call.verb), handler)
             response = await handler(self.objects, call)
+            if call.attrs.warnings and isinstance(response, Response):  # admission's warnings
+                response = Response(response.status, response.body, response.content_type,
+                                    [*(response.headers or []), *map(warning_header, call.attrs.warnings)])
             code = str(response.status)
             warning = getattr(r.strategy, "deprecation_warning", "")
             if warning and isinstance(response, Response):
@@ -323,6 +336,8 @@ class APIServer:
             return response
         except errors.StatusError as exc:
             code = str(exc.code)
+            if call.attrs.warnings:
+                exc.headers = [*(exc.headers or []), *map(warning_header, call.attrs.warnings)]
             raise
         finally:
             if mutating:

@@ -44,6 +44,10 @@ class Attributes:
     name: str
     kind: str = ""
     dry_run: bool = False
+    #: What admission adds for the response's ``Warning`` headers (kube's ``warning.AddWarning``).
+    warnings: list[str] = field(default_factory=list, compare=False)
+    #: Audit annotations admission adds (kube's ``Attributes.AddAnnotation``).
+    annotations: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 class Authenticator(Protocol):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import builtins
+import dataclasses
 import secrets
 import time
 import uuid
@@ -402,8 +403,7 @@ class ObjectStore:
         attrs = self._attrs(resource, "create", namespace, str(meta.get("name", "")), "", attrs, dry_run)
         if not attrs.name and meta.get("name"):
             # A POST names no object in its URL: admission sees the body's name (kube's create handler).
-            attrs = Attributes(attrs.user, attrs.verb, attrs.group, attrs.version, attrs.resource,
-                               attrs.subresource, attrs.namespace, str(meta["name"]), attrs.kind, attrs.dry_run)
+            attrs = dataclasses.replace(attrs, name=str(meta["name"]))
         await self.admission.admit(attrs, obj, None)
         self._validate_create(resource, obj)
         await self.admission.validate(attrs, obj, None)
