@@ -104,13 +104,23 @@ class Request:
         return self._request
 
     def activation(self, inv: Invocation, obj: Obj | None, old: Obj | None) -> Activation:
-        inputs: dict[str, Any] = {"object": obj, "oldObject": old, "request": self.admission_request(),
-                                  "params": inv.param, "namespaceObject": self.namespace_object()}
-        functions = inv.policy.functions
-        if inv.policy.uses_authorizer:
-            inputs["authorizer"] = authorizer_value(self.attrs)
+        """The inputs of one evaluation: only those the policy reads, each cut to the fields it
+        selects (the interpreter converts every value it is given)."""
+        policy = inv.policy
+        inputs: dict[str, Any] = {}
+        for name, fields in policy.reads.items():
+            if name == "variables":
+                continue
+            value = (obj if name == "object" else old if name == "oldObject" else self.admission_request()
+                     if name == "request" else inv.param if name == "params" else self.namespace_object()
+                     if name == "namespaceObject" else authorizer_value(self.attrs) if name == "authorizer" else None)
+            if fields is not None and isinstance(value, dict):
+                value = {k: value[k] for k in fields if k in value}
+            inputs[name] = value
+        functions = policy.functions
+        if policy.uses_authorizer:
             functions = {**functions, **authorizer_functions(self.attrs, self.authorize)}
-        return Activation(inputs, inv.policy.variables, functions)
+        return Activation(inputs, policy.variables, functions)
 
 
 def _param_kind_text(policy: Policy) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from setpoint.apimachinery.types import Obj
-from setpoint.apiserver.admission.policy.expressions import Expression, Variable, compile_expression
+from setpoint.apiserver.admission.policy.expressions import Expression, Variable, compile_expression, merge_reads
 from setpoint.apiserver.admission.policy.matching import MatchResources
 from setpoint.apiserver.registry.objectstore import ObjectStore
 from setpoint.apiserver.registry.resources import Registry, Resource
@@ -47,6 +47,8 @@ class Policy:
     reinvocation: str = "Never"
     functions: dict[str, Callable[..., Any]] = field(default_factory=dict)
     uses_authorizer: bool = False
+    #: The inputs its expressions read, with the top-level fields they select (None: all).
+    reads: dict[str, frozenset[str] | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -70,6 +72,7 @@ def _expr(src: Any, variables: frozenset[str], policy: Policy) -> Expression:
     e = compile_expression(str(src or ""), variables)
     policy.functions.update(e.functions)
     policy.uses_authorizer = policy.uses_authorizer or e.uses_authorizer
+    merge_reads(policy.reads, e.reads)
     return e
 
 
