@@ -14,7 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from setpoint.apimachinery.types import Obj
-from setpoint.apiserver.admission.policy.expressions import Expression, Variable, compile_expression, merge_reads
+from setpoint.apiserver.admission.policy.expressions import (
+    Expression,
+    Variable,
+    compile_expression,
+    merge_reads,
+)
 from setpoint.apiserver.admission.policy.matching import MatchResources
 from setpoint.apiserver.registry.objectstore import ObjectStore
 from setpoint.apiserver.registry.resources import Registry, Resource
