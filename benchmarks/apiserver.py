@@ -7,14 +7,17 @@ drives it over HTTP. Create and get rates come from ``wrk`` (Debian package
 latency is measured by 100 raw-socket watchers against 1,000 updates that
 carry their send time.
 
-    .venv/bin/python benchmarks/apiserver.py [--quick] [--baseline OTHER_CHECKOUT] [--rounds N] [--with-policy]
+    .venv/bin/python benchmarks/apiserver.py [--quick] [--baseline OTHER_CHECKOUT] [--rounds N] [--webhook] [--with-policy]
 
 ``--baseline`` runs the same measurements against another checkout's ``src`` (e.g. a
 ``git worktree`` of an older commit) in the same run, and prints both side by side
 with their ratio; ``--rounds`` repeats both, alternating which goes first, and
 prints medians. Start-up is the time from spawning ``setpoint up`` to its first
-``200`` from ``/readyz`` (median of 5 starts on a fresh data dir). ``--with-policy`` first installs
-a ValidatingAdmissionPolicy (and its binding) that every ConfigMap create matches and evaluates.
+``200`` from ``/readyz`` (median of 5 starts on a fresh data dir). ``--webhook`` first installs a
+ValidatingWebhookConfiguration matching every ConfigMap create, answered (allowed) by an HTTPS
+aiohttp server in this process: the cost of one matching admission webhook.
+``--with-policy`` first installs a ValidatingAdmissionPolicy (and its binding) that every
+ConfigMap create matches and evaluates.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -252,6 +256,8 @@ def measure(args: argparse.Namespace, source: Path | None) -> dict[str, float]:
             out["idle RSS MiB"] = rss_mib(proc.pid)
             if args.with_policy and not install_policy(port):
                 print("(this server serves no ValidatingAdmissionPolicy: measured without it)")
+            if args.webhook:
+                install_webhook(port)
             for conns in (16, 64):
                 ns = f"bench-c{conns}"
                 ensure_namespace(port, ns)
@@ -299,6 +305,8 @@ def main() -> None:
                         help="measure each checkout this many times, alternating which goes first; print medians")
     parser.add_argument("--with-policy", action="store_true",
                         help="install a ValidatingAdmissionPolicy that every ConfigMap create evaluates")
+    parser.add_argument("--webhook", action="store_true",
+                        help="with one validating admission webhook matching every ConfigMap create")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install -y wrk")
@@ -321,6 +329,56 @@ def main() -> None:
         cells = "".join(f"{r.get(name, float('nan')):>26.1f}" for _, r in runs)
         ratio = f"{runs[1][1][name] / runs[0][1][name]:>11.2f}" if len(runs) == 2 and runs[0][1].get(name) else ""
         print(f"{name:<28}{cells}{ratio}")
+
+
+_WEBHOOK: dict[str, object] = {}
+
+
+def install_webhook(port: int) -> None:
+    """Serve an allow-all admission webhook (a thread of this process) and register it for
+    ConfigMap creates; wait until it is called."""
+    import threading
+
+    from aiohttp import web
+
+    from setpoint.webhookcerts import make_webhook_certificates
+
+    if "port" not in _WEBHOOK:
+        certs = make_webhook_certificates("127.0.0.1")
+        hook_port = free_port()
+
+        async def review(request: web.Request) -> web.Response:
+            body = await request.json()
+            return web.json_response({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+                                      "response": {"uid": body["request"]["uid"], "allowed": True}})
+
+        def serve() -> None:
+            app = web.Application()
+            app.router.add_post("/validate", review)
+            web.run_app(app, host="127.0.0.1", port=hook_port, ssl_context=certs.server_context(),
+                        access_log=None, print=None, handle_signals=False)
+
+        threading.Thread(target=serve, daemon=True).start()
+        _WEBHOOK.update(port=hook_port, ca=certs.ca_bundle)
+    request(port, "POST", "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations", {
+        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration",
+        "metadata": {"name": "bench"},
+        "webhooks": [{"name": "bench.example.com", "sideEffects": "None", "admissionReviewVersions": ["v1"],
+                      "clientConfig": {"url": f"https://127.0.0.1:{_WEBHOOK['port']}/validate",
+                                       "caBundle": _WEBHOOK["ca"]},
+                      "rules": [{"apiGroups": [""], "apiVersions": ["v1"], "resources": ["configmaps"],
+                                 "operations": ["CREATE"]}]}]})
+    ensure_namespace(port, "bench-webhook")
+    deadline = time.monotonic() + 10
+    while True:  # until the webhook answers (a refused call is a 500)
+        try:
+            request(port, "POST", "/api/v1/namespaces/bench-webhook/configmaps",
+                    {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"generateName": "w"}})
+            return
+        except urllib.error.HTTPError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 async def _fill(port: int, ns: str, count: int) -> None:

@@ -25,13 +25,22 @@ from setpoint.apiserver.admission.policy import MutatingPolicyAdmission, Validat
 from setpoint.apiserver.admission.priority import Priority
 from setpoint.apiserver.admission.resourcequota import ResourceQuotaAdmission
 from setpoint.apiserver.admission.serviceaccount import ServiceAccountAdmission
+from setpoint.apiserver.admission.webhook import WebhookAdmission
+from setpoint.apiserver.admission.webhookclient import WebhookClient
 from setpoint.apiserver.apiextensions import crds
 from setpoint.apiserver.builtin.scheduling import SYSTEM_PRIORITY_CLASSES
 from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.endpoints import discovery, handlers, openapi, pods, resourcemetrics, watch
 from setpoint.apiserver.endpoints.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from setpoint.apiserver.endpoints.metrics import APIMetrics
-from setpoint.apiserver.http import HTTPServer, Request, Response, StreamingResponse, warning_header
+from setpoint.apiserver.http import (
+    HTTPServer,
+    Request,
+    Response,
+    StreamingResponse,
+    add_warning,
+    warning_header,
+)
 from setpoint.apiserver.registry.admission import (
     AdmissionChain,
     AllowAll,
@@ -130,12 +139,15 @@ class APIServer:
         self._ready = False
         self._tasks: list[asyncio.Task[None]] = []
         builtin.register_builtins(self.registry)
-        self.crds = crds.CRDController(self.registry, self.objects)
+        #: The client of admission and CRD conversion webhooks (one session per server).
+        self.webhooks = WebhookClient(self.registry, self.objects)
+        self.crds = crds.CRDController(self.registry, self.objects, self.webhooks)
         self.registry.add(crds.crd_resource())
         for r in policy.resources():
             self.registry.add(r)
         # kube's order: NamespaceLifecycle, LimitRanger, ServiceAccount, ..., Priority,
-        # DefaultTolerationSeconds, ..., MutatingAdmissionPolicy, ..., ValidatingAdmissionPolicy, ..., ResourceQuota.
+        # DefaultTolerationSeconds, ..., MutatingAdmissionPolicy, MutatingAdmissionWebhook,
+        # ValidatingAdmissionPolicy, ValidatingAdmissionWebhook, ResourceQuota (every mutating step runs first).
         self.admission.plugins[0:0] = [NamespaceLifecycle(self.registry, self.objects),
                                        LimitRanger(self.registry, self.objects),
                                        ServiceAccountAdmission(self.registry, self.objects),
@@ -143,6 +155,7 @@ class APIServer:
                                        DefaultTolerationSeconds(), DefaultIngressClass(self.registry, self.objects),
                                        MutatingPolicyAdmission(self.registry, self.objects, self._authorize),
                                        ValidatingPolicyAdmission(self.registry, self.objects, self._authorize),
+                                       WebhookAdmission(self.registry, self.objects, self.webhooks),
                                        ResourceQuotaAdmission(self.registry, self.objects)]
         evictions = Evictions(self.registry, self.objects)
         #: The handlers of POSTs to subresources, by (group, resource, subresource).
@@ -202,6 +215,7 @@ class APIServer:
             await self.http.stop(grace=2.0)
         for t in self._tasks:
             t.cancel()
+        await self.webhooks.close()
         await self.objects.close()
 
     async def _ensure_namespaces(self) -> None:
@@ -324,20 +338,23 @@ class APIServer:
             elif not r.group:
                 handler = self.special.get((r.plural, call.subresource, call.verb), handler)
             response = await handler(self.objects, call)
-            if call.attrs.warnings and isinstance(response, Response):  # admission's warnings
-                response = Response(response.status, response.body, response.content_type,
-                                    [*(response.headers or []), *map(warning_header, call.attrs.warnings)])
             code = str(response.status)
             warning = getattr(r.strategy, "deprecation_warning", "")
-            if warning and isinstance(response, Response):
-                # A deprecated custom resource version warns on every request (as kube's CRD handler).
+            if (warning or call.attrs.warnings) and isinstance(response, Response):
+                # A deprecated custom resource version warns on every request (as kube's CRD handler),
+                # admission webhooks when they say so.
+                extra = [warning_header(warning)] if warning else []
+                for w in call.attrs.warnings:
+                    add_warning(extra, w)
                 response = Response(response.status, response.body, response.content_type,
-                                    [*(response.headers or []), warning_header(warning)])
+                                    [*(response.headers or []), *extra])
             return response
         except errors.StatusError as exc:
             code = str(exc.code)
             if call.attrs.warnings:
-                exc.headers = [*(exc.headers or []), *map(warning_header, call.attrs.warnings)]
+                exc.headers = list(exc.headers)  # some errors are shared constants
+                for w in call.attrs.warnings:
+                    add_warning(exc.headers, w)
             raise
         finally:
             if mutating:

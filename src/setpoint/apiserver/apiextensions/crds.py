@@ -24,7 +24,9 @@ import orjson
 from setpoint.apimachinery import goformat
 from setpoint.apimachinery.clock import now_rfc3339
 from setpoint.apimachinery.types import Obj
+from setpoint.apiserver.admission.webhookclient import WebhookClient
 from setpoint.apiserver.apiextensions import crd_validation
+from setpoint.apiserver.apiextensions.conversionwebhook import WebhookConverter
 from setpoint.apiserver.apiextensions.customresource import CustomResourceSchema, json_path_first
 from setpoint.apiserver.builtin import definitions
 from setpoint.apiserver.encoding import errors
@@ -222,9 +224,13 @@ def _printer_columns(version: Obj) -> tuple[Column, ...] | None:
     return tuple(out)
 
 
-def resources_for(crd: Obj) -> list[Resource]:
-    """The Resources a CRD serves (one per served version)."""
+def resources_for(crd: Obj, webhooks: WebhookClient | None = None) -> list[Resource]:
+    """The Resources a CRD serves (one per served version); with ``webhooks``, a CRD whose
+    conversion strategy is ``Webhook`` converts between versions through its webhook."""
     spec = crd.get("spec") or {}
+    converter = None
+    if webhooks is not None and (spec.get("conversion") or {}).get("strategy") == "Webhook":
+        converter = WebhookConverter(crd, webhooks)
     names = spec.get("names") or {}
     group = spec["group"]
     plural = names["plural"]
@@ -253,6 +259,8 @@ def resources_for(crd: Obj) -> list[Resource]:
             columns=columns or (), columns_replace_age=columns is not None, patch_schema=None, schema=schema,
             custom=True, storage_version=f"{group}/{stored}", preferred=False,
         )
+        if converter is not None:
+            r.convert, r.convert_batch = converter.cached, converter.convert
         if v.get("deprecated"):
             assert isinstance(r.strategy, CustomResourceStrategy)
             r.strategy.deprecation_warning = str(v.get("deprecationWarning") or
@@ -300,9 +308,10 @@ def crd_resource() -> Resource:
 class CRDController:
     """Serves CRDs' resources and keeps their names and established status."""
 
-    def __init__(self, registry: Registry, objects: ObjectStore) -> None:
+    def __init__(self, registry: Registry, objects: ObjectStore, webhooks: WebhookClient | None = None) -> None:
         self._registry = registry
         self._objects = objects
+        self._webhooks = webhooks
         self._task: asyncio.Task[None] | None = None
         self._served: dict[str, tuple[bytes, list[Resource]]] = {}
         self._retry: dict[str, asyncio.TimerHandle] = {}
@@ -372,7 +381,7 @@ class CRDController:
             return current[1]
         registry = self._registry
         old = current[1] if current else []
-        new = resources_for(crd)
+        new = resources_for(crd, self._webhooks)
         keep = {(r.group, r.version, r.plural) for r in new}
         for r in old:
             if (r.group, r.version, r.plural) not in keep:

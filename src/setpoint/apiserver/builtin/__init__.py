@@ -14,6 +14,7 @@ entry in its group's module.
 from __future__ import annotations
 
 from setpoint.apiserver.builtin import (
+    admissionregistration,
     apps,
     autoscaling,
     batch,
@@ -41,7 +42,8 @@ def builtin_resources() -> list[Resource]:
     return [*core.resources(event_strategy), *events.resources(event_strategy), *coordination.resources(),
             *services.resources(), *apps.resources(), *batch.resources(), *discovery.resources(),
             *networking.resources(), *policy.resources(), *quota.resources(), *scheduling.resources(),
-            *storage.resources(), *autoscaling.resources(), *metrics.resources()]
+            *storage.resources(), *autoscaling.resources(), *metrics.resources(),
+            *admissionregistration.resources()]
 
 
 def register_builtins(registry: Registry) -> None:

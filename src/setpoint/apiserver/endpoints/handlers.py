@@ -260,6 +260,8 @@ async def get(store: ObjectStore, call: Call) -> Response:
     out = negotiate(call.request)
     assert call.name is not None
     cobj = await store.get(call.resource, call.namespace, call.name)
+    if call.resource.convert_batch is not None:
+        await store.served_async(call.resource, [cobj.obj])  # a conversion webhook's call
     if call.subresource == "scale":
         return json_response(200, scale_of(call.resource, store.to_served(call.resource, cobj.obj)), out)
     if out.table:
@@ -292,6 +294,8 @@ async def list_(store: ObjectStore, call: Call) -> Response:
     limit, token, rv, rv_match = _list_params(call.request)
     result = await store.list(call.resource, call.namespace, matches, limit=limit, continue_token=token,
                               resource_version=rv, resource_version_match=rv_match)
+    if call.resource.convert_batch is not None:
+        await store.served_async(call.resource, [c.obj for c in result.items])  # one conversion review
     return encode_list(store, call.resource, result, out)
 
 

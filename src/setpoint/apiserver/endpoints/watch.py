@@ -122,6 +122,12 @@ async def _stream(
                     yield _bookmark(r, max(last_revision, watcher.revision, start))
                 continue
             chunks: list[bytes] = []
+            if r.convert_batch is not None:
+                try:  # one conversion review for the batch
+                    await store.served_async(r, [e.obj.obj for _, e, _ in batch if e is not None])
+                except errors.StatusError as exc:
+                    yield orjson.dumps({"type": "ERROR", "object": exc.status()}) + b"\n"
+                    return
             for type_, event, revision in batch:
                 if event is None:
                     continue

@@ -44,9 +44,9 @@ class Attributes:
     name: str
     kind: str = ""
     dry_run: bool = False
-    #: What admission adds for the response's ``Warning`` headers (kube's ``warning.AddWarning``).
+    #: What admission says back beside its verdict (webhooks' ``warnings`` and
+    #: ``auditAnnotations``): filled during the request, sent as ``Warning`` headers / audited.
     warnings: list[str] = field(default_factory=list, compare=False)
-    #: Audit annotations admission adds (kube's ``Attributes.AddAnnotation``).
     annotations: dict[str, str] = field(default_factory=dict, compare=False)
 
 

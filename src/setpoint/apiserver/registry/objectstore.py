@@ -189,6 +189,44 @@ class ObjectStore:
             return resource.convert(obj, target)
         return {**obj, "apiVersion": target}
 
+    async def served_async(self, resource: Resource, objs: list[Obj]) -> list[Obj]:
+        """``objs`` as ``resource``'s version shows them, the ones in another version converted in
+        one call of the kind's conversion webhook when it has one (which remembers them, so that
+        :meth:`to_served` answers them too)."""
+        batch = resource.convert_batch
+        if batch is None:
+            return [self.to_served(resource, o) for o in objs]
+        want = resource.group_version
+        todo = [o for o in objs if o.get("apiVersion") != want]
+        if not todo:
+            return objs
+        converted = iter(await batch(todo, want))
+        return [o if o.get("apiVersion") == want else next(converted) for o in objs]
+
+    async def _served_copy(self, resource: Resource, stored: Obj) -> Obj:
+        """A stored object as served, to be changed by a write (a webhook's answers are remembered)."""
+        if resource.convert_batch is None or stored.get("apiVersion") == resource.group_version:
+            return self.to_served(resource, stored)
+        served: Obj = orjson.loads(orjson.dumps((await self.served_async(resource, [stored]))[0]))
+        return served
+
+    async def stored_async(self, resource: Resource, obj: Obj) -> Obj:
+        """:meth:`to_stored`, through the kind's conversion webhook when it has one."""
+        target = resource.storage_version
+        if resource.convert_batch is None or not target or obj.get("apiVersion") == target:
+            return self.to_stored(resource, obj)
+        return (await resource.convert_batch([obj], target))[0]
+
+    async def convert_to(self, resource: Resource, obj: Obj) -> Obj:
+        """``obj`` (of any version of ``resource``'s kind) as ``resource``'s version shows it."""
+        if obj.get("apiVersion") == resource.group_version:
+            return obj
+        if resource.convert_batch is not None:
+            return (await resource.convert_batch([obj], resource.group_version))[0]
+        if resource.convert is not None:
+            return resource.convert(obj, resource.group_version)
+        return {**obj, "apiVersion": resource.group_version}
+
     # --- reads -------------------------------------------------------------
 
     async def get(self, resource: Resource, namespace: str | None, name: str) -> CachedObject:
@@ -322,7 +360,8 @@ class ObjectStore:
     def _attrs(self, resource: Resource, verb: str, namespace: str | None, name: str,
                subresource: str, attrs: Attributes | None, dry_run: bool) -> Attributes:
         if attrs is not None:
-            return attrs
+            # The dry-run flag comes with the request's options (the same warning and annotation sinks).
+            return dataclasses.replace(attrs, dry_run=True) if dry_run and not attrs.dry_run else attrs
         return Attributes(ANONYMOUS_ADMIN, verb, resource.group, resource.version, resource.plural,
                           subresource, namespace or "", name, resource.kind, dry_run)
 
@@ -409,7 +448,7 @@ class ObjectStore:
         await self.admission.validate(attrs, obj, None)
         name = meta["name"]
         key = resource.key(namespace, name)
-        stored = self.to_stored(resource, obj)
+        stored = await self.stored_async(resource, obj)
         data = encode_for_storage(stored)
         if dry_run:
             if (await self.storage.get(key)) is not None:
@@ -452,7 +491,8 @@ class ObjectStore:
                     obj = await create_missing()
                     return obj, True
                 raise errors.not_found(resource.plural, resource.group, name)
-            current = self.to_served(resource, decode_object(kv))
+            stored_current = decode_object(kv)
+            current = await self._served_copy(resource, stored_current)
             new = await mutate(current)
             new_meta = new.get("metadata")
             if not isinstance(new_meta, dict):
@@ -485,14 +525,15 @@ class ObjectStore:
                         continue
                     raise errors.conflict(resource.plural, resource.group, name, errors.MODIFIED_DETAIL) from None
                 return stamp(obj, deleted.mod_revision), False
-            stored_old = encode_for_storage(self.to_stored(resource, current))
-            stored_new = encode_for_storage(self.to_stored(resource, obj))
+            stored_old = encode_for_storage(stored_current if resource.convert_batch is not None
+                                            else self.to_stored(resource, current))
+            stored_new = encode_for_storage(await self.stored_async(resource, obj))
             if stored_new != stored_old and (times := _old_managed_times(obj, current)) is not None:
                 # kube's IgnoreManagedFieldsTimestampsTransformer: when only managedFields times
                 # moved (an apply whose atomic list lost defaults the server then put back), keep
                 # the old times, so that nothing is written.
                 reverted = {**obj, "metadata": {**obj_meta, "managedFields": times}}
-                if encode_for_storage(self.to_stored(resource, reverted)) == stored_old:
+                if encode_for_storage(await self.stored_async(resource, reverted)) == stored_old:
                     obj, obj_meta, stored_new = reverted, reverted["metadata"], stored_old
             if stored_new == stored_old:
                 # Nothing changed: no write, no new revision (as kube-apiserver).
@@ -626,7 +667,7 @@ class ObjectStore:
             kv = await self.storage.get(key)
             if kv is None:
                 raise errors.not_found(resource.plural, resource.group, name)
-            current = self.to_served(resource, decode_object(kv))
+            current = await self._served_copy(resource, decode_object(kv))
             meta = current["metadata"]
             # As rest.BeforeDelete: the Conflict names the kind (not the resource).
             if uid and meta.get("uid") != uid:
@@ -672,7 +713,7 @@ class ObjectStore:
                 if dry_run:
                     return new, False
                 try:
-                    new_kv = await self.storage.update(key, encode_for_storage(self.to_stored(resource, new)),
+                    new_kv = await self.storage.update(key, encode_for_storage(await self.stored_async(resource, new)),
                                                        kv.mod_revision)
                 except storage.Conflict:
                     continue

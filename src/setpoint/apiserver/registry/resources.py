@@ -10,7 +10,7 @@ follow it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,6 +147,9 @@ class Resource:
     custom: bool = False
     #: Kind-specific encoding of an object read from another version, or None.
     convert: Callable[[Obj, str], Obj] | None = None
+    #: The conversion of objects to another version through a call (a CRD's conversion webhook):
+    #: ``await convert_batch(objects, apiVersion)``; ``convert`` then answers what it converted.
+    convert_batch: Callable[[list[Obj], str], Awaitable[list[Obj]]] | None = None
     #: Whether objects are computed on read by a handler of their own rather than stored
     #: (``metrics.k8s.io``, as an aggregated API server serves it): no storage, no watch cache.
     computed: bool = False
