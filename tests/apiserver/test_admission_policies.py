@@ -276,3 +276,24 @@ async def test_authorizer_and_request_variables(api: APIServer) -> None:
     assert status == 201, out  # the default authorizer allows everything
     status, out, _ = await call(api, "POST", DEPLOYS, deployment("forbidden"))
     assert status == 422, out
+
+
+async def test_delete_sees_old_object_and_is_refused(api: APIServer) -> None:
+    status, out, _ = await call(api, "POST", CMS, {"apiVersion": "v1", "kind": "ConfigMap",
+                                                   "metadata": {"name": "keep", "labels": {"protected": "true"}}})
+    assert status == 201, out
+    policy = vap("protect", {"expression": "object == null && oldObject.metadata.labels['protected'] != 'true'",
+                             "message": "protected"},
+                 matchConstraints={"resourceRules": [{"apiGroups": [""], "apiVersions": ["v1"],
+                                                      "operations": ["DELETE"], "resources": ["configmaps"]}]})
+    await install(api, policy, binding("protect", "protect"))
+
+    async def refused() -> Obj:
+        status, out, _ = await call(api, "DELETE", f"{CMS}/keep?dryRun=All")
+        assert status == 422, out
+        return out
+    out = await eventually(refused)
+    assert out["message"] == ('configmaps "keep" is forbidden: ValidatingAdmissionPolicy \'protect\' with binding '
+                              "'protect' denied request: protected")
+    status, out, _ = await call(api, "GET", f"{CMS}/keep")
+    assert status == 200

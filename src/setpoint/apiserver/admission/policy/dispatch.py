@@ -192,9 +192,9 @@ def invocations(source: PolicySource, hooks: list[Hook], req: Request, obj: Obj 
 
 def forbidden(attrs: Attributes, obj: Obj | None, message: str, reason: str, code: int) -> errors.StatusError:
     """``admission.NewForbidden`` with the policy's reason and code, the message as its one cause."""
-    name = "Unknown"
+    name = attrs.name or "Unknown"  # kube's extractResourceName: the request's name, else the object's
     meta = obj.get("metadata") if isinstance(obj, dict) else None
-    if isinstance(meta, dict):
+    if not attrs.name and isinstance(meta, dict):
         name = str(meta.get("name") or meta.get("generateName") or "Unknown")
     qualified = f"{attrs.resource}.{attrs.group}" if attrs.group else attrs.resource
     details: Obj = {"name": name}
