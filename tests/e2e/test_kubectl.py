@@ -301,7 +301,13 @@ def test_api_resources(kubectl: Kubectl) -> None:
     assert wide[1].split() == ["leases", "coordination.k8s.io/v1", "true", "Lease",
                                "create,delete,deletecollection,get,list,patch,update,watch"]
     assert kubectl.out("api-resources", "--namespaced=false", "-o", "name").split() == [
-        "namespaces", "nodes", "customresourcedefinitions.apiextensions.k8s.io", "nodes.metrics.k8s.io",
+        "namespaces", "nodes", "mutatingadmissionpolicies.admissionregistration.k8s.io",
+        "mutatingadmissionpolicybindings.admissionregistration.k8s.io",
+        "mutatingwebhookconfigurations.admissionregistration.k8s.io",
+        "validatingadmissionpolicies.admissionregistration.k8s.io",
+        "validatingadmissionpolicybindings.admissionregistration.k8s.io",
+        "validatingwebhookconfigurations.admissionregistration.k8s.io",
+        "customresourcedefinitions.apiextensions.k8s.io", "nodes.metrics.k8s.io",
         "ingressclasses.networking.k8s.io", "priorityclasses.scheduling.k8s.io"]
 
 
