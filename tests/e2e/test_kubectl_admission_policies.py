@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from e2e_helpers import Kubectl, eventually
@@ -158,3 +159,23 @@ def test_mutating_policy_labels_and_patches(kubectl: Kubectl, ns: str, cleanup: 
     stored = json.loads(kubectl.out("get", "configmap", "real", "-n", ns, "-o", "json"))
     assert stored["data"] == {"a": "b", "stamped": "yes"}
     assert stored["metadata"]["labels"] == labels
+
+
+def test_official_client_reads_and_writes_policies(k8s: Any, ns: str, cleanup: list[str]) -> None:
+    client = pytest.importorskip("kubernetes.client")
+    api = client.AdmissionregistrationV1Api(k8s)
+    name = f"client-{ns}"
+    policy = client.V1ValidatingAdmissionPolicy(
+        metadata=client.V1ObjectMeta(name=name),
+        spec=client.V1ValidatingAdmissionPolicySpec(
+            match_constraints=client.V1MatchResources(resource_rules=[client.V1NamedRuleWithOperations(
+                api_groups=[""], api_versions=["v1"], operations=["CREATE"], resources=["configmaps"])]),
+            validations=[client.V1Validation(expression="object.metadata.name != 'nope'")]))
+    api.create_validating_admission_policy(policy)
+    cleanup.append(f"validatingadmissionpolicy/{name}")
+    read = api.read_validating_admission_policy(name)
+    assert read.spec.failure_policy == "Fail"  # kube's default
+    assert read.spec.match_constraints.match_policy == "Equivalent"
+    assert read.spec.validations[0].expression == "object.metadata.name != 'nope'"
+    names = [p.metadata.name for p in api.list_validating_admission_policy().items]
+    assert name in names
