@@ -7,7 +7,7 @@ drives it over HTTP. Create and get rates come from ``wrk`` (Debian package
 latency is measured by 100 raw-socket watchers against 1,000 updates that
 carry their send time.
 
-    .venv/bin/python benchmarks/apiserver.py [--quick] [--baseline OTHER_CHECKOUT] [--rounds N]
+    .venv/bin/python benchmarks/apiserver.py [--quick] [--baseline OTHER_CHECKOUT] [--rounds N] [--webhook] [--with-policy]
     .venv/bin/python benchmarks/apiserver.py --tls-compare [--seconds S] [--rounds N]
 
 ``--baseline`` runs the same measurements against another checkout's ``src`` (e.g. a
@@ -25,6 +25,8 @@ one request in flight on each), in one run; ``--rounds`` alternates which goes f
 ``--webhook`` first installs a
 ValidatingWebhookConfiguration matching every ConfigMap create, answered (allowed) by an HTTPS
 aiohttp server in this process: the cost of one matching admission webhook.
+``--with-policy`` first installs a ValidatingAdmissionPolicy (and its binding) that every
+ConfigMap create matches and evaluates.
 """
 
 from __future__ import annotations
@@ -152,6 +154,38 @@ def ensure_namespace(port: int, name: str) -> None:
         request(port, "POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
 
 
+#: A ValidatingAdmissionPolicy every benchmark ConfigMap create matches (and passes).
+POLICY = {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy",
+          "metadata": {"name": "bench-size"},
+          "spec": {"matchConstraints": {"resourceRules": [{"apiGroups": [""], "apiVersions": ["v1"],
+                                                           "operations": ["CREATE"], "resources": ["configmaps"]}]},
+                   "validations": [{"expression": "!has(object.data) || object.data.all(k, object.data[k].size() <= 1024)",
+                                    "message": "values are at most 1 KiB"}]}}
+BINDING = {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicyBinding",
+           "metadata": {"name": "bench-size"}, "spec": {"policyName": "bench-size", "validationActions": ["Deny"]}}
+
+
+def install_policy(port: int) -> bool:
+    """Create :data:`POLICY` and wait until it refuses a ConfigMap; False if the server has no policies."""
+    base = "/apis/admissionregistration.k8s.io/v1"
+    try:
+        request(port, "POST", f"{base}/validatingadmissionpolicies", POLICY)
+        request(port, "POST", f"{base}/validatingadmissionpolicybindings", BINDING)
+    except urllib.error.HTTPError:
+        return False
+    ensure_namespace(port, "bench-probe")
+    too_big = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "big"}, "data": {"k": "v" * 2000}}
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            request(port, "POST", "/api/v1/namespaces/bench-probe/configmaps?dryRun=All", too_big)
+        except urllib.error.HTTPError as exc:
+            if exc.code == 422:
+                return True
+        time.sleep(0.05)
+    raise SystemExit("the benchmark policy never took effect")
+
+
 # --- watch fan-out --------------------------------------------------------------
 
 
@@ -243,6 +277,8 @@ def measure(args: argparse.Namespace, source: Path | None) -> dict[str, float]:
         proc = start_server(Path(tmp), port, args.storage, source, *args.server_flag)
         try:
             out["idle RSS MiB"] = rss_mib(proc.pid)
+            if args.with_policy and not install_policy(port):
+                print("(this server serves no ValidatingAdmissionPolicy: measured without it)")
             if args.webhook:
                 install_webhook(port)
             for conns in (16, 64):
@@ -294,6 +330,8 @@ def main() -> None:
                         help="measure each checkout this many times, alternating which goes first; print medians")
     parser.add_argument("--tls-compare", action="store_true",
                         help="creates/s and gets/s at 64 clients: TLS + client certificate against --insecure-http")
+    parser.add_argument("--with-policy", action="store_true",
+                        help="install a ValidatingAdmissionPolicy that every ConfigMap create evaluates")
     parser.add_argument("--webhook", action="store_true",
                         help="with one validating admission webhook matching every ConfigMap create")
     args = parser.parse_args()

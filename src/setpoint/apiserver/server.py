@@ -21,7 +21,9 @@ import orjson
 
 from setpoint import __version__, storage
 from setpoint.apiserver import authz, builtin
+from setpoint.apiserver.admission import policy
 from setpoint.apiserver.admission.limitranger import LimitRanger
+from setpoint.apiserver.admission.policy import MutatingPolicyAdmission, ValidatingPolicyAdmission
 from setpoint.apiserver.admission.priority import Priority
 from setpoint.apiserver.admission.resourcequota import ResourceQuotaAdmission
 from setpoint.apiserver.admission.serviceaccount import ServiceAccountAdmission
@@ -156,13 +158,18 @@ class APIServer:
         self.webhooks = WebhookClient(self.registry, self.objects)
         self.crds = crds.CRDController(self.registry, self.objects, self.webhooks)
         self.registry.add(crds.crd_resource())
+        for r in policy.resources():
+            self.registry.add(r)
         # kube's order: NamespaceLifecycle, LimitRanger, ServiceAccount, ..., Priority,
-        # DefaultTolerationSeconds, ..., ResourceQuota.
+        # DefaultTolerationSeconds, ..., MutatingAdmissionPolicy, MutatingAdmissionWebhook,
+        # ValidatingAdmissionPolicy, ValidatingAdmissionWebhook, ResourceQuota (every mutating step runs first).
         self.admission.plugins[0:0] = [NamespaceLifecycle(self.registry, self.objects),
                                        LimitRanger(self.registry, self.objects),
                                        ServiceAccountAdmission(self.registry, self.objects),
                                        Priority(self.registry, self.objects),
                                        DefaultTolerationSeconds(), DefaultIngressClass(self.registry, self.objects),
+                                       MutatingPolicyAdmission(self.registry, self.objects, self._authorize),
+                                       ValidatingPolicyAdmission(self.registry, self.objects, self._authorize),
                                        WebhookAdmission(self.registry, self.objects, self.webhooks),
                                        ResourceQuotaAdmission(self.registry, self.objects)]
         self.admission.plugins.append(self.authz.escalation)
@@ -196,6 +203,10 @@ class APIServer:
             "/version/": self._version,
             "/metrics": self._metrics,
         }
+
+    def _authorize(self, attrs: Attributes) -> tuple[bool, str]:
+        """The authorizer admission policies' ``authorizer`` asks (the one set now)."""
+        return self.authorizer.authorize(attrs)
 
     # --- lifecycle ---------------------------------------------------------------
 

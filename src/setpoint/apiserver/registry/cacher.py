@@ -294,6 +294,12 @@ class Cacher:
         """Revision the cache reflects: every change up to it is applied."""
         return max(self._list_revision, self._owner.revision)
 
+    @property
+    def last_change(self) -> int:
+        """The revision of the newest change applied under this prefix: it moves on every
+        change, so a reader can tell cheaply whether what it derived from the cache is stale."""
+        return self._history[-1][1].revision if self._history else self.history_start
+
     # --- lifecycle ---------------------------------------------------------
 
     def start(self) -> None:

@@ -28,9 +28,11 @@ _TYPES = frozenset({"int", "uint", "double", "bool", "string", "bytes", "list", 
                     "duration", "timestamp", "dyn"})
 
 
-def undeclared(e: Expr, variables: frozenset[str] = frozenset({"self", "oldSelf"})) -> tuple[int, str] | None:
+def undeclared(e: Expr, variables: frozenset[str] = frozenset({"self", "oldSelf"}),
+               functions: frozenset[str] = frozenset()) -> tuple[int, str] | None:
     """(offset, name) of the first undeclared identifier or function in ``e``, or None; a
-    call's offset is its ``(`` (the parser records the name's)."""
+    call's offset is its ``(`` (the parser records the name's). ``functions``: declared beyond kube's
+    libraries (an admission policy's ``authorizer`` library)."""
     kind = e[0]
     if kind == "id":
         return None if e[2] in variables or e[2] in _TYPES else (e[1], e[2])
@@ -39,34 +41,34 @@ def undeclared(e: Expr, variables: frozenset[str] = frozenset({"self", "oldSelf"
         # arguments before the function.
         name, target, args = e[2], e[3], e[4]
         qualified = f"{target[2]}.{name}" if target is not None and target[0] == "id" else ""
-        resolved = bool(qualified) and _declared(qualified) and target[2] not in variables
+        resolved = bool(qualified) and (_declared(qualified) or qualified in functions) and target[2] not in variables
         for x in ([target] if target is not None and not resolved else []) + list(args):
-            found = undeclared(x, variables)
+            found = undeclared(x, variables, functions)
             if found is not None:
                 return found
-        if not resolved and not _declared(name):
+        if not resolved and not _declared(name) and name not in functions:
             return (e[1] + len(name), name)  # cel-go points at the call's "("
         return None
     if kind == "comp":
-        found = undeclared(e[3], variables)
+        found = undeclared(e[3], variables, functions)
         if found is not None:
             return found
         inner = variables | frozenset(e[4])
         for x in (e[5], e[6]):
             if x is not None:
-                found = undeclared(x, inner)
+                found = undeclared(x, inner, functions)
                 if found is not None:
                     return found
         return None
     if kind == "struct":
         for _, v in e[3]:
-            found = undeclared(v, variables)
+            found = undeclared(v, variables, functions)
             if found is not None:
                 return found
         return None
     for child in e[2:]:
         for x in _exprs(child):
-            found = undeclared(x, variables)
+            found = undeclared(x, variables, functions)
             if found is not None:
                 return found
     return None

@@ -12,7 +12,10 @@ records, so messages keep pointing into the rule as written:
   ``all``/``exists``/``existsOne`` with two variables and ``transformList``,
   ``transformMap`` and ``transformMapEntry`` run as one-variable macros over
   ``target.__pairs()`` (``[index or key, value]`` pairs), each variable read as the pair's
-  first or second element.
+  first or second element;
+* object construction (``Object{spec: Object.spec{replicas: 3}}``, ``JSONPatch{op: "add", ...}``,
+  as admission policies write them) becomes a map literal with the field names as string keys:
+  kube's ``Object`` types are plain JSON objects once built.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ Edit = tuple[int, int, str]
 
 def desugar(src: str) -> str:
     """``src`` rewritten for the interpreter; unchanged when nothing needs rewriting."""
-    if ".?" not in src and "matches" not in src and "(" not in src:
+    if ".?" not in src and "matches" not in src and "(" not in src and "{" not in src:
         return src
     try:
         tree = parse(src)
@@ -80,6 +83,8 @@ class _Rewriter:
             mark = self.src.index("?", e[1])
             _, _, close = _elements(self.src, e[1])
             self.edits += [(e[1], mark + 1, ".__opt_index("), (close, close + 1, ")")]
+        if kind == "struct":
+            self.struct(e)
         if kind in ("list", "map"):
             self.optional_entries(e)
         if kind == "call" and e[2] == "matches":
@@ -109,6 +114,28 @@ class _Rewriter:
         self.edits += [(mark, mark + 1, "") for _, mark in marks]
         flagged = [str(i) for i, _ in marks] if e[0] == "list" else [keys[i] for i, _ in marks]
         self.edits.append((close, close + 1, f"{self.src[close]}, [{', '.join(flagged)}])"))
+
+    def struct(self, e: Expr) -> None:
+        """``Type.name{a: x}`` -> ``{"a": x}`` (the type name dropped)."""
+        self.edits.append((_start(e[2]), e[1], ""))
+        depth, expect_name = 0, False
+        for kind, text, pos in _tokens(self.src, e[1]):
+            if kind == "ws":
+                continue
+            if kind == "op" and text in "([{":
+                depth += 1
+                expect_name = depth == 1
+                continue
+            if kind == "op" and text in ")]}":
+                depth -= 1
+                if depth == 0:
+                    break
+                continue
+            if depth == 1 and kind == "op" and text == ",":
+                expect_name = True
+            elif depth == 1 and expect_name and kind == "ident":
+                self.edits.append((pos, pos + len(text), f'"{text}"'))
+                expect_name = False
 
     def sort_by(self, e: Expr) -> None:
         """``.sortBy(x, key)`` -> ``.map(x, [x, key]).__sort_pairs()`` (cel-go's macro sorts the

@@ -183,6 +183,8 @@ LIBRARY: dict[str, Callable[..., Any]] = {
     "getPort": _url_part("port"),
     "getEscapedPath": _url_part("path"),
     "getQuery": _url_part("query"),
+    # kube's JSONPatch library (mutating admission policies)
+    "jsonpatch.escapeKey": lambda s: s.replace("~", "~0").replace("/", "~1"),
     # regex, ip, cidr, quantity, semver, sets, format: typed values
     **kubelib.FUNCTIONS,
 }
