@@ -10,11 +10,13 @@ import logging
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from setpoint import __version__, storage
 from setpoint.apimachinery.clock import parse_duration
+from setpoint.apiserver import audit, encryption
 from setpoint.apiserver.http import install_event_loop_policy
 from setpoint.controllers.manager import ALIASES, CONTROLLERS, enabled_controllers
 from setpoint.controllers.options import ControllerOptions
@@ -74,11 +76,24 @@ def version() -> None:
               metavar="duration", help="How long recent recommendations hold a scale-down back.")
 @click.option("--horizontal-pod-autoscaler-tolerance", default=0.1, show_default=True, type=float,
               help="The usage ratio change below which an autoscaler does not scale.")
+@click.option("--audit-policy-file", default="", metavar="FILE",
+              help="An audit.k8s.io/v1 Policy: which requests are audited, at which level.")
+@click.option("--audit-log-path", default="", metavar="FILE",
+              help="Write audit events (audit.k8s.io/v1 Event JSON lines) to FILE; '-' is standard output.")
+@click.option("--audit-log-maxsize", default=0, show_default=True, type=click.IntRange(min=0), metavar="MB",
+              help="Rotate the audit log when it would grow past this many megabytes (0: never).")
+@click.option("--audit-log-maxbackup", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Rotated audit logs to keep (0: all).")
+@click.option("--encryption-provider-config", default="", metavar="FILE",
+              help="An apiserver.config.k8s.io/v1 EncryptionConfiguration: which resources are encrypted "
+                   "at rest, with which providers and keys.")
 def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str, log_level: str,
        controller_flags: tuple[str, ...], advertise_address: str, nodes: int, node_monitor_period: str,
        node_monitor_grace_period: str, node_startup_grace_period: str, terminated_pod_gc_threshold: int,
        horizontal_pod_autoscaler_sync_period: str,
-       horizontal_pod_autoscaler_downscale_stabilization: str, horizontal_pod_autoscaler_tolerance: float) -> None:
+       horizontal_pod_autoscaler_downscale_stabilization: str, horizontal_pod_autoscaler_tolerance: float,
+       audit_policy_file: str, audit_log_path: str, audit_log_maxsize: int, audit_log_maxbackup: int,
+       encryption_provider_config: str) -> None:
     """Run the control plane in the foreground until Ctrl-C or SIGTERM."""
     durations: dict[str, float] = {}
     for flag, value in (("node-monitor-period", node_monitor_period),
@@ -117,11 +132,17 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str
     except OSError as exc:
         _fail(f"data dir {data_dir} is unusable: {exc.strerror or exc}")
     data_dir = data_dir.resolve()
-    options: dict[str, object] = {}
+    options: dict[str, Any] = {}
     if not storage_url:
         storage_url = f"sqlite:///{data_dir / 'state.db'}"
     if storage_url.startswith("sqlite:"):
         options["synchronous"] = sync.upper()
+    try:
+        security = _security_options(audit_policy_file, audit_log_path, audit_log_maxsize, audit_log_maxbackup,
+                                     encryption_provider_config)
+    except (audit.PolicyError, encryption.ConfigError) as exc:
+        _fail(str(exc))
+    options.update(security)
     install_event_loop_policy()
     tune_gc()
     try:
@@ -129,6 +150,20 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str
                            nodes, controller_options, options))
     except KeyboardInterrupt:
         pass
+
+
+def _security_options(policy_file: str, log_path: str, max_size: int, max_backups: int,
+                      encryption_config: str) -> dict[str, object]:
+    """The ControlPlane's ``auditor`` and ``encryption`` from the flags (kube's: no audit
+    without both a policy and a log path)."""
+    out: dict[str, object] = {}
+    if encryption_config:
+        out["encryption"] = encryption.load(encryption_config)
+    if policy_file and log_path:
+        policy = audit.load_policy(policy_file)
+        out["auditor"] = audit.Auditor(policy, audit.LogWriter(log_path, max_size_mb=max_size,
+                                                               max_backups=max_backups))
+    return out
 
 
 def _endpoint_ip(value: str) -> bool:
@@ -141,7 +176,7 @@ def _endpoint_ip(value: str) -> bool:
 
 async def _serve(storage_url: str, host: str, port: int, data_dir: Path, controllers: tuple[str, ...],
                  advertise_address: str | None, nodes: int, controller_options: ControllerOptions,
-                 options: dict[str, object]) -> None:
+                 options: dict[str, Any]) -> None:
     plane = ControlPlane(storage_url, host=host, port=port, data_dir=data_dir, controllers=controllers,
                          advertise_address=advertise_address, controller_options=controller_options, nodes=nodes,
                          **options)

@@ -14,6 +14,8 @@ import yaml
 
 from setpoint import storage
 from setpoint.apiserver import pki
+from setpoint.apiserver.audit import Auditor
+from setpoint.apiserver.encryption import EncryptedStorage, EncryptionConfig
 from setpoint.apiserver.server import APIServer
 from setpoint.controllers.bootstrap import add_kubernetes_service, host_address
 from setpoint.controllers.manager import ControllerManager
@@ -30,7 +32,8 @@ class ControlPlane:
     def __init__(self, storage_url: str, *, host: str = "127.0.0.1", port: int = 6443,
                  data_dir: Path | None = None, controllers: Iterable[str] = ("*",),
                  advertise_address: str | None = None, controller_options: ControllerOptions | None = None,
-                 nodes: int = 0, **storage_options: object) -> None:
+                 nodes: int = 0, auditor: Auditor | None = None, encryption: EncryptionConfig | None = None,
+                 **storage_options: object) -> None:
         self.controller_selectors = tuple(controllers)
         self.controller_options = controller_options
         self.storage_url = storage_url
@@ -42,6 +45,9 @@ class ControlPlane:
         #: Simulated nodes to register (0: a bare control plane, no scheduler or kubelet).
         self.nodes = nodes
         self._storage_options = storage_options
+        #: The audit log and the encryption at rest of the API server (None: off).
+        self.auditor = auditor
+        self.encryption = encryption
         self.storage: storage.Storage | None = None
         self.server: APIServer | None = None
         self.controllers: ControllerManager | None = None
@@ -50,7 +56,10 @@ class ControlPlane:
         options = {"watch_buffer": WATCH_BUFFER, **self._storage_options}
         self.storage = await storage.open_storage(self.storage_url, **options)
         try:
-            self.server = APIServer(self.storage)
+            if self.encryption is not None:
+                self.storage = EncryptedStorage(self.storage, self.encryption)
+                await self.storage.verify()  # a wrong key fails here, with the key it could not read
+            self.server = APIServer(self.storage, auditor=self.auditor)
             await self.server.start(self.host, self.requested_port)
             # Written as soon as the server answers /readyz (clients wait for that, not for controllers).
             if self.data_dir is not None:
@@ -89,6 +98,8 @@ class ControlPlane:
         if self.storage is not None:
             await self.storage.close()
             self.storage = None
+        if self.auditor is not None:
+            self.auditor.close()
 
 
 def kubeconfig(url: str) -> dict[str, object]:

@@ -18,7 +18,7 @@ from urllib.parse import unquote
 import orjson
 
 from setpoint import __version__, storage
-from setpoint.apiserver import builtin
+from setpoint.apiserver import audit, builtin
 from setpoint.apiserver.admission.limitranger import LimitRanger
 from setpoint.apiserver.admission.priority import Priority
 from setpoint.apiserver.admission.resourcequota import ResourceQuotaAdmission
@@ -110,6 +110,7 @@ class APIServer:
         admission: AdmissionChain | None = None,
         max_requests_inflight: int = 400,
         max_mutating_requests_inflight: int = 200,
+        auditor: audit.Auditor | None = None,
     ) -> None:
         self.storage = store
         self.registry = Registry()
@@ -118,6 +119,8 @@ class APIServer:
         self.authenticator: Authenticator = authenticator or AllowAll()
         self.authorizer: Authorizer = authorizer or AllowAll()
         self.metrics = APIMetrics()
+        #: The audit log (``--audit-policy-file``); None: nothing audited, nothing paid.
+        self.auditor = auditor
         #: More Prometheus text for ``/metrics`` (the built-in controllers' runtime metrics, say).
         self.metrics_sources: list[Callable[[], bytes]] = []
         self._max_reads = max_requests_inflight
@@ -190,6 +193,8 @@ class APIServer:
         self.objects.caches.fail_watchers("the server is shutting down")
         if self.http is not None:
             await self.http.stop(grace=2.0)
+        if self.auditor is not None:
+            self.auditor.close()
         for t in self._tasks:
             t.cancel()
         await self.objects.close()
@@ -228,6 +233,11 @@ class APIServer:
     # --- the request pipeline ----------------------------------------------------
 
     async def handle(self, request: Request) -> Response | StreamingResponse:
+        if self.auditor is not None:
+            return await self.auditor.serve(request, self._handle, self.authenticator)
+        return await self._handle(request)
+
+    async def _handle(self, request: Request) -> Response | StreamingResponse:
         try:
             route = self._routes.get(request.path)
             if route is not None:
@@ -235,8 +245,10 @@ class APIServer:
             return await self._dispatch(request)
         except errors.StatusError as exc:
             return _error_response(exc)
-        except Exception:
+        except Exception as exc:
             log.exception("internal error serving %s %s", request.method, request.path)
+            if self.auditor is not None:
+                request.state["panic"] = exc
             return _error_response(errors.internal_error("an error on the server has prevented the request from succeeding"))
 
     async def _dispatch(self, request: Request) -> Response | StreamingResponse:
@@ -271,6 +283,8 @@ class APIServer:
         attrs = Attributes(user, call.verb, r.group, r.version, r.plural, call.subresource,
                            call.namespace or "", call.name or "", r.kind, False)
         allowed, reason = self.authorizer.authorize(attrs)
+        if self.auditor is not None:
+            audit.note(request, user, allowed, reason)
         if not allowed:
             raise errors.forbidden_request(
                 f'{r.plural}{"." + r.group if r.group else ""} is forbidden: User "{user.name}" cannot '
