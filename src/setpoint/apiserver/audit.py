@@ -48,7 +48,7 @@ import yaml
 
 from setpoint.apiserver.endpoints.handlers import decode_body
 from setpoint.apiserver.http import Request, Response, StreamingResponse
-from setpoint.apiserver.registry.admission import Authenticator, UserInfo
+from setpoint.apiserver.registry.admission import Attributes, Authenticator, UserInfo
 
 log = logging.getLogger(__name__)
 
@@ -428,9 +428,23 @@ class _Record:
 # --- the auditor --------------------------------------------------------------------------
 
 
-def note(request: Request, user: UserInfo, allowed: bool, reason: str) -> None:
-    """Record the authenticated user and the authorizer's decision for the audit event."""
-    request.state["audit"] = (user, allowed, reason)
+def note(request: Request, attrs: Attributes, allowed: bool, reason: str) -> None:
+    """Record the authorizer's attributes (the user, what the request does) and its decision
+    for the audit event."""
+    request.state["audit"] = (attrs, allowed, reason)
+
+
+def _info_of(request: Request, attrs: Attributes) -> RequestInfo:
+    """The RequestInfo of a routed resource request, from its attributes (no parsing)."""
+    info = RequestInfo(True, request.path, attrs.verb, attrs.group, attrs.version, attrs.namespace,
+                       attrs.resource, attrs.subresource, attrs.name)
+    if not info.name and info.verb in ("list", "watch"):
+        selector = request.query_one("fieldSelector") or ""
+        if selector.startswith("metadata.name=") and "," not in selector:
+            info.name = selector[len("metadata.name="):]
+    elif info.resource == "namespaces" and info.name and not info.namespace:
+        info.namespace = info.name
+    return info
 
 
 Handler = Callable[[Request], Awaitable[Response | StreamingResponse]]
@@ -479,16 +493,19 @@ class Auditor:
 
     def _record(self, request: Request, response: Response | StreamingResponse, audit_id: str,
                 received: float, authenticator: Authenticator) -> None:
-        info = request_info(request)
         state = request.state
         noted = state.get("audit")
         decision: bool | None = None
         reason = ""
         if noted is not None:
-            acting, decision, reason = noted  # type: ignore[misc]
+            attrs: Attributes = noted[0]  # type: ignore[index]
+            decision, reason = noted[1], noted[2]  # type: ignore[index]
+            acting: UserInfo | None = attrs.user
+            info = _info_of(request, attrs)
         else:
-            # Requests the pipeline did not authenticate (non-resource paths, 401s).
+            # Requests the pipeline did not route or authenticate (non-resource paths, 404s, 401s).
             acting = authenticator.authenticate(request) if response.status != 401 else None
+            info = request_info(request)
         original = state.get("authenticated_user")
         user: UserInfo | None = original if isinstance(original, UserInfo) else acting
         impersonated = acting if isinstance(original, UserInfo) else None
