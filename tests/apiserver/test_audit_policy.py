@@ -92,7 +92,7 @@ def test_log_rotation_keeps_max_backups(tmp_path: Path) -> None:
     writer = LogWriter(str(path), max_size_mb=1, max_backups=2)
     ev = _Event("Metadata", "id", "/" + "x" * 100_000, "get", ALICE, None, ["127.0.0.1"], "", None, 0.0)
     for _ in range(40):  # ~4 MB: three rotations
-        writer.put([_Record(ev, "ResponseComplete", 1.0, {"metadata": {}, "code": 200})])
+        writer.put([_Record(ev, "ResponseComplete", 1.0, {"metadata": {}, "code": 200}).render()])
     writer.close()
     backups = sorted(tmp_path.glob("audit-*.log"))
     assert len(backups) == 2
