@@ -1,5 +1,6 @@
 """The audit policy checker and request info (kube's ``policy.ruleMatches`` and
-``RequestInfoFactory``), and the log writer's rotation."""
+``RequestInfoFactory``), the log writer's rotation, and the auditor in an in-process API server:
+a 403 with the authorizer's decision, an impersonated user, the Panic stage."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from setpoint.apiserver.audit import (
+    Auditor,
     LogWriter,
     PolicyError,
     RequestInfo,
@@ -19,7 +21,9 @@ from setpoint.apiserver.audit import (
     request_info,
 )
 from setpoint.apiserver.http import Request
-from setpoint.apiserver.registry.admission import UserInfo
+from setpoint.apiserver.registry.admission import Attributes, UserInfo
+from setpoint.apiserver.server import APIServer
+from setpoint.storage import MemoryStorage
 
 ALICE = UserInfo("alice", ("devs", "system:authenticated"))
 
@@ -100,3 +104,78 @@ def test_log_rotation_keeps_max_backups(tmp_path: Path) -> None:
         assert f.stat().st_size <= 1024 * 1024
         line = json.loads(f.read_text().splitlines()[0])
         assert line["stageTimestamp"] == "1970-01-01T00:00:01.000000Z"
+
+
+# --- the auditor in an API server (in-process) ---------------------------------------------
+
+
+class _DenySecrets:
+    """An authorizer that forbids reading Secrets, with a reason (as RBAC's would be)."""
+
+    def authorize(self, attrs: Attributes) -> tuple[bool, str]:
+        if attrs.resource == "secrets":
+            return False, "secrets are off limits"
+        return True, "allowed by test"
+
+
+class _Impersonating:
+    """Authenticates alice; the request acts as bob, as impersonation will record it."""
+
+    def authenticate(self, request: Request) -> UserInfo | None:
+        request.state["authenticated_user"] = ALICE
+        return UserInfo("bob", ("system:authenticated",))
+
+
+async def _audited_server(tmp_path: Path, **kwargs: Any) -> tuple[APIServer, Path]:
+    log = tmp_path / "audit.log"
+    auditor = Auditor(policy({"level": "Metadata"}), LogWriter(str(log)))
+    api = APIServer(MemoryStorage(compact_interval=0), auditor=auditor, **kwargs)
+    await api.start("127.0.0.1", 0)
+    return api, log
+
+
+async def _stop(api: APIServer) -> None:
+    await api.stop()
+    await api.storage.close()
+
+
+async def test_forbidden_request_is_audited_with_the_decision(tmp_path: Path) -> None:
+    api, log = await _audited_server(tmp_path, authorizer=_DenySecrets())
+    try:
+        r = await api.handle(Request("GET", "/api/v1/namespaces/default/secrets/s", client=("10.0.0.7", 1),
+                                     headers={"x-forwarded-for": "192.0.2.1"}))
+        ok = await api.handle(Request("GET", "/api/v1/namespaces/default/configmaps"))
+    finally:
+        await _stop(api)  # flushes the log
+    assert r.status == 403 and ok.status == 200
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    denied = [e for e in events if e.get("objectRef", {}).get("resource") == "secrets"]
+    assert [e["stage"] for e in denied] == ["RequestReceived", "ResponseComplete"]
+    done = denied[-1]
+    assert done["annotations"] == {"authorization.k8s.io/decision": "forbid",
+                                   "authorization.k8s.io/reason": "secrets are off limits"}
+    assert done["responseStatus"]["code"] == 403 and done["responseStatus"]["reason"] == "Forbidden"
+    assert done["sourceIPs"] == ["192.0.2.1", "10.0.0.7"]
+    allowed = [e for e in events if e.get("objectRef", {}).get("resource") == "configmaps"][-1]
+    assert allowed["annotations"]["authorization.k8s.io/decision"] == "allow"
+    assert allowed["annotations"]["authorization.k8s.io/reason"] == "allowed by test"
+
+
+async def test_impersonated_user_and_panic(tmp_path: Path) -> None:
+    api, log = await _audited_server(tmp_path, authenticator=_Impersonating())
+
+    async def boom(_objects: Any, _call: Any) -> Any:
+        raise RuntimeError("kaboom")
+    api.special[("configmaps", "", "get")] = boom
+    try:
+        r = await api.handle(Request("GET", "/api/v1/namespaces/default/configmaps/x"))
+    finally:
+        await _stop(api)
+    assert r.status == 500
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [e["stage"] for e in events] == ["RequestReceived", "Panic"]
+    panic = events[-1]
+    assert panic["user"] == {"username": "alice", "groups": ["devs", "system:authenticated"]}
+    assert panic["impersonatedUser"] == {"username": "bob", "groups": ["system:authenticated"]}
+    assert panic["responseStatus"] == {"metadata": {}, "status": "Failure", "message": "APIServer panic'd: kaboom",
+                                       "reason": "InternalError", "code": 500}

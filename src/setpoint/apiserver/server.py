@@ -284,7 +284,7 @@ class APIServer:
                            call.namespace or "", call.name or "", r.kind, False)
         allowed, reason = self.authorizer.authorize(attrs)
         if self.auditor is not None:
-            audit.note(request, attrs, allowed, reason)
+            audit.note(call.request, attrs, allowed, reason)
         if not allowed:
             raise errors.forbidden_request(
                 f'{r.plural}{"." + r.group if r.group else ""} is forbidden: User "{user.name}" cannot '
