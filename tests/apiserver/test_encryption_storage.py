@@ -139,3 +139,20 @@ def test_config_errors() -> None:
     exact = config([aes("aescbc", ("k", K1))], ["secrets", "*.apps", "*.*"])
     assert exact.for_resource("", "secrets") is exact.for_resource("apps", "deployments")
     assert exact.for_resource("batch", "jobs") is not None
+
+
+async def test_verify_reads_only_the_configured_resources() -> None:
+    inner = MemoryStorage(compact_interval=0)
+    enc = EncryptedStorage(inner, config([aes("aesgcm", ("k1", K1))], ["secrets", "widgets.example.com",
+                                                                       "ingresses.networking.k8s.io"]))
+    await enc.create("/registry/secrets/default/a", b"1")
+    await enc.create("/registry/example.com/widgets/default/w", b"2")
+    await enc.create("/registry/ingresses/default/i", b"3")
+    await inner.create("/registry/configmaps/default/c", b"k8s:enc:garbage")  # not configured: not read
+    assert await enc.verify() == 3
+    assert enc._prefixes("/registry/") == ["/registry/example.com/widgets/", "/registry/ingresses/",
+                                           "/registry/secrets/"]
+    await inner.create("/registry/secrets/default/bad", b"k8s:enc:aesgcm:v1:k1:garbage-garbage")
+    with pytest.raises(TransformError, match='"/registry/secrets/default/bad"'):
+        await enc.verify()
+    await inner.close()

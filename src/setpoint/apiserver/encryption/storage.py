@@ -146,23 +146,37 @@ class EncryptedStorage:
     async def close(self) -> None:
         await self.inner.close()
 
+    def _prefixes(self, root: str) -> list[str]:
+        """The key prefixes of the configured resources (the whole ``root`` for wildcards)."""
+        out: list[str] = []
+        for group, resource in self.config.transformers:
+            if "*" in (group, resource):
+                return [root]
+            names = [name for name, gr in self._builtin.items() if gr == (group, resource)]
+            out.extend(f"{root}{name}/" for name in names)
+            if not names:
+                out.append(f"{root}{group}/{resource}/")
+        return sorted(set(out))
+
     async def verify(self, root: str = "/registry/") -> int:
         """Decrypt every stored value of an encrypted resource once, so a wrong or removed key
         is a clear error at start-up (:class:`TransformError`), not failures later. Returns how
         many values were checked."""
         checked = 0
-        start_after: str | None = None
-        revision = 0
-        while True:
-            page = await self.inner.range(root, limit=10_000, start_after=start_after, revision=revision)
-            revision = page.revision
-            for kv in page.kvs:
-                if self.transformer(kv.key) is not None:
-                    self._decrypt(kv)
-                    checked += 1
-            if not page.more or not page.kvs:
-                return checked
-            start_after = page.kvs[-1].key
+        for prefix in self._prefixes(root):
+            start_after: str | None = None
+            revision = 0
+            while True:
+                page = await self.inner.range(prefix, limit=10_000, start_after=start_after, revision=revision)
+                revision = page.revision
+                for kv in page.kvs:
+                    if self.transformer(kv.key) is not None:
+                        self._decrypt(kv)
+                        checked += 1
+                if not page.more or not page.kvs:
+                    break
+                start_after = page.kvs[-1].key
+        return checked
 
 
 class _DecryptingWatch:
