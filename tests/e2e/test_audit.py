@@ -140,8 +140,9 @@ def test_denied_requests_are_recorded(audited: tuple[Server, Path]) -> None:
     assert invalid["responseStatus"]["reason"] == "Invalid"
     assert invalid["responseStatus"]["status"] == "Failure"
     assert 'ConfigMap "Bad_Name" is invalid' in invalid["responseStatus"]["message"]
-    # The denied create's body is still recorded (RequestResponse for configmaps), the object never was.
-    assert invalid["requestObject"]["metadata"]["name"] == "Bad_Name" and "responseObject" not in invalid
+    # The denied create's body is recorded (RequestResponse for configmaps), and its answer, a Status.
+    assert invalid["requestObject"]["metadata"]["name"] == "Bad_Name"
+    assert invalid["responseObject"]["kind"] == "Status" and invalid["responseObject"]["code"] == 422
     denied = _of(log, r.headers["audit-id"], 2)[-1]
     assert denied["objectRef"]["namespace"] == "no-such-ns"
     assert denied["responseStatus"]["code"] == 404 and denied["responseStatus"]["reason"] == "NotFound"

@@ -536,7 +536,7 @@ class Auditor:
         if _LEVELS[level] >= _LEVELS[REQUEST] and body is not None:
             ev.request_object = _strip_managed(body) if omit_managed else body
         status = _status(response)
-        if level == REQUEST_RESPONSE and isinstance(response, Response) and response.status < 300:
+        if level == REQUEST_RESPONSE and isinstance(response, Response):  # a failure's Status too, as kube
             obj = _response_object(response)
             ev.response_object = _strip_managed(obj) if omit_managed else obj
         put = self.emit
