@@ -9,6 +9,7 @@ carry their send time.
 
     .venv/bin/python benchmarks/apiserver.py [--quick] [--baseline OTHER_CHECKOUT] [--rounds N] [--webhook] [--with-policy]
     .venv/bin/python benchmarks/apiserver.py --tls-compare [--seconds S] [--rounds N]
+    .venv/bin/python benchmarks/apiserver.py --security [--seconds S] [--rounds N]
 
 ``--baseline`` runs the same measurements against another checkout's ``src`` (e.g. a
 ``git worktree`` of an older commit) in the same run, and prints both side by side
@@ -123,9 +124,9 @@ def wrk_script() -> Path:
 WRK_LINE = re.compile(r"WRK requests=(\d+) duration_s=([\d.]+) non2xx=(\d+) errors=(\d+) p50_ms=([\d.]+) p99_ms=([\d.]+)")
 
 
-def run_wrk(port: int, connections: int, seconds: int, namespace: str) -> dict[str, float]:
+def run_wrk(port: int, connections: int, seconds: int, namespace: str, script: Path | None = None) -> dict[str, float]:
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(wrk_script()),
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(script or wrk_script()),
          f"http://127.0.0.1:{port}", "--", namespace],
         capture_output=True, text=True, check=True,
     ).stdout
@@ -317,6 +318,44 @@ def measure(args: argparse.Namespace, source: Path | None) -> dict[str, float]:
     return out
 
 
+# --- audit and encryption at rest ---------------------------------------------------
+
+AUDIT_ALL_METADATA = "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n"
+ENCRYPT_SECRETS = ("apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n"
+                   "- resources: [secrets]\n  providers:\n  - {kind}:\n      keys:\n      - name: k1\n"
+                   "        secret: MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n")
+
+
+def measure_security(args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    """Secret creates/s and gets/s (64 clients) with the audit log and encryption off and on."""
+    out: dict[str, dict[str, float]] = {}
+    for label in ("off", "audit Metadata (all)", "encryption aescbc", "encryption aesgcm"):
+        with tempfile.TemporaryDirectory(prefix="setpoint-bench-") as tmp:
+            extra: list[str] = ["--nodes", "0"]
+            if label.startswith("audit"):
+                (Path(tmp) / "policy.yaml").write_text(AUDIT_ALL_METADATA)
+                extra += ["--audit-policy-file", f"{tmp}/policy.yaml", "--audit-log-path", f"{tmp}/audit.log"]
+            elif label.startswith("encryption"):
+                (Path(tmp) / "enc.yaml").write_text(ENCRYPT_SECRETS.format(kind=label.split()[-1]))
+                extra += ["--encryption-provider-config", f"{tmp}/enc.yaml"]
+            port = free_port()
+            proc = start_server(Path(tmp) / "data", port, args.storage, None, *extra)
+            try:
+                ns = "bench-secrets"
+                ensure_namespace(port, ns)
+                r = run_wrk(port, 64, args.seconds, ns, HERE / "wrk_create_secret.lua")
+                if r["non2xx"]:
+                    raise SystemExit(f"{r['non2xx']:.0f} creates failed")
+                request(port, "POST", f"/api/v1/namespaces/{ns}/secrets",
+                        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "g"}, "data": {"k": "dg" * 50}})
+                out[label] = {"creates/s c64": r["rate"], "create p99 ms": r["p99_ms"],
+                              "gets/s c64": run_wrk_get(port, 64, args.seconds, f"/api/v1/namespaces/{ns}/secrets/g")}
+            finally:
+                proc.terminate()
+                proc.wait(30)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="shorter runs (smoke test)")
@@ -334,6 +373,8 @@ def main() -> None:
                         help="install a ValidatingAdmissionPolicy that every ConfigMap create evaluates")
     parser.add_argument("--webhook", action="store_true",
                         help="with one validating admission webhook matching every ConfigMap create")
+    parser.add_argument("--security", action="store_true",
+                        help="only Secret creates/gets with the audit log and encryption at rest off and on")
     args = parser.parse_args()
     if args.tls_compare:
         print(f"storage {args.storage or 'sqlite'}, cores {os.cpu_count()}, rounds {args.rounds}")
@@ -341,6 +382,13 @@ def main() -> None:
         return
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install -y wrk")
+    if args.security:
+        rounds = [measure_security(args) for _ in range(args.rounds)]
+        print(f"{'configuration':<24}{'creates/s c64':>16}{'create p99 ms':>16}{'gets/s c64':>14}")
+        for label in rounds[0]:
+            m = {k: statistics.median(r[label][k] for r in rounds) for k in rounds[0][label]}
+            print(f"{label:<24}{m['creates/s c64']:>16.0f}{m['create p99 ms']:>16.1f}{m['gets/s c64']:>14.0f}")
+        return
     print(f"storage {args.storage or 'sqlite'}, cores {os.cpu_count()}, rounds {args.rounds}")
     checkouts: list[tuple[str, Path | None]] = []
     if args.baseline is not None:

@@ -16,6 +16,7 @@ import click
 
 from setpoint import __version__, storage
 from setpoint.apimachinery.clock import parse_duration
+from setpoint.apiserver import audit, encryption
 from setpoint.apiserver.authz import MODES as AUTHORIZATION_MODES
 from setpoint.apiserver.http import install_event_loop_policy
 from setpoint.apiserver.tls import TLSError, TLSOptions
@@ -107,6 +108,17 @@ def version() -> None:
               help="Also accept client certificates signed by these CAs (the cluster CA's always are).")
 @click.option("--insecure-http", is_flag=True,
               help="Serve plain HTTP, no TLS and no client certificates (loopback bind addresses only).")
+@click.option("--audit-policy-file", default="", metavar="FILE",
+              help="An audit.k8s.io/v1 Policy: which requests are audited, at which level.")
+@click.option("--audit-log-path", default="", metavar="FILE",
+              help="Write audit events (audit.k8s.io/v1 Event JSON lines) to FILE; '-' is standard output.")
+@click.option("--audit-log-maxsize", default=0, show_default=True, type=click.IntRange(min=0), metavar="MB",
+              help="Rotate the audit log when it would grow past this many megabytes (0: never).")
+@click.option("--audit-log-maxbackup", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Rotated audit logs to keep (0: all).")
+@click.option("--encryption-provider-config", default="", metavar="FILE",
+              help="An apiserver.config.k8s.io/v1 EncryptionConfiguration: which resources are encrypted "
+                   "at rest, with which providers and keys.")
 def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str, log_level: str,
        controller_flags: tuple[str, ...], authorization_mode: str, advertise_address: str, nodes: int,
        node_monitor_period: str,
@@ -116,7 +128,9 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str
        max_requests_inflight: int, max_mutating_requests_inflight: int, enable_priority_and_fairness: bool,
        token_auth_file: Path | None, anonymous_auth: bool | None,
        tls_sans: tuple[str, ...], tls_cert_file: Path | None, tls_private_key_file: Path | None,
-       client_ca_file: Path | None, insecure_http: bool) -> None:
+       client_ca_file: Path | None, insecure_http: bool,
+       audit_policy_file: str, audit_log_path: str, audit_log_maxsize: int, audit_log_maxbackup: int,
+       encryption_provider_config: str) -> None:
     """Run the control plane in the foreground until Ctrl-C or SIGTERM."""
     tls_options = _tls_options(bind_address, tls_sans, tls_cert_file, tls_private_key_file, client_ca_file,
                                insecure_http)
@@ -170,6 +184,12 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str
     server_options = {"max_requests_inflight": max_requests_inflight,
                       "max_mutating_requests_inflight": max_mutating_requests_inflight,
                       "enable_priority_and_fairness": enable_priority_and_fairness}
+    try:
+        security = _security_options(audit_policy_file, audit_log_path, audit_log_maxsize, audit_log_maxbackup,
+                                     encryption_provider_config)
+    except (audit.PolicyError, encryption.ConfigError) as exc:
+        _fail(str(exc))
+    options.update(security)
     install_event_loop_policy()
     tune_gc()
     try:
@@ -208,6 +228,20 @@ def _loopback(address: str) -> bool:
         return ipaddress.ip_address(address).is_loopback
     except ValueError:
         return False
+
+
+def _security_options(policy_file: str, log_path: str, max_size: int, max_backups: int,
+                      encryption_config: str) -> dict[str, object]:
+    """The ControlPlane's ``auditor`` and ``encryption`` from the flags (kube's: no audit
+    without both a policy and a log path)."""
+    out: dict[str, object] = {}
+    if encryption_config:
+        out["encryption"] = encryption.load(encryption_config)
+    if policy_file and log_path:
+        policy = audit.load_policy(policy_file)
+        out["auditor"] = audit.Auditor(policy, audit.LogWriter(log_path, max_size_mb=max_size,
+                                                               max_backups=max_backups))
+    return out
 
 
 def _endpoint_ip(value: str) -> bool:

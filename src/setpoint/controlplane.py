@@ -23,8 +23,10 @@ import yaml
 
 from setpoint import storage
 from setpoint.apiserver import pki, tls
+from setpoint.apiserver.audit import Auditor
 from setpoint.apiserver.authn.authentication import Authentication
 from setpoint.apiserver.authn.x509 import X509Authenticator
+from setpoint.apiserver.encryption import EncryptedStorage, EncryptionConfig
 from setpoint.apiserver.server import APIServer
 from setpoint.controllers.bootstrap import add_kubernetes_service, host_address
 from setpoint.controllers.manager import ControllerManager
@@ -44,7 +46,8 @@ class ControlPlane:
                  nodes: int = 0, tls_options: tls.TLSOptions | None = tls.TLSOptions(),
                  cluster_pki: pki.ClusterPKI | None = None, token_auth_file: Path | None = None,
                  anonymous_auth: bool | None = None, authorization_modes: tuple[str, ...] | None = None,
-                 server_options: dict[str, Any] | None = None, **storage_options: object) -> None:
+                 server_options: dict[str, Any] | None = None, auditor: Auditor | None = None,
+                 encryption: EncryptionConfig | None = None, **storage_options: object) -> None:
         self.controller_selectors = tuple(controllers)
         self.controller_options = controller_options
         self.storage_url = storage_url
@@ -76,6 +79,9 @@ class ControlPlane:
         #: and keys; over plain HTTP the kubeconfig carries an administrator token instead of a certificate.
         self.authentication = Authentication(data_dir=data_dir, token_file=token_auth_file, anonymous=anonymous_auth,
                                              authenticators=[X509Authenticator()], admin_token=tls_options is None)
+        #: The audit log and the encryption at rest of the API server (None: off).
+        self.auditor = auditor
+        self.encryption = encryption
         self.storage: storage.Storage | None = None
         self.server: APIServer | None = None
         self.controllers: ControllerManager | None = None
@@ -85,8 +91,12 @@ class ControlPlane:
         context = self._tls_setup()
         self.storage = await storage.open_storage(self.storage_url, **options)
         try:
+            if self.encryption is not None:
+                self.storage = EncryptedStorage(self.storage, self.encryption)
+                await self.storage.verify()  # a wrong key fails here, with the key it could not read
             self.server = APIServer(self.storage, authentication=self.authentication,
-                                    authorization_modes=self.authorization_modes, **self.server_options)
+                                    authorization_modes=self.authorization_modes, auditor=self.auditor,
+                                    **self.server_options)
             await self.server.start(self.host, self.requested_port, ssl_context=context)
             self.kubeconfig = kubeconfig(self.url, **self._kubeconfig_credentials)
             # Written as soon as the server answers /readyz (clients wait for that, not for controllers).
@@ -152,6 +162,8 @@ class ControlPlane:
         if self.storage is not None:
             await self.storage.close()
             self.storage = None
+        if self.auditor is not None:
+            self.auditor.close()
 
 
 def _b64(data: bytes) -> str:

@@ -20,7 +20,7 @@ from urllib.parse import unquote
 import orjson
 
 from setpoint import __version__, storage
-from setpoint.apiserver import authz, builtin
+from setpoint.apiserver import audit, authz, builtin
 from setpoint.apiserver.admission import policy
 from setpoint.apiserver.admission.limitranger import LimitRanger
 from setpoint.apiserver.admission.policy import MutatingPolicyAdmission, ValidatingPolicyAdmission
@@ -130,6 +130,7 @@ class APIServer:
         max_mutating_requests_inflight: int = 200,
         authorization_modes: tuple[str, ...] = ("AlwaysAllow",),
         enable_priority_and_fairness: bool = True,
+        auditor: audit.Auditor | None = None,
     ) -> None:
         self.storage = store
         self.registry = Registry()
@@ -144,6 +145,8 @@ class APIServer:
         self.authz = authz.Authorization(self.registry, self.objects, authorization_modes, lambda: self.authorizer)
         self.authorizer: Authorizer = authorizer or self.authz.authorizer
         self.metrics = APIMetrics()
+        #: The audit log (``--audit-policy-file``); None: nothing audited, nothing paid.
+        self.auditor = auditor
         #: More Prometheus text for ``/metrics`` (the built-in controllers' runtime metrics, say).
         self.metrics_sources: list[Callable[[], bytes]] = []
         self._max_reads = max_requests_inflight
@@ -243,6 +246,8 @@ class APIServer:
         self.objects.caches.fail_watchers("the server is shutting down")
         if self.http is not None:
             await self.http.stop(grace=2.0)
+        if self.auditor is not None:
+            self.auditor.close()
         for t in self._tasks:
             t.cancel()
         await self.webhooks.close()
@@ -282,6 +287,11 @@ class APIServer:
     # --- the request pipeline ----------------------------------------------------
 
     async def handle(self, request: Request) -> Response | StreamingResponse:
+        if self.auditor is not None:
+            return await self.auditor.serve(request, self._handle, self.authenticator)
+        return await self._handle(request)
+
+    async def _handle(self, request: Request) -> Response | StreamingResponse:
         try:
             user = self.authenticator.authenticate(request)
             if user is None:
@@ -294,8 +304,10 @@ class APIServer:
             return await self._dispatch(request, user)
         except errors.StatusError as exc:
             return _error_response(exc)
-        except Exception:
+        except Exception as exc:
             log.exception("internal error serving %s %s", request.method, request.path)
+            if self.auditor is not None:
+                request.state["panic"] = exc
             return _error_response(errors.internal_error("an error on the server has prevented the request from succeeding"))
 
     async def _dispatch(self, request: Request, user: UserInfo) -> Response | StreamingResponse:
@@ -335,6 +347,8 @@ class APIServer:
         attrs = Attributes(user, call.verb, r.group, r.version, r.plural, call.subresource,
                            call.namespace or "", call.name or "", r.kind, False)
         allowed, reason = self.authorizer.authorize(attrs)
+        if self.auditor is not None:
+            audit.note(call.request, attrs, allowed, reason)
         if not allowed:
             raise authz.forbidden(attrs, reason)
         call.attrs = attrs

@@ -33,6 +33,9 @@ class KeyValue:
     value: bytes
     create_revision: int
     mod_revision: int
+    #: Read through another than the current writer of an encryption-at-rest wrapper (an old
+    #: key): an update must write it even when nothing else changed (kube's ``stale``).
+    stale: bool = False
 
 
 class EventType(enum.Enum):

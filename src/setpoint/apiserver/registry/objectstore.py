@@ -535,8 +535,9 @@ class ObjectStore:
                 reverted = {**obj, "metadata": {**obj_meta, "managedFields": times}}
                 if encode_for_storage(await self.stored_async(resource, reverted)) == stored_old:
                     obj, obj_meta, stored_new = reverted, reverted["metadata"], stored_old
-            if stored_new == stored_old:
-                # Nothing changed: no write, no new revision (as kube-apiserver).
+            if stored_new == stored_old and not kv.stale:
+                # Nothing changed: no write, no new revision (as kube-apiserver); a value under
+                # an old encryption key is rewritten (key rotation).
                 obj_meta["resourceVersion"] = cur_meta["resourceVersion"]
                 return obj, False
             if dry_run:
