@@ -86,7 +86,8 @@ async def test_a_client_certificate_names_its_user_and_groups(setpoint_api: ApiS
     recorder = server.authenticator = _Recorder(server.authenticator)
     ca = setpoint_api.control_plane.ca.cert_pem
     answer = await _get(setpoint_api.port, tls.client_context(ca, alice))
-    assert answer.startswith(b"HTTP/1.1 200 OK")
+    # Authenticated as alice, who holds no RBAC binding: RBAC names her in its refusal.
+    assert answer.startswith(b"HTTP/1.1 403 Forbidden") and b'User \\"alice\\" cannot list' in answer, answer
     user = recorder.users[-1]
     assert user is not None
     assert (user.name, user.groups) == ("alice", ("dev", "ops", "system:authenticated"))
@@ -158,7 +159,7 @@ async def test_own_serving_certificate_and_client_ca(tmp_path: Any) -> None:
         assert plane.server is not None
         recorder = plane.server.authenticator = _Recorder(plane.server.authenticator)
         answer = await _get(plane.port, tls.client_context(mine.cert_pem, bob))
-        assert answer.startswith(b"HTTP/1.1 200 OK")
+        assert answer.startswith(b"HTTP/1.1 403 Forbidden") and b'User \\"bob\\" cannot list' in answer, answer
         user = recorder.users[-1]
         assert user is not None and (user.name, user.groups) == ("bob", ("qa", "system:authenticated"))
         # The kubeconfig (cluster CA + my-ca; the admin certificate) reaches the server as admin.

@@ -83,7 +83,7 @@ def test_create_at_request_response_level_has_both_bodies(audited: tuple[Server,
     ev = evs[0]
     assert ev["kind"] == "Event" and ev["apiVersion"] == "audit.k8s.io/v1" and ev["level"] == "RequestResponse"
     assert ev["requestURI"].startswith("/api/v1/namespaces/default/configmaps?")
-    assert ev["user"]["username"] == "system:admin" and "system:masters" in ev["user"]["groups"]
+    assert ev["user"]["username"] == "kubernetes-admin" and "system:masters" in ev["user"]["groups"]
     assert ev["sourceIPs"] == ["127.0.0.1"] and ev["userAgent"].startswith("kubectl/")
     assert ev["objectRef"] == {"resource": "configmaps", "namespace": "default", "name": "audited-cm",
                                "apiVersion": "v1"}

@@ -113,7 +113,8 @@ async def test_client_side_qps_limit_spaces_requests(setpoint_api: ApiServer) ->
         started = time.monotonic()
         for _ in range(5):
             await client.list(CM, "default")
-        assert time.monotonic() - started >= 5 / 50 * 0.9
+        # The bucket may refill one token between the discovery and the first list: 4 intervals at least.
+        assert time.monotonic() - started >= 4 / 50 * 0.9
         assert client.requests_sent == 6
 
 
