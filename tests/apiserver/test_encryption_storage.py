@@ -61,6 +61,29 @@ async def test_values_are_prefixed_and_gcm_binds_the_key() -> None:
     await inner.close()
 
 
+async def test_secretbox_values_and_a_rotation_from_aescbc() -> None:
+    inner = MemoryStorage(compact_interval=0)
+    old = EncryptedStorage(inner, config([aes("aescbc", ("k1", K1))]))
+    await old.create("/registry/secrets/default/a", b'{"x":1}')
+    enc = EncryptedStorage(inner, config([aes("secretbox", ("box", K2)), aes("aescbc", ("k1", K1))]))
+    kv = await enc.create("/registry/secrets/default/b", b'{"x":2}')
+    assert kv.value == b'{"x":2}'
+    raw = await inner.get("/registry/secrets/default/b")
+    # kube's layout: prefix, 24-byte nonce, 16-byte Poly1305 tag, the ciphertext (as long as the plaintext).
+    prefix = b"k8s:enc:secretbox:v1:box:"
+    assert raw is not None and raw.value.startswith(prefix) and len(raw.value) == len(prefix) + 24 + 16 + 7
+    got = await enc.get("/registry/secrets/default/a")  # written with the old key, still read
+    assert got is not None and got.value == b'{"x":1}'
+    # Not bound to its key (kube's secretbox): a copied value decrypts; a changed byte does not.
+    await inner.create("/registry/secrets/default/c", raw.value)
+    copied = await enc.get("/registry/secrets/default/c")
+    assert copied is not None and copied.value == b'{"x":2}'
+    await inner.create("/registry/secrets/default/d", raw.value[:-1] + bytes([raw.value[-1] ^ 1]))
+    with pytest.raises(TransformError, match="output array was not large enough for encryption"):
+        await enc.get("/registry/secrets/default/d")
+    await inner.close()
+
+
 async def test_watch_cache_and_custom_resources_are_decrypted() -> None:
     inner = MemoryStorage(compact_interval=0)
     enc = EncryptedStorage(inner, config([aes("aescbc", ("k1", K1))], ["secrets", "*.example.com"]))

@@ -136,5 +136,21 @@ def test_bad_configurations_are_refused(tmp_path: Path) -> None:
     assert _refused(tmp_path, _config(_aes("aescbc", ("key1", short)))) == (
         'setpoint: resources[0].providers[0].aescbc.keys[0].secret: Invalid value: "REDACTED": secret is not '
         "of the expected length, got 16, expected one of [32]")
-    assert "Unsupported value" in _refused(tmp_path, _config("  - secretbox:\n      keys: []\n"))
+    assert _refused(tmp_path, _config(_aes("secretbox", ("key1", short)))) == (
+        'setpoint: resources[0].providers[0].secretbox.keys[0].secret: Invalid value: "REDACTED": secret is not '
+        "of the expected length, got 16, expected one of [32]")
+    assert "Unsupported value" in _refused(tmp_path, _config("  - kms:\n      name: vault\n"))
     assert _refused(tmp_path, "apiVersion: v1\nkind: ConfigMap\n").startswith("setpoint: no kind \"ConfigMap\"")
+
+
+def test_secretbox_and_wrong_key(tmp_path: Path) -> None:
+    plain = "box-plain-" + uuid.uuid4().hex
+    with _up(tmp_path, _config(_aes("secretbox", ("box", KEY1)))) as (srv, kubectl):
+        kubectl("create", "secret", "generic", "b1", f"--from-literal=password={plain}")
+        assert _secret(kubectl, "b1") == plain
+        stored = _stored(srv.data_dir)
+        assert b"k8s:enc:secretbox:v1:box:" in stored
+        assert plain.encode() not in stored and base64.b64encode(plain.encode()) not in stored
+    message = _refused(tmp_path, _config(_aes("secretbox", ("box", WRONG))))
+    assert 'unable to transform key "/registry/secrets/' in message
+    assert message.endswith("output array was not large enough for encryption")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,12 +23,15 @@ from setpoint.apiserver.encryption.transformers import (
     AESGCMTransformer,
     Identity,
     PrefixTransformers,
+    SecretboxTransformer,
     Transformer,
 )
 
 API_VERSIONS = ("apiserver.config.k8s.io/v1", "apiserver.k8s.io/v1")
-_KEY_SIZES = {"aesgcm": (16, 24, 32), "aescbc": (32,)}
-_UNSUPPORTED = ("secretbox", "kms")
+_KEY_SIZES = {"aesgcm": (16, 24, 32), "aescbc": (32,), "secretbox": (32,)}
+_TRANSFORMERS: dict[str, Callable[[bytes], Transformer]] = {
+    "aesgcm": AESGCMTransformer, "aescbc": AESCBCTransformer, "secretbox": SecretboxTransformer}
+_UNSUPPORTED = ("kms",)
 
 
 class ConfigError(ValueError):
@@ -93,7 +97,7 @@ def _providers(providers: list[Any], path: str) -> list[tuple[bytes, Transformer
     out: list[tuple[bytes, Transformer]] = []
     for i, provider in enumerate(providers):
         where = f"{path}[{i}]"
-        kinds = [k for k in (provider or {}) if k in ("aesgcm", "aescbc", "identity", *_UNSUPPORTED)]
+        kinds = [k for k in (provider or {}) if k in ("aesgcm", "aescbc", "secretbox", "identity", *_UNSUPPORTED)]
         if len(kinds) != 1:
             raise ConfigError(f"{where}: Invalid value: {provider!r}: " + (
                 "more than one provider specified in a single element, should split into different list elements"
@@ -101,8 +105,8 @@ def _providers(providers: list[Any], path: str) -> list[tuple[bytes, Transformer
                               "aesgcm or aescbc"))
         kind = kinds[0]
         if kind in _UNSUPPORTED:
-            raise ConfigError(f"{where}.{kind}: Unsupported value: setpoint supports the aesgcm, aescbc and "
-                              "identity providers")
+            raise ConfigError(f"{where}.{kind}: Unsupported value: setpoint supports the aesgcm, aescbc, "
+                              "secretbox and identity providers")
         if kind == "identity":
             out.append((b"", Identity()))
             continue
@@ -127,5 +131,5 @@ def _providers(providers: list[Any], path: str) -> list[tuple[bytes, Transformer
                                   f"length, got {len(raw)}, expected one of "
                                   f"[{' '.join(str(n) for n in _KEY_SIZES[kind])}]")
             prefix = f"k8s:enc:{kind}:v1:{name}:".encode()
-            out.append((prefix, AESGCMTransformer(raw) if kind == "aesgcm" else AESCBCTransformer(raw)))
+            out.append((prefix, _TRANSFORMERS[kind](raw)))
     return out

@@ -3,7 +3,8 @@
 A stored value is ``PREFIX + payload``: ``k8s:enc:aesgcm:v1:KEYNAME:`` + 12-byte nonce +
 ciphertext and tag (the storage key is the authenticated data, so a value copied to another
 key does not decrypt); ``k8s:enc:aescbc:v1:KEYNAME:`` + 16-byte IV + ciphertext with PKCS#7
-padding; identity has no prefix. A resource's :class:`PrefixTransformers` lists every key of
+padding; ``k8s:enc:secretbox:v1:KEYNAME:`` + 24-byte nonce + Poly1305 tag and XSalsa20 ciphertext
+(NaCl's secretbox, the storage key not bound); identity has no prefix. A resource's :class:`PrefixTransformers` lists every key of
 every provider in order: the first encrypts, all decrypt, chosen by the value's prefix.
 """
 
@@ -15,6 +16,8 @@ from typing import Protocol
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from nacl.exceptions import CryptoError
+from nacl.secret import SecretBox
 
 ENCRYPTED_PREFIX = b"k8s:enc:"
 _BLOCK = 16
@@ -87,6 +90,27 @@ class AESCBCTransformer:
         if result[-pad:] != bytes((pad,)) * pad:
             raise TransformFailed("invalid padding on input")
         return result[:-pad]
+
+
+class SecretboxTransformer:
+    """XSalsa20-Poly1305 (NaCl secretbox) with a random 24-byte nonce, as kube's secretbox provider."""
+
+    _NONCE = SecretBox.NONCE_SIZE
+    _MIN = SecretBox.NONCE_SIZE + SecretBox.MACBYTES
+
+    def __init__(self, secret: bytes) -> None:
+        self._box = SecretBox(secret)
+
+    def to_storage(self, data: bytes, key: str) -> bytes:
+        return bytes(self._box.encrypt(data, os.urandom(self._NONCE)))
+
+    def from_storage(self, data: bytes, key: str) -> bytes:
+        if len(data) < self._MIN:
+            raise TransformFailed("the stored data was shorter than the required size")
+        try:
+            return self._box.decrypt(data[self._NONCE:], data[:self._NONCE])
+        except CryptoError:
+            raise TransformFailed("output array was not large enough for encryption") from None
 
 
 class PrefixTransformers:
