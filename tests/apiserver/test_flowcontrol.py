@@ -91,6 +91,21 @@ async def test_a_quiet_flow_is_served_before_a_noisy_flows_backlog() -> None:
     assert "quiet" in order[:3], order
 
 
+async def test_a_narrow_request_goes_before_a_wide_one_of_the_same_virtual_start() -> None:
+    # Eight seats: a wide LIST holds seven; another waits for eight (it does not fit), then a
+    # one-seat GET of another flow arrives. Both queues start at the same virtual time; the GET
+    # finishes first in virtual time, so it takes the free seat at once (kube picks by finish).
+    qs = QueueSet(8, queues=64, hand_size=1, queue_length_limit=50)
+    assert qs.try_take(7)
+    wide = qs.enqueue(1, 8)
+    narrow = qs.enqueue(2, 1)
+    assert not isinstance(wide, str) and not isinstance(narrow, str) and wide.queue is not narrow.queue
+    assert narrow.future.done() and not wide.future.done()
+    qs.release(1, narrow.queue, 0.0, 0.0)
+    qs.release(7, None, 0.0, 0.0)
+    assert wide.future.done()
+
+
 async def test_a_full_queue_refuses() -> None:
     qs = QueueSet(1, queues=1, hand_size=1, queue_length_limit=2)
     assert qs.try_take(1)

@@ -6,8 +6,9 @@ to the shortest queue of its flow's hand (kube's ``Dealer``: a hand of ``handSiz
 dealt from the flow's hash) and waits there; a full queue (``queueLengthLimit``), or any
 wait on a ``Reject`` level, is refused. Queues are served fairly, as kube's queueset: each
 queue has a virtual ``next_r`` that grows by the seat-seconds its requests use, and the
-next request dispatched is the head of the waiting queue with the smallest ``next_r``
-(a queue that was idle starts at the current virtual time), so a flow that sends many wide
+next request dispatched is the head of the waiting queue whose virtual finish (``next_r`` plus
+the head's work) is smallest (a queue that was idle starts at the current virtual time), so a
+flow that sends many wide
 requests cannot take the turn of one that sends a few narrow ones. A head that does not fit
 in the free seats stops dispatching until enough are free (kube's rule, so wide requests
 are not starved); a request wider than the whole limit runs alone.
@@ -153,10 +154,14 @@ class QueueSet:
         """Start as many waiting requests as the free seats allow, fairest queue first."""
         active = self._active
         while active:
+            # kube's findDispatchQueueToBoundLocked: the smallest virtual finish of a queue's head,
+            # so a narrow request is not held behind a wide one that started at the same time.
             best: Queue | None = None
+            best_finish = 0.0
             for q in active.values():
-                if best is None or q.next_r < best.next_r:
-                    best = q
+                finish = q.next_r + q.waiting[0].work
+                if best is None or finish < best_finish:
+                    best, best_finish = q, finish
             assert best is not None
             head = best.waiting[0]
             if self.seats_in_use + head.seats > self.limit and (self.seats_in_use > 0 or not self.limit):
