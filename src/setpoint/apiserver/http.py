@@ -320,6 +320,57 @@ class Response:
         return f"<Response {self.status} {len(self.body)} bytes>"
 
 
+class GatheredResponse(Response):
+    """A complete response whose body is ``parts`` one after the other: written with one
+    ``writelines`` and never joined (a LIST spliced from the watch cache's encodings), unless
+    something reads :attr:`body`."""
+
+    __slots__ = ("_joined", "length", "parts")
+
+    def __init__(self, status: int, parts: list[bytes], content_type: str | None = "application/json",
+                 headers: list[tuple[str, str]] | None = None) -> None:
+        self.status = status
+        self.parts = parts
+        self.length = sum(map(len, parts))
+        self.content_type = content_type
+        self.headers = headers
+        self._wire = None
+        self._joined: bytes | None = None
+        self._head = _render_head(status, content_type, headers, self.length)
+
+    @property
+    def body(self) -> bytes:  # type: ignore[override]
+        joined = self._joined
+        if joined is None:
+            joined = self._joined = b"".join(self.parts)
+        return joined
+
+    def with_headers(self, headers: list[tuple[str, str]], rendered: bytes) -> Response:
+        new = GatheredResponse.__new__(GatheredResponse)
+        new.status = self.status
+        new.parts = self.parts
+        new.length = self.length
+        new.content_type = self.content_type
+        new.headers = [*(self.headers or ()), *headers]
+        new._head = self._head[:-2] + rendered + _CRLF
+        new._wire = None
+        new._joined = self._joined
+        return new
+
+    def __repr__(self) -> str:
+        return f"<GatheredResponse {self.status} {self.length} bytes>"
+
+
+def body_length(response: Response) -> int:
+    """The length of a complete response's body, without joining a gathered one."""
+    return response.length if isinstance(response, GatheredResponse) else len(response.body)
+
+
+def body_parts(response: Response) -> list[bytes]:
+    """A complete response's body as the pieces it was built from."""
+    return response.parts if isinstance(response, GatheredResponse) else [response.body]
+
+
 def render_headers(headers: list[tuple[str, str]]) -> bytes:
     """Header lines as a response writes them (for :meth:`Response.with_headers`)."""
     return b"".join(_header_line(name, value) for name, value in headers)
@@ -782,6 +833,11 @@ class _HTTPConnection(asyncio.Protocol):
 
     def _write_response(self, response: Response, conn: bytes, head_only: bool) -> None:
         transport = self._transport
+        if isinstance(response, GatheredResponse):
+            transport.write(response._head[:-2] + conn + _CRLF if conn else response._head)
+            if not head_only:
+                transport.writelines(response.parts)
+            return
         body = response.body
         if not conn:
             if head_only:
@@ -823,7 +879,12 @@ class _HTTPConnection(asyncio.Protocol):
                     continue  # an empty chunk would end the body
                 if self._closed:
                     return False
-                transport.write(b"%x\r\n%b\r\n" % (len(chunk), chunk) if chunked else chunk)
+                if chunked and len(chunk) <= _COALESCE_LIMIT:
+                    transport.write(b"%x\r\n%b\r\n" % (len(chunk), chunk))
+                elif chunked:
+                    transport.writelines((b"%x\r\n" % len(chunk), chunk, _CRLF))  # no copy of a big chunk
+                else:
+                    transport.write(chunk)
                 if self._write_paused:
                     await self._drain()
                     if self._closed:

@@ -30,7 +30,7 @@ from setpoint.apiserver.flowcontrol.estimate import WorkEstimate, WorkEstimator
 from setpoint.apiserver.flowcontrol.metrics import FlowControlMetrics, FlowStats
 from setpoint.apiserver.flowcontrol.queueset import CANCELLED, TIME_OUT, QueueSet, Waiter, max_seats
 from setpoint.apiserver.flowcontrol.rules import Digest, FlowSchema, flow_hash, ordered
-from setpoint.apiserver.http import Response, StreamingResponse, render_headers
+from setpoint.apiserver.http import Response, StreamingResponse, body_length, body_parts, render_headers
 from setpoint.apiserver.registry.admission import UserInfo
 from setpoint.apiserver.registry.objectstore import ObjectStore
 from setpoint.apiserver.registry.resources import Registry, Resource
@@ -289,10 +289,10 @@ class FlowControl:
             _release(stats, qs, estimate, waiter, started)
             raise
         response = _with_headers(response, c)
-        if isinstance(response, Response) and len(response.body) > STREAM_ABOVE and call.verb != "watch":
+        if isinstance(response, Response) and body_length(response) > STREAM_ABOVE and call.verb != "watch":
             return StreamingResponse(
                 response.status,
-                _Chunks(response.body, functools.partial(_release, stats, qs, estimate, waiter, started)),
+                _Chunks(body_parts(response), functools.partial(_release, stats, qs, estimate, waiter, started)),
                 response.content_type or "application/json", response.headers)
         _release(stats, qs, estimate, waiter, started)
         return response
@@ -360,23 +360,38 @@ def _with_headers(response: Response | StreamingResponse, c: Classification) -> 
 
 
 class _Chunks:
-    """A large body sent in chunks; ``done`` runs once it is written or dropped."""
+    """A large body (its pieces) sent in chunks of about ``STREAM_ABOVE`` bytes, each made when
+    the connection can take it; ``done`` runs once it is written or dropped."""
 
-    def __init__(self, body: bytes, done: Callable[[], None]) -> None:
-        self._body = body
-        self._pos = 0
+    def __init__(self, parts: list[bytes], done: Callable[[], None]) -> None:
+        self._parts = parts
+        self._next = 0
+        self._offset = 0  # into a large piece sent in slices
         self._done: Callable[[], None] | None = done
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self
 
     async def __anext__(self) -> bytes:
-        pos = self._pos
-        if pos >= len(self._body):
+        parts, i = self._parts, self._next
+        if i >= len(parts):
             self._finish()
             raise StopAsyncIteration
-        self._pos = pos + STREAM_ABOVE
-        return self._body[pos:pos + STREAM_ABOVE]
+        part = parts[i]
+        if len(part) >= STREAM_ABOVE:  # one large piece (a table, YAML): sent in slices of it
+            start = self._offset
+            end = start + STREAM_ABOVE
+            if end >= len(part):
+                self._next, self._offset = i + 1, 0
+            else:
+                self._offset = end
+            return part[start:end]
+        size, j = 0, i
+        while j < len(parts) and size < STREAM_ABOVE and len(parts[j]) < STREAM_ABOVE:
+            size += len(parts[j])
+            j += 1
+        self._next = j
+        return part if j == i + 1 else b"".join(parts[i:j])
 
     async def aclose(self) -> None:
         self._finish()
