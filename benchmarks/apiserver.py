@@ -18,10 +18,12 @@ prints medians. Start-up is the time from spawning ``setpoint up`` to its first
 ``200`` from ``/readyz`` (median of 5 starts on a fresh data dir). wrk presents no client
 certificate, so these runs serve plain HTTP (``--insecure-http``).
 
-``--tls-compare`` measures the cost of TLS instead: creates/s and gets/s at 64 clients, the
-server once with TLS and the kubeconfig's client certificate (the default), once with
-``--insecure-http``, both driven by the same aiohttp load generator (64 keep-alive connections,
-one request in flight on each), in one run; ``--rounds`` alternates which goes first.
+``--tls-compare`` measures the cost of security instead: creates/s and gets/s at 64 clients, the
+server once with ``--insecure-http``, once with TLS and the kubeconfig's admin client certificate
+(the default), once with TLS as a ``--token-auth-file`` user whom a RoleBinding to ``edit``
+lets in (bearer token authentication and a real RBAC decision on every request), all driven by
+the same aiohttp load generator (64 keep-alive connections, one request in flight on each), in
+one run; ``--rounds`` alternates the order.
 
 ``--webhook`` first installs a
 ValidatingWebhookConfiguration matching every ConfigMap create, answered (allowed) by an HTTPS
@@ -414,7 +416,7 @@ def main() -> None:
 
 
 async def _load(base: str, ctx: ssl.SSLContext | None, path: str, seconds: float, clients: int,
-                body: bytes | None, namespace: str) -> float:
+                body: bytes | None, namespace: str, extra_headers: dict[str, str] | None = None) -> float:
     """Requests/s of ``clients`` workers, each with one request in flight on its own keep-alive
     connection: GET ``path``, or POST ``body`` (a ConfigMap named anew each time) to it."""
     import aiohttp
@@ -422,7 +424,7 @@ async def _load(base: str, ctx: ssl.SSLContext | None, path: str, seconds: float
     connector = aiohttp.TCPConnector(limit=clients, ssl=ctx if ctx is not None else False)
     done = [0]
     deadline = time.perf_counter() + seconds
-    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    headers = {"Content-Type": "application/json", "Accept": "application/json", **(extra_headers or {})}
     async with aiohttp.ClientSession(base, connector=connector) as session:
         async def worker(w: int) -> None:
             i = 0
@@ -446,30 +448,53 @@ async def _load(base: str, ctx: ssl.SSLContext | None, path: str, seconds: float
         return done[0] / (time.perf_counter() - t0)
 
 
-def measure_tls(args: argparse.Namespace, tls: bool) -> dict[str, float]:
-    """creates/s and gets/s at 64 clients against a server with TLS and client certificates, or plain HTTP."""
+TOKEN_USER = "bench-token"
+
+
+def measure_tls(args: argparse.Namespace, mode: str) -> dict[str, float]:
+    """creates/s and gets/s at 64 clients against a server over plain HTTP (``http``), over TLS with
+    the kubeconfig's admin certificate (``cert``), or over TLS as a token user whom a RoleBinding
+    to ``edit`` lets in, authorized by RBAC (``token``)."""
+    import ssl
+
     from setpoint.runtime.config import Config
 
+    tls = mode != "http"
     seconds = 3 if args.quick else args.seconds
     with tempfile.TemporaryDirectory(prefix="setpoint-bench-") as tmp:
+        tokens = Path(tmp) / "tokens.csv"
+        tokens.write_text(f"{TOKEN_USER},bench,1001\n")
         port = free_port()
-        proc = start_server(Path(tmp), port, args.storage, None, "--nodes", "0", tls=tls)
+        proc = start_server(Path(tmp) / "data", port, args.storage, None, "--nodes", "0",
+                            "--token-auth-file", str(tokens), tls=tls)
         try:
-            ctx = Config.from_kubeconfig(Path(tmp) / "kubeconfig").ssl_context if tls else None
+            admin_ctx = Config.from_kubeconfig(Path(tmp) / "data" / "kubeconfig").ssl_context if tls else None
+            ctx = admin_ctx
+            headers: dict[str, str] = {}
+            if mode == "token":
+                assert admin_ctx is not None
+                ctx = ssl.create_default_context(cafile=str(Path(tmp) / "data" / "pki" / "ca.crt"))
+                headers = {"Authorization": f"Bearer {TOKEN_USER}"}
             base = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
             ns = "bench-tls"
 
             async def run() -> dict[str, float]:
                 import aiohttp
 
-                async with aiohttp.ClientSession(base, connector=aiohttp.TCPConnector(ssl=ctx or False)) as s, \
-                        s.post("/api/v1/namespaces", json={"metadata": {"name": ns}}) as r:
-                    assert r.status == 201, r.status
+                async with aiohttp.ClientSession(base, connector=aiohttp.TCPConnector(ssl=admin_ctx or False)) as s:
+                    async with s.post("/api/v1/namespaces", json={"metadata": {"name": ns}}) as r:
+                        assert r.status == 201, r.status
+                    async with s.post(f"/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings", json={
+                            "metadata": {"name": "bench-edit"},
+                            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                                        "name": "edit"},
+                            "subjects": [{"kind": "User", "name": "bench"}]}) as r:
+                        assert r.status == 201, r.status
                 path = f"/api/v1/namespaces/{ns}/configmaps"
                 cm = b'{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"NAME"},"data":{"k":"v"}}'
                 # (the gets read w0-0, the creates' first ConfigMap)
-                creates = await _load(base, ctx, path, seconds, 64, cm, "creates")
-                gets = await _load(base, ctx, path + "/w0-0", seconds, 64, None, "gets")
+                creates = await _load(base, ctx, path, seconds, 64, cm, "creates", headers)
+                gets = await _load(base, ctx, path + "/w0-0", seconds, 64, None, "gets", headers)
                 return {"creates/s c64": creates, "gets/s c64": gets}
 
             return asyncio.run(run())
@@ -482,17 +507,18 @@ def tls_compare(args: argparse.Namespace) -> None:
     from setpoint.apiserver.http import install_event_loop_policy
 
     install_event_loop_policy()  # the load generator on uvloop too: its TLS is native, asyncio's is Python
-    modes = [("--insecure-http", False), ("TLS + client cert", True)]
+    modes = [("--insecure-http", "http"), ("TLS + client cert", "cert"), ("TLS + token, RBAC", "token")]
     figures: dict[str, list[dict[str, float]]] = {label: [] for label, _ in modes}
     for round_ in range(args.rounds):
-        for label, tls in modes if round_ % 2 == 0 else modes[::-1]:
-            figures[label].append(measure_tls(args, tls))
+        for label, mode in modes if round_ % 2 == 0 else modes[::-1]:
+            figures[label].append(measure_tls(args, mode))
     runs = {label: {name: statistics.median(f[name] for f in figs) for name in figs[0]}
             for label, figs in figures.items()}
-    print(f"{'measure':<16}{'--insecure-http':>18}{'TLS + client cert':>20}{'TLS/HTTP':>10}")
+    print(f"{'measure':<16}{'--insecure-http':>18}{'TLS + client cert':>20}{'/HTTP':>7}"
+          f"{'TLS + token, RBAC':>20}{'/HTTP':>7}")
     for name in runs["--insecure-http"]:
-        plain, tls_rate = runs["--insecure-http"][name], runs["TLS + client cert"][name]
-        print(f"{name:<16}{plain:>18.0f}{tls_rate:>20.0f}{tls_rate / plain:>10.2f}")
+        plain, cert, token = (runs[label][name] for label, _ in modes)
+        print(f"{name:<16}{plain:>18.0f}{cert:>20.0f}{cert / plain:>7.2f}{token:>20.0f}{token / plain:>7.2f}")
 
 
 _WEBHOOK: dict[str, object] = {}
