@@ -210,3 +210,14 @@ def test_bad_policy_is_refused(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.strip() == ('setpoint: rules[0].level: Unsupported value: "Everything": supported '
                                      'values: "None", "Metadata", "Request", "RequestResponse"')
+
+
+def test_an_impersonated_request_names_both_users(audited: tuple[Server, Path]) -> None:
+    srv, log = audited
+    Kubectl(srv)("get", "configmap", "-n", "kube-system", "--as", "jane", "--as-group", "devs", check=False)
+    ev = _find(log, lambda e: e.get("impersonatedUser", {}).get("username") == "jane"
+               and e["stage"] == "ResponseComplete")[0]
+    assert ev["user"]["username"] == "kubernetes-admin" and "system:masters" in ev["user"]["groups"]
+    assert ev["impersonatedUser"]["groups"] == ["devs", "system:authenticated"]
+    # jane holds no binding: RBAC refused the list she was made to send.
+    assert ev["verb"] == "list" and ev["responseStatus"]["code"] == 403

@@ -81,6 +81,7 @@ def impersonate(request: Request, user: UserInfo, authorizer: Authorizer) -> Use
             groups.append("system:authenticated")
     elif "system:unauthenticated" not in groups:
         groups.append("system:unauthenticated")
+    request.state["authenticated_user"] = user  # the audit log's user; the impersonated one beside it
     return UserInfo(name, tuple(groups), uid, extra)
 
 
