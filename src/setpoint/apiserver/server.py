@@ -417,12 +417,11 @@ class APIServer:
                     add_warning(exc.headers, w)
             raise
         finally:
-            if self.flowcontrol is not None:
-                pass
-            elif mutating:
-                self._writes_inflight -= 1
-            else:
-                self._reads_inflight -= 1
+            if self.flowcontrol is None:  # (with flow control, it holds the seats)
+                if mutating:
+                    self._writes_inflight -= 1
+                else:
+                    self._reads_inflight -= 1
             self.metrics.observe(labels, code, time.perf_counter() - started)
 
     def _route_resource(self, request: Request, group: str, version: str, rest: list[str]) -> handlers.Call:
