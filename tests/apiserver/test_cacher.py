@@ -613,3 +613,23 @@ async def test_rewatch_right_after_a_restart_sees_the_relisted_state() -> None:
     finally:
         await cs.stop()
         await store.close()
+
+
+def test_a_cached_encoding_holds_its_length_not_orjsons_buffer() -> None:
+    """orjson's result keeps its 4 KiB write buffer; the cache's encodings must not (100,000
+    pods would hold 300 MB more)."""
+    import tracemalloc
+
+    from setpoint.apiserver.registry.cacher import CachedObject
+
+    objs = [CachedObject(f"/registry/configmaps/default/c{i}", {"kind": "ConfigMap", "data": {"k": str(i)}}, 1)
+            for i in range(1000)]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        encodings = [o.json() for o in objs]
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert all(e.startswith(b'{"kind":"ConfigMap"') for e in encodings)
+    assert held < 1000 * 200, held  # ~60 bytes of JSON and a bytes header each, not 4 KiB

@@ -29,6 +29,7 @@ from sortedcontainers import SortedDict
 
 from setpoint import storage
 from setpoint.apimachinery.types import Obj
+from setpoint.apiserver.encoding.jsonbytes import dumps_kept
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,7 @@ class CachedObject:
 
     def json(self) -> bytes:
         if self._json is None:
-            self._json = orjson.dumps(self.obj)
+            self._json = dumps_kept(self.obj)  # kept as long as the object is cached
         return self._json
 
 

@@ -27,6 +27,7 @@ from setpoint import storage
 from setpoint.apimachinery.clock import format_time, now_rfc3339, parse_time
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.encoding import errors
+from setpoint.apiserver.encoding.jsonbytes import dumps_kept
 from setpoint.apiserver.registry import metadata
 from setpoint.apiserver.registry.admission import ANONYMOUS_ADMIN, AdmissionChain, Attributes
 from setpoint.apiserver.registry.cacher import CachedObject, Cacher, CacheSet, Filter, decode_object
@@ -58,7 +59,7 @@ def encode_for_storage(obj: Obj) -> bytes:
         meta = dict(meta)
         del meta["resourceVersion"]
         obj = {**obj, "metadata": meta}
-    return orjson.dumps(obj)
+    return dumps_kept(obj)  # kept by the storage's history (and memory storage) for a while
 
 
 def stamp(obj: Obj, revision: int) -> Obj:
