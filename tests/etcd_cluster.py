@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -34,6 +35,11 @@ def etcd_binary(name: str = "etcd") -> tuple[str | None, str]:
             "(apt-get install etcd-server etcd-client on Debian)"
         )
     return found, ""
+
+
+def etcd_prefix() -> str:
+    """A key prefix of its own for one store on a shared cluster (fixed length: no prefix of another)."""
+    return f"/test-{secrets.token_hex(8)}"
 
 
 def _free_ports(count: int) -> list[int]:
@@ -109,6 +115,7 @@ class EtcdCluster:
                             "--heartbeat-interval", "50",
                             "--election-timeout", "500",
                             "--log-level", "warn",
+                            "--max-request-bytes", str(2 * 1024 * 1024),
                         ],
                         stdout=subprocess.DEVNULL, stderr=log, stdin=subprocess.DEVNULL,
                     )

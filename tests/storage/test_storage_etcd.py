@@ -1,0 +1,113 @@
+"""What only the etcd backend has: URLs, key layout, the compact revision etcd keeps, progress."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+from storage_helpers import collect, next_batch
+
+from etcd_cluster import EtcdCluster, etcd_prefix
+from setpoint.storage import Compacted, KeyValue, WatchExpired, open_storage
+from setpoint.storage.etcd import EtcdStorage, parse_url
+
+Opener = Callable[..., Awaitable[EtcdStorage]]
+
+
+@pytest.fixture
+async def open_etcd(etcd_cluster: EtcdCluster) -> AsyncIterator[Opener]:
+    """``await open_etcd(prefix=..., **options)``: a store on the session's cluster, real revisions."""
+    opened: list[EtcdStorage] = []
+
+    async def make(**options: object) -> EtcdStorage:
+        options.setdefault("compact_interval", 0)
+        store = await EtcdStorage.open(etcd_cluster.endpoints, **options)  # type: ignore[arg-type]
+        opened.append(store)
+        return store
+
+    yield make
+    for store in opened:
+        await store.close()
+
+
+def test_parse_url() -> None:
+    assert parse_url("etcd://127.0.0.1:2379") == (["127.0.0.1:2379"], {})
+    assert parse_url("etcd://a:1,b:2/?prefix=/p&cafile=/ca.pem&certfile=/c.pem&keyfile=/k.pem") == (
+        ["a:1", "b:2"],
+        {"prefix": "/p", "cafile": "/ca.pem", "certfile": "/c.pem", "keyfile": "/k.pem"},
+    )
+    for bad in ("etcd://", "etcd://host", "etcd://h:x", "etcd://h:1?bogus=1"):
+        with pytest.raises(ValueError):
+            parse_url(bad)
+
+
+async def test_open_storage_url_and_key_layout(etcd_cluster: EtcdCluster, open_etcd: Opener) -> None:
+    prefix = etcd_prefix()
+    store = await open_storage(f"{etcd_cluster.url}?prefix={prefix}", compact_interval=0)
+    try:
+        assert isinstance(store, EtcdStorage)
+        kv = await store.create("/registry/configmaps/default/a", b"v")
+        # The same key, seen without the prefix: the prefix is prepended, nothing else changes.
+        raw = await open_etcd()
+        assert await raw.get(prefix + "/registry/configmaps/default/a") == KeyValue(
+            prefix + "/registry/configmaps/default/a", b"v", kv.create_revision, kv.mod_revision
+        )
+        assert [k.key for k in (await store.range("/registry/configmaps/")).kvs] == [
+            "/registry/configmaps/default/a"
+        ]
+        # Revisions are etcd's own (a store without relative_revisions).
+        assert await store.current_revision() == await raw.current_revision() >= kv.mod_revision
+    finally:
+        await store.close()
+
+
+async def test_compact_revision_is_learned_from_etcd(open_etcd: Opener) -> None:
+    prefix = etcd_prefix()
+    a = await open_etcd(prefix=prefix)
+    stale = await open_etcd(prefix=prefix)  # opened before the compaction: does not know of it
+    first = await a.create("/k", b"1")
+    await a.update("/k", b"2", first.mod_revision)
+    second = await a.update("/k", b"3", 0)
+    await a.compact(second.mod_revision - 1)
+    assert await a.compact_revision() == second.mod_revision - 1
+    # A store opened now learns it from etcd.
+    fresh = await open_etcd(prefix=prefix)
+    assert await fresh.compact_revision() == second.mod_revision - 1
+    # The stale one learns it from etcd's refusal, with the revision it was refused for.
+    with pytest.raises(Compacted) as info:
+        await stale.get("/k", revision=first.mod_revision)
+    assert (info.value.requested, info.value.compact_revision) == (first.mod_revision, second.mod_revision - 1)
+    assert await stale.compact_revision() == second.mod_revision - 1
+
+
+async def test_watch_cancelled_by_etcd_for_compaction_expires(open_etcd: Opener) -> None:
+    prefix = etcd_prefix()
+    a = await open_etcd(prefix=prefix)
+    stale = await open_etcd(prefix=prefix)
+    first = await a.create("/k", b"1")
+    last = await a.update("/k", b"2", 0)
+    await a.compact(last.mod_revision)
+    watch = stale.watch("/", first.mod_revision - 1)  # its cache says: not compacted
+    with pytest.raises(WatchExpired) as info:
+        await next_batch(watch)
+    assert info.value.revision == first.mod_revision - 1
+    assert await stale.compact_revision() == last.mod_revision
+    with pytest.raises(Compacted):
+        stale.watch("/", first.mod_revision - 1)
+
+
+async def test_progress_request_moves_a_quiet_watch(open_etcd: Opener) -> None:
+    store = await open_etcd(prefix=etcd_prefix())
+    watch = store.watch("/quiet/", await store.current_revision())
+    mine = await store.create("/quiet/a", b"")
+    assert [ev.kv for ev in await collect(watch, 1)] == [mine]
+    # Writes elsewhere move the revision; the watch hears nothing of them until it asks.
+    for i in range(3):
+        await store.create(f"/loud/{i}", b"")
+    current = await store.current_revision()
+    watch.request_progress()
+    batch = await asyncio.wait_for(anext(aiter(watch)), 10)
+    assert batch == []
+    assert watch.revision >= current
+    await watch.close()
