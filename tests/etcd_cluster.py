@@ -14,10 +14,12 @@ import secrets
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 #: The binaries' usual places, beside ``PATH``: Debian installs them in /usr/bin.
@@ -35,6 +37,15 @@ def etcd_binary(name: str = "etcd") -> tuple[str | None, str]:
             "(apt-get install etcd-server etcd-client on Debian)"
         )
     return found, ""
+
+
+@dataclass(frozen=True)
+class Tls:
+    """A CA, and a certificate and key it signed (for 127.0.0.1, server and client use)."""
+
+    ca_file: Path
+    cert_file: Path
+    key_file: Path
 
 
 def etcd_prefix() -> str:
@@ -58,8 +69,12 @@ def _free_ports(count: int) -> list[int]:
 class EtcdCluster:
     """``members`` etcd processes forming one cluster on loopback."""
 
-    def __init__(self, directory: Path, members: int = 3, *, binary: str | None = None) -> None:
+    def __init__(
+        self, directory: Path, members: int = 3, *, binary: str | None = None, tls: Tls | None = None
+    ) -> None:
         self.directory = directory
+        #: Serve clients over TLS, requiring client certificates signed by ``tls.ca_file``.
+        self.tls = tls
         self.members = members
         self.binary = binary or etcd_binary()[0] or "etcd"
         self.client_ports: list[int] = []
@@ -72,8 +87,11 @@ class EtcdCluster:
 
     @property
     def url(self) -> str:
-        """The storage URL of the cluster: ``etcd://host:port,host:port,...``."""
-        return "etcd://" + ",".join(self.endpoints)
+        """The storage URL of the cluster: ``etcd://host:port,host:port,...[?cafile=...]``."""
+        url = "etcd://" + ",".join(self.endpoints)
+        if self.tls is not None:
+            url += f"?cafile={self.tls.ca_file}&certfile={self.tls.cert_file}&keyfile={self.tls.key_file}"
+        return url
 
     def start(self, timeout: float = 30.0) -> None:
         for _attempt in range(3):
@@ -95,7 +113,12 @@ class EtcdCluster:
             data = self.directory / f"m{i}"
             shutil.rmtree(data, ignore_errors=True)
             data.mkdir(parents=True)
-            client = f"http://127.0.0.1:{self.client_ports[i]}"
+            scheme = "http" if self.tls is None else "https"
+            client = f"{scheme}://127.0.0.1:{self.client_ports[i]}"
+            tls_flags = [] if self.tls is None else [
+                "--cert-file", str(self.tls.cert_file), "--key-file", str(self.tls.key_file),
+                "--trusted-ca-file", str(self.tls.ca_file), "--client-cert-auth",
+            ]
             peer = f"http://127.0.0.1:{peer_ports[i]}"
             log = open(self.directory / f"m{i}.log", "ab")  # noqa: SIM115 - held by the process
             try:
@@ -116,6 +139,7 @@ class EtcdCluster:
                             "--election-timeout", "500",
                             "--log-level", "warn",
                             "--max-request-bytes", str(2 * 1024 * 1024),
+                            *tls_flags,
                         ],
                         stdout=subprocess.DEVNULL, stderr=log, stdin=subprocess.DEVNULL,
                     )
@@ -134,10 +158,14 @@ class EtcdCluster:
                     raise RuntimeError(f"etcd cluster did not become healthy:\n{logs}")
                 time.sleep(0.05)
 
-    @staticmethod
-    def _healthy(port: int) -> bool:
+    def _healthy(self, port: int) -> bool:
+        context = None
+        if self.tls is not None:
+            context = ssl.create_default_context(cafile=str(self.tls.ca_file))
+            context.load_cert_chain(str(self.tls.cert_file), str(self.tls.key_file))
+        scheme = "http" if self.tls is None else "https"
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1.0) as r:
+            with urllib.request.urlopen(f"{scheme}://127.0.0.1:{port}/health", timeout=1.0, context=context) as r:
                 return bool(json.loads(r.read()).get("health") == "true")
         except (OSError, ValueError, urllib.error.URLError):
             return False

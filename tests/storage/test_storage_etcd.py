@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from storage_helpers import collect, next_batch
 
-from etcd_cluster import EtcdCluster, etcd_prefix
-from setpoint.storage import Compacted, KeyValue, WatchExpired, open_storage
+from etcd_cluster import EtcdCluster, Tls, etcd_binary, etcd_prefix, scratch_dir
+from setpoint.apiserver import pki
+from setpoint.storage import Compacted, KeyValue, StorageError, WatchExpired, open_storage
 from setpoint.storage.etcd import EtcdStorage, parse_url
 
 Opener = Callable[..., Awaitable[EtcdStorage]]
@@ -111,3 +113,34 @@ async def test_progress_request_moves_a_quiet_watch(open_etcd: Opener) -> None:
     assert batch == []
     assert watch.revision >= current
     await watch.close()
+
+
+async def test_tls_with_client_certificates(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A member that requires client certificates: the URL's cafile/certfile/keyfile reach it."""
+    binary, reason = etcd_binary()
+    if binary is None:
+        pytest.skip(reason)
+    certs = tmp_path_factory.mktemp("etcd-tls")
+    ca = pki.generate_ca("etcd-ca")
+    pair = pki.issue(ca, "etcd", sans=["127.0.0.1", "localhost"], server=True, client=True)
+    tls = Tls(certs / "ca.pem", certs / "etcd.pem", certs / "etcd-key.pem")
+    tls.ca_file.write_bytes(ca.cert_pem)
+    tls.cert_file.write_bytes(pair.cert_pem)
+    tls.key_file.write_bytes(pair.key_pem)
+    directory = scratch_dir(certs / "data")
+    cluster = EtcdCluster(directory, members=1, binary=binary, tls=tls)
+    try:
+        await asyncio.to_thread(cluster.start)
+        store = await open_storage(cluster.url, compact_interval=0)
+        try:
+            kv = await store.create("/registry/configmaps/default/tls", b"v")
+            assert await store.get("/registry/configmaps/default/tls") == kv
+        finally:
+            await store.close()
+        # Without a client certificate etcd refuses the connection.
+        bare = cluster.url.split("&certfile=")[0]
+        with pytest.raises(StorageError):
+            await open_storage(bare, compact_interval=0, dial_timeout=3)
+    finally:
+        cluster.stop()
+        shutil.rmtree(directory, ignore_errors=True)
