@@ -12,8 +12,9 @@ Starts one etcd member (data on tmpfs when there is one) and, for each client, a
 
 Clients: ``gateway`` (etcd's JSON gRPC gateway, /v3/..., over aiohttp), ``aetcd`` (its client
 API), ``aetcd-stubs`` (grpc.aio with the generated stubs aetcd ships, as the storage backend uses
-them), ``etcetra``, ``etcd-client-py`` (Rust bindings). A client that is not installed is reported
-as skipped.
+them), ``etcetra``, ``etcd-client-py`` (Rust bindings), and ``setpoint-store``: setpoint's
+``EtcdStorage`` itself (creates, gets, ranges through the storage protocol). A client that is not
+installed is reported as skipped.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-CLIENTS = ["gateway", "aetcd-stubs", "aetcd", "etcetra", "etcd-client-py"]
+CLIENTS = ["gateway", "aetcd-stubs", "aetcd", "etcetra", "etcd-client-py", "setpoint-store"]
 VALUE = b"x" * 1024
 
 
@@ -181,12 +182,35 @@ async def _etcd_client_py(endpoint: str, ops: int, tasks: int) -> dict[str, floa
         return await _measure(put, get, list_prefix, "etcd-client-py", ops, tasks)
 
 
+async def _setpoint_store(endpoint: str, ops: int, tasks: int) -> dict[str, float]:
+    """setpoint's own EtcdStorage on aetcd's stubs: a put is a create (a txn comparing
+    create_revision), a get a ``get``, a list a ``range``."""
+    from setpoint.storage.etcd import EtcdStorage
+
+    store = await EtcdStorage.open([endpoint], compact_interval=0)
+    try:
+
+        async def put(key: bytes, value: bytes) -> None:
+            await store.create(key.decode(), value)
+
+        async def get(key: bytes) -> None:
+            assert await store.get(key.decode()) is not None
+
+        async def list_prefix(prefix: bytes) -> int:
+            return len((await store.range(prefix.decode())).kvs)
+
+        return await _measure(put, get, list_prefix, "setpoint-store", ops, tasks)
+    finally:
+        await store.close()
+
+
 WORKERS = {
     "gateway": _gateway,
     "aetcd-stubs": _aetcd_stubs,
     "aetcd": _aetcd,
     "etcetra": _etcetra,
     "etcd-client-py": _etcd_client_py,
+    "setpoint-store": _setpoint_store,
 }
 
 

@@ -79,6 +79,7 @@ class EtcdCluster:
         self.binary = binary or etcd_binary()[0] or "etcd"
         self.client_ports: list[int] = []
         self._procs: list[subprocess.Popen[bytes]] = []
+        self._commands: list[list[str]] = []
 
     @property
     def endpoints(self) -> list[str]:
@@ -104,6 +105,7 @@ class EtcdCluster:
                     raise
 
     def _start_once(self, timeout: float) -> None:
+        self._commands = []
         ports = _free_ports(2 * self.members)
         self.client_ports = ports[: self.members]
         peer_ports = ports[self.members :]
@@ -120,32 +122,24 @@ class EtcdCluster:
                 "--trusted-ca-file", str(self.tls.ca_file), "--client-cert-auth",
             ]
             peer = f"http://127.0.0.1:{peer_ports[i]}"
-            log = open(self.directory / f"m{i}.log", "ab")  # noqa: SIM115 - held by the process
-            try:
-                self._procs.append(
-                    subprocess.Popen(
-                        [
-                            self.binary,
-                            "--name", f"m{i}",
-                            "--data-dir", str(data),
-                            "--listen-client-urls", client,
-                            "--advertise-client-urls", client,
-                            "--listen-peer-urls", peer,
-                            "--initial-advertise-peer-urls", peer,
-                            "--initial-cluster", initial,
-                            "--initial-cluster-state", "new",
-                            "--initial-cluster-token", token,
-                            "--heartbeat-interval", "50",
-                            "--election-timeout", "500",
-                            "--log-level", "warn",
-                            "--max-request-bytes", str(2 * 1024 * 1024),
-                            *tls_flags,
-                        ],
-                        stdout=subprocess.DEVNULL, stderr=log, stdin=subprocess.DEVNULL,
-                    )
-                )
-            finally:
-                log.close()
+            self._commands.append([
+                self.binary,
+                "--name", f"m{i}",
+                "--data-dir", str(data),
+                "--listen-client-urls", client,
+                "--advertise-client-urls", client,
+                "--listen-peer-urls", peer,
+                "--initial-advertise-peer-urls", peer,
+                "--initial-cluster", initial,
+                "--initial-cluster-state", "new",
+                "--initial-cluster-token", token,
+                "--heartbeat-interval", "50",
+                "--election-timeout", "500",
+                "--log-level", "warn",
+                "--max-request-bytes", str(2 * 1024 * 1024),
+                *tls_flags,
+            ])
+            self._procs.append(self._spawn(i))
         deadline = time.monotonic() + timeout
         for port in self.client_ports:
             while not self._healthy(port):
@@ -157,6 +151,26 @@ class EtcdCluster:
                     )
                     raise RuntimeError(f"etcd cluster did not become healthy:\n{logs}")
                 time.sleep(0.05)
+
+    def _spawn(self, i: int) -> subprocess.Popen[bytes]:
+        with open(self.directory / f"m{i}.log", "ab") as log:
+            return subprocess.Popen(self._commands[i], stdout=subprocess.DEVNULL, stderr=log,
+                                    stdin=subprocess.DEVNULL)
+
+    def stop_member(self, i: int) -> None:
+        """Stop member ``i`` (its data stays: :meth:`start_member` brings it back)."""
+        proc = self._procs[i]
+        proc.terminate()
+        proc.wait(10)
+
+    def start_member(self, i: int, timeout: float = 30.0) -> None:
+        """Start member ``i`` again on its data and wait until it is healthy."""
+        self._procs[i] = self._spawn(i)
+        deadline = time.monotonic() + timeout
+        while not self._healthy(self.client_ports[i]):
+            if self._procs[i].poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"etcd member m{i} did not come back")
+            time.sleep(0.05)
 
     def _healthy(self, port: int) -> bool:
         context = None

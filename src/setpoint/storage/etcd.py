@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import time
 import urllib.parse
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -70,6 +71,11 @@ _GREATER: Final = rpc.Compare.CompareResult.Value("GREATER")
 _CREATE: Final = rpc.Compare.CompareTarget.Value("CREATE")
 _MOD: Final = rpc.Compare.CompareTarget.Value("MOD")
 _DELETE_EVENT: Final = rpc.Event.EventType.Value("DELETE")
+#: Watches ask etcd to end them when their member has no leader (as kube's clientv3 watches do).
+_HAS_LEADER: Final = (("hasleader", "true"),)
+#: Seconds between attempts to re-establish a broken watch stream: first, most.
+_RETRY_FIRST: Final = 0.05
+_RETRY_MAX: Final = 1.0
 #: etcd's "every key from here on" range end.
 _ALL_KEYS: Final = b"\x00"
 
@@ -427,15 +433,29 @@ class EtcdStorage:
             raise FutureRevision(revision, await self.current_revision()) from None
 
     async def _call(self, method: Any, request: Any, *, timeout: float | None = None) -> Any:
-        """One unary call; gRPC errors as :class:`StorageError` (subclasses where they match)."""
-        try:
-            return await method(request, timeout=timeout or self._timeout)
-        except grpc.aio.AioRpcError as exc:
-            raise self._error(exc) from None
-        except asyncio.CancelledError:
-            if self._closed:
-                raise StoreClosed("store is closed") from None
-            raise
+        """One unary call; gRPC errors as :class:`StorageError` (subclasses where they match).
+
+        The call waits (up to the timeout) for a member to be reachable; a read (a range) that
+        fails because its member went away is sent again, to another member when there is one.
+        A write is not: it may have been applied.
+        """
+        deadline = time.monotonic() + (timeout or self._timeout)
+        retry = method is self._kv.Range
+        backoff = _RETRY_FIRST
+        while True:
+            try:
+                return await method(request, timeout=max(deadline - time.monotonic(), 0.001), wait_for_ready=True)
+            except grpc.aio.AioRpcError as exc:
+                if not (retry and exc.code() == grpc.StatusCode.UNAVAILABLE and not self._closed):
+                    raise self._error(exc) from None
+                if time.monotonic() + backoff > deadline:
+                    raise self._error(exc) from None
+            except asyncio.CancelledError:
+                if self._closed:
+                    raise StoreClosed("store is closed") from None
+                raise
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, _RETRY_MAX)
 
     def _error(self, exc: grpc.aio.AioRpcError) -> StorageError:
         details = exc.details() or ""
@@ -480,6 +500,10 @@ class EtcdStorage:
             raise self._error(exc) from None
         finally:
             call.cancel()
+
+
+class _Retry(Exception):
+    """A watch stream ended in a way a new stream may cure."""
 
 
 class EtcdWatch:
@@ -567,40 +591,63 @@ class EtcdWatch:
 
     async def _run(self, start_revision: int) -> None:
         store = self._store
-        self._call = call = store._watch_stub.Watch(self._requests(start_revision))
+        failing_since = 0.0
+        backoff = _RETRY_FIRST
         try:
             while True:
-                await self._space.wait()
-                response = await call.read()
-                if response is grpc.aio.EOF:
-                    raise StorageError("etcd ended the watch stream")
-                if response.canceled:
-                    if response.compact_revision:
-                        store._compact = max(store._compact, int(response.compact_revision) - store._offset)
-                        raise WatchExpired(
-                            self.revision,
-                            f"history after revision {self.revision} was compacted "
-                            f"(compact revision {store._compact})",
-                        )
-                    raise WatchExpired(self.revision, f"etcd cancelled the watch: {response.cancel_reason}")
-                if response.created and not response.events:
-                    continue
-                self._deliver(response)
+                # From where the received batches reach: a new stream neither skips nor repeats.
+                self._call = call = store._watch_stub.Watch(self._requests(self._received), metadata=_HAS_LEADER)
+                try:
+                    while True:
+                        await self._space.wait()
+                        response = await call.read()
+                        if response is grpc.aio.EOF:
+                            raise _Retry("etcd ended the watch stream")
+                        failing_since, backoff = 0.0, _RETRY_FIRST
+                        self._handle(response)
+                except grpc.aio.AioRpcError as exc:
+                    if exc.code() == grpc.StatusCode.CANCELLED and (self._closed or store._closed):
+                        raise StoreClosed("store is closed") from None
+                    if exc.code() != grpc.StatusCode.UNAVAILABLE:
+                        raise store._error(exc) from None
+                    reason = f"etcd: {exc.code().name}: {exc.details()}"
+                except _Retry as exc:
+                    reason = str(exc)
+                finally:
+                    call.cancel()
+                # The member went away or lost its leader: the channel reconnects, to another member
+                # when there is one, for as long as a request may take.
+                now = time.monotonic()
+                failing_since = failing_since or now
+                if now - failing_since > store._timeout:
+                    raise StorageError(f"etcd watch failed for {store._timeout:.0f} s: {reason}")
+                log.debug("etcd watch resumes after revision %d: %s", self._received, reason)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, _RETRY_MAX)
         except asyncio.CancelledError:
             if not self._closed:
                 self._end(StoreClosed("store is closed"))
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() == grpc.StatusCode.CANCELLED and (self._closed or store._closed):
-                self._end(StoreClosed("store is closed"))
-            else:
-                self._end(store._error(exc))
         except StorageError as exc:
             self._end(exc)
         except Exception as exc:  # pragma: no cover - a bug: end the watch, do not hang its reader
             log.exception("etcd watch failed")
             self._end(StorageError(f"etcd watch failed: {exc}"))
-        finally:
-            call.cancel()
+
+    def _handle(self, response: Any) -> None:
+        store = self._store
+        if response.canceled:
+            if response.compact_revision:
+                store._compact = max(store._compact, int(response.compact_revision) - store._offset)
+                raise WatchExpired(
+                    self.revision,
+                    f"history after revision {self.revision} was compacted (compact revision {store._compact})",
+                )
+            if "no leader" in response.cancel_reason:
+                raise _Retry(response.cancel_reason)
+            raise WatchExpired(self.revision, f"etcd cancelled the watch: {response.cancel_reason}")
+        if response.created and not response.events:
+            return
+        self._deliver(response)
 
     def _deliver(self, response: Any) -> None:
         store = self._store
