@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import warnings
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -33,6 +34,8 @@ def etcd_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EtcdClust
     """
     binary, reason = etcd_binary()
     if binary is None:
+        # Said twice: a skip's reason shows only with -rs, a warning in every summary.
+        warnings.warn(f"etcd tests skipped: {reason}", stacklevel=1)
         pytest.skip(reason)
     directory = scratch_dir(tmp_path_factory.mktemp("etcd"))
     cluster = EtcdCluster(directory, members=3, binary=binary)
