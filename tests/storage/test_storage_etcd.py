@@ -6,12 +6,14 @@ import asyncio
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+import grpc
+import grpc.aio
 import pytest
 from storage_helpers import collect, next_batch
 
 from etcd_cluster import EtcdCluster, Tls, etcd_binary, etcd_prefix, scratch_dir
 from setpoint.apiserver import pki
-from setpoint.storage import Compacted, KeyValue, StorageError, WatchExpired, open_storage
+from setpoint.storage import Compacted, Conflict, KeyValue, StorageError, WatchExpired, open_storage
 from setpoint.storage.etcd import EtcdStorage, parse_url
 
 Opener = Callable[..., Awaitable[EtcdStorage]]
@@ -174,3 +176,31 @@ async def test_store_and_watch_ride_out_members_going_away(tmp_path_factory: pyt
     finally:
         cluster.stop()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+async def test_a_write_whose_answer_is_lost_is_sent_again(open_etcd: Opener) -> None:
+    """The connection breaks after etcd applied a write, before its answer came (injected at the
+    gRPC stub): the store sends it again, recognises its own result and returns it, once."""
+    store = await open_etcd(prefix=etcd_prefix())
+    txn = store._kv.Txn
+    lost: list[int] = []
+
+    async def answer_lost_once(request: object, **kwargs: object) -> object:
+        response = await txn(request, **kwargs)
+        if not lost:
+            lost.append(1)
+            raise grpc.aio.AioRpcError(grpc.StatusCode.UNAVAILABLE, grpc.aio.Metadata(), grpc.aio.Metadata(),
+                                       details="Socket closed")
+        return response
+
+    store._kv.Txn = answer_lost_once
+    created = await store.create("/k", b"1")
+    assert lost and await store.get("/k") == created
+    lost.clear()
+    updated = await store.update("/k", b"2", created.mod_revision)
+    assert lost and updated.mod_revision > created.mod_revision and await store.get("/k") == updated
+    # Someone else's value is not taken for ours: a real conflict stays a conflict.
+    lost.clear()
+    with pytest.raises(Conflict):
+        await store.update("/k", b"3", created.mod_revision)
+    assert await store.current_revision() == updated.mod_revision

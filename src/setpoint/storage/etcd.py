@@ -279,13 +279,16 @@ class EtcdStorage:
         check_key(key)
         check_value(value)
         k = self._key(key)
-        response = await self._txn(
+        response, resent = await self._txn(
             [rpc.Compare(key=k, target=_CREATE, result=_EQUAL, create_revision=0)],
             rpc.RequestOp(request_put=rpc.PutRequest(key=k, value=value)),
             k,
         )
         if not response.succeeded:
-            raise KeyExists(self._current(response, key))
+            current = self._current(response, key)
+            if resent and current.value == value and current.create_revision == current.mod_revision:
+                return current  # the first attempt was applied before its connection broke
+            raise KeyExists(current)
         rev = int(response.header.revision) - self._offset
         return KeyValue(key, value, rev, rev)
 
@@ -295,13 +298,16 @@ class EtcdStorage:
         check_value(value)
         check_revision(expected_mod_revision, "expected_mod_revision")
         k = self._key(key)
-        response = await self._txn(
+        response, resent = await self._txn(
             [self._expect(k, expected_mod_revision)],
             rpc.RequestOp(request_put=rpc.PutRequest(key=k, value=value, prev_kv=True)),
             k,
         )
         if not response.succeeded:
-            self._refuse(response, key)
+            current = self._current(response, key)
+            if resent and current.value == value and current.mod_revision > expected_mod_revision:
+                return current  # the first attempt was applied before its connection broke
+            raise Conflict(current)
         prev = response.responses[0].response_put.prev_kv
         rev = int(response.header.revision) - self._offset
         return KeyValue(key, value, int(prev.create_revision) - self._offset, rev)
@@ -311,13 +317,14 @@ class EtcdStorage:
         check_key(key)
         check_revision(expected_mod_revision, "expected_mod_revision")
         k = self._key(key)
-        response = await self._txn(
+        response, _ = await self._txn(
             [self._expect(k, expected_mod_revision)],
             rpc.RequestOp(request_delete_range=rpc.DeleteRangeRequest(key=k, prev_kv=True)),
             k,
         )
         if not response.succeeded:
-            self._refuse(response, key)
+            # KeyNotFound after a resend may be this delete's own first attempt (kube's too).
+            raise Conflict(self._current(response, key))
         (prev,) = response.responses[0].response_delete_range.prev_kvs
         rev = int(response.header.revision) - self._offset
         return KeyValue(key, prev.value, int(prev.create_revision) - self._offset, rev)
@@ -404,13 +411,14 @@ class EtcdStorage:
             return rpc.Compare(key=k, target=_MOD, result=_EQUAL, mod_revision=expected + self._offset)
         return rpc.Compare(key=k, target=_CREATE, result=_GREATER, create_revision=0)
 
-    async def _txn(self, compare: list[Any], success: Any, k: bytes) -> Any:
+    async def _txn(self, compare: list[Any], success: Any, k: bytes) -> tuple[Any, bool]:
+        """The transaction's response, and whether it was sent more than once."""
         request = rpc.TxnRequest(
             compare=compare,
             success=[success],
             failure=[rpc.RequestOp(request_range=rpc.RangeRequest(key=k))],
         )
-        return await self._call(self._kv.Txn, request)
+        return await self._invoke(self._kv.Txn, request, self._timeout, resend=True)
 
     def _current(self, response: Any, key: str) -> KeyValue:
         """The key's state a failed transaction read (its failure branch)."""
@@ -418,9 +426,6 @@ class EtcdStorage:
         if not kvs:
             raise KeyNotFound(key)
         return self._kv_of(kvs[0])
-
-    def _refuse(self, response: Any, key: str) -> None:
-        raise Conflict(self._current(response, key))
 
     async def _read(self, method: Any, request: Any, revision: int) -> Any:
         """A read at ``revision``: etcd's compacted and future-revision errors as ours."""
@@ -433,23 +438,33 @@ class EtcdStorage:
             raise FutureRevision(revision, await self.current_revision()) from None
 
     async def _call(self, method: Any, request: Any, *, timeout: float | None = None) -> Any:
-        """One unary call; gRPC errors as :class:`StorageError` (subclasses where they match).
+        """One unary call; gRPC errors as :class:`StorageError` (subclasses where they match)."""
+        response, _ = await self._invoke(method, request, timeout or self._timeout, resend=method is self._kv.Range)
+        return response
 
-        The call waits (up to the timeout) for a member to be reachable; a read (a range) that
-        fails because its member went away is sent again, to another member when there is one.
-        A write is not: it may have been applied.
+    async def _invoke(self, method: Any, request: Any, timeout: float, *, resend: bool) -> tuple[Any, bool]:
+        """The call's response, and whether it was sent more than once.
+
+        The call waits (up to the timeout) for a member to be reachable. With ``resend``, a call
+        that fails because its member went away (UNAVAILABLE) is sent again, to another member
+        when there is one: reads, and the compare-and-swap transactions, as kube-apiserver's
+        etcd3retry client does (a transaction applied before its connection broke then fails its
+        compare against its own result, which the caller recognises).
         """
-        deadline = time.monotonic() + (timeout or self._timeout)
-        retry = method is self._kv.Range
+        deadline = time.monotonic() + timeout
         backoff = _RETRY_FIRST
+        sent = 0
         while True:
             try:
-                return await method(request, timeout=max(deadline - time.monotonic(), 0.001), wait_for_ready=True)
+                sent += 1
+                left = max(deadline - time.monotonic(), 0.001)
+                return await method(request, timeout=left, wait_for_ready=True), sent > 1
             except grpc.aio.AioRpcError as exc:
-                if not (retry and exc.code() == grpc.StatusCode.UNAVAILABLE and not self._closed):
+                if not (resend and exc.code() == grpc.StatusCode.UNAVAILABLE and not self._closed):
                     raise self._error(exc) from None
                 if time.monotonic() + backoff > deadline:
                     raise self._error(exc) from None
+                log.debug("etcd call sent again: %s", exc.details())
             except asyncio.CancelledError:
                 if self._closed:
                     raise StoreClosed("store is closed") from None
