@@ -7,7 +7,7 @@ STAMP_TEST := $(VENV)/.installed-test
 DATA_DIR ?= ./setpoint-data
 PORT ?= 6443
 
-.PHONY: up test lint typecheck pytest bench clean
+.PHONY: up test lint typecheck pytest bench clean etcd
 
 # Debian's python3 needs the python3-venv package for `-m venv`; install it when missing (as root).
 $(BIN)/python:
@@ -34,7 +34,15 @@ lint: $(STAMP_TEST)
 typecheck: $(STAMP_TEST)
 	$(BIN)/mypy src
 
-pytest: $(STAMP_TEST)
+# The storage tests run a throwaway etcd cluster of their own: install Debian's etcd when missing.
+# The package may start a system etcd on 2379; the tests do not use it, so it is stopped and disabled.
+etcd:
+	@command -v etcd >/dev/null && command -v etcdctl >/dev/null || { \
+	  echo "installing etcd-server and etcd-client (Debian)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server etcd-client >/dev/null; \
+	  systemctl disable --now etcd >/dev/null 2>&1 || true; }
+
+pytest: $(STAMP_TEST) etcd
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -q
 
 test: lint typecheck pytest

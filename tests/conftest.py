@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import shutil
+import warnings
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from etcd_cluster import EtcdCluster, etcd_binary, scratch_dir
 from setpoint import storage
 from setpoint.apiserver.server import APIServer
 
@@ -21,3 +24,24 @@ async def api() -> AsyncIterator[APIServer]:
     finally:
         await server.stop()
         await store.close()
+
+
+@pytest.fixture(scope="session")
+def etcd_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EtcdCluster]:
+    """A throwaway 3-member etcd cluster on free loopback ports, shared by the session.
+
+    Tests sharing it keep apart by key prefix. Skipped (with the reason) when etcd is missing.
+    """
+    binary, reason = etcd_binary()
+    if binary is None:
+        # Said twice: a skip's reason shows only with -rs, a warning in every summary.
+        warnings.warn(f"etcd tests skipped: {reason}", stacklevel=1)
+        pytest.skip(reason)
+    directory = scratch_dir(tmp_path_factory.mktemp("etcd"))
+    cluster = EtcdCluster(directory, members=3, binary=binary)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+        shutil.rmtree(directory, ignore_errors=True)

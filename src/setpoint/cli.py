@@ -48,8 +48,9 @@ def version() -> None:
               help="Where the state (SQLite file) and the kubeconfig live.")
 @click.option("--port", default=6443, show_default=True, type=int, help="Port to serve the API on (0: any free port).")
 @click.option("--bind-address", default="127.0.0.1", show_default=True, help="Address to serve on.")
-@click.option("--storage", "storage_url", default="", help="Storage URL: sqlite:///path, memory:// "
-              "(default: SQLite in the data dir).")
+@click.option("--storage", "storage_url", default="", help="Storage URL: sqlite:///path, memory://, "
+              "etcd://host:port[,host:port...][?prefix=P&cafile=F&certfile=F&keyfile=F] (default: SQLite in the "
+              "data dir).")
 @click.option("--sync", type=click.Choice(["full", "normal"]), default="full", show_default=True,
               help="SQLite durability: full fsyncs every commit group.")
 @click.option("--log-level", default="info", show_default=True,

@@ -41,6 +41,8 @@ LAZY: dict[tuple[str, str], str] = {
     "`setpoint node` talks HTTP, not `setpoint up`",
     ("setpoint.runtime.manager", "setpoint.runtime.probes"): "aiohttp's server loads only for a manager "
     "given a health port (the built-in controllers' manager has none)",
+    ("setpoint.storage", "setpoint.storage.etcd"): "gRPC and etcd's generated API cost ~120 ms of start-up; "
+    "only an etcd:// store needs them",
 }
 
 

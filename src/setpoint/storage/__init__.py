@@ -3,7 +3,10 @@
 ``await open_storage(url)`` opens a backend by URL:
 
 * ``memory://``: :class:`MemoryStorage`, in memory (tests, reference);
-* ``sqlite:///abs/path/to/file.db`` or a plain path: :class:`SQLiteStorage`.
+* ``sqlite:///abs/path/to/file.db`` or a plain path: :class:`SQLiteStorage`;
+* ``etcd://host:port[,host:port...][?prefix=P&cafile=F&certfile=F&keyfile=F]``:
+  :class:`~setpoint.storage.etcd.EtcdStorage`, an etcd v3 cluster (imported on first use: it
+  brings gRPC).
 """
 
 from __future__ import annotations
@@ -75,4 +78,15 @@ async def open_storage(url: str, **options: Any) -> Storage:
         if not rest:
             raise ValueError(f"sqlite URL needs a path: {url!r}")
         return SQLiteStorage(rest, **options)
-    raise ValueError(f"unknown storage URL scheme {scheme!r} in {url!r} (known: memory://, sqlite://)")
+    if scheme == "etcd":
+        from .etcd import EtcdStorage, parse_url
+
+        endpoints, params = parse_url(url)
+        for name, option in (("prefix", "prefix"), ("cafile", "ca_file"), ("certfile", "cert_file"),
+                             ("keyfile", "key_file")):
+            if name in params:
+                options.setdefault(option, params[name])
+        return await EtcdStorage.open(endpoints, **options)
+    raise ValueError(
+        f"unknown storage URL scheme {scheme!r} in {url!r} (known: memory://, sqlite://, etcd://)"
+    )

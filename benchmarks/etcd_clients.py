@@ -1,0 +1,304 @@
+"""Async etcd v3 clients for Python, measured against one local etcd in one run.
+
+    .venv/bin/python benchmarks/etcd_clients.py [--site NAME=DIR ...] [--ops 3000] [--tasks 16]
+
+Starts one etcd member (data on tmpfs when there is one) and, for each client, a worker process
+(clients pin different grpcio/protobuf versions, so each may live in its own ``pip install
+--target DIR``: pass ``--site NAME=DIR``). Each worker measures, with ``--tasks`` concurrent tasks:
+
+* put/s: ``--ops`` puts of 1 KiB values to distinct keys;
+* get/s: ``--ops`` single-key ranges of those keys;
+* list ms: one range over 1,000 keys (1 KiB values), best of 5.
+
+Clients: ``gateway`` (etcd's JSON gRPC gateway, /v3/..., over aiohttp), ``aetcd`` (its client
+API), ``aetcd-stubs`` (grpc.aio with the generated stubs aetcd ships, as the storage backend uses
+them), ``etcetra``, ``etcd-client-py`` (Rust bindings), and ``setpoint-store``: setpoint's
+``EtcdStorage`` itself (creates, gets, ranges through the storage protocol). A client that is not
+installed is reported as skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+CLIENTS = ["gateway", "aetcd-stubs", "aetcd", "etcetra", "etcd-client-py", "setpoint-store"]
+VALUE = b"x" * 1024
+
+
+# --- the workers -------------------------------------------------------------------------
+
+
+async def _timed(ops: int, tasks: int, op: Callable[[int], Awaitable[Any]]) -> float:
+    """Ops per second of ``op(i)`` for ``i`` in range(ops), ``tasks`` at a time."""
+    counter = iter(range(ops))
+
+    async def run() -> None:
+        for i in counter:
+            await op(i)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(run() for _ in range(tasks)))
+    return ops / (time.perf_counter() - start)
+
+
+async def _list_ms(fn: Callable[[], Awaitable[int]]) -> float:
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        n = await fn()
+        best = min(best, time.perf_counter() - start)
+        assert n == 1000, n
+    return best * 1000
+
+
+async def _measure(
+    put: Callable[[bytes, bytes], Awaitable[Any]],
+    get: Callable[[bytes], Awaitable[Any]],
+    list_prefix: Callable[[bytes], Awaitable[int]],
+    name: str,
+    ops: int,
+    tasks: int,
+) -> dict[str, float]:
+    prefix = f"/bench/{name}/".encode()
+    for i in range(1000):
+        await put(prefix + b"list/%04d" % i, VALUE)
+    puts = await _timed(ops, tasks, lambda i: put(prefix + b"k/%06d" % i, VALUE))
+    gets = await _timed(ops, tasks, lambda i: get(prefix + b"k/%06d" % i))
+    listed = await _list_ms(lambda: list_prefix(prefix + b"list/"))
+    return {"put/s": puts, "get/s": gets, "list ms": listed}
+
+
+def _prefix_end(prefix: bytes) -> bytes:
+    return prefix[:-1] + bytes([prefix[-1] + 1])
+
+
+async def _gateway(endpoint: str, ops: int, tasks: int) -> dict[str, float]:
+    import aiohttp
+
+    b64 = lambda b: base64.b64encode(b).decode()  # noqa: E731
+    async with aiohttp.ClientSession(f"http://{endpoint}") as session:
+
+        async def call(path: str, body: dict[str, Any]) -> dict[str, Any]:
+            async with session.post(path, json=body) as r:
+                r.raise_for_status()
+                out: dict[str, Any] = await r.json()
+                return out
+
+        async def put(key: bytes, value: bytes) -> None:
+            await call("/v3/kv/put", {"key": b64(key), "value": b64(value)})
+
+        async def get(key: bytes) -> None:
+            out = await call("/v3/kv/range", {"key": b64(key)})
+            base64.b64decode(out["kvs"][0]["value"])
+
+        async def list_prefix(prefix: bytes) -> int:
+            out = await call("/v3/kv/range", {"key": b64(prefix), "range_end": b64(_prefix_end(prefix))})
+            return len([base64.b64decode(kv["value"]) for kv in out["kvs"]])
+
+        return await _measure(put, get, list_prefix, "gateway", ops, tasks)
+
+
+async def _aetcd_stubs(endpoint: str, ops: int, tasks: int) -> dict[str, float]:
+    import grpc.aio
+    from aetcd import rpc
+
+    async with grpc.aio.insecure_channel(endpoint) as channel:
+        kv = rpc.KVStub(channel)
+
+        async def put(key: bytes, value: bytes) -> None:
+            await kv.Put(rpc.PutRequest(key=key, value=value))
+
+        async def get(key: bytes) -> None:
+            assert (await kv.Range(rpc.RangeRequest(key=key))).kvs
+
+        async def list_prefix(prefix: bytes) -> int:
+            return len((await kv.Range(rpc.RangeRequest(key=prefix, range_end=_prefix_end(prefix)))).kvs)
+
+        return await _measure(put, get, list_prefix, "aetcd-stubs", ops, tasks)
+
+
+async def _aetcd(endpoint: str, ops: int, tasks: int) -> dict[str, float]:
+    import aetcd
+
+    host, port = endpoint.rsplit(":", 1)
+    async with aetcd.Client(host, int(port)) as client:
+
+        async def get(key: bytes) -> None:
+            assert (await client.get(key)) is not None
+
+        async def list_once(prefix: bytes) -> int:
+            return len(list(await client.get_prefix(prefix)))
+
+        return await _measure(client.put, get, list_once, "aetcd", ops, tasks)
+
+
+async def _etcetra(endpoint: str, ops: int, tasks: int) -> dict[str, float]:
+    from etcetra import EtcdClient, HostPortPair
+
+    client = EtcdClient(HostPortPair.parse(endpoint), encoding="latin-1")
+    async with client.connect() as comm:
+
+        async def put(key: bytes, value: bytes) -> None:
+            await comm.put(key.decode("latin-1"), value.decode("latin-1"))
+
+        async def get(key: bytes) -> None:
+            assert (await comm.get(key.decode("latin-1"))) is not None
+
+        async def list_prefix(prefix: bytes) -> int:
+            return len(await comm.get_prefix(prefix.decode("latin-1")))
+
+        return await _measure(put, get, list_prefix, "etcetra", ops, tasks)
+
+
+async def _etcd_client_py(endpoint: str, ops: int, tasks: int) -> dict[str, float]:
+    import etcd_client
+
+    client = etcd_client.Client([endpoint])
+    async with client.connect() as comm:
+
+        async def put(key: bytes, value: bytes) -> None:
+            await comm.put(key, value)
+
+        async def get(key: bytes) -> None:
+            assert (await comm.get(key)) is not None
+
+        async def list_prefix(prefix: bytes) -> int:
+            return len(await comm.get_prefix(prefix))
+
+        return await _measure(put, get, list_prefix, "etcd-client-py", ops, tasks)
+
+
+async def _setpoint_store(endpoint: str, ops: int, tasks: int) -> dict[str, float]:
+    """setpoint's own EtcdStorage on aetcd's stubs: a put is a create (a txn comparing
+    create_revision), a get a ``get``, a list a ``range``."""
+    from setpoint.storage.etcd import EtcdStorage
+
+    store = await EtcdStorage.open([endpoint], compact_interval=0)
+    try:
+
+        async def put(key: bytes, value: bytes) -> None:
+            await store.create(key.decode(), value)
+
+        async def get(key: bytes) -> None:
+            assert await store.get(key.decode()) is not None
+
+        async def list_prefix(prefix: bytes) -> int:
+            return len((await store.range(prefix.decode())).kvs)
+
+        return await _measure(put, get, list_prefix, "setpoint-store", ops, tasks)
+    finally:
+        await store.close()
+
+
+WORKERS = {
+    "gateway": _gateway,
+    "aetcd-stubs": _aetcd_stubs,
+    "aetcd": _aetcd,
+    "etcetra": _etcetra,
+    "etcd-client-py": _etcd_client_py,
+    "setpoint-store": _setpoint_store,
+}
+
+
+# --- the driver ----------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start_etcd(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
+    binary = shutil.which("etcd") or "/usr/bin/etcd"
+    client, peer = _free_port(), _free_port()
+    url = f"http://127.0.0.1:{client}"
+    proc = subprocess.Popen(
+        [binary, "--name", "bench", "--data-dir", str(directory / "data"),
+         "--listen-client-urls", url, "--advertise-client-urls", url,
+         "--listen-peer-urls", f"http://127.0.0.1:{peer}",
+         "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}",
+         "--initial-cluster", f"bench=http://127.0.0.1:{peer}", "--log-level", "error"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=1) as r:
+                if json.loads(r.read()).get("health") == "true":
+                    return proc, f"127.0.0.1:{client}"
+        except OSError:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            raise RuntimeError("etcd did not start")
+        time.sleep(0.05)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--site", action="append", default=[], help="NAME=DIR: where a client is installed")
+    parser.add_argument("--ops", type=int, default=3000)
+    parser.add_argument("--tasks", type=int, default=16)
+    parser.add_argument("--clients", default=",".join(CLIENTS))
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--endpoint", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        try:
+            result: dict[str, Any] = asyncio.run(WORKERS[args.worker](args.endpoint, args.ops, args.tasks))
+        except ImportError as exc:
+            result = {"skipped": f"not installed ({exc})"}
+        print(json.dumps(result))
+        return
+    sites = dict(item.split("=", 1) for item in args.site)
+    shm = Path("/dev/shm") if Path("/dev/shm").is_dir() else None
+    directory = Path(tempfile.mkdtemp(prefix="setpoint-etcd-bench-", dir=shm))
+    proc, endpoint = _start_etcd(directory)
+    rows: list[tuple[str, dict[str, Any]]] = []
+    try:
+        for name in args.clients.split(","):
+            env = dict(os.environ)
+            site = sites.get(name) or sites.get(name.split("-")[0])
+            if site:
+                env["PYTHONPATH"] = os.pathsep.join(p for p in (site, env.get("PYTHONPATH")) if p)
+            out = subprocess.run(
+                [sys.executable, __file__, "--worker", name, "--endpoint", endpoint,
+                 "--ops", str(args.ops), "--tasks", str(args.tasks)],
+                env=env, capture_output=True, text=True, timeout=120,
+            )
+            try:
+                rows.append((name, json.loads(out.stdout.strip().splitlines()[-1])))
+            except (IndexError, ValueError):
+                rows.append((name, {"skipped": "failed: " + out.stderr.strip().splitlines()[-1:][0]
+                                    if out.stderr.strip() else "failed"}))
+    finally:
+        proc.terminate()
+        proc.wait()
+        shutil.rmtree(directory, ignore_errors=True)
+    print(f"one etcd member, {args.tasks} tasks, {args.ops} ops, 1 KiB values")
+    print(f"| {'client':<16} | {'put/s':>7} | {'get/s':>7} | {'list 1k keys, ms':>16} |")
+    print(f"|{'-' * 18}|{'-' * 8}:|{'-' * 8}:|{'-' * 17}:|")
+    for name, row in rows:
+        if "skipped" in row:
+            print(f"| {name:<16} | {row['skipped']}")
+        else:
+            print(f"| {name:<16} | {row['put/s']:>7,.0f} | {row['get/s']:>7,.0f} | {row['list ms']:>16.1f} |")
+
+
+if __name__ == "__main__":
+    main()
