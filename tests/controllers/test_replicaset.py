@@ -4,17 +4,19 @@ the ReplicaFailure condition and the Events."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from controllers_helpers import RefuseDeletes
 from workload_helpers import POD, REPLICA_SET, events_of, make_ready, pods, replica_set
 
+from setpoint.apimachinery.clock import parse_time
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.server import APIServer
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.manager import ControllerManager
-from setpoint.controllers.pods import deletion_order
+from setpoint.controllers.pods import deletion_order, ready_condition
 from setpoint.testing import eventually
 
 TIMEOUT = 10.0
@@ -179,18 +181,23 @@ def test_deletion_order_ranks_as_kube() -> None:
 
 async def test_available_only_after_min_ready_seconds(
         client: InProcessClient, controllers: ControllerManager) -> None:
-    await client.create(replica_set("web", 2, {"app": "web"}, minReadySeconds=1))
+    await client.create(replica_set("web", 2, {"app": "web"}, minReadySeconds=2))
     await eventually(lambda: count(client, 2), timeout=TIMEOUT)
     for pod in await pods(client, "app=web"):
         await make_ready(client, pod)
+    ready_since = max(parse_time(ready_condition(p)["lastTransitionTime"]).timestamp()
+                      for p in await pods(client, "app=web"))
 
     async def counts() -> tuple[int | None, int | None]:
         st = (await client.get(REPLICA_SET, "web", "default"))["status"]
         return st.get("readyReplicas"), st.get("availableReplicas")
 
-    assert await eventually(lambda: _when(counts, (2, None)), timeout=TIMEOUT)
-    # nothing changes after the pods became ready: the controller looks again by itself
+    # nothing changes after the pods became ready: the controller looks again by itself, and
+    # counts them available only once they have been ready for minReadySeconds
     assert await eventually(lambda: _when(counts, (2, 2)), timeout=TIMEOUT)
+    # (conditions' times are whole seconds: a controller that ignored minReadySeconds would count
+    # them available within a second of that time, before these two had passed)
+    assert time.time() >= ready_since + 2
 
 
 async def _when(check: Callable[[], Awaitable[object]], want: object) -> bool:

@@ -207,7 +207,7 @@ def test_unknown_storage_url_is_a_one_line_failure(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "setpoint: cannot open storage bogus://x: unknown storage URL scheme 'bogus' in 'bogus://x' "
-        "(known: memory://, sqlite://)"]
+        "(known: memory://, sqlite://, etcd://)"]
 
 
 def test_controller_duration_flags_are_checked(tmp_path: Path) -> None:
