@@ -51,6 +51,12 @@ def version() -> None:
 @click.option("--storage", "storage_url", default="", help="Storage URL: sqlite:///path, memory://, "
               "etcd://host:port[,host:port...][?prefix=P&cafile=F&certfile=F&keyfile=F] (default: SQLite in the "
               "data dir).")
+@click.option("--etcd-cafile", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+              help="With --storage etcd://: the CA that verifies the etcd members (turns on TLS).")
+@click.option("--etcd-certfile", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+              help="With --storage etcd://: the client certificate presented to etcd.")
+@click.option("--etcd-keyfile", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+              help="With --storage etcd://: the private key of --etcd-certfile.")
 @click.option("--sync", type=click.Choice(["full", "normal"]), default="full", show_default=True,
               help="SQLite durability: full fsyncs every commit group.")
 @click.option("--log-level", default="info", show_default=True,
@@ -120,7 +126,8 @@ def version() -> None:
 @click.option("--encryption-provider-config", default="", metavar="FILE",
               help="An apiserver.config.k8s.io/v1 EncryptionConfiguration: which resources are encrypted "
                    "at rest, with which providers and keys.")
-def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str, log_level: str,
+def up(data_dir: Path, port: int, bind_address: str, storage_url: str, etcd_cafile: Path | None,
+       etcd_certfile: Path | None, etcd_keyfile: Path | None, sync: str, log_level: str,
        controller_flags: tuple[str, ...], authorization_mode: str, advertise_address: str, nodes: int,
        node_monitor_period: str,
        node_monitor_grace_period: str, node_startup_grace_period: str, terminated_pod_gc_threshold: int,
@@ -181,6 +188,7 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str
         storage_url = f"sqlite:///{data_dir / 'state.db'}"
     if storage_url.startswith("sqlite:"):
         options["synchronous"] = sync.upper()
+    options.update(_etcd_tls(storage_url, etcd_cafile, etcd_certfile, etcd_keyfile))
     options["authorization_modes"] = modes
     server_options = {"max_requests_inflight": max_requests_inflight,
                       "max_mutating_requests_inflight": max_mutating_requests_inflight,
@@ -199,6 +207,19 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, sync: str
                            anonymous_auth))
     except KeyboardInterrupt:
         pass
+
+
+def _etcd_tls(storage_url: str, ca: Path | None, cert: Path | None, key: Path | None) -> dict[str, str]:
+    """kube-apiserver's ``--etcd-cafile``/``--etcd-certfile``/``--etcd-keyfile`` as options of the
+    etcd store (over the URL's ``cafile``/``certfile``/``keyfile``); exits on a contradiction."""
+    given = {"ca_file": ca, "cert_file": cert, "key_file": key}
+    if not any(given.values()):
+        return {}
+    if not storage_url.startswith("etcd://"):
+        _fail("--etcd-cafile, --etcd-certfile and --etcd-keyfile go with --storage etcd://...")
+    if (cert is None) != (key is None):
+        _fail("--etcd-certfile and --etcd-keyfile go together: give both or neither")
+    return {name: str(path) for name, path in given.items() if path is not None}
 
 
 def _tls_options(bind_address: str, sans: tuple[str, ...], cert_file: Path | None, key_file: Path | None,

@@ -9,14 +9,25 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e_helpers import Kubectl, LineReader, Server, free_port, start_server, stop_server, wait_ready
+from e2e_helpers import (
+    Kubectl,
+    LineReader,
+    Server,
+    free_port,
+    setpoint_cmd,
+    start_server,
+    stop_server,
+    wait_ready,
+)
 
-from etcd_cluster import EtcdCluster, etcd_binary
+from etcd_cluster import EtcdCluster, Tls, etcd_binary, scratch_dir
+from setpoint.apiserver import pki
 
 pytestmark = pytest.mark.e2e
 
@@ -85,3 +96,45 @@ def test_configmap_lives_in_etcd(etcd_server: Server, etcd_cluster: EtcdCluster,
         assert found["metadata"]["resourceVersion"] == obj["metadata"]["resourceVersion"]
     finally:
         stop_server(again.proc)
+
+
+def test_etcd_tls_flags(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """``--etcd-cafile``/``--etcd-certfile``/``--etcd-keyfile`` reach a member that requires client
+    certificates, as kube-apiserver's flags of those names; given without etcd, a clear refusal."""
+    binary, reason = etcd_binary()
+    if binary is None:
+        pytest.skip(reason)
+    base = tmp_path_factory.mktemp("setpoint-etcd-tls")
+    ca = pki.generate_ca("etcd-ca")
+    pair = pki.issue(ca, "etcd", sans=["127.0.0.1", "localhost"], server=True, client=True)
+    tls = Tls(base / "ca.pem", base / "etcd.pem", base / "etcd-key.pem")
+    tls.ca_file.write_bytes(ca.cert_pem)
+    tls.cert_file.write_bytes(pair.cert_pem)
+    tls.key_file.write_bytes(pair.key_pem)
+    directory = scratch_dir(base / "etcd")
+    cluster = EtcdCluster(directory, members=1, binary=binary, tls=tls)
+    cluster.start()
+    try:
+        data_dir, log, port = base / "data", base / "server.log", free_port()
+        proc = start_server(data_dir, port, "--storage", "etcd://" + cluster.endpoints[0], "--nodes", "0",
+                            "--etcd-cafile", str(tls.ca_file), "--etcd-certfile", str(tls.cert_file),
+                            "--etcd-keyfile", str(tls.key_file), log_path=log)
+        try:
+            wait_ready(port, proc)
+            srv = Server(port, data_dir, proc, log, base / "kube-cache")
+            srv.env = {**os.environ, "KUBECONFIG": str(srv.kubeconfig), "KUBECACHEDIR": str(srv.kube_cache),
+                       "HOME": str(base)}
+            kubectl = Kubectl(srv)
+            kubectl("create", "configmap", "over-tls", "--from-literal=k=v")
+            assert kubectl.out("get", "configmap", "over-tls", "-o", "jsonpath={.data.k}") == "v"
+        finally:
+            stop_server(proc)
+    finally:
+        cluster.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+    refused = subprocess.run([*setpoint_cmd(), "up", "--data-dir", str(base / "other"), "--port", str(free_port()),
+                              "--etcd-cafile", str(tls.ca_file)], capture_output=True, text=True, timeout=60,
+                             stdin=subprocess.DEVNULL)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == ("setpoint: --etcd-cafile, --etcd-certfile and --etcd-keyfile go with "
+                                      "--storage etcd://...")
