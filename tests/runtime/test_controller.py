@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import Counter
 from typing import Any
 
+import pytest
 from runtime_helpers import CM, install_crd
 
 from setpoint.runtime import Builder, Kind, Manager, Request, Result, predicate
@@ -141,6 +143,34 @@ async def test_errors_retry_with_backoff_and_requeue_after_runs_again(setpoint_a
         await eventually(lambda: attempts["flaky"] == 3)
         await asyncio.wait_for(done.wait(), 10)
         assert ctrl.queue.num_requeues(Request("default", "flaky")) == 0, "success forgets the failures"
+
+
+async def test_a_conflict_is_retried_with_one_quiet_line(setpoint_api: ApiServer,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    """A write with a stale resourceVersion (409) is retried like any error, logged as one INFO
+    line without a traceback: it is what a busy cluster does, not a failure."""
+    client = setpoint_api.client
+    mgr = Manager(client)
+    attempts: Counter[str] = Counter()
+
+    async def reconcile(req: Request) -> Result | None:
+        attempts[req.name] += 1
+        cm = await client.get(CM, req.name, req.namespace)
+        if attempts[req.name] == 1:
+            await client.update({**cm, "data": {"by": "someone else"}})
+            await client.update({**cm, "data": {"by": "me"}})  # stale: 409
+        return None
+
+    Builder(mgr).for_(CM).complete(reconcile)
+    caplog.set_level(logging.INFO, logger="setpoint.runtime.controller")
+    async with mgr.running():
+        await mgr.wait_ready()
+        await client.create({"apiVersion": "v1", "kind": "ConfigMap",
+                             "metadata": {"name": "contended", "namespace": "default"}})
+        await eventually(lambda: attempts["contended"] >= 2)
+    lines = [r for r in caplog.records if "contended" in r.getMessage()]
+    assert lines and all(r.levelno == logging.INFO and r.exc_info is None for r in lines)
+    assert "met a conflict, retrying: " in lines[0].getMessage()
 
 
 async def test_max_concurrent_reconciles_and_no_key_twice(setpoint_api: ApiServer) -> None:

@@ -29,6 +29,7 @@ from setpoint.runtime import metrics as m
 from setpoint.runtime import ratelimit
 from setpoint.runtime.cache import Cache
 from setpoint.runtime.client import Client
+from setpoint.runtime.errors import Conflict
 from setpoint.runtime.handler import Handler
 from setpoint.runtime.informer import Informer
 from setpoint.runtime.predicate import Predicate
@@ -226,6 +227,13 @@ class Controller:
             result = await self.reconcile(req)
         except asyncio.CancelledError:
             raise
+        except Conflict as e:
+            # The object changed under the reconcile (a write with a stale resourceVersion): the
+            # next one reads it again. Expected in any busy cluster: one line, no traceback.
+            self.queue.add_rate_limited(req)
+            mt.errors.inc()
+            mt.error.inc()
+            log.info("controller %s: reconcile %s met a conflict, retrying: %s", self.name, req, e)
         except TerminalError as e:
             mt.terminal.inc()
             mt.errors.inc()
