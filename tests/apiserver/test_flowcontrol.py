@@ -140,6 +140,29 @@ async def test_bootstrap_configuration_and_headers(api: APIServer, http: aiohttp
             'priority_level="global-default"} 1.0') in text
 
 
+async def test_non_resource_requests_are_classified_by_path(api: APIServer, http: aiohttp.ClientSession) -> None:
+    """Health probes go to kube's ``probes`` schema (exempt), a user's discovery and /version to
+    ``global-default``, as kube-apiserver's filter classifies every request, not only resources."""
+    async with http.get(f"{FC}/flowschemas") as r:
+        schemas = {o["metadata"]["name"]: o["metadata"]["uid"] for o in (await r.json())["items"]}
+    for path in ("/healthz", "/readyz", "/livez"):
+        async with http.get(path, headers=user("kubelet-probe")) as r:
+            assert r.status == 200
+            assert r.headers["X-Kubernetes-PF-FlowSchema-UID"] == schemas["probes"], path
+    for path in ("/version", "/apis", "/api/v1", "/openapi/v2"):
+        async with http.get(path, headers=user("alice")) as r:
+            assert r.status == 200, path
+            assert r.headers["X-Kubernetes-PF-FlowSchema-UID"] == schemas["global-default"], path
+    async with http.get("/nowhere", headers=user("alice")) as r:
+        assert r.status == 404
+        assert r.headers["X-Kubernetes-PF-FlowSchema-UID"] == schemas["global-default"]
+    async with http.get("/metrics") as r:
+        text = await r.text()
+    assert 'apiserver_flowcontrol_dispatched_requests_total{flow_schema="probes",priority_level="exempt"} 3.0' in text
+    assert ('apiserver_flowcontrol_dispatched_requests_total{flow_schema="global-default",'
+            'priority_level="global-default"} 5.0') in text
+
+
 async def test_a_reject_level_without_seats_answers_429(api: APIServer, http: aiohttp.ClientSession) -> None:
     pl = {"apiVersion": "flowcontrol.apiserver.k8s.io/v1", "kind": "PriorityLevelConfiguration",
           "metadata": {"name": "none"},

@@ -1,7 +1,7 @@
 """The API server: routing, the request pipeline, and the non-resource endpoints.
 
-Per request: authenticate -> impersonate -> route -> priority and fairness (or the plain in-flight limit)
--> authorize -> verb
+Per request: authenticate -> impersonate -> route -> priority and fairness (resource and non-resource
+requests; or the plain in-flight limit) -> authorize -> verb
 handler (which runs admission and storage) -> metrics. Everything per server
 lives on :class:`APIServer`; two servers can share one storage.
 """
@@ -9,6 +9,7 @@ lives on :class:`APIServer`; two servers can share one storage.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import platform
 import ssl
@@ -72,6 +73,7 @@ _WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollecti
 #: Subresources written with POST (``create``) only.
 _CREATE_SUBRESOURCES = frozenset({"eviction", "token"})
 
+Route = Callable[[Request], Awaitable[Response]]
 VerbHandler = Callable[[ObjectStore, handlers.Call], Awaitable[Response | StreamingResponse]]
 _VERBS: dict[str, VerbHandler] = {
     "get": handlers.get,
@@ -197,7 +199,7 @@ class APIServer:
             server_concurrency_limit=max_requests_inflight + max_mutating_requests_inflight,
         ) if enable_priority_and_fairness else None
         self.registry.subscribe(self._on_registry_change)
-        self._routes: dict[str, Callable[[Request], Awaitable[Response]]] = {
+        self._routes: dict[str, Route] = {
             "/healthz": self._health,
             "/livez": self._health,
             "/readyz": self._readyz,
@@ -297,10 +299,6 @@ class APIServer:
             if user is None:
                 raise errors.unauthorized()
             user = impersonation.impersonate(request, user, self.authorizer)
-            route = self._routes.get(request.path)
-            if route is not None:
-                self._authorize_path(request, user)
-                return await route(request)
             return await self._dispatch(request, user)
         except errors.StatusError as exc:
             return _error_response(exc)
@@ -312,35 +310,47 @@ class APIServer:
 
     async def _dispatch(self, request: Request, user: UserInfo) -> Response | StreamingResponse:
         path = request.path
-        parts = [unquote(p) for p in path.strip("/").split("/")] if path != "/" else []
+        route = self._routes.get(path)
+        parts = [] if route is not None or path == "/" else [unquote(p) for p in path.strip("/").split("/")]
+        if parts and ((parts[0] == "api" and len(parts) >= 3) or (parts[0] == "apis" and len(parts) >= 4)):
+            if parts[0] == "api":
+                group, version, rest = "", parts[1], parts[2:]
+            else:
+                group, version, rest = parts[1], parts[2], parts[3:]
+            call = self._route_resource(request, group, version, rest)
+            if self.flowcontrol is not None:
+                return await self.flowcontrol.handle(user, call, self._authorize_and_serve)
+            return await self._authorize_and_serve(user, call)
+        # A non-resource request (health, version, metrics, discovery, OpenAPI): flow control
+        # classifies it by its path, then it is authorized as kube's nonResourceURLs.
+        serve = functools.partial(self._serve_non_resource, request, user, route, parts)
+        if self.flowcontrol is not None:
+            return await self.flowcontrol.handle_path(user, request.method.lower(), path, serve)
+        return await serve()
+
+    async def _serve_non_resource(self, request: Request, user: UserInfo, route: Route | None,
+                                  parts: list[str]) -> Response | StreamingResponse:
+        self._authorize_path(request, user)
+        if route is not None:
+            return await route(request)
         if not parts:
-            self._authorize_path(request, user)
             return self._root()
         head = parts[0]
-        if head not in ("api", "apis") or len(parts) < (3 if head == "api" else 4):
-            self._authorize_path(request, user)
         if head == "openapi":
             return self.openapi.handle(request, parts[1:])
         if head == "api":
             if len(parts) == 1:
                 return self.discovery.legacy_root(request)
-            group, version, rest = "", parts[1], parts[2:]
-        elif head == "apis":
+            return self.discovery.resources(request, "", parts[1])
+        if head == "apis":
             if len(parts) == 1:
                 return self.discovery.groups(request)
             if len(parts) == 2:
                 return self.discovery.group(request, parts[1])
-            group, version, rest = parts[1], parts[2], parts[3:]
-        else:
-            if path.startswith(("/healthz/", "/livez/", "/readyz/")):
-                return await self._health(request)
-            raise _NOT_FOUND
-        if not rest:
-            return self.discovery.resources(request, group, version)
-        call = self._route_resource(request, group, version, rest)
-        if self.flowcontrol is not None:
-            return await self.flowcontrol.handle(user, call, self._authorize_and_serve)
-        return await self._authorize_and_serve(user, call)
+            return self.discovery.resources(request, parts[1], parts[2])
+        if request.path.startswith(("/healthz/", "/livez/", "/readyz/")):
+            return await self._health(request)
+        raise _NOT_FOUND
 
     async def _authorize_and_serve(self, user: UserInfo, call: handlers.Call) -> Response | StreamingResponse:
         r = call.resource

@@ -26,7 +26,7 @@ from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.endpoints.handlers import Call
 from setpoint.apiserver.flowcontrol import bootstrap
-from setpoint.apiserver.flowcontrol.estimate import WorkEstimate, WorkEstimator
+from setpoint.apiserver.flowcontrol.estimate import ONE_SEAT, WorkEstimate, WorkEstimator
 from setpoint.apiserver.flowcontrol.metrics import FlowControlMetrics, FlowStats
 from setpoint.apiserver.flowcontrol.queueset import CANCELLED, TIME_OUT, QueueSet, Waiter, max_seats
 from setpoint.apiserver.flowcontrol.rules import Digest, FlowSchema, flow_hash, ordered
@@ -114,6 +114,7 @@ class FlowControl:
         self.schemas: list[FlowSchema] = []
         self.metrics = FlowControlMetrics(metrics_registry, lambda: self.levels)
         self._cache: dict[tuple[Any, ...], Classification] = {}
+        self._path_cache: dict[tuple[Any, ...], Classification] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._dirty = asyncio.Event()
         self._configure([], [])  # kube's mandatory objects, until the real ones are read
@@ -203,6 +204,7 @@ class FlowControl:
         # Dangling schemas (their level is missing) match nothing.
         self.schemas = ordered([s for s in schemas if s.priority_level in levels])
         self._cache = {}
+        self._path_cache = {}
 
     async def _sync_status(self) -> None:
         """Keep each FlowSchema's ``Dangling`` condition as kube's config controller does."""
@@ -251,22 +253,60 @@ class FlowControl:
         self._cache[key] = c
         return c
 
+    def classify_path(self, user: UserInfo, verb: str, path: str) -> Classification:
+        """The classification of a non-resource request (``/healthz``, ``/version``, discovery)."""
+        key = (user.name, user.groups, verb, path)
+        c = self._path_cache.get(key)
+        if c is not None:
+            return c
+        d = Digest(user.name, user.groups, verb, False, path=path)
+        schema = next((s for s in self.schemas if s.matches(d)), None)
+        if schema is None:
+            schema = next(s for s in self.schemas if s.name == "catch-all")
+        level = self.levels[schema.priority_level]
+        hash_value = flow_hash(schema.name, schema.flow(d)) if len(level.queues.queues) > 1 else 0
+        c = Classification(schema, level, hash_value, self.metrics.stats(schema.name, level.name))
+        if len(self._path_cache) >= _CACHE_MAX:
+            self._path_cache.clear()
+        self._path_cache[key] = c
+        return c
+
     async def handle(self, user: UserInfo, call: Call, run: Run) -> Response | StreamingResponse:
         """Run ``run(user, call)`` once the request has its seats; a 429 if it gets none."""
         c = self.classify(user, call)
+        if c.level.exempt:
+            return await self._exempt(c, functools.partial(run, user, call))
+        estimate = self.estimator.estimate(call, c.level.max_seats)
+        return await self._admit(c, estimate, functools.partial(run, user, call), call.verb != "watch")
+
+    async def handle_path(self, user: UserInfo, verb: str, path: str,
+                          run: Callable[[], Awaitable[Response | StreamingResponse]]) -> Response | StreamingResponse:
+        """The same for a non-resource request: classified by its path, one seat (kube's estimate)."""
+        c = self.classify_path(user, verb, path)
+        if c.level.exempt:
+            return await self._exempt(c, run)
+        return await self._admit(c, ONE_SEAT, run, True)
+
+    async def _exempt(self, c: Classification,
+                      run: Callable[[], Awaitable[Response | StreamingResponse]]) -> Response | StreamingResponse:
+        stats = c.stats
+        stats.dispatched += 1
+        stats.executing += 1
+        try:
+            response = await run()
+        except errors.StatusError as exc:
+            response = _error(exc)
+        finally:
+            stats.executing -= 1
+        return _with_headers(response, c)
+
+    async def _admit(self, c: Classification, estimate: WorkEstimate,
+                     run: Callable[[], Awaitable[Response | StreamingResponse]],
+                     streamable: bool) -> Response | StreamingResponse:
+        """Take the request's seats (waiting in its flow's queue), run it, give them back once
+        its response is written."""
         level = c.level
         stats = c.stats
-        if level.exempt:
-            stats.dispatched += 1
-            stats.executing += 1
-            try:
-                response = await run(user, call)
-            except errors.StatusError as exc:
-                response = _error(exc)
-            finally:
-                stats.executing -= 1
-            return _with_headers(response, c)
-        estimate = self.estimator.estimate(call, level.max_seats)
         seats = estimate.max_seats
         qs = level.queues
         waiter: Waiter | None = None
@@ -282,14 +322,14 @@ class FlowControl:
         stats.seats += seats
         started = time.perf_counter() if waiter is not None else 0.0
         try:
-            response = await run(user, call)
+            response = await run()
         except errors.StatusError as exc:
             response = _error(exc)
         except BaseException:
             _release(stats, qs, estimate, waiter, started)
             raise
         response = _with_headers(response, c)
-        if isinstance(response, Response) and body_length(response) > STREAM_ABOVE and call.verb != "watch":
+        if streamable and isinstance(response, Response) and body_length(response) > STREAM_ABOVE:
             return StreamingResponse(
                 response.status,
                 _Chunks(body_parts(response), functools.partial(_release, stats, qs, estimate, waiter, started)),
