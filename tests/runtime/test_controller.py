@@ -220,3 +220,26 @@ async def test_builder_validates(setpoint_api: ApiServer) -> None:
     with pytest.raises(ValueError, match="already exists"):
         Builder(mgr).for_(CM).complete(r)
     assert isinstance(mgr.controllers["configmap"], Controller)
+
+
+async def test_a_reconciler_that_is_not_async_is_refused_when_built(setpoint_api: ApiServer) -> None:
+    mgr = Manager(setpoint_api.client)
+
+    def reconcile(req: Request) -> None:
+        return None
+
+    class Plain:
+        def reconcile(self, req: Request) -> None:
+            return None
+
+    class Callable_:
+        async def __call__(self, req: Request) -> None:
+            return None
+
+    with pytest.raises(TypeError, match=r"the reconciler .*reconcile is not async: define it as "
+                                        r"`async def reconcile\(request\)`"):
+        Builder(mgr).for_(CM).complete(reconcile)
+    with pytest.raises(TypeError, match=r"the reconciler Plain\.reconcile is not async"):
+        Builder(mgr).named("plain").for_(CM).complete(Plain())
+    assert not mgr.controllers  # nothing half-added
+    Builder(mgr).named("callable").for_(CM).complete(Callable_())  # an async __call__ is fine

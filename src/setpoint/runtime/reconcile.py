@@ -12,6 +12,8 @@ runs (created? changed? a child changed? a resync?): it reads the current state
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
@@ -51,11 +53,23 @@ class Reconciler(Protocol):
 
 
 def as_func(reconciler: Reconciler | ReconcileFunc) -> ReconcileFunc:
-    """Accept an object with an async ``reconcile`` method, or an async function."""
+    """Accept an object with an async ``reconcile`` method, or an async function; refuse a plain
+    function at once (it would fail on every run with "object NoneType can't be used in 'await'")."""
     method = getattr(reconciler, "reconcile", None)
     if method is not None and callable(method):
         fn: ReconcileFunc = method
+        _check_async(fn, f"{type(reconciler).__name__}.reconcile")
         return fn
     if callable(reconciler):
+        _check_async(reconciler, getattr(reconciler, "__qualname__", repr(reconciler)))
         return reconciler
     raise TypeError(f"{reconciler!r} is neither an async function nor has a reconcile() method")
+
+
+def _check_async(fn: Callable[..., Any], name: str) -> None:
+    target = fn.func if isinstance(fn, functools.partial) else fn
+    call = None if inspect.isroutine(target) else type(target).__call__  # an object with async __call__
+    if inspect.iscoroutinefunction(target) or (call is not None and inspect.iscoroutinefunction(call)):
+        return
+    raise TypeError(f"the reconciler {name} is not async: define it as `async def {name.rpartition('.')[2]}"
+                    f"(request)` (setpoint awaits it)")
