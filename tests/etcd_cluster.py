@@ -22,6 +22,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from setpoint.apiserver import pki
+
 #: The binaries' usual places, beside ``PATH``: Debian installs them in /usr/bin.
 _SEARCH = ("/usr/bin", "/usr/local/bin")
 
@@ -46,6 +48,17 @@ class Tls:
     ca_file: Path
     cert_file: Path
     key_file: Path
+
+    @classmethod
+    def make(cls, directory: Path) -> Tls:
+        """A new CA and a certificate for 127.0.0.1/localhost, written to ``directory``."""
+        ca = pki.generate_ca("etcd-ca")
+        pair = pki.issue(ca, "etcd", sans=["127.0.0.1", "localhost"], server=True, client=True)
+        tls = cls(directory / "ca.pem", directory / "etcd.pem", directory / "etcd-key.pem")
+        tls.ca_file.write_bytes(ca.cert_pem)
+        tls.cert_file.write_bytes(pair.cert_pem)
+        tls.key_file.write_bytes(pair.key_pem)
+        return tls
 
 
 def etcd_prefix() -> str:

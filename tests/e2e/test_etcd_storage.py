@@ -27,7 +27,6 @@ from e2e_helpers import (
 )
 
 from etcd_cluster import EtcdCluster, Tls, etcd_binary, scratch_dir
-from setpoint.apiserver import pki
 
 pytestmark = pytest.mark.e2e
 
@@ -105,12 +104,7 @@ def test_etcd_tls_flags(tmp_path_factory: pytest.TempPathFactory) -> None:
     if binary is None:
         pytest.skip(reason)
     base = tmp_path_factory.mktemp("setpoint-etcd-tls")
-    ca = pki.generate_ca("etcd-ca")
-    pair = pki.issue(ca, "etcd", sans=["127.0.0.1", "localhost"], server=True, client=True)
-    tls = Tls(base / "ca.pem", base / "etcd.pem", base / "etcd-key.pem")
-    tls.ca_file.write_bytes(ca.cert_pem)
-    tls.cert_file.write_bytes(pair.cert_pem)
-    tls.key_file.write_bytes(pair.key_pem)
+    tls = Tls.make(base)
     directory = scratch_dir(base / "etcd")
     cluster = EtcdCluster(directory, members=1, binary=binary, tls=tls)
     cluster.start()

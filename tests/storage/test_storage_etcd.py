@@ -12,7 +12,6 @@ import pytest
 from storage_helpers import collect, next_batch
 
 from etcd_cluster import EtcdCluster, Tls, etcd_binary, etcd_prefix, scratch_dir
-from setpoint.apiserver import pki
 from setpoint.storage import Compacted, Conflict, KeyValue, StorageError, WatchExpired, open_storage
 from setpoint.storage.etcd import EtcdStorage, parse_url
 
@@ -123,12 +122,7 @@ async def test_tls_with_client_certificates(tmp_path_factory: pytest.TempPathFac
     if binary is None:
         pytest.skip(reason)
     certs = tmp_path_factory.mktemp("etcd-tls")
-    ca = pki.generate_ca("etcd-ca")
-    pair = pki.issue(ca, "etcd", sans=["127.0.0.1", "localhost"], server=True, client=True)
-    tls = Tls(certs / "ca.pem", certs / "etcd.pem", certs / "etcd-key.pem")
-    tls.ca_file.write_bytes(ca.cert_pem)
-    tls.cert_file.write_bytes(pair.cert_pem)
-    tls.key_file.write_bytes(pair.key_pem)
+    tls = Tls.make(certs)
     directory = scratch_dir(certs / "data")
     cluster = EtcdCluster(directory, members=1, binary=binary, tls=tls)
     try:

@@ -316,6 +316,13 @@ class Response:
         new._wire = None
         return new
 
+    def body_length(self) -> int:
+        return len(self.body)
+
+    def body_parts(self) -> list[bytes]:
+        """The body as the pieces it was built from (one, here)."""
+        return [self.body]
+
     def __repr__(self) -> str:
         return f"<Response {self.status} {len(self.body)} bytes>"
 
@@ -357,18 +364,14 @@ class GatheredResponse(Response):
         new._joined = self._joined
         return new
 
+    def body_length(self) -> int:
+        return self.length
+
+    def body_parts(self) -> list[bytes]:
+        return self.parts
+
     def __repr__(self) -> str:
         return f"<GatheredResponse {self.status} {self.length} bytes>"
-
-
-def body_length(response: Response) -> int:
-    """The length of a complete response's body, without joining a gathered one."""
-    return response.length if isinstance(response, GatheredResponse) else len(response.body)
-
-
-def body_parts(response: Response) -> list[bytes]:
-    """A complete response's body as the pieces it was built from."""
-    return response.parts if isinstance(response, GatheredResponse) else [response.body]
 
 
 def render_headers(headers: list[tuple[str, str]]) -> bytes:

@@ -30,7 +30,7 @@ from setpoint.apiserver.flowcontrol.estimate import ONE_SEAT, WorkEstimate, Work
 from setpoint.apiserver.flowcontrol.metrics import FlowControlMetrics, FlowStats
 from setpoint.apiserver.flowcontrol.queueset import CANCELLED, TIME_OUT, QueueSet, Waiter, max_seats
 from setpoint.apiserver.flowcontrol.rules import Digest, FlowSchema, flow_hash, ordered
-from setpoint.apiserver.http import Response, StreamingResponse, body_length, body_parts, render_headers
+from setpoint.apiserver.http import Response, StreamingResponse, render_headers
 from setpoint.apiserver.registry.admission import UserInfo
 from setpoint.apiserver.registry.objectstore import ObjectStore
 from setpoint.apiserver.registry.resources import Registry, Resource
@@ -113,8 +113,8 @@ class FlowControl:
         self.levels: dict[str, PriorityLevel] = {}
         self.schemas: list[FlowSchema] = []
         self.metrics = FlowControlMetrics(metrics_registry, lambda: self.levels)
+        #: Classifications by request (resource keys have 7 parts, non-resource keys 4).
         self._cache: dict[tuple[Any, ...], Classification] = {}
-        self._path_cache: dict[tuple[Any, ...], Classification] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._dirty = asyncio.Event()
         self._configure([], [])  # kube's mandatory objects, until the real ones are read
@@ -204,7 +204,6 @@ class FlowControl:
         # Dangling schemas (their level is missing) match nothing.
         self.schemas = ordered([s for s in schemas if s.priority_level in levels])
         self._cache = {}
-        self._path_cache = {}
 
     async def _sync_status(self) -> None:
         """Keep each FlowSchema's ``Dangling`` condition as kube's config controller does."""
@@ -236,12 +235,25 @@ class FlowControl:
 
     def classify(self, user: UserInfo, call: Call) -> Classification:
         r = call.resource
-        key = (user.name, user.groups, call.verb, r.group, r.plural, call.subresource, call.namespace or "")
+        ns = call.namespace or ""
+        key = (user.name, user.groups, call.verb, r.group, r.plural, call.subresource, ns)
         c = self._cache.get(key)
-        if c is not None:
-            return c
-        d = Digest(user.name, user.groups, call.verb, True, r.group, r.plural, call.subresource,
-                   call.namespace or "")
+        if c is None:
+            c = self._classify(key, Digest(user.name, user.groups, call.verb, True, r.group, r.plural,
+                                           call.subresource, ns))
+        return c
+
+    def classify_path(self, user: UserInfo, verb: str, path: str) -> Classification:
+        """The classification of a non-resource request (``/healthz``, ``/version``, discovery)."""
+        key = (user.name, user.groups, verb, path)
+        c = self._cache.get(key)
+        if c is None:
+            c = self._classify(key, Digest(user.name, user.groups, verb, False, path=path))
+        return c
+
+    def _classify(self, key: tuple[Any, ...], d: Digest) -> Classification:
+        """The first matching schema (else ``catch-all``), its level and the flow's hash, cached
+        under ``key`` until the configuration changes."""
         schema = next((s for s in self.schemas if s.matches(d)), None)
         if schema is None:
             schema = next(s for s in self.schemas if s.name == "catch-all")
@@ -251,24 +263,6 @@ class FlowControl:
         if len(self._cache) >= _CACHE_MAX:
             self._cache.clear()
         self._cache[key] = c
-        return c
-
-    def classify_path(self, user: UserInfo, verb: str, path: str) -> Classification:
-        """The classification of a non-resource request (``/healthz``, ``/version``, discovery)."""
-        key = (user.name, user.groups, verb, path)
-        c = self._path_cache.get(key)
-        if c is not None:
-            return c
-        d = Digest(user.name, user.groups, verb, False, path=path)
-        schema = next((s for s in self.schemas if s.matches(d)), None)
-        if schema is None:
-            schema = next(s for s in self.schemas if s.name == "catch-all")
-        level = self.levels[schema.priority_level]
-        hash_value = flow_hash(schema.name, schema.flow(d)) if len(level.queues.queues) > 1 else 0
-        c = Classification(schema, level, hash_value, self.metrics.stats(schema.name, level.name))
-        if len(self._path_cache) >= _CACHE_MAX:
-            self._path_cache.clear()
-        self._path_cache[key] = c
         return c
 
     async def handle(self, user: UserInfo, call: Call, run: Run) -> Response | StreamingResponse:
@@ -329,10 +323,10 @@ class FlowControl:
             _release(stats, qs, estimate, waiter, started)
             raise
         response = _with_headers(response, c)
-        if streamable and isinstance(response, Response) and body_length(response) > STREAM_ABOVE:
+        if streamable and isinstance(response, Response) and response.body_length() > STREAM_ABOVE:
             return StreamingResponse(
                 response.status,
-                _Chunks(body_parts(response), functools.partial(_release, stats, qs, estimate, waiter, started)),
+                _Chunks(response.body_parts(), functools.partial(_release, stats, qs, estimate, waiter, started)),
                 response.content_type or "application/json", response.headers)
         _release(stats, qs, estimate, waiter, started)
         return response
