@@ -633,3 +633,57 @@ def test_a_cached_encoding_holds_its_length_not_orjsons_buffer() -> None:
         tracemalloc.stop()
     assert all(e.startswith(b'{"kind":"ConfigMap"') for e in encodings)
     assert held < 1000 * 200, held  # ~60 bytes of JSON and a bytes header each, not 4 KiB
+
+
+def test_an_object_held_as_json_costs_less_than_half_of_it_decoded() -> None:
+    """Events are held as their encoding and a view of what selectors read: 100,000 pods'
+    400,000 Events must fit beside the pods."""
+    import sys
+
+    from setpoint.apiserver.builtin.events import EventStrategy
+    from setpoint.apiserver.registry.cacher import CachedObject, Interner, JsonView
+
+    def event(i: int) -> dict[str, Any]:  # as the simulated kubelet writes them: four a pod
+        pod = f"web-7d9f8c6b5-x{i // 4:05d}"
+        fields = {f"f:{f}": {} for f in ("count", "firstTimestamp", "involvedObject", "lastTimestamp", "message",
+                                          "reason", "reportingComponent", "reportingInstance", "type")}
+        return orjson.loads(orjson.dumps({
+            "apiVersion": "v1", "kind": "Event",
+            "metadata": {"name": f"{pod}.18a2b3c4d5e6f7{i % 4}", "namespace": "default",
+                         "uid": f"1f2e3d4c-5b6a-4789-8abc-{i:012d}", "resourceVersion": str(100000 + i),
+                         "creationTimestamp": "2026-12-06T10:00:00Z",
+                         "managedFields": [{"manager": "kubelet", "operation": "Update", "apiVersion": "v1",
+                                            "time": "2026-12-06T10:00:00Z", "fieldsType": "FieldsV1",
+                                            "fieldsV1": {**fields, "f:source": {"f:component": {}, "f:host": {}}}}]},
+            "involvedObject": {"kind": "Pod", "namespace": "default", "name": pod, "uid": f"9f2e-{i // 4:032d}",
+                               "apiVersion": "v1", "resourceVersion": str(90000 + i // 4),
+                               "fieldPath": "spec.containers{app}"},
+            "reason": "Started", "message": "Started container app", "type": "Normal", "count": 1,
+            "source": {"component": "kubelet", "host": f"node-{i % 100}"},
+            "firstTimestamp": "2026-12-06T10:00:00Z", "lastTimestamp": "2026-12-06T10:00:00Z",
+            "reportingComponent": "kubelet", "reportingInstance": f"node-{i % 100}"}))
+
+    def held_bytes(make: Callable[[int], CachedObject]) -> int:
+        """The bytes of everything 2,000 cached objects hold, each shared part counted once."""
+        todo: list[Any] = [make(i) for i in range(2000)]
+        seen: set[int] = set()
+        size = 0
+        while todo:
+            o = todo.pop()
+            if id(o) in seen or isinstance(o, JsonView):
+                continue
+            seen.add(id(o))
+            size += sys.getsizeof(o)
+            if isinstance(o, CachedObject):
+                todo += [o.key, o._json, o._obj, o._view]
+            elif isinstance(o, dict):
+                todo += [*o.keys(), *o.values()]
+            elif isinstance(o, list | tuple):
+                todo += o
+        return size
+
+    interner = Interner()
+    view = JsonView(EventStrategy.cache_json_fields or (), interner.share)
+    decoded = held_bytes(lambda i: CachedObject(f"/registry/events/default/e{i}", interner.shared(event(i)), i))
+    as_json = held_bytes(lambda i: CachedObject.held_as_json(f"/registry/events/default/e{i}", event(i), i, view))
+    assert as_json < decoded / 2, (as_json, decoded)

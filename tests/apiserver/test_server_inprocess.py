@@ -421,3 +421,57 @@ async def test_watch_over_http_streams_initial_events_bookmark_then_live_events(
         _, created = await call(api, "POST", path, cm("c"))
         live = await line()
         assert live == {"type": "ADDED", "object": created}
+
+
+# --- Events: held in the watch cache as JSON -------------------------------------------
+
+EVENTS = "/api/v1/namespaces/{}/events"
+EVENTS_V1 = "/apis/events.k8s.io/v1/namespaces/{}/events"
+
+
+def event(name: str, pod: str, reason: str = "Started", **meta: Any) -> Obj:
+    return {"apiVersion": "v1", "kind": "Event", "metadata": {"name": name, **meta},
+            "involvedObject": {"kind": "Pod", "namespace": "default", "name": pod, "uid": f"uid-{pod}",
+                               "apiVersion": "v1", "fieldPath": "spec.containers{app}"},
+            "reason": reason, "message": f"{reason} container app", "type": "Normal",
+            "source": {"component": "kubelet", "host": "node-1"}, "count": 1}
+
+
+async def test_events_are_held_as_json_and_selected_without_decoding(api: APIServer) -> None:
+    path = EVENTS.format("default")
+    chunks = await open_watch(api, path, "watch=true&fieldSelector=involvedObject.name%3Dp1")
+    _, created = await call(api, "POST", path, event("p1.a", "p1"))
+    await call(api, "POST", path, event("p2.a", "p2"))
+    await call(api, "POST", path, event("p1.b", "p1", "Pulled", labels={"tier": "web"}))
+    cacher = api.objects.cacher(resource(api, "", "v1", "events"))
+    await asyncio.wait_for(cacher.wait_consistent(), TIMEOUT)
+    held = cacher.get("/registry/events/default/p1.a")
+    assert held is not None and held._obj is None  # only its encoding and the selectors' view
+    assert held.view["involvedObject"]["name"] == "p1" and "message" not in held.view
+    assert held.view["source"] == {"component": "kubelet"} and held.view["metadata"]["namespace"] == "default"
+    assert held.obj == created and held.obj is not held.obj  # each read decodes a copy of its own
+
+    # lists and watches select on the view, and serve the whole object
+    _, listed = await call(api, "GET", path, query="fieldSelector=involvedObject.name%3Dp1,reason%3DPulled")
+    assert [e["metadata"]["name"] for e in listed["items"]] == ["p1.b"]
+    assert listed["items"][0]["message"] == "Pulled container app"
+    _, listed = await call(api, "GET", path, query="labelSelector=tier%3Dweb")
+    assert [e["metadata"]["name"] for e in listed["items"]] == ["p1.b"]
+    events = await next_events(chunks)
+    while len(events) < 2:
+        events += await next_events(chunks)
+    assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [("ADDED", "p1.a"), ("ADDED", "p1.b")]
+    assert events[0]["object"] == created
+    # an Event that stops matching leaves the watch as a DELETED of its last state
+    _, moved = await call(api, "PATCH", path + "/p1.a", {"involvedObject": {"name": "p3"}},
+                          content_type="application/merge-patch+json")
+    events = await next_events(chunks)
+    assert [(e["type"], e["object"]["involvedObject"]["name"]) for e in events] == [("DELETED", "p1")]
+    assert events[0]["object"]["metadata"]["resourceVersion"] == moved["metadata"]["resourceVersion"]
+    await chunks.aclose()
+
+    # events.k8s.io/v1 serves the same Events converted, selected by its own field names
+    _, listed = await call(api, "GET", EVENTS_V1.format("default"), query="fieldSelector=regarding.name%3Dp3")
+    assert [(e["metadata"]["name"], e["note"]) for e in listed["items"]] == [("p1.a", "Started container app")]
+    _, got = await call(api, "GET", path + "/p1.a")
+    assert got == moved

@@ -23,6 +23,10 @@ _CORE_EVENT = "io.k8s.api.core.v1.Event"
 class EventStrategy(Strategy):
     allow_create_on_update = True
     has_generation = False
+    # Four a pod, kept an hour: held as JSON, with the values core/v1's field selectors read.
+    cache_json_fields = (*(f"involvedObject.{f}" for f in ("kind", "namespace", "name", "uid", "apiVersion",
+                                                          "resourceVersion", "fieldPath")),
+                         "reason", "reportingComponent", "source.component", "type")
 
     def spec_changed(self, obj: Obj, old: Obj) -> bool:
         return False

@@ -167,7 +167,7 @@ def check_kind(call: Call, obj: Obj) -> None:
 
 
 def _served_json(store: ObjectStore, r: Resource, cobj: cache.CachedObject) -> bytes:
-    if cobj.obj.get("apiVersion") == r.group_version:
+    if cobj.api_version == r.group_version:
         return cobj.json()
     return orjson.dumps(store.to_served(r, cobj.obj))
 

@@ -141,7 +141,7 @@ async def _stream(
                     chunks.append(orjson.dumps({"type": type_, "object": t}) + b"\n")
                 elif out.partial:
                     chunks.append(orjson.dumps({"type": type_, "object": table.partial_object_metadata(event.obj.obj)}) + b"\n")
-                elif event.obj.obj.get("apiVersion") != r.group_version:
+                elif event.obj.api_version != r.group_version:
                     # Served in another version than stored: convert for this watcher.
                     chunks.append(orjson.dumps({"type": type_, "object": store.to_served(r, event.obj.obj)}) + b"\n")
                 else:

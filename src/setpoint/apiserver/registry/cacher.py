@@ -105,20 +105,110 @@ class Interner:
         return obj
 
 
-class CachedObject:
-    """An object at one revision with its JSON encoding made once, on demand."""
+class JsonView:
+    """What selectors read of an object held as JSON, kept as one flat tuple: its apiVersion,
+    kind, name, namespace and labels, and the values at ``paths`` (dotted, e.g.
+    ``involvedObject.name``). :meth:`expand` rebuilds them as an object with only those fields,
+    which selectors (and a conversion of the served version) read as they read the whole."""
 
-    __slots__ = ("_json", "key", "obj", "revision")
+    __slots__ = ("_paths", "_share")
+
+    def __init__(self, paths: tuple[str, ...], share: Callable[[Any], Any]) -> None:
+        self._paths = tuple(tuple(p.split(".")) for p in paths)
+        self._share = share
+
+    def values(self, obj: Obj) -> tuple[Any, ...]:
+        meta = obj.get("metadata") or {}
+        labels = meta.get("labels")
+        out: list[Any] = [self, _interned(obj.get("apiVersion")), _interned(obj.get("kind")), meta.get("name"),
+                          _interned(meta.get("namespace")), self._share(labels) if labels else None]
+        for path in self._paths:
+            cur: Any = obj
+            for p in path:
+                cur = cur.get(p) if isinstance(cur, dict) else None
+            out.append(_interned(cur) if isinstance(cur, str)
+                       else self._share(cur) if cur and isinstance(cur, dict | list) else cur)
+        return tuple(out)
+
+    def expand(self, values: tuple[Any, ...]) -> Obj:
+        meta: Obj = {"name": values[3]}
+        if values[4] is not None:
+            meta["namespace"] = values[4]
+        if values[5]:
+            meta["labels"] = values[5]
+        obj: Obj = {"apiVersion": values[1], "kind": values[2], "metadata": meta}
+        for i, path in enumerate(self._paths, 6):
+            value = values[i]
+            if value is None:
+                continue
+            cur = obj
+            for p in path[:-1]:
+                nxt = cur.get(p)
+                if nxt is None:
+                    nxt = cur[p] = {}
+                cur = nxt
+            cur[path[-1]] = value
+        return obj
+
+
+def _interned(value: Any) -> Any:
+    # What the Events of one object share (its name, uid, kind, the reason...) is held once.
+    return sys.intern(value) if isinstance(value, str) and len(value) <= 64 else value
+
+
+class CachedObject:
+    """An object at one revision with its JSON encoding made once, on demand.
+
+    An object of a resource held as JSON (:meth:`held_as_json`: Events, many and rarely read
+    whole) keeps only its encoding and the values its selectors read (a :class:`JsonView`);
+    :attr:`obj` then decodes a fresh copy at each read."""
+
+    __slots__ = ("_json", "_obj", "_view", "key", "revision")
 
     def __init__(self, key: str, obj: Obj, revision: int) -> None:
         self.key = key
-        self.obj = obj
+        self._obj: Obj | None = obj
+        self._view: tuple[Any, ...] | None = None
         self.revision = revision
         self._json: bytes | None = None
 
+    @classmethod
+    def held_as_json(cls, key: str, obj: Obj, revision: int, view: JsonView) -> CachedObject:
+        """``obj`` held as its encoding, with what ``view`` selects of it."""
+        held = cls.__new__(cls)
+        held.key = key
+        held._obj = None
+        held._view = view.values(obj)
+        held.revision = revision
+        held._json = dumps_kept(obj)
+        return held
+
+    @property
+    def obj(self) -> Obj:
+        """The decoded object (read-only: shared by every reader)."""
+        obj = self._obj
+        if obj is None:
+            assert self._json is not None
+            return orjson.loads(self._json)  # type: ignore[no-any-return]
+        return obj
+
+    @property
+    def view(self) -> Obj:
+        """What selectors read: the object, or the fields of its view when held as JSON."""
+        values = self._view
+        if values is None:
+            return self.obj
+        view: JsonView = values[0]
+        return view.expand(values)
+
+    @property
+    def api_version(self) -> Any:
+        obj = self._obj
+        return obj.get("apiVersion") if obj is not None else self._view[1]  # type: ignore[index]
+
     def json(self) -> bytes:
         if self._json is None:
-            self._json = dumps_kept(self.obj)  # kept as long as the object is cached
+            self._json = dumps_kept(self._obj)  # kept as long as the object is cached
         return self._json
 
 
@@ -192,11 +282,11 @@ class CacheWatcher:
             self.push(event.type, event, event.revision)
             return
         if event.type == DELETED:
-            if event.prev is not None and matches(event.prev.obj):
+            if event.prev is not None and matches(event.prev.view):
                 self.push(DELETED, event, event.revision)
             return
-        cur = matches(event.obj.obj)
-        old = event.prev is not None and matches(event.prev.obj)
+        cur = matches(event.obj.view)
+        old = event.prev is not None and matches(event.prev.view)
         if cur and old:
             self.push(MODIFIED, event, event.revision)
         elif cur:
@@ -270,7 +360,9 @@ class Cacher:
         history_seconds: float = 150.0,
         history_max: int = 100_000,
         watcher_capacity: int = 100_000,
+        json_fields: tuple[str, ...] | None = None,
     ) -> None:
+        """``json_fields``: hold the objects as JSON with the values at these paths (:class:`JsonView`)."""
         self._owner = owner
         self._storage = owner.storage
         self.prefix = prefix
@@ -288,6 +380,8 @@ class Cacher:
         #: Events that arrived while the initial list was being read.
         self._pending: list[storage.Event] | None = []
         self._interner = owner.interner
+        #: Held as JSON with a view of these fields (see :meth:`CachedObject.held_as_json`).
+        self._view = None if json_fields is None else JsonView(json_fields, owner.interner.share)
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -324,7 +418,6 @@ class Cacher:
     async def _load(self) -> None:
         """Read every object at one revision, then apply what arrived meanwhile."""
         backoff = 0.1
-        shared = self._interner.shared
         while True:
             try:
                 objects: SortedDict[str, CachedObject] = SortedDict()
@@ -335,7 +428,7 @@ class Cacher:
                                                      revision=revision)
                     revision = page.revision
                     for kv in page.kvs:
-                        objects[kv.key] = CachedObject(kv.key, shared(decode_object(kv)), kv.mod_revision)
+                        objects[kv.key] = self._cached(kv.key, decode_object(kv), kv.mod_revision)
                     if not page.more or not page.kvs:
                         break
                     start_after = page.kvs[-1].key
@@ -378,7 +471,6 @@ class Cacher:
         now = time.monotonic()
         history = self._history
         objects = self._objects
-        shared = self._interner.shared
         watchers = self._watchers
         floor = self._list_revision
         for ev in batch:
@@ -388,13 +480,13 @@ class Cacher:
                 continue
             prev = objects.get(kv.key)
             if ev.type is storage.EventType.DELETE:
-                obj = CachedObject(kv.key, shared(decode_object(kv, rev)), rev)
+                obj = self._cached(kv.key, decode_object(kv, rev), rev)
                 if prev is None:
                     prev = obj
                 objects.pop(kv.key, None)
                 cev = CacheEvent(DELETED, obj, prev, rev)
             else:
-                obj = CachedObject(kv.key, shared(decode_object(kv)), rev)
+                obj = self._cached(kv.key, decode_object(kv), rev)
                 objects[kv.key] = obj
                 cev = CacheEvent(ADDED if prev is None else MODIFIED, obj, prev, rev)
             history.append((now, cev))
@@ -402,6 +494,12 @@ class Cacher:
                 for w in tuple(watchers):
                     w.offer(cev)
         self.trim(now)
+
+    def _cached(self, key: str, obj: Obj, revision: int) -> CachedObject:
+        view = self._view
+        if view is None:
+            return CachedObject(key, self._interner.shared(obj), revision)
+        return CachedObject.held_as_json(key, obj, revision, view)
 
     def trim(self, now: float) -> None:
         """Drop the history older than the window (and beyond its size), with the old
@@ -462,7 +560,7 @@ class Cacher:
         current = self.revision
         if initial_events:
             for cobj in self.list(prefix):
-                if matches is None or matches(cobj.obj):
+                if matches is None or matches(cobj.view):
                     w._buffer.append((ADDED, CacheEvent(ADDED, cobj, None, cobj.revision), cobj.revision))
             start = current
             w.min_revision = current
@@ -509,10 +607,12 @@ class CacheSet:
             self._task = asyncio.create_task(self._run(), name="watch cache feed")
             self._started.set()
 
-    def get(self, prefix: str) -> Cacher:
+    def get(self, prefix: str, json_fields: tuple[str, ...] | None = None) -> Cacher:
+        """The cache of ``prefix``, started on first use; ``json_fields``: hold its objects as
+        JSON with the values at these paths (given by whoever starts it)."""
         c = self._cachers.get(prefix)
         if c is None:
-            c = Cacher(self, prefix)
+            c = Cacher(self, prefix, json_fields=json_fields)
             self._cachers[prefix] = c
             c.start()
         return c

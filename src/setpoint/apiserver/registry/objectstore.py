@@ -135,7 +135,7 @@ class ObjectStore:
         await self.caches.start()
 
     def cacher(self, resource: Resource) -> Cacher:
-        return self.caches.get(resource.key_prefix)
+        return self.caches.get(resource.key_prefix, resource.strategy.cache_json_fields)
 
     async def drop_cacher(self, key_prefix: str) -> None:
         await self.caches.drop(key_prefix)
@@ -282,7 +282,7 @@ class ObjectStore:
                 await c.wait_ready()
             items = c.list(prefix)
             if matches is not None:
-                items = [o for o in items if matches(o.obj)]
+                items = [o for o in items if matches(o.view)]
             return ListResult(items, c.revision)
         return await self._list_from_storage(resource, prefix, matches, limit, continue_token, rv,
                                              resource_version_match)

@@ -60,6 +60,9 @@ class Strategy:
     #: ``OrphanDependents`` (a DELETE without a policy adds the ``orphan`` finalizer: kube's
     #: v1 ReplicationController and the old extensions/apps beta workloads) or ``Unsupported``.
     default_gc_policy: str = "DeleteDependents"
+    #: Held in the watch cache as JSON, with the values at these paths (what its field selectors
+    #: read) beside it: for kinds that are many and seldom read whole (Events).
+    cache_json_fields: tuple[str, ...] | None = None
 
     def prepare_for_create(self, obj: Obj) -> None:
         """Clear or default what a client may not set on create (in place)."""
