@@ -33,6 +33,7 @@ def _sh(body: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProces
 def project(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
     """The tutorial's project directory with `setpoint up --data-dir ./setpoint-data` running in it."""
     write_project(TUTORIAL, tmp_path)
+    (tmp_path / ".venv").symlink_to(BIN.parent)  # step 0's venv: setpoint, kubectl, python
     up = shlex.split(blocks(TUTORIAL, "sh")[2].strip())
     assert up == ["setpoint", "up", "--data-dir", "./setpoint-data"], up
     port = free_port()
@@ -41,7 +42,8 @@ def project(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
         wait_ready(port, proc)
         assert proc.stdout is not None
         assert proc.stdout.readline().decode().strip() == f"export KUBECONFIG={tmp_path}/setpoint-data/kubeconfig"
-        env = {**os.environ, "PATH": f"{BIN}:{os.environ.get('PATH', '')}", "HOME": str(tmp_path),
+        # a new terminal: kubectl and python only from the activated .venv
+        env = {**os.environ, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
                "KUBECACHEDIR": str(tmp_path / "kube-cache")}
         env.pop("KUBECONFIG", None)
         yield tmp_path, env
@@ -50,7 +52,7 @@ def project(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
 
 
 def _webapp_pods(cwd: Path, env: dict[str, str]) -> set[str]:
-    out = _sh("export KUBECONFIG=$PWD/setpoint-data/kubeconfig; kubectl get pods -l app=webapp -o json",
+    out = _sh(f"export KUBECONFIG=$PWD/setpoint-data/kubeconfig; {BIN}/kubectl get pods -l app=webapp -o json",
               cwd, env).stdout
     return {p["metadata"]["name"] for p in json.loads(out)["items"]}
 
@@ -58,9 +60,9 @@ def _webapp_pods(cwd: Path, env: dict[str, str]) -> set[str]:
 def test_the_tutorial_commands_run_as_written(project: tuple[Path, dict[str, str]]) -> None:
     cwd, env = project
     install, controller, change = blocks(TUTORIAL, "sh")[3:6]
-    # `install` and `change` run in the same terminal: what `install` exported still holds
-    exports = "".join(line + "\n" for line in install.splitlines() if line.startswith("export "))
-    assert exports
+    # `install` and `change` run in the same terminal: what `install` activated and exported still holds
+    exports = "".join(line + "\n" for line in install.splitlines() if line.startswith(("export ", ". ")))
+    assert exports.startswith(". .venv/bin/activate\nexport KUBECONFIG=")
     _sh(install, cwd, env)
     before = _webapp_pods(cwd, env)
     assert len(before) == 2
