@@ -149,7 +149,9 @@ def _client_context() -> ssl.SSLContext:
     return tls.client_context(cluster.ca.cert_pem, cluster.admin)
 
 
-if importlib.util.find_spec("pytest_asyncio") is None:
+_HAS_PYTEST_ASYNCIO = importlib.util.find_spec("pytest_asyncio") is not None
+
+if not _HAS_PYTEST_ASYNCIO:
     # The plugin loads in every pytest run of a project that installs setpoint: without
     # pytest-asyncio, say what is missing when the fixture is used instead of failing at load.
     @pytest.fixture(name="setpoint_api")
@@ -162,11 +164,12 @@ else:
     async def setpoint_api(request: pytest.FixtureRequest) -> AsyncIterator[ApiServer]:
         """An embedded API server for one test: ``.client``, ``.kubeconfig``, ``.url``.
 
-        An ``async def`` test shares the server's event loop. A plain ``def`` test leaves no
-        loop running while it runs, so its server runs on a thread of its own: use
-        ``.kubeconfig`` or ``.url`` with a synchronous client there.
+        An ``async def`` test run by pytest-asyncio shares the server's event loop. Any other
+        test (a plain ``def`` one, or one that anyio or trio runs) leaves that loop idle while
+        it runs, so its server runs on a thread of its own: use ``.kubeconfig`` or ``.url``
+        with a client of the test's own there.
         """
-        if _is_async_test(request):
+        if _runs_in_fixture_loop(request):
             async with start_api_server() as api:
                 yield api
         else:
@@ -174,9 +177,10 @@ else:
                 yield api
 
 
-def _is_async_test(request: pytest.FixtureRequest) -> bool:
+def _runs_in_fixture_loop(request: pytest.FixtureRequest) -> bool:
+    """Whether pytest-asyncio runs the test in the loop its async fixtures run in."""
     function = getattr(request, "function", None)
-    return inspect.iscoroutinefunction(function)
+    return inspect.iscoroutinefunction(function) and request.node.get_closest_marker("asyncio") is not None
 
 
 @asynccontextmanager
@@ -198,7 +202,7 @@ async def _threaded_api_server() -> AsyncIterator[ApiServer]:
         loop.close()
 
 
-_OTHER_ASYNC_MARKERS = ("asyncio", "anyio", "trio")
+_ASYNC_MARKERS = ("asyncio", "anyio", "trio")
 
 
 @pytest.hookimpl(wrapper=True, trylast=True)
@@ -212,11 +216,13 @@ def pytest_pycollect_makeitem(collector: pytest.Module | pytest.Class, name: str
     anyio or trio are left alone.
     """
     result = yield
+    if not _HAS_PYTEST_ASYNCIO:  # the fixture says what is missing; an unregistered mark would not
+        return result
     items = result if isinstance(result, list) else [result]
     for item in items:
         if (isinstance(item, pytest.Function) and inspect.iscoroutinefunction(item.obj)
                 and "setpoint_api" in item.fixturenames
-                and not any(item.get_closest_marker(m) for m in _OTHER_ASYNC_MARKERS)):
+                and not any(item.get_closest_marker(m) for m in _ASYNC_MARKERS)):
             item.add_marker(pytest.mark.asyncio)
     return result
 

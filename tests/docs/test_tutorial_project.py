@@ -59,3 +59,29 @@ def test_a_new_project_passes_its_tests(tmp_path: Path, enable: str) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     # one async test (under pytest-asyncio's strict mode) and one plain test (the official client)
     assert "2 passed" in result.stdout.splitlines()[-1], result.stdout
+
+
+ANYIO_TEST = '''
+import pytest
+
+from setpoint.runtime import Kind
+from setpoint.testing import ApiServer
+
+
+@pytest.mark.anyio
+async def test_under_anyio(setpoint_api: ApiServer) -> None:
+    client = setpoint_api.new_client()  # made in anyio's loop; the server runs on its own thread
+    try:
+        await client.create({"apiVersion": "v1", "kind": "ConfigMap",
+                             "metadata": {"name": "a", "namespace": "default"}})
+        assert (await client.get(Kind("v1", "ConfigMap"), "a", "default"))["metadata"]["name"] == "a"
+    finally:
+        await client.close()
+'''
+
+
+def test_a_test_run_by_anyio_gets_a_server_of_its_own(tmp_path: Path) -> None:
+    (tmp_path / "test_anyio.py").write_text(ANYIO_TEST)
+    result = _pytest(tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout.splitlines()[-1], result.stdout
