@@ -44,6 +44,7 @@ def _pytest(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
                            str(project), *args], cwd=project, env=env, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("enable", ["entry point", "-p", "pytest_plugins"])
 def test_a_new_project_passes_its_tests(tmp_path: Path, enable: str) -> None:
     project = tmp_path / "configwatcher"
