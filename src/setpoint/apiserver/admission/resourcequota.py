@@ -8,10 +8,14 @@ refuses (``status unknown for quota``), and a usage above ``hard`` is 403 Forbid
 ``exceeded quota: <name>, requested: ..., used: ..., limited: ...``. When every quota admits
 it, the new usage is written to their ``status.used`` at once (as kube's quota evaluator does,
 so that the next create sees it before the resourcequota controller recounts); a quota changed
-meanwhile is read again and the check repeated.
+meanwhile is read again and the check repeated. The quotas are read from the watch cache as it
+is (kube's lister); a namespace with none there is looked up with a consistent read at most
+every 30 seconds (kube's ``liveLookupCache``), so a namespace without quotas costs no wait.
 """
 
 from __future__ import annotations
+
+import time
 
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.admission import quota
@@ -21,6 +25,8 @@ from setpoint.apiserver.registry.objectstore import ObjectStore
 from setpoint.apiserver.registry.resources import Registry
 
 _RETRIES = 5
+#: How long a consistent read finding no quota in a namespace is trusted (kube's liveTTL).
+LIVE_LOOKUP_SECONDS = 30.0
 
 
 def forbidden(attrs: Attributes, message: str) -> errors.StatusError:
@@ -42,6 +48,8 @@ class ResourceQuotaAdmission:
     def __init__(self, registry: Registry, objects: ObjectStore) -> None:
         self._registry = registry
         self._objects = objects
+        #: Namespaces a consistent read found without quotas, with when to look again.
+        self._none_until: dict[str, float] = {}
 
     async def admit(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> None:
         return None
@@ -52,11 +60,25 @@ class ResourceQuotaAdmission:
         quotas = self._registry.get("", "v1", "resourcequotas")
         if quotas is None:
             return
-        for _attempt in range(_RETRIES):
-            listed = await self._objects.list(quotas, attrs.namespace)
-            if not listed.items:
+        cacher = self._objects.cacher(quotas)
+        await cacher.wait_ready()
+        items = cacher.list(quotas.prefix(attrs.namespace))
+        if not items:
+            now = time.monotonic()
+            if self._none_until.get(attrs.namespace, 0.0) > now:
                 return
-            updates = self._check(attrs, obj, [c.obj for c in listed.items])
+            items = (await self._objects.list(quotas, attrs.namespace)).items
+            if not items:
+                if len(self._none_until) > 10_000:
+                    self._none_until = {k: t for k, t in self._none_until.items() if t > now}
+                self._none_until[attrs.namespace] = now + LIVE_LOOKUP_SECONDS
+                return
+        for _attempt in range(_RETRIES):
+            if _attempt:
+                items = (await self._objects.list(quotas, attrs.namespace)).items
+                if not items:
+                    return
+            updates = self._check(attrs, obj, [c.obj for c in items])
             if not updates or attrs.dry_run:
                 return
             if await self._write(attrs.namespace, updates):
