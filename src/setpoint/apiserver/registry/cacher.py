@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 #: A watcher's filter over objects (selectors); None means everything.
 Filter = Callable[[Obj], bool] | None
 
+#: Seconds between two progress requests to the storage watch while a consistent read waits.
+PROGRESS_PERIOD = 0.1
+
 ADDED = "ADDED"
 MODIFIED = "MODIFIED"
 DELETED = "DELETED"
@@ -591,6 +594,10 @@ class CacheSet:
 
     def __init__(self, store: storage.Storage, root: str = "/registry/") -> None:
         self.storage = store
+        #: The running storage watch (None between two).
+        self._watch: storage.Watch | None = None
+        #: When progress was last asked of the storage watch (monotonic).
+        self._progress_asked = 0.0
         #: Equal parts of the cached objects of every resource, held once.
         self.interner = Interner()
         self.root = root
@@ -636,10 +643,34 @@ class CacheSet:
             c.fail_watchers(reason)
 
     async def wait_revision(self, revision: int, timeout: float) -> None:
+        """Wait until every change up to ``revision`` has been routed (TimeoutError after ``timeout``).
+
+        Writes outside :attr:`root` (another prefix, another program on a shared etcd) move the
+        store's revision without an event here: while a reader waits, the storage watch is asked
+        for a progress notification every :data:`PROGRESS_PERIOD` (etcd's ``RequestProgress``, as
+        kube-apiserver's cacher asks), which brings :attr:`revision` to the store's.
+        """
         if self.revision >= revision:
             return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         async with self._progress:
-            await asyncio.wait_for(self._progress.wait_for(lambda: self.revision >= revision), timeout)
+            while self.revision < revision:
+                self._request_progress()
+                left = deadline - loop.time()
+                if left <= 0:
+                    raise TimeoutError(f"the watch cache did not reach revision {revision} in {timeout:g} s "
+                                       f"(at {self.revision})")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._progress.wait(), min(left, PROGRESS_PERIOD))
+
+    def _request_progress(self) -> None:
+        """Ask the storage watch for a progress notification, at most once a period."""
+        request = getattr(self._watch, "request_progress", None)
+        now = time.monotonic()
+        if request is not None and now - self._progress_asked >= PROGRESS_PERIOD:
+            self._progress_asked = now
+            request()
 
     def _route(self, key: str) -> Cacher | None:
         # Keys are <root><resource>/... or <root><group>/<resource>/...
@@ -658,7 +689,7 @@ class CacheSet:
         trimmed = time.monotonic()
         while True:
             try:
-                watch = self.storage.watch(self.root, self.revision)
+                watch = self._watch = self.storage.watch(self.root, self.revision)
                 try:
                     async for batch in watch:
                         routed: dict[Cacher, list[storage.Event]] = {}
@@ -674,12 +705,16 @@ class CacheSet:
                             trimmed = now
                             for c in self._cachers.values():
                                 c.trim(now)
-                        if batch:
-                            self.revision = batch[-1].kv.mod_revision
+                        # An empty batch is a progress notification: every change up to the
+                        # watch's revision has been delivered.
+                        revision = batch[-1].kv.mod_revision if batch else getattr(watch, "revision", 0)
+                        if revision > self.revision:
+                            self.revision = revision
                         async with self._progress:
                             self._progress.notify_all()
                         backoff = 0.1
                 finally:
+                    self._watch = None
                     await watch.close()
                 return
             except asyncio.CancelledError:
