@@ -12,7 +12,9 @@ Mapping, as kube-apiserver's etcd3 store and kine lay it out:
 * ``range`` is one etcd range at a revision with ``limit`` (its ``count`` gives what remains);
 * ``watch`` is an etcd watch from ``start_revision + 1`` with ``prev_kv`` and ``progress_notify``;
   a progress notification is an empty batch that moves :attr:`EtcdWatch.revision`;
-* ``compact`` is etcd's compaction (of the whole keyspace, as kube-apiserver's); etcd's "required
+* ``compact`` is etcd's compaction (of the whole keyspace, as kube-apiserver's); the automatic
+  compactors of several servers take turns through ``compact_rev_key`` (:meth:`EtcdStorage.claim_compaction`);
+  etcd's "required
   revision has been compacted" is :class:`Compacted`, a watch etcd cancels for it ends with
   :class:`WatchExpired`.
 
@@ -63,6 +65,9 @@ DEFAULT_REQUEST_TIMEOUT: Final = 30.0
 #: Seconds to wait for the cluster when the store opens.
 DEFAULT_DIAL_TIMEOUT: Final = 10.0
 
+#: The key whose version orders the compactions of the servers sharing a cluster (kube-apiserver's).
+COMPACT_REV_KEY: Final = "compact_rev_key"
+
 _COMPACTED: Final = "required revision has been compacted"
 _FUTURE: Final = "required revision is a future revision"
 _TOO_LARGE: Final = "request is too large"
@@ -70,6 +75,7 @@ _EQUAL: Final = rpc.Compare.CompareResult.Value("EQUAL")
 _GREATER: Final = rpc.Compare.CompareResult.Value("GREATER")
 _CREATE: Final = rpc.Compare.CompareTarget.Value("CREATE")
 _MOD: Final = rpc.Compare.CompareTarget.Value("MOD")
+_VERSION: Final = rpc.Compare.CompareTarget.Value("VERSION")
 _DELETE_EVENT: Final = rpc.Event.EventType.Value("DELETE")
 #: Watches ask etcd to end them when their member has no leader (as kube's clientv3 watches do).
 _HAS_LEADER: Final = (("hasleader", "true"),)
@@ -195,7 +201,10 @@ class EtcdStorage:
             self._channel = grpc.aio.insecure_channel(target, options=options)
         self._kv: Any = rpc.KVStub(self._channel)
         self._watch_stub: Any = rpc.WatchStub(self._channel)
-        self._compactor = AutoCompactor(self, interval=compact_interval, window=compact_window)
+        #: The version of ``compact_rev_key`` this store last saw (kube's "compact time").
+        self._compact_version = 0
+        self._compactor = AutoCompactor(self, interval=compact_interval, window=compact_window,
+                                        claim=self.claim_compaction)
 
     @classmethod
     async def open(
@@ -356,6 +365,29 @@ class EtcdStorage:
             await self._refresh_compact()
             raise Compacted(revision, self._compact) from None
         self._compact = max(self._compact, revision)
+
+    async def claim_compaction(self, revision: int) -> bool:
+        """Whether this store compacts to ``revision`` this round, as kube-apiserver's compactors
+        share one etcd: a transaction compares the version of :data:`COMPACT_REV_KEY` (at the root
+        of the keyspace, outside any prefix) with the one this store last saw; if equal it writes
+        the revision there (the version moves on) and wins, else it learns the version (and the
+        revision another server compacted to) and leaves this round to that server."""
+        self._check_open()
+        key = COMPACT_REV_KEY.encode()
+        request = rpc.TxnRequest(
+            compare=[rpc.Compare(key=key, target=_VERSION, result=_EQUAL, version=self._compact_version)],
+            success=[rpc.RequestOp(request_put=rpc.PutRequest(key=key, value=str(revision + self._offset).encode()))],
+            failure=[rpc.RequestOp(request_range=rpc.RangeRequest(key=key))],
+        )
+        response = await self._call(self._kv.Txn, request)
+        if response.succeeded:
+            self._compact_version += 1
+            return True
+        kvs = response.responses[0].response_range.kvs
+        self._compact_version = int(kvs[0].version) if kvs else 0
+        with contextlib.suppress(IndexError, ValueError):
+            self._compact = max(self._compact, int(kvs[0].value) - self._offset)
+        return False
 
     async def close(self) -> None:
         """Stop the compactor, end every watch with :class:`StoreClosed`, close the channel."""
