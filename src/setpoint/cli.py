@@ -126,6 +126,10 @@ def version() -> None:
 @click.option("--encryption-provider-config", default="", metavar="FILE",
               help="An apiserver.config.k8s.io/v1 EncryptionConfiguration: which resources are encrypted "
                    "at rest, with which providers and keys.")
+@click.option("--leader-elect", type=click.BOOL, default=None, is_flag=False, flag_value=True, metavar="bool",
+              help="Run the built-in controllers, the scheduler and the simulated nodes only while this server "
+                   "holds their Lease in kube-system (kube-controller-manager, kube-scheduler), so that several "
+                   "servers on one etcd run them once. Default: true with --storage etcd://, false otherwise.")
 def up(data_dir: Path, port: int, bind_address: str, storage_url: str, etcd_cafile: Path | None,
        etcd_certfile: Path | None, etcd_keyfile: Path | None, sync: str, log_level: str,
        controller_flags: tuple[str, ...], authorization_mode: str, advertise_address: str, nodes: int,
@@ -138,7 +142,7 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, etcd_cafi
        tls_sans: tuple[str, ...], tls_cert_file: Path | None, tls_private_key_file: Path | None,
        client_ca_file: Path | None, insecure_http: bool,
        audit_policy_file: str, audit_log_path: str, audit_log_maxsize: int, audit_log_maxbackup: int,
-       encryption_provider_config: str) -> None:
+       encryption_provider_config: str, leader_elect: bool | None) -> None:
     """Run the control plane in the foreground until Ctrl-C or SIGTERM."""
     tls_options = _tls_options(bind_address, tls_sans, tls_cert_file, tls_private_key_file, client_ca_file,
                                insecure_http)
@@ -199,6 +203,7 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, etcd_cafi
     except (audit.PolicyError, encryption.ConfigError) as exc:
         _fail(str(exc))
     options.update(security)
+    options["leader_elect"] = leader_elect
     install_event_loop_policy()
     tune_gc()
     try:
