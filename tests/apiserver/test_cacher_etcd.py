@@ -17,7 +17,7 @@ import pytest
 
 from etcd_cluster import EtcdCluster, etcd_prefix
 from setpoint.apiserver.registry.cacher import CacheSet
-from setpoint.storage.etcd import EtcdStorage
+from setpoint.storage.etcd import EtcdStorage, ordered_progress
 
 TIMEOUT = 10.0
 
@@ -65,3 +65,10 @@ async def test_consistent_read_after_a_write_outside_the_prefix(
         assert [o.key for o in things.list("/registry/configmaps/")] == ["/registry/configmaps/default/one"]
     finally:
         await caches.stop()
+
+
+def test_which_etcd_orders_requested_progress() -> None:
+    """etcd 3.4.25 and 3.5.8 send a requested progress notification in order with the events."""
+    assert [ordered_progress(v) for v in ("3.4.23", "3.4.25", "3.5.7", "3.5.8", "3.6.0", "3.6.0-rc.1", "4.0.0",
+                                          "3.3.27", "bogus")] == [
+        False, True, False, True, True, True, True, False, False]

@@ -82,6 +82,11 @@ _HAS_LEADER: Final = (("hasleader", "true"),)
 #: Seconds between attempts to re-establish a broken watch stream: first, most.
 _RETRY_FIRST: Final = 0.05
 _RETRY_MAX: Final = 1.0
+#: etcd before these versions answers a progress request at once, ahead of events still queued for the
+#: watch (etcd issue 15220): its answer is trusted only from a watch that received nothing for
+#: :data:`UNORDERED_PROGRESS_QUIET` seconds (longer than etcd's 100 ms catch-up loop of a new watch).
+ORDERED_PROGRESS: Final = {3: {4: 25, 5: 8}}
+UNORDERED_PROGRESS_QUIET: Final = 0.2
 #: etcd's "every key from here on" range end.
 _ALL_KEYS: Final = b"\x00"
 
@@ -118,6 +123,19 @@ def parse_url(url: str) -> tuple[list[str], dict[str, str]]:
             raise ValueError(f"unknown etcd URL option {name!r} (known: {', '.join(sorted(known))})")
         options[name] = value
     return endpoints, options
+
+
+def ordered_progress(version: str) -> bool:
+    """Whether etcd ``version`` sends a requested progress notification in order with the events
+    (3.4.25, 3.5.8, 3.6 and later)."""
+    try:
+        major, minor, patch = (int(p) for p in version.split("-")[0].split(".")[:3])
+    except ValueError:
+        return False
+    if major != 3:
+        return major > 3
+    fixed = ORDERED_PROGRESS[3].get(minor)
+    return minor > 5 if fixed is None else patch >= fixed
 
 
 def _target(endpoints: list[str]) -> str:
@@ -201,6 +219,11 @@ class EtcdStorage:
             self._channel = grpc.aio.insecure_channel(target, options=options)
         self._kv: Any = rpc.KVStub(self._channel)
         self._watch_stub: Any = rpc.WatchStub(self._channel)
+        self._maintenance: Any = rpc.MaintenanceStub(self._channel)
+        #: The version of the member that answered at open, and whether its requested progress
+        #: notifications come in order with the events (see :data:`ORDERED_PROGRESS`).
+        self.version = ""
+        self.ordered_progress = False
         #: The version of ``compact_rev_key`` this store last saw (kube's "compact time").
         self._compact_version = 0
         self._compactor = AutoCompactor(self, interval=compact_interval, window=compact_window,
@@ -226,6 +249,12 @@ class EtcdStorage:
             raise StorageError(f"cannot reach etcd at {', '.join(self.endpoints)}: {exc}") from None
         if self._relative:
             self._offset = header.revision
+        self.version = (await self._call(self._maintenance.Status, rpc.StatusRequest())).version
+        self.ordered_progress = ordered_progress(self.version)
+        if not self.ordered_progress:
+            log.info("etcd %s may send a requested progress notification ahead of events (fixed in 3.4.25 "
+                     "and 3.5.8): progress is asked only of a watch quiet for %g s", self.version,
+                     UNORDERED_PROGRESS_QUIET)
         self._compact = await self._probe_compact_revision()
         self._compactor.start()
 
@@ -580,6 +609,8 @@ class EtcdWatch:
         self._space = asyncio.Event()
         self._space.set()
         self._call: Any = None
+        #: When the stream was (re)opened or last received something (monotonic).
+        self._active = time.monotonic()
         self._task = asyncio.get_running_loop().create_task(self._run(start_revision), name="etcd watch")
 
     def __aiter__(self) -> EtcdWatch:
@@ -604,10 +635,15 @@ class EtcdWatch:
                 self._waiter = None
 
     def request_progress(self) -> None:
-        """Ask etcd for a progress notification (an empty batch at its current revision).
+        """Ask etcd for a progress notification (an empty batch at its current revision); etcd
+        sends nothing while the watch catches up (callers ask again).
 
-        etcd before 3.4.25 and 3.5.8 may answer it before events it still holds for this watch.
+        etcd before 3.4.25 and 3.5.8 answers at once, even ahead of events it still holds for this
+        watch: there the request is dropped unless the stream has received nothing (and was not
+        (re)opened) for :data:`UNORDERED_PROGRESS_QUIET` seconds, so that no event can still wait.
         """
+        if not self._store.ordered_progress and time.monotonic() - self._active < UNORDERED_PROGRESS_QUIET:
+            return
         self._progress.put_nowait(None)
 
     async def close(self) -> None:
@@ -644,6 +680,7 @@ class EtcdWatch:
             while True:
                 # From where the received batches reach: a new stream neither skips nor repeats.
                 self._call = call = store._watch_stub.Watch(self._requests(self._received), metadata=_HAS_LEADER)
+                self._active = time.monotonic()
                 try:
                     while True:
                         await self._space.wait()
@@ -682,6 +719,7 @@ class EtcdWatch:
 
     def _handle(self, response: Any) -> None:
         store = self._store
+        self._active = time.monotonic()
         if response.canceled:
             if response.compact_revision:
                 store._compact = max(store._compact, int(response.compact_revision) - store._offset)
