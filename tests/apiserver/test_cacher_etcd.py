@@ -10,16 +10,22 @@ cache to reach etcd's current revision: the cache asks its watch for a progress 
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
 from collections.abc import AsyncIterator
 
 import pytest
 
 from etcd_cluster import EtcdCluster, etcd_prefix
+from setpoint.apiserver.encryption import EncryptedStorage
+from setpoint.apiserver.encryption.config import parse
 from setpoint.apiserver.registry.cacher import CacheSet
 from setpoint.storage.etcd import EtcdStorage, ordered_progress
 
 TIMEOUT = 10.0
+ENCRYPTION = parse({"apiVersion": "apiserver.config.k8s.io/v1", "kind": "EncryptionConfiguration",
+                    "resources": [{"resources": ["secrets"], "providers": [{"aesgcm": {"keys": [
+                        {"name": "k1", "secret": base64.b64encode(b"1" * 32).decode()}]}}]}]})
 
 
 @pytest.fixture
@@ -35,10 +41,12 @@ async def stores(etcd_cluster: EtcdCluster) -> AsyncIterator[tuple[EtcdStorage, 
         await b.close()
 
 
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
 async def test_consistent_read_after_a_write_outside_the_prefix(
-        stores: tuple[EtcdStorage, EtcdStorage], etcd_cluster: EtcdCluster) -> None:
+        stores: tuple[EtcdStorage, EtcdStorage], etcd_cluster: EtcdCluster, encrypted: bool) -> None:
     a, b = stores
-    caches = CacheSet(a)
+    # Encryption at rest wraps the store, and its watch: progress goes through.
+    caches = CacheSet(EncryptedStorage(a, ENCRYPTION) if encrypted else a)
     await caches.start()
     try:
         things = caches.get("/registry/configmaps/")
