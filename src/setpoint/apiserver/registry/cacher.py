@@ -596,8 +596,9 @@ class CacheSet:
         self.storage = store
         #: The running storage watch (None between two).
         self._watch: storage.Watch | None = None
-        #: When progress was last asked of the storage watch (monotonic).
-        self._progress_asked = 0.0
+        #: Readers waiting for a revision, and the task asking the watch for progress meanwhile.
+        self._waiting = 0
+        self._requester: asyncio.Task[None] | None = None
         #: Equal parts of the cached objects of every resource, held once.
         self.interner = Interner()
         self.root = root
@@ -630,10 +631,11 @@ class CacheSet:
             await c.stop()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._requester):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         for c in list(self._cachers.values()):
             await c.stop()
         self._cachers.clear()
@@ -646,31 +648,29 @@ class CacheSet:
         """Wait until every change up to ``revision`` has been routed (TimeoutError after ``timeout``).
 
         Writes outside :attr:`root` (another prefix, another program on a shared etcd) move the
-        store's revision without an event here: while a reader waits, the storage watch is asked
-        for a progress notification every :data:`PROGRESS_PERIOD` (etcd's ``RequestProgress``, as
+        store's revision without an event here: while readers wait, the storage watch is asked for
+        a progress notification every :data:`PROGRESS_PERIOD` (etcd's ``RequestProgress``, as
         kube-apiserver's cacher asks), which brings :attr:`revision` to the store's.
         """
         if self.revision >= revision:
             return
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        async with self._progress:
-            while self.revision < revision:
-                self._request_progress()
-                left = deadline - loop.time()
-                if left <= 0:
-                    raise TimeoutError(f"the watch cache did not reach revision {revision} in {timeout:g} s "
-                                       f"(at {self.revision})")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._progress.wait(), min(left, PROGRESS_PERIOD))
+        self._waiting += 1
+        if (self._requester is None or self._requester.done()) \
+                and getattr(self._watch, "request_progress", None) is not None:
+            self._requester = asyncio.create_task(self._request_progress(), name="watch cache progress")
+        try:
+            async with self._progress:
+                await asyncio.wait_for(self._progress.wait_for(lambda: self.revision >= revision), timeout)
+        finally:
+            self._waiting -= 1
 
-    def _request_progress(self) -> None:
-        """Ask the storage watch for a progress notification, at most once a period."""
-        request = getattr(self._watch, "request_progress", None)
-        now = time.monotonic()
-        if request is not None and now - self._progress_asked >= PROGRESS_PERIOD:
-            self._progress_asked = now
-            request()
+    async def _request_progress(self) -> None:
+        """Ask the storage watch for progress every period while readers wait."""
+        while self._waiting:
+            request = getattr(self._watch, "request_progress", None)
+            if request is not None:
+                request()
+            await asyncio.sleep(PROGRESS_PERIOD)
 
     def _route(self, key: str) -> Cacher | None:
         # Keys are <root><resource>/... or <root><group>/<resource>/...
