@@ -137,6 +137,13 @@ def test_two_servers_serve_one_api(pair: HA, etcd_cluster: EtcdCluster) -> None:
         assert int(listed["metadata"]["resourceVersion"]) >= int(created.json()["metadata"]["resourceVersion"])
         assert reader.get_json(f"/api/v1/namespaces/ha-one/configmaps/rw-{i}")["data"] == {"i": str(i)}
 
+    # Both caches hold the same objects at the same resourceVersions.
+    def versions(srv: Server) -> dict[str, str]:
+        items = srv.get_json("/api/v1/namespaces/ha-one/configmaps")["items"]
+        return {o["metadata"]["name"]: o["metadata"]["resourceVersion"] for o in items}
+
+    assert versions(a) == versions(b)
+
     # Writes outside the servers' keys move etcd's revision without an event their caches could see:
     # a consistent LIST still answers at once (the cache asks its watch for progress).
     for i in range(3):
