@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import sys
+
+# Before anything that needs 3.11: say so, rather than fail on some import.
+if sys.version_info < (3, 11):  # noqa: UP036 (pip may be bypassed: a checkout on PYTHONPATH, an old venv)
+    sys.exit(f"setpoint needs Python 3.11 or later; this is Python {sys.version.split()[0]} ({sys.executable}).")
+
 import asyncio
 import contextlib
 import gc
 import ipaddress
 import logging
 import signal
-import sys
 from pathlib import Path
 from typing import Any
 
