@@ -17,13 +17,13 @@ import sys
 import time
 from pathlib import Path
 
+from doc_blocks import ROOT, blocks
 from etcd_cluster import EtcdCluster, etcd_prefix
 
 #: setpoint and kubectl of this environment.
 BIN = Path(sys.executable).parent
 
-GUIDE = Path(__file__).resolve().parents[2] / "docs" / "ha.md"
-_FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
+GUIDE = ROOT / "docs" / "ha.md"
 
 
 def free_port() -> int:
@@ -33,8 +33,7 @@ def free_port() -> int:
 
 
 def _script(cluster_url: str, ports: tuple[int, int]) -> str:
-    blocks = [body for lang, body in _FENCE.findall(GUIDE.read_text()) if lang == "bash"]
-    script = "\n".join(blocks)
+    script = "\n".join(blocks(GUIDE, "bash"))
     assert "etcd://127.0.0.1:2379,127.0.0.1:22379,127.0.0.1:32379" in script
     script = script.replace("etcd://127.0.0.1:2379,127.0.0.1:22379,127.0.0.1:32379", cluster_url)
     return re.sub(r"\b6444\b", str(ports[1]), re.sub(r"\b6443\b", str(ports[0]), script))
