@@ -102,6 +102,19 @@ def _bytes_end(prefix: bytes) -> bytes:
     return _ALL_KEYS
 
 
+def ordered_progress(version: str) -> bool:
+    """Whether etcd ``version`` sends a requested progress notification in order with the events
+    (3.4.25, 3.5.8, 3.6 and later)."""
+    try:
+        major, minor, patch = (int(p) for p in version.split("-")[0].split(".")[:3])
+    except ValueError:
+        return False
+    if major != 3:
+        return major > 3
+    fixed = ORDERED_PROGRESS[3].get(minor)
+    return minor > 5 if fixed is None else patch >= fixed
+
+
 def parse_url(url: str) -> tuple[list[str], dict[str, str]]:
     """``etcd://host:port[,host:port...][?prefix=P&cafile=F&certfile=F&keyfile=F]``: the endpoints
     and the options."""
@@ -123,19 +136,6 @@ def parse_url(url: str) -> tuple[list[str], dict[str, str]]:
             raise ValueError(f"unknown etcd URL option {name!r} (known: {', '.join(sorted(known))})")
         options[name] = value
     return endpoints, options
-
-
-def ordered_progress(version: str) -> bool:
-    """Whether etcd ``version`` sends a requested progress notification in order with the events
-    (3.4.25, 3.5.8, 3.6 and later)."""
-    try:
-        major, minor, patch = (int(p) for p in version.split("-")[0].split(".")[:3])
-    except ValueError:
-        return False
-    if major != 3:
-        return major > 3
-    fixed = ORDERED_PROGRESS[3].get(minor)
-    return minor > 5 if fixed is None else patch >= fixed
 
 
 def _target(endpoints: list[str]) -> str:
