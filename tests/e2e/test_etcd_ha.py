@@ -25,6 +25,7 @@ from e2e_helpers import (
     Server,
     eventually,
     free_port,
+    setpoint_cmd,
     start_server,
     stop_server,
     wait_ready,
@@ -234,19 +235,22 @@ def test_controllers_run_in_one_server_and_fail_over(etcd_cluster: EtcdCluster,
 def test_clean_stop_hands_the_lease_over_at_once(etcd_cluster: EtcdCluster,
                                                  tmp_path_factory: pytest.TempPathFactory) -> None:
     """A leader stopped with SIGTERM releases its Leases: the standby leads after a retry period,
-    not a whole lease duration."""
-    ha = _start_pair(etcd_cluster, tmp_path_factory, "--nodes", "0")
+    not a whole lease duration (kube's --leader-elect-* timings, a longer lease here)."""
+    ha = _start_pair(etcd_cluster, tmp_path_factory, "--nodes", "0", "--leader-elect-lease-duration", "30s",
+                     "--leader-elect-renew-deadline", "20s", "--leader-elect-retry-period", "1s")
     try:
         a, b = ha.servers
         kb = Kubectl(b)
         lease = "kube-controller-manager"
         eventually(lambda: _holder(kb, lease), timeout=TAKEOVER)
+        assert kb.out("get", "lease", lease, "-n", "kube-system", "-o",
+                      "jsonpath={.spec.leaseDurationSeconds}") == "30"
         leader, standby = (a, b) if _holder(kb, lease) == _identity(a, lease) else (b, a)
         stop_server(leader.proc)
         stopped = time.monotonic()
         ks = Kubectl(standby)
         eventually(lambda: _holder(ks, lease) == _identity(standby, lease), timeout=TAKEOVER, interval=0.1)
-        assert time.monotonic() - stopped < 10  # a lease duration is 15 s
+        assert time.monotonic() - stopped < 15  # the lease duration is 30 s
     finally:
         for srv in ha.servers:
             stop_server(srv.proc)
@@ -263,3 +267,13 @@ def test_no_election_on_sqlite_unless_asked(kubectl: Kubectl) -> None:
                                        "jsonpath={.status.replicas}") == "1")
     finally:
         kubectl("delete", "deployment", "no-election", "--wait=false")
+
+
+def test_leader_election_timings_are_checked(tmp_path: Path) -> None:
+    """client-go's rule: lease duration > renew deadline > 1.2 x retry period; else a refusal."""
+    refused = subprocess.run([*setpoint_cmd(), "up", "--data-dir", str(tmp_path / "data"), "--port",
+                              str(free_port()), "--leader-elect-renew-deadline", "20s"],
+                             capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == ("setpoint: invalid leader election timings: need lease_duration > "
+                                      "renew_deadline > 1.2 * retry_period > 0 (as client-go)")
