@@ -13,10 +13,9 @@ Mapping, as kube-apiserver's etcd3 store and kine lay it out:
 * ``watch`` is an etcd watch from ``start_revision + 1`` with ``prev_kv`` and ``progress_notify``;
   a progress notification is an empty batch that moves :attr:`EtcdWatch.revision`;
 * ``compact`` is etcd's compaction (of the whole keyspace, as kube-apiserver's); the automatic
-  compactors of several servers take turns through ``compact_rev_key`` (:meth:`EtcdStorage.claim_compaction`);
-  etcd's "required
-  revision has been compacted" is :class:`Compacted`, a watch etcd cancels for it ends with
-  :class:`WatchExpired`.
+  compactors of several servers take turns through ``compact_rev_key``
+  (:meth:`EtcdStorage.claim_compaction`); etcd's "required revision has been compacted" is
+  :class:`Compacted`, a watch etcd cancels for it ends with :class:`WatchExpired`.
 
 etcd does not tell its compact revision outright: the store learns it when it opens (a watch from
 revision 1 is refused with it) and keeps it up to date from its own compactions and from every
@@ -403,9 +402,10 @@ class EtcdStorage:
         revision another server compacted to) and leaves this round to that server."""
         self._check_open()
         key = COMPACT_REV_KEY.encode()
+        put = rpc.PutRequest(key=key, value=str(revision + self._offset).encode())
         request = rpc.TxnRequest(
             compare=[rpc.Compare(key=key, target=_VERSION, result=_EQUAL, version=self._compact_version)],
-            success=[rpc.RequestOp(request_put=rpc.PutRequest(key=key, value=str(revision + self._offset).encode()))],
+            success=[rpc.RequestOp(request_put=put)],
             failure=[rpc.RequestOp(request_range=rpc.RangeRequest(key=key))],
         )
         response = await self._call(self._kv.Txn, request)
@@ -640,7 +640,8 @@ class EtcdWatch:
 
         etcd before 3.4.25 and 3.5.8 answers at once, even ahead of events it still holds for this
         watch: there the request is dropped unless the stream has received nothing (and was not
-        (re)opened) for :data:`UNORDERED_PROGRESS_QUIET` seconds, so that no event can still wait.
+        (re)opened) for :data:`UNORDERED_PROGRESS_QUIET` seconds, so that the events committed before
+        it have had that long to go out (a narrower window, not etcd's fix).
         """
         if not self._store.ordered_progress and time.monotonic() - self._active < UNORDERED_PROGRESS_QUIET:
             return
