@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 #: A watcher's filter over objects (selectors); None means everything.
 Filter = Callable[[Obj], bool] | None
 
+#: Seconds between two progress requests to the storage watch while a consistent read waits.
+PROGRESS_PERIOD = 0.1
+
 ADDED = "ADDED"
 MODIFIED = "MODIFIED"
 DELETED = "DELETED"
@@ -591,6 +594,11 @@ class CacheSet:
 
     def __init__(self, store: storage.Storage, root: str = "/registry/") -> None:
         self.storage = store
+        #: The running storage watch (None between two).
+        self._watch: storage.Watch | None = None
+        #: Readers waiting for a revision, and the task asking the watch for progress meanwhile.
+        self._waiting = 0
+        self._requester: asyncio.Task[None] | None = None
         #: Equal parts of the cached objects of every resource, held once.
         self.interner = Interner()
         self.root = root
@@ -623,10 +631,11 @@ class CacheSet:
             await c.stop()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._requester):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         for c in list(self._cachers.values()):
             await c.stop()
         self._cachers.clear()
@@ -636,10 +645,32 @@ class CacheSet:
             c.fail_watchers(reason)
 
     async def wait_revision(self, revision: int, timeout: float) -> None:
+        """Wait until every change up to ``revision`` has been routed (TimeoutError after ``timeout``).
+
+        Writes outside :attr:`root` (another prefix, another program on a shared etcd) move the
+        store's revision without an event here: while readers wait, the storage watch is asked for
+        a progress notification every :data:`PROGRESS_PERIOD` (etcd's ``RequestProgress``, as
+        kube-apiserver's cacher asks), which brings :attr:`revision` to the store's.
+        """
         if self.revision >= revision:
             return
-        async with self._progress:
-            await asyncio.wait_for(self._progress.wait_for(lambda: self.revision >= revision), timeout)
+        self._waiting += 1
+        if (self._requester is None or self._requester.done()) \
+                and getattr(self._watch, "request_progress", None) is not None:
+            self._requester = asyncio.create_task(self._request_progress(), name="watch cache progress")
+        try:
+            async with self._progress:
+                await asyncio.wait_for(self._progress.wait_for(lambda: self.revision >= revision), timeout)
+        finally:
+            self._waiting -= 1
+
+    async def _request_progress(self) -> None:
+        """Ask the storage watch for progress every period while readers wait."""
+        while self._waiting:
+            request = getattr(self._watch, "request_progress", None)
+            if request is not None:
+                request()
+            await asyncio.sleep(PROGRESS_PERIOD)
 
     def _route(self, key: str) -> Cacher | None:
         # Keys are <root><resource>/... or <root><group>/<resource>/...
@@ -658,7 +689,7 @@ class CacheSet:
         trimmed = time.monotonic()
         while True:
             try:
-                watch = self.storage.watch(self.root, self.revision)
+                watch = self._watch = self.storage.watch(self.root, self.revision)
                 try:
                     async for batch in watch:
                         routed: dict[Cacher, list[storage.Event]] = {}
@@ -674,12 +705,16 @@ class CacheSet:
                             trimmed = now
                             for c in self._cachers.values():
                                 c.trim(now)
-                        if batch:
-                            self.revision = batch[-1].kv.mod_revision
+                        # An empty batch is a progress notification: every change up to the
+                        # watch's revision has been delivered.
+                        revision = batch[-1].kv.mod_revision if batch else getattr(watch, "revision", 0)
+                        if revision > self.revision:
+                            self.revision = revision
                         async with self._progress:
                             self._progress.notify_all()
                         backoff = 0.1
                 finally:
+                    self._watch = None
                     await watch.close()
                 return
             except asyncio.CancelledError:
