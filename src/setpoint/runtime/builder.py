@@ -104,7 +104,8 @@ class Builder:
             sources.append(src)
         for src in sources:
             src.predicates = (*src.predicates, *self._filters)
-        return Controller(name, as_func(reconciler), sources=sources, **self._options)
+        options = {"max_concurrent_reconciles": self._manager.max_concurrent_reconciles, **self._options}
+        return Controller(name, as_func(reconciler), sources=sources, **options)
 
     def complete(self, reconciler: Reconciler | ReconcileFunc) -> Controller:
         """Build the controller and add it to the manager (started at once if the manager runs)."""

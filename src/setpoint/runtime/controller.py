@@ -23,6 +23,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from setpoint.apimachinery.types import Obj
 from setpoint.runtime import metrics as m
@@ -39,6 +40,11 @@ from setpoint.runtime.workqueue import ShutDown, WorkQueue
 
 log = logging.getLogger(__name__)
 
+#: workers per controller unless told otherwise (``Manager(max_concurrent_reconciles=...)`` or
+#: ``Builder.with_options``). controller-runtime's default is 1, but its Go workers block in a
+#: concurrent client; an asyncio worker is a task that waits on one request at a time, so a few
+#: of them are what keeps the API server busy (see docs/benchmarks.md).
+DEFAULT_MAX_CONCURRENT_RECONCILES = 8
 
 
 @dataclass
@@ -51,6 +57,12 @@ class Source:
     namespace: str | None = None
     label_selector: str | None = None
     informer: Informer | None = field(default=None, repr=False)
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """Mark a cancelled gather's outcome as seen (no "exception was never retrieved")."""
+    if not future.cancelled():
+        future.exception()
 
 
 class _Feed:
@@ -95,7 +107,7 @@ class Controller:
     """Reconciles requests from its sources with ``max_concurrent_reconciles`` workers."""
 
     def __init__(self, name: str, reconcile: ReconcileFunc, *, sources: Sequence[Source] = (),
-                 max_concurrent_reconciles: int = 1,
+                 max_concurrent_reconciles: int = DEFAULT_MAX_CONCURRENT_RECONCILES,
                  rate_limiter: ratelimit.RateLimiter[Request] | None = None,
                  cache_sync_timeout: float = 120.0) -> None:
         if max_concurrent_reconciles < 1:
@@ -135,7 +147,12 @@ class Controller:
             src.informer = cache.acquire(src.kind, namespace=src.namespace, label_selector=src.label_selector)
 
     async def start(self) -> None:
-        """Connect sources, wait for their caches to sync, start the workers."""
+        """Wait for every source's cache to sync, then connect the sources and start the workers.
+
+        As controller-runtime's workers, and more: no event handler or mapping function runs before
+        *all* of the controller's sources have synced, so what they read from the cache is there (a
+        handler connected after the sync is first told about every cached object).
+        """
         if self._cache is None:
             raise RuntimeError(f"{self!r}: prepare(cache) first (the manager does)")
         if self.started:
@@ -144,6 +161,7 @@ class Controller:
         if self.queue.shutting_down:
             self.queue = self._new_queue()
         assert self._client is not None
+        await self._wait_synced()
         for src in self.sources:
             await src.handler.prepare(self._client)
         for src in self.sources:
@@ -151,14 +169,26 @@ class Controller:
             feed = _Feed(self.queue, src.handler, src.predicates)
             src.informer.add_handler(feed)
             self._feeds.append((src.informer, feed))
-        try:
-            await asyncio.wait_for(asyncio.gather(*(s.informer.wait_synced() for s in self.sources
-                                                    if s.informer is not None)), self.cache_sync_timeout)
-        except TimeoutError:
-            raise TimeoutError(f"{self!r}: caches did not sync within {self.cache_sync_timeout} s") from None
         self._workers = [asyncio.create_task(self._worker(), name=f"{self.name} worker {i}")
                          for i in range(self.max_concurrent_reconciles)]
         log.info("controller %s started with %d workers", self.name, len(self._workers))
+
+    async def _wait_synced(self) -> None:
+        """Wait until every source has synced; after ``cache_sync_timeout`` say which have not (once),
+        and keep waiting: a kind that is not served yet (a CRD still to be installed) starts later."""
+        synced = asyncio.gather(*(s.informer.wait_synced() for s in self.sources if s.informer is not None))
+        try:
+            await asyncio.wait_for(asyncio.shield(synced), self.cache_sync_timeout)
+        except TimeoutError:
+            waiting = [f"{s.informer!r}" + (f" ({s.informer.last_error})" if s.informer.last_error else "")
+                       for s in self.sources if s.informer is not None and not s.informer.has_synced]
+            log.warning("controller %s: caches not synced after %g s, still waiting for %s", self.name,
+                        self.cache_sync_timeout, ", ".join(waiting))
+            await synced
+        except asyncio.CancelledError:
+            synced.cancel()
+            synced.add_done_callback(_retrieve)
+            raise
 
     async def stop(self, *, cancel: bool = False, grace: float = 30.0) -> None:
         """Stop reconciling: no new requests; running reconciles get ``grace`` seconds to finish

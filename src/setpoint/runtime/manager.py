@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from setpoint.runtime import metrics as m
 from setpoint.runtime.cache import Cache
 from setpoint.runtime.client import Client
-from setpoint.runtime.controller import Controller
+from setpoint.runtime.controller import DEFAULT_MAX_CONCURRENT_RECONCILES, Controller
 from setpoint.runtime.leader import LeaderElection, LeaderElector, LeadershipLost
 
 if TYPE_CHECKING:
@@ -47,8 +47,13 @@ class Manager:
 
     def __init__(self, client: Client, *, health_port: int | None = None, health_host: str = "127.0.0.1",
                  leader_election: LeaderElection | None = None, resync: float | None = None,
-                 graceful_shutdown_timeout: float = 30.0) -> None:
+                 graceful_shutdown_timeout: float = 30.0,
+                 max_concurrent_reconciles: int = DEFAULT_MAX_CONCURRENT_RECONCILES) -> None:
+        if max_concurrent_reconciles < 1:
+            raise ValueError("max_concurrent_reconciles must be at least 1")
         self.client = client
+        #: the workers of each controller built for this manager unless its builder says otherwise
+        self.max_concurrent_reconciles = max_concurrent_reconciles
         self.cache = Cache(client, resync=resync)
         self.health_host = health_host
         self.health_port = health_port
