@@ -62,3 +62,44 @@ async def test_mapping_functions_reading_the_cache_at_start_up_see_it_synced(
         await eventually(lambda: len(reconciled) == WATCHERS, timeout=60)
         assert len(mapped) >= CONFIGMAPS  # every ConfigMap was mapped, once its watchers were cached
     assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+async def test_reads_of_another_controllers_cache_at_start_up_wait_for_its_sync(
+        setpoint_api: ApiServer, caplog: pytest.LogCaptureFixture) -> None:
+    client = setpoint_api.client
+    kind = await install_crd(client)
+    sem = asyncio.Semaphore(32)
+
+    async def create(obj: dict[str, Any]) -> None:
+        async with sem:
+            await client.create(obj)
+
+    await asyncio.gather(*(create({"apiVersion": kind.api_version, "kind": kind.kind, "spec": {},
+                                   "metadata": {"name": f"w-{i}", "namespace": "default"}})
+                           for i in range(WATCHERS)))
+    await asyncio.gather(*(create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
+        "name": f"counted-{i}", "namespace": "default", "labels": {"counted": "yes"}}}) for i in range(CONFIGMAPS)))
+
+    mgr = Manager(client)
+    seen_by_map: list[int] = []
+    seen_by_reconcile: dict[str, int] = {}
+
+    def count_widgets(cm: Any) -> list[Request]:
+        seen_by_map.append(len(mgr.cache.list(kind, "default")))  # a cache this controller does not watch
+        return [Request.of(cm)]
+
+    async def reconcile(req: Request) -> None:
+        seen_by_reconcile[req.name] = len(mgr.cache.list(kind, "default"))
+
+    async def noop(req: Request) -> None:
+        return None
+
+    Builder(mgr).for_(kind).complete(noop)  # the widgets' informer is this controller's
+    (Builder(mgr).named("counter").watches(CM, count_widgets, namespace="default", label_selector="counted=yes")
+     .complete(reconcile))
+    caplog.set_level(logging.INFO, logger="setpoint")
+    async with mgr.running():
+        await eventually(lambda: len(seen_by_reconcile) == CONFIGMAPS, timeout=60)
+    assert set(seen_by_map) == {WATCHERS} and len(seen_by_map) >= CONFIGMAPS
+    assert set(seen_by_reconcile.values()) == {WATCHERS}
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]

@@ -21,14 +21,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from setpoint.apimachinery.types import Obj
 from setpoint.runtime import metrics as m
 from setpoint.runtime import ratelimit
-from setpoint.runtime.cache import Cache
+from setpoint.runtime.cache import Cache, NotSynced
 from setpoint.runtime.client import Client
 from setpoint.runtime.errors import Conflict
 from setpoint.runtime.handler import Handler
@@ -41,10 +41,11 @@ from setpoint.runtime.workqueue import ShutDown, WorkQueue
 log = logging.getLogger(__name__)
 
 #: workers per controller unless told otherwise (``Manager(max_concurrent_reconciles=...)`` or
-#: ``Builder.with_options``). controller-runtime's default is 1, but its Go workers block in a
-#: concurrent client; an asyncio worker is a task that waits on one request at a time, so a few
-#: of them are what keeps the API server busy (see docs/benchmarks.md).
-DEFAULT_MAX_CONCURRENT_RECONCILES = 8
+#: ``Builder.with_options``). A worker waits on one request at a time, so one worker leaves a
+#: controller bound by the server's latency; 16 keep a server busy and still bound the load
+#: (controller-runtime defaults to 1, kube-controller-manager mostly to 5, kube-rs sets no bound;
+#: see docs/benchmarks.md).
+DEFAULT_MAX_CONCURRENT_RECONCILES = 16
 
 
 @dataclass
@@ -66,40 +67,61 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
 
 
 class _Feed:
-    """The informer event handler that filters events and queues their requests."""
+    """The informer event handler that filters events and queues their requests.
 
-    __slots__ = ("handler", "predicates", "queue")
+    A mapping function that reads a cache still listing (:class:`~setpoint.runtime.cache.NotSynced`)
+    does not fail: the event is handed to ``defer`` and delivered again once that cache has synced.
+    """
 
-    def __init__(self, queue: WorkQueue[Request], handler: Handler, predicates: Sequence[Predicate]) -> None:
+    __slots__ = ("defer", "handler", "predicates", "queue")
+
+    def __init__(self, queue: WorkQueue[Request], handler: Handler, predicates: Sequence[Predicate],
+                 defer: Callable[[Informer, Callable[[], None]], None]) -> None:
         self.queue = queue
         self.handler = handler
         self.predicates = tuple(predicates)
+        self.defer = defer
 
     def on_add(self, obj: Obj) -> None:
         for p in self.predicates:
             if not p.create(obj):
                 return
+        try:
+            requests = self.handler.requests(obj)
+        except NotSynced as e:
+            self.defer(e.informer, lambda: self.on_add(obj))
+            return
         add = self.queue.add
-        for req in self.handler.requests(obj):
+        for req in requests:
             add(req)
 
     def on_update(self, old: Obj, new: Obj) -> None:
         for p in self.predicates:
             if not p.update(old, new):
                 return
+        try:
+            requests = self.handler.requests(new)
+            before = self.handler.requests(old) if self.handler.both_on_update else ()
+        except NotSynced as e:
+            self.defer(e.informer, lambda: self.on_update(old, new))
+            return
         add = self.queue.add
-        for req in self.handler.requests(new):
+        for req in requests:
             add(req)
-        if self.handler.both_on_update:
-            for req in self.handler.requests(old):
-                add(req)
+        for req in before:
+            add(req)
 
     def on_delete(self, obj: Obj) -> None:
         for p in self.predicates:
             if not p.delete(obj):
                 return
+        try:
+            requests = self.handler.requests(obj)
+        except NotSynced as e:
+            self.defer(e.informer, lambda: self.on_delete(obj))
+            return
         add = self.queue.add
-        for req in self.handler.requests(obj):
+        for req in requests:
             add(req)
 
 
@@ -124,6 +146,7 @@ class Controller:
         self._client: Client | None = None
         self._feeds: list[tuple[Informer, _Feed]] = []
         self._workers: list[asyncio.Task[None]] = []
+        self._deferred: set[asyncio.Task[None]] = set()
         self.started = False
 
     def __repr__(self) -> str:
@@ -166,7 +189,7 @@ class Controller:
             await src.handler.prepare(self._client)
         for src in self.sources:
             assert src.informer is not None
-            feed = _Feed(self.queue, src.handler, src.predicates)
+            feed = _Feed(self.queue, src.handler, src.predicates, self._defer)
             src.informer.add_handler(feed)
             self._feeds.append((src.informer, feed))
         self._workers = [asyncio.create_task(self._worker(), name=f"{self.name} worker {i}")
@@ -229,6 +252,19 @@ class Controller:
         for informer, feed in self._feeds:
             informer.remove_handler(feed)
         self._feeds.clear()
+        for task in self._deferred:
+            task.cancel()
+        self._deferred.clear()
+
+    def _defer(self, informer: Informer, retry: Callable[[], None]) -> None:
+        """Call ``retry`` once ``informer`` has synced (an event or request that read it too early)."""
+        async def after_sync() -> None:
+            await informer.wait_synced()
+            retry()
+
+        task = asyncio.create_task(after_sync(), name=f"{self.name} waits for {informer!r}")
+        self._deferred.add(task)
+        task.add_done_callback(self._deferred.discard)
 
     @property
     def has_synced(self) -> bool:
@@ -257,6 +293,13 @@ class Controller:
             result = await self.reconcile(req)
         except asyncio.CancelledError:
             raise
+        except NotSynced as e:
+            # read a cache still listing (one the controller does not watch itself): run again once
+            # it has synced, as controller-runtime's reads wait for the sync; not an error
+            self.queue.forget(req)
+            self._defer(e.informer, lambda: self.queue.add(req))
+            mt.requeue.inc()
+            log.debug("controller %s: %s waits for %r to sync", self.name, req, e.informer)
         except Conflict as e:
             # The object changed under the reconcile (a write with a stale resourceVersion): the
             # next one reads it again. Expected in any busy cluster: one line, no traceback.
