@@ -203,3 +203,29 @@ async def test_a_core_kind_misspelt_gets_a_hint_without_crd(setpoint_api: ApiSer
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == [
         "no resource v1 ConfigMapp on this server: check the version and kind (`kubectl api-resources` lists "
         "what the server serves); waiting for it to appear"]
+
+
+async def test_a_controller_not_synced_in_time_says_why_and_starts_when_its_kind_appears(
+        setpoint_api: ApiServer, caplog: pytest.LogCaptureFixture) -> None:
+    client = setpoint_api.client
+    mgr = Manager(client)
+    kind = Kind("late.example.com/v1", "Late")
+    reconciled: list[str] = []
+
+    async def reconcile(req: Request) -> None:
+        reconciled.append(req.name)
+
+    Builder(mgr).for_(kind).with_options(cache_sync_timeout=0.2).complete(reconcile)
+    async with mgr.running():
+        def warned() -> list[str]:
+            return [r.getMessage() for r in caplog.records if "caches not synced" in r.getMessage()]
+
+        said = await eventually(warned)
+        assert said == ["controller late: caches not synced after 0.2 s, still waiting for <Informer "
+                        "late.example.com/v1/Late> (404 NotFound: the server does not serve late.example.com/v1/Late "
+                        "(discovery))"]
+        await install_crd(client, "late.example.com", "Late", "lates")
+        await client.create({"apiVersion": kind.api_version, "kind": kind.kind,
+                             "metadata": {"name": "l", "namespace": "default"}})
+        await eventually(lambda: reconciled == ["l"], timeout=20)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

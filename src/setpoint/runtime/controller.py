@@ -147,6 +147,7 @@ class Controller:
         self._feeds: list[tuple[Informer, _Feed]] = []
         self._workers: list[asyncio.Task[None]] = []
         self._deferred: set[asyncio.Task[None]] = set()
+        self._draining: list[asyncio.Task[None]] = []
         self.started = False
 
     def __repr__(self) -> str:
@@ -218,23 +219,28 @@ class Controller:
         (``cancel=True``: are cancelled at once)."""
         self._disconnect()
         workers, self._workers = self._workers, []
+        self._draining = workers  # halt() may still cancel them while they finish
         self.queue.shut_down()
-        if workers:
-            if cancel:
-                for w in workers:
+        try:
+            if workers:
+                if cancel:
+                    for w in workers:
+                        w.cancel()
+                _, pending = await asyncio.wait(workers, timeout=grace)
+                for w in pending:
                     w.cancel()
-            _, pending = await asyncio.wait(workers, timeout=grace)
-            for w in pending:
-                w.cancel()
-            if pending:
-                await asyncio.wait(pending)
+                if pending:
+                    await asyncio.wait(pending)
+        finally:
+            self._draining = []
         self.started = False
 
     def halt(self) -> None:
-        """Stop at once, synchronously: cancel running reconciles (leadership lost)."""
+        """Stop at once, synchronously: cancel running reconciles (leadership lost, or a second
+        signal while they were being given time to finish)."""
         self._disconnect()
         self.queue.shut_down()
-        for w in self._workers:
+        for w in (*self._workers, *self._draining):
             w.cancel()
         self.started = False
 

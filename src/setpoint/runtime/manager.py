@@ -141,7 +141,8 @@ class Manager:
     # -- running --------------------------------------------------------------------------------------
 
     async def run(self, *, handle_signals: bool = False) -> None:
-        """Run until :meth:`stop` (or SIGINT/SIGTERM with ``handle_signals``); then shut down gracefully.
+        """Run until :meth:`stop` (or SIGINT/SIGTERM with ``handle_signals``: a second one cancels the
+        reconciles still running); then shut down gracefully and return (no exception: exit 0).
 
         Raises :class:`~setpoint.runtime.leader.LeadershipLost` if leadership is lost.
         """
@@ -152,7 +153,7 @@ class Manager:
         loop = asyncio.get_running_loop()
         if handle_signals:
             for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, self._stop.set)
+                loop.add_signal_handler(sig, self._on_signal, sig)
         hold: asyncio.Task[None] | None = None
         try:
             if self.health_port is not None:
@@ -189,6 +190,17 @@ class Manager:
             if handle_signals:
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     loop.remove_signal_handler(sig)
+
+    def _on_signal(self, sig: signal.Signals) -> None:
+        """The first SIGINT/SIGTERM stops gracefully; a second one cancels the reconciles still running."""
+        if not self._stop.is_set():
+            log.info("%s: stopping (running reconciles get %g s to finish; signal again to cancel them)",
+                     sig.name, self.graceful_shutdown_timeout)
+            self._stop.set()
+            return
+        log.info("%s again: cancelling the running reconciles", sig.name)
+        for controller in self._controllers.values():
+            controller.halt()
 
     def _on_lost(self) -> None:
         """Leadership is gone: cancel every reconcile now, synchronously."""
