@@ -229,3 +229,30 @@ async def test_a_controller_not_synced_in_time_says_why_and_starts_when_its_kind
                              "metadata": {"name": "l", "namespace": "default"}})
         await eventually(lambda: reconciled == ["l"], timeout=20)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_plain_function_given_as_a_predicate_is_refused(setpoint_api: ApiServer) -> None:
+    mgr = Manager(setpoint_api.client)
+
+    def only_labelled(obj: Any) -> bool:
+        return bool(obj["metadata"].get("labels"))
+
+    fix = (r"is not a predicate: wrap a function in one, e\.g\. `predicate\.matching\(fn\)` \(every event of "
+           r"objects for which fn\(obj\) is true\) or `predicate\.func\(create=\.\.\., update=\.\.\., delete=\.\.\.\)`")
+    with pytest.raises(TypeError, match=r"for_\(v1/ConfigMap\): .*only_labelled " + fix):
+        Builder(mgr).for_(CM, only_labelled)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"with_event_filter\(\): .*only_labelled " + fix):
+        Builder(mgr).with_event_filter(only_labelled)  # type: ignore[arg-type]
+
+
+async def test_predicate_functions_of_the_wrong_shape_are_refused() -> None:
+    from setpoint.runtime import predicate
+
+    async def created(obj: Any) -> bool:
+        return True
+
+    with pytest.raises(TypeError, match=r"the create predicate .*created is async: .*write `def create\(obj\) -> bool`"):
+        predicate.func(create=created)
+    with pytest.raises(TypeError, match=r"the update predicate .*<lambda>\(new\) must take two arguments, the old and "
+                                        r"the new object: write `def update\(old, new\) -> bool`"):
+        predicate.func(update=lambda new: True)

@@ -1,8 +1,9 @@
 """Mistakes in the functions you hand the runtime, caught early and said plainly.
 
-When a controller is built, :func:`check_sync_one_arg` refuses a mapping or index function
-that is ``async`` (the runtime calls them synchronously, from the informer) or does not take
-exactly one argument (the object). What it returns can only be known when it runs:
+When a controller is built, :func:`check_sync_one_arg` refuses a mapping, index or predicate
+function that is ``async`` (the runtime calls them synchronously, from the informer) or does not
+take exactly one argument (the object; two for an update predicate), and :func:`check_predicates`
+a plain function given where a predicate is expected. What it returns can only be known when it runs:
 :func:`requests_of` and :func:`index_values_of` check every answer and raise
 :class:`WrongReturn` -- naming the function and saying what to write instead -- for a
 ``str``, a single :class:`~setpoint.runtime.reconcile.Request`, a dict, a coroutine or
@@ -67,8 +68,8 @@ def _is_async(fn: Callable[..., Any]) -> bool:
     return False
 
 
-def check_sync_one_arg(fn: Any, role: str, usage: str) -> None:
-    """Refuse ``fn`` unless it is a plain (not async) callable taking exactly one positional argument.
+def check_sync_one_arg(fn: Any, role: str, usage: str, *, args: int = 1) -> None:
+    """Refuse ``fn`` unless it is a plain (not async) callable taking exactly ``args`` positional arguments.
 
     ``role`` names it in the message ("mapping function"), ``usage`` shows the right shape
     (``def f(obj) -> list[Request]``).
@@ -84,9 +85,10 @@ def check_sync_one_arg(fn: Any, role: str, usage: str) -> None:
     except (TypeError, ValueError):  # a builtin without a signature: cannot tell
         return
     try:
-        signature.bind(object())
+        signature.bind(*(object() for _ in range(args)))
     except TypeError:
-        raise TypeError(f"the {role} {name}({', '.join(signature.parameters)}) must take one argument, the object: "
+        what = "one argument, the object" if args == 1 else "two arguments, the old and the new object"
+        raise TypeError(f"the {role} {name}({', '.join(signature.parameters)}) must take {what}: "
                         f"write `{usage}`") from None
 
 
@@ -135,3 +137,13 @@ def index_values_of(fn: Callable[..., Any], result: object) -> Iterable[str]:
             raise WrongReturn(f"the index function {name_of(fn)} returned {_what(item)} among its values: "
                               "return a list of str")
     return values
+
+
+def check_predicates(predicates: tuple[Any, ...], where: str) -> None:
+    """Refuse anything but :class:`~setpoint.runtime.predicate.Predicate` s (a plain function, say)."""
+    for p in predicates:
+        if not all(callable(getattr(p, m, None)) for m in ("create", "update", "delete")):
+            shown = name_of(p) if callable(p) else repr(p)
+            raise TypeError(f"{where}: {shown} is not a predicate: wrap a function in one, e.g. "
+                            "`predicate.matching(fn)` (every event of objects for which fn(obj) is true) or "
+                            "`predicate.func(create=..., update=..., delete=...)`")
