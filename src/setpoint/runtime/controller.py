@@ -147,6 +147,7 @@ class Controller:
         self._feeds: list[tuple[Informer, _Feed]] = []
         self._workers: list[asyncio.Task[None]] = []
         self._deferred: set[asyncio.Task[None]] = set()
+        self._waiting: dict[Informer, list[Callable[[], None]]] = {}
         self._draining: list[asyncio.Task[None]] = []
         self.started = False
 
@@ -261,12 +262,25 @@ class Controller:
         for task in self._deferred:
             task.cancel()
         self._deferred.clear()
+        self._waiting.clear()
 
     def _defer(self, informer: Informer, retry: Callable[[], None]) -> None:
-        """Call ``retry`` once ``informer`` has synced (an event or request that read it too early)."""
+        """Call ``retry`` once ``informer`` has synced (an event or request that read it too early);
+        one task per informer waits, however many events do."""
+        waiting = self._waiting.get(informer)
+        if waiting is not None:
+            waiting.append(retry)
+            return
+        self._waiting[informer] = [retry]
+
         async def after_sync() -> None:
             await informer.wait_synced()
-            retry()
+            for again in self._waiting.pop(informer, ()):
+                try:
+                    again()
+                except Exception:
+                    log.exception("controller %s: handling an event again after %r synced failed", self.name,
+                                  informer)
 
         task = asyncio.create_task(after_sync(), name=f"{self.name} waits for {informer!r}")
         self._deferred.add(task)
