@@ -170,7 +170,9 @@ class ControllerManager:
                  ca_data: bytes = b"", options: ControllerOptions | None = None, scheduler: bool = False,
                  nodes: int = 0, leader_elect: bool = False, election: LeaderElection | None = None) -> None:
         self.client = InProcessClient(registry, objects, ca_data=ca_data)
-        self.manager = Manager(self.client)
+        # one worker unless a controller says otherwise: the kube-controller-manager controllers
+        # set their own --concurrent-*-syncs
+        self.manager = Manager(self.client, max_concurrent_reconciles=1)
         #: The kube-controller-manager controllers running (``--controllers``).
         self.enabled = enabled_controllers(controllers)
         #: Periods, grace periods and the clock of the controllers.
