@@ -15,6 +15,7 @@ requirements into one function, so matching costs a few dict lookups.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
@@ -164,9 +165,16 @@ def _never(_: Mapping[str, str]) -> bool:
 
 
 def _compile(requirements: tuple[Requirement, ...]) -> Callable[[Mapping[str, str]], bool]:
-    """One straight-line function for the whole selector: a few dict lookups per match."""
+    """One straight-line function for the whole selector: a few dict lookups per match, made
+    once for equal selectors (a scheduler or controller builds the same ones over and over)."""
     if not requirements:
         return _always
+    return _compiled(tuple((r.key, r.operator, tuple(r.values)) for r in requirements))
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(spec: tuple[tuple[str, str, tuple[str, ...]], ...]) -> Callable[[Mapping[str, str]], bool]:
+    requirements = [Requirement(key, op, values) for key, op, values in spec]
     namespace: dict[str, Any] = {"_gt": _int_gt, "_lt": _int_lt}
     terms: list[str] = []
     for i, req in enumerate(requirements):
