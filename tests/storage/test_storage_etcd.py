@@ -13,7 +13,7 @@ from storage_helpers import collect, next_batch
 
 from etcd_cluster import EtcdCluster, Tls, etcd_binary, etcd_prefix, scratch_dir
 from setpoint.storage import Compacted, Conflict, KeyValue, StorageError, WatchExpired, open_storage
-from setpoint.storage.etcd import EtcdStorage, parse_url
+from setpoint.storage.etcd import EtcdStorage, _target, parse_url
 
 Opener = Callable[..., Awaitable[EtcdStorage]]
 
@@ -32,6 +32,17 @@ async def open_etcd(etcd_cluster: EtcdCluster) -> AsyncIterator[Opener]:
     yield make
     for store in opened:
         await store.close()
+
+
+def test_host_names_resolve_to_one_channel_over_every_member() -> None:
+    """Host names are resolved when the store opens, so the one channel fails over between every
+    member whatever their names; over TLS they are verified as the one name they share."""
+    assert _target(["localhost:1", "localhost:2", "127.0.0.1:3"], False) == (
+        "ipv4:127.0.0.1:1,127.0.0.1:2,127.0.0.1:3", None)
+    assert _target(["localhost:1", "localhost:2"], True) == ("ipv4:127.0.0.1:1,127.0.0.1:2", "localhost")
+    assert _target(["[::1]:1", "[::1]:2"], False) == ("ipv6:[::1]:1,[::1]:2", None)
+    # Names a channel cannot verify together over TLS: the first endpoint only.
+    assert _target(["localhost:1", "127.0.0.1:2"], True) == ("dns:///localhost:1", None)
 
 
 def test_parse_url() -> None:
@@ -131,6 +142,13 @@ async def test_tls_with_client_certificates(tmp_path_factory: pytest.TempPathFac
         try:
             kv = await store.create("/registry/configmaps/default/tls", b"v")
             assert await store.get("/registry/configmaps/default/tls") == kv
+        finally:
+            await store.close()
+        # By host name: the members are verified as that name (the certificate's SAN).
+        by_name = cluster.url.replace("127.0.0.1", "localhost")
+        store = await open_storage(by_name, compact_interval=0, dial_timeout=5)
+        try:
+            assert (await store.get("/registry/configmaps/default/tls")) == kv
         finally:
             await store.close()
         # Without a client certificate etcd refuses the connection.
