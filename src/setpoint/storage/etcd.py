@@ -209,6 +209,10 @@ class EtcdStorage:
         self._compact = 0
         self._closed = False
         self._watches: set[EtcdWatch] = set()
+        #: The revision probe in flight, and the one callers that came after it started wait for.
+        self._probe: asyncio.Future[int] | None = None
+        self._next_probe: asyncio.Future[int] | None = None
+        self._probe_tasks: set[asyncio.Task[None]] = set()
         options = [
             ("grpc.max_receive_message_length", -1),
             ("grpc.max_send_message_length", -1),
@@ -257,9 +261,47 @@ class EtcdStorage:
     # --- reads --------------------------------------------------------------
 
     async def current_revision(self) -> int:
+        """etcd's revision, read after this call began (a linearizable range).
+
+        Every consistent read asks it, so concurrent callers share probes: a caller joins the
+        probe that will be sent once the one in flight (sent before the caller came, so perhaps
+        before a write it must see) has returned. Under load that is one etcd round trip per
+        round trip, not one per request.
+        """
         self._check_open()
-        response = await self._call(self._kv.Range, self._rev_probe(), attempt=_PROBE_ATTEMPT)
-        return int(response.header.revision) - self._offset
+        if self._probe is None:
+            return await asyncio.shield(self._send_probe(asyncio.get_running_loop().create_future()))
+        if self._next_probe is None:
+            self._next_probe = asyncio.get_running_loop().create_future()
+            self._next_probe.add_done_callback(_retrieve)
+        return await asyncio.shield(self._next_probe)
+
+    def _send_probe(self, future: asyncio.Future[int]) -> asyncio.Future[int]:
+        self._probe = future
+        future.add_done_callback(_retrieve)
+        task = asyncio.get_running_loop().create_task(self._run_probe(future), name="etcd revision probe")
+        self._probe_tasks.add(task)
+        task.add_done_callback(self._probe_tasks.discard)
+        return future
+
+    async def _run_probe(self, future: asyncio.Future[int]) -> None:
+        try:
+            response = await self._call(self._kv.Range, self._rev_probe(), attempt=_PROBE_ATTEMPT)
+            if not future.done():
+                future.set_result(int(response.header.revision) - self._offset)
+        except BaseException as exc:
+            if not future.done():
+                future.set_exception(exc if isinstance(exc, Exception) else StoreClosed("store is closed"))
+            if not isinstance(exc, Exception):
+                raise
+        finally:
+            self._probe = None
+            waiting, self._next_probe = self._next_probe, None
+            if waiting is not None and not waiting.done():
+                if self._closed:
+                    waiting.set_exception(StoreClosed("store is closed"))
+                else:
+                    self._send_probe(waiting)
 
     async def compact_revision(self) -> int:
         self._check_open()
@@ -397,6 +439,8 @@ class EtcdStorage:
             return
         self._closed = True
         await self._compactor.stop()
+        for task in list(self._probe_tasks):
+            task.cancel()
         for watch in list(self._watches):
             watch._end(StoreClosed("store is closed"))
         self._watches.clear()
@@ -565,6 +609,12 @@ class EtcdStorage:
             raise self._error(exc) from None
         finally:
             call.cancel()
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """Mark a shared probe's error seen (its callers may all have been cancelled meanwhile)."""
+    if not future.cancelled():
+        future.exception()
 
 
 class _Retry(Exception):

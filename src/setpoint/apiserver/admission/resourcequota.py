@@ -13,6 +13,8 @@ meanwhile is read again and the check repeated.
 
 from __future__ import annotations
 
+import time
+
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.admission import quota
 from setpoint.apiserver.encoding import errors
@@ -21,6 +23,9 @@ from setpoint.apiserver.registry.objectstore import ObjectStore
 from setpoint.apiserver.registry.resources import Registry
 
 _RETRIES = 5
+#: kube's quota accessor: how long a live lookup that found no quota holds, and how many are kept.
+_LIVE_LOOKUP_TTL = 30.0
+_LIVE_LOOKUP_SIZE = 100
 
 
 def forbidden(attrs: Attributes, message: str) -> errors.StatusError:
@@ -42,6 +47,8 @@ class ResourceQuotaAdmission:
     def __init__(self, registry: Registry, objects: ObjectStore) -> None:
         self._registry = registry
         self._objects = objects
+        #: namespace -> when its last consistent look for quotas (which found none) expires
+        self._live_lookups: dict[str, float] = {}
 
     async def admit(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> None:
         return None
@@ -52,11 +59,23 @@ class ResourceQuotaAdmission:
         quotas = self._registry.get("", "v1", "resourcequotas")
         if quotas is None:
             return
-        for _attempt in range(_RETRIES):
-            listed = await self._objects.list(quotas, attrs.namespace)
-            if not listed.items:
+        cacher = self._objects.cacher(quotas)
+        prefix = quotas.prefix(attrs.namespace)
+        for attempt in range(_RETRIES):
+            # As kube's quota accessor reads its lister: the cache once it holds this server's own
+            # writes (no storage round trip per create); after a conflict, a consistent read.
+            await (cacher.wait_consistent() if attempt else cacher.wait_own_writes())
+            items = cacher.list(prefix)
+            if not items and self._live_lookups.get(attrs.namespace, 0.0) < time.monotonic():
+                # None there: one consistent read per namespace per 30 s (kube's liveLookupCache).
+                await cacher.wait_consistent()
+                items = cacher.list(prefix)
+                self._live_lookups[attrs.namespace] = time.monotonic() + _LIVE_LOOKUP_TTL
+                if len(self._live_lookups) > _LIVE_LOOKUP_SIZE:
+                    self._live_lookups.pop(next(iter(self._live_lookups)))
+            if not items:
                 return
-            updates = self._check(attrs, obj, [c.obj for c in listed.items])
+            updates = self._check(attrs, obj, [c.obj for c in items])
             if not updates or attrs.dry_run:
                 return
             if await self._write(attrs.namespace, updates):

@@ -18,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import heapq
+import itertools
 import logging
 import sys
 import time
@@ -524,6 +526,12 @@ class Cacher:
         """Wait until the cache has caught up with storage's current revision."""
         await self.wait_fresh(await self._storage.current_revision())
 
+    async def wait_own_writes(self) -> None:
+        """Wait until the cache holds every write this server has made (no storage round trip):
+        what admission reads, as kube's admission plugins read their informers' listers (which
+        do not even wait for that)."""
+        await self.wait_fresh(self._owner.written)
+
     def get(self, key: str) -> CachedObject | None:
         return self._objects.get(key)
 
@@ -597,7 +605,12 @@ class CacheSet:
         self._cachers: dict[str, Cacher] = {}
         #: Every change up to this revision has been routed to its cache.
         self.revision = 0
-        self._progress = asyncio.Condition()
+        #: The newest revision of a write this server made (:meth:`Cacher.wait_own_writes`).
+        self.written = 0
+        #: Readers waiting for a revision: a heap of (revision, sequence, future), woken when the
+        #: feed reaches their revision (only those: one wake-up per reader, not one per event).
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._waiter_seq = itertools.count()
         self._task: asyncio.Task[None] | None = None
         self._started = asyncio.Event()
 
@@ -635,11 +648,25 @@ class CacheSet:
         for c in self._cachers.values():
             c.fail_watchers(reason)
 
+    def wrote(self, revision: int) -> None:
+        """A write of this server was acknowledged at ``revision``."""
+        if revision > self.written:
+            self.written = revision
+
     async def wait_revision(self, revision: int, timeout: float) -> None:
         if self.revision >= revision:
             return
-        async with self._progress:
-            await asyncio.wait_for(self._progress.wait_for(lambda: self.revision >= revision), timeout)
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (revision, next(self._waiter_seq), waiter))
+        await asyncio.wait_for(waiter, timeout)
+
+    def _wake(self) -> None:
+        """Wake the readers whose revision the feed has reached."""
+        waiters = self._waiters
+        while waiters and waiters[0][0] <= self.revision:
+            waiter = heapq.heappop(waiters)[2]
+            if not waiter.done():
+                waiter.set_result(None)
 
     def _route(self, key: str) -> Cacher | None:
         # Keys are <root><resource>/... or <root><group>/<resource>/...
@@ -676,8 +703,7 @@ class CacheSet:
                                 c.trim(now)
                         if batch:
                             self.revision = batch[-1].kv.mod_revision
-                        async with self._progress:
-                            self._progress.notify_all()
+                        self._wake()
                         backoff = 0.1
                 finally:
                     await watch.close()
@@ -695,5 +721,4 @@ class CacheSet:
                 for c in self._cachers.values():
                     c.reset()
                 # Wake consistent reads waiting for revisions the failed watch will never deliver.
-                async with self._progress:
-                    self._progress.notify_all()
+                self._wake()

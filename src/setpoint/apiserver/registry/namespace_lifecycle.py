@@ -39,10 +39,16 @@ class NamespaceLifecycle:
         ns_resource = self._registry.get("", "v1", "namespaces")
         assert ns_resource is not None
         cacher = self._objects.cacher(ns_resource)
-        # A consistent read (cheap when the cache is current): a namespace deleted a moment ago
-        # must already refuse new content, as kube's live lookup after a namespace DELETE does.
-        await cacher.wait_consistent()
-        cobj = cacher.get(ns_resource.key(None, attrs.namespace))
+        # kube reads its informer, and asks storage only when the namespace is missing there (or
+        # was deleted through this server a moment ago). Here: the cache once it holds this
+        # server's own writes (a namespace deleted through it refuses new content at once; no
+        # storage round trip, which on etcd is one per create), then a consistent read on a miss.
+        key = ns_resource.key(None, attrs.namespace)
+        await cacher.wait_own_writes()
+        cobj = cacher.get(key)
+        if cobj is None:
+            await cacher.wait_consistent()
+            cobj = cacher.get(key)
         if cobj is None:
             raise errors.not_found("namespaces", "", attrs.namespace)
         if (cobj.obj.get("metadata") or {}).get("deletionTimestamp"):
