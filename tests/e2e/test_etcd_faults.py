@@ -45,9 +45,11 @@ WRITERS = 4
 WATCHERS = 2
 #: Acknowledged writes each writer waits for in each phase (proof every client is served again).
 PHASE_ACKS = 20
-#: The most a fault may keep a writer without an acknowledgement (etcd's election timeout here
-#: is 0.5 s; a dead API server costs a failed connection and a retry on the other one).
-MAX_UNAVAILABLE = 10.0
+#: The most a fault may keep a writer without an acknowledgement: etcd elects a new leader in
+#: about a second here (election timeout 0.5 s) and a write stuck on a follower is sent again
+#: after 2 s (it waited for etcd's 6 s request timeout before); a dead API server costs a refused
+#: connection and a retry on the other one.
+MAX_UNAVAILABLE = 5.0
 
 
 class Unexpected(Exception):

@@ -127,6 +127,32 @@ async def test_progress_request_moves_a_quiet_watch(open_etcd: Opener) -> None:
     await watch.close()
 
 
+async def test_concurrent_revision_probes_are_shared_but_never_stale(open_etcd: Opener) -> None:
+    """Callers of current_revision share etcd round trips, yet each sees every write acknowledged
+    before it called (a probe already in flight when a caller comes is not its answer)."""
+    store = await open_etcd(prefix=etcd_prefix())
+    sent = 0
+    probe = store._run_probe
+
+    async def counting(future: asyncio.Future[int]) -> None:
+        nonlocal sent
+        sent += 1
+        await probe(future)
+
+    store._run_probe = counting  # type: ignore[method-assign]
+    checks: list[asyncio.Task[tuple[int, int]]] = []
+
+    async def check(after: int) -> tuple[int, int]:
+        return after, await store.current_revision()
+
+    for i in range(50):
+        kv = await store.create(f"/p/{i}", b"v")
+        checks.extend(asyncio.create_task(check(kv.mod_revision)) for _ in range(4))
+    results = await asyncio.gather(*checks)
+    assert all(seen >= after for after, seen in results), results
+    assert sent < len(checks)
+
+
 async def test_tls_with_client_certificates(tmp_path_factory: pytest.TempPathFactory) -> None:
     """A member that requires client certificates: the URL's cafile/certfile/keyfile reach it."""
     binary, reason = etcd_binary()
