@@ -163,6 +163,8 @@ def _target(endpoints: list[str], tls: bool) -> tuple[str, str | None]:
                     endpoints[0])
         return f"dns:///{endpoints[0]}", None
     version = 4 if addresses[4] else 6
+    if addresses[4] and addresses[6]:
+        log.warning("etcd endpoints mix IPv4 and IPv6: the IPv6 ones (%s) are left out", ",".join(addresses[6]))
     if not addresses[version]:  # nothing resolves now: let gRPC resolve the first one as it retries
         return f"dns:///{endpoints[0]}", None
     return f"ipv{version}:{','.join(addresses[version])}", (names.pop() if tls and names else None)
