@@ -50,6 +50,8 @@ PHASE_ACKS = 20
 #: after 2 s (it waited for etcd's 6 s request timeout before); a dead API server costs a refused
 #: connection and a retry on the other one.
 MAX_UNAVAILABLE = 5.0
+#: Seconds a client waits before it sends again a request its server answered 5xx or 429.
+RETRY_BACKOFF = 0.05
 
 
 class Unexpected(Exception):
@@ -148,6 +150,7 @@ class Writer:
             if status >= 500 or status == 429:
                 self.retries += 1
                 resent = True
+                time.sleep(RETRY_BACKOFF)
                 continue
             raise Unexpected(f"{method} {name}: {status} {obj}")
         self.acked[name] = value
@@ -195,6 +198,7 @@ class Watcher:
                     return
                 if resp.status >= 500 or resp.status == 429:
                     self.resumes += 1
+                    time.sleep(RETRY_BACKOFF)
                     return
                 raise Unexpected(f"watch: {resp.status} {body!r}")
             while not self.done.is_set():
