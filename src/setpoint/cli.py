@@ -24,6 +24,7 @@ from setpoint.controllers.manager import ALIASES, CONTROLLERS, enabled_controlle
 from setpoint.controllers.options import ControllerOptions
 from setpoint.controlplane import ControlPlane
 from setpoint.nodecli import node
+from setpoint.storage.migrate import TargetNotEmpty, copy_store
 
 CONTROLLERS_HELP = (
     "A list of controllers to enable. '*' enables all on-by-default controllers, 'foo' enables the "
@@ -335,8 +336,6 @@ def migrate(source_url: str, target_url: str, force: bool, etcd_cafile: Path | N
             etcd_keyfile: Path | None) -> None:
     """Copy every object of one store into another (SQLite to etcd): values unchanged, in the order of
     their resourceVersions. The copies get resourceVersions of the target's own, so clients re-list."""
-    from setpoint.storage.migrate import TargetNotEmpty, copy_store
-
     scheme, sep, rest = source_url.partition("://")
     path = Path(rest if sep else source_url)
     if (scheme == "sqlite" or not sep) and not path.is_file():
