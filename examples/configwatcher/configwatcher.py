@@ -1,11 +1,5 @@
 """The ConfigWatcher controller: restart the pods of a ConfigWatcher when its ConfigMap changes.
 
-Level-based: the controller does not react to "a ConfigMap changed" events as such. For
-each ConfigWatcher it compares a hash of the ConfigMap's current data with the hash it
-recorded in ``status.configHash``; when they differ it deletes the matching pods (their
-Deployment recreates them with the new configuration) and records the new hash. So a
-change made while the controller was down is still acted on when it comes back.
-
 Run it against any cluster: ``python configwatcher.py [--kubeconfig PATH]``.
 """
 
@@ -28,9 +22,6 @@ from setpoint.runtime.status import update_status
 CONFIG_WATCHER = Kind("k8spatterns.io/v1", "ConfigWatcher")
 CONFIG_MAP = Kind("v1", "ConfigMap")
 POD = Kind("v1", "Pod")
-BY_CONFIGMAP = "configmap"  # index: ConfigWatchers by the ConfigMap they watch
-
-log = logging.getLogger("configwatcher")
 
 
 def config_hash(cm: Mapping[str, Any]) -> str:
@@ -39,21 +30,11 @@ def config_hash(cm: Mapping[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
 
 
-def watched_configmap(cw: Mapping[str, Any]) -> list[str]:
-    """Index function: ``namespace/configmap`` watched by a ConfigWatcher."""
-    return [f"{cw['metadata']['namespace']}/{cw['spec']['configMap']}"]
-
-
 class ConfigWatcherReconciler:
     def __init__(self, mgr: Manager) -> None:
         self.client = mgr.client
         self.cache = mgr.cache
         self.events = EventRecorder(mgr.client, "configwatcher")
-
-    def watchers_of(self, cm: Mapping[str, Any]) -> list[Request]:
-        """Map a ConfigMap event to the ConfigWatchers that watch it (through the index)."""
-        key = f"{cm['metadata']['namespace']}/{cm['metadata']['name']}"
-        return [Request.of(cw) for cw in self.cache.by_index(CONFIG_WATCHER, BY_CONFIGMAP, key)]
 
     async def reconcile(self, req: Request) -> Result | None:
         cw = self.cache.get(CONFIG_WATCHER, req.name, req.namespace)
@@ -95,21 +76,35 @@ class ConfigWatcherReconciler:
         return len(pods)
 
 
+BY_CONFIGMAP = "configmap"  # an index: ConfigWatchers by the ConfigMap they watch
+
+
+def watched_configmap(cw: Mapping[str, Any]) -> list[str]:
+    """Index function: the ``namespace/name`` of the ConfigMap a ConfigWatcher watches."""
+    return [f"{cw['metadata']['namespace']}/{cw['spec']['configMap']}"]
+
+
 def setup(mgr: Manager) -> ConfigWatcherReconciler:
     """Add the ConfigWatcher controller to ``mgr``."""
     reconciler = ConfigWatcherReconciler(mgr)
     mgr.cache.informer(CONFIG_WATCHER, indexers={BY_CONFIGMAP: watched_configmap})
+
+    def watchers_of(cm: Mapping[str, Any]) -> list[Request]:
+        """Map a ConfigMap event to the ConfigWatchers that watch it (a lookup in the index)."""
+        key = f"{cm['metadata']['namespace']}/{cm['metadata']['name']}"
+        return [Request.of(cw) for cw in mgr.cache.by_index(CONFIG_WATCHER, BY_CONFIGMAP, key)]
+
     (Builder(mgr)
-     .for_(CONFIG_WATCHER)
-     .watches(CONFIG_MAP, reconciler.watchers_of)
+     .for_(CONFIG_WATCHER)              # its own changes wake a ConfigWatcher
+     .watches(CONFIG_MAP, watchers_of)  # so do changes of the ConfigMap it watches
      .complete(reconciler))
     return reconciler
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="The ConfigWatcher controller.")
     parser.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)")
-    parser.add_argument("--health-port", type=int, default=8081)
+    parser.add_argument("--health-port", type=int, default=8081, help="/healthz, /readyz and /metrics")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     config = Config.from_kubeconfig(args.kubeconfig) if args.kubeconfig else Config.load()
@@ -117,7 +112,7 @@ async def main() -> None:
     mgr = Manager(client, health_port=args.health_port)
     setup(mgr)
     try:
-        await mgr.run(handle_signals=True)
+        await mgr.run(handle_signals=True)  # until Ctrl-C or SIGTERM
     finally:
         await client.close()
 

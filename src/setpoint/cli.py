@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import sys
+
+# Before anything that needs 3.11: say so, rather than fail on some import.
+if sys.version_info < (3, 11):  # noqa: UP036 (pip may be bypassed: a checkout on PYTHONPATH, an old venv)
+    sys.exit(f"setpoint needs Python 3.11 or later; this is Python {sys.version.split()[0]} ({sys.executable}).")
+
 import asyncio
 import contextlib
 import gc
 import ipaddress
 import logging
 import signal
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +25,11 @@ from setpoint.apiserver import audit, encryption
 from setpoint.apiserver.authz import MODES as AUTHORIZATION_MODES
 from setpoint.apiserver.http import install_event_loop_policy
 from setpoint.apiserver.tls import TLSError, TLSOptions
-from setpoint.controllers.manager import ALIASES, CONTROLLERS, enabled_controllers
+from setpoint.controllers.manager import ALIASES, CONTROLLER_MANAGER_LEASE, CONTROLLERS, enabled_controllers
 from setpoint.controllers.options import ControllerOptions
 from setpoint.controlplane import ControlPlane
 from setpoint.nodecli import node
+from setpoint.runtime.leader import LeaderElection, default_identity
 from setpoint.storage.migrate import TargetNotEmpty, copy_store
 
 CONTROLLERS_HELP = (
@@ -127,6 +133,16 @@ def version() -> None:
 @click.option("--encryption-provider-config", default="", metavar="FILE",
               help="An apiserver.config.k8s.io/v1 EncryptionConfiguration: which resources are encrypted "
                    "at rest, with which providers and keys.")
+@click.option("--leader-elect", type=click.BOOL, default=None, is_flag=False, flag_value=True, metavar="bool",
+              help="Run the built-in controllers, the scheduler and the simulated nodes only while this server "
+                   "holds their Lease in kube-system (kube-controller-manager, kube-scheduler), so that several "
+                   "servers on one etcd run them once. Default: true with --storage etcd://, false otherwise.")
+@click.option("--leader-elect-lease-duration", default="15s", show_default=True, metavar="duration",
+              help="How long a standby waits, from the last renewal it saw, before it takes a Lease.")
+@click.option("--leader-elect-renew-deadline", default="10s", show_default=True, metavar="duration",
+              help="How long the leader tries to renew before it stops leading (less than the lease duration).")
+@click.option("--leader-elect-retry-period", default="2s", show_default=True, metavar="duration",
+              help="How often candidates try to acquire or renew.")
 def up(data_dir: Path, port: int, bind_address: str, storage_url: str, etcd_cafile: Path | None,
        etcd_certfile: Path | None, etcd_keyfile: Path | None, sync: str, log_level: str,
        controller_flags: tuple[str, ...], authorization_mode: str, advertise_address: str, nodes: int,
@@ -139,7 +155,8 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, etcd_cafi
        tls_sans: tuple[str, ...], tls_cert_file: Path | None, tls_private_key_file: Path | None,
        client_ca_file: Path | None, insecure_http: bool,
        audit_policy_file: str, audit_log_path: str, audit_log_maxsize: int, audit_log_maxbackup: int,
-       encryption_provider_config: str) -> None:
+       encryption_provider_config: str, leader_elect: bool | None, leader_elect_lease_duration: str,
+       leader_elect_renew_deadline: str, leader_elect_retry_period: str) -> None:
     """Run the control plane in the foreground until Ctrl-C or SIGTERM."""
     tls_options = _tls_options(bind_address, tls_sans, tls_cert_file, tls_private_key_file, client_ca_file,
                                insecure_http)
@@ -149,7 +166,10 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, etcd_cafi
                         ("node-startup-grace-period", node_startup_grace_period),
                         ("horizontal-pod-autoscaler-sync-period", horizontal_pod_autoscaler_sync_period),
                         ("horizontal-pod-autoscaler-downscale-stabilization",
-                         horizontal_pod_autoscaler_downscale_stabilization)):
+                         horizontal_pod_autoscaler_downscale_stabilization),
+                        ("leader-elect-lease-duration", leader_elect_lease_duration),
+                        ("leader-elect-renew-deadline", leader_elect_renew_deadline),
+                        ("leader-elect-retry-period", leader_elect_retry_period)):
         try:
             durations[flag] = parse_duration(value)
         except ValueError as exc:
@@ -200,6 +220,14 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, etcd_cafi
     except (audit.PolicyError, encryption.ConfigError) as exc:
         _fail(str(exc))
     options.update(security)
+    options["leader_elect"] = leader_elect
+    try:
+        options["election"] = LeaderElection(CONTROLLER_MANAGER_LEASE, identity=default_identity(),
+                                             lease_duration=durations["leader-elect-lease-duration"],
+                                             renew_deadline=durations["leader-elect-renew-deadline"],
+                                             retry_period=durations["leader-elect-retry-period"])
+    except ValueError as exc:
+        _fail(f"invalid leader election timings: {exc}")
     install_event_loop_policy()
     tune_gc()
     try:

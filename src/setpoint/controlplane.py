@@ -32,6 +32,7 @@ from setpoint.controllers.bootstrap import add_kubernetes_service, host_address
 from setpoint.controllers.manager import ControllerManager
 from setpoint.controllers.options import ControllerOptions
 from setpoint.runtime import metrics as runtime_metrics
+from setpoint.runtime.leader import LeaderElection
 
 #: Events the API server's one storage watch may fall behind by before it re-lists.
 WATCH_BUFFER = 1_000_000
@@ -47,7 +48,8 @@ class ControlPlane:
                  cluster_pki: pki.ClusterPKI | None = None, token_auth_file: Path | None = None,
                  anonymous_auth: bool | None = None, authorization_modes: tuple[str, ...] | None = None,
                  server_options: dict[str, Any] | None = None, auditor: Auditor | None = None,
-                 encryption: EncryptionConfig | None = None, **storage_options: object) -> None:
+                 encryption: EncryptionConfig | None = None, leader_elect: bool | None = None,
+                 election: LeaderElection | None = None, **storage_options: object) -> None:
         self.controller_selectors = tuple(controllers)
         self.controller_options = controller_options
         self.storage_url = storage_url
@@ -82,6 +84,11 @@ class ControlPlane:
         #: The audit log and the encryption at rest of the API server (None: off).
         self.auditor = auditor
         self.encryption = encryption
+        #: ``--leader-elect``: the controllers run while this server holds their Lease (None: on etcd,
+        #: where several servers share the state; SQLite and memory have one server).
+        self.leader_elect = storage_url.startswith("etcd://") if leader_elect is None else leader_elect
+        #: This server's candidacy: identity and timings (None: a new identity, client-go's timings).
+        self.election = election
         self.storage: storage.Storage | None = None
         self.server: APIServer | None = None
         self.controllers: ControllerManager | None = None
@@ -104,10 +111,12 @@ class ControlPlane:
                 write_kubeconfig(self.data_dir / "kubeconfig", self.kubeconfig)
             self.controllers = ControllerManager(self.server.registry, self.server.objects,
                                                  controllers=self.controller_selectors, ca_data=self.ca.cert_pem,
-                                                 options=self.controller_options, nodes=self.nodes)
-            # kube-apiserver's bootstrap controller: the `kubernetes` Service in `default`.
-            add_kubernetes_service(self.controllers.manager, self.controllers.client, port=self.port,
-                                   address=self.advertise_address or host_address())
+                                                 options=self.controller_options, nodes=self.nodes,
+                                                 leader_elect=self.leader_elect, election=self.election)
+            # kube-apiserver's bootstrap controller: the `kubernetes` Service in `default` (with leader
+            # election, the leader's: servers pointing it each at themselves would rewrite it in turn).
+            client, port, address = self.controllers.client, self.port, self.advertise_address or host_address()
+            self.controllers.add_elected(lambda m: add_kubernetes_service(m, client, port=port, address=address))
             await self.controllers.start()
             # As kube-controller-manager's /metrics: controller_runtime_*, workqueue_*.
             self.server.metrics_sources.append(runtime_metrics.render)

@@ -6,9 +6,13 @@ A pytest plugin: the :func:`setpoint_api` fixture starts setpoint's embedded API
 a kubeconfig file, which any other client or framework (kubectl, the official
 ``kubernetes`` client, kopf, ...) can use. :func:`eventually` waits for a condition.
 
-Enable it with ``-p setpoint.testing``, ``pytest_plugins = ["setpoint.testing"]`` in a
-top-level conftest, or through the ``pytest11`` entry point. Outside pytest,
-``async with start_api_server() as api:`` gives the same thing.
+The plugin is active in every pytest run once setpoint is installed (its ``pytest11`` entry
+point is named ``setpoint.testing``, so an added ``-p setpoint.testing`` or
+``pytest_plugins = ["setpoint.testing"]`` is the same plugin, not a second one). It needs
+no asyncio configuration: an ``async def`` test that uses the fixture runs under
+pytest-asyncio even in its default strict mode, and a plain ``def`` test gets a server
+running on a thread of its own, for synchronous clients such as the official ``kubernetes``
+package. Outside pytest, ``async with start_api_server() as api:`` gives the same thing.
 
 This module is the only part of :mod:`setpoint.runtime`'s world that imports the
 server: the runtime itself only knows its :class:`~setpoint.runtime.client.Client`
@@ -25,8 +29,9 @@ import importlib.util
 import inspect
 import re
 import tempfile
+import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, overload
@@ -144,7 +149,9 @@ def _client_context() -> ssl.SSLContext:
     return tls.client_context(cluster.ca.cert_pem, cluster.admin)
 
 
-if importlib.util.find_spec("pytest_asyncio") is None:
+_HAS_PYTEST_ASYNCIO = importlib.util.find_spec("pytest_asyncio") is not None
+
+if not _HAS_PYTEST_ASYNCIO:
     # The plugin loads in every pytest run of a project that installs setpoint: without
     # pytest-asyncio, say what is missing when the fixture is used instead of failing at load.
     @pytest.fixture(name="setpoint_api")
@@ -154,10 +161,70 @@ else:
     import pytest_asyncio
 
     @pytest_asyncio.fixture
-    async def setpoint_api() -> AsyncIterator[ApiServer]:
-        """An embedded API server for one test: ``.client``, ``.kubeconfig``, ``.url``."""
-        async with start_api_server() as api:
+    async def setpoint_api(request: pytest.FixtureRequest) -> AsyncIterator[ApiServer]:
+        """An embedded API server for one test: ``.client``, ``.kubeconfig``, ``.url``.
+
+        An ``async def`` test run by pytest-asyncio shares the server's event loop. Any other
+        test (a plain ``def`` one, or one that anyio or trio runs) leaves that loop idle while
+        it runs, so its server runs on a thread of its own: use ``.kubeconfig`` or ``.url``
+        with a client of the test's own there.
+        """
+        if _runs_in_fixture_loop(request):
+            async with start_api_server() as api:
+                yield api
+        else:
+            async with _threaded_api_server() as api:
+                yield api
+
+
+def _runs_in_fixture_loop(request: pytest.FixtureRequest) -> bool:
+    """Whether pytest-asyncio runs the test in the loop its async fixtures run in."""
+    function = getattr(request, "function", None)
+    return inspect.iscoroutinefunction(function) and request.node.get_closest_marker("asyncio") is not None
+
+
+@asynccontextmanager
+async def _threaded_api_server() -> AsyncIterator[ApiServer]:
+    """:func:`start_api_server` on a thread with its own event loop (for synchronous tests)."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="setpoint-api-server", daemon=True)
+    thread.start()
+    server = start_api_server()
+    try:
+        api = await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(server.__aenter__(), loop))
+        try:
             yield api
+        finally:
+            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(server.__aexit__(None, None, None), loop))
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        await asyncio.to_thread(thread.join)
+        loop.close()
+
+
+_ASYNC_MARKERS = ("asyncio", "anyio", "trio")
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_pycollect_makeitem(collector: pytest.Module | pytest.Class, name: str,
+                              obj: object) -> Generator[None, Any, Any]:
+    """Mark ``async def`` tests that use ``setpoint_api`` (directly or through other fixtures)
+    for pytest-asyncio, so that they run without ``asyncio_mode = auto``.
+
+    Innermost of the wrappers of this hook, so pytest-asyncio sees the mark when it turns
+    the collected function into its coroutine item. Tests already marked for asyncio,
+    anyio or trio are left alone.
+    """
+    result = yield
+    if not _HAS_PYTEST_ASYNCIO:  # the fixture says what is missing; an unregistered mark would not
+        return result
+    items = result if isinstance(result, list) else [result]
+    for item in items:
+        if (isinstance(item, pytest.Function) and inspect.iscoroutinefunction(item.obj)
+                and "setpoint_api" in item.fixturenames
+                and not any(item.get_closest_marker(m) for m in _ASYNC_MARKERS)):
+            item.add_marker(pytest.mark.asyncio)
+    return result
 
 
 @overload

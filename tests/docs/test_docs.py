@@ -1,7 +1,8 @@
-"""The code in the README and in docs/ runs: each document's Python blocks execute in order as
-one module (imports resolve, definitions build; ``mgr`` is a real Manager) and a document's
-``async def example(client)`` runs against a real server, its YAML parses, and the files its
-commands name exist."""
+"""The code in the README and in docs/ runs: each document's free-standing Python blocks execute
+in order as one module (imports resolve, definitions build; ``mgr`` is a real Manager) and a
+document's ``async def example(client)`` runs against a real server, its YAML parses, and the
+files its commands name exist. Blocks labelled with a file name build a project: those are
+checked and run by ``test_tutorial_project.py`` (and the e2e test of the tutorial's commands)."""
 
 from __future__ import annotations
 
@@ -11,16 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from doc_blocks import ROOT, blocks, project_files
 from setpoint.runtime import Manager
 from setpoint.testing import ApiServer
 
-ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-_FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
-
-
-def blocks(doc: Path, *langs: str) -> list[str]:
-    return [body for lang, body in _FENCE.findall(doc.read_text()) if lang in langs]
 
 
 def _ids(docs: list[Path]) -> list[str]:
@@ -28,7 +24,7 @@ def _ids(docs: list[Path]) -> list[str]:
 
 
 PYTHON_DOCS = [d for d in DOCS if blocks(d, "python")]
-YAML_DOCS = [d for d in DOCS if blocks(d, "yaml")]
+YAML_DOCS = [d for d in DOCS if blocks(d, "yaml") or project_files(d)]
 
 
 def test_every_document_has_its_fences_closed() -> None:
@@ -50,6 +46,9 @@ async def test_python_blocks_run(doc: Path, setpoint_api: ApiServer) -> None:
 def test_yaml_blocks_parse(doc: Path) -> None:
     for body in blocks(doc, "yaml"):
         assert list(yaml.safe_load_all(body)), body
+    for name, content in project_files(doc).items():
+        if name.endswith((".yaml", ".yml")):
+            assert list(yaml.safe_load_all(content)), name
 
 
 def test_files_named_by_commands_exist() -> None:

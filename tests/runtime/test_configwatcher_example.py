@@ -10,6 +10,7 @@ sys.path.insert(0, str(EXAMPLE))
 
 from test_configwatcher import (  # type: ignore[import-not-found]  # noqa: E402
     test_pods_are_restarted_when_their_configmap_changes,
+    test_the_schema_refuses_a_watcher_without_pods,
 )
 
-__all__ = ["test_pods_are_restarted_when_their_configmap_changes"]
+__all__ = ["test_pods_are_restarted_when_their_configmap_changes", "test_the_schema_refuses_a_watcher_without_pods"]

@@ -87,7 +87,8 @@ async def test_automatic_compaction_keeps_a_window(store_factory: StoreFactory) 
     await store.update("/k", b"3", 2)
 
     async def compacted_again() -> bool:
-        return await store.compact_revision() == 3
+        # At least there (etcd's compactors write compact_rev_key each round: revisions move on).
+        return await store.compact_revision() >= 3
 
     await wait_until(compacted_again)
 

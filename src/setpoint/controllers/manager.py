@@ -5,12 +5,25 @@ apiextensions-apiserver's CRD finalizer) do beside the API server.
 ``--controllers`` enables, and the CRD cleanup controller (kube-apiserver's, always on), on one :class:`~setpoint.runtime.manager.Manager` over an
 :class:`~setpoint.controllers.inprocess.InProcessClient` of the server's registry
 and object store: their informers list and watch the watch cache directly.
+
+With ``leader_elect`` (``setpoint up --leader-elect``, on by default on etcd, where several
+servers share the state) they run in one server at a time, as kube-controller-manager and
+kube-scheduler do: under the Leases ``kube-system/kube-controller-manager`` (the controllers,
+the ``kubernetes`` Service's controller and the simulated node fleet) and
+``kube-system/kube-scheduler`` (the scheduler), each on a manager of its own that stands by with
+warm caches, leads once it holds its Lease and, when it loses the Lease, stops reconciling at
+once and stands by again (where kube's processes exit to be restarted). The CRD cleanup is the
+API server's own: every server runs it, as every kube-apiserver does.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
+import logging
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from setpoint.apiserver.registry.objectstore import ObjectStore
 from setpoint.apiserver.registry.resources import Registry
@@ -40,7 +53,15 @@ from setpoint.controllers.serviceaccount import add_serviceaccount_controller
 from setpoint.controllers.statefulset import add_statefulset_controller
 from setpoint.controllers.tainteviction import add_taint_eviction_controller
 from setpoint.controllers.ttlafterfinished import add_ttl_after_finished_controller
+from setpoint.runtime.leader import LeaderElection, LeadershipLost, default_identity
 from setpoint.runtime.manager import Manager
+
+log = logging.getLogger(__name__)
+
+#: The Leases of the elected parts, as kube's components name theirs (in ``kube-system``).
+CONTROLLER_MANAGER_LEASE = "kube-controller-manager"
+SCHEDULER_LEASE = "kube-scheduler"
+LEASE_NAMESPACE = "kube-system"
 
 AddController = Callable[[Manager, InProcessClient, ControllerOptions], object]
 
@@ -133,40 +154,115 @@ def _enabled(name: str, selectors: list[str]) -> bool:
     return star and name not in DISABLED_BY_DEFAULT
 
 
+def _add_one(add: AddController, client: InProcessClient, options: ControllerOptions, manager: Manager) -> object:
+    return add(manager, client, options)
+
+
 class ControllerManager:
-    """The built-in controllers of one API server: :meth:`start` them, :meth:`stop` them."""
+    """The built-in controllers of one API server: :meth:`start` them, :meth:`stop` them.
+
+    Without ``leader_elect`` every controller runs on :attr:`manager`. With it, :attr:`manager`
+    runs the API server's own (the CRD cleanup) and the rest runs under the Leases of
+    :attr:`elected` (``election`` sets the identity and timings; its name is replaced).
+    """
 
     def __init__(self, registry: Registry, objects: ObjectStore, *, controllers: Iterable[str] = ("*",),
                  ca_data: bytes = b"", options: ControllerOptions | None = None, scheduler: bool = False,
-                 nodes: int = 0) -> None:
+                 nodes: int = 0, leader_elect: bool = False, election: LeaderElection | None = None) -> None:
         self.client = InProcessClient(registry, objects, ca_data=ca_data)
-        self.manager = Manager(self.client)
+        # one worker unless a controller says otherwise: the kube-controller-manager controllers
+        # set their own --concurrent-*-syncs
+        self.manager = Manager(self.client, max_concurrent_reconciles=1)
         #: The kube-controller-manager controllers running (``--controllers``).
         self.enabled = enabled_controllers(controllers)
         #: Periods, grace periods and the clock of the controllers.
         self.options = options or ControllerOptions()
+        #: Whether the controllers run under leader election.
+        self.leader_elect = leader_elect
+        #: This server's candidacy (identity, timings), the same for every Lease.
+        self.election = election or LeaderElection(CONTROLLER_MANAGER_LEASE, LEASE_NAMESPACE,
+                                                   identity=default_identity())
+        #: With leader election: what runs under each Lease (added to each new manager of it).
+        self._parts: dict[str, list[Callable[[Manager], object]]] = {
+            CONTROLLER_MANAGER_LEASE: [], SCHEDULER_LEASE: []}
+        #: With leader election: the current manager of each Lease, and the tasks running them.
+        self.elected: dict[str, Manager] = {}
+        self._electing: list[asyncio.Task[None]] = []
+        self._stopping = False
         for name in self.enabled:
-            CONTROLLERS[name](self.manager, self.client, self.options)
+            self.add_elected(functools.partial(_add_one, CONTROLLERS[name], self.client, self.options))
         #: How many simulated nodes register at start (0: none, and no scheduler or kubelet).
         self.nodes = nodes
         if scheduler or nodes:  # kube-scheduler's default profile
-            add_scheduler(self.manager, self.client, self.options)
+            self.add_elected(lambda m: add_scheduler(m, self.client, self.options), SCHEDULER_LEASE)
         if nodes:  # the simulated fleet: nodes that heartbeat, and a kubelet that plays their pods out
-            add_node_agent(self.manager, self.client, self.options, count=nodes)
-            add_kubelet(self.manager, self.client, self.options)
+            self.add_elected(lambda m: add_node_agent(m, self.client, self.options, count=nodes))
+            self.add_elected(lambda m: add_kubelet(m, self.client, self.options))
         # kube-apiserver's own (apiextensions), not kube-controller-manager's: always on.
         add_crd_cleanup_controller(self.manager, self.client)
 
+    def add_elected(self, add: Callable[[Manager], object], lease: str = CONTROLLER_MANAGER_LEASE) -> None:
+        """Run the controllers ``add(manager)`` adds with the holder of ``lease`` (at once on
+        :attr:`manager` without leader election). Before :meth:`start`."""
+        if self.leader_elect:
+            self._parts[lease].append(add)
+        else:
+            add(self.manager)
+
     async def start(self) -> None:
-        """Start every controller; returns once their caches have synced."""
-        running = self.manager.start()
-        ready = asyncio.ensure_future(self.manager.wait_ready())
-        await asyncio.wait({running, ready}, return_when=asyncio.FIRST_COMPLETED)
-        if running.done():
+        """Start every controller (the elected ones standing by until their Lease is held);
+        returns once their caches have synced."""
+        managers = [self.manager]
+        if self.leader_elect:
+            for lease, parts in self._parts.items():
+                if parts:
+                    self.elected[lease] = self._new_manager(lease)
+                    self._electing.append(asyncio.create_task(self._elect(lease), name=f"lease {lease}"))
+            managers += self.elected.values()
+        running = [m.start() for m in managers]
+        ready: asyncio.Future[list[None]] = asyncio.ensure_future(asyncio.gather(*(m.wait_ready() for m in managers)))
+        waiting: set[asyncio.Future[Any]] = {*running, *self._electing, ready}
+        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        if not ready.done():
             ready.cancel()
-            running.result()  # a manager that failed to start says why
+            for task in (*running, *self._electing):
+                if task.done():
+                    task.result()  # a manager that failed to start says why
             raise RuntimeError("the built-in controllers stopped while starting")
 
+    def _new_manager(self, lease: str) -> Manager:
+        election = LeaderElection(lease, LEASE_NAMESPACE, identity=self.election.identity,
+                                  lease_duration=self.election.lease_duration,
+                                  renew_deadline=self.election.renew_deadline,
+                                  retry_period=self.election.retry_period)
+        manager = Manager(self.client, leader_election=election)
+        for add in self._parts[lease]:
+            add(manager)
+        return manager
+
+    async def _elect(self, lease: str) -> None:
+        """Run the managers of ``lease`` one after the other: a new one (standing by) each time
+        the last one lost the Lease."""
+        while True:
+            manager = self.elected[lease]
+            try:
+                await manager.start()
+                return  # stopped
+            except LeadershipLost as exc:
+                log.warning("%s; standing by", exc)
+            if self._stopping:
+                return
+            self.elected[lease] = self._new_manager(lease)
+
     async def stop(self) -> None:
-        """Stop gracefully: running reconciles finish, informers stop."""
+        """Stop gracefully: running reconciles finish, a held Lease is released, informers stop."""
+        self._stopping = True
+        await asyncio.sleep(0)  # a manager started just now first runs (a stop before that would be missed)
+        for manager in list(self.elected.values()):
+            with contextlib.suppress(LeadershipLost):
+                await manager.close()
+        for task in self._electing:
+            with contextlib.suppress(asyncio.CancelledError, LeadershipLost):
+                await task
+        self._electing = []
         await self.manager.close()

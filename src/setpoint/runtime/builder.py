@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from setpoint.runtime import ratelimit
+from setpoint.runtime import checks, ratelimit
 from setpoint.runtime.controller import Controller, Source
 from setpoint.runtime.handler import ForObject, ForOwner, MapFunc, Mapped
 from setpoint.runtime.manager import Manager
@@ -56,23 +56,27 @@ class Builder:
         if self._for is not None:
             raise BuildError(f"for_ already set to {self._for.kind}; a controller reconciles one kind "
                              "(watch more kinds with owns() or watches())")
+        checks.check_predicates(predicates, f"for_({kind})")
         self._for = Source(kind, ForObject(), predicates, namespace, label_selector)
         return self
 
     def owns(self, kind: Kind, *predicates: Predicate, only_controller: bool = True,
              namespace: str | None = None, label_selector: str | None = None) -> Builder:
         """Watch children of ``kind``: their events enqueue the owner (set by ``for_``)."""
+        checks.check_predicates(predicates, f"owns({kind})")
         self._sources.append(Source(kind, _PendingOwner(only_controller), predicates, namespace, label_selector))
         return self
 
     def watches(self, kind: Kind, map_fn: MapFunc, *predicates: Predicate, namespace: str | None = None,
                 label_selector: str | None = None) -> Builder:
         """Watch any kind: ``map_fn(obj)`` says which requests its events enqueue."""
+        checks.check_predicates(predicates, f"watches({kind})")
         self._sources.append(Source(kind, Mapped(map_fn), predicates, namespace, label_selector))
         return self
 
     def with_event_filter(self, *predicates: Predicate) -> Builder:
         """Predicates applied to every source."""
+        checks.check_predicates(predicates, "with_event_filter()")
         self._filters.extend(predicates)
         return self
 
@@ -104,7 +108,8 @@ class Builder:
             sources.append(src)
         for src in sources:
             src.predicates = (*src.predicates, *self._filters)
-        return Controller(name, as_func(reconciler), sources=sources, **self._options)
+        options = {"max_concurrent_reconciles": self._manager.max_concurrent_reconciles, **self._options}
+        return Controller(name, as_func(reconciler), sources=sources, **options)
 
     def complete(self, reconciler: Reconciler | ReconcileFunc) -> Controller:
         """Build the controller and add it to the manager (started at once if the manager runs)."""

@@ -9,6 +9,11 @@ controllers be added and removed while the process runs.
 Reads (:meth:`Cache.get`, :meth:`Cache.list`) are synchronous dictionary lookups in
 the shared stores: no API call, no copy. The objects returned are shared and must be
 treated as read-only (see :mod:`setpoint.runtime.store`).
+
+A read of a kind whose informer runs but has not listed yet raises :class:`NotSynced`
+(a :class:`NotCached`); a controller's handlers and reconcilers never see it -- they run once
+their own sources have synced, and what read another cache too early is handled again once
+that cache has synced.
 """
 
 from __future__ import annotations
@@ -33,6 +38,19 @@ log = logging.getLogger(__name__)
 
 class NotCached(LookupError):
     """No informer caches what was asked for."""
+
+
+class NotSynced(NotCached):
+    """The informer that caches what was asked for runs but has not listed yet: wait for :attr:`informer`.
+
+    A controller's mapping functions and reconcilers never see it: an event or a request that meets it
+    waits for that informer to sync and is then handled again (controller-runtime's cache reads block
+    until the cache has synced).
+    """
+
+    def __init__(self, message: str, informer: Informer) -> None:
+        super().__init__(message)
+        self.informer = informer
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,10 +153,17 @@ class Cache:
 
     def _reader(self, kind: Kind, namespace: str | None) -> Informer:
         """The informer that can answer authoritatively for ``kind`` in ``namespace``."""
+        syncing: Informer | None = None
         for key in (InformerKey(kind), InformerKey(kind, namespace)) if namespace else (InformerKey(kind),):
             inf = self._informers.get(key)
-            if inf is not None and inf.has_synced:
-                return inf
+            if inf is not None:
+                if inf.has_synced:
+                    return inf
+                if syncing is None and inf.running:
+                    syncing = inf
+        if syncing is not None:
+            raise NotSynced(f"the cache of {kind} has not synced yet" + (f" ({syncing.last_error})"
+                                                                         if syncing.last_error else ""), syncing)
         raise NotCached(f"no synced informer caches {kind}" + (f" in namespace {namespace}" if namespace else "")
                         + "; watch it from a controller or await cache.get_informer(kind) first")
 

@@ -21,13 +21,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from setpoint.apimachinery.types import Obj
 from setpoint.runtime import metrics as m
 from setpoint.runtime import ratelimit
-from setpoint.runtime.cache import Cache
+from setpoint.runtime.cache import Cache, NotSynced
 from setpoint.runtime.client import Client
 from setpoint.runtime.errors import Conflict
 from setpoint.runtime.handler import Handler
@@ -39,6 +40,12 @@ from setpoint.runtime.workqueue import ShutDown, WorkQueue
 
 log = logging.getLogger(__name__)
 
+#: workers per controller unless told otherwise (``Manager(max_concurrent_reconciles=...)`` or
+#: ``Builder.with_options``). A worker waits on one request at a time, so one worker leaves a
+#: controller bound by the server's latency; 16 keep a server busy and still bound the load
+#: (controller-runtime defaults to 1, kube-controller-manager mostly to 5, kube-rs sets no bound;
+#: see docs/benchmarks.md).
+DEFAULT_MAX_CONCURRENT_RECONCILES = 16
 
 
 @dataclass
@@ -53,41 +60,68 @@ class Source:
     informer: Informer | None = field(default=None, repr=False)
 
 
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """Mark a cancelled gather's outcome as seen (no "exception was never retrieved")."""
+    if not future.cancelled():
+        future.exception()
+
+
 class _Feed:
-    """The informer event handler that filters events and queues their requests."""
+    """The informer event handler that filters events and queues their requests.
 
-    __slots__ = ("handler", "predicates", "queue")
+    A mapping function that reads a cache still listing (:class:`~setpoint.runtime.cache.NotSynced`)
+    does not fail: the event is handed to ``defer`` and delivered again once that cache has synced.
+    """
 
-    def __init__(self, queue: WorkQueue[Request], handler: Handler, predicates: Sequence[Predicate]) -> None:
+    __slots__ = ("defer", "handler", "predicates", "queue")
+
+    def __init__(self, queue: WorkQueue[Request], handler: Handler, predicates: Sequence[Predicate],
+                 defer: Callable[[Informer, Callable[[], None]], None]) -> None:
         self.queue = queue
         self.handler = handler
         self.predicates = tuple(predicates)
+        self.defer = defer
 
     def on_add(self, obj: Obj) -> None:
         for p in self.predicates:
             if not p.create(obj):
                 return
+        try:
+            requests = self.handler.requests(obj)
+        except NotSynced as e:
+            self.defer(e.informer, lambda: self.on_add(obj))
+            return
         add = self.queue.add
-        for req in self.handler.requests(obj):
+        for req in requests:
             add(req)
 
     def on_update(self, old: Obj, new: Obj) -> None:
         for p in self.predicates:
             if not p.update(old, new):
                 return
+        try:
+            requests = self.handler.requests(new)
+            before = self.handler.requests(old) if self.handler.both_on_update else ()
+        except NotSynced as e:
+            self.defer(e.informer, lambda: self.on_update(old, new))
+            return
         add = self.queue.add
-        for req in self.handler.requests(new):
+        for req in requests:
             add(req)
-        if self.handler.both_on_update:
-            for req in self.handler.requests(old):
-                add(req)
+        for req in before:
+            add(req)
 
     def on_delete(self, obj: Obj) -> None:
         for p in self.predicates:
             if not p.delete(obj):
                 return
+        try:
+            requests = self.handler.requests(obj)
+        except NotSynced as e:
+            self.defer(e.informer, lambda: self.on_delete(obj))
+            return
         add = self.queue.add
-        for req in self.handler.requests(obj):
+        for req in requests:
             add(req)
 
 
@@ -95,7 +129,7 @@ class Controller:
     """Reconciles requests from its sources with ``max_concurrent_reconciles`` workers."""
 
     def __init__(self, name: str, reconcile: ReconcileFunc, *, sources: Sequence[Source] = (),
-                 max_concurrent_reconciles: int = 1,
+                 max_concurrent_reconciles: int = DEFAULT_MAX_CONCURRENT_RECONCILES,
                  rate_limiter: ratelimit.RateLimiter[Request] | None = None,
                  cache_sync_timeout: float = 120.0) -> None:
         if max_concurrent_reconciles < 1:
@@ -112,6 +146,9 @@ class Controller:
         self._client: Client | None = None
         self._feeds: list[tuple[Informer, _Feed]] = []
         self._workers: list[asyncio.Task[None]] = []
+        self._deferred: set[asyncio.Task[None]] = set()
+        self._waiting: dict[Informer, list[Callable[[], None]]] = {}
+        self._draining: list[asyncio.Task[None]] = []
         self.started = False
 
     def __repr__(self) -> str:
@@ -135,7 +172,12 @@ class Controller:
             src.informer = cache.acquire(src.kind, namespace=src.namespace, label_selector=src.label_selector)
 
     async def start(self) -> None:
-        """Connect sources, wait for their caches to sync, start the workers."""
+        """Wait for every source's cache to sync, then connect the sources and start the workers.
+
+        As controller-runtime's workers, and more: no event handler or mapping function runs before
+        *all* of the controller's sources have synced, so what they read from the cache is there (a
+        handler connected after the sync is first told about every cached object).
+        """
         if self._cache is None:
             raise RuntimeError(f"{self!r}: prepare(cache) first (the manager does)")
         if self.started:
@@ -144,44 +186,62 @@ class Controller:
         if self.queue.shutting_down:
             self.queue = self._new_queue()
         assert self._client is not None
+        await self._wait_synced()
         for src in self.sources:
             await src.handler.prepare(self._client)
         for src in self.sources:
             assert src.informer is not None
-            feed = _Feed(self.queue, src.handler, src.predicates)
+            feed = _Feed(self.queue, src.handler, src.predicates, self._defer)
             src.informer.add_handler(feed)
             self._feeds.append((src.informer, feed))
-        try:
-            await asyncio.wait_for(asyncio.gather(*(s.informer.wait_synced() for s in self.sources
-                                                    if s.informer is not None)), self.cache_sync_timeout)
-        except TimeoutError:
-            raise TimeoutError(f"{self!r}: caches did not sync within {self.cache_sync_timeout} s") from None
         self._workers = [asyncio.create_task(self._worker(), name=f"{self.name} worker {i}")
                          for i in range(self.max_concurrent_reconciles)]
         log.info("controller %s started with %d workers", self.name, len(self._workers))
+
+    async def _wait_synced(self) -> None:
+        """Wait until every source has synced; after ``cache_sync_timeout`` say which have not (once),
+        and keep waiting: a kind that is not served yet (a CRD still to be installed) starts later."""
+        synced = asyncio.gather(*(s.informer.wait_synced() for s in self.sources if s.informer is not None))
+        try:
+            await asyncio.wait_for(asyncio.shield(synced), self.cache_sync_timeout)
+        except TimeoutError:
+            waiting = [f"{s.informer!r}" + (f" ({s.informer.last_error})" if s.informer.last_error else "")
+                       for s in self.sources if s.informer is not None and not s.informer.has_synced]
+            log.warning("controller %s: caches not synced after %g s, still waiting for %s", self.name,
+                        self.cache_sync_timeout, ", ".join(waiting))
+            await synced
+        except asyncio.CancelledError:
+            synced.cancel()
+            synced.add_done_callback(_retrieve)
+            raise
 
     async def stop(self, *, cancel: bool = False, grace: float = 30.0) -> None:
         """Stop reconciling: no new requests; running reconciles get ``grace`` seconds to finish
         (``cancel=True``: are cancelled at once)."""
         self._disconnect()
         workers, self._workers = self._workers, []
+        self._draining = workers  # halt() may still cancel them while they finish
         self.queue.shut_down()
-        if workers:
-            if cancel:
-                for w in workers:
+        try:
+            if workers:
+                if cancel:
+                    for w in workers:
+                        w.cancel()
+                _, pending = await asyncio.wait(workers, timeout=grace)
+                for w in pending:
                     w.cancel()
-            _, pending = await asyncio.wait(workers, timeout=grace)
-            for w in pending:
-                w.cancel()
-            if pending:
-                await asyncio.wait(pending)
+                if pending:
+                    await asyncio.wait(pending)
+        finally:
+            self._draining = []
         self.started = False
 
     def halt(self) -> None:
-        """Stop at once, synchronously: cancel running reconciles (leadership lost)."""
+        """Stop at once, synchronously: cancel running reconciles (leadership lost, or a second
+        signal while they were being given time to finish)."""
         self._disconnect()
         self.queue.shut_down()
-        for w in self._workers:
+        for w in (*self._workers, *self._draining):
             w.cancel()
         self.started = False
 
@@ -199,6 +259,32 @@ class Controller:
         for informer, feed in self._feeds:
             informer.remove_handler(feed)
         self._feeds.clear()
+        for task in self._deferred:
+            task.cancel()
+        self._deferred.clear()
+        self._waiting.clear()
+
+    def _defer(self, informer: Informer, retry: Callable[[], None]) -> None:
+        """Call ``retry`` once ``informer`` has synced (an event or request that read it too early);
+        one task per informer waits, however many events do."""
+        waiting = self._waiting.get(informer)
+        if waiting is not None:
+            waiting.append(retry)
+            return
+        self._waiting[informer] = [retry]
+
+        async def after_sync() -> None:
+            await informer.wait_synced()
+            for again in self._waiting.pop(informer, ()):
+                try:
+                    again()
+                except Exception:
+                    log.exception("controller %s: handling an event again after %r synced failed", self.name,
+                                  informer)
+
+        task = asyncio.create_task(after_sync(), name=f"{self.name} waits for {informer!r}")
+        self._deferred.add(task)
+        task.add_done_callback(self._deferred.discard)
 
     @property
     def has_synced(self) -> bool:
@@ -227,6 +313,13 @@ class Controller:
             result = await self.reconcile(req)
         except asyncio.CancelledError:
             raise
+        except NotSynced as e:
+            # read a cache still listing (one the controller does not watch itself): run again once
+            # it has synced, as controller-runtime's reads wait for the sync; not an error
+            self.queue.forget(req)
+            self._defer(e.informer, lambda: self.queue.add(req))
+            mt.requeue.inc()
+            log.debug("controller %s: %s waits for %r to sync", self.name, req, e.informer)
         except Conflict as e:
             # The object changed under the reconcile (a write with a stale resourceVersion): the
             # next one reads it again. Expected in any busy cluster: one line, no traceback.

@@ -11,15 +11,19 @@ map to, so a child that changes owner (or a mapping input that changes) wakes bo
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from setpoint.apimachinery.types import Obj
+from setpoint.runtime import checks
 from setpoint.runtime.client import Client
 from setpoint.runtime.reconcile import Request
 from setpoint.runtime.resource import Kind
 
 MapFunc = Callable[[Obj], Iterable[Request]]
+
+log = logging.getLogger(__name__)
 
 
 class Handler(Protocol):
@@ -77,15 +81,18 @@ class ForOwner:
 
 
 class Mapped:
-    """Enqueue whatever ``fn(obj)`` returns."""
+    """Enqueue whatever ``fn(obj)`` returns: a list of :class:`Request` (checked: see :mod:`~setpoint.runtime.checks`)."""
 
     both_on_update = True
 
     def __init__(self, fn: MapFunc) -> None:
+        checks.check_sync_one_arg(fn, "mapping function", "def map(obj) -> list[Request]")
         self.fn = fn
+        self._checked = checks.Reported(fn, checks.requests_of, log)
 
     async def prepare(self, client: Client) -> None:
         pass
 
     def requests(self, obj: Obj) -> Iterable[Request]:
-        return self.fn(obj)
+        result: Iterable[Request] = self._checked(obj)
+        return result

@@ -24,11 +24,24 @@ from setpoint.apimachinery.types import Obj
 from setpoint.runtime import watcher
 from setpoint.runtime.backoff import Backoff
 from setpoint.runtime.client import Client
+from setpoint.runtime.errors import NotFound
 from setpoint.runtime.resource import Kind, Resource, key_of
 from setpoint.runtime.store import IndexFunc, Store
 
 log = logging.getLogger(__name__)
 
+
+
+def _describe(kind: Kind) -> str:
+    """``k8spatterns.io/v1 ConfigWatcher``: how a user writes it in a manifest."""
+    return f"{kind.api_version} {kind.kind}"
+
+
+def _hint(kind: Kind) -> str:
+    if kind.group:
+        return ("is its CRD installed? If it is, check the group, version and kind "
+                "(`kubectl api-resources` lists what the server serves)")
+    return "check the version and kind (`kubectl api-resources` lists what the server serves)"
 
 
 class EventHandler(Protocol):
@@ -84,6 +97,7 @@ class Informer:
         self._synced = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._resync_task: asyncio.Task[None] | None = None
+        self._missing = False  # the kind was reported as not served (and has not appeared since)
 
     def __repr__(self) -> str:
         where = f" ns={self.namespace}" if self.namespace else ""
@@ -145,6 +159,9 @@ class Informer:
             except Exception as e:  # discovery failed or the kind is not served (yet)
                 self._failed(e)
                 await asyncio.sleep(next(backoff))
+        if self._missing:
+            self._missing = False
+            log.info("%s is now served: watching it", _describe(self.kind))
         lw = watcher.ClientListWatch(self.client, self.resource, namespace=self.namespace,
                                      label_selector=self.label_selector, field_selector=self.field_selector,
                                      page_size=self._page_size, timeout_seconds=self._timeout_seconds)
@@ -178,6 +195,9 @@ class Informer:
             elif isinstance(event, watcher.Init):
                 pending = {}
             elif isinstance(event, watcher.InitDone):
+                if self._missing:
+                    self._missing = False
+                    log.info("%s is now served: watching it", _describe(self.kind))
                 self._swap_in(pending or {})
                 pending = None
             elif isinstance(event, watcher.Failed):
@@ -204,6 +224,19 @@ class Informer:
     def _failed(self, error: Exception) -> None:
         self.failures += 1
         self.last_error = error
+        if isinstance(error, NotFound):
+            # a kind the server does not serve (a typo, or a CRD not installed yet): said once,
+            # clearly; the retries go on quietly and a line says when it appears
+            if not self._missing:
+                self._missing = True
+                log.warning("no resource %s on this server: %s; waiting for it to appear",
+                            _describe(self.kind), _hint(self.kind))
+            else:
+                log.debug("%r: %s", self, error)
+            return
+        if self._missing:
+            self._missing = False
+            log.info("%s is now served: watching it", _describe(self.kind))
         log.info("%r: %s", self, error)
 
     async def _resync_loop(self, period: float) -> None:

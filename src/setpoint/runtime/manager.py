@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from setpoint.runtime import metrics as m
 from setpoint.runtime.cache import Cache
 from setpoint.runtime.client import Client
-from setpoint.runtime.controller import Controller
+from setpoint.runtime.controller import DEFAULT_MAX_CONCURRENT_RECONCILES, Controller
 from setpoint.runtime.leader import LeaderElection, LeaderElector, LeadershipLost
 
 if TYPE_CHECKING:
@@ -47,8 +47,13 @@ class Manager:
 
     def __init__(self, client: Client, *, health_port: int | None = None, health_host: str = "127.0.0.1",
                  leader_election: LeaderElection | None = None, resync: float | None = None,
-                 graceful_shutdown_timeout: float = 30.0) -> None:
+                 graceful_shutdown_timeout: float = 30.0,
+                 max_concurrent_reconciles: int = DEFAULT_MAX_CONCURRENT_RECONCILES) -> None:
+        if max_concurrent_reconciles < 1:
+            raise ValueError("max_concurrent_reconciles must be at least 1")
         self.client = client
+        #: the workers of each controller built for this manager unless its builder says otherwise
+        self.max_concurrent_reconciles = max_concurrent_reconciles
         self.cache = Cache(client, resync=resync)
         self.health_host = health_host
         self.health_port = health_port
@@ -136,7 +141,8 @@ class Manager:
     # -- running --------------------------------------------------------------------------------------
 
     async def run(self, *, handle_signals: bool = False) -> None:
-        """Run until :meth:`stop` (or SIGINT/SIGTERM with ``handle_signals``); then shut down gracefully.
+        """Run until :meth:`stop` (or SIGINT/SIGTERM with ``handle_signals``: a second one cancels the
+        reconciles still running); then shut down gracefully and return (no exception: exit 0).
 
         Raises :class:`~setpoint.runtime.leader.LeadershipLost` if leadership is lost.
         """
@@ -147,7 +153,7 @@ class Manager:
         loop = asyncio.get_running_loop()
         if handle_signals:
             for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, self._stop.set)
+                loop.add_signal_handler(sig, self._on_signal, sig)
         hold: asyncio.Task[None] | None = None
         try:
             if self.health_port is not None:
@@ -184,6 +190,17 @@ class Manager:
             if handle_signals:
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     loop.remove_signal_handler(sig)
+
+    def _on_signal(self, sig: signal.Signals) -> None:
+        """The first SIGINT/SIGTERM stops gracefully; a second one cancels the reconciles still running."""
+        if not self._stop.is_set():
+            log.info("%s: stopping (running reconciles get %g s to finish; signal again to cancel them)",
+                     sig.name, self.graceful_shutdown_timeout)
+            self._stop.set()
+            return
+        log.info("%s again: cancelling the running reconciles", sig.name)
+        for controller in self._controllers.values():
+            controller.halt()
 
     def _on_lost(self) -> None:
         """Leadership is gone: cancel every reconcile now, synchronously."""

@@ -105,6 +105,7 @@ class ControllerMetrics:
         self.success = reconcile_total.labels(name, "success")
         self.error = reconcile_total.labels(name, "error")
         self.requeue_after = reconcile_total.labels(name, "requeue_after")
+        self.requeue = reconcile_total.labels(name, "requeue")
         self.errors = reconcile_errors.labels(name)
         self.terminal = terminal_errors.labels(name)
         self.time = reconcile_time.labels(name)

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from setpoint.apimachinery.types import Obj
+from setpoint.runtime import checks
 
 
 class Predicate:
@@ -53,6 +54,11 @@ class Funcs(Predicate):
                  update: Callable[[Obj, Obj], bool] | None = None,
                  delete: Callable[[Obj], bool] | None = None,
                  generic: Callable[[Obj], bool] | None = None, name: str = "funcs") -> None:
+        for event, fn in (("create", create), ("delete", delete), ("generic", generic)):
+            if fn is not None:
+                checks.check_sync_one_arg(fn, f"{event} predicate", f"def {event}(obj) -> bool")
+        if update is not None:
+            checks.check_sync_one_arg(update, "update predicate", "def update(old, new) -> bool", args=2)
         self._create, self._update, self._delete, self._generic = create, update, delete, generic
         self.name = name
 

@@ -14,9 +14,11 @@ function ``obj -> iterable of str`` can be added with :meth:`Store.add_indexer`.
 from __future__ import annotations
 
 import builtins
+import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from setpoint.apimachinery.types import Obj
+from setpoint.runtime import checks
 from setpoint.runtime import labels as labelsel
 from setpoint.runtime.resource import key_of, object_key
 
@@ -25,6 +27,8 @@ IndexFunc = Callable[[Obj], Iterable[str]]
 NAMESPACE = "namespace"
 OWNER_UID = "owner-uid"
 LABEL = "label"
+
+log = logging.getLogger(__name__)
 
 
 def by_namespace(obj: Obj) -> Iterable[str]:
@@ -42,12 +46,16 @@ def by_label(obj: Obj) -> Iterable[str]:
     return [f"{k}={v}" for k, v in (obj["metadata"].get("labels") or {}).items()]
 
 
+_BUILTIN: frozenset[IndexFunc] = frozenset({by_namespace, by_owner_uid, by_label})
+
+
 class Store:
     """Objects of one informer by ``namespace/name`` key, plus indexes."""
 
     def __init__(self, indexers: Mapping[str, IndexFunc] | None = None) -> None:
         self._items: dict[str, Obj] = {}
         self._indexers: dict[str, IndexFunc] = {NAMESPACE: by_namespace}
+        self._given: dict[str, IndexFunc] = {NAMESPACE: by_namespace}  # as added (before checking)
         self._indices: dict[str, dict[str, set[str]]] = {NAMESPACE: {}}
         for name, fn in (indexers or {}).items():
             self.add_indexer(name, fn)
@@ -100,9 +108,17 @@ class Store:
         return [items[k] for k in self.index_keys(index, value)]
 
     def add_indexer(self, name: str, fn: IndexFunc) -> None:
-        """Add an index (built over the current contents at once)."""
-        if name in self._indexers and self._indexers[name] is not fn:
+        """Add an index (built over the current contents at once).
+
+        ``fn`` must be a plain function of one argument (refused at once otherwise); an answer that
+        is not an iterable of ``str`` -- a ``str`` above all -- is logged as an error naming it.
+        """
+        if name in self._given and self._given[name] is not fn:
             raise ValueError(f"index {name!r} already exists")
+        self._given[name] = fn
+        if fn not in _BUILTIN:
+            checks.check_sync_one_arg(fn, "index function", "def index(obj) -> list[str]")
+            fn = checks.Reported(fn, checks.index_values_of, log)
         self._indexers[name] = fn
         index: dict[str, set[str]] = {}
         self._indices[name] = index
@@ -112,7 +128,7 @@ class Store:
 
     @property
     def indexers(self) -> Mapping[str, IndexFunc]:
-        return dict(self._indexers)
+        return dict(self._given)
 
     # -- writing (the informer only) -------------------------------------------------------------
 

@@ -3,6 +3,10 @@
 Every ``interval`` seconds the compactor records ``(monotonic time, current
 revision)`` and compacts to the newest recorded revision that is at least
 ``window`` seconds old, as kube-apiserver's compactor does against etcd.
+
+Several servers on one store take turns through a ``claim`` (etcd's: a transaction on the
+version of ``compact_rev_key``, as kube-apiserver's): a compactor compacts only when its claim
+of the round wins; while another server's compactor keeps winning, it does not.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import asyncio
 import logging
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from typing import Final, Protocol
 
 from .interface import Compacted, StoreClosed
@@ -32,15 +37,18 @@ class Compactable(Protocol):
 class AutoCompactor:
     """Background task compacting ``store`` to keep ``window`` seconds of history.
 
-    ``interval`` <= 0 disables it. Must be started inside a running loop.
+    ``interval`` <= 0 disables it. Must be started inside a running loop. ``claim(target)``, when
+    given, is asked before each compaction: False means another server compacts this round.
     """
 
-    def __init__(self, store: Compactable, *, interval: float, window: float) -> None:
+    def __init__(self, store: Compactable, *, interval: float, window: float,
+                 claim: Callable[[int], Awaitable[bool]] | None = None) -> None:
         if window < 0:
             raise ValueError("compaction window must not be negative")
         self._store = store
         self._interval = interval
         self._window = window
+        self._claim = claim
         self._samples: deque[tuple[float, int]] = deque()
         self._task: asyncio.Task[None] | None = None
 
@@ -57,20 +65,25 @@ class AutoCompactor:
             except asyncio.CancelledError:
                 pass
 
-    async def tick(self) -> None:
-        """Record a sample and compact to the newest one older than the window."""
+    async def tick(self) -> int:
+        """Record a sample and compact to the newest one older than the window; the revision
+        compacted to (0: none this time)."""
         now = time.monotonic()
         self._samples.append((now, await self._store.current_revision()))
         target = 0
         while self._samples and now - self._samples[0][0] >= self._window:
             target = self._samples.popleft()[1]
-        if target and target > await self._store.compact_revision():
-            try:
-                await self._store.compact(target)
-            except Compacted:
-                pass  # someone compacted further meanwhile
-            else:
-                log.debug("compacted to revision %d", target)
+        if not target or target <= await self._store.compact_revision():
+            return 0
+        if self._claim is not None and not await self._claim(target):
+            log.debug("compaction to revision %d left to another server", target)
+            return 0
+        try:
+            await self._store.compact(target)
+        except Compacted:
+            return 0  # someone compacted further meanwhile
+        log.debug("compacted to revision %d", target)
+        return target
 
     async def _run(self) -> None:
         try:

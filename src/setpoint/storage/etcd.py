@@ -12,9 +12,10 @@ Mapping, as kube-apiserver's etcd3 store and kine lay it out:
 * ``range`` is one etcd range at a revision with ``limit`` (its ``count`` gives what remains);
 * ``watch`` is an etcd watch from ``start_revision + 1`` with ``prev_kv`` and ``progress_notify``;
   a progress notification is an empty batch that moves :attr:`EtcdWatch.revision`;
-* ``compact`` is etcd's compaction (of the whole keyspace, as kube-apiserver's); etcd's "required
-  revision has been compacted" is :class:`Compacted`, a watch etcd cancels for it ends with
-  :class:`WatchExpired`.
+* ``compact`` is etcd's compaction (of the whole keyspace, as kube-apiserver's); the automatic
+  compactors of several servers take turns through ``compact_rev_key``
+  (:meth:`EtcdStorage.claim_compaction`); etcd's "required revision has been compacted" is
+  :class:`Compacted`, a watch etcd cancels for it ends with :class:`WatchExpired`.
 
 etcd does not tell its compact revision outright: the store learns it when it opens (a watch from
 revision 1 is refused with it) and keeps it up to date from its own compactions and from every
@@ -64,6 +65,9 @@ DEFAULT_REQUEST_TIMEOUT: Final = 30.0
 #: Seconds to wait for the cluster when the store opens.
 DEFAULT_DIAL_TIMEOUT: Final = 10.0
 
+#: The key whose version orders the compactions of the servers sharing a cluster (kube-apiserver's).
+COMPACT_REV_KEY: Final = "compact_rev_key"
+
 _COMPACTED: Final = "required revision has been compacted"
 _FUTURE: Final = "required revision is a future revision"
 _TOO_LARGE: Final = "request is too large"
@@ -71,6 +75,7 @@ _EQUAL: Final = rpc.Compare.CompareResult.Value("EQUAL")
 _GREATER: Final = rpc.Compare.CompareResult.Value("GREATER")
 _CREATE: Final = rpc.Compare.CompareTarget.Value("CREATE")
 _MOD: Final = rpc.Compare.CompareTarget.Value("MOD")
+_VERSION: Final = rpc.Compare.CompareTarget.Value("VERSION")
 _DELETE_EVENT: Final = rpc.Event.EventType.Value("DELETE")
 #: Codes of a call whose member went away (or broke the stream mid-way: grpc's "Internal error from
 #: Core" when a member is killed): sent again, to another member when there is one (clientv3's
@@ -89,6 +94,11 @@ _HAS_LEADER: Final = (("hasleader", "true"),)
 #: Seconds between attempts to re-establish a broken watch stream: first, most.
 _RETRY_FIRST: Final = 0.05
 _RETRY_MAX: Final = 1.0
+#: etcd before these versions answers a progress request at once, ahead of events still queued for the
+#: watch (etcd issue 15220): its answer is trusted only from a watch that received nothing for
+#: :data:`UNORDERED_PROGRESS_QUIET` seconds (longer than etcd's 100 ms catch-up loop of a new watch).
+ORDERED_PROGRESS: Final = {3: {4: 25, 5: 8}}
+UNORDERED_PROGRESS_QUIET: Final = 0.2
 #: etcd's "every key from here on" range end.
 _ALL_KEYS: Final = b"\x00"
 
@@ -102,6 +112,19 @@ def _bytes_end(prefix: bytes) -> bytes:
             return bytes(end)
         end.pop()
     return _ALL_KEYS
+
+
+def ordered_progress(version: str) -> bool:
+    """Whether etcd ``version`` sends a requested progress notification in order with the events
+    (3.4.25, 3.5.8, 3.6 and later)."""
+    try:
+        major, minor, patch = (int(p) for p in version.split("-")[0].split(".")[:3])
+    except ValueError:
+        return False
+    if major != 3:
+        return major > 3
+    fixed = ORDERED_PROGRESS[3].get(minor)
+    return minor > 5 if fixed is None else patch >= fixed
 
 
 def parse_url(url: str) -> tuple[list[str], dict[str, str]]:
@@ -235,7 +258,15 @@ class EtcdStorage:
             self._channel = grpc.aio.insecure_channel(target, options=options)
         self._kv: Any = rpc.KVStub(self._channel)
         self._watch_stub: Any = rpc.WatchStub(self._channel)
-        self._compactor = AutoCompactor(self, interval=compact_interval, window=compact_window)
+        self._maintenance: Any = rpc.MaintenanceStub(self._channel)
+        #: The version of the member that answered at open, and whether its requested progress
+        #: notifications come in order with the events (see :data:`ORDERED_PROGRESS`).
+        self.version = ""
+        self.ordered_progress = False
+        #: The version of ``compact_rev_key`` this store last saw (kube's "compact time").
+        self._compact_version = 0
+        self._compactor = AutoCompactor(self, interval=compact_interval, window=compact_window,
+                                        claim=self.claim_compaction)
 
     @classmethod
     async def open(
@@ -257,6 +288,12 @@ class EtcdStorage:
             raise StorageError(f"cannot reach etcd at {', '.join(self.endpoints)}: {exc}") from None
         if self._relative:
             self._offset = header.revision
+        self.version = (await self._call(self._maintenance.Status, rpc.StatusRequest())).version
+        self.ordered_progress = ordered_progress(self.version)
+        if not self.ordered_progress:
+            log.info("etcd %s may send a requested progress notification ahead of events (fixed in 3.4.25 "
+                     "and 3.5.8): progress is asked only of a watch quiet for %g s", self.version,
+                     UNORDERED_PROGRESS_QUIET)
         self._compact = await self._probe_compact_revision()
         self._compactor.start()
 
@@ -434,6 +471,30 @@ class EtcdStorage:
             await self._refresh_compact()
             raise Compacted(revision, self._compact) from None
         self._compact = max(self._compact, revision)
+
+    async def claim_compaction(self, revision: int) -> bool:
+        """Whether this store compacts to ``revision`` this round, as kube-apiserver's compactors
+        share one etcd: a transaction compares the version of :data:`COMPACT_REV_KEY` (at the root
+        of the keyspace, outside any prefix) with the one this store last saw; if equal it writes
+        the revision there (the version moves on) and wins, else it learns the version (and the
+        revision another server compacted to) and leaves this round to that server."""
+        self._check_open()
+        key = COMPACT_REV_KEY.encode()
+        put = rpc.PutRequest(key=key, value=str(revision + self._offset).encode())
+        request = rpc.TxnRequest(
+            compare=[rpc.Compare(key=key, target=_VERSION, result=_EQUAL, version=self._compact_version)],
+            success=[rpc.RequestOp(request_put=put)],
+            failure=[rpc.RequestOp(request_range=rpc.RangeRequest(key=key))],
+        )
+        response = await self._call(self._kv.Txn, request)
+        if response.succeeded:
+            self._compact_version += 1
+            return True
+        kvs = response.responses[0].response_range.kvs
+        self._compact_version = int(kvs[0].version) if kvs else 0
+        with contextlib.suppress(IndexError, ValueError):
+            self._compact = max(self._compact, int(kvs[0].value) - self._offset)
+        return False
 
     async def close(self) -> None:
         """Stop the compactor, end every watch with :class:`StoreClosed`, close the channel."""
@@ -650,6 +711,8 @@ class EtcdWatch:
         self._space = asyncio.Event()
         self._space.set()
         self._call: Any = None
+        #: When the stream was (re)opened or last received something (monotonic).
+        self._active = time.monotonic()
         self._task = asyncio.get_running_loop().create_task(self._run(start_revision), name="etcd watch")
 
     def __aiter__(self) -> EtcdWatch:
@@ -674,10 +737,16 @@ class EtcdWatch:
                 self._waiter = None
 
     def request_progress(self) -> None:
-        """Ask etcd for a progress notification (an empty batch at its current revision).
+        """Ask etcd for a progress notification (an empty batch at its current revision); etcd
+        sends nothing while the watch catches up (callers ask again).
 
-        etcd before 3.4.25 and 3.5.8 may answer it before events it still holds for this watch.
+        etcd before 3.4.25 and 3.5.8 answers at once, even ahead of events it still holds for this
+        watch: there the request is dropped unless the stream has received nothing (and was not
+        (re)opened) for :data:`UNORDERED_PROGRESS_QUIET` seconds, so that the events committed before
+        it have had that long to go out (a narrower window, not etcd's fix).
         """
+        if not self._store.ordered_progress and time.monotonic() - self._active < UNORDERED_PROGRESS_QUIET:
+            return
         self._progress.put_nowait(None)
 
     async def close(self) -> None:
@@ -714,6 +783,7 @@ class EtcdWatch:
             while True:
                 # From where the received batches reach: a new stream neither skips nor repeats.
                 self._call = call = store._watch_stub.Watch(self._requests(self._received), metadata=_HAS_LEADER)
+                self._active = time.monotonic()
                 try:
                     while True:
                         await self._space.wait()
@@ -752,6 +822,7 @@ class EtcdWatch:
 
     def _handle(self, response: Any) -> None:
         store = self._store
+        self._active = time.monotonic()
         if response.canceled:
             if response.compact_revision:
                 store._compact = max(store._compact, int(response.compact_revision) - store._offset)

@@ -8,7 +8,9 @@ refuses (``status unknown for quota``), and a usage above ``hard`` is 403 Forbid
 ``exceeded quota: <name>, requested: ..., used: ..., limited: ...``. When every quota admits
 it, the new usage is written to their ``status.used`` at once (as kube's quota evaluator does,
 so that the next create sees it before the resourcequota controller recounts); a quota changed
-meanwhile is read again and the check repeated.
+meanwhile is read again and the check repeated. The quotas are read from the watch cache as it
+is (kube's lister); a namespace with none there is looked up with a consistent read at most
+every 30 seconds (kube's ``liveLookupCache``), so a namespace without quotas costs no wait.
 """
 
 from __future__ import annotations
@@ -23,9 +25,8 @@ from setpoint.apiserver.registry.objectstore import ObjectStore
 from setpoint.apiserver.registry.resources import Registry
 
 _RETRIES = 5
-#: kube's quota accessor: how long a live lookup that found no quota holds, and how many are kept.
-_LIVE_LOOKUP_TTL = 30.0
-_LIVE_LOOKUP_SIZE = 100
+#: How long a consistent read finding no quota in a namespace is trusted (kube's liveTTL).
+LIVE_LOOKUP_SECONDS = 30.0
 
 
 def forbidden(attrs: Attributes, message: str) -> errors.StatusError:
@@ -47,8 +48,8 @@ class ResourceQuotaAdmission:
     def __init__(self, registry: Registry, objects: ObjectStore) -> None:
         self._registry = registry
         self._objects = objects
-        #: namespace -> when its last consistent look for quotas (which found none) expires
-        self._live_lookups: dict[str, float] = {}
+        #: Namespaces a consistent read found without quotas, with when to look again.
+        self._none_until: dict[str, float] = {}
 
     async def admit(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> None:
         return None
@@ -60,21 +61,23 @@ class ResourceQuotaAdmission:
         if quotas is None:
             return
         cacher = self._objects.cacher(quotas)
-        prefix = quotas.prefix(attrs.namespace)
-        for attempt in range(_RETRIES):
-            # As kube's quota accessor reads its lister: the cache once it holds this server's own
-            # writes (no storage round trip per create); after a conflict, a consistent read.
-            await (cacher.wait_consistent() if attempt else cacher.wait_own_writes())
-            items = cacher.list(prefix)
-            if not items and self._live_lookups.get(attrs.namespace, 0.0) < time.monotonic():
-                # None there: one consistent read per namespace per 30 s (kube's liveLookupCache).
-                await cacher.wait_consistent()
-                items = cacher.list(prefix)
-                self._live_lookups[attrs.namespace] = time.monotonic() + _LIVE_LOOKUP_TTL
-                if len(self._live_lookups) > _LIVE_LOOKUP_SIZE:
-                    self._live_lookups.pop(next(iter(self._live_lookups)))
-            if not items:
+        await cacher.wait_ready()
+        items = cacher.list(quotas.prefix(attrs.namespace))
+        if not items:
+            now = time.monotonic()
+            if self._none_until.get(attrs.namespace, 0.0) > now:
                 return
+            items = (await self._objects.list(quotas, attrs.namespace)).items
+            if not items:
+                if len(self._none_until) > 10_000:
+                    self._none_until = {k: t for k, t in self._none_until.items() if t > now}
+                self._none_until[attrs.namespace] = now + LIVE_LOOKUP_SECONDS
+                return
+        for _attempt in range(_RETRIES):
+            if _attempt:
+                items = (await self._objects.list(quotas, attrs.namespace)).items
+                if not items:
+                    return
             updates = self._check(attrs, obj, [c.obj for c in items])
             if not updates or attrs.dry_run:
                 return

@@ -194,5 +194,16 @@ class _DecryptingWatch:
         async for batch in self._inner:
             yield [event(ev) for ev in batch]
 
+    @property
+    def revision(self) -> int:
+        """The inner watch's progress (a watch cache reads it after an empty batch)."""
+        return int(getattr(self._inner, "revision", 0))
+
+    def request_progress(self) -> None:
+        """Ask the inner watch for progress, if it can be asked (etcd's)."""
+        request = getattr(self._inner, "request_progress", None)
+        if request is not None:
+            request()
+
     async def close(self) -> None:
         await self._inner.close()

@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 #: A watcher's filter over objects (selectors); None means everything.
 Filter = Callable[[Obj], bool] | None
 
+#: Seconds between two progress requests to the storage watch while a consistent read waits.
+PROGRESS_PERIOD = 0.1
+
 ADDED = "ADDED"
 MODIFIED = "MODIFIED"
 DELETED = "DELETED"
@@ -526,12 +529,6 @@ class Cacher:
         """Wait until the cache has caught up with storage's current revision."""
         await self.wait_fresh(await self._storage.current_revision())
 
-    async def wait_own_writes(self) -> None:
-        """Wait until the cache holds every write this server has made (no storage round trip):
-        what admission reads, as kube's admission plugins read their informers' listers (which
-        do not even wait for that)."""
-        await self.wait_fresh(self._owner.written)
-
     def get(self, key: str) -> CachedObject | None:
         return self._objects.get(key)
 
@@ -599,14 +596,17 @@ class CacheSet:
 
     def __init__(self, store: storage.Storage, root: str = "/registry/") -> None:
         self.storage = store
+        #: The running storage watch (None between two).
+        self._watch: storage.Watch | None = None
+        #: Readers waiting for a revision, and the task asking the watch for progress meanwhile.
+        self._waiting = 0
+        self._requester: asyncio.Task[None] | None = None
         #: Equal parts of the cached objects of every resource, held once.
         self.interner = Interner()
         self.root = root
         self._cachers: dict[str, Cacher] = {}
         #: Every change up to this revision has been routed to its cache.
         self.revision = 0
-        #: The newest revision of a write this server made (:meth:`Cacher.wait_own_writes`).
-        self.written = 0
         #: Readers waiting for a revision: a heap of (revision, sequence, future), woken when the
         #: feed reaches their revision (only those: one wake-up per reader, not one per event).
         self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
@@ -636,10 +636,11 @@ class CacheSet:
             await c.stop()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._requester):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         for c in list(self._cachers.values()):
             await c.stop()
         self._cachers.clear()
@@ -648,17 +649,26 @@ class CacheSet:
         for c in self._cachers.values():
             c.fail_watchers(reason)
 
-    def wrote(self, revision: int) -> None:
-        """A write of this server was acknowledged at ``revision``."""
-        if revision > self.written:
-            self.written = revision
-
     async def wait_revision(self, revision: int, timeout: float) -> None:
+        """Wait until every change up to ``revision`` has been routed (TimeoutError after ``timeout``).
+
+        Writes outside :attr:`root` (another prefix, another program on a shared etcd) move the
+        store's revision without an event here: while readers wait, the storage watch is asked for
+        a progress notification every :data:`PROGRESS_PERIOD` (etcd's ``RequestProgress``, as
+        kube-apiserver's cacher asks), which brings :attr:`revision` to the store's.
+        """
         if self.revision >= revision:
             return
+        self._waiting += 1
+        if (self._requester is None or self._requester.done()) \
+                and getattr(self._watch, "request_progress", None) is not None:
+            self._requester = asyncio.create_task(self._request_progress(), name="watch cache progress")
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiters, (revision, next(self._waiter_seq), waiter))
-        await asyncio.wait_for(waiter, timeout)
+        try:
+            await asyncio.wait_for(waiter, timeout)
+        finally:
+            self._waiting -= 1
 
     def _wake(self) -> None:
         """Wake the readers whose revision the feed has reached."""
@@ -667,6 +677,14 @@ class CacheSet:
             waiter = heapq.heappop(waiters)[2]
             if not waiter.done():
                 waiter.set_result(None)
+
+    async def _request_progress(self) -> None:
+        """Ask the storage watch for progress every period while readers wait."""
+        while self._waiting:
+            request = getattr(self._watch, "request_progress", None)
+            if request is not None:
+                request()
+            await asyncio.sleep(PROGRESS_PERIOD)
 
     def _route(self, key: str) -> Cacher | None:
         # Keys are <root><resource>/... or <root><group>/<resource>/...
@@ -685,7 +703,7 @@ class CacheSet:
         trimmed = time.monotonic()
         while True:
             try:
-                watch = self.storage.watch(self.root, self.revision)
+                watch = self._watch = self.storage.watch(self.root, self.revision)
                 try:
                     async for batch in watch:
                         routed: dict[Cacher, list[storage.Event]] = {}
@@ -701,11 +719,15 @@ class CacheSet:
                             trimmed = now
                             for c in self._cachers.values():
                                 c.trim(now)
-                        if batch:
-                            self.revision = batch[-1].kv.mod_revision
+                        # An empty batch is a progress notification: every change up to the
+                        # watch's revision has been delivered.
+                        revision = batch[-1].kv.mod_revision if batch else getattr(watch, "revision", 0)
+                        if revision > self.revision:
+                            self.revision = revision
                         self._wake()
                         backoff = 0.1
                 finally:
+                    self._watch = None
                     await watch.close()
                 return
             except asyncio.CancelledError:

@@ -2,10 +2,15 @@
 
 As kube-apiserver's ``NamespaceLifecycle`` plugin: creating a namespaced
 object needs its namespace to exist and not be terminating; the system
-namespaces cannot be deleted.
+namespaces cannot be deleted. The namespace is looked up in the watch cache as
+it is; only when it is missing there, or was deleted through this server in the
+last 30 seconds (kube's ``forceLiveLookupCache``), does the lookup wait for the
+cache to catch up with storage (kube's live GET).
 """
 
 from __future__ import annotations
+
+import time
 
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.encoding import errors
@@ -15,6 +20,8 @@ from setpoint.apiserver.registry.resources import Registry
 
 #: Namespaces that may never be deleted.
 IMMORTAL = frozenset({"default", "kube-system", "kube-public"})
+#: How long after a namespace's DELETE its lookups are consistent reads (kube's forceLiveLookupTTL).
+FORCE_LIVE_LOOKUP_SECONDS = 30.0
 
 
 class NamespaceLifecycle:
@@ -23,6 +30,8 @@ class NamespaceLifecycle:
     def __init__(self, registry: Registry, objects: ObjectStore) -> None:
         self._registry = registry
         self._objects = objects
+        #: Namespaces deleted through this server lately, with when that stops mattering.
+        self._force_live: dict[str, float] = {}
 
     async def admit(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> None:
         return None
@@ -33,20 +42,24 @@ class NamespaceLifecycle:
                 raise errors.StatusError(
                     403, "Forbidden", f'namespaces "{attrs.name}" is forbidden: this namespace may not be deleted',
                     details={"name": attrs.name, "kind": "namespaces"})
+            if attrs.verb == "delete":
+                now = time.monotonic()
+                if len(self._force_live) > 1000:
+                    self._force_live = {k: t for k, t in self._force_live.items() if t > now}
+                self._force_live[attrs.name] = now + FORCE_LIVE_LOOKUP_SECONDS
             return
         if attrs.verb != "create" or not attrs.namespace:
             return
         ns_resource = self._registry.get("", "v1", "namespaces")
         assert ns_resource is not None
         cacher = self._objects.cacher(ns_resource)
-        # kube reads its informer, and asks storage only when the namespace is missing there (or
-        # was deleted through this server a moment ago). Here: the cache once it holds this
-        # server's own writes (a namespace deleted through it refuses new content at once; no
-        # storage round trip, which on etcd is one per create), then a consistent read on a miss.
         key = ns_resource.key(None, attrs.namespace)
-        await cacher.wait_own_writes()
+        await cacher.wait_ready()
         cobj = cacher.get(key)
-        if cobj is None:
+        live = self._force_live.get(attrs.namespace)
+        if cobj is None or (live is not None and live > time.monotonic()):
+            # Created a moment ago (not in the cache yet) or deleted a moment ago (the cache may
+            # not show it terminating yet): a consistent read, as kube's live lookup.
             await cacher.wait_consistent()
             cobj = cacher.get(key)
         if cobj is None:

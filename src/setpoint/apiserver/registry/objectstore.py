@@ -457,7 +457,6 @@ class ObjectStore:
             return obj
         try:
             kv = await self.storage.create(key, data)
-            self.caches.wrote(kv.mod_revision)
         except storage.KeyExists:
             raise errors.already_exists(resource.plural, resource.group, name) from None
         except storage.InvalidInput as exc:
@@ -522,7 +521,6 @@ class ObjectStore:
                     return obj, False
                 try:
                     deleted = await self.storage.delete(key, kv.mod_revision)
-                    self.caches.wrote(deleted.mod_revision)
                 except (storage.Conflict, storage.KeyNotFound):
                     if attempt + 1 < _MAX_RETRIES and (retry_conflicts or want_rv in (None, "")):
                         continue
@@ -547,7 +545,6 @@ class ObjectStore:
                 return obj, False
             try:
                 new_kv = await self.storage.update(key, stored_new, kv.mod_revision)
-                self.caches.wrote(new_kv.mod_revision)
             except storage.Conflict:
                 if attempt + 1 < _MAX_RETRIES and want_rv in (None, "") and retry_conflicts:
                     continue
@@ -720,7 +717,6 @@ class ObjectStore:
                 try:
                     new_kv = await self.storage.update(key, encode_for_storage(await self.stored_async(resource, new)),
                                                        kv.mod_revision)
-                    self.caches.wrote(new_kv.mod_revision)
                 except storage.Conflict:
                     continue
                 except storage.KeyNotFound:
@@ -730,7 +726,6 @@ class ObjectStore:
                 return current, True
             try:
                 deleted = await self.storage.delete(key, kv.mod_revision)
-                self.caches.wrote(deleted.mod_revision)
             except storage.Conflict:
                 continue
             except storage.KeyNotFound:
@@ -779,7 +774,6 @@ class ObjectStore:
             try:
                 new_kv = await self.storage.update(key, encode_for_storage(self.to_stored(resource, new)),
                                                    kv.mod_revision)
-                self.caches.wrote(new_kv.mod_revision)
             except storage.Conflict:
                 raise _Retry from None
             except storage.KeyNotFound:
@@ -787,7 +781,6 @@ class ObjectStore:
             return stamp(new, new_kv.mod_revision), False
         try:
             deleted = await self.storage.delete(key, kv.mod_revision)
-            self.caches.wrote(deleted.mod_revision)
         except storage.Conflict:
             raise _Retry from None
         except storage.KeyNotFound:
