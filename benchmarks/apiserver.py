@@ -8,7 +8,7 @@ latency is measured by 100 raw-socket watchers against 1,000 updates that
 carry their send time.
 
     .venv/bin/python benchmarks/apiserver.py [--quick] [--baseline OTHER_CHECKOUT] [--rounds N] [--webhook] [--with-policy]
-    .venv/bin/python benchmarks/apiserver.py --tls-compare [--seconds S] [--rounds N]
+    .venv/bin/python benchmarks/apiserver.py --tls-compare [--wrk] [--seconds S] [--rounds N]
     .venv/bin/python benchmarks/apiserver.py --security [--seconds S] [--rounds N]
     .venv/bin/python benchmarks/apiserver.py --etcd-compare [--seconds S] [--rounds N] [--quick]
 
@@ -24,7 +24,9 @@ server once with ``--insecure-http``, once with TLS and the kubeconfig's admin c
 (the default), once with TLS as a ``--token-auth-file`` user whom a RoleBinding to ``edit``
 lets in (bearer token authentication and a real RBAC decision on every request), all driven by
 the same aiohttp load generator (64 keep-alive connections, one request in flight on each), in
-one run; ``--rounds`` alternates the order.
+one run; ``--rounds`` alternates the order. With ``--wrk`` the load comes from wrk instead (TLS
+in C, so the generator's own TLS is not what is measured), plain HTTP against TLS + token, RBAC
+(wrk presents no client certificate).
 
 ``--etcd-compare`` measures the storage backends side by side in one run: ``setpoint up --nodes 0``
 on SQLite, on a 1-member and on a 3-member loopback etcd cluster (every store on tmpfs), creates/s
@@ -135,10 +137,11 @@ def wrk_script() -> Path:
 WRK_LINE = re.compile(r"WRK requests=(\d+) duration_s=([\d.]+) non2xx=(\d+) errors=(\d+) p50_ms=([\d.]+) p99_ms=([\d.]+)")
 
 
-def run_wrk(port: int, connections: int, seconds: int, namespace: str, script: Path | None = None) -> dict[str, float]:
+def run_wrk(port: int, connections: int, seconds: int, namespace: str, script: Path | None = None, *,
+            scheme: str = "http", token: str | None = None) -> dict[str, float]:
     out = subprocess.run(
         ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "-s", str(script or wrk_script()),
-         f"http://127.0.0.1:{port}", "--", namespace],
+         f"{scheme}://127.0.0.1:{port}", "--", namespace, *([token] if token else [])],
         capture_output=True, text=True, check=True,
     ).stdout
     m = WRK_LINE.search(out)
@@ -149,9 +152,11 @@ def run_wrk(port: int, connections: int, seconds: int, namespace: str, script: P
             "p50_ms": float(p50), "p99_ms": float(p99)}
 
 
-def run_wrk_get(port: int, connections: int, seconds: int, path: str) -> float:
+def run_wrk_get(port: int, connections: int, seconds: int, path: str, *, scheme: str = "http",
+                token: str | None = None) -> float:
+    auth = ["-H", f"Authorization: Bearer {token}"] if token else []
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", f"http://127.0.0.1:{port}{path}"],
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", *auth, f"{scheme}://127.0.0.1:{port}{path}"],
         capture_output=True, text=True, check=True,
     ).stdout
     m = re.search(r"Requests/sec:\s+([\d.]+)", out)
@@ -382,6 +387,9 @@ def main() -> None:
                         help="measure each checkout this many times, alternating which goes first; print medians")
     parser.add_argument("--tls-compare", action="store_true",
                         help="creates/s and gets/s at 64 clients: TLS + client certificate against --insecure-http")
+    parser.add_argument("--wrk", action="store_true",
+                        help="--tls-compare driven by wrk (OpenSSL's TLS in C; no client certificate): "
+                             "plain HTTP against TLS + token, RBAC")
     parser.add_argument("--with-policy", action="store_true",
                         help="install a ValidatingAdmissionPolicy that every ConfigMap create evaluates")
     parser.add_argument("--webhook", action="store_true",
@@ -634,11 +642,23 @@ def measure_tls(args: argparse.Namespace, mode: str) -> dict[str, float]:
                                         "name": "edit"},
                             "subjects": [{"kind": "User", "name": "bench"}]}) as r:
                         assert r.status == 201, r.status
+                    async with s.post(f"/api/v1/namespaces/{ns}/configmaps",
+                                      json={"metadata": {"name": "g"}, "data": {"k": "v" * 100}}) as r:
+                        assert r.status == 201, r.status
                 path = f"/api/v1/namespaces/{ns}/configmaps"
                 cm = b'{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"NAME"},"data":{"k":"v"}}'
                 # (the gets read w0-0, the creates' first ConfigMap)
-                creates = await _load(base, ctx, path, seconds, 64, cm, "creates", headers)
-                gets = await _load(base, ctx, path + "/w0-0", seconds, 64, None, "gets", headers)
+                if args.wrk:  # wrk's TLS is OpenSSL's in C: the load generator is not the limit
+                    token = TOKEN_USER if mode == "token" else None
+                    scheme = "https" if tls else "http"
+                    created = run_wrk(port, 64, seconds, ns, scheme=scheme, token=token)
+                    if created["non2xx"] or created["errors"]:
+                        raise SystemExit(f"creates failed: {created}")
+                    creates = created["rate"]
+                    gets = run_wrk_get(port, 64, seconds, path + "/g", scheme=scheme, token=token)
+                else:
+                    creates = await _load(base, ctx, path, seconds, 64, cm, "creates", headers)
+                    gets = await _load(base, ctx, path + "/w0-0", seconds, 64, None, "gets", headers)
                 return {"creates/s c64": creates, "gets/s c64": gets}
 
             return asyncio.run(run())
@@ -647,22 +667,51 @@ def measure_tls(args: argparse.Namespace, mode: str) -> dict[str, float]:
             proc.wait(30)
 
 
+def measure_floor(tls_dir: Path | None, seconds: int) -> float:
+    """GETs/s at 64 connections from wrk against ``floor_server.py`` (TLS with ``tls_dir``'s
+    serving certificate when given)."""
+    port = free_port()
+    cert = [str(tls_dir / "apiserver.crt"), str(tls_dir / "apiserver.key")] if tls_dir else []
+    proc = subprocess.Popen([sys.executable, str(HERE / "floor_server.py"), str(port), *cert],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        return run_wrk_get(port, 64, seconds, "/", scheme="https" if tls_dir else "http")
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
 def tls_compare(args: argparse.Namespace) -> None:
     from setpoint.apiserver.http import install_event_loop_policy
 
     install_event_loop_policy()  # the load generator on uvloop too: its TLS is native, asyncio's is Python
     modes = [("--insecure-http", "http"), ("TLS + client cert", "cert"), ("TLS + token, RBAC", "token")]
+    if args.wrk:  # wrk presents no client certificate: plain HTTP against TLS + token, RBAC
+        modes = [modes[0], modes[2]]
     figures: dict[str, list[dict[str, float]]] = {label: [] for label, _ in modes}
     for round_ in range(args.rounds):
         for label, mode in modes if round_ % 2 == 0 else modes[::-1]:
             figures[label].append(measure_tls(args, mode))
     runs = {label: {name: statistics.median(f[name] for f in figs) for name in figs[0]}
             for label, figs in figures.items()}
-    print(f"{'measure':<16}{'--insecure-http':>18}{'TLS + client cert':>20}{'/HTTP':>7}"
-          f"{'TLS + token, RBAC':>20}{'/HTTP':>7}")
+    print(f"{'measure':<16}{'--insecure-http':>18}" + "".join(f"{label:>20}{'/HTTP':>7}" for label, _ in modes[1:]))
     for name in runs["--insecure-http"]:
-        plain, cert, token = (runs[label][name] for label, _ in modes)
-        print(f"{name:<16}{plain:>18.0f}{cert:>20.0f}{cert / plain:>7.2f}{token:>20.0f}{token / plain:>7.2f}")
+        plain = runs["--insecure-http"][name]
+        print(f"{name:<16}{plain:>18.0f}" + "".join(
+            f"{runs[label][name]:>20.0f}{runs[label][name] / plain:>7.2f}" for label, _ in modes[1:]))
+    if args.wrk:  # Python's own TLS cost on a small response: the floor server, plain and TLS
+        with tempfile.TemporaryDirectory(prefix="setpoint-bench-") as tmp:
+            from setpoint.apiserver.pki import load_or_create
+
+            load_or_create(Path(tmp))  # the serving pair setpoint up makes: TMP/pki/apiserver.{crt,key}
+            pki = Path(tmp) / "pki"
+            seconds = 3 if args.quick else args.seconds
+            floors = [(measure_floor(None, seconds), measure_floor(pki, seconds)) for _ in range(args.rounds)]
+        plain = statistics.median(f[0] for f in floors)
+        tls = statistics.median(f[1] for f in floors)
+        print(f"{'floor gets/s':<16}{plain:>18.0f}{tls:>20.0f}{tls / plain:>7.2f}"
+              "   (floor_server.py: uvloop + httptools, one fixed response)")
 
 
 _WEBHOOK: dict[str, object] = {}
