@@ -5,7 +5,9 @@ drives it over HTTP. Create and get rates come from ``wrk`` (Debian package
 ``wrk``; a Python load generator tops out near 5,000 requests/s here), with
 ``../shared/tools/wrk_create.lua`` or the copy beside this script. Watch
 latency is measured by 100 raw-socket watchers against 1,000 updates that
-carry their send time.
+carry their send time. Every run also measures the floor (``floor_server.py``: uvloop + httptools
+keeping each POST's body in a dict, answering GETs with a fixed object) with the same wrk load
+right after, and prints setpoint's creates and gets as shares of it.
 
     .venv/bin/python benchmarks/apiserver.py [--quick] [--baseline OTHER_CHECKOUT] [--rounds N] [--webhook] [--with-policy]
     .venv/bin/python benchmarks/apiserver.py --tls-compare [--wrk] [--seconds S] [--rounds N]
@@ -333,6 +335,11 @@ def measure(args: argparse.Namespace, source: Path | None) -> dict[str, float]:
         finally:
             proc.terminate()
             proc.wait(30)
+    # The floor (floor_server.py) right after, on the same machine: setpoint's share of it.
+    out["floor creates/s c64"] = measure_floor(None, seconds, creates=True)
+    out["floor gets/s c64"] = measure_floor(None, seconds)
+    out["creates c64 / floor"] = out["creates/s c64"] / out["floor creates/s c64"]
+    out["gets c64 / floor"] = out["gets/s c64"] / out["floor gets/s c64"]
     return out
 
 
@@ -431,7 +438,8 @@ def main() -> None:
     print(f"{'measure':<28}" + "".join(f"{label[:24]:>26}" for label, _ in runs)
           + ("      ratio" if len(runs) == 2 else ""))
     for name in names:
-        cells = "".join(f"{r.get(name, float('nan')):>26.1f}" for _, r in runs)
+        digits = 3 if name.endswith("/ floor") else 1
+        cells = "".join(f"{r.get(name, float('nan')):>26.{digits}f}" for _, r in runs)
         ratio = f"{runs[1][1][name] / runs[0][1][name]:>11.2f}" if len(runs) == 2 and runs[0][1].get(name) else ""
         print(f"{name:<28}{cells}{ratio}")
 
@@ -667,16 +675,19 @@ def measure_tls(args: argparse.Namespace, mode: str) -> dict[str, float]:
             proc.wait(30)
 
 
-def measure_floor(tls_dir: Path | None, seconds: int) -> float:
-    """GETs/s at 64 connections from wrk against ``floor_server.py`` (TLS with ``tls_dir``'s
-    serving certificate when given)."""
+def measure_floor(tls_dir: Path | None, seconds: int, *, creates: bool = False) -> float:
+    """GETs/s (or, with ``creates``, the create script's POSTs/s) at 64 connections from wrk
+    against ``floor_server.py`` (TLS with ``tls_dir``'s serving certificate when given)."""
     port = free_port()
     cert = [str(tls_dir / "apiserver.crt"), str(tls_dir / "apiserver.key")] if tls_dir else []
     proc = subprocess.Popen([sys.executable, str(HERE / "floor_server.py"), str(port), *cert],
                             stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-        return run_wrk_get(port, 64, seconds, "/", scheme="https" if tls_dir else "http")
+        scheme = "https" if tls_dir else "http"
+        if creates:
+            return run_wrk(port, 64, seconds, "bench-floor", scheme=scheme)["rate"]
+        return run_wrk_get(port, 64, seconds, "/", scheme=scheme)
     finally:
         proc.terminate()
         proc.wait(30)

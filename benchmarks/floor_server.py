@@ -1,8 +1,9 @@
 """The floor: the least an asyncio HTTP server in Python can do per request.
 
-uvloop + httptools, answering every request with one fixed ~400-byte JSON object and
-nothing else (no routing, no storage). Plain HTTP, or TLS with the certificate and key given:
-what Python's TLS stack costs a small response, measured beside setpoint in the same run.
+uvloop + httptools: a POST's body is kept in a dict and echoed with 201, anything else is
+answered with one fixed ~400-byte JSON object (no routing, no decoding, no storage). Plain HTTP,
+or TLS with the certificate and key given. ``benchmarks/apiserver.py`` measures it beside
+setpoint in the same run and prints setpoint's share of it.
 
     .venv/bin/python benchmarks/floor_server.py PORT [CERT KEY]
 """
@@ -22,6 +23,9 @@ BODY = (b'{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"g","namespac
         b'"creationTimestamp":"2026-12-06T10:00:00Z"},"data":{"k":"' + b"v" * 100 + b'"}}')
 RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
             + str(len(BODY)).encode() + b"\r\n\r\n" + BODY)
+CREATED = b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: "
+#: Every POST's body, as a store would keep it.
+STORED: dict[int, bytes] = {}
 
 
 class FloorProtocol(asyncio.Protocol):
@@ -30,12 +34,22 @@ class FloorProtocol(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's are not asyncio's classes
         self.parser = httptools.HttpRequestParser(self)
+        self.body: list[bytes] = []
 
     def data_received(self, data: bytes) -> None:
         self.parser.feed_data(data)
 
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)
+
     def on_message_complete(self) -> None:
-        self.transport.write(RESPONSE)
+        if self.parser.get_method() == b"POST":
+            body = b"".join(self.body)
+            self.body.clear()
+            STORED[len(STORED)] = body
+            self.transport.write(CREATED + str(len(body)).encode() + b"\r\n\r\n" + body)
+        else:
+            self.transport.write(RESPONSE)
 
 
 async def serve(port: int, cert: str | None, key: str | None) -> None:
