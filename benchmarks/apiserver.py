@@ -12,6 +12,7 @@ right after, and prints setpoint's creates and gets as shares of it.
     .venv/bin/python benchmarks/apiserver.py [--quick] [--baseline OTHER_CHECKOUT] [--rounds N] [--webhook] [--with-policy]
     .venv/bin/python benchmarks/apiserver.py --tls-compare [--wrk] [--seconds S] [--rounds N]
     .venv/bin/python benchmarks/apiserver.py --security [--seconds S] [--rounds N]
+    .venv/bin/python benchmarks/apiserver.py --etcd-compare [--seconds S] [--rounds N] [--quick]
 
 ``--baseline`` runs the same measurements against another checkout's ``src`` (e.g. a
 ``git worktree`` of an older commit) in the same run, and prints both side by side
@@ -28,6 +29,13 @@ the same aiohttp load generator (64 keep-alive connections, one request in fligh
 one run; ``--rounds`` alternates the order. With ``--wrk`` the load comes from wrk instead (TLS
 in C, so the generator's own TLS is not what is measured), plain HTTP against TLS + token, RBAC
 (wrk presents no client certificate).
+
+``--etcd-compare`` measures the storage backends side by side in one run: ``setpoint up --nodes 0``
+on SQLite, on a 1-member and on a 3-member loopback etcd cluster (every store on tmpfs), creates/s
+at 1, 16 and 64 wrk clients, gets/s at 64 and the watch fan-out; beside each etcd, before the
+server starts, the raw put rate of the same gRPC client (aetcd's stubs on grpc.aio, 64 tasks, plain
+puts of 300-byte values) and the create rate of setpoint's ``EtcdStorage`` itself (64 tasks): the
+ceilings the API server's creates are compared with.
 
 ``--webhook`` first installs a
 ValidatingWebhookConfiguration matching every ConfigMap create, answered (allowed) by an HTTPS
@@ -55,6 +63,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -133,7 +142,7 @@ WRK_LINE = re.compile(r"WRK requests=(\d+) duration_s=([\d.]+) non2xx=(\d+) erro
 def run_wrk(port: int, connections: int, seconds: int, namespace: str, script: Path | None = None, *,
             scheme: str = "http", token: str | None = None) -> dict[str, float]:
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(script or wrk_script()),
+        ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "-s", str(script or wrk_script()),
          f"{scheme}://127.0.0.1:{port}", "--", namespace, *([token] if token else [])],
         capture_output=True, text=True, check=True,
     ).stdout
@@ -221,6 +230,8 @@ async def _watcher(port: int, path: str, latencies: list[float], expected: int, 
             while b"\n" in buf:
                 line, buf = buf.split(b"\n", 1)
                 event = json.loads(line)
+                if event["object"]["metadata"]["name"] != "w":
+                    continue  # the namespace's kube-root-ca.crt, published meanwhile
                 sent = float(event["object"]["data"]["t"])
                 latencies.append(time.time() - sent)
                 seen += 1
@@ -392,7 +403,12 @@ def main() -> None:
                         help="with one validating admission webhook matching every ConfigMap create")
     parser.add_argument("--security", action="store_true",
                         help="only Secret creates/gets with the audit log and encryption at rest off and on")
+    parser.add_argument("--etcd-compare", action="store_true",
+                        help="SQLite, etcd with 1 member and etcd with 3 side by side, with etcd's raw put rate")
     args = parser.parse_args()
+    if args.etcd_compare:
+        etcd_compare(args)
+        return
     if args.tls_compare:
         print(f"storage {args.storage or 'sqlite'}, cores {os.cpu_count()}, rounds {args.rounds}")
         tls_compare(args)
@@ -426,6 +442,134 @@ def main() -> None:
         cells = "".join(f"{r.get(name, float('nan')):>26.{digits}f}" for _, r in runs)
         ratio = f"{runs[1][1][name] / runs[0][1][name]:>11.2f}" if len(runs) == 2 and runs[0][1].get(name) else ""
         print(f"{name:<28}{cells}{ratio}")
+
+
+# --- SQLite against etcd ------------------------------------------------------------
+
+#: A value the size of a benchmark ConfigMap as stored (~300 bytes of JSON).
+RAW_VALUE = b"v" * 300
+
+
+def _etcd_target(endpoints: list[str]) -> str:
+    return "ipv4:" + ",".join(endpoints)
+
+
+async def raw_etcd(endpoints: list[str], clients: int, seconds: float) -> dict[str, float]:
+    """Puts/s of ``clients`` tasks on one grpc.aio channel with aetcd's stubs (the client setpoint's
+    store uses; plain puts of distinct keys: etcd's ceiling for this client), and creates/s of
+    setpoint's ``EtcdStorage`` (a compare-and-swap transaction each) the same way."""
+    import grpc.aio
+    from aetcd import rpc
+
+    sys.path.insert(0, str(ROOT / "src"))
+    from setpoint.storage.etcd import EtcdStorage
+
+    channel = grpc.aio.insecure_channel(_etcd_target(endpoints), options=[("grpc.lb_policy_name", "round_robin")])
+    kv = rpc.KVStub(channel)
+    store = await EtcdStorage.open(endpoints, compact_interval=0)
+    try:
+        return {
+            "raw etcd puts/s c64": await _rate(
+                lambda k: kv.Put(rpc.PutRequest(key=b"/bench-raw/put/" + k, value=RAW_VALUE)), clients, seconds),
+            "store creates/s c64": await _rate(
+                lambda k: store.create("/bench-raw/create/" + k.decode(), RAW_VALUE), clients, seconds),
+        }
+    finally:
+        await store.close()
+        await channel.close()
+
+
+async def _rate(op: Any, clients: int, seconds: float) -> float:
+    """Calls/s of ``op(distinct key)`` by ``clients`` tasks for ``seconds``."""
+    count = 0
+    deadline = time.monotonic() + seconds
+
+    async def worker(w: int) -> None:
+        nonlocal count
+        i = 0
+        while time.monotonic() < deadline:
+            await op(f"{w}/{i}".encode())
+            i += 1
+            count += 1
+
+    start = time.monotonic()
+    await asyncio.gather(*(worker(w) for w in range(clients)))
+    return count / (time.monotonic() - start)
+
+
+def measure_backend(args: argparse.Namespace, storage: str | None, data: Path) -> dict[str, float]:
+    """creates/s at 1, 16 and 64 clients, gets/s at 64, watch fan-out, through ``setpoint up --nodes 0``."""
+    seconds = 3 if args.quick else args.seconds
+    updates = 200 if args.quick else 1_000
+    out: dict[str, float] = {}
+    port = free_port()
+    proc = start_server(data, port, storage, None, "--nodes", "0", *args.server_flag)
+    try:
+        for conns in (1, 16, 64):
+            ns = f"bench-c{conns}"
+            ensure_namespace(port, ns)
+            r = run_wrk(port, conns, seconds, ns)
+            if r["non2xx"]:
+                raise SystemExit(f"{r['non2xx']:.0f} creates failed")
+            out[f"creates/s c{conns}"] = r["rate"]
+            out[f"create p99 ms c{conns}"] = r["p99_ms"]
+        ns = "bench-get"
+        ensure_namespace(port, ns)
+        request(port, "POST", f"/api/v1/namespaces/{ns}/configmaps",
+                {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "g"}, "data": {"k": "v" * 100}})
+        out["gets/s c64"] = run_wrk_get(port, 64, seconds, f"/api/v1/namespaces/{ns}/configmaps/g")
+        p50, p99 = asyncio.run(watch_fanout(port, 100, updates))
+        out["watch fan-out p50 ms"] = p50
+        out["watch fan-out p99 ms"] = p99
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    return out
+
+
+def etcd_compare(args: argparse.Namespace) -> None:
+    """SQLite, etcd 1 member, etcd 3 members, each measured ``--rounds`` times (the order rotating),
+    every store on tmpfs; for etcd, the raw put rate of the same client on the same cluster first."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: apt-get install -y wrk")
+    sys.path.insert(0, str(ROOT / "tests"))
+    from etcd_cluster import EtcdCluster, etcd_binary, scratch_dir
+
+    binary, reason = etcd_binary()
+    if binary is None:
+        raise SystemExit(reason)
+    seconds = 3 if args.quick else args.seconds
+    backends = ["sqlite", "etcd x1", "etcd x3"]
+    figures: dict[str, list[dict[str, float]]] = {b: [] for b in backends}
+    print(f"cores {os.cpu_count()}, rounds {args.rounds}, {seconds} s per load run, stores on tmpfs")
+    for round_ in range(args.rounds):
+        for backend in backends[round_ % 3:] + backends[:round_ % 3]:
+            scratch = scratch_dir(Path(tempfile.mkdtemp(prefix="setpoint-bench-")))
+            try:
+                if backend == "sqlite":
+                    out = measure_backend(args, f"sqlite:///{scratch / 'state.db'}", scratch / "data")
+                else:
+                    cluster = EtcdCluster(scratch / "etcd", members=int(backend[-1]), binary=binary)
+                    cluster.start()
+                    try:
+                        out = asyncio.run(raw_etcd(cluster.endpoints, 64, seconds))
+                        out.update(measure_backend(args, "etcd://" + ",".join(cluster.endpoints), scratch / "data"))
+                    finally:
+                        cluster.stop()
+                figures[backend].append(out)
+                print(f"  round {round_ + 1} {backend}: " + ", ".join(f"{k} {v:.0f}" for k, v in out.items()),
+                      flush=True)
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+    medians = {b: {k: statistics.median(f[k] for f in figures[b]) for k in figures[b][0]} for b in backends}
+    names = list(medians["etcd x1"])
+    print(f"{'median':<26}" + "".join(f"{b:>12}" for b in backends))
+    for name in names:
+        print(f"{name:<26}" + "".join(f"{medians[b].get(name, float('nan')):>12.1f}" for b in backends))
+    for b in backends[1:]:
+        m = medians[b]
+        print(f"{b}: creates c64 / raw puts {m['creates/s c64'] / m['raw etcd puts/s c64']:.2f}, "
+              f"/ store creates {m['creates/s c64'] / m['store creates/s c64']:.2f}")
 
 
 # --- TLS against plain HTTP --------------------------------------------------------

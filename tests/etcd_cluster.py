@@ -176,6 +176,33 @@ class EtcdCluster:
         proc.terminate()
         proc.wait(10)
 
+    def kill_member(self, i: int) -> None:
+        """SIGKILL member ``i``, as a crash would (its data stays: :meth:`start_member` brings it back)."""
+        proc = self._procs[i]
+        proc.kill()
+        proc.wait(10)
+
+    def status(self, i: int) -> dict[str, str] | None:
+        """Member ``i``'s ``/v3/maintenance/status`` (its id in ``header.member_id``, the leader's in
+        ``leader``), or None when it does not answer."""
+        request = urllib.request.Request(f"http://127.0.0.1:{self.client_ports[i]}/v3/maintenance/status",
+                                         data=b"{}", method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=1.0) as r:
+                body = json.loads(r.read())
+        except (OSError, ValueError, urllib.error.URLError):
+            return None
+        return {"member_id": str(body["header"]["member_id"]), "leader": str(body.get("leader", ""))}
+
+    def leader(self) -> int | None:
+        """The index of the member the others agree leads (plain-HTTP clusters), or None."""
+        statuses = [self.status(i) for i in range(self.members)]
+        ids = {s["member_id"]: i for i, s in enumerate(statuses) if s is not None}
+        leaders = {s["leader"] for s in statuses if s is not None}
+        if len(leaders) != 1:
+            return None
+        return ids.get(leaders.pop())
+
     def start_member(self, i: int, timeout: float = 30.0) -> None:
         """Start member ``i`` again on its data and wait until it is healthy."""
         self._procs[i] = self._spawn(i)

@@ -30,6 +30,7 @@ from setpoint.controllers.options import ControllerOptions
 from setpoint.controlplane import ControlPlane
 from setpoint.nodecli import node
 from setpoint.runtime.leader import LeaderElection, default_identity
+from setpoint.storage.migrate import TargetNotEmpty, copy_store
 
 CONTROLLERS_HELP = (
     "A list of controllers to enable. '*' enables all on-by-default controllers, 'foo' enables the "
@@ -237,14 +238,15 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, etcd_cafi
         pass
 
 
-def _etcd_tls(storage_url: str, ca: Path | None, cert: Path | None, key: Path | None) -> dict[str, str]:
+def _etcd_tls(storage_url: str, ca: Path | None, cert: Path | None, key: Path | None,
+              flag: str = "--storage") -> dict[str, str]:
     """kube-apiserver's ``--etcd-cafile``/``--etcd-certfile``/``--etcd-keyfile`` as options of the
     etcd store (over the URL's ``cafile``/``certfile``/``keyfile``); exits on a contradiction."""
     given = {"ca_file": ca, "cert_file": cert, "key_file": key}
     if not any(given.values()):
         return {}
     if not storage_url.startswith("etcd://"):
-        _fail("--etcd-cafile, --etcd-certfile and --etcd-keyfile go with --storage etcd://...")
+        _fail(f"--etcd-cafile, --etcd-certfile and --etcd-keyfile go with {flag} etcd://...")
     if (cert is None) != (key is None):
         _fail("--etcd-certfile and --etcd-keyfile go together: give both or neither")
     return {name: str(path) for name, path in given.items() if path is not None}
@@ -341,6 +343,59 @@ async def _serve(storage_url: str, host: str, port: int, data_dir: Path, control
 
 
 main.add_command(node)
+
+
+@main.command()
+@click.option("--from", "source_url", required=True, metavar="URL",
+              help="The store to copy: sqlite:///DIR/state.db for `setpoint up --data-dir DIR` (stop that server "
+                   "first), or another storage URL.")
+@click.option("--to", "target_url", required=True, metavar="URL",
+              help="Where to copy it: etcd://host:port[,host:port...][?prefix=P&cafile=F&certfile=F&keyfile=F].")
+@click.option("--force", is_flag=True,
+              help="Copy even when the target already holds keys: they are deleted first (the target ends holding "
+                   "what the source holds).")
+@click.option("--etcd-cafile", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+              help="With --to etcd://: the CA that verifies the etcd members (turns on TLS).")
+@click.option("--etcd-certfile", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+              help="With --to etcd://: the client certificate presented to etcd.")
+@click.option("--etcd-keyfile", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+              help="With --to etcd://: the private key of --etcd-certfile.")
+def migrate(source_url: str, target_url: str, force: bool, etcd_cafile: Path | None, etcd_certfile: Path | None,
+            etcd_keyfile: Path | None) -> None:
+    """Copy every object of one store into another (SQLite to etcd): values unchanged, in the order of
+    their resourceVersions. The copies get resourceVersions of the target's own, so clients re-list."""
+    scheme, sep, rest = source_url.partition("://")
+    path = Path(rest if sep else source_url)
+    if (scheme == "sqlite" or not sep) and not path.is_file():
+        _fail(f"--from {source_url}: no such file (`setpoint up --data-dir DIR` keeps its state in DIR/state.db)")
+    tls = _etcd_tls(target_url, etcd_cafile, etcd_certfile, etcd_keyfile, flag="--to")
+
+    async def run() -> None:
+        try:
+            source = await storage.open_storage(source_url, compact_interval=0)
+        except (storage.StorageError, ValueError) as exc:
+            _fail(f"cannot open --from {source_url}: {exc}")
+        try:
+            try:
+                target = await storage.open_storage(target_url, compact_interval=0, **tls)
+            except (storage.StorageError, ValueError) as exc:
+                _fail(f"cannot open --to {target_url}: {exc}")
+            try:
+                copied = await copy_store(source, target, replace=force,
+                                          progress=lambda done, total: click.echo(f"{done}/{total} keys", err=True))
+            except TargetNotEmpty as exc:
+                _fail(f"{exc} (--to {target_url}): give --force to delete them and copy over")
+            finally:
+                await target.close()
+        finally:
+            await source.close()
+        if copied.deleted:
+            click.echo(f"deleted the {copied.deleted} keys the target held", err=True)
+        click.echo(f"copied {copied.keys} keys at source revision {copied.source_revision}; their "
+                   f"resourceVersions are now {copied.first_revision}..{copied.last_revision}, in the same order "
+                   "(clients re-list)")
+
+    asyncio.run(run())
 
 
 @main.group()

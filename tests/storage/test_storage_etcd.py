@@ -13,7 +13,7 @@ from storage_helpers import collect, next_batch
 
 from etcd_cluster import EtcdCluster, Tls, etcd_binary, etcd_prefix, scratch_dir
 from setpoint.storage import Compacted, Conflict, KeyValue, StorageError, WatchExpired, open_storage
-from setpoint.storage.etcd import EtcdStorage, parse_url
+from setpoint.storage.etcd import EtcdStorage, _target, parse_url
 
 Opener = Callable[..., Awaitable[EtcdStorage]]
 
@@ -32,6 +32,17 @@ async def open_etcd(etcd_cluster: EtcdCluster) -> AsyncIterator[Opener]:
     yield make
     for store in opened:
         await store.close()
+
+
+def test_host_names_resolve_to_one_channel_over_every_member() -> None:
+    """Host names are resolved when the store opens, so the one channel fails over between every
+    member whatever their names; over TLS they are verified as the one name they share."""
+    assert _target(["localhost:1", "localhost:2", "127.0.0.1:3"], False) == (
+        "ipv4:127.0.0.1:1,127.0.0.1:2,127.0.0.1:3", None)
+    assert _target(["localhost:1", "localhost:2"], True) == ("ipv4:127.0.0.1:1,127.0.0.1:2", "localhost")
+    assert _target(["[::1]:1", "[::1]:2"], False) == ("ipv6:[::1]:1,[::1]:2", None)
+    # Names a channel cannot verify together over TLS: the first endpoint only.
+    assert _target(["localhost:1", "127.0.0.1:2"], True) == ("dns:///localhost:1", None)
 
 
 def test_parse_url() -> None:
@@ -121,6 +132,32 @@ async def test_progress_request_moves_a_quiet_watch(open_etcd: Opener) -> None:
     await watch.close()
 
 
+async def test_concurrent_revision_probes_are_shared_but_never_stale(open_etcd: Opener) -> None:
+    """Callers of current_revision share etcd round trips, yet each sees every write acknowledged
+    before it called (a probe already in flight when a caller comes is not its answer)."""
+    store = await open_etcd(prefix=etcd_prefix())
+    sent = 0
+    probe = store._run_probe
+
+    async def counting(future: asyncio.Future[int]) -> None:
+        nonlocal sent
+        sent += 1
+        await probe(future)
+
+    store._run_probe = counting  # type: ignore[method-assign]
+    checks: list[asyncio.Task[tuple[int, int]]] = []
+
+    async def check(after: int) -> tuple[int, int]:
+        return after, await store.current_revision()
+
+    for i in range(50):
+        kv = await store.create(f"/p/{i}", b"v")
+        checks.extend(asyncio.create_task(check(kv.mod_revision)) for _ in range(4))
+    results = await asyncio.gather(*checks)
+    assert all(seen >= after for after, seen in results), results
+    assert sent < len(checks)
+
+
 async def test_tls_with_client_certificates(tmp_path_factory: pytest.TempPathFactory) -> None:
     """A member that requires client certificates: the URL's cafile/certfile/keyfile reach it."""
     binary, reason = etcd_binary()
@@ -136,6 +173,13 @@ async def test_tls_with_client_certificates(tmp_path_factory: pytest.TempPathFac
         try:
             kv = await store.create("/registry/configmaps/default/tls", b"v")
             assert await store.get("/registry/configmaps/default/tls") == kv
+        finally:
+            await store.close()
+        # By host name: the members are verified as that name (the certificate's SAN).
+        by_name = cluster.url.replace("127.0.0.1", "localhost")
+        store = await open_storage(by_name, compact_interval=0, dial_timeout=5)
+        try:
+            assert (await store.get("/registry/configmaps/default/tls")) == kv
         finally:
             await store.close()
         # Without a client certificate etcd refuses the connection.

@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import socket
 import time
 import urllib.parse
 from collections.abc import AsyncIterator
@@ -76,6 +77,18 @@ _CREATE: Final = rpc.Compare.CompareTarget.Value("CREATE")
 _MOD: Final = rpc.Compare.CompareTarget.Value("MOD")
 _VERSION: Final = rpc.Compare.CompareTarget.Value("VERSION")
 _DELETE_EVENT: Final = rpc.Event.EventType.Value("DELETE")
+#: Codes of a call whose member went away (or broke the stream mid-way: grpc's "Internal error from
+#: Core" when a member is killed): sent again, to another member when there is one (clientv3's
+#: watches retry both, as its ``isHaltErr`` says).
+_MEMBER_GONE: Final = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL})
+#: Seconds one sending of the revision probe (every consistent read asks it) may take before it
+#: is sent again: etcd answers it in a millisecond unless its member is stuck without a leader.
+_PROBE_ATTEMPT: Final = 1.0
+#: The same for a compare-and-swap write: a follower holds a write it forwarded to a leader that
+#: died until etcd's request timeout (6 s with the election timeout of 0.5 s) although the new
+#: leader takes it in a second. Sent again, it fails its compare if the first one was applied
+#: after all, and the caller recognises its own write (as after a lost answer).
+_WRITE_ATTEMPT: Final = 2.0
 #: Watches ask etcd to end them when their member has no leader (as kube's clientv3 watches do).
 _HAS_LEADER: Final = (("hasleader", "true"),)
 #: Seconds between attempts to re-establish a broken watch stream: first, most.
@@ -137,26 +150,47 @@ def parse_url(url: str) -> tuple[list[str], dict[str, str]]:
     return endpoints, options
 
 
-def _target(endpoints: list[str]) -> str:
-    """A gRPC target for the endpoints: every member when they are IP addresses (gRPC then
-    balances and fails over between them), else the first one."""
-    addresses = []
-    versions = set()
+def _target(endpoints: list[str], tls: bool) -> tuple[str, str | None]:
+    """A gRPC target for the endpoints, and the name TLS verifies the members by (None: the
+    target's own).
+
+    Every member forms one channel, which balances and fails over between them: host names are
+    resolved here, once, to their addresses (IPv4 ones when there are any: one channel holds one
+    family). Over TLS the members are then verified as the one host name the endpoints share;
+    endpoints with several distinct host names over TLS cannot share a channel (it verifies one
+    name), so only the first one is used then.
+    """
+    addresses: dict[int, list[str]] = {4: [], 6: []}
+    names: set[str] = set()
+    literal = False
     for endpoint in endpoints:
         host, _, port = endpoint.rpartition(":")
+        host = host.strip("[]")
         try:
-            ip = ipaddress.ip_address(host.strip("[]"))
+            ips = [ipaddress.ip_address(host)]
+            literal = True
         except ValueError:
-            if len(endpoints) > 1:
-                log.warning("etcd endpoints are host names: only %s is used", endpoints[0])
-            return f"dns:///{endpoints[0]}"
-        versions.add(ip.version)
-        addresses.append(f"[{ip}]:{port}" if ip.version == 6 else f"{ip}:{port}")
-    if len(versions) > 1:
-        log.warning("etcd endpoints mix IPv4 and IPv6: only %s is used", endpoints[0])
-        first = ipaddress.ip_address(endpoints[0].rpartition(":")[0].strip("[]"))
-        return f"ipv{first.version}:{addresses[0]}"
-    return f"ipv{versions.pop()}:{','.join(addresses)}"
+            names.add(host)
+            try:
+                infos = socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM)
+            except OSError as exc:
+                log.warning("etcd endpoint %s does not resolve (%s): left out", endpoint, exc)
+                continue
+            ips = [ipaddress.ip_address(str(info[4][0]).partition("%")[0]) for info in infos]
+        for ip in ips:
+            address = f"[{ip}]:{port}" if ip.version == 6 else f"{ip}:{port}"
+            if address not in addresses[ip.version]:
+                addresses[ip.version].append(address)
+    if tls and (len(names) > 1 or (names and literal)):
+        log.warning("etcd endpoints over TLS name several hosts (or names and addresses): only %s is used",
+                    endpoints[0])
+        return f"dns:///{endpoints[0]}", None
+    version = 4 if addresses[4] else 6
+    if addresses[4] and addresses[6]:
+        log.warning("etcd endpoints mix IPv4 and IPv6: the IPv6 ones (%s) are left out", ",".join(addresses[6]))
+    if not addresses[version]:  # nothing resolves now: let gRPC resolve the first one as it retries
+        return f"dns:///{endpoints[0]}", None
+    return f"ipv{version}:{','.join(addresses[version])}", (names.pop() if tls and names else None)
 
 
 class EtcdStorage:
@@ -200,13 +234,19 @@ class EtcdStorage:
         self._compact = 0
         self._closed = False
         self._watches: set[EtcdWatch] = set()
+        #: The revision probe in flight, and the one callers that came after it started wait for.
+        self._probe: asyncio.Future[int] | None = None
+        self._next_probe: asyncio.Future[int] | None = None
+        self._probe_tasks: set[asyncio.Task[None]] = set()
         options = [
             ("grpc.max_receive_message_length", -1),
             ("grpc.max_send_message_length", -1),
             ("grpc.lb_policy_name", "round_robin"),
             ("grpc.keepalive_time_ms", 30_000),
         ]
-        target = _target(self.endpoints)
+        target, tls_name = _target(self.endpoints, bool(ca_file or cert_file))
+        if tls_name is not None:
+            options.append(("grpc.ssl_target_name_override", tls_name))
         if ca_file or cert_file:
             credentials = grpc.ssl_channel_credentials(
                 root_certificates=Path(ca_file).read_bytes() if ca_file else None,
@@ -260,9 +300,47 @@ class EtcdStorage:
     # --- reads --------------------------------------------------------------
 
     async def current_revision(self) -> int:
+        """etcd's revision, read after this call began (a linearizable range).
+
+        Every consistent read asks it, so concurrent callers share probes: a caller joins the
+        probe that will be sent once the one in flight (sent before the caller came, so perhaps
+        before a write it must see) has returned. Under load that is one etcd round trip per
+        round trip, not one per request.
+        """
         self._check_open()
-        response = await self._call(self._kv.Range, self._rev_probe())
-        return int(response.header.revision) - self._offset
+        if self._probe is None:
+            return await asyncio.shield(self._send_probe(asyncio.get_running_loop().create_future()))
+        if self._next_probe is None:
+            self._next_probe = asyncio.get_running_loop().create_future()
+            self._next_probe.add_done_callback(_retrieve)
+        return await asyncio.shield(self._next_probe)
+
+    def _send_probe(self, future: asyncio.Future[int]) -> asyncio.Future[int]:
+        self._probe = future
+        future.add_done_callback(_retrieve)
+        task = asyncio.get_running_loop().create_task(self._run_probe(future), name="etcd revision probe")
+        self._probe_tasks.add(task)
+        task.add_done_callback(self._probe_tasks.discard)
+        return future
+
+    async def _run_probe(self, future: asyncio.Future[int]) -> None:
+        try:
+            response = await self._call(self._kv.Range, self._rev_probe(), attempt=_PROBE_ATTEMPT)
+            if not future.done():
+                future.set_result(int(response.header.revision) - self._offset)
+        except BaseException as exc:
+            if not future.done():
+                future.set_exception(exc if isinstance(exc, Exception) else StoreClosed("store is closed"))
+            if not isinstance(exc, Exception):
+                raise
+        finally:
+            self._probe = None
+            waiting, self._next_probe = self._next_probe, None
+            if waiting is not None and not waiting.done():
+                if self._closed:
+                    waiting.set_exception(StoreClosed("store is closed"))
+                else:
+                    self._send_probe(waiting)
 
     async def compact_revision(self) -> int:
         self._check_open()
@@ -424,6 +502,8 @@ class EtcdStorage:
             return
         self._closed = True
         await self._compactor.stop()
+        for task in list(self._probe_tasks):
+            task.cancel()
         for watch in list(self._watches):
             watch._end(StoreClosed("store is closed"))
         self._watches.clear()
@@ -479,7 +559,7 @@ class EtcdStorage:
             success=[success],
             failure=[rpc.RequestOp(request_range=rpc.RangeRequest(key=k))],
         )
-        return await self._invoke(self._kv.Txn, request, self._timeout, resend=True)
+        return await self._invoke(self._kv.Txn, request, self._timeout, resend=True, attempt=_WRITE_ATTEMPT)
 
     def _current(self, response: Any, key: str) -> KeyValue:
         """The key's state a failed transaction read (its failure branch)."""
@@ -498,19 +578,27 @@ class EtcdStorage:
         except FutureRevision:
             raise FutureRevision(revision, await self.current_revision()) from None
 
-    async def _call(self, method: Any, request: Any, *, timeout: float | None = None) -> Any:
+    async def _call(self, method: Any, request: Any, *, timeout: float | None = None,
+                    attempt: float | None = None) -> Any:
         """One unary call; gRPC errors as :class:`StorageError` (subclasses where they match)."""
-        response, _ = await self._invoke(method, request, timeout or self._timeout, resend=method is self._kv.Range)
+        response, _ = await self._invoke(method, request, timeout or self._timeout, resend=method is self._kv.Range,
+                                         attempt=attempt)
         return response
 
-    async def _invoke(self, method: Any, request: Any, timeout: float, *, resend: bool) -> tuple[Any, bool]:
+    async def _invoke(self, method: Any, request: Any, timeout: float, *, resend: bool,
+                      attempt: float | None = None) -> tuple[Any, bool]:
         """The call's response, and whether it was sent more than once.
 
         The call waits (up to the timeout) for a member to be reachable. With ``resend``, a call
-        that fails because its member went away (UNAVAILABLE) is sent again, to another member
+        that fails because its member went away (UNAVAILABLE, INTERNAL) is sent again, to another member
         when there is one: reads, and the compare-and-swap transactions, as kube-apiserver's
         etcd3retry client does (a transaction applied before its connection broke then fails its
         compare against its own result, which the caller recognises).
+
+        ``attempt`` bounds each sending (with ``resend``): one that takes longer is sent again. A
+        linearizable read or a write a follower takes while the leader changes may wait for etcd's
+        own request timeout (5 s + 2 election timeouts) although the new leader would take it at
+        once.
         """
         deadline = time.monotonic() + timeout
         backoff = _RETRY_FIRST
@@ -519,9 +607,17 @@ class EtcdStorage:
             try:
                 sent += 1
                 left = max(deadline - time.monotonic(), 0.001)
+                if resend and attempt is not None and attempt < left:
+                    try:
+                        return await method(request, timeout=attempt, wait_for_ready=True), sent > 1
+                    except grpc.aio.AioRpcError as exc:
+                        if exc.code() != grpc.StatusCode.DEADLINE_EXCEEDED or self._closed:
+                            raise
+                        log.debug("etcd read sent again after %.1f s", attempt)
+                        continue
                 return await method(request, timeout=left, wait_for_ready=True), sent > 1
             except grpc.aio.AioRpcError as exc:
-                if not (resend and exc.code() == grpc.StatusCode.UNAVAILABLE and not self._closed):
+                if not (resend and exc.code() in _MEMBER_GONE and not self._closed):
                     raise self._error(exc) from None
                 if time.monotonic() + backoff > deadline:
                     raise self._error(exc) from None
@@ -576,6 +672,12 @@ class EtcdStorage:
             raise self._error(exc) from None
         finally:
             call.cancel()
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """Mark a shared probe's error seen (its callers may all have been cancelled meanwhile)."""
+    if not future.cancelled():
+        future.exception()
 
 
 class _Retry(Exception):
@@ -693,7 +795,7 @@ class EtcdWatch:
                 except grpc.aio.AioRpcError as exc:
                     if exc.code() == grpc.StatusCode.CANCELLED and (self._closed or store._closed):
                         raise StoreClosed("store is closed") from None
-                    if exc.code() != grpc.StatusCode.UNAVAILABLE:
+                    if exc.code() not in _MEMBER_GONE:
                         raise store._error(exc) from None
                     reason = f"etcd: {exc.code().name}: {exc.details()}"
                 except _Retry as exc:

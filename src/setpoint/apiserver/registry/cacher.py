@@ -18,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import heapq
+import itertools
 import logging
 import sys
 import time
@@ -605,7 +607,10 @@ class CacheSet:
         self._cachers: dict[str, Cacher] = {}
         #: Every change up to this revision has been routed to its cache.
         self.revision = 0
-        self._progress = asyncio.Condition()
+        #: Readers waiting for a revision: a heap of (revision, sequence, future), woken when the
+        #: feed reaches their revision (only those: one wake-up per reader, not one per event).
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._waiter_seq = itertools.count()
         self._task: asyncio.Task[None] | None = None
         self._started = asyncio.Event()
 
@@ -658,11 +663,20 @@ class CacheSet:
         if (self._requester is None or self._requester.done()) \
                 and getattr(self._watch, "request_progress", None) is not None:
             self._requester = asyncio.create_task(self._request_progress(), name="watch cache progress")
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (revision, next(self._waiter_seq), waiter))
         try:
-            async with self._progress:
-                await asyncio.wait_for(self._progress.wait_for(lambda: self.revision >= revision), timeout)
+            await asyncio.wait_for(waiter, timeout)
         finally:
             self._waiting -= 1
+
+    def _wake(self) -> None:
+        """Wake the readers whose revision the feed has reached."""
+        waiters = self._waiters
+        while waiters and waiters[0][0] <= self.revision:
+            waiter = heapq.heappop(waiters)[2]
+            if not waiter.done():
+                waiter.set_result(None)
 
     async def _request_progress(self) -> None:
         """Ask the storage watch for progress every period while readers wait."""
@@ -710,8 +724,7 @@ class CacheSet:
                         revision = batch[-1].kv.mod_revision if batch else getattr(watch, "revision", 0)
                         if revision > self.revision:
                             self.revision = revision
-                        async with self._progress:
-                            self._progress.notify_all()
+                        self._wake()
                         backoff = 0.1
                 finally:
                     self._watch = None
@@ -730,5 +743,4 @@ class CacheSet:
                 for c in self._cachers.values():
                     c.reset()
                 # Wake consistent reads waiting for revisions the failed watch will never deliver.
-                async with self._progress:
-                    self._progress.notify_all()
+                self._wake()
