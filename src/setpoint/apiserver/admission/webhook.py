@@ -165,6 +165,7 @@ class _Source:
         if not self._ready:
             await c.wait_ready()
             self._ready = True
+        await c.wait_own_writes()  # a configuration just written through this server applies at once
         prefix = self._resource.key_prefix
         if not c.count(prefix):
             return ()

@@ -385,6 +385,8 @@ class Cacher:
         #: Events that arrived while the initial list was being read.
         self._pending: list[storage.Event] | None = []
         self._interner = owner.interner
+        #: The revision of the newest write to this prefix made through this server.
+        self.own_write = 0
         #: Held as JSON with a view of these fields (see :meth:`CachedObject.held_as_json`).
         self._view = None if json_fields is None else JsonView(json_fields, owner.interner.share)
         self._task: asyncio.Task[None] | None = None
@@ -525,6 +527,19 @@ class Cacher:
             # The feed may have restarted meanwhile: wait for the re-list, not the stale objects.
             await self._ready.wait()
 
+    def note_write(self, revision: int) -> None:
+        """A write to this prefix through this server committed at ``revision``."""
+        if revision > self.own_write:
+            self.own_write = revision
+
+    async def wait_own_writes(self) -> None:
+        """Wait until the cache holds every write made to it through this server: what a
+        reader of configuration (webhooks, policies) needs to act on a change it was just sent,
+        without waiting for the store's newest revision on every request."""
+        await self._ready.wait()
+        if self.revision < self.own_write:
+            await self.wait_fresh(self.own_write)
+
     async def wait_consistent(self) -> None:
         """Wait until the cache has caught up with storage's current revision."""
         await self.wait_fresh(await self._storage.current_revision())
@@ -629,6 +644,10 @@ class CacheSet:
             self._cachers[prefix] = c
             c.start()
         return c
+
+    def existing(self, prefix: str) -> Cacher | None:
+        """The cache of ``prefix`` if it is running (none is started)."""
+        return self._cachers.get(prefix)
 
     async def drop(self, prefix: str) -> None:
         c = self._cachers.pop(prefix, None)

@@ -134,6 +134,11 @@ class ObjectStore:
     async def start(self) -> None:
         await self.caches.start()
 
+    def _wrote(self, resource: Resource, revision: int) -> None:
+        c = self.caches.existing(resource.key_prefix)
+        if c is not None:
+            c.note_write(revision)
+
     def cacher(self, resource: Resource) -> Cacher:
         return self.caches.get(resource.key_prefix, resource.strategy.cache_json_fields)
 
@@ -457,6 +462,7 @@ class ObjectStore:
             return obj
         try:
             kv = await self.storage.create(key, data)
+            self._wrote(resource, kv.mod_revision)
         except storage.KeyExists:
             raise errors.already_exists(resource.plural, resource.group, name) from None
         except storage.InvalidInput as exc:
@@ -521,6 +527,7 @@ class ObjectStore:
                     return obj, False
                 try:
                     deleted = await self.storage.delete(key, kv.mod_revision)
+                    self._wrote(resource, deleted.mod_revision)
                 except (storage.Conflict, storage.KeyNotFound):
                     if attempt + 1 < _MAX_RETRIES and (retry_conflicts or want_rv in (None, "")):
                         continue
@@ -545,6 +552,7 @@ class ObjectStore:
                 return obj, False
             try:
                 new_kv = await self.storage.update(key, stored_new, kv.mod_revision)
+                self._wrote(resource, new_kv.mod_revision)
             except storage.Conflict:
                 if attempt + 1 < _MAX_RETRIES and want_rv in (None, "") and retry_conflicts:
                     continue
@@ -717,6 +725,7 @@ class ObjectStore:
                 try:
                     new_kv = await self.storage.update(key, encode_for_storage(await self.stored_async(resource, new)),
                                                        kv.mod_revision)
+                    self._wrote(resource, new_kv.mod_revision)
                 except storage.Conflict:
                     continue
                 except storage.KeyNotFound:
@@ -726,6 +735,7 @@ class ObjectStore:
                 return current, True
             try:
                 deleted = await self.storage.delete(key, kv.mod_revision)
+                self._wrote(resource, deleted.mod_revision)
             except storage.Conflict:
                 continue
             except storage.KeyNotFound:
@@ -774,6 +784,7 @@ class ObjectStore:
             try:
                 new_kv = await self.storage.update(key, encode_for_storage(self.to_stored(resource, new)),
                                                    kv.mod_revision)
+                self._wrote(resource, new_kv.mod_revision)
             except storage.Conflict:
                 raise _Retry from None
             except storage.KeyNotFound:
@@ -781,6 +792,7 @@ class ObjectStore:
             return stamp(new, new_kv.mod_revision), False
         try:
             deleted = await self.storage.delete(key, kv.mod_revision)
+            self._wrote(resource, deleted.mod_revision)
         except storage.Conflict:
             raise _Retry from None
         except storage.KeyNotFound:

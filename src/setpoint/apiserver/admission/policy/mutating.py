@@ -69,6 +69,7 @@ class MutatingPolicyAdmission:
         return None
 
     async def admit(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> None:
+        await self.source.fresh()
         hooks = self.source.hooks_for(attrs.group, attrs.resource)
         if not hooks or obj is None:
             return

@@ -150,6 +150,14 @@ class PolicySource:
             return None
         return self._objects.cacher(policies), self._objects.cacher(bindings)
 
+    async def fresh(self) -> None:
+        """Wait until the policies and bindings written through this server are in their caches
+        (a policy just created applies to the next request)."""
+        caches = self._caches()
+        if caches is not None:
+            await caches[0].wait_own_writes()
+            await caches[1].wait_own_writes()
+
     def hooks_for(self, group: str, resource: str) -> list[Hook]:
         """The hooks whose policy's rules may name ``group``/``resource``, and that have a binding."""
         caches = self._caches()

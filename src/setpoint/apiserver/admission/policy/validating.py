@@ -49,6 +49,7 @@ class ValidatingPolicyAdmission:
         return None
 
     async def validate(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> None:
+        await self.source.fresh()
         hooks = self.source.hooks_for(attrs.group, attrs.resource)
         if not hooks:
             return
