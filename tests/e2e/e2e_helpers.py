@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import os
 import re
 import shutil
 import signal
@@ -213,6 +214,27 @@ def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0, 
         if time.monotonic() > deadline:
             raise TimeoutError(f"setpoint up not ready on port {port} after {timeout} s")
         time.sleep(0.05)
+
+
+def up(base: Path, *flags: str, timeout: float = 30.0, first_line: bool = False) -> Server:
+    """``setpoint up FLAGS`` with its data in ``base/data`` and its log in ``base/server.log``, ready;
+    its log is the error when it does not get there. ``first_line``: keep the first line it prints."""
+    data_dir, log = base / "data", base / "server.log"
+    port = free_port()
+    proc = start_server(data_dir, port, *flags, log_path=log)
+    try:
+        wait_ready(port, proc, timeout=timeout)
+    except (RuntimeError, TimeoutError):
+        stop_server(proc)
+        raise RuntimeError(log.read_text(errors="replace")) from None
+    line = ""
+    if first_line:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().decode().strip()
+    srv = Server(port, data_dir, proc, log, base / "kube-cache", line)
+    srv.env = {**os.environ, "KUBECONFIG": str(srv.kubeconfig), "KUBECACHEDIR": str(srv.kube_cache),
+               "HOME": str(base)}
+    return srv
 
 
 def stop_server(proc: subprocess.Popen[bytes], timeout: float = 15.0) -> int:

@@ -26,9 +26,8 @@ from e2e_helpers import (
     eventually,
     free_port,
     setpoint_cmd,
-    start_server,
     stop_server,
-    wait_ready,
+    up,
 )
 
 from etcd_cluster import EtcdCluster, etcd_binary, etcd_prefix
@@ -49,21 +48,10 @@ class HA:
 
 
 def _up(base: Path, url: str, *extra: str, pki_from: Path | None = None) -> Server:
-    data_dir, log = base / "data", base / "server.log"
     if pki_from is not None:  # docs/ha.md: the second server starts with the first's pki/
-        data_dir.mkdir(parents=True)
-        shutil.copytree(pki_from / "pki", data_dir / "pki")
-    port = free_port()
-    proc = start_server(data_dir, port, "--storage", url, *extra, log_path=log)
-    try:
-        wait_ready(port, proc, timeout=60)
-    except (RuntimeError, TimeoutError):
-        stop_server(proc)
-        raise RuntimeError(log.read_text(errors="replace")) from None
-    srv = Server(port, data_dir, proc, log, base / "kube-cache")
-    srv.env = {**os.environ, "KUBECONFIG": str(srv.kubeconfig), "KUBECACHEDIR": str(srv.kube_cache),
-               "HOME": str(base)}
-    return srv
+        (base / "data").mkdir(parents=True)
+        shutil.copytree(pki_from / "pki", base / "data" / "pki")
+    return up(base, "--storage", url, *extra, timeout=60)
 
 
 def _start_pair(etcd_cluster: EtcdCluster, tmp_path_factory: pytest.TempPathFactory, *extra: str) -> HA:

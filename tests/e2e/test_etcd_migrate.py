@@ -9,12 +9,11 @@ their resourceVersions new but in the same order.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
-from e2e_helpers import Kubectl, Server, free_port, setpoint_cmd, start_server, stop_server, wait_ready
+from e2e_helpers import Kubectl, Server, setpoint_cmd, stop_server, up
 
 from etcd_cluster import EtcdCluster, etcd_prefix
 
@@ -22,17 +21,7 @@ pytestmark = pytest.mark.e2e
 
 
 def _up(base: Path, *flags: str) -> Server:
-    data_dir, log, port = base / "data", base / "server.log", free_port()
-    proc = start_server(data_dir, port, "--nodes", "0", *flags, log_path=log)
-    try:
-        wait_ready(port, proc)
-    except (RuntimeError, TimeoutError):
-        stop_server(proc)
-        raise RuntimeError(log.read_text(errors="replace")) from None
-    srv = Server(port, data_dir, proc, log, base / "kube-cache")
-    srv.env = {**os.environ, "KUBECONFIG": str(srv.kubeconfig), "KUBECACHEDIR": str(srv.kube_cache),
-               "HOME": str(base)}
-    return srv
+    return up(base, "--nodes", "0", *flags)
 
 
 def _migrate(*args: str) -> subprocess.CompletedProcess[str]:

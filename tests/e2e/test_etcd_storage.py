@@ -23,6 +23,7 @@ from e2e_helpers import (
     setpoint_cmd,
     start_server,
     stop_server,
+    up,
     wait_ready,
 )
 
@@ -32,19 +33,7 @@ pytestmark = pytest.mark.e2e
 
 
 def _up(base: Path, url: str) -> Server:
-    data_dir, log = base / "data", base / "server.log"
-    port = free_port()
-    proc = start_server(data_dir, port, "--storage", url, "--nodes", "0", log_path=log)
-    try:
-        wait_ready(port, proc)
-    except (RuntimeError, TimeoutError):
-        stop_server(proc)
-        raise RuntimeError(log.read_text(errors="replace")) from None
-    assert proc.stdout is not None
-    srv = Server(port, data_dir, proc, log, base / "kube-cache", proc.stdout.readline().decode().strip())
-    srv.env = {**os.environ, "KUBECONFIG": str(srv.kubeconfig), "KUBECACHEDIR": str(srv.kube_cache),
-               "HOME": str(base)}
-    return srv
+    return up(base, "--storage", url, "--nodes", "0", first_line=True)
 
 
 @pytest.fixture(scope="module")
