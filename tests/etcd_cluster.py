@@ -28,6 +28,10 @@ from setpoint.apiserver import pki
 _SEARCH = ("/usr/bin", "/usr/local/bin")
 
 
+#: The environment etcdctl runs in: the v3 API (etcd 3.4's etcdctl defaults to it; older do not).
+ETCDCTL_ENV = {**os.environ, "ETCDCTL_API": "3"}
+
+
 def etcd_binary(name: str = "etcd") -> tuple[str | None, str]:
     """``(path, "")`` of ``etcd`` (or ``etcdctl``), or ``(None, why it is missing)``."""
     found = shutil.which(name) or next(
@@ -106,6 +110,21 @@ class EtcdCluster:
         if self.tls is not None:
             url += f"?cafile={self.tls.ca_file}&certfile={self.tls.cert_file}&keyfile={self.tls.key_file}"
         return url
+
+    def etcdctl_command(self, *args: str) -> list[str]:
+        """``etcdctl --endpoints <every member> ARGS`` (run it with :data:`ETCDCTL_ENV`); the test
+        is skipped where etcdctl is missing."""
+        exe, reason = etcd_binary("etcdctl")
+        if exe is None:
+            import pytest
+
+            pytest.skip(reason)
+        return [exe, "--endpoints", ",".join(self.endpoints), *args]
+
+    def etcdctl(self, *args: str) -> str:
+        """What ``etcdctl ARGS`` against this cluster prints (it must succeed)."""
+        return subprocess.run(self.etcdctl_command(*args), capture_output=True, text=True, timeout=30,
+                              env=ETCDCTL_ENV, check=True).stdout
 
     def start(self, timeout: float = 30.0) -> None:
         for _attempt in range(3):

@@ -21,7 +21,6 @@ import contextlib
 import http.client
 import itertools
 import json
-import os
 import secrets
 import shutil
 import socket
@@ -36,7 +35,7 @@ from typing import Any
 import pytest
 from e2e_helpers import eventually, free_port, start_server, stop_server, wait_ready
 
-from etcd_cluster import EtcdCluster, etcd_binary, scratch_dir
+from etcd_cluster import ETCDCTL_ENV, EtcdCluster, etcd_binary, scratch_dir
 
 pytestmark = pytest.mark.e2e
 
@@ -235,13 +234,8 @@ def _listening(port: int) -> bool:
 def etcd_history(cluster: EtcdCluster, prefix: str, after: int, until: int) -> list[tuple[str, str, int]]:
     """etcd's events under ``prefix`` with revisions in (after, until], read by ``etcdctl watch``, as
     the API reports them: (ADDED|MODIFIED|DELETED, name, revision)."""
-    exe, reason = etcd_binary("etcdctl")
-    if exe is None:
-        pytest.skip(reason)
-    proc = subprocess.Popen([exe, "--endpoints", ",".join(cluster.endpoints), "watch", "--prefix", prefix,
-                             "--rev", str(after + 1), "-w", "json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                            env={**os.environ, "ETCDCTL_API": "3"})
+    proc = subprocess.Popen(cluster.etcdctl_command("watch", "--prefix", prefix, "--rev", str(after + 1), "-w", "json"),
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=ETCDCTL_ENV)
     out: list[tuple[str, str, int]] = []
     timer = threading.Timer(30, proc.kill)  # a history that never reaches `until` fails below
     timer.start()

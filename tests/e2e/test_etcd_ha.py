@@ -30,7 +30,7 @@ from e2e_helpers import (
     up,
 )
 
-from etcd_cluster import EtcdCluster, etcd_binary, etcd_prefix
+from etcd_cluster import EtcdCluster, etcd_prefix
 
 pytestmark = pytest.mark.e2e
 
@@ -75,15 +75,6 @@ def pair(etcd_cluster: EtcdCluster, tmp_path_factory: pytest.TempPathFactory) ->
     finally:
         for srv in ha.servers:
             stop_server(srv.proc)
-
-
-def etcdctl(cluster: EtcdCluster, *args: str) -> str:
-    exe, reason = etcd_binary("etcdctl")
-    if exe is None:
-        pytest.skip(reason)
-    out = subprocess.run([exe, "--endpoints", ",".join(cluster.endpoints), *args], capture_output=True,
-                         text=True, timeout=30, env={**os.environ, "ETCDCTL_API": "3"}, check=True)
-    return out.stdout
 
 
 def test_two_servers_serve_one_api(pair: HA, etcd_cluster: EtcdCluster) -> None:
@@ -136,7 +127,7 @@ def test_two_servers_serve_one_api(pair: HA, etcd_cluster: EtcdCluster) -> None:
     # Writes outside the servers' keys move etcd's revision without an event their caches could see:
     # a consistent LIST still answers at once (the cache asks its watch for progress).
     for i in range(3):
-        put = json.loads(etcdctl(etcd_cluster, "put", f"/elsewhere{pair.prefix}/{i}", "x", "-w", "json"))
+        put = json.loads(etcd_cluster.etcdctl("put", f"/elsewhere{pair.prefix}/{i}", "x", "-w", "json"))
         started = time.monotonic()
         listed = b.get_json("/api/v1/namespaces/ha-one/configmaps")
         assert time.monotonic() - started < 2.5  # the cache's wait gives up at 3 s

@@ -45,15 +45,6 @@ def etcd_server(etcd_cluster: EtcdCluster, tmp_path_factory: pytest.TempPathFact
         stop_server(srv.proc)
 
 
-def etcdctl(cluster: EtcdCluster, *args: str) -> str:
-    exe, reason = etcd_binary("etcdctl")
-    if exe is None:
-        pytest.skip(reason)
-    out = subprocess.run([exe, "--endpoints", ",".join(cluster.endpoints), *args], capture_output=True,
-                         text=True, timeout=30, env={**os.environ, "ETCDCTL_API": "3"}, check=True)
-    return out.stdout
-
-
 def test_configmap_lives_in_etcd(etcd_server: Server, etcd_cluster: EtcdCluster,
                                  tmp_path_factory: pytest.TempPathFactory) -> None:
     kubectl = Kubectl(etcd_server)
@@ -70,9 +61,9 @@ def test_configmap_lives_in_etcd(etcd_server: Server, etcd_cluster: EtcdCluster,
     assert obj["data"] == {"a": "1", "b": "2"}
 
     # etcdctl finds the key where kube-apiserver keeps it, at the object's resourceVersion.
-    keys = etcdctl(etcd_cluster, "get", "--prefix", "/registry/configmaps/", "--keys-only").split()
+    keys = etcd_cluster.etcdctl("get", "--prefix", "/registry/configmaps/", "--keys-only").split()
     assert "/registry/configmaps/default/in-etcd" in keys
-    (kv,) = json.loads(etcdctl(etcd_cluster, "get", "/registry/configmaps/default/in-etcd", "-w", "json"))["kvs"]
+    (kv,) = json.loads(etcd_cluster.etcdctl("get", "/registry/configmaps/default/in-etcd", "-w", "json"))["kvs"]
     assert str(kv["mod_revision"]) == obj["metadata"]["resourceVersion"]
 
     # Another `setpoint up` on the same etcd serves the same state.

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from etcd_cluster import EtcdCluster, etcd_binary, etcd_prefix
+from etcd_cluster import EtcdCluster, etcd_prefix
 from setpoint.storage import Compacted
 from setpoint.storage.compactor import AutoCompactor
 from setpoint.storage.etcd import COMPACT_REV_KEY, EtcdStorage
@@ -41,13 +39,7 @@ async def open_etcd(etcd_cluster: EtcdCluster) -> AsyncIterator[Opener]:
 
 def _compact_rev_key(cluster: EtcdCluster) -> tuple[int, int]:
     """``compact_rev_key``'s (version, value) as etcdctl reads it."""
-    exe, reason = etcd_binary("etcdctl")
-    if exe is None:
-        pytest.skip(reason)
-    out = subprocess.run([exe, "--endpoints", ",".join(cluster.endpoints), "get", COMPACT_REV_KEY, "-w", "json"],
-                         capture_output=True, text=True, timeout=30, env={**os.environ, "ETCDCTL_API": "3"},
-                         check=True)
-    (kv,) = json.loads(out.stdout)["kvs"]
+    (kv,) = json.loads(cluster.etcdctl("get", COMPACT_REV_KEY, "-w", "json"))["kvs"]
     return int(kv["version"]), int(base64.b64decode(kv["value"]))
 
 
