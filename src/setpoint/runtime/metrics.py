@@ -163,3 +163,6 @@ def client_observer(host: str) -> Any:
 
 def render() -> bytes:
     return generate_latest(REGISTRY)
+
+fleet_member_ready = Gauge("setpoint_fleet_member_ready", "Whether a fleet's member cluster runs with its caches "
+                           "synced (1) or not (0).", ["cluster"], registry=REGISTRY)
