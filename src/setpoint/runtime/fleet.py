@@ -66,6 +66,7 @@ from setpoint.runtime import ratelimit
 from setpoint.runtime.client import Client
 from setpoint.runtime.config import Config, ConfigError
 from setpoint.runtime.events import EventRecorder
+from setpoint.runtime.http_client import HTTPClient
 from setpoint.runtime.informer import Informer
 from setpoint.runtime.manager import Manager
 from setpoint.runtime.resource import Kind
@@ -114,12 +115,6 @@ def kubeconfig_of(secret: Obj) -> bytes | None:
     return None
 
 
-def _default_connect(config: Config) -> Client:
-    from setpoint.runtime.http_client import HTTPClient
-
-    return HTTPClient(config)
-
-
 @dataclass
 class MemberStatus:
     """The last thing the fleet knows about a member (also recorded as an Event on its Secret)."""
@@ -165,7 +160,7 @@ class Fleet:
         self.ready_timeout = ready_timeout
         self.manager_options = dict(manager_options or {})
         self.recorder = EventRecorder(host, component)
-        self._connect = connect or _default_connect
+        self._connect: Connect = connect or HTTPClient
         self._setups: list[Setup] = []
         self._workers_wanted = workers
         self._retry = ratelimit.ItemExponential(retry_base, retry_max)
