@@ -109,7 +109,7 @@ async def test_rotation_recreates_only_that_member_and_reconcilers_reach_every_m
             assert new_b is not mb and new_b.manager is not mb.manager
             assert "localhost" in new_b.client.config.host  # type: ignore[attr-defined]
             assert await b.request_count(verb="LIST", resource="configmaps") == 2
-            await eventually(lambda: ("b", "copied") in seen[-3:] or seen.count(("b", "copied")) >= 2)
+            await eventually(lambda: seen.count(("b", "copied")) >= 2)  # the new manager's initial list
 
             # a and c: the same managers, informers and stores; never listed again
             assert fleet.cluster("a") is ma and fleet.cluster("c") is mc
@@ -225,7 +225,9 @@ async def test_an_unreachable_member_backs_off_reports_and_does_not_slow_the_oth
             secret["data"] = kubeconfig_secret("dead", member_kubeconfig(a))["data"]
             await host.client.update(secret)
             await fleet.wait_member("dead", timeout=15)
-            assert fleet.status("dead").ready  # type: ignore[union-attr]
+            # (a probe of the old endpoint still in flight when the Secret changed may report after it)
+            status = await eventually(lambda: fleet.status("dead") if fleet.status("dead").ready else None)  # type: ignore[union-attr]
+            assert status.reason == "MemberReady"
         silent.close()
 
 
