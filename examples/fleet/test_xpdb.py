@@ -61,11 +61,12 @@ def budget(**spec: Any) -> dict[str, Any]:
             "spec": {"selector": {"matchLabels": {"app": "web"}}, **spec}}
 
 
-async def evict(api: ApiServer, name: str) -> bool:
+async def evict(api: ApiServer, name: str, *, dry_run: bool = False) -> bool:
     """One eviction: True if the pod was evicted, False on kube's 429."""
     body = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": name, "namespace": "default"}}
     try:
-        await api.client.request("POST", f"/api/v1/namespaces/default/pods/{name}/eviction", body=body)
+        await api.client.request("POST", f"/api/v1/namespaces/default/pods/{name}/eviction", body=body,
+                                 params={"dryRun": "All"} if dry_run else None)
     except errors.TooManyRequests:
         return False
     return True
@@ -161,6 +162,14 @@ async def test_max_unavailable_counts_the_controllers_replicas_and_an_unreachabl
         for i, api in enumerate(members):
             await api.client.create(budget(maxUnavailable="25%"))  # of 4 pods wanted: 1 may be unavailable
             names.append(await replica_set(api, f"web-{i}", 2))
+        # a dry run (kubectl drain --dry-run=server) is answered, and takes no Lease and grants nothing
+        assert await evict(members[0], names[0][0], dry_run=True)
+        assert webhook.history[-1].allowed and webhook.history[-1].healthy == 4
+        assert await members[0].client.get(POD, names[0][0], "default")
+        for api in members:
+            with contextlib.suppress(errors.NotFound):
+                await api.client.get(LEASE, "xpdb-web", "default")
+                raise AssertionError("a dry run took a Lease")
         assert await evict(members[0], names[0][0])
         # the ReplicaSet replaces the pod (unready): 3 of 4 healthy, none more may go
         assert not await evict(members[1], names[1][0])

@@ -181,6 +181,16 @@ async def acquire(cluster: str, client: Client, namespace: str, name: str, holde
         await asyncio.sleep(0.005 + random.random() * 0.02)
 
 
+async def peek(cluster: str, client: Client, namespace: str, name: str) -> HeldLease:
+    """The Lease's record of granted evictions, without taking it (for a dry run)."""
+    try:
+        lease = await client.get(LEASE, name, namespace)
+    except errors.NotFound:
+        return HeldLease(cluster, client, {})
+    annotations = (lease["metadata"].get("annotations") or {}).get(DISRUPTED)
+    return HeldLease(cluster, client, lease, orjson.loads(annotations) if annotations else {})
+
+
 async def release(held: HeldLease) -> dict[str, Any]:
     """Free the Lease, keeping its record of granted evictions; a compare-and-swap write (Conflict:
     the lock had expired and someone else took it)."""
@@ -301,6 +311,9 @@ class XPDBWebhook:
         lease_name = f"xpdb-{budget.metadata.name}"
         try:
             for member in members:
+                if dry_run:  # no side effect: read the Leases' records without taking them
+                    held.append(await peek(member, self.fleet.cluster(member).client, namespace, lease_name))
+                    continue
                 held.append(await acquire(member, self.fleet.cluster(member).client, namespace, lease_name, holder,
                                           lease_seconds=self.lease_seconds, deadline=deadline))
             listed = await asyncio.gather(*(self.fleet.cluster(m).client.list(POD, namespace, label_selector=selector)
@@ -331,7 +344,7 @@ class XPDBWebhook:
             self.history.append(Decision(cluster, name, allowed, healthy, minimum, started, time.monotonic(), reason))
             return allowed, ("allowed: " if allowed else "refused: ") + reason
         finally:
-            for h in held:
+            for h in held if not dry_run else ():
                 with contextlib.suppress(errors.ApiError):
                     await release(h)
 

@@ -301,12 +301,13 @@ class Fleet:
         current = self._members.get(name)
         if secret is None:
             queue.forget(name)
-            if current is not None:
-                await self._stop_member(name, self._last_secret.pop(name, None), record=True)
             self._status.pop(name, None)
             self.generations.pop(name, None)
             with contextlib.suppress(KeyError):
                 m.fleet_member_ready.remove(name)
+            last = self._last_secret.pop(name, None)
+            if current is not None:
+                await self._stop_member(name, last, record=True)
             return
         self._last_secret[name] = secret
         raw = kubeconfig_of(secret)
