@@ -228,6 +228,16 @@ async def test_an_unreachable_member_backs_off_reports_and_does_not_slow_the_oth
             # (a probe of the old endpoint still in flight when the Secret changed may report after it)
             status = await eventually(lambda: fleet.status("dead") if fleet.status("dead").ready else None)  # type: ignore[union-attr]
             assert status.reason == "MemberReady"
+
+            # a rotation to an endpoint that does not answer leaves the running manager as it was
+            ma = fleet.cluster("a")
+            secret = await host.client.get(SECRET, "a", "fleet")
+            secret["data"] = kubeconfig_secret("a", dead)["data"]
+            await host.client.update(secret)
+            status = await eventually(lambda: fleet.status("a") if not fleet.status("a").ready else None,  # type: ignore[union-attr]
+                                      timeout=15)
+            assert status.reason == "MemberUnreachable"
+            assert fleet.cluster("a") is ma and ma.manager.ready and fleet.generations["a"] == 1
         silent.close()
 
 

@@ -24,7 +24,9 @@ A Secret created starts that member's manager (with every setup function registe
 endpoint) stops that one manager and starts a new one; a Secret deleted stops its manager and
 drops every reference to it. Other members' informers, caches and queues are never touched: one
 manager per member, no shared state. A change that leaves the kubeconfig's bytes as they were
-(labels, annotations) restarts nothing.
+(labels, annotations) restarts nothing. A rotated kubeconfig is tried before the running manager is
+stopped: one that does not parse or whose server does not answer leaves the running manager as it
+was (reported, and retried).
 
 A member that cannot be reached (its discovery does not answer within ``probe_timeout``) is
 tried again with per-member exponential back-off (``retry_base`` doubling up to ``retry_max``)
@@ -327,9 +329,6 @@ class Fleet:
             queue.forget(name)
             await self._report(name, secret, False, "InvalidKubeconfig", f"cannot use the kubeconfig: {e}")
             return
-        rotated = current is not None
-        if current is not None:
-            await self._stop_member(name, None, record=False)
         client = self._connect(config)
         try:
             await asyncio.wait_for(client.resource(_NAMESPACE), self.probe_timeout)
@@ -344,6 +343,9 @@ class Fleet:
             await self._report(name, secret, False, "MemberUnreachable", message, attempt=True)
             return
         queue.forget(name)
+        rotated = current is not None
+        if current is not None:  # the new kubeconfig works: now the old manager goes
+            await self._stop_member(name, None, record=False)
         manager = Manager(client, **self.manager_options)
         member = Member(name, secret["metadata"]["name"], digest, client, manager)
         try:
