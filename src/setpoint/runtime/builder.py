@@ -23,6 +23,7 @@ from setpoint.runtime import checks, ratelimit
 from setpoint.runtime.controller import Controller, Source
 from setpoint.runtime.handler import ForObject, ForOwner, MapFunc, Mapped
 from setpoint.runtime.manager import Manager
+from setpoint.runtime.pipeline import Pipeline, Retry, Stage
 from setpoint.runtime.predicate import Predicate
 from setpoint.runtime.reconcile import ReconcileFunc, Reconciler, Request, as_func
 from setpoint.runtime.resource import Kind
@@ -82,11 +83,17 @@ class Builder:
 
     def with_options(self, *, max_concurrent_reconciles: int | None = None,
                      rate_limiter: ratelimit.RateLimiter[Request] | None = None,
-                     cache_sync_timeout: float | None = None) -> Builder:
+                     cache_sync_timeout: float | None = None, pipeline: Pipeline[Request] | None = None) -> Builder:
         options: Mapping[str, Any] = {"max_concurrent_reconciles": max_concurrent_reconciles,
-                                      "rate_limiter": rate_limiter, "cache_sync_timeout": cache_sync_timeout}
+                                      "rate_limiter": rate_limiter, "cache_sync_timeout": cache_sync_timeout,
+                                      "pipeline": pipeline}
         self._options.update({k: v for k, v in options.items() if v is not None})
         return self
+
+    def with_pipeline(self, *stages: Stage[Request], retry: Retry[Request] | None = None) -> Builder:
+        """Put these stages (:mod:`setpoint.runtime.pipeline`) between the sources and the work queue,
+        in order; ``retry`` sets the back-off of failed reconciles."""
+        return self.with_options(pipeline=Pipeline(*stages, retry=retry))
 
     def build(self, reconciler: Reconciler | ReconcileFunc) -> Controller:
         """The controller, not yet added to the manager."""
