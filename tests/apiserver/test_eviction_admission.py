@@ -59,6 +59,8 @@ async def test_a_validating_webhook_on_pods_eviction_refuses_or_lets_it_through(
             request["namespace"], request["object"]["kind"], request["object"]["metadata"]["name"]) == (
         "CREATE", {"group": "", "version": "v1", "resource": "pods"}, "eviction", "go-0", "default",
         "Eviction", "go-0")
+    # the kind is the subresource's own, as kube-apiserver says it
+    assert request["kind"] == request["requestKind"] == {"group": "policy", "version": "v1", "kind": "Eviction"}
     # a dry run is said to the webhook
     await running_pod(api, "go-1")
     status, out, _ = await call(api, "POST", f"{PODS}/go-1/eviction", eviction("go-1"), query=b"dryRun=All")

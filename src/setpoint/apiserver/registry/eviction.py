@@ -99,7 +99,7 @@ class Evictions:
 
         ``attrs`` (the request's) runs the Eviction through admission; None skips it."""
         if attrs is not None:  # the request's dryRun, as kube's create handler gives admission
-            attrs = replace(attrs, kind="Eviction", dry_run=bool(query_dry_run))
+            attrs = replace(attrs, kind="Eviction", kind_group_version=("policy", "v1"), dry_run=bool(query_dry_run))
             await self.objects.admission.admit(attrs, eviction, None)
         meta = eviction.get("metadata") if isinstance(eviction.get("metadata"), dict) else {}
         if name != (meta or {}).get("name"):
