@@ -84,12 +84,12 @@ class IssuerReconciler:
         status, reason, message = readiness(issuer, secret, ns)
         current = dict(issuer.get("status") or {})
         conds = [dict(c) for c in current.get("conditions") or ()]
-        before = conditions.get_condition(conds, READY)
+        before = dict(conditions.get_condition(conds, READY) or {})
         changed = conditions.set_condition(conds, READY, status, reason, message,
                                            observed_generation=issuer["metadata"].get("generation"))
         if changed:
             await update_status(self.mgr.client, issuer, {**current, "conditions": conds})
-            if before is None or before.get("reason") != reason or before.get("message") != message:
+            if before.get("reason") != reason or before.get("message") != message:
                 if status == conditions.TRUE:
                     if reason == KEY_PAIR_VERIFIED:
                         await self.recorder.normal(issuer, reason, message)
