@@ -53,6 +53,17 @@ class Condition(CRDModel):
                                             description="The .metadata.generation the condition was set from.")
 
 
+class RequestCondition(CRDModel):
+    """A condition of a CertificateRequest (``Ready``, ``InvalidRequest``, ``Approved``, ``Denied``)."""
+
+    type: str = Field(description="Type of the condition.")
+    status: Literal["True", "False", "Unknown"] = Field(description="Status of the condition.")
+    last_transition_time: str | None = Field(None, json_schema_extra={"format": "date-time"},
+                                             description="The last time the condition changed status.")
+    reason: str | None = Field(None, description="A brief machine readable explanation for the condition.")
+    message: str | None = Field(None, description="A human readable description of the details of the transition.")
+
+
 def _conditions(description: str) -> Any:
     return Field(None, description=description,
                  json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]})
@@ -341,7 +352,7 @@ class CertificateRequestStatus(CRDModel):
     ca: str | None = Field(None, json_schema_extra={"format": "byte"}, description="The PEM CA of the certificate.")
     certificate: str | None = Field(None, json_schema_extra={"format": "byte"},
                                     description="The PEM certificate (and chain) issued.")
-    conditions: list[Condition] | None = _conditions("Known condition types are `Ready`, `InvalidRequest`, "
+    conditions: list[RequestCondition] | None = _conditions("Known condition types are `Ready`, `InvalidRequest`, "
                                                      "`Approved` and `Denied`.")
     failure_time: str | None = Field(None, json_schema_extra={"format": "date-time"})
 
