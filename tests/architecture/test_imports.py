@@ -33,6 +33,8 @@ ALLOWED: dict[str, set[str]] = {
 #: Imports deliberately made inside a function, with the reason.
 LAZY: dict[tuple[str, str], str] = {
     ("setpoint.cli", "setpoint.models"): "pydantic costs ~150 ms of start-up; only `setpoint crd` needs it",
+    ("setpoint.cli", "setpoint.certs.cli"): "pydantic and cryptography load only for `setpoint certs`",
+    ("setpoint.controlplane", "setpoint.certs"): "pydantic loads only for `setpoint up --certificates`",
     ("setpoint.testing", "setpoint.controlplane"): "a pytest plugin loads in every pytest run of a project "
     "that installs setpoint; the server loads only when a test asks for it",
     ("setpoint.testing", "setpoint.apiserver.pki"): "the same: cryptography loads only when a test starts a server",

@@ -156,7 +156,18 @@ def sans_of(spec: Mapping[str, Any]) -> list[x509.GeneralName]:
     out += [x509.IPAddress(ipaddress.ip_address(a)) for a in spec.get("ipAddresses") or ()]
     out += [x509.UniformResourceIdentifier(u) for u in spec.get("uris") or ()]
     out += [x509.RFC822Name(e) for e in spec.get("emailAddresses") or ()]
+    out += [x509.OtherName(ObjectIdentifier(o["oid"]), _utf8_string(o.get("utf8Value") or ""))
+            for o in spec.get("otherNames") or () if o.get("oid")]
     return out
+
+
+def _utf8_string(value: str) -> bytes:
+    """The DER of an ASN.1 UTF8String (an otherName's value, as cert-manager encodes ``utf8Value``)."""
+    raw = value.encode()
+    n = len(raw)
+    length = bytes([n]) if n < 0x80 else bytes([0x80 | ((n.bit_length() + 7) // 8)]) + n.to_bytes(
+        (n.bit_length() + 7) // 8, "big")
+    return b"\x0c" + length + raw
 
 
 def usages_of(spec: Mapping[str, Any]) -> list[str]:
@@ -167,7 +178,9 @@ def usages_of(spec: Mapping[str, Any]) -> list[str]:
     return usages
 
 
-def _key_usage(usages: Sequence[str]) -> tuple[x509.KeyUsage, x509.ExtendedKeyUsage | None]:
+def _key_usage(usages: Sequence[str]) -> tuple[x509.KeyUsage | None, x509.ExtendedKeyUsage | None]:
+    """The KeyUsage (None when no bit is asked for: as Go's x509, no empty extension) and
+    ExtendedKeyUsage extensions of cert-manager's usage names."""
     flags = dict.fromkeys(("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
                            "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only"), False)
     ext: list[ObjectIdentifier] = []
@@ -180,7 +193,7 @@ def _key_usage(usages: Sequence[str]) -> tuple[x509.KeyUsage, x509.ExtendedKeyUs
             raise ValueError(f"unsupported key usage {u!r}")
     if not flags["key_agreement"]:
         flags["encipher_only"] = flags["decipher_only"] = False
-    return x509.KeyUsage(**flags), (x509.ExtendedKeyUsage(ext) if ext else None)
+    return (x509.KeyUsage(**flags) if any(flags.values()) else None), (x509.ExtendedKeyUsage(ext) if ext else None)
 
 
 def _hash_for(key: PrivateKey) -> hashes.SHA256 | hashes.SHA384 | hashes.SHA512 | None:
@@ -204,7 +217,8 @@ def build_csr(spec: Mapping[str, Any], key: PrivateKey) -> bytes:
         builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
     if spec.get("encodeUsagesInRequest", True) is not False:
         ku, eku = _key_usage(usages_of(spec))
-        builder = builder.add_extension(ku, critical=True)
+        if ku is not None:
+            builder = builder.add_extension(ku, critical=True)
         if eku is not None:
             builder = builder.add_extension(eku, critical=False)
     return builder.sign(key, _hash_for(key)).public_bytes(serialization.Encoding.PEM)
@@ -243,10 +257,11 @@ def sign(csr_pem: bytes, request_spec: Mapping[str, Any], signer_key: PrivateKey
                .serial_number(int.from_bytes(secrets.token_bytes(16), "big") >> 1)
                .not_valid_before(now)
                .not_valid_after(now + timedelta(seconds=duration))
-               .add_extension(ku, critical=True)
                .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True)
                .add_extension(x509.SubjectKeyIdentifier.from_public_key(csr.public_key()),
                               critical=False))
+    if ku is not None:
+        builder = builder.add_extension(ku, critical=True)
     if eku is not None:
         builder = builder.add_extension(eku, critical=False)
     try:
