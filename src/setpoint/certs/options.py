@@ -25,4 +25,4 @@ class CertOptions:
     #: Create Certificates for annotated Ingresses (cert-manager's ingress-shim).
     ingress_shim: bool = True
     #: Workers of each controller.
-    workers: int = 4
+    workers: int = 16
