@@ -15,6 +15,7 @@ from certs_helpers import (
     CERTIFICATE_REQUEST,
     CLUSTER_ISSUER,
     ISSUER,
+    SECRET,
     certificate,
     chain,
     condition,
@@ -32,7 +33,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from setpoint.testing import ApiServer
+from setpoint.testing import ApiServer, eventually
 
 
 async def bootstrap_ca(client, namespace: str = "default") -> None:
@@ -116,6 +117,11 @@ async def test_a_ca_bootstrapped_by_a_self_signed_issuer_signs_leaf_certificates
         await has_event(client, "default", "web", "Generated", "Stored new private key in temporary Secret")
         await has_event(client, "default", "web", "Requested", "Created new CertificateRequest resource")
         await has_event(client, "default", "web", "Issuing", "The certificate has been successfully issued")
+
+        async def no_temporary_keys() -> bool:
+            keys = await client.list(SECRET, "default", label_selector="cert-manager.io/next-private-key=true")
+            return not keys["items"]
+        await eventually(no_temporary_keys)
 
         if shutil.which("openssl") is None:
             pytest.skip("openssl is not installed")

@@ -254,6 +254,11 @@ class CertificateReconciler:
         revision = int(status.get("revision") or 0) + 1
         key_name = status.get("nextPrivateKeySecretName")
         key_secret = self.cache.get(SECRET, key_name, ns) if key_name else None
+        if key_name and key_secret is None:  # the Secret's watch may be behind the Certificate's
+            try:
+                key_secret = await self.client.get(SECRET, key_name, ns)
+            except errors.NotFound:
+                key_secret = None
         key: pki.PrivateKey | None = None
         if key_secret is not None:
             try:
@@ -264,6 +269,14 @@ class CertificateReconciler:
                 await self._delete(SECRET, key_secret)
                 key_secret = None
         if key_secret is None:
+            # one made by an earlier reconcile whose status write did not land (or not seen yet): adopt it
+            spare = [k for k in self.cache.by_index(SECRET, BY_OWNER, cert["metadata"]["uid"])
+                     if (k["metadata"].get("labels") or {}).get(NEXT_PRIVATE_KEY) == "true"
+                     and k["metadata"]["name"] != key_name]
+            if spare:
+                status["nextPrivateKeySecretName"] = spare[0]["metadata"]["name"]
+                await self._write_status(cert, status, conds)
+                return None
             key_pem = await self._next_key(secret, keyspec)
             created = await self.client.create({
                 "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
@@ -360,6 +373,9 @@ class CertificateReconciler:
         leaf = pki.load_certs(chain)[0]
         data = {TLS_CERT: chain, TLS_KEY: key_pem, CA_CERT: ca}
         await self._write_secret(cert, secret, data, leaf)
+        for spare in self.cache.by_index(SECRET, BY_OWNER, cert["metadata"]["uid"]):
+            if (spare["metadata"].get("labels") or {}).get(NEXT_PRIVATE_KEY) == "true":
+                await self._delete(SECRET, spare)
         await self._delete(SECRET, key_secret)
         revision = int(status.get("revision") or 0) + 1
         for field in ("nextPrivateKeySecretName", "failedIssuanceAttempts", "lastFailureTime"):
@@ -525,6 +541,7 @@ def add_certificate_controller(mgr: Manager, recorder: EventRecorder, options: C
     """The Certificate controller, on ``mgr``."""
     mgr.cache.informer(CERTIFICATE, indexers={BY_SECRET: _secret_index})
     mgr.cache.informer(CERTIFICATE_REQUEST, indexers={BY_OWNER: _owner_index})
+    mgr.cache.informer(SECRET, indexers={BY_OWNER: _owner_index})
 
     def certificates_of(secret: Mapping[str, Any]) -> list[Request]:
         meta = secret["metadata"]
