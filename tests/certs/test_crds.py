@@ -16,7 +16,9 @@ import pytest
 import yaml
 from certs_helpers import CERTIFICATE, controllers, ready
 
+from setpoint.certs import install_crds
 from setpoint.certs.api import crds
+from setpoint.runtime import errors
 from setpoint.testing import ApiServer
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -116,3 +118,42 @@ async def test_cert_managers_example_manifests_are_accepted_and_issued(setpoint_
             await client.create(doc, doc["metadata"].get("namespace", "default"))
         for name in ("test1", "test2"):
             await ready(client, CERTIFICATE, name)
+
+
+@pytest.mark.parametrize(("obj", "message"), [
+    ({"kind": "Issuer", "spec": {}}, "at least one issuer must be configured"),
+    ({"kind": "Issuer", "spec": {"selfSigned": {}, "ca": {"secretName": "x"}}},
+     "may not specify more than one issuer type"),
+    ({"kind": "Certificate", "spec": {"secretName": "s", "issuerRef": {"name": "i"}}},
+     "at least one of commonName (from the commonName field or from a literalSubject), dnsNames, emailSANs, "
+     "ipAddresses, otherNames, or uriSANs must be set"),
+    ({"kind": "Certificate", "spec": {"secretName": "s", "issuerRef": {"name": "i"}, "commonName": "a",
+                                      "renewBefore": "1h", "renewBeforePercentage": 10}},
+     "renewBefore and renewBeforePercentage are mutually exclusive and cannot both be set"),
+    ({"kind": "Certificate", "spec": {"secretName": "s", "issuerRef": {"name": "i"}, "commonName": "a",
+                                      "duration": "1h", "renewBefore": "2h"}},
+     "certificate duration must be greater than renewBefore"),
+    ({"kind": "Certificate", "spec": {"secretName": "s", "issuerRef": {"name": "i"}, "commonName": "a",
+                                      "privateKey": {"size": 1024}}},
+     "must be between 2048 and 8192 for rsa keyAlgorithm"),
+    ({"kind": "Certificate", "spec": {"secretName": "s", "issuerRef": {"name": "i"}, "commonName": "a",
+                                      "privateKey": {"algorithm": "ECDSA", "size": 2048}}},
+     'supported values: "256", "384", "521"'),
+    ({"kind": "Certificate", "spec": {"secretName": "s", "issuerRef": {"name": "i"}, "dnsNames": ["a"],
+                                      "usages": ["teleport"]}}, "spec.usages[0]"),
+])
+async def test_what_cert_managers_webhook_refuses_is_refused(setpoint_api: ApiServer, obj: dict[str, Any],
+                                                             message: str) -> None:
+    client = setpoint_api.client
+    await install_crds(client)
+    body = {"apiVersion": "cert-manager.io/v1", "metadata": {"name": "bad", "namespace": "default"}, **obj}
+    with pytest.raises(errors.ApiError) as refused:
+        await client.create(body)
+    assert refused.value.code == 422
+    assert message in str(refused.value)
+    # the same with the fields cert-manager accepts: created
+    ok = {"Issuer": {"selfSigned": {}}, "Certificate": {"secretName": "s", "issuerRef": {"name": "i"},
+                                                        "dnsNames": ["a.example.com"], "duration": "1h",
+                                                        "renewBefore": "30m", "privateKey": {"algorithm": "ECDSA",
+                                                                                             "size": 384}}}
+    await client.create({**body, "spec": ok[obj["kind"]]})

@@ -229,3 +229,14 @@ async def _decide(client: Client, cr: dict, type_: str, reason: str, message: st
              {"type": type_, "status": "True", "reason": reason, "message": message, "lastTransitionTime": now}]
     await client.patch(CERTIFICATE_REQUEST, cr["metadata"]["name"], {"status": {"conditions": conds}}, "default",
                        subresource="status")
+
+
+def test_renewal_time_as_cert_manager_computes_it() -> None:
+    from setpoint.certs.certificates import renewal_time
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    end = start + timedelta(hours=90)
+    assert renewal_time(start, end, {}) == start + timedelta(hours=60)
+    assert renewal_time(start, end, {"renewBefore": "10h"}) == end - timedelta(hours=10)
+    assert renewal_time(start, end, {"renewBeforePercentage": 25}) == end - timedelta(hours=22, minutes=30)
+    assert renewal_time(start, end, {"renewBefore": "100h"}) == start + timedelta(hours=60)  # not shorter: default
+    assert renewal_time(start, end, {"renewBeforePercentage": 100}) == start + timedelta(hours=60)

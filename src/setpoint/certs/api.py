@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from setpoint.models import CRDModel, CustomResource, PrinterColumn, crd_for
+from setpoint.models import CRDModel, CustomResource, PrinterColumn, Rule, crd_for
 
 GROUP = "cert-manager.io"
 VERSION = "v1"
@@ -113,6 +113,14 @@ class IssuerSpec(CRDModel):
     vault: dict[str, Any] | None = Field(None, description="Vault issuer (stored; not implemented by setpoint).")
     venafi: dict[str, Any] | None = Field(None, description="Venafi issuer (stored; not implemented by setpoint).")
 
+    # cert-manager's webhook (ValidateIssuerConfig), as CEL
+    __validations__ = (
+        Rule("has(self.acme) || has(self.ca) || has(self.selfSigned) || has(self.vault) || has(self.venafi)",
+             message="at least one issuer must be configured"),
+        Rule("[has(self.acme), has(self.ca), has(self.selfSigned), has(self.vault), has(self.venafi)]"
+             ".filter(x, x).size() <= 1", message="may not specify more than one issuer type"),
+    )
+
 
 class IssuerStatus(CRDModel):
     """The observed state of an issuer."""
@@ -179,6 +187,15 @@ class PrivateKey(CRDModel):
                           "existing one reused (Never).")
     size: int | None = Field(None, description="Size is the key bit size of the corresponding private key for this "
                                                "certificate (RSA: 2048, 4096 or 8192; ECDSA: 256, 384 or 521).")
+
+    # cert-manager's webhook (ValidateCertificateSpec), as CEL
+    __validations__ = (
+        Rule("(has(self.algorithm) && self.algorithm != 'RSA') || !has(self.size) || self.size == 0 || "
+             "(self.size >= 2048 && self.size <= 8192)", message="must be between 2048 and 8192 for rsa keyAlgorithm",
+             field_path=".size"),
+        Rule("!has(self.algorithm) || self.algorithm != 'ECDSA' || !has(self.size) || self.size in [0, 256, 384, 521]",
+             message='supported values: "256", "384", "521"', field_path=".size"),
+    )
 
 
 class PasswordSecretRef(CRDModel):
@@ -303,6 +320,26 @@ class CertificateSpec(CRDModel):
     usages: list[KeyUsage] | None = Field(None, json_schema_extra=_ATOMIC,
                                           description="Requested key usages and extended key usages. Default: "
                                                       "digital signature, key encipherment.")
+
+    # cert-manager's webhook (ValidateCertificateSpec, ValidateDuration), as CEL; durations under an hour
+    # are allowed here (cert-manager refuses them) so that tests can watch renewals happen
+    __validations__ = (
+        Rule("has(self.commonName) || has(self.literalSubject) || "
+             + " || ".join(f"(has(self.{f}) && size(self.{f}) > 0)"
+                           for f in ("dnsNames", "uris", "emailAddresses", "ipAddresses", "otherNames")),
+             message="at least one of commonName (from the commonName field or from a literalSubject), dnsNames, "
+                     "emailSANs, ipAddresses, otherNames, or uriSANs must be set"),
+        Rule("!has(self.literalSubject) || !has(self.commonName)",
+             message="When providing a `LiteralSubject` no `commonName` may be provided.", field_path=".commonName"),
+        Rule("!has(self.renewBefore) || !has(self.renewBeforePercentage)",
+             message="renewBefore and renewBeforePercentage are mutually exclusive and cannot both be set",
+             field_path=".renewBefore"),
+        Rule("!has(self.renewBefore) || duration(self.renewBefore) < "
+             "duration(has(self.duration) ? self.duration : '2160h')",
+             message="certificate duration must be greater than renewBefore", field_path=".renewBefore"),
+        Rule("!has(self.revisionHistoryLimit) || self.revisionHistoryLimit >= 1", message="must not be less than 1",
+             field_path=".revisionHistoryLimit"),
+    )
 
 
 class CertificateStatus(CRDModel):

@@ -112,17 +112,17 @@ def go_duration(seconds: float) -> str:
 
 
 def renewal_time(not_before: datetime, not_after: datetime, spec: Mapping[str, Any]) -> datetime:
-    """cert-manager's ``RenewalTime``: ``renewBefore`` (or ``renewBeforePercentage`` of the
-    lifetime) before expiry; a third of the lifetime when unset or not shorter than it."""
+    """cert-manager's ``RenewalTime``: ``renewBefore`` before expiry when it is shorter than the lifetime,
+    else ``renewBeforePercentage`` (0-100) of the lifetime, else a third of it; to the second."""
     lifetime = (not_after - not_before).total_seconds()
-    before: float | None = None
-    if spec.get("renewBeforePercentage") is not None:
-        before = lifetime * int(spec["renewBeforePercentage"]) / 100
-    elif spec.get("renewBefore"):
-        before = parse_duration(spec["renewBefore"])
-    if before is None or before <= 0 or before >= lifetime:
-        before = lifetime / 3
-    return not_after - timedelta(seconds=int(before))
+    before = lifetime / 3
+    renew_before = parse_duration(spec["renewBefore"]) if spec.get("renewBefore") else 0.0
+    percentage = spec.get("renewBeforePercentage")
+    if 0 < renew_before < lifetime:
+        before = renew_before
+    elif percentage is not None and 0 < int(percentage) < 100:
+        before = lifetime * int(percentage) / 100
+    return (not_after - timedelta(seconds=before)).replace(microsecond=0)
 
 
 def issuer_ref(spec: Mapping[str, Any]) -> tuple[str, str, str]:
