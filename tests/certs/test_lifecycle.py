@@ -23,9 +23,11 @@ from certs_helpers import (
     ready,
     secret_of,
 )
+from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from setpoint.apimachinery.clock import FakeClock, parse_time
+from setpoint.certs.cli import main as certs_cli
 from setpoint.runtime import Client
 from setpoint.testing import ApiServer, eventually
 
@@ -200,7 +202,11 @@ async def test_failed_requests_back_off_and_are_retried(setpoint_api: ApiServer)
             return crs[0] if crs else None
         cr = await eventually(request)
         assert condition(cr, "Approved") == {}  # nothing approves it: auto-approval is off
-        await _decide(client, cr, "Denied", "Denied", "not today")
+        await cli(setpoint_api, "deny", cr["metadata"]["name"], "-n", "default", "--reason", "Policy",
+                  "--message", "not today")
+        denied = await client.get(CERTIFICATE_REQUEST, cr["metadata"]["name"], "default")
+        assert condition(denied, "Denied") | {"lastTransitionTime": ""} == {
+            "type": "Denied", "status": "True", "reason": "Policy", "message": "not today", "lastTransitionTime": ""}
 
         async def failed() -> dict | None:
             c = await client.get(CERTIFICATE, "denied", "default")
@@ -218,17 +224,19 @@ async def test_failed_requests_back_off_and_are_retried(setpoint_api: ApiServer)
             return crs[0] if crs else None
         cr2 = await eventually(second, timeout=10)
         assert cr2["metadata"]["annotations"]["cert-manager.io/certificate-revision"] == "1"
-        await _decide(client, cr2, "Approved", "manual", "approved by a test")
+        out = await cli(setpoint_api, "approve", cr2["metadata"]["name"], "-n", "default")
+        assert out == f"Approved CertificateRequest 'default/{cr2['metadata']['name']}'\n"
+        approved = await client.get(CERTIFICATE_REQUEST, cr2["metadata"]["name"], "default")
+        assert condition(approved, "Approved")["reason"] == "cmctl.cert-manager.io"
         done = await ready(client, CERTIFICATE, "denied", revision=1)
         assert "failedIssuanceAttempts" not in done["status"]
 
 
-async def _decide(client: Client, cr: dict, type_: str, reason: str, message: str) -> None:
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    conds = [*(cr.get("status") or {}).get("conditions", []),
-             {"type": type_, "status": "True", "reason": reason, "message": message, "lastTransitionTime": now}]
-    await client.patch(CERTIFICATE_REQUEST, cr["metadata"]["name"], {"status": {"conditions": conds}}, "default",
-                       subresource="status")
+async def cli(api: ApiServer, *args: str) -> str:
+    """``python -m setpoint.certs ARGS --kubeconfig`` (click's runner, on a thread: it runs its own loop)."""
+    result = await asyncio.to_thread(CliRunner().invoke, certs_cli, [*args, "--kubeconfig", str(api.kubeconfig)])
+    assert result.exit_code == 0, result.output
+    return str(result.output)
 
 
 def test_renewal_time_as_cert_manager_computes_it() -> None:
