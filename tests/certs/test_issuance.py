@@ -29,7 +29,7 @@ from certs_helpers import (
     secret_of,
 )
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
@@ -180,3 +180,67 @@ async def test_a_cluster_issuer_signs_for_two_namespaces(setpoint_api: ApiServer
             cert = leaf(await secret_of(client, "svc-tls", ns))
             assert cert.issuer == root.subject
             cert.verify_directly_issued_by(root)  # raises if the signature is not the CA's
+
+
+async def test_rotation_policy_and_additional_outputs(setpoint_api: ApiServer) -> None:
+    client = setpoint_api.client
+    async with controllers(client):
+        await client.create(issuer("selfsigned", selfSigned={}))
+        await client.create(certificate("keep", dnsNames=["keep.example.com"],
+                                        privateKey={"algorithm": "ECDSA", "rotationPolicy": "Never"},
+                                        additionalOutputFormats=[{"type": "CombinedPEM"}, {"type": "DER"}]))
+        await client.create(certificate("rotate", dnsNames=["rotate.example.com"], privateKey={"algorithm": "ECDSA"}))
+        await ready(client, CERTIFICATE, "keep", revision=1)
+        await ready(client, CERTIFICATE, "rotate", revision=1)
+        keep = await secret_of(client, "keep-tls")
+        assert data(keep, "tls-combined.pem") == data(keep, "tls.key").rstrip(b"\n") + b"\n" + data(keep, "tls.crt")
+        der_key = serialization.load_der_private_key(data(keep, "key.der"), None)
+        assert der_key.private_numbers() == serialization.load_pem_private_key(data(keep, "tls.key"),
+                                                                               None).private_numbers()
+        keys = {n: data(await secret_of(client, f"{n}-tls"), "tls.key") for n in ("keep", "rotate")}
+        for name in ("keep", "rotate"):  # what `renew` does
+            await client.patch(CERTIFICATE, name, {"status": {"conditions": [
+                {"type": "Issuing", "status": "True", "reason": "ManuallyTriggered",
+                 "message": "Certificate re-issuance manually triggered",
+                 "lastTransitionTime": "2026-01-01T00:00:00Z"}]}}, "default", subresource="status")
+        await ready(client, CERTIFICATE, "keep", revision=2)
+        await ready(client, CERTIFICATE, "rotate", revision=2)
+        assert data(await secret_of(client, "keep-tls"), "tls.key") == keys["keep"]  # Never: the same key
+        assert data(await secret_of(client, "rotate-tls"), "tls.key") != keys["rotate"]  # Always: a new one
+
+        # outputs no longer asked for leave the Secret
+        await client.patch(CERTIFICATE, "keep", {"spec": {"additionalOutputFormats": None}}, "default")
+
+        async def plain() -> bool:
+            return set((await secret_of(client, "keep-tls"))["data"]) == {"tls.crt", "tls.key", "ca.crt"}
+        await eventually(plain)
+
+
+async def test_certificate_requests_made_by_hand(setpoint_api: ApiServer) -> None:
+    """A CertificateRequest of one's own is signed by a CA issuer; one for another group's issuer is
+    left to that issuer (neither approved nor signed)."""
+    import base64
+
+    client = setpoint_api.client
+    async with controllers(client):
+        await bootstrap_ca(client)
+        await ready(client, ISSUER, "ca")
+        key = ec.generate_private_key(ec.SECP256R1())
+        csr = (x509.CertificateSigningRequestBuilder()
+               .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "by-hand")]))
+               .sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM))
+        request = base64.b64encode(csr).decode()
+        for name, ref in (("mine", {"name": "ca"}),
+                          ("theirs", {"name": "pca", "kind": "AWSPCAIssuer", "group": "awspca.cert-manager.io"})):
+            await client.create({"apiVersion": "cert-manager.io/v1", "kind": "CertificateRequest",
+                                 "metadata": {"name": name, "namespace": "default"},
+                                 "spec": {"request": request, "issuerRef": ref, "duration": "1h",
+                                          "usages": ["client auth"]}})
+        mine = await ready(client, CERTIFICATE_REQUEST, "mine")
+        cert = x509.load_pem_x509_certificates(base64.b64decode(mine["status"]["certificate"]))[0]
+        assert cert.subject.rfc4514_string() == "CN=by-hand"
+        assert (cert.not_valid_after_utc - cert.not_valid_before_utc).total_seconds() == 3600
+        assert list(cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == [
+            ExtendedKeyUsageOID.CLIENT_AUTH]
+        theirs = await client.get(CERTIFICATE_REQUEST, "theirs", "default")
+        assert not (theirs.get("status") or {}).get("conditions")
