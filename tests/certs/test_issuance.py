@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from setpoint.runtime import HTTPClient
 from setpoint.testing import ApiServer, eventually
 
 
@@ -46,91 +47,90 @@ async def bootstrap_ca(client, namespace: str = "default") -> None:
 
 
 async def test_a_ca_bootstrapped_by_a_self_signed_issuer_signs_leaf_certificates(
-        setpoint_api: ApiServer, tmp_path: Path) -> None:
-    client = setpoint_api.client
-    async with controllers(client):
-        await bootstrap_ca(client)
-        ca_cert = await ready(client, CERTIFICATE, "my-ca")
-        assert ca_cert["status"]["revision"] == 1
-        for field in ("notBefore", "notAfter", "renewalTime"):
-            assert ca_cert["status"][field].endswith("Z")
-        root = await secret_of(client, "root-secret")
-        assert root["type"] == "kubernetes.io/tls"
-        assert data(root, "ca.crt") == data(root, "tls.crt")  # self-signed: its own CA
-        root_cert = leaf(root)
-        assert root_cert.issuer == root_cert.subject
-        assert root_cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-        assert isinstance(root_cert.public_key(), ec.EllipticCurvePublicKey)
-        assert data(root, "tls.key").startswith(b"-----BEGIN EC PRIVATE KEY-----")  # PKCS1 (SEC1) by default
+        certs_client: HTTPClient, tmp_path: Path) -> None:
+    client = certs_client
+    await bootstrap_ca(client)
+    ca_cert = await ready(client, CERTIFICATE, "my-ca")
+    assert ca_cert["status"]["revision"] == 1
+    for field in ("notBefore", "notAfter", "renewalTime"):
+        assert ca_cert["status"][field].endswith("Z")
+    root = await secret_of(client, "root-secret")
+    assert root["type"] == "kubernetes.io/tls"
+    assert data(root, "ca.crt") == data(root, "tls.crt")  # self-signed: its own CA
+    root_cert = leaf(root)
+    assert root_cert.issuer == root_cert.subject
+    assert root_cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    assert isinstance(root_cert.public_key(), ec.EllipticCurvePublicKey)
+    assert data(root, "tls.key").startswith(b"-----BEGIN EC PRIVATE KEY-----")  # PKCS1 (SEC1) by default
 
-        await ready(client, ISSUER, "ca")
-        ca_issuer = await client.get(ISSUER, "ca", "default")
-        assert condition(ca_issuer, "Ready")["reason"] == "KeyPairVerified"
-        assert condition(ca_issuer, "Ready")["message"] == "Signing CA verified"
+    await ready(client, ISSUER, "ca")
+    ca_issuer = await client.get(ISSUER, "ca", "default")
+    assert condition(ca_issuer, "Ready")["reason"] == "KeyPairVerified"
+    assert condition(ca_issuer, "Ready")["message"] == "Signing CA verified"
 
-        await client.create(certificate(
-            "web", secretName="web-tls", issuerRef={"name": "ca"}, commonName="web.example.com",
-            dnsNames=["web.example.com", "www.example.com"], ipAddresses=["10.0.0.1"],
-            uris=["spiffe://cluster.local/ns/default/sa/web"], emailAddresses=["ops@example.com"],
-            usages=["server auth", "client auth", "digital signature", "key encipherment"],
-            subject={"organizations": ["Example"]}, duration="720h", renewBefore="240h",
-            secretTemplate={"labels": {"app": "web"}, "annotations": {"team": "edge"}}))
-        web = await ready(client, CERTIFICATE, "web")
-        secret = await secret_of(client, "web-tls")
-        cert = leaf(secret)
-        assert [c.subject for c in chain(secret)] == [cert.subject, root_cert.subject]
-        assert data(secret, "ca.crt") == data(root, "tls.crt")
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        assert san.get_values_for_type(x509.DNSName) == ["web.example.com", "www.example.com"]
-        assert san.get_values_for_type(x509.IPAddress) == [ipaddress.ip_address("10.0.0.1")]
-        assert san.get_values_for_type(x509.UniformResourceIdentifier) == ["spiffe://cluster.local/ns/default/sa/web"]
-        assert san.get_values_for_type(x509.RFC822Name) == ["ops@example.com"]
-        assert cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == "Example"
-        eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-        assert list(eku) == [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
-        ku = cert.extensions.get_extension_for_class(x509.KeyUsage).value
-        assert ku.digital_signature and ku.key_encipherment and not ku.key_cert_sign
-        assert not cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-        assert isinstance(cert.public_key(), rsa.RSAPublicKey) and cert.public_key().key_size == 2048
-        lifetime = cert.not_valid_after_utc - cert.not_valid_before_utc
-        assert lifetime.total_seconds() == 720 * 3600
-        assert web["status"]["renewalTime"] < web["status"]["notAfter"]
-        annotations = secret["metadata"]["annotations"]
-        assert annotations["cert-manager.io/certificate-name"] == "web"
-        assert annotations["cert-manager.io/issuer-name"] == "ca"
-        assert annotations["cert-manager.io/issuer-kind"] == "Issuer"
-        assert annotations["cert-manager.io/issuer-group"] == "cert-manager.io"
-        assert annotations["cert-manager.io/common-name"] == "web.example.com"
-        assert annotations["cert-manager.io/alt-names"] == "web.example.com,www.example.com"
-        assert annotations["cert-manager.io/ip-sans"] == "10.0.0.1"
-        assert annotations["team"] == "edge" and secret["metadata"]["labels"]["app"] == "web"
+    await client.create(certificate(
+        "web", secretName="web-tls", issuerRef={"name": "ca"}, commonName="web.example.com",
+        dnsNames=["web.example.com", "www.example.com"], ipAddresses=["10.0.0.1"],
+        uris=["spiffe://cluster.local/ns/default/sa/web"], emailAddresses=["ops@example.com"],
+        usages=["server auth", "client auth", "digital signature", "key encipherment"],
+        subject={"organizations": ["Example"]}, duration="720h", renewBefore="240h",
+        secretTemplate={"labels": {"app": "web"}, "annotations": {"team": "edge"}}))
+    web = await ready(client, CERTIFICATE, "web")
+    secret = await secret_of(client, "web-tls")
+    cert = leaf(secret)
+    assert [c.subject for c in chain(secret)] == [cert.subject, root_cert.subject]
+    assert data(secret, "ca.crt") == data(root, "tls.crt")
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.DNSName) == ["web.example.com", "www.example.com"]
+    assert san.get_values_for_type(x509.IPAddress) == [ipaddress.ip_address("10.0.0.1")]
+    assert san.get_values_for_type(x509.UniformResourceIdentifier) == ["spiffe://cluster.local/ns/default/sa/web"]
+    assert san.get_values_for_type(x509.RFC822Name) == ["ops@example.com"]
+    assert cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == "Example"
+    eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert list(eku) == [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+    ku = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert ku.digital_signature and ku.key_encipherment and not ku.key_cert_sign
+    assert not cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    assert isinstance(cert.public_key(), rsa.RSAPublicKey) and cert.public_key().key_size == 2048
+    lifetime = cert.not_valid_after_utc - cert.not_valid_before_utc
+    assert lifetime.total_seconds() == 720 * 3600
+    assert web["status"]["renewalTime"] < web["status"]["notAfter"]
+    annotations = secret["metadata"]["annotations"]
+    assert annotations["cert-manager.io/certificate-name"] == "web"
+    assert annotations["cert-manager.io/issuer-name"] == "ca"
+    assert annotations["cert-manager.io/issuer-kind"] == "Issuer"
+    assert annotations["cert-manager.io/issuer-group"] == "cert-manager.io"
+    assert annotations["cert-manager.io/common-name"] == "web.example.com"
+    assert annotations["cert-manager.io/alt-names"] == "web.example.com,www.example.com"
+    assert annotations["cert-manager.io/ip-sans"] == "10.0.0.1"
+    assert annotations["team"] == "edge" and secret["metadata"]["labels"]["app"] == "web"
 
-        # the request: approved by cert-manager.io, issued, annotated, owned by the Certificate
-        crs = (await client.list(CERTIFICATE_REQUEST, "default"))["items"]
-        (cr,) = [c for c in crs if c["metadata"]["annotations"]["cert-manager.io/certificate-name"] == "web"]
-        assert cr["metadata"]["name"].startswith("web-")
-        assert cr["metadata"]["annotations"]["cert-manager.io/certificate-revision"] == "1"
-        assert condition(cr, "Approved")["reason"] == "cert-manager.io"
-        assert condition(cr, "Ready")["reason"] == "Issued"
-        assert cr["spec"]["duration"] == "720h0m0s"
-        await has_event(client, "default", "web", "Issuing", "Issuing certificate as Secret does not exist")
-        await has_event(client, "default", "web", "Generated", "Stored new private key in temporary Secret")
-        await has_event(client, "default", "web", "Requested", "Created new CertificateRequest resource")
-        await has_event(client, "default", "web", "Issuing", "The certificate has been successfully issued")
+    # the request: approved by cert-manager.io, issued, annotated, owned by the Certificate
+    crs = (await client.list(CERTIFICATE_REQUEST, "default"))["items"]
+    (cr,) = [c for c in crs if c["metadata"]["annotations"]["cert-manager.io/certificate-name"] == "web"]
+    assert cr["metadata"]["name"].startswith("web-")
+    assert cr["metadata"]["annotations"]["cert-manager.io/certificate-revision"] == "1"
+    assert condition(cr, "Approved")["reason"] == "cert-manager.io"
+    assert condition(cr, "Ready")["reason"] == "Issued"
+    assert cr["spec"]["duration"] == "720h0m0s"
+    await has_event(client, "default", "web", "Issuing", "Issuing certificate as Secret does not exist")
+    await has_event(client, "default", "web", "Generated", "Stored new private key in temporary Secret")
+    await has_event(client, "default", "web", "Requested", "Created new CertificateRequest resource")
+    await has_event(client, "default", "web", "Issuing", "The certificate has been successfully issued")
 
-        async def no_temporary_keys() -> bool:
-            keys = await client.list(SECRET, "default", label_selector="cert-manager.io/next-private-key=true")
-            return not keys["items"]
-        await eventually(no_temporary_keys)
+    async def no_temporary_keys() -> bool:
+        keys = await client.list(SECRET, "default", label_selector="cert-manager.io/next-private-key=true")
+        return not keys["items"]
+    await eventually(no_temporary_keys)
 
-        if shutil.which("openssl") is None:
-            pytest.skip("openssl is not installed")
-        (tmp_path / "ca.pem").write_bytes(data(secret, "ca.crt"))
-        (tmp_path / "leaf.pem").write_bytes(data(secret, "tls.crt"))
-        out = await asyncio.to_thread(subprocess.run, ["openssl", "verify", "-CAfile", str(tmp_path / "ca.pem"),
-                                                       str(tmp_path / "leaf.pem")],
-                                      capture_output=True, text=True, check=False)
-        assert out.returncode == 0 and out.stdout.strip().endswith(": OK"), out.stdout + out.stderr
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    (tmp_path / "ca.pem").write_bytes(data(secret, "ca.crt"))
+    (tmp_path / "leaf.pem").write_bytes(data(secret, "tls.crt"))
+    out = await asyncio.to_thread(subprocess.run, ["openssl", "verify", "-CAfile", str(tmp_path / "ca.pem"),
+                                                   str(tmp_path / "leaf.pem")],
+                                  capture_output=True, text=True, check=False)
+    assert out.returncode == 0 and out.stdout.strip().endswith(": OK"), out.stdout + out.stderr
 
 
 @pytest.mark.parametrize(("private_key", "expected", "header"), [
@@ -159,27 +159,26 @@ async def test_key_algorithms_sizes_and_encodings(setpoint_api: ApiServer, priva
             public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
-async def test_a_cluster_issuer_signs_for_two_namespaces(setpoint_api: ApiServer) -> None:
-    client = setpoint_api.client
-    async with controllers(client, cluster_resource_namespace="cert-manager"):
-        await create_namespace(client, "cert-manager")
-        await client.create(issuer("bootstrap", None, selfSigned={}))
-        await client.create(certificate("cluster-ca", "cert-manager", isCA=True, commonName="cluster-ca",
-                                        secretName="cluster-ca", issuerRef={"name": "bootstrap",
-                                                                            "kind": "ClusterIssuer"}))
-        await ready(client, CERTIFICATE, "cluster-ca", "cert-manager")
-        await client.create(issuer("cluster-ca", None, ca={"secretName": "cluster-ca"}))
-        await ready(client, CLUSTER_ISSUER, "cluster-ca", None)
-        root = leaf(await secret_of(client, "cluster-ca", "cert-manager"))
-        for ns in ("team-a", "team-b"):
-            await create_namespace(client, ns)
-            await client.create(certificate("svc", ns, dnsNames=[f"svc.{ns}.svc"],
-                                            issuerRef={"name": "cluster-ca", "kind": "ClusterIssuer"}))
-        for ns in ("team-a", "team-b"):
-            await ready(client, CERTIFICATE, "svc", ns)
-            cert = leaf(await secret_of(client, "svc-tls", ns))
-            assert cert.issuer == root.subject
-            cert.verify_directly_issued_by(root)  # raises if the signature is not the CA's
+async def test_a_cluster_issuer_signs_for_two_namespaces(certs_client: HTTPClient) -> None:
+    client = certs_client
+    await create_namespace(client, "cert-manager")
+    await client.create(issuer("bootstrap", None, selfSigned={}))
+    await client.create(certificate("cluster-ca", "cert-manager", isCA=True, commonName="cluster-ca",
+                                    secretName="cluster-ca", issuerRef={"name": "bootstrap",
+                                                                        "kind": "ClusterIssuer"}))
+    await ready(client, CERTIFICATE, "cluster-ca", "cert-manager")
+    await client.create(issuer("cluster-ca", None, ca={"secretName": "cluster-ca"}))
+    await ready(client, CLUSTER_ISSUER, "cluster-ca", None)
+    root = leaf(await secret_of(client, "cluster-ca", "cert-manager"))
+    for ns in ("team-a", "team-b"):
+        await create_namespace(client, ns)
+        await client.create(certificate("svc", ns, dnsNames=[f"svc.{ns}.svc"],
+                                        issuerRef={"name": "cluster-ca", "kind": "ClusterIssuer"}))
+    for ns in ("team-a", "team-b"):
+        await ready(client, CERTIFICATE, "svc", ns)
+        cert = leaf(await secret_of(client, "svc-tls", ns))
+        assert cert.issuer == root.subject
+        cert.verify_directly_issued_by(root)  # raises if the signature is not the CA's
 
 
 async def test_rotation_policy_and_additional_outputs(setpoint_api: ApiServer) -> None:

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from setpoint.apimachinery.clock import FakeClock, parse_time
 from setpoint.certs.cli import main as certs_cli
-from setpoint.runtime import Client
+from setpoint.runtime import Client, HTTPClient
 from setpoint.testing import ApiServer, eventually
 
 
@@ -37,27 +37,26 @@ async def requests_of(client: Client, cert: str, namespace: str = "default") -> 
     return [c for c in items if c["metadata"]["annotations"].get("cert-manager.io/certificate-name") == cert]
 
 
-async def test_a_short_certificate_is_renewed_at_its_renewal_time(setpoint_api: ApiServer) -> None:
-    client = setpoint_api.client
-    async with controllers(client):
-        await client.create(issuer("selfsigned", selfSigned={}))
-        await client.create(certificate("short", commonName="short", duration="6s", renewBefore="3s",
-                                        privateKey={"algorithm": "ECDSA"}, revisionHistoryLimit=2))
-        first = await ready(client, CERTIFICATE, "short", revision=1)
-        renewal = parse_time(first["status"]["renewalTime"])
-        assert renewal == parse_time(first["status"]["notAfter"]) - timedelta(seconds=3)
-        serial = leaf(await secret_of(client, "short-tls")).serial_number
-        second = await ready(client, CERTIFICATE, "short", revision=2, timeout=15)
-        renewed_at = datetime.now(UTC)
-        assert renewed_at >= renewal  # not before it was due...
-        assert renewed_at - renewal < timedelta(seconds=4)  # ...and on time
-        assert parse_time(second["status"]["notBefore"]) >= renewal
-        assert leaf(await secret_of(client, "short-tls")).serial_number != serial
-        await has_event(client, "default", "short", "Issuing", "Renewing certificate as renewal was scheduled at")
-        # revisionHistoryLimit: 2 requests kept, however many renewals
-        await ready(client, CERTIFICATE, "short", revision=3, timeout=15)
-        revisions = await eventually(lambda: _revisions(client, "short", {"2", "3"}))
-        assert revisions == {"2", "3"}
+async def test_a_short_certificate_is_renewed_at_its_renewal_time(certs_client: HTTPClient) -> None:
+    client = certs_client
+    await client.create(issuer("selfsigned", selfSigned={}))
+    await client.create(certificate("short", commonName="short", duration="6s", renewBefore="3s",
+                                    privateKey={"algorithm": "ECDSA"}, revisionHistoryLimit=2))
+    first = await ready(client, CERTIFICATE, "short", revision=1)
+    renewal = parse_time(first["status"]["renewalTime"])
+    assert renewal == parse_time(first["status"]["notAfter"]) - timedelta(seconds=3)
+    serial = leaf(await secret_of(client, "short-tls")).serial_number
+    second = await ready(client, CERTIFICATE, "short", revision=2, timeout=15)
+    renewed_at = datetime.now(UTC)
+    assert renewed_at >= renewal  # not before it was due...
+    assert renewed_at - renewal < timedelta(seconds=4)  # ...and on time
+    assert parse_time(second["status"]["notBefore"]) >= renewal
+    assert leaf(await secret_of(client, "short-tls")).serial_number != serial
+    await has_event(client, "default", "short", "Issuing", "Renewing certificate as renewal was scheduled at")
+    # revisionHistoryLimit: 2 requests kept, however many renewals
+    await ready(client, CERTIFICATE, "short", revision=3, timeout=15)
+    revisions = await eventually(lambda: _revisions(client, "short", {"2", "3"}))
+    assert revisions == {"2", "3"}
 
 
 async def _revisions(client: Client, name: str, expected: set[str]) -> set[str] | None:
@@ -85,110 +84,107 @@ async def test_an_injected_clock_drives_renewal(setpoint_api: ApiServer) -> None
         assert condition(second, "Ready")["reason"] == "Ready"
 
 
-async def test_a_deleted_or_tampered_secret_is_healed(setpoint_api: ApiServer) -> None:
-    client = setpoint_api.client
-    async with controllers(client):
-        await client.create(issuer("selfsigned", selfSigned={}))
-        await client.create(certificate("heal", dnsNames=["heal.example.com"], privateKey={"algorithm": "ECDSA"}))
-        await ready(client, CERTIFICATE, "heal", revision=1)
+async def test_a_deleted_or_tampered_secret_is_healed(certs_client: HTTPClient) -> None:
+    client = certs_client
+    await client.create(issuer("selfsigned", selfSigned={}))
+    await client.create(certificate("heal", dnsNames=["heal.example.com"], privateKey={"algorithm": "ECDSA"}))
+    await ready(client, CERTIFICATE, "heal", revision=1)
 
-        await client.delete(SECRET, "heal-tls", "default")
-        healed = await ready(client, CERTIFICATE, "heal", revision=2)
-        assert leaf(await secret_of(client, "heal-tls")).subject is not None
-        await has_event(client, "default", "heal", "Issuing", "Issuing certificate as Secret does not exist")
+    await client.delete(SECRET, "heal-tls", "default")
+    healed = await ready(client, CERTIFICATE, "heal", revision=2)
+    assert leaf(await secret_of(client, "heal-tls")).subject is not None
+    await has_event(client, "default", "heal", "Issuing", "Issuing certificate as Secret does not exist")
 
-        await client.patch(SECRET, "heal-tls", {"data": {"tls.key": base64.b64encode(b"garbage").decode()}}, "default")
-        await ready(client, CERTIFICATE, "heal", revision=3)
-        await has_event(client, "default", "heal", "Issuing",
-                        "Issuing certificate as Secret contains invalid private key data")
+    await client.patch(SECRET, "heal-tls", {"data": {"tls.key": base64.b64encode(b"garbage").decode()}}, "default")
+    await ready(client, CERTIFICATE, "heal", revision=3)
+    await has_event(client, "default", "heal", "Issuing",
+                    "Issuing certificate as Secret contains invalid private key data")
 
-        # a key that parses but belongs to another certificate
-        other = ec.generate_private_key(ec.SECP256R1())
-        from cryptography.hazmat.primitives import serialization
-        pem = other.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                  serialization.NoEncryption())
-        await client.patch(SECRET, "heal-tls", {"data": {"tls.key": base64.b64encode(pem).decode()}}, "default")
-        await ready(client, CERTIFICATE, "heal", revision=4)
-        await has_event(client, "default", "heal", "Issuing", "private key that does not match the certificate")
-        assert healed["status"]["revision"] == 2
-
-
-async def test_spec_changes_that_need_it_reissue(setpoint_api: ApiServer) -> None:
-    client = setpoint_api.client
-    async with controllers(client):
-        await client.create(issuer("selfsigned", selfSigned={}))
-        await client.create(issuer("other", selfSigned={}))
-        await client.create(certificate("change", dnsNames=["a.example.com"], privateKey={"algorithm": "ECDSA"}))
-        await ready(client, CERTIFICATE, "change", revision=1)
-
-        await client.patch(CERTIFICATE, "change", {"spec": {"dnsNames": ["a.example.com", "b.example.com"]}},
-                           "default")
-        await ready(client, CERTIFICATE, "change", revision=2)
-        names = (await secret_of(client, "change-tls"))["metadata"]["annotations"]["cert-manager.io/alt-names"]
-        assert names == "a.example.com,b.example.com"
-        await has_event(client, "default", "change", "Issuing", "[spec.dnsNames]")
-
-        await client.patch(CERTIFICATE, "change", {"spec": {"privateKey": {"algorithm": "Ed25519"}}}, "default")
-        await ready(client, CERTIFICATE, "change", revision=3)
-        assert data(await secret_of(client, "change-tls"), "tls.key").startswith(b"-----BEGIN PRIVATE KEY")
-        await has_event(client, "default", "change", "Issuing", "[spec.privateKey.algorithm]")
-
-        await client.patch(CERTIFICATE, "change", {"spec": {"issuerRef": {"name": "other"}}}, "default")
-        await ready(client, CERTIFICATE, "change", revision=4)
-        secret = await secret_of(client, "change-tls")
-        assert secret["metadata"]["annotations"]["cert-manager.io/issuer-name"] == "other"
-        await has_event(client, "default", "change", "Issuing", 'previously issued by "Issuer.cert-manager.io/selfsigned"')
-
-        # a change that needs no new certificate (the Secret's labels) re-issues nothing
-        await client.patch(CERTIFICATE, "change", {"spec": {"secretTemplate": {"labels": {"tier": "front"}}}},
-                           "default")
-
-        async def labelled() -> bool:
-            return (await secret_of(client, "change-tls"))["metadata"]["labels"].get("tier") == "front"
-        await eventually(labelled)
-        assert (await client.get(CERTIFICATE, "change", "default"))["status"]["revision"] == 4
+    # a key that parses but belongs to another certificate
+    other = ec.generate_private_key(ec.SECP256R1())
+    from cryptography.hazmat.primitives import serialization
+    pem = other.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption())
+    await client.patch(SECRET, "heal-tls", {"data": {"tls.key": base64.b64encode(pem).decode()}}, "default")
+    await ready(client, CERTIFICATE, "heal", revision=4)
+    await has_event(client, "default", "heal", "Issuing", "private key that does not match the certificate")
+    assert healed["status"]["revision"] == 2
 
 
-async def test_a_missing_or_wrong_ca_secret_is_reported_and_recovered_from(setpoint_api: ApiServer) -> None:
-    client = setpoint_api.client
-    async with controllers(client):
-        await client.create(issuer("selfsigned", selfSigned={}))
-        await client.create(issuer("ca", ca={"secretName": "ca-key-pair"}))
+async def test_spec_changes_that_need_it_reissue(certs_client: HTTPClient) -> None:
+    client = certs_client
+    await client.create(issuer("selfsigned", selfSigned={}))
+    await client.create(issuer("other", selfSigned={}))
+    await client.create(certificate("change", dnsNames=["a.example.com"], privateKey={"algorithm": "ECDSA"}))
+    await ready(client, CERTIFICATE, "change", revision=1)
 
-        async def not_ready(reason: str, fragment: str) -> dict:
-            async def check() -> dict | None:
-                iss = await client.get(ISSUER, "ca", "default")
-                c = condition(iss, "Ready")
-                return iss if c.get("reason") == reason and fragment in c.get("message", "") else None
-            return await eventually(check)
+    await client.patch(CERTIFICATE, "change", {"spec": {"dnsNames": ["a.example.com", "b.example.com"]}},
+                       "default")
+    await ready(client, CERTIFICATE, "change", revision=2)
+    names = (await secret_of(client, "change-tls"))["metadata"]["annotations"]["cert-manager.io/alt-names"]
+    assert names == "a.example.com,b.example.com"
+    await has_event(client, "default", "change", "Issuing", "[spec.dnsNames]")
 
-        iss = await not_ready("ErrGetKeyPair", 'Error getting keypair for CA issuer: secret "ca-key-pair" not found')
-        assert condition(iss, "Ready")["status"] == "False"
-        await has_event(client, "default", "ca", "ErrGetKeyPair", "not found")
+    await client.patch(CERTIFICATE, "change", {"spec": {"privateKey": {"algorithm": "Ed25519"}}}, "default")
+    await ready(client, CERTIFICATE, "change", revision=3)
+    assert data(await secret_of(client, "change-tls"), "tls.key").startswith(b"-----BEGIN PRIVATE KEY")
+    await has_event(client, "default", "change", "Issuing", "[spec.privateKey.algorithm]")
 
-        await client.create(certificate("leaf", dnsNames=["leaf.example.com"], issuerRef={"name": "ca"}))
+    await client.patch(CERTIFICATE, "change", {"spec": {"issuerRef": {"name": "other"}}}, "default")
+    await ready(client, CERTIFICATE, "change", revision=4)
+    secret = await secret_of(client, "change-tls")
+    assert secret["metadata"]["annotations"]["cert-manager.io/issuer-name"] == "other"
+    await has_event(client, "default", "change", "Issuing", 'previously issued by "Issuer.cert-manager.io/selfsigned"')
 
-        async def pending() -> dict | None:
-            crs = await requests_of(client, "leaf")
-            ok = [c for c in crs if condition(c, "Ready").get("reason") == "Pending"]
-            return ok[0] if ok else None
-        cr = await eventually(pending)
-        assert condition(cr, "Ready")["message"] == "Referenced issuer does not have a Ready status condition"
-        leaf_cert = await client.get(CERTIFICATE, "leaf", "default")
-        assert condition(leaf_cert, "Ready")["reason"] == "DoesNotExist"
-        assert condition(leaf_cert, "Issuing")["status"] == "True"
+    # a change that needs no new certificate (the Secret's labels) re-issues nothing
+    await client.patch(CERTIFICATE, "change", {"spec": {"secretTemplate": {"labels": {"tier": "front"}}}},
+                       "default")
 
-        # a Secret that is no CA: a leaf certificate
-        await client.create(certificate("not-a-ca", secretName="ca-key-pair", commonName="not-a-ca",
-                                        privateKey={"algorithm": "ECDSA"}))
-        await not_ready("ErrGetKeyPair", "certificate is not a CA")
-        await has_event(client, "default", "ca", "ErrGetKeyPair", "certificate is not a CA")
+    async def labelled() -> bool:
+        return (await secret_of(client, "change-tls"))["metadata"]["labels"].get("tier") == "front"
+    await eventually(labelled)
+    assert (await client.get(CERTIFICATE, "change", "default"))["status"]["revision"] == 4
 
-        # fixed: the Secret now holds a CA; the issuer recovers and the pending request is signed
-        await client.patch(CERTIFICATE, "not-a-ca", {"spec": {"isCA": True}}, "default")
-        await ready(client, ISSUER, "ca")
-        await ready(client, CERTIFICATE, "leaf")
-        assert leaf(await secret_of(client, "leaf-tls")).issuer == leaf(await secret_of(client, "ca-key-pair")).subject
+
+async def test_a_missing_or_wrong_ca_secret_is_reported_and_recovered_from(certs_client: HTTPClient) -> None:
+    client = certs_client
+    await client.create(issuer("selfsigned", selfSigned={}))
+    await client.create(issuer("ca", ca={"secretName": "ca-key-pair"}))
+
+    async def not_ready(reason: str, fragment: str) -> dict:
+        async def check() -> dict | None:
+            iss = await client.get(ISSUER, "ca", "default")
+            c = condition(iss, "Ready")
+            return iss if c.get("reason") == reason and fragment in c.get("message", "") else None
+        return await eventually(check)
+
+    iss = await not_ready("ErrGetKeyPair", 'Error getting keypair for CA issuer: secret "ca-key-pair" not found')
+    assert condition(iss, "Ready")["status"] == "False"
+    await has_event(client, "default", "ca", "ErrGetKeyPair", "not found")
+
+    await client.create(certificate("leaf", dnsNames=["leaf.example.com"], issuerRef={"name": "ca"}))
+
+    async def pending() -> dict | None:
+        crs = await requests_of(client, "leaf")
+        ok = [c for c in crs if condition(c, "Ready").get("reason") == "Pending"]
+        return ok[0] if ok else None
+    cr = await eventually(pending)
+    assert condition(cr, "Ready")["message"] == "Referenced issuer does not have a Ready status condition"
+    leaf_cert = await client.get(CERTIFICATE, "leaf", "default")
+    assert condition(leaf_cert, "Ready")["reason"] == "DoesNotExist"
+    assert condition(leaf_cert, "Issuing")["status"] == "True"
+
+    # a Secret that is no CA: a leaf certificate
+    await client.create(certificate("not-a-ca", secretName="ca-key-pair", commonName="not-a-ca",
+                                    privateKey={"algorithm": "ECDSA"}))
+    await not_ready("ErrGetKeyPair", "certificate is not a CA")
+    await has_event(client, "default", "ca", "ErrGetKeyPair", "certificate is not a CA")
+
+    # fixed: the Secret now holds a CA; the issuer recovers and the pending request is signed
+    await client.patch(CERTIFICATE, "not-a-ca", {"spec": {"isCA": True}}, "default")
+    await ready(client, ISSUER, "ca")
+    await ready(client, CERTIFICATE, "leaf")
+    assert leaf(await secret_of(client, "leaf-tls")).issuer == leaf(await secret_of(client, "ca-key-pair")).subject
 
 
 async def test_failed_requests_back_off_and_are_retried(setpoint_api: ApiServer) -> None:
