@@ -244,3 +244,10 @@ def test_renewal_time_as_cert_manager_computes_it() -> None:
     assert renewal_time(start, end, {"renewBeforePercentage": 25}) == end - timedelta(hours=22, minutes=30)
     assert renewal_time(start, end, {"renewBefore": "100h"}) == start + timedelta(hours=60)  # not shorter: default
     assert renewal_time(start, end, {"renewBeforePercentage": 100}) == start + timedelta(hours=60)
+
+
+def test_the_back_off_doubles_from_an_hour_to_32_hours() -> None:
+    from setpoint.certs.options import CertOptions, backoff_delay
+    hours = [backoff_delay(n, CertOptions()) / 3600 for n in range(1, 9)]
+    assert hours == [1, 2, 4, 8, 16, 32, 32, 32]
+    assert backoff_delay(100, CertOptions(backoff_initial=0.5, backoff_max=2)) == 2

@@ -77,7 +77,7 @@ from setpoint.certs.names import (
     TLS_KEY,
     URI_SANS,
 )
-from setpoint.certs.options import CertOptions
+from setpoint.certs.options import CertOptions, backoff_delay
 from setpoint.certs.requests import DEFAULT_DURATION, final
 from setpoint.runtime import conditions, errors
 from setpoint.runtime.builder import Builder
@@ -234,7 +234,7 @@ class CertificateReconciler:
             attempts = int(status.get("failedIssuanceAttempts") or 0)
             last_failure = parse_time(status["lastFailureTime"]) if status.get("lastFailureTime") else None
             if attempts and last_failure is not None:
-                delay = min(self.options.backoff_initial * 2 ** (attempts - 1), self.options.backoff_max)
+                delay = backoff_delay(attempts, self.options)
                 wait = (last_failure + timedelta(seconds=delay) - now).total_seconds()
                 if wait > 0:
                     await self._write_status(cert, status, conds)
@@ -328,8 +328,7 @@ class CertificateReconciler:
                                      observed_generation=cert["metadata"].get("generation"))
             await self._write_status(cert, status, conds)
             await self.recorder.warning(cert, "Failed", message)
-            delay = min(self.options.backoff_initial * 2 ** (attempts - 1), self.options.backoff_max)
-            return Result(requeue_after=delay)
+            return Result(requeue_after=backoff_delay(attempts, self.options))
         return None  # pending: the request's changes wake us
 
     async def _next_key(self, secret: Obj | None, keyspec: pki.KeySpec) -> bytes:

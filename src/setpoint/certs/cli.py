@@ -217,7 +217,7 @@ def renew(kubeconfig: str | None, namespace: str | None, names: tuple[str, ...])
     _run(kubeconfig, body)
 
 
-def _decide(kind_of_decision: str, verb: str) -> Any:
+def _decide(kind_of_decision: str, verb: str, doc: str) -> Any:
     @kubeconfig_option
     @namespace_option
     @click.option("--reason", default=CMCTL_REASON, show_default=True, help="The condition's reason.")
@@ -235,12 +235,12 @@ def _decide(kind_of_decision: str, verb: str) -> Any:
                 "type": kind_of_decision, "status": "True", "reason": reason, "message": message})
             click.echo(f"{verb.capitalize()} CertificateRequest '{ns}/{name}'")
         _run(kubeconfig, body)
-    command.__doc__ = f"{verb.capitalize()} a CertificateRequest."
+    command.__doc__ = doc
     return command
 
 
-main.command("approve")(_decide(APPROVED, "approved"))
-main.command("deny")(_decide(DENIED, "denied"))
+main.command("approve")(_decide(APPROVED, "approved", "Approve a CertificateRequest (an Approved condition)."))
+main.command("deny")(_decide(DENIED, "denied", "Deny a CertificateRequest (a Denied condition)."))
 
 
 @main.group()

@@ -26,3 +26,12 @@ class CertOptions:
     ingress_shim: bool = True
     #: Workers of each controller.
     workers: int = 16
+
+
+def backoff_delay(attempts: int, options: CertOptions) -> float:
+    """Seconds to wait after ``attempts`` failed issuances in a row: cert-manager's
+    ``backoff_initial * 2 ** (attempts - 1)``, at most ``backoff_max``."""
+    if attempts < 1:
+        return 0.0
+    delay: float = options.backoff_initial * 2.0 ** min(attempts - 1, 62)
+    return min(delay, options.backoff_max)
