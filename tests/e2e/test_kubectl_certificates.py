@@ -163,3 +163,36 @@ def test_the_controllers_run_as_an_operator_against_a_server_without_them(tmp_pa
         operator.wait(15)
         stop_server(srv.proc)
     assert operator.returncode == 0, (tmp_path / "operator.log").read_text()
+
+
+def test_certificates_survive_a_restart_and_heal(tmp_path: Path) -> None:
+    """Issued once; a restart of `setpoint up --certificates` on the same data re-issues nothing; a
+    deleted Secret is issued again (revision + 1)."""
+    def revision(kubectl: Kubectl) -> int:
+        return int(kubectl.out("get", "cert", "my-selfsigned-ca", "-n", "sandbox", "-o",
+                               "jsonpath={.status.revision}") or 0)
+
+    srv = up(tmp_path, "--nodes", "0", "--certificates")
+    try:
+        kubectl = Kubectl(srv)
+        kubectl("apply", "-f", str(DATA / "selfsigned-bootstrap.yaml"))
+        kubectl("wait", "--for=condition=Ready", "certificate/my-selfsigned-ca", "-n", "sandbox", "--timeout=60s")
+        first = revision(kubectl)
+        serial = x509.load_pem_x509_certificate(_secret(kubectl, "root-secret", "tls.crt")).serial_number
+    finally:
+        stop_server(srv.proc)
+    srv = up(tmp_path, "--nodes", "0", "--certificates")
+    try:
+        kubectl = Kubectl(srv)
+        kubectl("wait", "--for=condition=Ready", "issuer/my-ca-issuer", "-n", "sandbox", "--timeout=60s")
+        kubectl("wait", "--for=condition=Ready", "certificate/my-selfsigned-ca", "-n", "sandbox", "--timeout=60s")
+        assert revision(kubectl) == first
+        assert x509.load_pem_x509_certificate(_secret(kubectl, "root-secret", "tls.crt")).serial_number == serial
+        kubectl("delete", "secret", "root-secret", "-n", "sandbox")
+        eventually(lambda: revision(kubectl) == first + 1, timeout=30)
+        kubectl("wait", "--for=condition=Ready", "certificate/my-selfsigned-ca", "-n", "sandbox", "--timeout=60s")
+        events = kubectl.out("get", "events", "-n", "sandbox", "--field-selector",
+                             "involvedObject.name=my-selfsigned-ca", "-o", "jsonpath={.items[*].message}")
+        assert "Issuing certificate as Secret does not exist" in events
+    finally:
+        stop_server(srv.proc)
