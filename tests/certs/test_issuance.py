@@ -103,6 +103,8 @@ async def test_a_ca_bootstrapped_by_a_self_signed_issuer_signs_leaf_certificates
     assert annotations["cert-manager.io/common-name"] == "web.example.com"
     assert annotations["cert-manager.io/alt-names"] == "web.example.com,www.example.com"
     assert annotations["cert-manager.io/ip-sans"] == "10.0.0.1"
+    assert annotations["cert-manager.io/subject-organizations"] == "Example"
+    assert annotations["cert-manager.io/subject-countries"] == ""
     assert annotations["team"] == "edge" and secret["metadata"]["labels"]["app"] == "web"
 
     # the request: approved by cert-manager.io, issued, annotated, owned by the Certificate
@@ -243,3 +245,8 @@ async def test_certificate_requests_made_by_hand(setpoint_api: ApiServer) -> Non
             ExtendedKeyUsageOID.CLIENT_AUTH]
         theirs = await client.get(CERTIFICATE_REQUEST, "theirs", "default")
         assert not (theirs.get("status") or {}).get("conditions")
+
+
+def test_subject_annotations_are_csv_records() -> None:
+    from setpoint.certs.certificates import _csv
+    assert _csv(["Example", "Acme, Inc.", 'The "Q"']) == 'Example,"Acme, Inc.","The ""Q"""'

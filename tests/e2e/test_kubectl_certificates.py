@@ -144,6 +144,11 @@ def test_an_annotated_ingress_gets_a_certificate(certs_server: Server) -> None:
     owner = kubectl.out("get", "certificate", "shop-tls", "-n", "sandbox", "-o",
                         "jsonpath={.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name}")
     assert owner == "Ingress/shop"
+    # a second TLS entry gets its Certificate; a removed one's Certificate goes
+    kubectl("patch", "ingress", "shop", "-n", "sandbox", "--type=json", "-p",
+            '[{"op": "replace", "path": "/spec/tls", "value": [{"hosts": ["api.example.com"], "secretName": "api-tls"}]}]')
+    kubectl("wait", "--for=condition=Ready", "certificate/api-tls", "-n", "sandbox", "--timeout=60s")
+    kubectl("wait", "--for=delete", "certificate/shop-tls", "-n", "sandbox", "--timeout=30s")
 
 
 def test_the_controllers_run_as_an_operator_against_a_server_without_them(tmp_path: Path) -> None:

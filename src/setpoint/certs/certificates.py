@@ -142,10 +142,26 @@ def secret_annotations(cert: Obj, leaf: x509.Certificate | None) -> dict[str, st
         out[IP_SANS] = ",".join(names["ipAddresses"])
         out[URI_SANS] = ",".join(names["uris"])
         out[EMAIL_SANS] = ",".join(names["emailAddresses"])
-        orgs = [str(a.value) for a in leaf.subject.get_attributes_for_oid(x509.NameOID.ORGANIZATION_NAME)]
-        if orgs:
-            out[SUBJECT_ORGANIZATIONS] = ",".join(orgs)
+        for key, oid in SUBJECT_ANNOTATIONS:
+            out[key] = _csv([str(a.value) for a in leaf.subject.get_attributes_for_oid(oid)])
     return out
+
+
+#: cert-manager's ``cert-manager.io/subject-*`` annotations and the name attributes they list.
+SUBJECT_ANNOTATIONS = (
+    (SUBJECT_ORGANIZATIONS, x509.NameOID.ORGANIZATION_NAME),
+    ("cert-manager.io/subject-organizationalunits", x509.NameOID.ORGANIZATIONAL_UNIT_NAME),
+    ("cert-manager.io/subject-countries", x509.NameOID.COUNTRY_NAME),
+    ("cert-manager.io/subject-provinces", x509.NameOID.STATE_OR_PROVINCE_NAME),
+    ("cert-manager.io/subject-localities", x509.NameOID.LOCALITY_NAME),
+    ("cert-manager.io/subject-postalcodes", x509.NameOID.POSTAL_CODE),
+    ("cert-manager.io/subject-streetaddresses", x509.NameOID.STREET_ADDRESS),
+)
+
+
+def _csv(values: list[str]) -> str:
+    """Values joined as cert-manager's ``joinWithEscapeCSV``: a CSV record (quoted where needed)."""
+    return ",".join(f'"{v.replace(chr(34), chr(34) * 2)}"' if any(c in v for c in ',"\n') else v for v in values)
 
 
 class CertificateReconciler:

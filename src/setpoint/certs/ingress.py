@@ -51,6 +51,24 @@ def desired_certificates(ingress: Mapping[str, Any]) -> dict[str, dict[str, Any]
                                   (INGRESS_RENEW_BEFORE, "renewBefore")):
             if annotations.get(annotation):
                 spec[field] = annotations[annotation]
+        for annotation, field in ((f"{GROUP}/renew-before-percentage", "renewBeforePercentage"),
+                                  (f"{GROUP}/revision-history-limit", "revisionHistoryLimit")):
+            if (annotations.get(annotation) or "").isdigit():
+                spec[field] = int(annotations[annotation])
+        if annotations.get(f"{GROUP}/usages"):
+            spec["usages"] = [u.strip() for u in annotations[f"{GROUP}/usages"].split(",")]
+        if annotations.get(f"{GROUP}/email-sans"):
+            spec["emailAddresses"] = annotations[f"{GROUP}/email-sans"].split(",")
+        if annotations.get(f"{GROUP}/subject-organizations"):
+            spec["subject"] = {"organizations": annotations[f"{GROUP}/subject-organizations"].split(",")}
+        key: dict[str, Any] = {}
+        for field in ("algorithm", "encoding", "rotation-policy", "size"):
+            value = annotations.get(f"{GROUP}/private-key-{field}")
+            if value:
+                key["rotationPolicy" if field == "rotation-policy" else field] = \
+                    int(value) if field == "size" and value.isdigit() else value
+        if key:
+            spec["privateKey"] = key
         out[name] = spec
     return out
 
@@ -64,7 +82,17 @@ class IngressShim:
         ingress = self.mgr.cache.get(INGRESS, req.name, req.namespace)
         if ingress is None:
             return None
-        for name, spec in desired_certificates(ingress).items():
+        desired = desired_certificates(ingress)
+        if not desired:
+            return None  # not (or no longer) annotated: as cert-manager's shim, its Certificates are left alone
+        uid = ingress["metadata"]["uid"]
+        for cert in self.mgr.cache.list(CERTIFICATE, req.namespace):
+            owned = any(r.get("uid") == uid and r.get("controller") for r in cert["metadata"].get("ownerReferences") or ())
+            if owned and cert["metadata"]["name"] not in desired:
+                await self.mgr.client.delete(CERTIFICATE, cert["metadata"]["name"], req.namespace)
+                await self.recorder.normal(ingress, "DeleteCertificate",
+                                           f'Successfully deleted unrequired Certificate "{cert["metadata"]["name"]}"')
+        for name, spec in desired.items():
             current = self.mgr.cache.get(CERTIFICATE, name, req.namespace)
 
             def mutate(obj: dict[str, Any], spec: dict[str, Any] = spec) -> None:
@@ -83,6 +111,7 @@ class IngressShim:
 def add_ingress_shim(mgr: Manager, recorder: EventRecorder, options: CertOptions) -> None:
     """The ingress-shim controller, on ``mgr``."""
     annotated = Funcs(create=lambda o: bool(desired_certificates(o)),
-                      update=lambda _o, n: bool(desired_certificates(n)), delete=lambda _o: False, name="annotated")
+                      update=lambda o, n: bool(desired_certificates(n) or desired_certificates(o)),
+                      delete=lambda _o: False, name="annotated")
     (Builder(mgr).named("certs-ingress-shim").for_(INGRESS, annotated).owns(CERTIFICATE)
      .with_options(max_concurrent_reconciles=options.workers).complete(IngressShim(mgr, recorder)))
