@@ -198,6 +198,8 @@ async def test_failed_requests_back_off_and_are_retried(setpoint_api: ApiServer)
             return crs[0] if crs else None
         cr = await eventually(request)
         assert condition(cr, "Approved") == {}  # nothing approves it: auto-approval is off
+        await has_event(client, "default", cr["metadata"]["name"], "WaitingForApproval",
+                        "Not signing CertificateRequest until it is Approved")
         await cli(setpoint_api, "deny", cr["metadata"]["name"], "-n", "default", "--reason", "Policy",
                   "--message", "not today")
         denied = await client.get(CERTIFICATE_REQUEST, cr["metadata"]["name"], "default")

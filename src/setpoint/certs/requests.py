@@ -124,7 +124,8 @@ class Signer:
                             "controller", failed=True)
             return None
         if not conditions.is_true(conds, APPROVED):
-            return None  # waits for approval
+            await self.recorder.normal(cr, "WaitingForApproval", "Not signing CertificateRequest until it is Approved")
+            return None
         issuer = self.mgr.cache.get(kind, ref.get("name", ""), None if kind is CLUSTER_ISSUER else req.namespace)
         if issuer is None:
             group = f"{kind.kind.lower()}.{GROUP}"
