@@ -136,6 +136,17 @@ async def test_spec_changes_that_need_it_reissue(certs_client: HTTPClient) -> No
     assert secret["metadata"]["annotations"]["cert-manager.io/issuer-name"] == "other"
     await has_event(client, "default", "change", "Issuing", 'previously issued by "Issuer.cert-manager.io/selfsigned"')
 
+    await client.patch(CERTIFICATE, "change", {"spec": {"duration": "100h"}}, "default")
+    await ready(client, CERTIFICATE, "change", revision=5)
+    renewed = leaf(await secret_of(client, "change-tls"))
+    assert (renewed.not_valid_after_utc - renewed.not_valid_before_utc) == timedelta(hours=100)
+    await has_event(client, "default", "change", "Issuing", "[spec.duration]")
+
+    await client.patch(CERTIFICATE, "change", {"spec": {"subject": {"organizations": ["Acme"]}}}, "default")
+    await ready(client, CERTIFICATE, "change", revision=6)
+    assert leaf(await secret_of(client, "change-tls")).subject.rfc4514_string() == "O=Acme"
+    await has_event(client, "default", "change", "Issuing", "[spec.subject]")
+
     # a change that needs no new certificate (the Secret's labels) re-issues nothing
     await client.patch(CERTIFICATE, "change", {"spec": {"secretTemplate": {"labels": {"tier": "front"}}}},
                        "default")
@@ -143,7 +154,7 @@ async def test_spec_changes_that_need_it_reissue(certs_client: HTTPClient) -> No
     async def labelled() -> bool:
         return (await secret_of(client, "change-tls"))["metadata"]["labels"].get("tier") == "front"
     await eventually(labelled)
-    assert (await client.get(CERTIFICATE, "change", "default"))["status"]["revision"] == 4
+    assert (await client.get(CERTIFICATE, "change", "default"))["status"]["revision"] == 6
 
 
 async def test_a_missing_or_wrong_ca_secret_is_reported_and_recovered_from(certs_client: HTTPClient) -> None:

@@ -5,7 +5,8 @@ issuing and readiness controllers do between them:
 
 1. **Does the Secret need a (new) certificate?** cert-manager's policy chain, in its order and
    words: ``DoesNotExist``, ``MissingData``, ``InvalidKeyPair``, ``InvalidCertificate``,
-   ``IncorrectIssuer``, ``RequestChanged`` (names or isCA changed), ``SecretMismatch`` (key
+   ``IncorrectIssuer``, ``RequestChanged`` (names, subject, isCA, duration or usages changed),
+   ``SecretMismatch`` (key
    algorithm or size changed), ``Expired``, ``Renewing`` (at ``status.renewalTime``); or a manual
    ``Issuing`` condition (``renew``). If so, ``Issuing=True`` and an ``Issuing`` Event.
 2. **Private key**: a temporary Secret ``<cert>-<random>`` labelled
@@ -205,7 +206,7 @@ class CertificateReconciler:
             return INCORRECT_ISSUER, (f'Issuing certificate as Secret was previously issued by "'
                                       f'{annotations.get(ISSUER_KIND) or "Issuer"}.'
                                       f'{annotations.get(ISSUER_GROUP) or GROUP}/{annotations.get(ISSUER_NAME)}"')
-        mismatches = pki.spec_mismatches(spec, leaf)
+        mismatches = pki.spec_mismatches(spec, leaf) + self._request_mismatches(cert)
         if mismatches:
             return REQUEST_CHANGED, f"Fields on existing CertificateRequest resource not up to date: [{' '.join(mismatches)}]"
         if not pki.key_matches(key, keyspec):
@@ -218,6 +219,19 @@ class CertificateReconciler:
         if now >= renew:
             return RENEWING, f"Renewing certificate as renewal was scheduled at {_go_time(renew)}"
         return None
+
+    def _request_mismatches(self, cert: Obj) -> list[str]:
+        """The spec fields the current revision's CertificateRequest (when kept) no longer matches:
+        duration, usages, isCA (cert-manager's ``CurrentCertificateRequestNotValidForSpec``)."""
+        revision = str((cert.get("status") or {}).get("revision") or "")
+        if not revision:
+            return []
+        expected = self._request_spec(cert["spec"], b"")
+        for cr in self._requests(cert):
+            if (cr["metadata"].get("annotations") or {}).get(CERTIFICATE_REVISION) == revision:
+                rspec = cr.get("spec") or {}
+                return [f"spec.{k}" for k in ("duration", "usages", "isCA") if rspec.get(k) != expected.get(k)]
+        return []
 
     async def reconcile(self, req: Request) -> Result | None:
         cert = self.cache.get(CERTIFICATE, req.name, req.namespace)

@@ -336,9 +336,14 @@ def spec_mismatches(spec: Mapping[str, Any], cert: x509.Certificate | x509.Certi
             want = [str(ipaddress.ip_address(a)) for a in want]
         if sorted(want) != sorted(have[field]):
             bad.append(f"spec.{field}")
-    want_cn = [spec["commonName"]] if spec.get("commonName") else []
-    if not spec.get("literalSubject") and want_cn != have["commonName"]:
-        bad.append("spec.commonName")
+    try:
+        subject = _subject(spec)
+    except ValueError:
+        subject = None
+    if subject != cert.subject:
+        want_cn = [spec["commonName"]] if spec.get("commonName") else []
+        bad.append("spec.commonName" if not spec.get("literalSubject") and want_cn != have["commonName"]
+                   else "spec.literalSubject" if spec.get("literalSubject") else "spec.subject")
     if bool(spec.get("isCA")) != is_ca(cert):
         bad.append("spec.isCA")
     return bad
