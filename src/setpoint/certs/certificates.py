@@ -6,9 +6,8 @@ issuing and readiness controllers do between them:
 1. **Does the Secret need a (new) certificate?** cert-manager's policy chain, in its order and
    words: ``DoesNotExist``, ``MissingData``, ``InvalidKeyPair``, ``InvalidCertificate``,
    ``IncorrectIssuer``, ``RequestChanged`` (names, subject, isCA, duration or usages changed),
-   ``SecretMismatch`` (key
-   algorithm or size changed), ``Expired``, ``Renewing`` (at ``status.renewalTime``); or a manual
-   ``Issuing`` condition (``renew``). If so, ``Issuing=True`` and an ``Issuing`` Event.
+   ``SecretMismatch`` (key algorithm or size changed), ``Expired``, ``Renewing`` (at
+   ``status.renewalTime``); or a manual ``Issuing`` condition (``renew``). If so, ``Issuing=True`` and an ``Issuing`` Event.
 2. **Private key**: a temporary Secret ``<cert>-<random>`` labelled
    ``cert-manager.io/next-private-key`` (``status.nextPrivateKeySecretName``); with
    ``rotationPolicy: Never`` the Secret's current key is reused.
