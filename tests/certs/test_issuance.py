@@ -250,3 +250,26 @@ async def test_certificate_requests_made_by_hand(setpoint_api: ApiServer) -> Non
 def test_subject_annotations_are_csv_records() -> None:
     from setpoint.certs.certificates import _csv
     assert _csv(["Example", "Acme, Inc.", 'The "Q"']) == 'Example,"Acme, Inc.","The ""Q"""'
+
+
+async def test_name_constraints_and_signature_algorithm(setpoint_api: ApiServer) -> None:
+    client = setpoint_api.client
+    async with controllers(client):
+        await client.create(issuer("selfsigned", selfSigned={}))
+        await client.create(certificate(
+            "constrained", isCA=True, commonName="constrained-ca", privateKey={"algorithm": "ECDSA"},
+            signatureAlgorithm="ECDSAWithSHA384",
+            nameConstraints={"critical": True, "permitted": {"dnsDomains": ["example.com"],
+                                                            "ipRanges": ["10.0.0.0/8"]},
+                             "excluded": {"dnsDomains": ["secret.example.com"]}}))
+        await client.create(certificate("rsa384", commonName="rsa384", signatureAlgorithm="SHA384WithRSA"))
+        await ready(client, CERTIFICATE, "constrained")
+        await ready(client, CERTIFICATE, "rsa384")
+        ca = leaf(await secret_of(client, "constrained-tls"))
+        nc = ca.extensions.get_extension_for_class(x509.NameConstraints)
+        assert nc.critical
+        assert nc.value.permitted_subtrees == [x509.DNSName("example.com"),
+                                               x509.IPAddress(ipaddress.ip_network("10.0.0.0/8"))]
+        assert nc.value.excluded_subtrees == [x509.DNSName("secret.example.com")]
+        assert isinstance(ca.signature_hash_algorithm, hashes.SHA384)
+        assert isinstance(leaf(await secret_of(client, "rsa384-tls")).signature_hash_algorithm, hashes.SHA384)

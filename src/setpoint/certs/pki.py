@@ -196,7 +196,20 @@ def _key_usage(usages: Sequence[str]) -> tuple[x509.KeyUsage | None, x509.Extend
     return (x509.KeyUsage(**flags) if any(flags.values()) else None), (x509.ExtendedKeyUsage(ext) if ext else None)
 
 
-def _hash_for(key: PrivateKey) -> hashes.SHA256 | hashes.SHA384 | hashes.SHA512 | None:
+#: ``spec.signatureAlgorithm``: the hash it names (the key's type decides the rest; the webhook's rules
+#: keep the two consistent).
+SIGNATURE_HASHES: dict[str, str] = {"SHA256WithRSA": "SHA256", "SHA384WithRSA": "SHA384", "SHA512WithRSA": "SHA512",
+                                    "ECDSAWithSHA256": "SHA256", "ECDSAWithSHA384": "SHA384",
+                                    "ECDSAWithSHA512": "SHA512"}
+
+
+def _hash_for(key: PrivateKey, algorithm: str | None = None) -> hashes.SHA256 | hashes.SHA384 | hashes.SHA512 | None:
+    """The hash a signature by ``key`` uses: ``algorithm`` (a ``signatureAlgorithm``) when it fits the key,
+    else Go's defaults (SHA-256; SHA-384 and SHA-512 for P-384 and P-521; none for Ed25519)."""
+    chosen = SIGNATURE_HASHES.get(algorithm or "")
+    if chosen is not None and algorithm and not isinstance(key, ed25519.Ed25519PrivateKey) \
+            and isinstance(key, rsa.RSAPrivateKey) == algorithm.endswith("RSA"):
+        return _DIGESTS[chosen]
     if isinstance(key, ed25519.Ed25519PrivateKey):
         return None
     if isinstance(key, ec.EllipticCurvePrivateKey):
@@ -221,7 +234,30 @@ def build_csr(spec: Mapping[str, Any], key: PrivateKey) -> bytes:
             builder = builder.add_extension(ku, critical=True)
         if eku is not None:
             builder = builder.add_extension(eku, critical=False)
-    return builder.sign(key, _hash_for(key)).public_bytes(serialization.Encoding.PEM)
+    nc = _name_constraints(spec.get("nameConstraints"))
+    if nc is not None:
+        builder = builder.add_extension(nc, critical=bool((spec.get("nameConstraints") or {}).get("critical")))
+    return builder.sign(key, _hash_for(key, spec.get("signatureAlgorithm"))).public_bytes(serialization.Encoding.PEM)
+
+
+def _name_constraints(constraints: Mapping[str, Any] | None) -> x509.NameConstraints | None:
+    """``spec.nameConstraints`` as the X.509 extension (None when absent or empty)."""
+    if not constraints:
+        return None
+
+    def names(part: Mapping[str, Any] | None) -> list[x509.GeneralName] | None:
+        if not part:
+            return None
+        out: list[x509.GeneralName] = [x509.DNSName(d) for d in part.get("dnsDomains") or ()]
+        out += [x509.IPAddress(ipaddress.ip_network(r)) for r in part.get("ipRanges") or ()]
+        out += [x509.RFC822Name(e) for e in part.get("emailAddresses") or ()]
+        out += [x509.UniformResourceIdentifier(u) for u in part.get("uriDomains") or ()]
+        return out or None
+
+    permitted, excluded = names(constraints.get("permitted")), names(constraints.get("excluded"))
+    if permitted is None and excluded is None:
+        return None
+    return x509.NameConstraints(permitted_subtrees=permitted, excluded_subtrees=excluded)
 
 
 def load_csr(pem: bytes) -> x509.CertificateSigningRequest:
@@ -264,6 +300,12 @@ def sign(csr_pem: bytes, request_spec: Mapping[str, Any], signer_key: PrivateKey
         builder = builder.add_extension(ku, critical=True)
     if eku is not None:
         builder = builder.add_extension(eku, critical=False)
+    if is_ca:  # a CA's name constraints, as the CSR carries them
+        try:
+            nc = csr.extensions.get_extension_for_class(x509.NameConstraints)
+            builder = builder.add_extension(nc.value, critical=nc.critical)
+        except x509.ExtensionNotFound:
+            pass
     try:
         san = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName)
         builder = builder.add_extension(san.value, critical=san.critical)
@@ -282,7 +324,15 @@ def sign(csr_pem: bytes, request_spec: Mapping[str, Any], signer_key: PrivateKey
                                       x509.UniformResourceIdentifier(u)) for u in issuing_certificate_urls]
     if access:
         builder = builder.add_extension(x509.AuthorityInformationAccess(access), critical=False)
-    return builder.sign(signer_key, _hash_for(signer_key))
+    # a self-signed certificate is signed as its request was (its own key, its signatureAlgorithm)
+    digest = _hash_for(signer_key)
+    if signer_cert is None and digest is not None:
+        digest = _DIGESTS.get(type(csr.signature_hash_algorithm).__name__, digest)
+    return builder.sign(signer_key, digest)
+
+
+_DIGESTS: dict[str, hashes.SHA256 | hashes.SHA384 | hashes.SHA512] = {
+    "SHA256": hashes.SHA256(), "SHA384": hashes.SHA384(), "SHA512": hashes.SHA512()}
 
 
 # --- reading ---------------------------------------------------------------------------------------
