@@ -196,6 +196,11 @@ class Signer:
                                 f"Failed to parse signing CA keypair from secret {ns}/{name}: {e}")
             return None
         try:
+            pki.load_csr(csr)
+        except pki.InvalidData as e:
+            await self._fail(cr, "ErrorSigning", f"Error generating certificate template: {e}")
+            return None
+        try:
             cert = pki.sign(csr, cr["spec"], key, chain[0], now=self.options.clock.now(), duration=duration,
                             crl_distribution_points=ca_spec.get("crlDistributionPoints") or (),
                             ocsp_servers=ca_spec.get("ocspServers") or (),
