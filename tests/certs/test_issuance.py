@@ -246,6 +246,17 @@ async def test_certificate_requests_made_by_hand(setpoint_api: ApiServer) -> Non
         theirs = await client.get(CERTIFICATE_REQUEST, "theirs", "default")
         assert not (theirs.get("status") or {}).get("conditions")
 
+        await client.create({"apiVersion": "cert-manager.io/v1", "kind": "CertificateRequest",
+                             "metadata": {"name": "garbage", "namespace": "default"},
+                             "spec": {"request": base64.b64encode(b"not a CSR").decode(), "issuerRef": {"name": "ca"}}})
+
+        async def failed() -> dict | None:
+            cr = await client.get(CERTIFICATE_REQUEST, "garbage", "default")
+            return cr if condition(cr, "Ready").get("reason") == "Failed" else None
+        bad = await eventually(failed)
+        assert condition(bad, "Ready")["message"].startswith("Error generating certificate template")
+        assert bad["status"]["failureTime"]
+
 
 def test_subject_annotations_are_csv_records() -> None:
     from setpoint.certs.certificates import _csv
