@@ -116,11 +116,14 @@ def unpaged_list(port: int, runs: int = 5) -> float:
 # --- watch fan-out ------------------------------------------------------------------------------
 
 
-async def _watch(port: int, path: str, expected: int, latencies: list[float], opened: list[int]) -> None:
+async def _watch(port: int, path: str, expected: int, latencies: list[float], opened: list[int],
+                 all_open: asyncio.Event) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n\r\n".encode())
     await reader.readuntil(b"\r\n\r\n")
-    opened[0] += 1
+    opened[0] -= 1
+    if opened[0] == 0:
+        all_open.set()
     seen, tail = 0, b""
     try:
         while seen < expected:
@@ -142,10 +145,10 @@ async def _watch(port: int, path: str, expected: int, latencies: list[float], op
 def _watch_process(port: int, path: str, count: int, expected: int, ready: Any, out: Any) -> None:
     async def run() -> list[float]:
         latencies: list[float] = []
-        opened = [0]
-        tasks = [asyncio.create_task(_watch(port, path, expected, latencies, opened)) for _ in range(count)]
-        while opened[0] < count:
-            await asyncio.sleep(0.01)
+        opened, all_open = [count], asyncio.Event()
+        tasks = [asyncio.create_task(_watch(port, path, expected, latencies, opened, all_open))
+                 for _ in range(count)]
+        await asyncio.wait_for(all_open.wait(), 120)
         ready.set()
         await asyncio.wait_for(asyncio.gather(*tasks), 300)
         return latencies

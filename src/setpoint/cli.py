@@ -143,6 +143,9 @@ def version() -> None:
               help="How long the leader tries to renew before it stops leading (less than the lease duration).")
 @click.option("--leader-elect-retry-period", default="2s", show_default=True, metavar="duration",
               help="How often candidates try to acquire or renew.")
+@click.option("--certificates", is_flag=True,
+              help="Serve cert-manager's API (cert-manager.io/v1 Issuer, ClusterIssuer, Certificate, "
+                   "CertificateRequest) with setpoint's certificate controllers (docs/certificates.md).")
 def up(data_dir: Path, port: int, bind_address: str, storage_url: str, etcd_cafile: Path | None,
        etcd_certfile: Path | None, etcd_keyfile: Path | None, sync: str, log_level: str,
        controller_flags: tuple[str, ...], authorization_mode: str, advertise_address: str, nodes: int,
@@ -156,7 +159,7 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, etcd_cafi
        client_ca_file: Path | None, insecure_http: bool,
        audit_policy_file: str, audit_log_path: str, audit_log_maxsize: int, audit_log_maxbackup: int,
        encryption_provider_config: str, leader_elect: bool | None, leader_elect_lease_duration: str,
-       leader_elect_renew_deadline: str, leader_elect_retry_period: str) -> None:
+       leader_elect_renew_deadline: str, leader_elect_retry_period: str, certificates: bool) -> None:
     """Run the control plane in the foreground until Ctrl-C or SIGTERM."""
     tls_options = _tls_options(bind_address, tls_sans, tls_cert_file, tls_private_key_file, client_ca_file,
                                insecure_http)
@@ -221,6 +224,7 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, etcd_cafi
         _fail(str(exc))
     options.update(security)
     options["leader_elect"] = leader_elect
+    options["certificates"] = certificates
     try:
         options["election"] = LeaderElection(CONTROLLER_MANAGER_LEASE, identity=default_identity(),
                                              lease_duration=durations["leader-elect-lease-duration"],
@@ -396,6 +400,15 @@ def migrate(source_url: str, target_url: str, force: bool, etcd_cafile: Path | N
                    "(clients re-list)")
 
     asyncio.run(run())
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []})
+@click.pass_context
+def certs(ctx: click.Context) -> None:
+    """Certificates (cert-manager's API): run the controllers, status, renew, approve, deny, inspect."""
+    from setpoint.certs.cli import main as certs_main  # pydantic and cryptography load only for this command
+
+    certs_main.main(args=ctx.args, prog_name="setpoint certs")
 
 
 @main.group()

@@ -50,7 +50,8 @@ class ControlPlane:
                  anonymous_auth: bool | None = None, authorization_modes: tuple[str, ...] | None = None,
                  server_options: dict[str, Any] | None = None, auditor: Auditor | None = None,
                  encryption: EncryptionConfig | None = None, leader_elect: bool | None = None,
-                 election: LeaderElection | None = None, **storage_options: object) -> None:
+                 election: LeaderElection | None = None, certificates: bool = False,
+                 **storage_options: object) -> None:
         self.controller_selectors = tuple(controllers)
         self.controller_options = controller_options
         self.storage_url = storage_url
@@ -90,6 +91,8 @@ class ControlPlane:
         self.leader_elect = storage_url.startswith("etcd://") if leader_elect is None else leader_elect
         #: This server's candidacy: identity and timings (None: a new identity, client-go's timings).
         self.election = election
+        #: ``--certificates``: cert-manager's API and setpoint's certificate controllers (setpoint.certs).
+        self.certificates = certificates
         self.storage: storage.Storage | None = None
         self.server: APIServer | None = None
         self.controllers: ControllerManager | None = None
@@ -122,6 +125,11 @@ class ControlPlane:
             self.controllers.add_elected(lambda m: add_kubernetes_service(m, client, port=port))
             self.apiserver_leases = add_apiserver_leases(self.controllers.manager, client, address=address, port=port,
                                                          clock=self.controllers.options.clock)
+            if self.certificates:  # an operator like any other, on the in-process client
+                from setpoint import certs
+
+                await certs.install_crds(client)
+                self.controllers.add_elected(certs.setup)
             await self.controllers.start()
             # As kube-controller-manager's /metrics: controller_runtime_*, workqueue_*.
             self.server.metrics_sources.append(runtime_metrics.render)
