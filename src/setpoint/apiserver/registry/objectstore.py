@@ -330,6 +330,9 @@ class ObjectStore:
         more = False
         remaining: int | None = None
         want = limit if limit > 0 else 0
+        # An object the watch cache holds at the same revision is that one: its decoding (and
+        # encoding, once served) are reused rather than made again for every page.
+        cached = self.cacher(resource).get
         while True:
             try:
                 page = await self.storage.range(prefix, limit=want, start_after=start_after, revision=revision)
@@ -341,9 +344,11 @@ class ObjectStore:
                 raise errors.StatusError(504, "Timeout", f"Too large resource version: {exc.requested}, current: {exc.current}") from None
             revision = page.revision
             for kv in page.kvs:
-                obj = decode_object(kv)
-                if matches is None or matches(obj):
-                    items.append(CachedObject(kv.key, obj, kv.mod_revision))
+                cobj = cached(kv.key)
+                if cobj is None or cobj.revision != kv.mod_revision:
+                    cobj = CachedObject(kv.key, decode_object(kv), kv.mod_revision)
+                if matches is None or matches(cobj.view):
+                    items.append(cobj)
             more = page.more
             if page.kvs:
                 start_after = page.kvs[-1].key
