@@ -33,7 +33,8 @@ from typing import Any
 from examples.sdn.api import ATTACHMENT, IPLOCK, SUBNET, VNI_LABEL, lock_name, mac_for
 from examples.sdn.membership import Membership
 
-from setpoint.runtime import Builder, Manager, Request, Result, conditions, errors
+from setpoint.runtime import Builder, Manager, Request, Result, conditions, errors, predicate
+from setpoint.runtime.leader import LEASE
 from setpoint.runtime.objects import owner_reference
 from setpoint.runtime.status import update_status
 
@@ -89,7 +90,7 @@ class IPAM:
             return None
         self.membership.ensure_running()
         if not self.membership.joined:
-            return Result(requeue_after=self.membership.renew_every)  # until the others can see this replica
+            return Result(requeue_after=0.1)  # until its own Lease is back: the others see this replica too
         if self.membership.owner(uid) != self.membership.identity:
             return Result(requeue_after=self.membership.lease_duration)  # another's; looked at again if it dies
         sn = self.cache.get(SUBNET, att["spec"]["subnet"], req.namespace)
@@ -202,10 +203,17 @@ def setup(mgr: Manager, *, identity: str = "ipam", lease_duration: float = 10.0,
         return [Request.of(a) for a in mgr.cache.by_index(ATTACHMENT, BY_SUBNET, key)
                 if not (a.get("status") or {}).get("ipv4")]
 
+    def unaddressed(_: Mapping[str, Any]) -> list[Request]:
+        """A replica came or went: the shares move."""
+        return [Request.of(a) for a in mgr.cache.list(ATTACHMENT) if not (a.get("status") or {}).get("ipv4")]
+
+    members = ipam.membership.informer
     (Builder(mgr)
      .named("ipam")
      .for_(ATTACHMENT)
      .owns(IPLOCK)
      .watches(SUBNET, attachments_of)
+     .watches(LEASE, unaddressed, predicate.func(update=lambda old, new: False),
+              namespace=members.namespace, label_selector=members.label_selector)
      .complete(ipam))
     return ipam

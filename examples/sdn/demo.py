@@ -1,0 +1,239 @@
+"""A whole virtual network, simulated: the control plane, N node agents, subnets and guests.
+
+:func:`run` installs the API, starts the subnet validator, the IPAM replicas and one agent
+per node (each in a manager of its own, as on its own host; all in this process), creates one
+Subnet per VNI (each VNI a tenant namespace placed on a few nodes) and the attachments, all
+at once, and measures until every attachment has an address and every host that runs a guest
+of its VNI has it in its table. ``python -m examples.sdn demo`` prints the progress and writes
+a plot; ``benchmarks/sdn.py`` runs it at scale.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from examples.sdn import agent, api, ipam, validator
+from examples.sdn.dataplane import MemoryDataPlane
+
+from setpoint.runtime import Client, Kind, Manager, errors
+from setpoint.runtime.informer import FuncHandler, Informer
+
+NAMESPACE = Kind("v1", "Namespace")
+
+
+@dataclass
+class Scenario:
+    """What to simulate."""
+
+    nodes: int = 10
+    vnis: int = 5
+    attachments: int = 200
+    nodes_per_vni: int = 3     # the hosts a tenant's guests are spread over
+    ipam_replicas: int = 2
+    seed: int = 1
+
+
+@dataclass
+class Outcome:
+    """What was measured; times in seconds from the first create."""
+
+    scenario: Scenario
+    created: float = 0.0
+    addressed: float = 0.0
+    disseminated: float = 0.0
+    latencies: list[float] = field(default_factory=list)    # addressed -> in every relevant table
+    timeline: list[tuple[float, int, int]] = field(default_factory=list)  # (t, addressed, disseminated)
+    informers_per_agent: list[int] = field(default_factory=list)
+    events_per_agent: list[int] = field(default_factory=list)
+    objects_per_agent: list[int] = field(default_factory=list)
+    events_cluster_wide: int = 0  # what one cluster-wide informer received: each naive agent's share
+    locks: int = 0
+
+    def percentile(self, p: float) -> float:
+        if not self.latencies:
+            return 0.0
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+    def summary(self) -> list[str]:
+        s = self.scenario
+        n = s.nodes
+        return [
+            f"{s.attachments} attachments, {s.vnis} VNIs on {s.nodes_per_vni} nodes each, {s.nodes} nodes, "
+            f"{s.ipam_replicas} IPAM replicas",
+            f"created in {self.created:.1f} s; all addressed after {self.addressed:.1f} s; "
+            f"all disseminated after {self.disseminated:.1f} s",
+            f"dissemination latency (addressed -> in every table of its VNI): p50 {self.percentile(50) * 1000:.0f} ms, "
+            f"p99 {self.percentile(99) * 1000:.0f} ms",
+            f"watches: {sum(self.informers_per_agent)} for {n} agents "
+            f"({statistics.mean(self.informers_per_agent):.1f} each: 1 local + 1 per VNI) against {n} naive "
+            f"(one cluster-wide informer each)",
+            f"per agent: {statistics.mean(self.events_per_agent):.0f} events received and "
+            f"{statistics.mean(self.objects_per_agent):.0f} objects cached, against {self.events_cluster_wide} and "
+            f"{s.attachments} with one cluster-wide informer",
+        ]
+
+
+def plan(s: Scenario) -> tuple[dict[int, list[str]], list[tuple[str, int, str]]]:
+    """The nodes of each VNI, and the attachments as (name, vni, node)."""
+    rng = random.Random(s.seed)
+    nodes = [f"node-{i}" for i in range(s.nodes)]
+    placement = {v: rng.sample(nodes, min(s.nodes_per_vni, s.nodes)) for v in range(1, s.vnis + 1)}
+    guests = []
+    for i in range(s.attachments):
+        vni = i % s.vnis + 1
+        guests.append((f"guest-{i}", vni, rng.choice(placement[vni])))
+    return placement, guests
+
+
+def tenant(vni: int) -> str:
+    return f"tenant-{vni}"
+
+
+def cidr(vni: int) -> str:
+    """A /20 per VNI (4,094 addresses): 10.<vni/16>.<vni%16*16>.0/20."""
+    return f"10.{vni // 16}.{vni % 16 * 16}.0/20"
+
+
+async def run(client: Client, s: Scenario, *, agent_client: Client | None = None,
+              progress: Callable[[str], None] | None = None, interval: float = 1.0) -> Outcome:
+    """Simulate ``s`` against the server behind ``client``; see the module docstring."""
+    say = progress or (lambda line: None)
+    await api.install(client)
+    placement, guests = plan(s)
+    for vni in placement:
+        with contextlib.suppress(errors.AlreadyExists):
+            await client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": tenant(vni)}})
+        await client.create(api.subnet(f"net-{vni}", vni, cidr(vni), tenant(vni)))
+
+    addressed_at: dict[str, float] = {}
+    watched: dict[str, tuple[int, str, str]] = {}  # key -> (vni, ip, node)
+    events = 0
+    started = time.monotonic()
+
+    def seen(obj: dict[str, Any]) -> None:
+        nonlocal events
+        events += 1
+        st = obj.get("status") or {}
+        key = f"{obj['metadata']['namespace']}/{obj['metadata']['name']}"
+        if st.get("ipv4") and key not in addressed_at:
+            addressed_at[key] = time.monotonic()
+            vni = int(obj["metadata"]["labels"][api.VNI_LABEL])
+            watched[key] = (vni, st["ipv4"], obj["spec"]["node"])
+
+    observer = Informer(client, api.ATTACHMENT)  # the cluster-wide view a naive agent would have
+    observer.add_handler(FuncHandler(on_add=seen, on_update=lambda _, new: seen(new), on_delete=lambda _: None))
+
+    validating = Manager(client)
+    validator.setup(validating)
+    replicas = [Manager(client) for _ in range(s.ipam_replicas)]
+    for i, m in enumerate(replicas):
+        ipam.setup(m, identity=f"ipam-{i}")
+    agents: dict[str, agent.NodeAgent] = {}
+    agent_managers = []
+    for i in range(s.nodes):
+        m = Manager(agent_client or client)
+        node = f"node-{i}"
+        agents[node] = agent.setup(m, node, f"172.16.{i // 250}.{i % 250 + 1}")
+        agent_managers.append(m)
+
+    def disseminated(key: str) -> float | None:
+        """When the last host of the attachment's VNI (other than its own) programmed it."""
+        vni, ip, node = watched[key]
+        last = addressed_at[key]
+        for other in placement[vni]:
+            if other == node:
+                continue
+            dp = agents[other].dataplane
+            assert isinstance(dp, MemoryDataPlane)
+            at = dp.programmed.get((vni, ip))
+            if at is None:
+                return None
+            last = max(last, at)
+        return last
+
+    async with contextlib.AsyncExitStack() as stack:
+        observer.start()
+        stack.push_async_callback(observer.stop)
+        for m in (validating, *replicas, *agent_managers):
+            await stack.enter_async_context(m.running())
+        await observer.wait_synced()
+        say(f"{s.nodes} agents, {s.ipam_replicas} IPAM replicas and the subnet validator running; "
+            f"creating {s.attachments} attachments in {s.vnis} VNIs")
+        started = time.monotonic()
+        sem = asyncio.Semaphore(64)
+
+        async def create(name: str, vni: int, node: str) -> None:
+            async with sem:
+                await client.create(api.attachment(name, f"net-{vni}", node, tenant(vni)))
+
+        out = Outcome(s)
+        creating = asyncio.gather(*(create(*g) for g in guests))
+        done: dict[str, float] = {}
+        while True:
+            await asyncio.sleep(interval if creating.done() else min(interval, 0.5))
+            if creating.done() and not out.created:
+                creating.result()
+                out.created = time.monotonic() - started
+            for key in watched.keys() - done.keys():
+                at = disseminated(key)
+                if at is not None:
+                    done[key] = at
+            t = time.monotonic() - started
+            out.timeline.append((t, len(addressed_at), len(done)))
+            say(f"{t:6.1f} s  addressed {len(addressed_at):6d}/{s.attachments}  "
+                f"in every table of its VNI {len(done):6d}/{s.attachments}")
+            if len(addressed_at) == s.attachments and not out.addressed:
+                out.addressed = max(addressed_at.values()) - started
+            if len(done) == s.attachments:
+                break
+        out.disseminated = max(done.values()) - started
+        out.latencies = [done[k] - addressed_at[k] for k in done]
+        out.events_cluster_wide = events
+        for a in agents.values():
+            local = a.local_informer
+            out.informers_per_agent.append(1 + len(a.vnis))
+            out.events_per_agent.append(a.events + len(local.store))
+            out.objects_per_agent.append(len(local.store) + sum(len(w.informer.store) for w in a.vnis.values()))
+        for v in placement:
+            out.locks += len((await client.list(api.IPLOCK, tenant(v)))["items"])
+        for a in agents.values():
+            await a.stop()
+    return out
+
+
+def svg(out: Outcome, title: str = "setpoint SDN demo") -> str:
+    """The timeline as an SVG line chart (no plotting library): addressed and disseminated over time."""
+    w, h, left, bottom, top, right = 720, 360, 60, 40, 40, 20
+    t_max = max((t for t, _, _ in out.timeline), default=1.0) or 1.0
+    n = out.scenario.attachments or 1
+
+    def xy(t: float, v: int) -> str:
+        x = left + (w - left - right) * t / t_max
+        y = h - bottom - (h - bottom - top) * v / n
+        return f"{x:.1f},{y:.1f}"
+
+    lines = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" '
+             f'font-size="12"><rect width="{w}" height="{h}" fill="white"/>',
+             f'<text x="{left}" y="22" font-size="14">{title}: {out.scenario.attachments} attachments, '
+             f'{out.scenario.nodes} nodes, {out.scenario.vnis} VNIs</text>',
+             f'<line x1="{left}" y1="{h - bottom}" x2="{w - right}" y2="{h - bottom}" stroke="black"/>',
+             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{h - bottom}" stroke="black"/>',
+             f'<text x="{w - right}" y="{h - 10}" text-anchor="end">{t_max:.0f} s</text>',
+             f'<text x="{left - 5}" y="{top + 4}" text-anchor="end">{n}</text>',
+             f'<text x="{left - 5}" y="{h - bottom}" text-anchor="end">0</text>']
+    for index, (label, color) in enumerate((("addressed", "#1f77b4"), ("in every table of its VNI", "#d62728"))):
+        points = " ".join(xy(t, row[index]) for t, *row in out.timeline)
+        lines.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{xy(0, 0)} {points}"/>')
+        lines.append(f'<text x="{left + 10}" y="{top + 16 + 16 * index}" fill="{color}">{label}</text>')
+    lines.append(f'<text x="{left + 10}" y="{top + 52}">dissemination p50 {out.percentile(50) * 1000:.0f} ms, '
+                 f'p99 {out.percentile(99) * 1000:.0f} ms</text>')
+    lines.append("</svg>")
+    return "\n".join(lines) + "\n"
