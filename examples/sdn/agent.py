@@ -17,6 +17,7 @@ manager's shared :class:`~setpoint.runtime.cache.Cache`: ``acquire`` starts one,
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -62,6 +63,7 @@ class NodeAgent:
         self.controller: Controller | None = None
         self.informers_started = 0
         self.informers_stopped = 0
+        self.joined: dict[int, float] = {}  # when each VNI's informer was started (time.monotonic)
 
     @property
     def local_informer(self) -> Informer:
@@ -129,12 +131,14 @@ class NodeAgent:
         informer.add_handler(handler)
         self.vnis[vni] = VNIWatch(vni, namespace, informer, handler, remote)
         self.informers_started += 1
+        self.joined[vni] = time.monotonic()
 
     async def _stop_vni(self, vni: int) -> None:
         watch = self.vnis.pop(vni, None)
         if watch is None:
             return
         watch.informer.remove_handler(watch.handler)
+        self.joined.pop(vni, None)
         self.dataplane.drop_vni(vni)
         self.informers_stopped += 1
         await self.mgr.cache.release(watch.informer)

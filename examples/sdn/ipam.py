@@ -101,6 +101,11 @@ class IPAM:
         if (att["metadata"].get("labels") or {}).get(VNI_LABEL) != str(vni):
             att = await self.client.patch(ATTACHMENT, req.name, {"metadata": {"labels": {VNI_LABEL: str(vni)}}},
                                           req.namespace)
+            # the answer is newer than the cache: another replica may have addressed it meanwhile, and a
+            # status written on this resourceVersion would replace that address
+            status = att.get("status") or {}
+            if status.get("ipv4"):
+                return None
         if not (sn.get("status") or {}).get("validated"):
             await self._not_addressed(att, "SubnetNotValidated",
                                       f"Subnet {sn['metadata']['name']} is not validated (see its status.errors)")

@@ -17,7 +17,7 @@ from examples.sdn import api
 from sdn_helpers import control_plane, create_all, delete_all, items, kill
 
 from setpoint.runtime import Client
-from setpoint.runtime.informer import Informer
+from setpoint.runtime.informer import FuncHandler, Informer
 from setpoint.runtime.objects import owner_reference
 from setpoint.testing import ApiServer, eventually
 
@@ -51,6 +51,16 @@ class Watching:
     def __init__(self, client: Client) -> None:
         self.attachments = Informer(client, api.ATTACHMENT, namespace="default")
         self.locks = Informer(client, api.IPLOCK, namespace="default")
+        self.first_address: dict[str, str] = {}
+        self.moved: list[str] = []  # attachments whose published address changed: must stay empty
+        self.attachments.add_handler(FuncHandler(on_add=self._address, on_update=lambda _, new: self._address(new)))
+
+    def _address(self, att: dict[str, Any]) -> None:
+        ip = (att.get("status") or {}).get("ipv4")
+        if ip:
+            first = self.first_address.setdefault(att["metadata"]["uid"], ip)
+            if first != ip:
+                self.moved.append(f"{att['metadata']['name']}: {first} -> {ip}")
 
     async def __aenter__(self) -> Watching:
         self.attachments.start()
@@ -111,6 +121,7 @@ async def test_three_replicas_address_every_attachment_once(setpoint_api: ApiSer
         await eventually(lambda: seen.settled(count), timeout=60, interval=0.1)
         phase("addressed again")
         check_allocation(await items(client, api.ATTACHMENT), await items(client, api.IPLOCK), CIDR, 21)
+        assert not seen.moved, seen.moved
     print(f"\n{count} attachments, 3 IPAM replicas (one killed): " + ", ".join(phases))
 
 
