@@ -10,6 +10,15 @@ from pathlib import Path
 from examples.sdn import demo
 
 
+async def linux(args: argparse.Namespace) -> None:
+    from examples.sdn import linuxdemo
+
+    from setpoint.testing import start_api_server
+
+    async with start_api_server() as server:
+        await linuxdemo.run(server.client, keep=args.keep)
+
+
 async def main(args: argparse.Namespace) -> demo.Outcome:
     scenario = demo.Scenario(nodes=args.nodes, vnis=args.vnis, attachments=args.attachments,
                              nodes_per_vni=args.nodes_per_vni, ipam_replicas=args.ipam_replicas)
@@ -42,8 +51,13 @@ def cli() -> None:
     run.add_argument("--nodes-per-vni", type=int, default=3)
     run.add_argument("--ipam-replicas", type=int, default=2)
     run.add_argument("--svg", help="write the timeline to this SVG file")
+    real = sub.add_parser("linux", help="two hosts and three guests in network namespaces, VXLAN between them (root)")
+    real.add_argument("--keep", action="store_true", help="keep them until Ctrl-C")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if args.command == "linux":
+        asyncio.run(linux(args))
+        return
     out = asyncio.run(main(args))
     if args.svg:
         Path(args.svg).write_text(demo.svg(out))
