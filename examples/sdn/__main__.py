@@ -21,7 +21,8 @@ async def linux(args: argparse.Namespace) -> None:
 
 async def main(args: argparse.Namespace) -> demo.Outcome:
     scenario = demo.Scenario(nodes=args.nodes, vnis=args.vnis, attachments=args.attachments,
-                             nodes_per_vni=args.nodes_per_vni, ipam_replicas=args.ipam_replicas)
+                             nodes_per_vni=args.nodes_per_vni, ipam_replicas=args.ipam_replicas,
+                             use_nodes=args.use_nodes)
     if args.kubeconfig:
         from setpoint.runtime import HTTPClient
 
@@ -50,6 +51,8 @@ def cli() -> None:
     run.add_argument("--attachments", type=int, default=200)
     run.add_argument("--nodes-per-vni", type=int, default=3)
     run.add_argument("--ipam-replicas", type=int, default=2)
+    run.add_argument("--use-nodes", action="store_true",
+                     help="one agent per Node object of the cluster (e.g. setpoint up's simulated nodes)")
     run.add_argument("--svg", help="write the timeline to this SVG file")
     real = sub.add_parser("linux", help="two hosts and three guests in network namespaces, VXLAN between them (root)")
     real.add_argument("--keep", action="store_true", help="keep them until Ctrl-C")

@@ -31,6 +31,15 @@ from setpoint.runtime.informer import FuncHandler, Informer
 from setpoint.runtime.status import update_status
 
 
+def host_ip_of(node: Mapping[str, Any]) -> str | None:
+    """A Node object's ``InternalIP`` (else its first address): where its guests are reached."""
+    addresses = (node.get("status") or {}).get("addresses") or []
+    for a in addresses:
+        if a.get("type") == "InternalIP":
+            return str(a["address"])
+    return str(addresses[0]["address"]) if addresses else None
+
+
 def ifname_for(uid: str) -> str:
     """The guest's interface name on the host (Linux allows 15 characters)."""
     return "sp" + uid.replace("-", "")[:12]

@@ -26,6 +26,7 @@ from setpoint.runtime import Client, Kind, Manager, errors
 from setpoint.runtime.informer import FuncHandler, Informer
 
 NAMESPACE = Kind("v1", "Namespace")
+NODE = Kind("v1", "Node")
 
 
 @dataclass
@@ -38,6 +39,9 @@ class Scenario:
     nodes_per_vni: int = 3     # the hosts a tenant's guests are spread over
     ipam_replicas: int = 2
     seed: int = 1
+    #: one agent per Node object of the cluster (its name, its InternalIP; e.g. `setpoint up`'s simulated
+    #: nodes) instead of ``nodes`` made-up ones
+    use_nodes: bool = False
 
 
 @dataclass
@@ -83,11 +87,26 @@ class Outcome:
         ]
 
 
-def plan(s: Scenario) -> tuple[dict[int, list[str]], list[tuple[str, int, str]]]:
+def made_up_nodes(s: Scenario) -> dict[str, str]:
+    """``s.nodes`` node names and host IPs: node-0 is 172.16.0.1, and so on."""
+    return {f"node-{i}": f"172.16.{i // 250}.{i % 250 + 1}" for i in range(s.nodes)}
+
+
+async def cluster_nodes(client: Client) -> dict[str, str]:
+    """The cluster's Node objects with an address: name -> host IP."""
+    found = {}
+    for node in (await client.list(NODE))["items"]:
+        ip = agent.host_ip_of(node)
+        if ip:
+            found[node["metadata"]["name"]] = ip
+    return found
+
+
+def plan(s: Scenario, nodes: list[str] | None = None) -> tuple[dict[int, list[str]], list[tuple[str, int, str]]]:
     """The nodes of each VNI, and the attachments as (name, vni, node)."""
     rng = random.Random(s.seed)
-    nodes = [f"node-{i}" for i in range(s.nodes)]
-    placement = {v: rng.sample(nodes, min(s.nodes_per_vni, s.nodes)) for v in range(1, s.vnis + 1)}
+    nodes = sorted(nodes if nodes is not None else made_up_nodes(s))
+    placement = {v: rng.sample(nodes, min(s.nodes_per_vni, len(nodes))) for v in range(1, s.vnis + 1)}
     guests = []
     for i in range(s.attachments):
         vni = i % s.vnis + 1
@@ -116,7 +135,11 @@ async def run(client: Client, s: Scenario, *, agent_client: Client | None = None
     Raises :class:`Stalled` if it has not converged after ``timeout`` seconds."""
     say = progress or (lambda line: None)
     await api.install(client)
-    placement, guests = plan(s)
+    hosts = await cluster_nodes(client) if s.use_nodes else made_up_nodes(s)
+    if not hosts:
+        raise ValueError("no Node object with an address in this cluster")
+    s.nodes = len(hosts)
+    placement, guests = plan(s, list(hosts))
     for vni in placement:
         with contextlib.suppress(errors.AlreadyExists):
             await client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": tenant(vni)}})
@@ -147,10 +170,9 @@ async def run(client: Client, s: Scenario, *, agent_client: Client | None = None
         ipam.setup(m, identity=f"ipam-{i}")
     agents: dict[str, agent.NodeAgent] = {}
     agent_managers = []
-    for i in range(s.nodes):
+    for node, host_ip in hosts.items():
         m = Manager(agent_client or client)
-        node = f"node-{i}"
-        agents[node] = agent.setup(m, node, f"172.16.{i // 250}.{i % 250 + 1}")
+        agents[node] = agent.setup(m, node, host_ip)
         agent_managers.append(m)
 
     hosting: dict[int, set[str]] = {}  # the nodes with a guest of each VNI: they must learn its guests
