@@ -2,6 +2,7 @@
 
 * :mod:`examples.sdn.api` -- the ``network.setpoint.dev`` kinds (Subnet, NetworkAttachment, IPLock);
 * :mod:`examples.sdn.validator` -- invariants between Subnets (one namespace per VNI, no overlap);
+* :mod:`examples.sdn.webhook` -- the same rule at admission, where a webhook can run;
 * :mod:`examples.sdn.ipam` -- addresses allocated by creating IPLocks, freed by garbage collection;
 * :mod:`examples.sdn.agent` -- one per node: a dynamic set of informers, one per local VNI;
 * :mod:`examples.sdn.membership` -- which IPAM replicas are alive (Leases), whose share a key is;
