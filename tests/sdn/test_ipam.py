@@ -13,10 +13,10 @@ import time
 from typing import Any
 
 import pytest
-from examples.sdn import api
+from examples.sdn import api, ipam
 from sdn_helpers import control_plane, create_all, delete_all, items, kill
 
-from setpoint.runtime import Client
+from setpoint.runtime import Client, Manager, Request
 from setpoint.runtime.informer import FuncHandler, Informer
 from setpoint.runtime.objects import owner_reference
 from setpoint.testing import ApiServer, eventually
@@ -182,3 +182,81 @@ async def _at_least(value: Any, n: int) -> bool:
 
 async def _count(client: Client, kind: api.Kind, n: int) -> bool:
     return len(await items(client, kind)) == n
+
+
+async def test_replicas_killed_and_restarted_again_and_again(setpoint_api: ApiServer) -> None:
+    """Crashes at any point of a reconcile (between lock and status, mid-label...) lose and double nothing."""
+    client = setpoint_api.client
+    await api.install(client)
+    cidr, count = "10.6.0.0/23", 400
+    await client.create(api.subnet("chaos", 6, cidr))
+    async with control_plane(client, ipam_replicas=2, lease_duration=1.0) as (_, managers, _replicas), \
+            Watching(client) as seen:
+        await eventually(lambda: _validated(client, "chaos"))
+        creating = asyncio.create_task(create_all(client, (api.attachment(f"g-{i}", "chaos", "n")
+                                                           for i in range(count))))
+        restarts = 0
+        while seen.addressed() < count * 3 // 4:
+            victim = restarts % 2
+            await kill(managers[victim])
+            fresh = Manager(client)
+            ipam.setup(fresh, identity=f"replica-{victim}", lease_duration=1.0)
+            fresh.start()
+            managers[victim] = fresh
+            restarts += 1
+            await asyncio.sleep(0.3)  # let it work a little before the next crash
+        await creating
+        try:
+            await eventually(lambda: seen.settled(count), timeout=60, interval=0.1)
+        finally:
+            for m in managers:
+                await m.close()
+        check_allocation(await items(client, api.ATTACHMENT), await items(client, api.IPLOCK), cidr, 6)
+        assert not seen.moved, seen.moved
+        assert restarts >= 3
+
+
+class AlwaysMine:
+    """A membership in which this replica is the only one: every attachment is its own."""
+
+    identity = "only"
+    joined = True
+    lease_duration = renew_every = 1.0
+
+    def ensure_running(self) -> None:
+        pass
+
+    def owner(self, key: str) -> str:
+        return self.identity
+
+
+async def test_an_address_another_replica_wrote_is_not_replaced_from_a_stale_cache(setpoint_api: ApiServer) -> None:
+    client = setpoint_api.client
+    await api.install(client)
+    await client.create(api.subnet("net", 5, "10.5.0.0/24"))
+    await client.patch(api.SUBNET, "net", {"status": {"validated": True}}, "default", subresource="status")
+    att = await client.create(api.attachment("guest", "net", "n"))
+    mgr = Manager(client)
+    informers = [mgr.cache.acquire(api.ATTACHMENT, indexers={ipam.BY_SUBNET: ipam.attachment_subnet}),
+                 mgr.cache.acquire(api.IPLOCK, indexers={ipam.BY_HOLDER: ipam.lock_holder}),
+                 mgr.cache.acquire(api.SUBNET)]
+    await mgr.cache.start()
+    try:
+        await mgr.cache.wait_synced()
+        for inf in informers[:2]:
+            await inf.stop()  # this replica's cache falls behind: it still sees the guest unlabelled, unaddressed
+        # meanwhile another replica addressed it
+        await client.create({"apiVersion": api.API_VERSION, "kind": "IPLock",
+                             "metadata": {"name": api.lock_name(5, "10.5.0.9"), "namespace": "default",
+                                          "ownerReferences": [owner_reference(att, block_owner_deletion=False)]},
+                             "spec": {"vni": 5, "ipv4": "10.5.0.9", "subnet": "net"}})
+        await client.patch(api.ATTACHMENT, "guest", {"status": {"ipv4": "10.5.0.9", "mac": api.mac_for(5, "10.5.0.9")}},
+                           "default", subresource="status")
+        replica = ipam.IPAM(mgr, AlwaysMine())  # type: ignore[arg-type]
+        assert await replica.reconcile(Request("default", "guest")) is None
+        now = await client.get(api.ATTACHMENT, "guest", "default")
+        assert now["status"]["ipv4"] == "10.5.0.9"  # not replaced by an address of its own
+        assert now["metadata"]["labels"][api.VNI_LABEL] == "5"
+        assert replica.locks_created == 0
+    finally:
+        await mgr.cache.stop()
