@@ -28,6 +28,7 @@ from setpoint.apiserver.authn.authentication import Authentication
 from setpoint.apiserver.authn.x509 import X509Authenticator
 from setpoint.apiserver.encryption import EncryptedStorage, EncryptionConfig
 from setpoint.apiserver.server import APIServer
+from setpoint.controllers.apiserverlease import APIServerLeases, add_apiserver_leases
 from setpoint.controllers.bootstrap import add_kubernetes_service, host_address
 from setpoint.controllers.manager import ControllerManager
 from setpoint.controllers.options import ControllerOptions
@@ -92,6 +93,8 @@ class ControlPlane:
         self.storage: storage.Storage | None = None
         self.server: APIServer | None = None
         self.controllers: ControllerManager | None = None
+        #: This server's identity Lease and its part in the `kubernetes` Service's endpoints.
+        self.apiserver_leases: APIServerLeases | None = None
 
     async def start(self) -> None:
         options = {"watch_buffer": WATCH_BUFFER, **self._storage_options}
@@ -114,9 +117,11 @@ class ControlPlane:
                                                  options=self.controller_options, nodes=self.nodes,
                                                  leader_elect=self.leader_elect, election=self.election)
             # kube-apiserver's bootstrap controller: the `kubernetes` Service in `default` (with leader
-            # election, the leader's: servers pointing it each at themselves would rewrite it in turn).
+            # election, the leader's), and its endpoints from every server's identity Lease (each server's).
             client, port, address = self.controllers.client, self.port, self.advertise_address or host_address()
-            self.controllers.add_elected(lambda m: add_kubernetes_service(m, client, port=port, address=address))
+            self.controllers.add_elected(lambda m: add_kubernetes_service(m, client, port=port))
+            self.apiserver_leases = add_apiserver_leases(self.controllers.manager, client, address=address, port=port,
+                                                         clock=self.controllers.options.clock)
             await self.controllers.start()
             # As kube-controller-manager's /metrics: controller_runtime_*, workqueue_*.
             self.server.metrics_sources.append(runtime_metrics.render)
@@ -162,6 +167,10 @@ class ControlPlane:
         return tls.server_context(serving, client_cas)
 
     async def stop(self) -> None:
+        if self.apiserver_leases is not None:
+            with contextlib.suppress(Exception):  # a clean stop drops this server from the endpoints at once
+                await self.apiserver_leases.remove()
+            self.apiserver_leases = None
         if self.controllers is not None:
             await self.controllers.stop()
             self.controllers = None

@@ -17,6 +17,8 @@ from setpoint.apiserver.server import APIServer
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.manager import ControllerManager
 from setpoint.controllers.pods import deletion_order, ready_condition
+from setpoint.runtime import metrics
+from setpoint.runtime.reconcile import Request
 from setpoint.testing import eventually
 
 TIMEOUT = 10.0
@@ -200,5 +202,31 @@ async def test_available_only_after_min_ready_seconds(
     assert time.time() >= ready_since + 2
 
 
+def sample(metric: str, **labels: str) -> float:
+    return metrics.REGISTRY.get_sample_value(metric, labels) or 0.0
+
+
 async def _when(check: Callable[[], Awaitable[object]], want: object) -> bool:
     return await check() == want
+
+
+async def test_its_own_status_write_does_not_wake_it_but_anyone_elses_does(
+        client: InProcessClient, controllers: ControllerManager) -> None:
+    # A sync counts every pod of the ReplicaSet: the echo of its own status write, which carries
+    # nothing new, must not cost another one; a status written by anyone else is put right.
+    await client.create(replica_set("web", 3, {"app": "web"}))
+    controller = controllers.manager.controllers["replicaset"]
+    request = Request("default", "web")
+
+    async def settled(replicas: int) -> bool:
+        server = await client.get(REPLICA_SET, "web", "default")
+        cached = controllers.manager.cache.get(REPLICA_SET, "web", "default")
+        return (server["status"].get("replicas") == replicas and cached is not None
+                and cached["metadata"]["resourceVersion"] == server["metadata"]["resourceVersion"]
+                and request not in controller.queue)
+
+    await eventually(lambda: settled(3), timeout=TIMEOUT)
+    syncs = sample("controller_runtime_reconcile_total", controller="replicaset", result="success")
+    await client.patch(REPLICA_SET, "web", {"status": {"replicas": 7}}, "default", subresource="status")
+    await eventually(lambda: settled(3), timeout=TIMEOUT)
+    assert sample("controller_runtime_reconcile_total", controller="replicaset", result="success") == syncs + 1

@@ -54,12 +54,14 @@ def _up(base: Path, url: str, *extra: str, pki_from: Path | None = None) -> Serv
     return up(base, "--storage", url, *extra, timeout=60)
 
 
-def _start_pair(etcd_cluster: EtcdCluster, tmp_path_factory: pytest.TempPathFactory, *extra: str) -> HA:
+def _start_pair(etcd_cluster: EtcdCluster, tmp_path_factory: pytest.TempPathFactory, *extra: str,
+                advertise: tuple[str, str] | None = None) -> HA:
     prefix = etcd_prefix()
     url = f"{etcd_cluster.url}?prefix={prefix}"
-    first = _up(tmp_path_factory.mktemp("ha-a"), url, *extra)
+    own = [("--advertise-address", ip) for ip in advertise] if advertise else [(), ()]
+    first = _up(tmp_path_factory.mktemp("ha-a"), url, *extra, *own[0])
     try:
-        second = _up(tmp_path_factory.mktemp("ha-b"), url, *extra, pki_from=first.data_dir)
+        second = _up(tmp_path_factory.mktemp("ha-b"), url, *extra, *own[1], pki_from=first.data_dir)
     except BaseException:
         stop_server(first.proc)
         raise
@@ -164,6 +166,12 @@ def _holder(k: Kubectl, lease: str) -> str:
     return k.out("get", "lease", lease, "-n", "kube-system", "-o", "jsonpath={.spec.holderIdentity}")
 
 
+def _endpoints(k: Kubectl) -> set[tuple[str, int]]:
+    """The (address, port) pairs of the ``kubernetes`` Service's Endpoints."""
+    subsets = json.loads(k.out("get", "endpoints", "kubernetes", "-n", "default", "-o", "json")).get("subsets") or []
+    return {(a["ip"], int(p["port"])) for s in subsets for a in s["addresses"] for p in s["ports"]}
+
+
 def _ready_replicas(k: Kubectl, name: str) -> int:
     return int(k.out("get", "deployment", name, "-n", "ha-two", "-o", "jsonpath={.status.readyReplicas}") or 0)
 
@@ -216,10 +224,13 @@ def test_clean_stop_hands_the_lease_over_at_once(etcd_cluster: EtcdCluster,
     """A leader stopped with SIGTERM releases its Leases: the standby leads after a retry period,
     not a whole lease duration (kube's --leader-elect-* timings, a longer lease here)."""
     ha = _start_pair(etcd_cluster, tmp_path_factory, "--nodes", "0", "--leader-elect-lease-duration", "30s",
-                     "--leader-elect-renew-deadline", "20s", "--leader-elect-retry-period", "1s")
+                     "--leader-elect-renew-deadline", "20s", "--leader-elect-retry-period", "1s",
+                     advertise=("192.0.2.1", "192.0.2.2"))
     try:
         a, b = ha.servers
         kb = Kubectl(b)
+        # Both servers are in the `kubernetes` Service's endpoints (kube's lease endpoint reconciler).
+        eventually(lambda: _endpoints(kb) == {("192.0.2.1", a.port), ("192.0.2.2", b.port)}, timeout=TAKEOVER)
         lease = "kube-controller-manager"
         eventually(lambda: _holder(kb, lease), timeout=TAKEOVER)
         assert kb.out("get", "lease", lease, "-n", "kube-system", "-o",
@@ -230,6 +241,10 @@ def test_clean_stop_hands_the_lease_over_at_once(etcd_cluster: EtcdCluster,
         ks = Kubectl(standby)
         eventually(lambda: _holder(ks, lease) == _identity(standby, lease), timeout=TAKEOVER, interval=0.1)
         assert time.monotonic() - stopped < 15  # the lease duration is 30 s
+        # ... and the stopped one left the endpoints as it went, not once its Lease expired (15 s).
+        eventually(lambda: _endpoints(ks) == {("192.0.2.2" if standby is b else "192.0.2.1", standby.port)},
+                   timeout=TAKEOVER, interval=0.1)
+        assert time.monotonic() - stopped < 15
     finally:
         for srv in ha.servers:
             stop_server(srv.proc)

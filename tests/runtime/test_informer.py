@@ -6,9 +6,10 @@ import random
 from pathlib import Path
 from typing import Any
 
+import pytest
 from runtime_helpers import CM
 
-from setpoint.runtime.cache import Cache
+from setpoint.runtime.cache import Cache, NotCached
 from setpoint.runtime.client import Client
 from setpoint.runtime.informer import Informer
 from setpoint.testing import ApiServer, eventually, start_api_server
@@ -135,3 +136,26 @@ async def test_shared_cache_uses_one_watch_per_key_and_counts_references(setpoin
 
 async def watches_are(count: Any, n: int) -> bool:
     return bool(await count() == n)
+
+
+async def test_a_cache_of_one_selection_answers_reads_with_what_it_selected(setpoint_api: ApiServer) -> None:
+    # controller-runtime's cache restricted by a selector: reads of that kind see the selection.
+    client = setpoint_api.client
+    cache = Cache(client)
+    await cache.start()
+    try:
+        selected = cache.acquire(CM, namespace="default", label_selector="team=a")
+        await cache.wait_synced()
+        await client.create({**configmap("mine"), "metadata": {"name": "mine", "namespace": "default",
+                                                              "labels": {"team": "a"}}})
+        await client.create(configmap("theirs"))
+        await eventually(lambda: cache.get(CM, "mine", "default") is not None)
+        assert cache.get(CM, "theirs", "default") is None
+        assert [o["metadata"]["name"] for o in cache.list(CM, "default")] == ["mine"]
+        # Two selections of one kind: neither answers for the kind as a whole.
+        cache.acquire(CM, namespace="default", label_selector="team=b")
+        with pytest.raises(NotCached):
+            cache.get(CM, "mine", "default")
+        await cache.release(selected)
+    finally:
+        await cache.stop()

@@ -34,6 +34,7 @@ from setpoint.apimachinery.types import Obj
 from setpoint.controllers.eventlimit import LimitedRecorder
 from setpoint.controllers.expectations import Expectations
 from setpoint.controllers.inprocess import InProcessClient
+from setpoint.controllers.ownwrites import OwnWrites
 from setpoint.controllers.pods import (
     controller_of,
     deletion_order,
@@ -59,8 +60,12 @@ REPLICA_SET = Kind("apps/v1", "ReplicaSet")
 POD = Kind("v1", "Pod")
 #: ``BurstReplicas``: the most pods one sync creates or deletes.
 BURST_REPLICAS = 500
-#: How long a pod's status change waits for others before its ReplicaSet counts them (seconds).
+#: How long a pod's status change waits for others before its ReplicaSet counts them (seconds),
+#: for every :data:`STATUS_SYNC_PODS` pods the ReplicaSet had at its last sync (a sync counts them
+#: all, so a large one gathers longer), and at most :data:`STATUS_SYNC_MAX_DELAY`.
 STATUS_SYNC_DELAY = 0.05
+STATUS_SYNC_PODS = 500
+STATUS_SYNC_MAX_DELAY = 1.0
 #: The pod cache's index of the pods with no controller, by namespace.
 ORPHANS = "orphans-by-namespace"
 #: ``ConcurrentRSSyncs``.
@@ -202,6 +207,8 @@ class ReplicaSetReconciler:
         self.cache = manager.cache
         self.client = client
         self.expectations = Expectations()
+        self.own_writes = OwnWrites()
+        self.sizes: dict[str, int] = {}
         self.recorder = LimitedRecorder(client, "replicaset-controller")
         self.enqueue: Callable[[Request], None] = lambda _: None
         self.enqueue_after: Callable[[Request, float], None] = lambda _r, _d: None
@@ -269,7 +276,7 @@ class ReplicaSetReconciler:
                     # Its status or node moved: only the counts can change. Such updates come
                     # in bursts (a fleet binding and starting hundreds of pods a second), and
                     # each sync counts every pod: they are gathered into one sync per window.
-                    self.enqueue_after(req, STATUS_SYNC_DELAY)
+                    self.enqueue_after(req, self.status_sync_delay(f"{ns}/{req.name}"))
                 else:
                     self.enqueue(req)
                 ready_seconds = int((rs.get("spec") or {}).get("minReadySeconds") or 0)
@@ -279,6 +286,10 @@ class ReplicaSetReconciler:
         if labels_changed or prev is not None:
             for req in self._orphan_owners(new):
                 self.enqueue(req)
+
+    def status_sync_delay(self, key: str) -> float:
+        """How long pods' status changes are gathered before the ReplicaSet ``key`` counts them."""
+        return min(STATUS_SYNC_DELAY * max(1.0, self.sizes.get(key, 0) / STATUS_SYNC_PODS), STATUS_SYNC_MAX_DELAY)
 
     def on_pod_delete(self, pod: Obj) -> None:
         ns = pod["metadata"].get("namespace") or ""
@@ -299,6 +310,7 @@ class ReplicaSetReconciler:
         rs = self.cache.get(REPLICA_SET, request.name, request.namespace)
         if rs is None:
             self.expectations.forget(key)
+            self.sizes.pop(key, None)
             return None
         selector = selector_of(rs)
         if selector is None:
@@ -306,6 +318,7 @@ class ReplicaSetReconciler:
         needs_sync = self.expectations.satisfied(key)
         active = [p for p in self._candidates(rs) if is_active(p)]
         claimed = await ControllerRefManager(self.client, rs, selector, REPLICA_SET).claim(POD, active)
+        self.sizes[key] = len(claimed)
         manage_error: Exception | None = None
         diff = 0
         if needs_sync and not rs["metadata"].get("deletionTimestamp"):
@@ -407,8 +420,8 @@ class ReplicaSetReconciler:
         body = {k: v for k, v in status.items() if v is not None and (v != 0 or k == "replicas")}
         patch = {"status": {k: body.get(k) for k in (*STATUS_FIELDS, "conditions")}}
         try:
-            await self.client.patch(REPLICA_SET, rs["metadata"]["name"], patch, rs["metadata"]["namespace"],
-                                    subresource="status")
+            self.own_writes.wrote(await self.client.patch(REPLICA_SET, rs["metadata"]["name"], patch,
+                                                          rs["metadata"]["namespace"], subresource="status"))
         except errors.NotFound:
             pass
 
@@ -458,7 +471,7 @@ def add_replicaset_controller(manager: Manager, client: InProcessClient) -> None
     reconciler = ReplicaSetReconciler(manager, client)
     controller = (Builder(manager)
                   .named("replicaset")
-                  .for_(REPLICA_SET)
+                  .for_(REPLICA_SET, reconciler.own_writes.not_echo())
                   .watches(POD, lambda _pod: ())
                   .with_options(max_concurrent_reconciles=WORKERS)
                   .complete(reconciler))

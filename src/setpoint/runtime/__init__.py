@@ -15,9 +15,12 @@ The stages, each its own module, composed in this order::
 * :mod:`~setpoint.runtime.predicate`, :mod:`~setpoint.runtime.handler`,
   :mod:`~setpoint.runtime.controller`, :mod:`~setpoint.runtime.builder`,
   :mod:`~setpoint.runtime.reconcile` -- controllers;
+* :mod:`~setpoint.runtime.pipeline` -- optional stages between sources and the work queue
+  (filter, buffer, schedule by priority, retry), each with its metrics;
 * :mod:`~setpoint.runtime.manager`, :mod:`~setpoint.runtime.leader`,
   :mod:`~setpoint.runtime.metrics`, :mod:`~setpoint.runtime.probes` -- running many
   controllers, one leader, Prometheus, the health and metrics endpoints;
+* :mod:`~setpoint.runtime.fleet` -- one manager per member cluster, from kubeconfig Secrets;
 * helpers: :mod:`~setpoint.runtime.status`, :mod:`~setpoint.runtime.conditions`,
   :mod:`~setpoint.runtime.finalizers`, :mod:`~setpoint.runtime.events`,
   :mod:`~setpoint.runtime.objects`, :mod:`~setpoint.runtime.labels`.

@@ -9,9 +9,9 @@
 ``owns`` names child kinds (events on a child enqueue its controlling owner);
 ``watches`` maps events of any kind to requests with your function. Predicates
 passed to one of these filter that source; ``with_event_filter`` filters all.
-Each takes ``namespace``, ``label_selector`` and ``field_selector`` to watch less
-(a source with a selector has an informer of its own: read it from
-``source.informer.store``, as :meth:`Cache.get` answers only from unfiltered informers).
+Each takes ``namespace``, ``label_selector`` and ``field_selector`` to watch less; a
+source with a selector has an informer of its own (``source.informer``), which
+:meth:`Cache.get` reads only while it is the one informer of its kind.
 ``complete`` builds the controller and adds it to the manager -- also while the
 manager runs, which starts it at once.
 """
@@ -26,6 +26,7 @@ from setpoint.runtime import checks, ratelimit
 from setpoint.runtime.controller import Controller, Source
 from setpoint.runtime.handler import ForObject, ForOwner, MapFunc, Mapped
 from setpoint.runtime.manager import Manager
+from setpoint.runtime.pipeline import Pipeline, Retry, Stage
 from setpoint.runtime.predicate import Predicate
 from setpoint.runtime.reconcile import ReconcileFunc, Reconciler, Request, as_func
 from setpoint.runtime.resource import Kind
@@ -87,11 +88,17 @@ class Builder:
 
     def with_options(self, *, max_concurrent_reconciles: int | None = None,
                      rate_limiter: ratelimit.RateLimiter[Request] | None = None,
-                     cache_sync_timeout: float | None = None) -> Builder:
+                     cache_sync_timeout: float | None = None, pipeline: Pipeline[Request] | None = None) -> Builder:
         options: Mapping[str, Any] = {"max_concurrent_reconciles": max_concurrent_reconciles,
-                                      "rate_limiter": rate_limiter, "cache_sync_timeout": cache_sync_timeout}
+                                      "rate_limiter": rate_limiter, "cache_sync_timeout": cache_sync_timeout,
+                                      "pipeline": pipeline}
         self._options.update({k: v for k, v in options.items() if v is not None})
         return self
+
+    def with_pipeline(self, *stages: Stage[Request], retry: Retry[Request] | None = None) -> Builder:
+        """Put these stages (:mod:`setpoint.runtime.pipeline`) between the sources and the work queue,
+        in order; ``retry`` sets the back-off of failed reconciles."""
+        return self.with_options(pipeline=Pipeline(*stages, retry=retry))
 
     def build(self, reconciler: Reconciler | ReconcileFunc) -> Controller:
         """The controller, not yet added to the manager."""

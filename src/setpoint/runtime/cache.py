@@ -8,7 +8,10 @@ controllers be added and removed while the process runs.
 
 Reads (:meth:`Cache.get`, :meth:`Cache.list`) are synchronous dictionary lookups in
 the shared stores: no API call, no copy. The objects returned are shared and must be
-treated as read-only (see :mod:`setpoint.runtime.store`).
+treated as read-only (see :mod:`setpoint.runtime.store`). They are answered by the informer of
+every object of the kind (cluster-wide or of the namespace); when there is none and one informer
+of a selection (a label or field selector) is the only one of the kind, by that one -- reads then
+see only what it selected, as controller-runtime's cache restricted by ``ByObject`` selectors.
 
 A read of a kind whose informer runs but has not listed yet raises :class:`NotSynced`
 (a :class:`NotCached`); a controller's handlers and reconcilers never see it -- they run once
@@ -161,6 +164,17 @@ class Cache:
                     return inf
                 if syncing is None and inf.running:
                     syncing = inf
+        if syncing is None:
+            # No informer of every object: one of a selection answers alone, as controller-runtime's
+            # cache restricted to a label or field selector does (reads see only what it selected).
+            selected = [inf for key, inf in self._informers.items()
+                        if key.kind == kind and (key.label_selector or key.field_selector)
+                        and key.namespace in ((None, namespace) if namespace else (None,))]
+            if len(selected) == 1:
+                if selected[0].has_synced:
+                    return selected[0]
+                if selected[0].running:
+                    syncing = selected[0]
         if syncing is not None:
             raise NotSynced(f"the cache of {kind} has not synced yet" + (f" ({syncing.last_error})"
                                                                          if syncing.last_error else ""), syncing)

@@ -33,6 +33,7 @@ from setpoint.runtime.client import Client
 from setpoint.runtime.errors import Conflict
 from setpoint.runtime.handler import Handler
 from setpoint.runtime.informer import Informer
+from setpoint.runtime.pipeline import Pipeline, Priority
 from setpoint.runtime.predicate import Predicate
 from setpoint.runtime.reconcile import ReconcileFunc, Request, Result, TerminalError
 from setpoint.runtime.resource import Kind
@@ -72,16 +73,21 @@ class _Feed:
 
     A mapping function that reads a cache still listing (:class:`~setpoint.runtime.cache.NotSynced`)
     does not fail: the event is handed to ``defer`` and delivered again once that cache has synced.
+    With an event pipeline, requests enter its first stage with a priority: ``LOW`` for the initial
+    list (``initial`` is set while the informer replays its cache) and for resyncs, else ``NORMAL``.
     """
 
-    __slots__ = ("defer", "handler", "predicates", "queue")
+    __slots__ = ("defer", "handler", "initial", "pipeline", "predicates", "queue")
 
     def __init__(self, queue: WorkQueue[Request], handler: Handler, predicates: Sequence[Predicate],
-                 defer: Callable[[Informer, Callable[[], None]], None]) -> None:
+                 defer: Callable[[Informer, Callable[[], None]], None],
+                 pipeline: Pipeline[Request] | None = None) -> None:
         self.queue = queue
         self.handler = handler
         self.predicates = tuple(predicates)
         self.defer = defer
+        self.pipeline = pipeline
+        self.initial = False
 
     def on_add(self, obj: Obj) -> None:
         for p in self.predicates:
@@ -91,6 +97,11 @@ class _Feed:
             requests = self.handler.requests(obj)
         except NotSynced as e:
             self.defer(e.informer, lambda: self.on_add(obj))
+            return
+        if self.pipeline is not None:
+            priority = Priority.LOW if self.initial else Priority.NORMAL
+            for req in requests:
+                self.pipeline.add(req, priority)
             return
         add = self.queue.add
         for req in requests:
@@ -105,6 +116,11 @@ class _Feed:
             before = self.handler.requests(old) if self.handler.both_on_update else ()
         except NotSynced as e:
             self.defer(e.informer, lambda: self.on_update(old, new))
+            return
+        if self.pipeline is not None:
+            priority = Priority.LOW if old is new else Priority.NORMAL  # a resync re-announces the same object
+            for req in (*requests, *before):
+                self.pipeline.add(req, priority)
             return
         add = self.queue.add
         for req in requests:
@@ -121,6 +137,10 @@ class _Feed:
         except NotSynced as e:
             self.defer(e.informer, lambda: self.on_delete(obj))
             return
+        if self.pipeline is not None:
+            for req in requests:
+                self.pipeline.add(req, Priority.NORMAL)
+            return
         add = self.queue.add
         for req in requests:
             add(req)
@@ -132,7 +152,7 @@ class Controller:
     def __init__(self, name: str, reconcile: ReconcileFunc, *, sources: Sequence[Source] = (),
                  max_concurrent_reconciles: int = DEFAULT_MAX_CONCURRENT_RECONCILES,
                  rate_limiter: ratelimit.RateLimiter[Request] | None = None,
-                 cache_sync_timeout: float = 120.0) -> None:
+                 cache_sync_timeout: float = 120.0, pipeline: Pipeline[Request] | None = None) -> None:
         if max_concurrent_reconciles < 1:
             raise ValueError("max_concurrent_reconciles must be at least 1")
         self.name = name
@@ -140,7 +160,13 @@ class Controller:
         self.sources = list(sources)
         self.max_concurrent_reconciles = max_concurrent_reconciles
         self.cache_sync_timeout = cache_sync_timeout
+        if pipeline is not None and pipeline.retry is not None:
+            if rate_limiter is not None:
+                raise ValueError("give either a rate_limiter or a pipeline with retry=, not both")
+            rate_limiter = pipeline.retry
         self._rate_limiter = rate_limiter
+        #: the stages between the sources and the queue (None: straight into the queue)
+        self.pipeline = pipeline
         self.queue: WorkQueue[Request] = self._new_queue()
         self._metrics = m.ControllerMetrics(name, max_concurrent_reconciles)
         self._cache: Cache | None = None
@@ -159,6 +185,8 @@ class Controller:
         limiter = self._rate_limiter if self._rate_limiter is not None else ratelimit.default_controller_rate_limiter()
         queue: WorkQueue[Request] = WorkQueue(self.name, rate_limiter=limiter, metrics=m.QueueMetrics(self.name))
         m.track_queue(queue)
+        if self.pipeline is not None:
+            self.pipeline.bind(self.name, queue)
         return queue
 
     # -- life cycle ---------------------------------------------------------------------------------
@@ -193,8 +221,10 @@ class Controller:
             await src.handler.prepare(self._client)
         for src in self.sources:
             assert src.informer is not None
-            feed = _Feed(self.queue, src.handler, src.predicates, self._defer)
+            feed = _Feed(self.queue, src.handler, src.predicates, self._defer, self.pipeline)
+            feed.initial = True  # what the informer replays now is the initial list
             src.informer.add_handler(feed)
+            feed.initial = False
             self._feeds.append((src.informer, feed))
         self._workers = [asyncio.create_task(self._worker(), name=f"{self.name} worker {i}")
                          for i in range(self.max_concurrent_reconciles)]
@@ -224,6 +254,8 @@ class Controller:
         workers, self._workers = self._workers, []
         self._draining = workers  # halt() may still cancel them while they finish
         self.queue.shut_down()
+        if self.pipeline is not None:
+            self.pipeline.close()
         try:
             if workers:
                 if cancel:
@@ -296,11 +328,14 @@ class Controller:
 
     async def _worker(self) -> None:
         queue = self.queue
+        pipeline = self.pipeline
         while True:
             try:
                 req = await queue.get()
             except ShutDown:
                 return
+            if pipeline is not None:
+                pipeline.kick()
             try:
                 await self.reconcile_handler(req)
             finally:

@@ -15,6 +15,12 @@ Work queue (labels ``name`` and ``controller``): ``workqueue_depth``,
 Client: ``rest_client_requests_total{code,method,host}``. Leader election:
 ``leader_election_master_status{name}``.
 
+Event pipeline (:mod:`setpoint.runtime.pipeline`, labels ``controller`` and ``stage``):
+``setpoint_pipeline_depth``, ``setpoint_pipeline_latency_seconds``, ``setpoint_pipeline_passed_total``,
+``setpoint_pipeline_dropped_total``, ``setpoint_pipeline_coalesced_total``; its retries (label
+``controller``): ``setpoint_pipeline_retries_total``, ``setpoint_pipeline_backoff_seconds``. Fleet
+(:mod:`setpoint.runtime.fleet`): ``setpoint_fleet_member_ready{cluster}``.
+
 All live in :data:`REGISTRY` (not prometheus_client's global one); the manager
 serves it on ``/metrics``.
 """
@@ -163,3 +169,41 @@ def client_observer(host: str) -> Any:
 
 def render() -> bytes:
     return generate_latest(REGISTRY)
+
+fleet_member_ready = Gauge("setpoint_fleet_member_ready", "Whether a fleet's member cluster runs with its caches "
+                           "synced (1) or not (0).", ["cluster"], registry=REGISTRY)
+
+pipeline_depth = Gauge("setpoint_pipeline_depth", "Requests held in a stage of a controller's event pipeline",
+                       ["controller", "stage"], registry=REGISTRY)
+pipeline_latency = Histogram("setpoint_pipeline_latency_seconds", "How long a request stayed in a stage of a "
+                             "controller's event pipeline", ["controller", "stage"], buckets=_QUEUE_BUCKETS,
+                             registry=REGISTRY)
+pipeline_passed = Counter("setpoint_pipeline_passed", "Requests a pipeline stage passed on", ["controller", "stage"],
+                          registry=REGISTRY)
+pipeline_dropped = Counter("setpoint_pipeline_dropped", "Requests a pipeline stage dropped",
+                           ["controller", "stage"], registry=REGISTRY)
+pipeline_coalesced = Counter("setpoint_pipeline_coalesced", "Requests a pipeline stage merged into one it held",
+                             ["controller", "stage"], registry=REGISTRY)
+pipeline_retries = Counter("setpoint_pipeline_retries", "Requests sent back with back-off after a failed reconcile",
+                           ["controller"], registry=REGISTRY)
+pipeline_backoff = Histogram("setpoint_pipeline_backoff_seconds", "The back-off given to a failed request",
+                             ["controller"], buckets=_QUEUE_BUCKETS, registry=REGISTRY)
+
+
+class StageMetrics:
+    """The metrics of one stage of one controller's event pipeline."""
+
+    def __init__(self, controller: str, stage: str) -> None:
+        self.depth = pipeline_depth.labels(controller, stage)
+        self.latency = pipeline_latency.labels(controller, stage)
+        self.passed = pipeline_passed.labels(controller, stage)
+        self.dropped = pipeline_dropped.labels(controller, stage)
+        self.coalesced = pipeline_coalesced.labels(controller, stage)
+
+
+class RetryMetrics:
+    """The failure path's metrics of one controller."""
+
+    def __init__(self, controller: str) -> None:
+        self.retries = pipeline_retries.labels(controller)
+        self.backoff = pipeline_backoff.labels(controller)

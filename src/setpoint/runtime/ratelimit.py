@@ -92,6 +92,11 @@ class TokenBucket:
             return 0.0
         return -self._tokens / self.rate
 
+    def delay(self) -> float:
+        """How long until a token is free, without taking it."""
+        tokens = min(float(self.burst), self._tokens + (self._clock() - self._last) * self.rate)
+        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
+
     async def acquire(self) -> None:
         delay = self.reserve()
         if delay > 0:

@@ -491,15 +491,17 @@ def _request(inv: _Invocation, attrs: Attributes, obj: Obj | None, old: Obj | No
         user_info["groups"] = list(user.groups)
     if user.extra:
         user_info["extra"] = user.extra
+    group, version = attrs.kind_group_version or (attrs.group, attrs.version)
     request: Obj = {
         "uid": uid,
-        "kind": _gvk(eq.group, eq.version, eq.kind) if eq is not None else _gvk(attrs.group, attrs.version, attrs.kind),
+        "kind": (_gvk(eq.group, eq.version, eq.kind) if eq is not None and attrs.kind_group_version is None
+                 else _gvk(group, version, attrs.kind)),
         "resource": (_gvr(eq.group, eq.version, eq.plural) if eq is not None
                      else _gvr(attrs.group, attrs.version, attrs.resource)),
     }
     if attrs.subresource:
         request["subResource"] = attrs.subresource
-    request["requestKind"] = _gvk(attrs.group, attrs.version, attrs.kind)
+    request["requestKind"] = _gvk(group, version, attrs.kind)
     request["requestResource"] = _gvr(attrs.group, attrs.version, attrs.resource)
     if attrs.subresource:
         request["requestSubResource"] = attrs.subresource

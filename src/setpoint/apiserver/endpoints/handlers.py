@@ -372,7 +372,8 @@ async def evict(evictions: Evictions, call: Call) -> Response:
         raise errors.bad_request(
             f"the API version in the data ({api_version}) does not match the expected API version (policy/v1)")
     assert call.name is not None and call.namespace is not None
-    status = await evictions.create(call.namespace, call.name, body, call.request.query.get("dryRun") or [])
+    status = await evictions.create(call.namespace, call.name, body, call.request.query.get("dryRun") or [],
+                                    attrs=call.attrs)
     return json_response(201, status, out)
 
 

@@ -52,6 +52,9 @@ class Attributes:
     #: ``auditAnnotations``): filled during the request, sent as ``Warning`` headers / audited.
     warnings: list[str] = field(default_factory=list, compare=False)
     annotations: dict[str, str] = field(default_factory=dict, compare=False)
+    #: The group and version of ``kind`` when they are not the resource's: a subresource with a kind
+    #: of its own, such as ``pods/eviction`` (``policy/v1`` Eviction).
+    kind_group_version: tuple[str, str] | None = None
 
 
 class Authenticator(Protocol):

@@ -10,10 +10,16 @@ the disruption controller does not count it while it goes), else the answer is k
 TooManyRequests with a ``DisruptionBudget`` cause. The pod then gets the ``DisruptionTarget``
 condition and is deleted with the Eviction's ``deleteOptions`` (preconditions, propagation,
 dry run). Success is a ``Status`` with code 201.
+
+Admission sees the Eviction as kube's does (a CREATE of ``pods/eviction`` whose object is the
+Eviction): mutating admission first, validating admission once the names are checked (kube's
+``createValidation``), so a validating webhook on ``pods/eviction`` can refuse it before
+anything is read or written.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +28,7 @@ from setpoint.apimachinery.clock import format_time
 from setpoint.apimachinery.selection import SelectorError
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.encoding import errors
+from setpoint.apiserver.registry.admission import Attributes
 from setpoint.apiserver.registry.objectstore import ObjectStore
 from setpoint.apiserver.registry.resources import Registry, Resource
 
@@ -86,11 +93,19 @@ class Evictions:
         assert r is not None, f"{plural} are not served"
         return r
 
-    async def create(self, namespace: str, name: str, eviction: Obj, query_dry_run: list[str]) -> Obj:
-        """Evict; the answer is a success ``Status``, or a :class:`StatusError` is raised."""
+    async def create(self, namespace: str, name: str, eviction: Obj, query_dry_run: list[str],
+                     attrs: Attributes | None = None) -> Obj:
+        """Evict; the answer is a success ``Status``, or a :class:`StatusError` is raised.
+
+        ``attrs`` (the request's) runs the Eviction through admission; None skips it."""
+        if attrs is not None:  # the request's dryRun, as kube's create handler gives admission
+            attrs = replace(attrs, kind="Eviction", kind_group_version=("policy", "v1"), dry_run=bool(query_dry_run))
+            await self.objects.admission.admit(attrs, eviction, None)
         meta = eviction.get("metadata") if isinstance(eviction.get("metadata"), dict) else {}
         if name != (meta or {}).get("name"):
             raise errors.bad_request("name in URL does not match name in Eviction object")
+        if attrs is not None:
+            await self.objects.admission.validate(attrs, eviction, None)
         options = self._delete_options(eviction, query_dry_run)
         dry_run = bool(options.get("dryRun"))
         pods = self._resource("", "pods")
