@@ -56,6 +56,8 @@ class Outcome:
     #: started watching the VNI, to the entry in the host's table
     latencies: list[float] = field(default_factory=list)
     timeline: list[tuple[float, int, int]] = field(default_factory=list)  # (t, addressed, disseminated)
+    #: per attachment: (when it was addressed, its slowest host's dissemination latency)
+    samples: list[tuple[float, float]] = field(default_factory=list)
     informers_per_agent: list[int] = field(default_factory=list)
     events_per_agent: list[int] = field(default_factory=list)
     objects_per_agent: list[int] = field(default_factory=list)
@@ -240,6 +242,7 @@ async def run(client: Client, s: Scenario, *, agent_client: Client | None = None
                 raise Stalled(_missing(s, addressed_at, watched, done, hosting, agents))
         out.disseminated = max(done.values()) - started
         out.latencies = [d for k in done for d in pairs[k]]
+        out.samples = sorted((addressed_at[k] - started, max(pairs[k], default=0.0)) for k in done)
         out.events_cluster_wide = events
         for a in agents.values():
             local = a.local_informer
@@ -274,30 +277,44 @@ def _missing(s: Scenario, addressed_at: dict[str, float], watched: dict[str, tup
 
 
 def svg(out: Outcome, title: str = "setpoint SDN demo") -> str:
-    """The timeline as an SVG line chart (no plotting library): addressed and disseminated over time."""
-    w, h, left, bottom, top, right = 720, 360, 60, 40, 40, 20
+    """Two SVG charts (no plotting library): attachments addressed and in every table over time; and
+    each attachment's dissemination latency (its slowest host) against when it was addressed."""
+    w, h, left, bottom, top, right = 720, 620, 70, 40, 40, 20
+    mid = 330  # the first chart's bottom; the second spans mid + 40 .. h - bottom
     t_max = max((t for t, _, _ in out.timeline), default=1.0) or 1.0
     n = out.scenario.attachments or 1
+    lat_max = max((lat for _, lat in out.samples), default=0.0) or 1.0
 
-    def xy(t: float, v: int) -> str:
-        x = left + (w - left - right) * t / t_max
-        y = h - bottom - (h - bottom - top) * v / n
-        return f"{x:.1f},{y:.1f}"
+    def x(t: float) -> float:
+        return left + (w - left - right) * t / t_max
 
+    def y(v: float, v_max: float, y0: float, y1: float) -> float:
+        return y1 - (y1 - y0) * v / v_max
+
+    def axes(y0: float, y1: float, high: str) -> list[str]:
+        return [f'<line x1="{left}" y1="{y1}" x2="{w - right}" y2="{y1}" stroke="black"/>',
+                f'<line x1="{left}" y1="{y0}" x2="{left}" y2="{y1}" stroke="black"/>',
+                f'<text x="{w - right}" y="{y1 + 16}" text-anchor="end">{t_max:.0f} s</text>',
+                f'<text x="{left}" y="{y1 + 16}">0 s</text>',
+                f'<text x="{left - 5}" y="{y0 + 4}" text-anchor="end">{high}</text>',
+                f'<text x="{left - 5}" y="{y1}" text-anchor="end">0</text>']
+
+    s = out.scenario
     lines = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" '
              f'font-size="12"><rect width="{w}" height="{h}" fill="white"/>',
-             f'<text x="{left}" y="22" font-size="14">{title}: {out.scenario.attachments} attachments, '
-             f'{out.scenario.nodes} nodes, {out.scenario.vnis} VNIs</text>',
-             f'<line x1="{left}" y1="{h - bottom}" x2="{w - right}" y2="{h - bottom}" stroke="black"/>',
-             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{h - bottom}" stroke="black"/>',
-             f'<text x="{w - right}" y="{h - 10}" text-anchor="end">{t_max:.0f} s</text>',
-             f'<text x="{left - 5}" y="{top + 4}" text-anchor="end">{n}</text>',
-             f'<text x="{left - 5}" y="{h - bottom}" text-anchor="end">0</text>']
+             f'<text x="{left}" y="22" font-size="14">{title}: {s.attachments} attachments, {s.nodes} nodes, '
+             f'{s.vnis} VNIs</text>', *axes(top, mid, str(n))]
     for index, (label, color) in enumerate((("addressed", "#1f77b4"), ("in every table of its VNI", "#d62728"))):
-        points = " ".join(xy(t, row[index]) for t, *row in out.timeline)
-        lines.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{xy(0, 0)} {points}"/>')
+        points = " ".join(f"{x(t):.1f},{y(row[index], n, top, mid):.1f}" for t, *row in out.timeline)
+        lines.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" '
+                     f'points="{x(0):.1f},{mid} {points}"/>')
         lines.append(f'<text x="{left + 10}" y="{top + 16 + 16 * index}" fill="{color}">{label}</text>')
-    lines.append(f'<text x="{left + 10}" y="{top + 52}">dissemination p50 {out.percentile(50) * 1000:.0f} ms, '
+    y0 = mid + 40
+    lines.append(f'<text x="{left}" y="{y0 - 10}" font-size="13">dissemination latency (slowest host) by time '
+                 f'addressed; all hosts: p50 {out.percentile(50) * 1000:.0f} ms, '
                  f'p99 {out.percentile(99) * 1000:.0f} ms</text>')
+    lines.extend(axes(y0, h - bottom, f"{lat_max:.1f} s"))
+    lines.extend(f'<circle cx="{x(t):.1f}" cy="{y(lat, lat_max, y0, h - bottom):.1f}" r="1.5" fill="#2ca02c"/>'
+                 for t, lat in out.samples)
     lines.append("</svg>")
     return "\n".join(lines) + "\n"

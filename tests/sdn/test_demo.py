@@ -25,4 +25,4 @@ async def test_the_demo_converges_and_plots(setpoint_api: ApiServer) -> None:
     assert max(out.objects_per_agent) < 60  # a naive agent caches all 60
     assert lines and "addressed     60/60" in lines[-1]
     plot = demo.svg(out)
-    assert plot.startswith("<svg") and plot.count("<polyline") == 2
+    assert plot.startswith("<svg") and plot.count("<polyline") == 2 and plot.count("<circle") == 60
