@@ -14,7 +14,9 @@ Every step is safe to repeat, and to run on several replicas at once:
   attachment: the next reconcile (any replica's) finds it and records that address;
 * two replicas that addressed one attachment at once both hold a lock, but only one status write
   succeeds (the other's resourceVersion is stale); the loser's lock is then an extra lock owned
-  by an addressed attachment, and is deleted.
+  by an addressed attachment, and is deleted;
+* a lock deleted by hand is created again for the attachment whose status has its address (if
+  another attachment took the address meanwhile, the first says ``AddressConflict``).
 
 Replicas share the work: each renews a Lease (:mod:`examples.sdn.membership`) and addresses
 the attachments that rendezvous hashing of their uids gives it among the live replicas. When a
@@ -27,10 +29,11 @@ from __future__ import annotations
 import ipaddress
 import random
 import socket
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from examples.sdn.api import ATTACHMENT, IPLOCK, SUBNET, VNI_LABEL, lock_name, mac_for
+from examples.sdn.api import ATTACHMENT, IPLOCK, SUBNET, VNI_LABEL, lock_name, mac_for, vni_of
 from examples.sdn.membership import Membership
 
 from setpoint.runtime import Builder, Manager, Request, Result, conditions, errors, predicate
@@ -43,6 +46,8 @@ BY_HOLDER = "holder"    # index: locks by the uid of the attachment holding them
 ADDRESSED = "Addressed"
 #: addresses tried per reconcile before trying again later (each taken one costs a request)
 ATTEMPTS = 16
+#: how long an addressed attachment's lock may be missing from the cache before it is created again
+LOCK_GRACE = 2.0
 
 
 def attachment_subnet(obj: Mapping[str, Any]) -> list[str]:
@@ -74,6 +79,7 @@ class IPAM:
         self.membership = membership
         self.rng = rng or random.Random()
         self._claiming: set[tuple[str, int]] = set()  # (namespace/vni, address) being created now
+        self._missing_locks: dict[str, float] = {}  # addressed attachments whose lock is not cached: since
         #: counters, for tests and benchmarks
         self.locks_created = 0
         self.locks_taken = 0      # AlreadyExists answers
@@ -87,7 +93,7 @@ class IPAM:
         status = att.get("status") or {}
         if status.get("ipv4"):
             await self._release_extra_locks(att, status["ipv4"])
-            return None
+            return await self._keep_lock(att, status["ipv4"])
         self.membership.ensure_running()
         if not self.membership.joined:
             return Result(requeue_after=0.1)  # until its own Lease is back: the others see this replica too
@@ -187,6 +193,46 @@ class IPAM:
                 self.locks_released += 1
             except (errors.NotFound, errors.Conflict):
                 pass
+
+    async def _keep_lock(self, att: Mapping[str, Any], address: str) -> Result | None:
+        """The lock on an attachment's address is there; if it went (deleted by hand), take it again.
+
+        A lock missing from the cache may only not have arrived yet (the status event can come before
+        the lock's): it is looked at again after :data:`LOCK_GRACE` seconds, and created only if still
+        missing then. Only the replica whose share the attachment is does this.
+        """
+        uid, meta = att["metadata"]["uid"], att["metadata"]
+        vni = vni_of(att)
+        if vni is None or not self.membership.joined or self.membership.owner(uid) != self.membership.identity:
+            return None
+        name = lock_name(vni, address)
+        if self.cache.get(IPLOCK, name, meta["namespace"]) is not None:
+            self._missing_locks.pop(uid, None)
+            return None
+        since = self._missing_locks.setdefault(uid, time.monotonic())
+        wait = since + LOCK_GRACE - time.monotonic()
+        if wait > 0:
+            return Result(requeue_after=wait)
+        del self._missing_locks[uid]
+        lock = {"apiVersion": IPLOCK.api_version, "kind": IPLOCK.kind,
+                "metadata": {"name": name, "namespace": meta["namespace"],
+                             "ownerReferences": [owner_reference(dict(att), block_owner_deletion=False)]},
+                "spec": {"vni": vni, "ipv4": address, "subnet": att["spec"]["subnet"]}}
+        status = att.get("status") or {}
+        conds = [dict(c) for c in status.get("conditions") or ()]
+        try:
+            await self.client.create(lock)
+            self.locks_created += 1
+            held = True
+        except errors.AlreadyExists:
+            held = lock_holder(await self.client.get(IPLOCK, name, meta["namespace"])) == [uid]
+        if held:  # taken again (or the cache was behind)
+            conditions.set_condition(conds, ADDRESSED, conditions.TRUE, "Allocated", f"{address} (lock {name})")
+        else:
+            conditions.set_condition(conds, ADDRESSED, conditions.FALSE, "AddressConflict",
+                                     f"{address} is locked by another attachment ({name})")
+        await update_status(self.client, dict(att), {**status, "conditions": conds}, optimistic=True)
+        return None if held else Result(requeue_after=LOCK_GRACE)
 
     async def _not_addressed(self, att: Mapping[str, Any], reason: str, message: str) -> None:
         status = att.get("status") or {}

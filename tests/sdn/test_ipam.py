@@ -16,7 +16,7 @@ import pytest
 from examples.sdn import api, ipam
 from sdn_helpers import control_plane, create_all, delete_all, items, kill
 
-from setpoint.runtime import Client, Manager, Request
+from setpoint.runtime import Client, Manager, Request, errors
 from setpoint.runtime.informer import FuncHandler, Informer
 from setpoint.runtime.objects import owner_reference
 from setpoint.testing import ApiServer, eventually
@@ -260,3 +260,27 @@ async def test_an_address_another_replica_wrote_is_not_replaced_from_a_stale_cac
         assert replica.locks_created == 0
     finally:
         await mgr.cache.stop()
+
+
+async def test_a_lock_deleted_by_hand_is_taken_again(setpoint_api: ApiServer) -> None:
+    client = setpoint_api.client
+    await api.install(client)
+    await client.create(api.subnet("net", 3, "10.3.0.0/24"))
+    async with control_plane(client, ipam_replicas=2):
+        await client.create(api.attachment("guest", "net", "n"))
+        ip = await eventually(lambda: _address(client, "guest"))
+        name = api.lock_name(3, ip)
+        first = await eventually(lambda: _lock(client, name))
+        await client.delete(api.IPLOCK, name, "default")
+        again = await eventually(lambda: _lock(client, name), timeout=15)
+        assert again["metadata"]["uid"] != first["metadata"]["uid"]
+        assert again["metadata"]["ownerReferences"] == first["metadata"]["ownerReferences"]
+        assert await _address(client, "guest") == ip
+        check_allocation(await items(client, api.ATTACHMENT), await items(client, api.IPLOCK), "10.3.0.0/24", 3)
+
+
+async def _lock(client: Client, name: str) -> dict[str, Any] | None:
+    try:
+        return await client.get(api.IPLOCK, name, "default")
+    except errors.NotFound:
+        return None
