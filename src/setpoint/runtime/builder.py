@@ -9,6 +9,9 @@
 ``owns`` names child kinds (events on a child enqueue its controlling owner);
 ``watches`` maps events of any kind to requests with your function. Predicates
 passed to one of these filter that source; ``with_event_filter`` filters all.
+Each takes ``namespace``, ``label_selector`` and ``field_selector`` to watch less; a
+source with a selector has an informer of its own (``source.informer``), which
+:meth:`Cache.get` reads only while it is the one informer of its kind.
 ``complete`` builds the controller and adds it to the manager -- also while the
 manager runs, which starts it at once.
 """
@@ -52,27 +55,29 @@ class Builder:
         return self
 
     def for_(self, kind: Kind, *predicates: Predicate, namespace: str | None = None,
-             label_selector: str | None = None) -> Builder:
+             label_selector: str | None = None, field_selector: str | None = None) -> Builder:
         """Reconcile objects of ``kind``: their own events enqueue them."""
         if self._for is not None:
             raise BuildError(f"for_ already set to {self._for.kind}; a controller reconciles one kind "
                              "(watch more kinds with owns() or watches())")
         checks.check_predicates(predicates, f"for_({kind})")
-        self._for = Source(kind, ForObject(), predicates, namespace, label_selector)
+        self._for = Source(kind, ForObject(), predicates, namespace, label_selector, field_selector)
         return self
 
     def owns(self, kind: Kind, *predicates: Predicate, only_controller: bool = True,
-             namespace: str | None = None, label_selector: str | None = None) -> Builder:
+             namespace: str | None = None, label_selector: str | None = None,
+             field_selector: str | None = None) -> Builder:
         """Watch children of ``kind``: their events enqueue the owner (set by ``for_``)."""
         checks.check_predicates(predicates, f"owns({kind})")
-        self._sources.append(Source(kind, _PendingOwner(only_controller), predicates, namespace, label_selector))
+        self._sources.append(Source(kind, _PendingOwner(only_controller), predicates, namespace, label_selector,
+                                    field_selector))
         return self
 
     def watches(self, kind: Kind, map_fn: MapFunc, *predicates: Predicate, namespace: str | None = None,
-                label_selector: str | None = None) -> Builder:
+                label_selector: str | None = None, field_selector: str | None = None) -> Builder:
         """Watch any kind: ``map_fn(obj)`` says which requests its events enqueue."""
         checks.check_predicates(predicates, f"watches({kind})")
-        self._sources.append(Source(kind, Mapped(map_fn), predicates, namespace, label_selector))
+        self._sources.append(Source(kind, Mapped(map_fn), predicates, namespace, label_selector, field_selector))
         return self
 
     def with_event_filter(self, *predicates: Predicate) -> Builder:

@@ -51,13 +51,14 @@ DEFAULT_MAX_CONCURRENT_RECONCILES = 16
 
 @dataclass
 class Source:
-    """Events of ``kind`` (optionally in one namespace, matching a label selector) mapped by ``handler``."""
+    """Events of ``kind`` (optionally in one namespace, matching label and field selectors) mapped by ``handler``."""
 
     kind: Kind
     handler: Handler
     predicates: Sequence[Predicate] = ()
     namespace: str | None = None
     label_selector: str | None = None
+    field_selector: str | None = None
     informer: Informer | None = field(default=None, repr=False)
 
 
@@ -197,7 +198,8 @@ class Controller:
         self._cache = cache
         self._client = cache.client
         for src in self.sources:
-            src.informer = cache.acquire(src.kind, namespace=src.namespace, label_selector=src.label_selector)
+            src.informer = cache.acquire(src.kind, namespace=src.namespace, label_selector=src.label_selector,
+                                         field_selector=src.field_selector)
 
     async def start(self) -> None:
         """Wait for every source's cache to sync, then connect the sources and start the workers.
