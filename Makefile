@@ -7,7 +7,7 @@ STAMP_TEST := $(VENV)/.installed-test
 DATA_DIR ?= ./setpoint-data
 PORT ?= 6443
 
-.PHONY: up test lint typecheck pytest bench clean etcd
+.PHONY: up test lint typecheck pytest bench clean etcd debian-tools
 
 # Debian's python3 needs the python3-venv package for `-m venv`; install it when missing (as root).
 $(BIN)/python:
@@ -36,15 +36,22 @@ lint: $(STAMP_TEST)
 typecheck: $(STAMP_TEST)
 	$(BIN)/mypy src
 
-# The storage tests run a throwaway etcd cluster of their own: install Debian's etcd when missing.
-# The package may start a system etcd on 2379; the tests do not use it, so it is stopped and disabled.
-etcd:
-	@command -v etcd >/dev/null && command -v etcdctl >/dev/null || { \
-	  echo "installing etcd-server and etcd-client (Debian)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server etcd-client >/dev/null; \
-	  systemctl disable --now etcd >/dev/null 2>&1 || true; }
+# The tests use Debian tools beside Python: etcd (the storage tests run a throwaway cluster of their
+# own), openssl (issued certificates are checked with `openssl verify`) and ip (the SDN example's network
+# namespaces). What is missing is installed. The etcd package may start a system etcd on 2379; the tests
+# do not use it, so it is stopped and disabled. (`make etcd`: the same.)
+debian-tools:
+	@missing=""; \
+	command -v etcd >/dev/null && command -v etcdctl >/dev/null || missing="$$missing etcd-server etcd-client"; \
+	command -v openssl >/dev/null || missing="$$missing openssl"; \
+	command -v ip >/dev/null || missing="$$missing iproute2"; \
+	if [ -n "$$missing" ]; then echo "installing$$missing (Debian)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  systemctl disable --now etcd >/dev/null 2>&1 || true; fi
 
-pytest: $(STAMP_TEST) etcd
+etcd: debian-tools
+
+pytest: $(STAMP_TEST) debian-tools
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -q
 
 test: lint typecheck pytest
