@@ -37,14 +37,15 @@ typecheck: $(STAMP_TEST)
 	$(BIN)/mypy src
 
 # The tests use Debian tools beside Python: etcd (the storage tests run a throwaway cluster of their
-# own), openssl (issued certificates are checked with `openssl verify`) and ip (the SDN example's network
-# namespaces). What is missing is installed. The etcd package may start a system etcd on 2379; the tests
+# own), openssl (issued certificates are checked with `openssl verify`), ip and ping (the SDN example's
+# network namespaces). What is missing is installed. The etcd package may start a system etcd on 2379; the tests
 # do not use it, so it is stopped and disabled. (`make etcd`: the same.)
 debian-tools:
 	@missing=""; \
 	command -v etcd >/dev/null && command -v etcdctl >/dev/null || missing="$$missing etcd-server etcd-client"; \
 	command -v openssl >/dev/null || missing="$$missing openssl"; \
 	command -v ip >/dev/null || missing="$$missing iproute2"; \
+	command -v ping >/dev/null || missing="$$missing iputils-ping"; \
 	if [ -n "$$missing" ]; then echo "installing$$missing (Debian)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  systemctl disable --now etcd >/dev/null 2>&1 || true; fi

@@ -14,6 +14,7 @@ demonstration and tests, not for scale (that is :class:`~examples.sdn.dataplane.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -161,15 +162,18 @@ class LinuxDataPlane:
 
 
 def reachable(guest_ns: str, ip: str, *, timeout: float = 1.0, python: Sequence[str] = ("python3",)) -> bool:
-    """Whether a TCP connection attempt from ``guest_ns`` to ``ip`` gets an answer (a refusal counts:
-    the peer's kernel answered), i.e. the two guests can talk; a timeout or no route means not."""
-    probe = ("import socket, sys\n"
-             "try:\n"
-             f"    socket.create_connection(({ip!r}, 9), timeout={timeout})\n"
-             "except ConnectionRefusedError:\n"
-             "    sys.exit(0)\n"
-             "except OSError:\n"
-             "    sys.exit(1)\n")
-    result = subprocess.run(["ip", "netns", "exec", guest_ns, *python, "-c", probe], capture_output=True,
-                            timeout=timeout + 10)
+    """Whether ``guest_ns`` reaches ``ip``: one ``ping`` (ICMP echo) where ping is installed, else a TCP
+    connection attempt (a refusal counts: the peer's kernel answered); a timeout or no route means not."""
+    if shutil.which("ping") is not None:
+        command = ["ping", "-c", "1", "-W", str(max(1, round(timeout))), ip]
+    else:
+        probe = ("import socket, sys\n"
+                 "try:\n"
+                 f"    socket.create_connection(({ip!r}, 9), timeout={timeout})\n"
+                 "except ConnectionRefusedError:\n"
+                 "    sys.exit(0)\n"
+                 "except OSError:\n"
+                 "    sys.exit(1)\n")
+        command = [*python, "-c", probe]
+    result = subprocess.run(["ip", "netns", "exec", guest_ns, *command], capture_output=True, timeout=timeout + 10)
     return result.returncode == 0
