@@ -101,6 +101,9 @@ def version() -> None:
                    "shared among the priority levels.")
 @click.option("--max-mutating-requests-inflight", default=200, show_default=True, type=click.IntRange(min=1),
               help="The same for writes.")
+@click.option("--min-request-timeout", default=1800, show_default=True, type=click.IntRange(min=1),
+              help="Seconds a watch without timeoutSeconds is kept open at least (a random value between this and "
+                   "twice this, as kube-apiserver picks it, to spread reconnections out).")
 @click.option("--enable-priority-and-fairness", default=True, show_default=True, type=click.BOOL,
               is_flag=False, flag_value=True, metavar="bool",
               help="API Priority and Fairness (FlowSchemas, PriorityLevelConfigurations); =false: plain in-flight "
@@ -153,8 +156,8 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, etcd_cafi
        node_monitor_grace_period: str, node_startup_grace_period: str, terminated_pod_gc_threshold: int,
        horizontal_pod_autoscaler_sync_period: str,
        horizontal_pod_autoscaler_downscale_stabilization: str, horizontal_pod_autoscaler_tolerance: float,
-       max_requests_inflight: int, max_mutating_requests_inflight: int, enable_priority_and_fairness: bool,
-       token_auth_file: Path | None, anonymous_auth: bool | None,
+       max_requests_inflight: int, max_mutating_requests_inflight: int, min_request_timeout: int,
+       enable_priority_and_fairness: bool, token_auth_file: Path | None, anonymous_auth: bool | None,
        tls_sans: tuple[str, ...], tls_cert_file: Path | None, tls_private_key_file: Path | None,
        client_ca_file: Path | None, insecure_http: bool,
        audit_policy_file: str, audit_log_path: str, audit_log_maxsize: int, audit_log_maxbackup: int,
@@ -216,6 +219,7 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, etcd_cafi
     options["authorization_modes"] = modes
     server_options = {"max_requests_inflight": max_requests_inflight,
                       "max_mutating_requests_inflight": max_mutating_requests_inflight,
+                      "min_request_timeout": float(min_request_timeout),
                       "enable_priority_and_fairness": enable_priority_and_fairness}
     try:
         security = _security_options(audit_policy_file, audit_log_path, audit_log_maxsize, audit_log_maxbackup,

@@ -423,6 +423,20 @@ async def test_watch_over_http_streams_initial_events_bookmark_then_live_events(
         assert live == {"type": "ADDED", "object": created}
 
 
+async def test_a_watch_without_timeout_ends_between_min_request_timeout_and_twice_that(api: APIServer) -> None:
+    # kube-apiserver's --min-request-timeout: a randomized timeout in [t, 2t), here t = 1 s.
+    api.min_request_timeout = 1.0
+    path = CMS.format("default")
+    loop = asyncio.get_running_loop()
+    async with aiohttp.ClientSession() as session:
+        for _ in range(3):
+            started = loop.time()
+            async with session.get(f"http://127.0.0.1:{api.port}{path}?watch=true") as resp:
+                assert resp.status == 200
+                assert await asyncio.wait_for(resp.content.read(), TIMEOUT) == b""  # no events: it just ends
+            assert 1.0 <= loop.time() - started < 2.0 + 1.0
+
+
 # --- Events: held in the watch cache as JSON -------------------------------------------
 
 EVENTS = "/api/v1/namespaces/{}/events"

@@ -109,7 +109,10 @@ def client_e2e_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serv
     log_path = base / "server.log"
     for _attempt in range(3):
         port = free_port()
-        proc = start_server(data_dir, port, log_path=log_path)  # the default: 3 simulated nodes
+        # The default: 3 simulated nodes. Watches without timeoutSeconds end after 5-10 s (kube's
+        # --min-request-timeout, 30-60 min by default): the upstream informer tests' cleanup stops an
+        # informer whose thread waits in a watch read for the next event, which can take that long.
+        proc = start_server(data_dir, port, "--min-request-timeout", "5", log_path=log_path)
         try:
             wait_ready(port, proc)
             break

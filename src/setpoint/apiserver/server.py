@@ -133,8 +133,11 @@ class APIServer:
         authorization_modes: tuple[str, ...] = ("AlwaysAllow",),
         enable_priority_and_fairness: bool = True,
         auditor: audit.Auditor | None = None,
+        min_request_timeout: float = watch.MIN_REQUEST_TIMEOUT,
     ) -> None:
         self.storage = store
+        #: ``--min-request-timeout``: a watch without timeoutSeconds ends after this to twice this.
+        self.min_request_timeout = min_request_timeout
         self.registry = Registry()
         self.admission = admission or AdmissionChain()
         self.objects = ObjectStore(store, self.admission)
@@ -379,7 +382,7 @@ class APIServer:
                   "apiserver")
         if call.verb == "watch":
             gauge = self.metrics.longrunning.labels(verb, *labels[2:])
-            response = await _VERBS["watch"](self.objects, call)
+            response = await watch.watch(self.objects, call, min_request_timeout=self.min_request_timeout)
             self.metrics.requests.labels(*labels, str(response.status)).inc()
             if isinstance(response, StreamingResponse):
                 response.chunks = _track(response.chunks, gauge)

@@ -10,6 +10,7 @@ events a watch sees is the registry's business (:meth:`ObjectStore.watch`).
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -23,8 +24,9 @@ from setpoint.apiserver.registry.objectstore import ObjectStore, parse_resource_
 from setpoint.apiserver.registry.resources import Resource
 from setpoint.apiserver.registry.watch import Watch
 
-#: How long a watch without timeoutSeconds stays open (kube: 30-60 min).
-DEFAULT_WATCH_SECONDS = 1800.0
+#: ``--min-request-timeout``'s default: a watch without timeoutSeconds stays open between this and
+#: twice this (kube-apiserver's randomized timeout, which spreads reconnections out).
+MIN_REQUEST_TIMEOUT = 1800.0
 #: Idle time after which a watcher that allows bookmarks gets one.
 BOOKMARK_INTERVAL = 10.0
 
@@ -34,7 +36,13 @@ def _bool_param(request: Request, name: str) -> bool:
     return v is not None and v.lower() in ("true", "1", "")
 
 
-async def watch(store: ObjectStore, call: Call) -> StreamingResponse | Response:
+def default_seconds(min_request_timeout: float) -> float:
+    """How long a watch without timeoutSeconds stays open: ``min_request_timeout * (1 + rand)``."""
+    return min_request_timeout * (1.0 + random.random())
+
+
+async def watch(store: ObjectStore, call: Call, *,
+                min_request_timeout: float = MIN_REQUEST_TIMEOUT) -> StreamingResponse | Response:
     request = call.request
     out = negotiate(request)
     r = call.resource
@@ -45,7 +53,7 @@ async def watch(store: ObjectStore, call: Call) -> StreamingResponse | Response:
     bookmarks = _bool_param(request, "allowWatchBookmarks")
     timeout_text = request.query_one("timeoutSeconds")
     try:
-        timeout = float(timeout_text) if timeout_text else DEFAULT_WATCH_SECONDS
+        timeout = float(timeout_text) if timeout_text else default_seconds(min_request_timeout)
     except ValueError:
         raise errors.bad_request(f"invalid timeoutSeconds: {timeout_text!r}") from None
     initial: bool
