@@ -7,13 +7,13 @@ import asyncio
 import logging
 from pathlib import Path
 
-from examples.sdn import demo
+from . import demo
 
 
 async def linux(args: argparse.Namespace) -> None:
-    from examples.sdn import linuxdemo
-
     from setpoint.testing import start_api_server
+
+    from . import linuxdemo
 
     async with start_api_server() as server:
         await linuxdemo.run(server.client, keep=args.keep)
@@ -42,7 +42,7 @@ async def main(args: argparse.Namespace) -> demo.Outcome:
 
 
 def cli() -> None:
-    parser = argparse.ArgumentParser(prog="python -m examples.sdn", description=__doc__)
+    parser = argparse.ArgumentParser(prog=__spec__.parent if __spec__ else "setpoint-sdn", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("demo", help="simulate nodes, subnets and guests; print progress and figures")
     run.add_argument("--kubeconfig", help="run against this cluster (default: an embedded server)")

@@ -22,13 +22,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from examples.sdn.api import ATTACHMENT, VNI_LABEL, vni_of
-from examples.sdn.dataplane import DataPlane, MemoryDataPlane
-
 from setpoint.runtime import Builder, Manager, Request, Result
 from setpoint.runtime.controller import Controller
 from setpoint.runtime.informer import FuncHandler, Informer
 from setpoint.runtime.status import update_status
+
+from .api import ATTACHMENT, VNI_LABEL, vni_of
+from .dataplane import DataPlane, MemoryDataPlane
 
 
 def host_ip_of(node: Mapping[str, Any]) -> str | None:

@@ -19,11 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from examples.sdn import agent, api, ipam, validator
-from examples.sdn.dataplane import MemoryDataPlane
-
 from setpoint.runtime import Client, Kind, Manager, errors
 from setpoint.runtime.informer import FuncHandler, Informer
+
+from . import agent, api, ipam, validator
+from .dataplane import MemoryDataPlane
 
 NAMESPACE = Kind("v1", "Namespace")
 NODE = Kind("v1", "Node")

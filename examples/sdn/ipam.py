@@ -33,13 +33,13 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from examples.sdn.api import ATTACHMENT, IPLOCK, SUBNET, VNI_LABEL, lock_name, mac_for, vni_of
-from examples.sdn.membership import Membership
-
 from setpoint.runtime import Builder, Manager, Request, Result, conditions, errors, predicate
 from setpoint.runtime.leader import LEASE
 from setpoint.runtime.objects import owner_reference
 from setpoint.runtime.status import update_status
+
+from .api import ATTACHMENT, IPLOCK, SUBNET, VNI_LABEL, lock_name, mac_for, vni_of
+from .membership import Membership
 
 BY_SUBNET = "subnet"    # index: attachments by "namespace/subnet"
 BY_HOLDER = "holder"    # index: locks by the uid of the attachment holding them

@@ -165,7 +165,8 @@ def reachable(guest_ns: str, ip: str, *, timeout: float = 1.0, python: Sequence[
     """Whether ``guest_ns`` reaches ``ip``: one ``ping`` (ICMP echo) where ping is installed, else a TCP
     connection attempt (a refusal counts: the peer's kernel answered); a timeout or no route means not."""
     if shutil.which("ping") is not None:
-        command = ["ping", "-c", "1", "-W", str(max(1, round(timeout))), ip]
+        # one reply wanted, a request every 0.2 s until one comes or the deadline (the first may wait on ARP)
+        command = ["ping", "-c", "1", "-i", "0.2", "-w", str(max(2, round(2 * timeout))), ip]
     else:
         probe = ("import socket, sys\n"
                  "try:\n"

@@ -17,10 +17,10 @@ import sys
 import time
 from typing import Any
 
-from examples.sdn import agent, api, ipam, validator
-from examples.sdn.linux import LinuxDataPlane, Underlay, netns_usable, reachable
-
 from setpoint.runtime import Client, Manager
+
+from . import agent, api, ipam, validator
+from .linux import LinuxDataPlane, Underlay, netns_usable, reachable
 
 
 async def _placed(client: Client, name: str) -> dict[str, Any]:

@@ -20,11 +20,11 @@ import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from examples.sdn.api import SUBNET
-
 from setpoint.runtime import Builder, Manager, Request, Result, conditions
 from setpoint.runtime.events import EventRecorder
 from setpoint.runtime.status import update_status
+
+from .api import SUBNET
 
 BY_VNI = "vni"  # index: Subnets by VNI
 VALID = "Valid"

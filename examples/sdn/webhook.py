@@ -22,12 +22,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
-from examples.sdn.api import GROUP, SUBNET, VERSION
-from examples.sdn.validator import BY_VNI, subnet_vni
-from examples.sdn.validator import judge as judge_group
 
 from setpoint.runtime import Manager
 from setpoint.runtime.informer import Informer
+
+from .api import GROUP, SUBNET, VERSION
+from .validator import BY_VNI, subnet_vni
+from .validator import judge as judge_group
 
 NAME = f"subnets.{GROUP}"
 PATH = "/validate-subnet"
