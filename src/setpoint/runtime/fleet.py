@@ -56,7 +56,7 @@ import hashlib
 import inspect
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +65,7 @@ import yaml
 from setpoint.apimachinery.types import Obj
 from setpoint.runtime import metrics as m
 from setpoint.runtime import ratelimit
+from setpoint.runtime.background import Background
 from setpoint.runtime.client import Client
 from setpoint.runtime.config import Config, ConfigError
 from setpoint.runtime.events import EventRecorder
@@ -146,8 +147,10 @@ class Member:
         return self.manager.cache
 
 
-class Fleet:
+class Fleet(Background):
     """One manager per member cluster named by kubeconfig Secrets on a host cluster."""
+
+    task_name = "fleet"
 
     def __init__(self, host: Client, *, namespace: str, label_selector: str | None = None,
                  connect: Connect | None = None, manager_options: Mapping[str, Any] | None = None,
@@ -243,32 +246,6 @@ class Fleet:
                                  return_exceptions=True)
             self._secrets = None
             self._queue = None
-
-    def stop(self) -> None:
-        """Ask :meth:`run` to stop every member and return."""
-        self._stop.set()
-
-    def start(self) -> asyncio.Task[None]:
-        """Run in a background task; see :meth:`close`."""
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self.run(), name="fleet")
-        return self._task
-
-    async def close(self) -> None:
-        """Stop a fleet started with :meth:`start` and wait for it."""
-        self.stop()
-        if self._task is not None:
-            task, self._task = self._task, None
-            await task
-
-    @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator[Fleet]:
-        """``async with fleet.running():`` -- started on entry, every member stopped on exit."""
-        self.start()
-        try:
-            yield self
-        finally:
-            await self.close()
 
     # -- the work loop --------------------------------------------------------------------------
 

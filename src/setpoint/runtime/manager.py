@@ -27,10 +27,10 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from setpoint.runtime import metrics as m
+from setpoint.runtime.background import Background
 from setpoint.runtime.cache import Cache
 from setpoint.runtime.client import Client
 from setpoint.runtime.controller import DEFAULT_MAX_CONCURRENT_RECONCILES, Controller
@@ -42,8 +42,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class Manager:
+class Manager(Background):
     """Controllers, their shared cache, health and metrics endpoints, and leader election."""
+
+    task_name = "manager"
 
     def __init__(self, client: Client, *, health_port: int | None = None, health_host: str = "127.0.0.1",
                  leader_election: LeaderElection | None = None, resync: float | None = None,
@@ -228,34 +230,6 @@ class Manager:
         self._running = False
         self._leading = self.leader_election is None
         self._lost = False
-
-    def stop(self) -> None:
-        """Ask :meth:`run` to shut down gracefully (returns at once)."""
-        self._stop.set()
-
-    # -- background use (tests, embedding) -------------------------------------------------------------
-
-    def start(self) -> asyncio.Task[None]:
-        """Run in a background task; see :meth:`close`."""
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self.run(), name="manager")
-        return self._task
-
-    async def close(self) -> None:
-        """Stop a manager started with :meth:`start` and wait for it (re-raising its error)."""
-        self.stop()
-        if self._task is not None:
-            task, self._task = self._task, None
-            await task
-
-    @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator[Manager]:
-        """``async with mgr.running():`` -- started on entry, stopped gracefully on exit."""
-        self.start()
-        try:
-            yield self
-        finally:
-            await self.close()
 
     @property
     def is_leader(self) -> bool:
