@@ -16,6 +16,7 @@ from pydantic import Field
 
 from setpoint.models import CRDModel, CustomResource, PrinterColumn, Rule, crd_for
 from setpoint.runtime import Client, Kind, errors
+from setpoint.runtime.client import wait_served
 
 GROUP = "network.setpoint.dev"
 VERSION = "v1alpha1"
@@ -129,27 +130,13 @@ def crds() -> list[dict[str, Any]]:
 
 async def install(client: Client, *, timeout: float = 30.0) -> None:
     """Create (or keep) the CRDs and wait until the server serves all three kinds."""
-    import asyncio
-    import time
 
     for crd in crds():
         try:
             await client.create(crd)
         except errors.AlreadyExists:
             pass
-    deadline = time.monotonic() + timeout
-    for kind in (SUBNET, ATTACHMENT, IPLOCK):
-        while True:
-            forget = getattr(client, "forget_discovery", None)
-            if forget is not None:
-                forget()
-            try:
-                await client.resource(kind)
-                break
-            except errors.NotFound:
-                if time.monotonic() > deadline:
-                    raise
-                await asyncio.sleep(0.05)
+    await wait_served(client, (SUBNET, ATTACHMENT, IPLOCK), timeout=timeout)
 
 
 # --- addresses -----------------------------------------------------------------------------------

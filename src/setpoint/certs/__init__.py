@@ -23,9 +23,6 @@ controllers written with :mod:`setpoint.runtime`, like any operator -- so they r
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 from setpoint.certs.api import crds
 from setpoint.certs.certificates import add_certificate_controller
 from setpoint.certs.ingress import add_ingress_shim
@@ -33,8 +30,7 @@ from setpoint.certs.issuers import add_issuer_controllers
 from setpoint.certs.names import CERTIFICATE, CERTIFICATE_REQUEST, CLUSTER_ISSUER, ISSUER
 from setpoint.certs.options import CertOptions
 from setpoint.certs.requests import add_request_controllers
-from setpoint.runtime import errors
-from setpoint.runtime.client import Client
+from setpoint.runtime.client import Client, wait_served
 from setpoint.runtime.events import EventRecorder
 from setpoint.runtime.manager import Manager
 
@@ -59,16 +55,4 @@ async def install_crds(client: Client, *, timeout: float = 30.0) -> None:
     """Apply the four CRDs (server-side, forcing) and wait until the server serves them."""
     for crd in crds():
         await client.apply(crd, field_manager=FIELD_MANAGER, force=True)
-    deadline = time.monotonic() + timeout
-    for kind in (CERTIFICATE, CERTIFICATE_REQUEST, ISSUER, CLUSTER_ISSUER):
-        while True:
-            forget = getattr(client, "forget_discovery", None)
-            if forget is not None:
-                forget()
-            try:
-                await client.resource(kind)
-                break
-            except errors.NotFound:
-                if time.monotonic() > deadline:
-                    raise
-                await asyncio.sleep(0.05)
+    await wait_served(client, (CERTIFICATE, CERTIFICATE_REQUEST, ISSUER, CLUSTER_ISSUER), timeout=timeout)

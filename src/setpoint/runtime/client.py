@@ -11,11 +11,14 @@ test's fake. Objects are plain ``dict``s.
 
 from __future__ import annotations
 
+import asyncio
 import enum
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple, Protocol
 
 from setpoint.apimachinery.types import Obj
+from setpoint.runtime import errors
 from setpoint.runtime.resource import Kind, Resource
 
 KindLike = Kind | Resource
@@ -114,3 +117,21 @@ class Client(Protocol):
 def items(listing: Mapping[str, Any]) -> Sequence[Obj]:
     """The ``items`` of a list answer (an empty list when there are none)."""
     return listing.get("items") or []
+
+
+async def wait_served(client: Client, kinds: Sequence[Kind], *, timeout: float = 30.0) -> None:
+    """Return once the server serves every one of ``kinds`` -- after their CRDs were created, say --
+    asking discovery afresh each time; ``NotFound`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    for kind in kinds:
+        while True:
+            forget = getattr(client, "forget_discovery", None)
+            if forget is not None:
+                forget()
+            try:
+                await client.resource(kind)
+                break
+            except errors.NotFound:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.05)
