@@ -21,7 +21,7 @@ import contextlib
 import hashlib
 import socket
 import uuid
-from typing import Any
+from typing import Any, NamedTuple
 
 from setpoint.apimachinery.clock import Clock, format_micro_time, parse_time
 from setpoint.apimachinery.types import Obj
@@ -61,6 +61,15 @@ def _peer(lease: Obj) -> tuple[str, int] | None:
     value = (lease["metadata"].get("annotations") or {}).get(PEER_ADDRESS) or ""
     ip, _, port = value.rpartition(":")
     return (ip.strip("[]"), int(port)) if ip and port.isdigit() else None
+
+
+class Peers(NamedTuple):
+    """The servers renewed within :data:`ENDPOINT_TTL` (``(ip, port)``, sorted), the seconds until
+    the first of the others expires, and the identity Leases past their whole duration."""
+
+    peers: list[tuple[str, int]]
+    soonest: float | None
+    expired: list[Obj]
 
 
 class APIServerLeases:
@@ -115,20 +124,19 @@ class APIServerLeases:
         self.removed = True  # and renew it no more
         with contextlib.suppress(errors.NotFound):
             await self.client.delete(LEASE, self.name, LEASE_NAMESPACE)
-        live = [p for p in self.live_peers()[0] if p != (self.address, self.port)]
+        live = [p for p in self.live_peers().peers if p != (self.address, self.port)]
         if self.address is not None and live:
             with contextlib.suppress(errors.ApiError):
                 await self.write_endpoints(live)
 
     # -- everyone's Leases -------------------------------------------------------------------------
 
-    def live_peers(self) -> tuple[list[tuple[str, int]], float | None]:
-        """The servers renewed within :data:`ENDPOINT_TTL`, sorted, and the seconds until the first
-        of them expires; expired identity Leases are deleted (``apiserverleasegc``) as a side task."""
+    def live_peers(self) -> Peers:
+        """What the identity Leases in the cache say (see :class:`Peers`)."""
         now = self.clock.now()
         peers: set[tuple[str, int]] = set()
         soonest: float | None = None
-        self._expired: list[Obj] = []
+        expired: list[Obj] = []
         for lease in self.cache.list(LEASE, LEASE_NAMESPACE):
             meta = lease["metadata"]
             if not _identity(lease):
@@ -139,7 +147,7 @@ class APIServerLeases:
                 continue
             age = (now - renewed).total_seconds()
             if meta["name"] != self.name and age > float(spec.get("leaseDurationSeconds") or LEASE_DURATION):
-                self._expired.append(lease)
+                expired.append(lease)
             peer = _peer(lease)
             if peer is None or (age > ENDPOINT_TTL and meta["name"] != self.name):
                 continue
@@ -147,7 +155,7 @@ class APIServerLeases:
             if meta["name"] != self.name:
                 left = ENDPOINT_TTL - age
                 soonest = left if soonest is None else min(soonest, left)
-        return sorted(peers, key=_order), soonest
+        return Peers(sorted(peers, key=_order), soonest, expired)
 
     def renewal_due(self) -> float:
         """Seconds until this server's Lease should be renewed (0: now; also when it is missing)."""
@@ -164,8 +172,8 @@ class APIServerLeases:
         # Woken by every server's renewal (its own too): renew only when due.
         if self.renewal_due() <= 0.0:
             await self.renew()
-        peers, soonest = self.live_peers()
-        for lease in self._expired:
+        peers, soonest, expired = self.live_peers()
+        for lease in expired:  # (kube's apiserverleasegc)
             with contextlib.suppress(errors.NotFound, errors.Conflict):
                 await self.client.delete(LEASE, lease["metadata"]["name"], LEASE_NAMESPACE,
                                          preconditions={"resourceVersion": lease["metadata"]["resourceVersion"]})
