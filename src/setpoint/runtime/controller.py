@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,14 +98,7 @@ class _Feed:
         except NotSynced as e:
             self.defer(e.informer, lambda: self.on_add(obj))
             return
-        if self.pipeline is not None:
-            priority = Priority.LOW if self.initial else Priority.NORMAL
-            for req in requests:
-                self.pipeline.add(req, priority)
-            return
-        add = self.queue.add
-        for req in requests:
-            add(req)
+        self._enqueue(requests, Priority.LOW if self.initial else Priority.NORMAL)
 
     def on_update(self, old: Obj, new: Obj) -> None:
         for p in self.predicates:
@@ -117,16 +110,10 @@ class _Feed:
         except NotSynced as e:
             self.defer(e.informer, lambda: self.on_update(old, new))
             return
-        if self.pipeline is not None:
-            priority = Priority.LOW if old is new else Priority.NORMAL  # a resync re-announces the same object
-            for req in (*requests, *before):
-                self.pipeline.add(req, priority)
-            return
-        add = self.queue.add
-        for req in requests:
-            add(req)
-        for req in before:
-            add(req)
+        priority = Priority.LOW if old is new else Priority.NORMAL  # a resync re-announces the same object
+        self._enqueue(requests, priority)
+        if before:
+            self._enqueue(before, priority)
 
     def on_delete(self, obj: Obj) -> None:
         for p in self.predicates:
@@ -137,9 +124,14 @@ class _Feed:
         except NotSynced as e:
             self.defer(e.informer, lambda: self.on_delete(obj))
             return
-        if self.pipeline is not None:
+        self._enqueue(requests, Priority.NORMAL)
+
+    def _enqueue(self, requests: Iterable[Request], priority: Priority) -> None:
+        """Into the pipeline's first stage with ``priority``, or (without one) straight into the queue."""
+        pipeline = self.pipeline
+        if pipeline is not None:
             for req in requests:
-                self.pipeline.add(req, Priority.NORMAL)
+                pipeline.add(req, priority)
             return
         add = self.queue.add
         for req in requests:

@@ -167,9 +167,6 @@ def client_observer(host: str) -> Any:
     return observe
 
 
-def render() -> bytes:
-    return generate_latest(REGISTRY)
-
 fleet_member_ready = Gauge("setpoint_fleet_member_ready", "Whether a fleet's member cluster runs with its caches "
                            "synced (1) or not (0).", ["cluster"], registry=REGISTRY)
 
@@ -207,3 +204,7 @@ class RetryMetrics:
     def __init__(self, controller: str) -> None:
         self.retries = pipeline_retries.labels(controller)
         self.backoff = pipeline_backoff.labels(controller)
+
+
+def render() -> bytes:
+    return generate_latest(REGISTRY)

@@ -88,7 +88,9 @@ class Stage(Generic[T]):
         """The work queue took an item: room may have opened downstream."""
 
     def close(self) -> None:
-        """Drop whatever is held; cancel timers."""
+        """Drop whatever is held; cancel timers (a subclass holding items calls this after)."""
+        if self._metrics is not None:
+            self._metrics.depth.set(0)
 
     @property
     def depth(self) -> int:
@@ -188,8 +190,7 @@ class Buffer(Stage[T]):
         for held in self._held.values():
             held[3].cancel()
         self._held.clear()
-        if self._metrics is not None:
-            self._metrics.depth.set(0)
+        super().close()
 
     @property
     def depth(self) -> int:
@@ -277,8 +278,7 @@ class Schedule(Stage[T]):
             self._timer = None
         self._heap.clear()
         self._held.clear()
-        if self._metrics is not None:
-            self._metrics.depth.set(0)
+        super().close()
 
     @property
     def depth(self) -> int:
