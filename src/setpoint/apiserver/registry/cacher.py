@@ -16,6 +16,7 @@ when held once.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import collections
 import contextlib
 import heapq
@@ -596,6 +597,31 @@ class Cacher:
             return list(self._objects.values())
         objects = self._objects
         return [objects[k] for k in objects.irange(prefix, prefix + "\uffff", inclusive=(True, False))]
+
+    def unchanged_since(self, revision: int) -> bool:
+        """Whether what the cache holds is the prefix's state at ``revision``: it has seen every
+        change up to it and none after it (so a page of a list at that revision can be read here)."""
+        return self._ready.is_set() and self.last_change <= revision <= self.revision
+
+    def page(self, prefix: str, start_after: str | None, limit: int,
+             matches: Filter) -> tuple[builtins.list[CachedObject], bool, int | None]:
+        """Up to ``limit`` objects under ``prefix`` after the key ``start_after`` (matching
+        ``matches``), whether more follow, and how many follow when nothing is filtered."""
+        objects = self._objects
+        lo = objects.bisect_right(start_after) if start_after else objects.bisect_left(prefix)
+        hi = objects.bisect_left(prefix + "\uffff")
+        if matches is None:
+            stop = min(hi, lo + limit)
+            keys = objects.islice(lo, stop)
+            return [objects[k] for k in keys], stop < hi, hi - stop
+        items: builtins.list[CachedObject] = []
+        for key in objects.islice(lo, hi):
+            cobj = objects[key]
+            if matches(cobj.view):
+                if len(items) == limit:
+                    return items, True, None
+                items.append(cobj)
+        return items, False, None
 
     def count(self, prefix: str) -> int:
         if prefix == self.prefix:
