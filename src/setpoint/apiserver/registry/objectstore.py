@@ -466,7 +466,7 @@ class ObjectStore:
         attrs = self._attrs(resource, "create", namespace, str(meta.get("name", "")), "", attrs, dry_run)
         if not attrs.name and meta.get("name"):
             # A POST names no object in its URL: admission sees the body's name (kube's create handler).
-            attrs = dataclasses.replace(attrs, name=str(meta["name"]))
+            attrs = attrs.with_name(str(meta["name"]))
         await self.admission.admit(attrs, obj, None)
         self._validate_create(resource, obj)
         await self.admission.validate(attrs, obj, None)
