@@ -576,6 +576,12 @@ class Cacher:
         if revision > self.own_write:
             self.own_write = revision
 
+    @property
+    def holds_own_writes(self) -> bool:
+        """Whether the cache is loaded and holds every write made to it through this server (what
+        :meth:`wait_own_writes` waits for), told without an await."""
+        return self._ready.is_set() and self.revision >= self.own_write
+
     async def wait_own_writes(self) -> None:
         """Wait until the cache holds every write made to it through this server: what a
         reader of configuration (webhooks, policies) needs to act on a change it was just sent,
