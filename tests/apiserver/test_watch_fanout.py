@@ -10,16 +10,17 @@ from __future__ import annotations
 import asyncio
 import socket
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import orjson
 import pytest
 
-from setpoint.controllers.inprocess import InProcessClient
 from setpoint.apiserver.endpoints import watch
+from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controlplane import ControlPlane
 from setpoint.runtime.resource import Kind
+from setpoint.testing import eventually
 
 TIMEOUT = 10.0
 CONFIG_MAP = Kind("v1", "ConfigMap")
@@ -69,10 +70,8 @@ def _cacher_of_configmaps(cp: ControlPlane):  # type: ignore[no-untyped-def]
     return cp.server.objects.cacher(r)
 
 
-async def _until(predicate: object) -> None:
-    async with asyncio.timeout(TIMEOUT):
-        while not predicate():  # type: ignore[operator]
-            await asyncio.sleep(0.01)
+async def _until(predicate: Callable[[], bool]) -> None:
+    await eventually(predicate, timeout=TIMEOUT, interval=0.01)
 
 
 async def test_many_watchers_get_every_event_in_order_written_by_the_cache(plane: ControlPlane) -> None:
