@@ -86,7 +86,13 @@ async def test_list_is_the_watch_cache_itself(api: APIServer, client: InProcessC
     r = api.registry.get("", "v1", "configmaps")
     assert r is not None
     cached = api.objects.cacher(r).get(r.key("default", "x"))
-    assert cached is not None and items(listed)[0] is cached.obj, "no copy, no JSON round trip"
+    assert cached is not None and items(listed)[0] == cached.obj, "ConfigMaps are held as JSON: decoded"
+    await client.create({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "sa", "namespace": "default"}})
+    sa = api.registry.get("", "v1", "serviceaccounts")
+    assert sa is not None
+    listed_sa = items(await client.list(Kind("v1", "ServiceAccount"), "default"))
+    held = api.objects.cacher(sa).get(sa.key("default", "sa"))
+    assert held is not None and listed_sa[0] is held.obj, "no copy, no JSON round trip"
 
     assert len(items(await client.list(CONFIG_MAP))) == 3
     selected = await client.list(CONFIG_MAP, label_selector="app=two")

@@ -207,7 +207,7 @@ class InProcessClient:
             cobj = await self.objects.get(r, self._ns(r, namespace), name)
             if subresource == "scale":
                 return _copy(handlers.scale_of(r, self.objects.to_served(r, cobj.obj)))
-        if cobj.obj.get("apiVersion") == r.group_version:
+        if cobj.api_version == r.group_version:
             out: Obj = orjson.loads(cobj.json())
             return out
         return _copy(self.objects.to_served(r, cobj.obj))
@@ -216,13 +216,16 @@ class InProcessClient:
                    field_selector: str | None = None, limit: int | None = None,
                    continue_token: str | None = None, resource_version: str | None = None) -> Obj:
         """The whole list from the watch cache (``limit`` is not needed in-process and ignored;
-        a ``continue_token`` from another client pages through storage)."""
+        a ``continue_token`` from another client pages through storage). A kind held as JSON
+        (ConfigMaps, Secrets, Events) is decoded for each reader: it is paged through storage when a
+        ``limit`` is given, so a list of many holds one page of copies at a time."""
         r = self._served(kind)
         ns = namespace if r.namespaced else None
         with _api_errors():
             matches = selector_filter(r, label_selector, field_selector)
-            if continue_token:
-                listed = await self.objects.list(r, ns, matches, limit=limit or 0, continue_token=continue_token)
+            paged = limit and not resource_version and r.strategy.cache_json_fields is not None
+            if continue_token or paged:
+                listed = await self.objects.list(r, ns, matches, limit=limit or 0, continue_token=continue_token or "")
             else:
                 listed = await self.objects.list(r, ns, matches, resource_version=resource_version or "")
         to_served = self.objects.to_served
