@@ -500,7 +500,7 @@ async def test_new_cacher_skips_events_its_list_already_holds(store: GatedStorag
     assert (CRD_PREFIX, last) in store.ranges  # the list read them all
     assert cache_state(c, CRD_PREFIX) == await storage_state(store, CRD_PREFIX)
     # Delivered after the list, they were not applied (nor kept as history) a second time.
-    assert [cev.revision for _, cev in c._history] == []
+    assert [cev.revision for cev in c._history] == []
     assert c.history_start == last
 
 

@@ -112,9 +112,10 @@ class Interner:
 
 class JsonView:
     """What selectors read of an object held as JSON, kept as one flat tuple: its apiVersion,
-    kind, name, namespace and labels, and the values at ``paths`` (dotted, e.g.
-    ``involvedObject.name``). :meth:`expand` rebuilds them as an object with only those fields,
-    which selectors (and a conversion of the served version) read as they read the whole."""
+    kind, namespace and labels, and the values at ``paths`` (dotted, e.g.
+    ``involvedObject.name``); the name is the last segment of the object's key (not held twice).
+    :meth:`expand` rebuilds them as an object with only those fields, which selectors (and a
+    conversion of the served version) read as they read the whole."""
 
     __slots__ = ("_paths", "_share")
 
@@ -125,7 +126,7 @@ class JsonView:
     def values(self, obj: Obj) -> tuple[Any, ...]:
         meta = obj.get("metadata") or {}
         labels = meta.get("labels")
-        out: list[Any] = [self, _interned(obj.get("apiVersion")), _interned(obj.get("kind")), meta.get("name"),
+        out: list[Any] = [self, _interned(obj.get("apiVersion")), _interned(obj.get("kind")),
                           _interned(meta.get("namespace")), self._share(labels) if labels else None]
         for path in self._paths:
             cur: Any = obj
@@ -135,14 +136,14 @@ class JsonView:
                        else self._share(cur) if cur and isinstance(cur, dict | list) else cur)
         return tuple(out)
 
-    def expand(self, values: tuple[Any, ...]) -> Obj:
-        meta: Obj = {"name": values[3]}
-        if values[4] is not None:
-            meta["namespace"] = values[4]
-        if values[5]:
-            meta["labels"] = values[5]
+    def expand(self, values: tuple[Any, ...], key: str) -> Obj:
+        meta: Obj = {"name": key[key.rfind("/") + 1:]}
+        if values[3] is not None:
+            meta["namespace"] = values[3]
+        if values[4]:
+            meta["labels"] = values[4]
         obj: Obj = {"apiVersion": values[1], "kind": values[2], "metadata": meta}
-        for i, path in enumerate(self._paths, 6):
+        for i, path in enumerate(self._paths, 5):
             value = values[i]
             if value is None:
                 continue
@@ -204,7 +205,7 @@ class CachedObject:
         if values is None:
             return self.obj
         view: JsonView = values[0]
-        return view.expand(values)
+        return view.expand(values, self.key)
 
     @property
     def api_version(self) -> Any:
@@ -218,23 +219,30 @@ class CachedObject:
 
 
 class CacheEvent:
-    """A change as watchers see it, with its wire lines made once per type."""
+    """A change as watchers see it, with its wire lines made once per type (on first use: the
+    history holds every event of its window, most never sent)."""
 
-    __slots__ = ("_lines", "obj", "prev", "revision", "type")
+    __slots__ = ("_lines", "at", "obj", "prev", "revision", "type")
 
-    def __init__(self, type: str, obj: CachedObject, prev: CachedObject | None, revision: int) -> None:
+    def __init__(self, type: str, obj: CachedObject, prev: CachedObject | None, revision: int,
+                 at: float = 0.0) -> None:
         self.type = type  # ADDED, MODIFIED or DELETED
         self.obj = obj
         self.prev = prev
         self.revision = revision
-        self._lines: dict[str, bytes] = {}
+        #: When the cache applied it (``time.monotonic``; the history window is trimmed by it).
+        self.at = at
+        self._lines: dict[str, bytes] | None = None
 
     def line(self, type: str) -> bytes:
         """``{"type":..,"object":..}\\n`` for this event's object."""
-        out = self._lines.get(type)
+        lines = self._lines
+        if lines is None:
+            lines = self._lines = {}
+        out = lines.get(type)
         if out is None:
             out = b'{"type":"' + type.encode() + b'","object":' + self.obj.json() + b"}\n"
-            self._lines[type] = out
+            lines[type] = out
         return out
 
 
@@ -372,7 +380,7 @@ class Cacher:
         self._storage = owner.storage
         self.prefix = prefix
         self._objects: SortedDict[str, CachedObject] = SortedDict()
-        self._history: collections.deque[tuple[float, CacheEvent]] = collections.deque()
+        self._history: collections.deque[CacheEvent] = collections.deque()
         self._history_seconds = history_seconds
         self._history_max = history_max
         self._watcher_capacity = watcher_capacity
@@ -400,7 +408,7 @@ class Cacher:
     def last_change(self) -> int:
         """The revision of the newest change applied under this prefix: it moves on every
         change, so a reader can tell cheaply whether what it derived from the cache is stale."""
-        return self._history[-1][1].revision if self._history else self.history_start
+        return self._history[-1].revision if self._history else self.history_start
 
     # --- lifecycle ---------------------------------------------------------
 
@@ -491,12 +499,12 @@ class Cacher:
                 if prev is None:
                     prev = obj
                 objects.pop(kv.key, None)
-                cev = CacheEvent(DELETED, obj, prev, rev)
+                cev = CacheEvent(DELETED, obj, prev, rev, now)
             else:
                 obj = self._cached(kv.key, decode_object(kv), rev)
                 objects[kv.key] = obj
-                cev = CacheEvent(ADDED if prev is None else MODIFIED, obj, prev, rev)
-            history.append((now, cev))
+                cev = CacheEvent(ADDED if prev is None else MODIFIED, obj, prev, rev, now)
+            history.append(cev)
             if watchers:
                 for w in tuple(watchers):
                     w.offer(cev)
@@ -513,9 +521,8 @@ class Cacher:
         versions of objects only it still holds."""
         history = self._history
         horizon = now - self._history_seconds
-        while history and (len(history) > self._history_max or history[0][0] < horizon):
-            _, old = history.popleft()
-            self.history_start = old.revision
+        while history and (len(history) > self._history_max or history[0].at < horizon):
+            self.history_start = history.popleft().revision
 
     # --- reads ---------------------------------------------------------------
 
@@ -590,7 +597,7 @@ class Cacher:
             if start < self.history_start:
                 raise storage.Compacted(start, self.history_start)
             if start < current:
-                for _, cev in self._history:
+                for cev in self._history:
                     if cev.revision > start:
                         w.offer(cev)
         if not w._closed:  # not ended already by a replay larger than its buffer
