@@ -78,7 +78,8 @@ class Builder:
                 store: bool = True) -> Builder:
         """Watch any kind: ``map_fn(obj)`` says which requests its events enqueue. ``store=False``:
         its events only, cached nowhere (a :class:`~setpoint.runtime.notifier.Notifier`: updates come
-        with ``old is new``, a re-list announces every object as updated)."""
+        with ``old is new``, a re-list announces every object as updated, and the objects of the first
+        list, which went by before the controller's sources had synced, are not announced)."""
         checks.check_predicates(predicates, f"watches({kind})")
         self._sources.append(Source(kind, Mapped(map_fn), predicates, namespace, label_selector, field_selector,
                                     store=store))

@@ -13,6 +13,9 @@ every object of the kind (cluster-wide or of the namespace); when there is none 
 of a selection (a label or field selector) is the only one of the kind, by that one -- reads then
 see only what it selected, as controller-runtime's cache restricted by ``ByObject`` selectors.
 
+An informer asked for with ``store=False`` is a :class:`~setpoint.runtime.notifier.Notifier`
+(events only, nothing kept): shared as the others are, never a reader's answer.
+
 A read of a kind whose informer runs but has not listed yet raises :class:`NotSynced`
 (a :class:`NotCached`); a controller's handlers and reconcilers never see it -- they run once
 their own sources have synced, and what read another cache too early is handled again once
