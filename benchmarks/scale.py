@@ -13,8 +13,8 @@ another) by 32 keep-alive connections, then measures:
 * a restart (SIGTERM, then ``setpoint up`` on the same data): spawn to the first ``/readyz`` 200,
   and the RSS after another full list;
 * watch fan-out: ``--watchers`` watches of one namespace held by ``--processes`` processes (so the
-  load generator is not the bottleneck: each reads raw chunks and pulls the timestamp out with a
-  regex, no JSON decoding), then ``--updates`` patches of one ConfigMap carrying the time they were
+  load generator is not the bottleneck: each runs uvloop with one protocol a watch, reads raw
+  chunks and pulls the timestamp out with a regex, no JSON decoding), then ``--updates`` patches of one ConfigMap carrying the time they were
   sent, each ``--pace`` (2 ms) after the last one's response, as ``apiserver.py``'s fan-out; delivery
   latency = receipt - send, p50 and p99.
 
@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import uvloop
 
 from apiserver import ensure_namespace, free_port, request, rss_mib, start_server
 
@@ -133,43 +134,65 @@ def unpaged_list(port: int, runs: int = 5) -> float:
 # --- watch fan-out ------------------------------------------------------------------------------
 
 
-async def _watch(port: int, path: str, expected: int, latencies: list[float], opened: list[int],
-                 all_open: asyncio.Event) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n\r\n".encode())
-    await reader.readuntil(b"\r\n\r\n")
-    opened[0] -= 1
-    if opened[0] == 0:
-        all_open.set()
-    seen, tail = 0, b""
-    try:
-        while seen < expected:
-            data = await reader.read(65536)
-            if not data:
+class _Watcher(asyncio.Protocol):
+    """One watch, read as raw bytes: each timestamp found is a delivery at the time of the read
+    (uvloop and a protocol, not streams and a task: the load generator must not be the bottleneck)."""
+
+    def __init__(self, request: bytes, expected: int, latencies: list[float], opened: list[int],
+                 all_open: asyncio.Event, done: asyncio.Future[None]) -> None:
+        self.request, self.expected, self.latencies = request, expected, latencies
+        self.opened, self.all_open, self.done = opened, all_open, done
+        self.seen, self.tail, self.head_seen = 0, b"", False
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        transport.write(self.request)  # type: ignore[attr-defined]
+
+    def data_received(self, data: bytes) -> None:
+        now = time.time()
+        data = self.tail + data
+        if not self.head_seen:
+            end = data.find(b"\r\n\r\n")
+            if end < 0:
+                self.tail = data
                 return
-            now = time.time()
-            data = tail + data
-            last = 0
-            for m in _STAMP.finditer(data):
-                latencies.append(now - float(m.group(1)))
-                seen += 1
-                last = m.end()
-            tail = data[max(last, len(data) - 64):]
-    finally:
-        writer.close()
+            self.head_seen = True
+            data = data[end + 4:]
+            self.opened[0] -= 1
+            if self.opened[0] == 0:
+                self.all_open.set()
+        last = 0
+        latencies = self.latencies
+        for m in _STAMP.finditer(data):
+            latencies.append(now - float(m.group(1)))
+            last = m.end()
+            self.seen += 1
+        self.tail = data[max(last, len(data) - 64):]
+        if self.seen >= self.expected and self.transport is not None:
+            self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.done.done():
+            self.done.set_result(None)
 
 
 def _watch_process(port: int, path: str, count: int, expected: int, ready: Any, out: Any) -> None:
     async def run() -> list[float]:
+        loop = asyncio.get_running_loop()
         latencies: list[float] = []
         opened, all_open = [count], asyncio.Event()
-        tasks = [asyncio.create_task(_watch(port, path, expected, latencies, opened, all_open))
-                 for _ in range(count)]
+        request = f"GET {path} HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n\r\n".encode()
+        done = [loop.create_future() for _ in range(count)]
+        for fut in done:
+            await loop.create_connection(
+                lambda fut=fut: _Watcher(request, expected, latencies, opened, all_open, fut), "127.0.0.1", port)
         await asyncio.wait_for(all_open.wait(), 120)
         ready.set()
-        await asyncio.wait_for(asyncio.gather(*tasks), 300)
+        await asyncio.wait_for(asyncio.gather(*done), 300)
         return latencies
 
+    uvloop.install()
     out.put(asyncio.run(run()))
 
 

@@ -409,3 +409,49 @@ async def test_unpaged_list_reads_the_cache_consistently(objects: ObjectStore) -
     got = await objects.get(CM, "ns", "cm-2")
     kv = await objects.storage.get(CM.key("ns", "cm-2"))
     assert kv is not None and got.obj["metadata"]["resourceVersion"] == str(kv.mod_revision)
+
+
+async def test_pages_of_an_unchanged_resource_are_read_from_the_watch_cache(
+        objects: ObjectStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    for i in range(25):
+        await objects.create(CM, "ns", cm(f"cm-{i:02}", labels={"odd": str(i % 2)}))
+    await objects.create(CM, "other", cm("cm-00"))
+    await objects.list(CM, "ns")  # the cache has caught up
+    ranges = 0
+    read = objects.storage.range
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal ranges
+        ranges += 1
+        return await read(*args, **kwargs)
+
+    monkeypatch.setattr(objects.storage, "range", counted)
+    pages = [await objects.list(CM, "ns", limit=10)]
+    while pages[-1].continue_token:
+        pages.append(await objects.list(CM, "ns", limit=10, continue_token=pages[-1].continue_token))
+    assert ranges == 0
+    assert [len(p.items) for p in pages] == [10, 10, 5]
+    assert [p.remaining for p in pages] == [15, 5, None]
+    assert {p.revision for p in pages} == {await revision(objects)}
+    assert [o.obj["metadata"]["name"] for p in pages for o in p.items] == [f"cm-{i:02}" for i in range(25)]
+
+    # Filtered, pages are full until the last.
+    def odd(o: Obj) -> bool:
+        return bool(o["metadata"]["labels"]["odd"] == "1")
+
+    page = await objects.list(CM, "ns", odd, limit=5)
+    names = [o.obj["metadata"]["name"] for o in page.items]
+    while page.continue_token:
+        assert len(page.items) == 5
+        page = await objects.list(CM, "ns", odd, limit=5, continue_token=page.continue_token)
+        names += [o.obj["metadata"]["name"] for o in page.items]
+    assert names == [f"cm-{i:02}" for i in range(1, 25, 2)]
+    assert ranges == 0
+
+    # Once the resource changes, the next page is read from storage at the list's revision.
+    first = await objects.list(CM, "ns", limit=10)
+    await objects.delete(CM, "ns", "cm-12")
+    await objects.list(CM, "ns")  # the cache has seen the delete
+    second = await objects.list(CM, "ns", limit=10, continue_token=first.continue_token)
+    assert ranges == 1
+    assert "cm-12" in [o.obj["metadata"]["name"] for o in second.items]

@@ -575,7 +575,7 @@ def _with_audit_id(response: Response | StreamingResponse, audit_id: str) -> (
         Response | StreamingResponse):
     headers = [*(response.headers or []), ("Audit-Id", audit_id)]
     if isinstance(response, StreamingResponse):
-        return StreamingResponse(response.status, response.chunks, response.content_type, headers)
+        return StreamingResponse(response.status, response.chunks, response.content_type, headers, response.direct)
     return Response(response.status, response.body, response.content_type, headers)
 
 

@@ -382,9 +382,14 @@ def render_headers(headers: list[tuple[str, str]]) -> bytes:
 class StreamingResponse:
     """A response whose body is produced by an async iterator; sent chunked.  Every
     non-empty ``bytes`` the iterator yields is written as one chunk right away.  The
-    iterator is closed (``aclose()``) when the client goes away or the server stops."""
+    iterator is closed (``aclose()``) when the client goes away or the server stops.
 
-    __slots__ = ("_head", "chunks", "content_type", "headers", "status")
+    ``direct``, when given, is handed the connection's :class:`ChunkSink` before the iterator
+    is first read: a producer woken by something else than the response's own task (a watch's
+    events, written as the watch cache fans them out) writes through it without a task switch
+    per chunk. Wrappers that build a new response from this one pass ``direct`` on."""
+
+    __slots__ = ("_head", "chunks", "content_type", "direct", "headers", "status")
 
     def __init__(
         self,
@@ -392,15 +397,56 @@ class StreamingResponse:
         chunks: AsyncIterator[bytes],
         content_type: str = "application/json",
         headers: list[tuple[str, str]] | None = None,
+        direct: Callable[[ChunkSink], None] | None = None,
     ) -> None:
         self.status = status
         self.chunks = chunks
         self.content_type = content_type
         self.headers = headers
+        self.direct = direct
         self._head = _render_head(status, content_type, headers, None)[:-2]
 
     def __repr__(self) -> str:
         return f"<StreamingResponse {self.status}>"
+
+
+class ChunkSink:
+    """Writes chunks of a :class:`StreamingResponse` straight to its connection (see its
+    ``direct``). What it writes goes after every chunk the response's iterator has yielded, so
+    a producer writes through it only while the iterator waits with nothing unsent."""
+
+    __slots__ = ("_chunked", "_conn")
+
+    def __init__(self, conn: _HTTPConnection, chunked: bool) -> None:
+        self._conn = conn
+        self._chunked = chunked
+
+    def write(self, chunk: bytes) -> None:
+        """Write one non-empty chunk (nothing once the connection is closed)."""
+        conn = self._conn
+        if conn._closed or not chunk:
+            return
+        transport = conn._transport
+        if not self._chunked:
+            transport.write(chunk)
+        elif len(chunk) <= _COALESCE_LIMIT:
+            transport.write(b"%x\r\n%b\r\n" % (len(chunk), chunk))
+        else:
+            transport.writelines((b"%x\r\n" % len(chunk), chunk, _CRLF))
+
+    @property
+    def closed(self) -> bool:
+        return self._conn._closed
+
+    @property
+    def writable(self) -> bool:
+        """Whether the connection takes more now: open, and its write buffer below the high mark."""
+        conn = self._conn
+        return not conn._closed and not conn._write_paused
+
+    async def drain(self) -> None:
+        """Wait until the connection takes more (or is closed)."""
+        await self._conn._drain()
 
 
 Handler = Callable[[Request], Awaitable[Response | StreamingResponse]]
@@ -876,6 +922,8 @@ class _HTTPConnection(asyncio.Protocol):
             await _aclose(chunks)
             return keep_alive
         self._streaming = True
+        if response.direct is not None:
+            response.direct(ChunkSink(self, chunked))
         try:
             async for chunk in chunks:
                 if not chunk:

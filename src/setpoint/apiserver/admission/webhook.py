@@ -156,16 +156,13 @@ class _Source:
         self._resource = resource
         self._client = client
         self._mutating = resource.kind.startswith("Mutating")
-        self._ready = False
         self._fingerprint: tuple[tuple[str, int], ...] = ()
         self._hooks: tuple[Hook, ...] = ()
 
     async def hooks(self) -> tuple[Hook, ...]:
         c = self._objects.cacher(self._resource)
-        if not self._ready:
-            await c.wait_ready()
-            self._ready = True
-        await c.wait_own_writes()  # a configuration just written through this server applies at once
+        if not c.holds_own_writes:  # a configuration just written through this server applies at once
+            await c.wait_own_writes()
         prefix = self._resource.key_prefix
         if not c.count(prefix):
             return ()

@@ -19,10 +19,10 @@ import orjson
 from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.endpoints import table
 from setpoint.apiserver.endpoints.handlers import JSON, Call, Output, build_matcher, negotiate
-from setpoint.apiserver.http import Request, Response, StreamingResponse
+from setpoint.apiserver.http import ChunkSink, Request, Response, StreamingResponse
 from setpoint.apiserver.registry.objectstore import ObjectStore, parse_resource_version
 from setpoint.apiserver.registry.resources import Resource
-from setpoint.apiserver.registry.watch import Watch
+from setpoint.apiserver.registry.watch import NOT_WRITTEN, WRITTEN, WRITTEN_STOP, Batch, Watch, Writer
 
 #: ``--min-request-timeout``'s default: a watch without timeoutSeconds stays open between this and
 #: twice this (kube-apiserver's randomized timeout, which spreads reconnections out).
@@ -77,12 +77,46 @@ async def watch(store: ObjectStore, call: Call, *,
     if w.error is not None:
         # kube answers 200 with one ERROR event carrying 410 Expired.
         return StreamingResponse(200, _once(orjson.dumps({"type": "ERROR", "object": w.error}) + b"\n"), JSON)
+    sink = _Sink()
     return StreamingResponse(
         200,
-        _stream(store, call, w, out, timeout, bookmarks, send_initial == "true" and initial),
+        _stream(store, call, w, out, timeout, bookmarks, send_initial == "true" and initial, sink),
         JSON,
         headers=[("Cache-Control", "no-cache, private")],
+        direct=sink.attach,
     )
+
+
+class _Sink:
+    """The connection's :class:`ChunkSink`, once the response is being sent."""
+
+    __slots__ = ("sink",)
+
+    def __init__(self) -> None:
+        self.sink: ChunkSink | None = None
+
+    def attach(self, sink: ChunkSink) -> None:
+        self.sink = sink
+
+
+def _direct_writer(sink: ChunkSink, group_version: str) -> Writer:
+    """Writes a batch of JSON events (served in the stored version) straight to the connection."""
+
+    def write(batch: Batch) -> int:
+        if sink.closed:
+            return WRITTEN_STOP  # the reader ends the stream
+        lines = []
+        for type_, event, _ in batch:
+            if event is None:
+                continue
+            if event.obj.api_version != group_version:
+                return NOT_WRITTEN  # to be converted: the reader's business
+            lines.append(event.line(type_))
+        if lines:
+            sink.write(lines[0] if len(lines) == 1 else b"".join(lines))
+        return WRITTEN if sink.writable else WRITTEN_STOP
+
+    return write
 
 
 async def _once(line: bytes) -> AsyncIterator[bytes]:
@@ -104,12 +138,17 @@ async def _stream(
     watch_seconds: float,
     bookmarks: bool,
     initial_end_bookmark: bool,
+    connection: _Sink,
 ) -> AsyncIterator[bytes]:
     r = call.resource
     loop = asyncio.get_running_loop()
     deadline = loop.time() + watch_seconds
     table_header_sent = False
     start = watcher.start
+    # Plain JSON events go straight from the watch cache to the connection while this waits
+    # (no task switch per event); tables, metadata-only and converted events come through here.
+    direct = not out.table and not out.partial and r.convert_batch is None
+    writer: Writer | None = None
     try:
         pending_initial_end = initial_end_bookmark
         last_revision = start
@@ -122,10 +161,18 @@ async def _stream(
                 pending_initial_end = False
                 yield _bookmark(r, last_revision if last_revision else start, True)
                 continue
-            batch = await watcher.next_batch(wait)
+            sink = connection.sink
+            if writer is None and direct and sink is not None:
+                writer = _direct_writer(sink, r.group_version)
+            batch = await watcher.next_batch(wait, None if pending_initial_end else writer)
             if batch is None:
                 return
             if not batch:
+                if sink is not None and not sink.writable:  # written directly up to a full buffer
+                    if sink.closed:
+                        return
+                    await sink.drain()
+                    continue
                 if bookmarks and loop.time() < deadline:
                     yield _bookmark(r, max(last_revision, watcher.revision, start))
                 continue

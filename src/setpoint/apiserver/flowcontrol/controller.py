@@ -390,7 +390,7 @@ def _with_headers(response: Response | StreamingResponse, c: Classification) -> 
     if isinstance(response, Response):
         return response.with_headers(c.headers, c.rendered)
     return StreamingResponse(response.status, response.chunks, response.content_type,
-                             [*(response.headers or []), *c.headers])
+                             [*(response.headers or []), *c.headers], response.direct)
 
 
 class _Chunks:

@@ -16,6 +16,7 @@ when held once.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import collections
 import contextlib
 import heapq
@@ -246,6 +247,14 @@ class CacheEvent:
         return out
 
 
+#: Batches of ``(type, event, revision)`` as a watcher hands them out; ``event`` None is a bookmark.
+Batch = list[tuple[str, CacheEvent | None, int]]
+#: What a watcher's writer (:meth:`CacheWatcher.next_batch`) did with a batch: wrote it and takes
+#: more, wrote it but takes no more for now, or did not write it (the reader gets it).
+WRITTEN, WRITTEN_STOP, NOT_WRITTEN = 0, 1, 2
+Writer = Callable[[Batch], int]
+
+
 class WatcherGone(Exception):
     """The watcher was ended by the cache (fell behind, or the cache restarted)."""
 
@@ -275,6 +284,8 @@ class CacheWatcher:
         self.revision = 0
         #: Events at or below this revision are not for this watcher.
         self.min_revision = 0
+        #: While the reader waits with nothing buffered: where the events go instead of waking it.
+        self._writer: Writer | None = None
 
     def push(self, type: str, event: CacheEvent | None, revision: int) -> None:
         if self._closed:
@@ -282,8 +293,27 @@ class CacheWatcher:
         if len(self._buffer) >= self._capacity:
             self.fail(WatcherGone("watcher fell behind"))
             return
-        self._buffer.append((type, event, revision))
-        self._wake()
+        buffer = self._buffer
+        buffer.append((type, event, revision))
+        if self._writer is None:
+            self._wake()
+        elif len(buffer) == 1:
+            self._cacher._to_flush.append(self)
+
+    def flush(self) -> None:
+        """Hand what is buffered to the writer (the cache calls this once per applied batch)."""
+        writer = self._writer
+        buffer = self._buffer
+        if writer is None or not buffer or self._closed:
+            return
+        batch = list(buffer)
+        done = writer(batch)
+        if done != NOT_WRITTEN:
+            buffer.clear()
+            self.revision = batch[-1][2]
+        if done != WRITTEN:
+            self._writer = None
+            self._wake()
 
     def offer(self, event: CacheEvent) -> None:
         """Translate a cache event for this watcher's filter and queue it."""
@@ -334,8 +364,13 @@ class CacheWatcher:
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    async def next_batch(self, timeout: float | None) -> list[tuple[str, CacheEvent | None, int]]:
-        """Wait for events; returns [] on timeout, raises when ended by the cache."""
+    async def next_batch(self, timeout: float | None, writer: Writer | None = None) -> Batch:
+        """Wait for events; returns [] on timeout, raises when ended by the cache.
+
+        With ``writer``, events that arrive while this waits go to ``writer`` as the cache applies
+        them (one call per applied batch), and the wait goes on: the reader is woken only by the
+        timeout, the end of the watch, or the writer declining (:data:`WRITTEN_STOP`,
+        :data:`NOT_WRITTEN`). Fan-out to many watchers then costs no task switch per event."""
         if not self._buffer:
             if self._error is not None:
                 raise self._error
@@ -344,9 +379,11 @@ class CacheWatcher:
             loop = asyncio.get_running_loop()
             waiter = self._waiter = loop.create_future()
             timer = None if timeout is None else loop.call_later(timeout, _expire, waiter)
+            self._writer = writer
             try:
                 await waiter
             finally:
+                self._writer = None
                 self._waiter = None
                 if timer is not None:
                     timer.cancel()
@@ -395,6 +432,8 @@ class Cacher:
         self._interner = owner.interner
         #: The revision of the newest write to this prefix made through this server.
         self.own_write = 0
+        #: Watchers with a writer and events buffered in the batch being applied.
+        self._to_flush: list[CacheWatcher] = []
         #: Held as JSON with a view of these fields (see :meth:`CachedObject.held_as_json`).
         self._view = None if json_fields is None else JsonView(json_fields, owner.interner.share)
         self._task: asyncio.Task[None] | None = None
@@ -508,6 +547,11 @@ class Cacher:
             if watchers:
                 for w in tuple(watchers):
                     w.offer(cev)
+        to_flush = self._to_flush
+        if to_flush:
+            for w in to_flush:
+                w.flush()
+            to_flush.clear()
         self.trim(now)
 
     def _cached(self, key: str, obj: Obj, revision: int) -> CachedObject:
@@ -539,6 +583,12 @@ class Cacher:
         if revision > self.own_write:
             self.own_write = revision
 
+    @property
+    def holds_own_writes(self) -> bool:
+        """Whether the cache is loaded and holds every write made to it through this server (what
+        :meth:`wait_own_writes` waits for), told without an await."""
+        return self._ready.is_set() and self.revision >= self.own_write
+
     async def wait_own_writes(self) -> None:
         """Wait until the cache holds every write made to it through this server: what a
         reader of configuration (webhooks, policies) needs to act on a change it was just sent,
@@ -560,6 +610,31 @@ class Cacher:
             return list(self._objects.values())
         objects = self._objects
         return [objects[k] for k in objects.irange(prefix, prefix + "\uffff", inclusive=(True, False))]
+
+    def unchanged_since(self, revision: int) -> bool:
+        """Whether what the cache holds is the prefix's state at ``revision``: it has seen every
+        change up to it and none after it (so a page of a list at that revision can be read here)."""
+        return self._ready.is_set() and self.last_change <= revision <= self.revision
+
+    def page(self, prefix: str, start_after: str | None, limit: int,
+             matches: Filter) -> tuple[builtins.list[CachedObject], bool, int | None]:
+        """Up to ``limit`` objects under ``prefix`` after the key ``start_after`` (matching
+        ``matches``), whether more follow, and how many follow when nothing is filtered."""
+        objects = self._objects
+        lo = objects.bisect_right(start_after) if start_after else objects.bisect_left(prefix)
+        hi = objects.bisect_left(prefix + "\uffff")
+        if matches is None:
+            stop = min(hi, lo + limit)
+            keys = objects.islice(lo, stop)
+            return [objects[k] for k in keys], stop < hi, hi - stop
+        items: builtins.list[CachedObject] = []
+        for key in objects.islice(lo, hi):
+            cobj = objects[key]
+            if matches(cobj.view):
+                if len(items) == limit:
+                    return items, True, None
+                items.append(cobj)
+        return items, False, None
 
     def count(self, prefix: str) -> int:
         if prefix == self.prefix:

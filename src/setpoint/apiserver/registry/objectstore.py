@@ -330,9 +330,22 @@ class ObjectStore:
         more = False
         remaining: int | None = None
         want = limit if limit > 0 else 0
+        cacher = self.cacher(resource)
+        if want and rv_match != "Exact":
+            # A page at a revision after which the resource has not changed is the watch cache's
+            # (kube's paginated lists from cache snapshots): no storage read, nothing decoded.
+            # (A continuation at a compacted revision stays a 410, as from etcd.)
+            if not revision:
+                await cacher.wait_consistent()
+                revision = cacher.revision
+            compacted = await self.storage.compact_revision()
+            if revision >= compacted and cacher.unchanged_since(revision):  # no await until it is read
+                items, more, remaining = cacher.page(prefix, start_after, want, matches)
+                token = encode_continue(revision, items[-1].key[len(prefix):]) if more and items else ""
+                return ListResult(items, revision, token, remaining if more else None)
         # An object the watch cache holds at the same revision is that one: its decoding (and
         # encoding, once served) are reused rather than made again for every page.
-        cached = self.cacher(resource).get
+        cached = cacher.get
         while True:
             try:
                 page = await self.storage.range(prefix, limit=want, start_after=start_after, revision=revision)
@@ -453,7 +466,7 @@ class ObjectStore:
         attrs = self._attrs(resource, "create", namespace, str(meta.get("name", "")), "", attrs, dry_run)
         if not attrs.name and meta.get("name"):
             # A POST names no object in its URL: admission sees the body's name (kube's create handler).
-            attrs = dataclasses.replace(attrs, name=str(meta["name"]))
+            attrs = attrs.with_name(str(meta["name"]))
         await self.admission.admit(attrs, obj, None)
         self._validate_create(resource, obj)
         await self.admission.validate(attrs, obj, None)

@@ -14,10 +14,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from setpoint.apiserver.registry.cacher import CacheEvent, CacheWatcher, WatcherGone
+from setpoint.apiserver.registry.cacher import (
+    NOT_WRITTEN,
+    WRITTEN,
+    WRITTEN_STOP,
+    Batch,
+    CacheWatcher,
+    WatcherGone,
+    Writer,
+)
 
-#: A batch of ``(type, event, revision)``; ``event`` is None where the cache sends nothing.
-Batch = list[tuple[str, CacheEvent | None, int]]
+__all__ = ["NOT_WRITTEN", "WRITTEN", "WRITTEN_STOP", "Batch", "Watch", "Writer"]
 
 
 @dataclass(slots=True)
@@ -30,12 +37,14 @@ class Watch:
     #: A ``metav1.Status`` when the watch could not start (410 Expired).
     error: dict[str, Any] | None = None
 
-    async def next_batch(self, timeout: float | None) -> Batch | None:
-        """Wait up to ``timeout`` seconds: the events ([] on timeout), None once the watch ended."""
+    async def next_batch(self, timeout: float | None, writer: Writer | None = None) -> Batch | None:
+        """Wait up to ``timeout`` seconds: the events ([] on timeout), None once the watch ended.
+        With ``writer``, events arriving meanwhile go to it instead (see
+        :meth:`CacheWatcher.next_batch`)."""
         if self._watcher is None:
             return None
         try:
-            return await self._watcher.next_batch(timeout)
+            return await self._watcher.next_batch(timeout, writer)
         except WatcherGone:
             return None
 

@@ -142,21 +142,27 @@ class PolicySource:
         self._hooks: list[Hook] = []
         self._by_resource: dict[tuple[str, str], list[Hook]] = {}
         self._compiled: dict[str, tuple[str, Policy]] = {}
+        self._cachers: tuple[Any, Any] | None = None
 
     def _caches(self) -> tuple[Any, Any] | None:
+        # Built-in kinds: their caches, once found, are the server's for its lifetime.
+        if self._cachers is not None:
+            return self._cachers
         policies = self._registry.get(GROUP, "v1", self._policy_plural)
         bindings = self._registry.get(GROUP, "v1", self._binding_plural)
         if policies is None or bindings is None:
             return None
-        return self._objects.cacher(policies), self._objects.cacher(bindings)
+        self._cachers = self._objects.cacher(policies), self._objects.cacher(bindings)
+        return self._cachers
 
     async def fresh(self) -> None:
         """Wait until the policies and bindings written through this server are in their caches
         (a policy just created applies to the next request)."""
         caches = self._caches()
         if caches is not None:
-            await caches[0].wait_own_writes()
-            await caches[1].wait_own_writes()
+            for c in caches:
+                if not c.holds_own_writes:  # (every request passes here: no await when not needed)
+                    await c.wait_own_writes()
 
     def hooks_for(self, group: str, resource: str) -> list[Hook]:
         """The hooks whose policy's rules may name ``group``/``resource``, and that have a binding."""

@@ -1,0 +1,168 @@
+"""Watch events written straight from the watch cache to the connections, over real sockets.
+
+While a watch's handler waits, the watch cache writes each applied batch of plain JSON events to
+its connection itself (no task switch per watcher and event); the handler takes over for what it
+must do itself (converted versions, bookmarks, a connection that takes no more for now).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import orjson
+import pytest
+
+from setpoint.controllers.inprocess import InProcessClient
+from setpoint.apiserver.endpoints import watch
+from setpoint.controlplane import ControlPlane
+from setpoint.runtime.resource import Kind
+
+TIMEOUT = 10.0
+CONFIG_MAP = Kind("v1", "ConfigMap")
+
+
+@pytest.fixture
+async def plane() -> AsyncIterator[ControlPlane]:
+    with tempfile.TemporaryDirectory(prefix="setpoint-test-") as tmp:
+        cp = ControlPlane("memory://", port=0, data_dir=Path(tmp), tls_options=None, nodes=0, controllers=())
+        await cp.start()
+        try:
+            yield cp
+        finally:
+            await cp.stop()
+
+
+async def _open_watch(port: int, path: str, rcvbuf: int | None = None) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if rcvbuf is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
+    reader, writer = await asyncio.open_connection(sock=sock, limit=1 << 24)
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), TIMEOUT)
+    assert head.startswith(b"HTTP/1.1 200"), head
+    return reader, writer
+
+
+async def _read_events(reader: asyncio.StreamReader, count: int) -> list[dict[str, object]]:
+    """``count`` watch events from a chunked stream (chunks may hold several lines)."""
+    events: list[dict[str, object]] = []
+    pending = b""
+    async with asyncio.timeout(TIMEOUT):
+        while len(events) < count:
+            size = int((await reader.readuntil(b"\r\n"))[:-2], 16)
+            assert size, "the stream ended"
+            pending += (await reader.readexactly(size + 2))[:-2]
+            *lines, pending = pending.split(b"\n")
+            events.extend(orjson.loads(line) for line in lines)
+    return events
+
+
+def _cacher_of_configmaps(cp: ControlPlane):  # type: ignore[no-untyped-def]
+    r = cp.server.registry.get("", "v1", "configmaps")
+    assert r is not None
+    return cp.server.objects.cacher(r)
+
+
+async def _until(predicate: object) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        while not predicate():  # type: ignore[operator]
+            await asyncio.sleep(0.01)
+
+
+async def test_many_watchers_get_every_event_in_order_written_by_the_cache(plane: ControlPlane) -> None:
+    client = InProcessClient(plane.server.registry, plane.server.objects)
+    await client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "fan"}})
+    cm = await client.create({"apiVersion": "v1", "kind": "ConfigMap",
+                              "metadata": {"name": "w", "namespace": "fan"}, "data": {"n": "0"}})
+    rv = cm["metadata"]["resourceVersion"]
+    path = f"/api/v1/namespaces/fan/configmaps?watch=1&resourceVersion={rv}"
+    watches = [await _open_watch(plane.port, path) for _ in range(50)]
+    cacher = _cacher_of_configmaps(plane)
+    # Each handler waits with the cache's writer attached: events will not wake it.
+    await _until(lambda: sum(1 for w in cacher._watchers if w._writer is not None) == 50)
+
+    updates = 40
+    for n in range(1, updates + 1):
+        await client.patch(CONFIG_MAP, "w", {"data": {"n": str(n)}}, "fan")
+    for reader, _ in watches:
+        events = await _read_events(reader, updates)
+        assert [e["type"] for e in events] == ["MODIFIED"] * updates
+        assert [e["object"]["data"]["n"] for e in events] == [str(n) for n in range(1, updates + 1)]  # type: ignore[index]
+        revisions = [int(e["object"]["metadata"]["resourceVersion"]) for e in events]  # type: ignore[index]
+        assert revisions == sorted(set(revisions))
+    for _, writer in watches:
+        writer.close()
+    # A client gone ends its watch: nothing is left registered in the cache.
+    await _until(lambda: not cacher._watchers)
+
+
+async def test_a_watcher_that_stops_reading_gets_everything_once_it_reads_again(plane: ControlPlane) -> None:
+    client = InProcessClient(plane.server.registry, plane.server.objects)
+    await client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "slow"}})
+    cm = await client.create({"apiVersion": "v1", "kind": "ConfigMap",
+                              "metadata": {"name": "w", "namespace": "slow"}, "data": {"n": "0"}})
+    rv = cm["metadata"]["resourceVersion"]
+    reader, writer = await _open_watch(plane.port, f"/api/v1/namespaces/slow/configmaps?watch=1&resourceVersion={rv}",
+                                       rcvbuf=8192)
+    cacher = _cacher_of_configmaps(plane)
+    await _until(lambda: any(w._writer is not None for w in cacher._watchers))
+    big = "x" * 60_000
+    updates = 60  # ~3.6 MB: far beyond what the socket buffers hold while the client does not read
+    for n in range(1, updates + 1):
+        await client.patch(CONFIG_MAP, "w", {"data": {"n": str(n), "big": big}}, "slow")
+    # The connection filled up: the cache stopped writing and left the rest to the handler.
+    await _until(lambda: all(w._writer is None for w in cacher._watchers))
+    events = await _read_events(reader, updates)
+    assert [e["object"]["data"]["n"] for e in events] == [str(n) for n in range(1, updates + 1)]  # type: ignore[index]
+    # Caught up, the handler hands its watch back to the cache.
+    await _until(lambda: any(w._writer is not None for w in cacher._watchers))
+    await client.patch(CONFIG_MAP, "w", {"data": {"n": "last"}}, "slow")
+    (event,) = await _read_events(reader, 1)
+    assert event["object"]["data"]["n"] == "last"  # type: ignore[index]
+    writer.close()
+
+
+async def test_tables_still_come_from_the_handler(plane: ControlPlane) -> None:
+    client = InProcessClient(plane.server.registry, plane.server.objects)
+    await client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "tab"}})
+    cm = await client.create({"apiVersion": "v1", "kind": "ConfigMap",
+                              "metadata": {"name": "w", "namespace": "tab"}, "data": {"n": "0"}})
+    rv = cm["metadata"]["resourceVersion"]
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", plane.port))
+    reader, writer = await asyncio.open_connection(sock=sock)
+    writer.write(f"GET /api/v1/namespaces/tab/configmaps?watch=1&resourceVersion={rv} HTTP/1.1\r\nHost: x\r\n"
+                 "Accept: application/json;as=Table;g=meta.k8s.io;v=v1\r\n\r\n".encode())
+    await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), TIMEOUT)
+    await client.patch(CONFIG_MAP, "w", {"data": {"n": "1"}}, "tab")
+    (event,) = await _read_events(reader, 1)
+    assert event["type"] == "MODIFIED"
+    assert event["object"]["kind"] == "Table"  # type: ignore[index]
+    writer.close()
+
+
+async def test_a_bookmark_after_directly_written_events_carries_their_revision(
+        plane: ControlPlane, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(watch, "BOOKMARK_INTERVAL", 0.2)
+    client = InProcessClient(plane.server.registry, plane.server.objects)
+    await client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "bm"}})
+    cm = await client.create({"apiVersion": "v1", "kind": "ConfigMap",
+                              "metadata": {"name": "w", "namespace": "bm"}, "data": {"n": "0"}})
+    rv = cm["metadata"]["resourceVersion"]
+    reader, writer = await _open_watch(
+        plane.port, f"/api/v1/namespaces/bm/configmaps?watch=1&resourceVersion={rv}&allowWatchBookmarks=true")
+    cacher = _cacher_of_configmaps(plane)
+    await _until(lambda: any(w._writer is not None for w in cacher._watchers))
+    written = await client.patch(CONFIG_MAP, "w", {"data": {"n": "1"}}, "bm")
+    events = await _read_events(reader, 2)
+    assert events[0]["type"] == "MODIFIED"
+    assert events[1]["type"] == "BOOKMARK"
+    assert events[1]["object"]["metadata"]["resourceVersion"] == written["metadata"]["resourceVersion"]  # type: ignore[index]
+    writer.close()
