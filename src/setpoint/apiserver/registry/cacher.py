@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 #: A watcher's filter over objects (selectors); None means everything.
 Filter = Callable[[Obj], bool] | None
 
+#: Objects a cache's initial list reads from storage at a time: each page is held decoded until its
+#: objects are cached, so a small page keeps the start-up's peak (and the holes it leaves) small.
+LOAD_PAGE = 1000
 #: Seconds between two progress requests to the storage watch while a consistent read waits.
 PROGRESS_PERIOD = 0.1
 
@@ -478,7 +481,7 @@ class Cacher:
                 start_after: str | None = None
                 revision = 0
                 while True:
-                    page = await self._storage.range(self.prefix, limit=10_000, start_after=start_after,
+                    page = await self._storage.range(self.prefix, limit=LOAD_PAGE, start_after=start_after,
                                                      revision=revision)
                     revision = page.revision
                     for kv in page.kvs:
