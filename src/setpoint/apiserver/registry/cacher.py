@@ -42,6 +42,8 @@ Filter = Callable[[Obj], bool] | None
 #: Objects a cache's initial list reads from storage at a time: each page is held decoded until its
 #: objects are cached, so a small page keeps the start-up's peak (and the holes it leaves) small.
 LOAD_PAGE = 1000
+#: How many of the views last made a new one is compared with (:class:`JsonView`).
+RECENT_VIEWS = 8
 #: Seconds between two progress requests to the storage watch while a consistent read waits.
 PROGRESS_PERIOD = 0.1
 
@@ -119,13 +121,16 @@ class JsonView:
     kind, namespace and labels, and the values at ``paths`` (dotted, e.g.
     ``involvedObject.name``); the name is the last segment of the object's key (not held twice).
     :meth:`expand` rebuilds them as an object with only those fields, which selectors (and a
-    conversion of the served version) read as they read the whole."""
+    conversion of the served version) read as they read the whole. Equal tuples of objects applied
+    close together (a namespace's ConfigMaps with the same labels, listed in key order or created
+    in a burst) are one tuple: the last :data:`RECENT_VIEWS` made are looked at first."""
 
-    __slots__ = ("_paths", "_share")
+    __slots__ = ("_paths", "_recent", "_share")
 
     def __init__(self, paths: tuple[str, ...], share: Callable[[Any], Any]) -> None:
         self._paths = tuple(tuple(p.split(".")) for p in paths)
         self._share = share
+        self._recent: collections.deque[tuple[Any, ...]] = collections.deque(maxlen=RECENT_VIEWS)
 
     def values(self, obj: Obj) -> tuple[Any, ...]:
         meta = obj.get("metadata") or {}
@@ -138,7 +143,13 @@ class JsonView:
                 cur = cur.get(p) if isinstance(cur, dict) else None
             out.append(_interned(cur) if isinstance(cur, str)
                        else self._share(cur) if cur and isinstance(cur, dict | list) else cur)
-        return tuple(out)
+        values = tuple(out)
+        recent = self._recent
+        for seen in recent:
+            if seen == values:
+                return seen
+        recent.append(values)
+        return values
 
     def expand(self, values: tuple[Any, ...], key: str) -> Obj:
         meta: Obj = {"name": key[key.rfind("/") + 1:]}
