@@ -500,7 +500,7 @@ async def test_new_cacher_skips_events_its_list_already_holds(store: GatedStorag
     assert (CRD_PREFIX, last) in store.ranges  # the list read them all
     assert cache_state(c, CRD_PREFIX) == await storage_state(store, CRD_PREFIX)
     # Delivered after the list, they were not applied (nor kept as history) a second time.
-    assert [cev.revision for _, cev in c._history] == []
+    assert [cev.revision for cev in c._history] == []
     assert c.history_start == last
 
 
@@ -687,3 +687,29 @@ def test_an_object_held_as_json_costs_less_than_half_of_it_decoded() -> None:
     decoded = held_bytes(lambda i: CachedObject(f"/registry/events/default/e{i}", interner.shared(event(i)), i))
     as_json = held_bytes(lambda i: CachedObject.held_as_json(f"/registry/events/default/e{i}", event(i), i, view))
     assert as_json < decoded / 2, (as_json, decoded)
+
+
+def test_objects_held_as_json_with_equal_views_share_one() -> None:
+    """A namespace's ConfigMaps with the same labels, applied one after another, hold one view tuple;
+    each still reads as its own object (the name comes from its key)."""
+    from setpoint.apiserver.registry.cacher import CachedObject, Interner, JsonView
+
+    interner = Interner()
+    view = JsonView((), interner.share)
+
+    def held(name: str, labels: dict[str, str] | None, namespace: str = "a") -> CachedObject:
+        meta: dict[str, Any] = {"name": name, "namespace": namespace}
+        if labels:
+            meta["labels"] = labels
+        obj = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": {"k": name}}
+        return CachedObject.held_as_json(f"/registry/configmaps/{namespace}/{name}", orjson.loads(orjson.dumps(obj)),
+                                         1, view)
+
+    x, y = held("x", {"app": "web"}), held("y", {"app": "web"})
+    other_labels, other_ns, bare = held("z", {"app": "db"}), held("x", {"app": "web"}, "b"), held("w", None)
+    assert x._view is y._view, "equal views: one tuple"
+    assert other_labels._view is not x._view and other_ns._view is not x._view and bare._view is not x._view
+    assert y.view == {"apiVersion": "v1", "kind": "ConfigMap",
+                      "metadata": {"name": "y", "namespace": "a", "labels": {"app": "web"}}}
+    assert other_ns.view["metadata"] == {"name": "x", "namespace": "b", "labels": {"app": "web"}}
+    assert bare.view["metadata"] == {"name": "w", "namespace": "a"} and y.obj["data"] == {"k": "y"}

@@ -489,3 +489,97 @@ async def test_events_are_held_as_json_and_selected_without_decoding(api: APISer
     assert [(e["metadata"]["name"], e["note"]) for e in listed["items"]] == [("p1.a", "Started container app")]
     _, got = await call(api, "GET", path + "/p1.a")
     assert got == moved
+
+
+# --- ConfigMaps and Secrets: held in the watch cache as JSON too ------------------------
+
+SECRETS = "/api/v1/namespaces/{}/secrets"
+
+
+def secret(name: str, type_: str = "Opaque", **meta: Any) -> Obj:
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, **meta}, "type": type_,
+            "stringData": {"k": name}}
+
+
+async def test_configmaps_and_secrets_are_held_as_json_and_selected_as_before(api: APIServer) -> None:
+    from setpoint.controllers.inprocess import InProcessClient
+    from setpoint.runtime.resource import Kind
+
+    await call(api, "POST", "/api/v1/namespaces", ns("other"))
+    cms, secrets = CMS.format("default"), SECRETS.format("default")
+    cm_watch = await open_watch(api, cms, "watch=true&labelSelector=tier%3Dweb")
+    all_cm_watch = await open_watch(api, "/api/v1/configmaps", "watch=true&fieldSelector=metadata.name%3Da")
+    secret_watch = await open_watch(api, "/api/v1/secrets", "watch=true&fieldSelector=type%3Dexample.com%2Fx")
+    _, a = await call(api, "POST", cms, cm("a", labels={"tier": "web"}))
+    _, b = await call(api, "POST", cms, cm("b", labels={"tier": "db"}))
+    _, other_a = await call(api, "POST", CMS.format("other"), cm("a"))
+    _, s1 = await call(api, "POST", secrets, secret("s1", ""))
+    assert s1["type"] == "Opaque"  # defaulted: what the field selector reads
+    _, s2 = await call(api, "POST", secrets, secret("s2", "example.com/x", labels={"tier": "web"}))
+    assert s2["data"] == {"k": "czI="} and "stringData" not in s2
+    for plural, key in (("configmaps", "/registry/configmaps/default/a"), ("secrets", "/registry/secrets/default/s2")):
+        cacher = api.objects.cacher(resource(api, "", "v1", plural))
+        await asyncio.wait_for(cacher.wait_consistent(), TIMEOUT)
+        held = cacher.get(key)
+        assert held is not None and held._obj is None  # its encoding and the selectors' view only
+        assert held.obj == (a if plural == "configmaps" else s2)
+    assert "data" not in held.view and held.view["type"] == "example.com/x"
+
+    async def names(path: str, query: str) -> list[str]:
+        status, listed = await call(api, "GET", path, query=query)
+        assert status == 200, listed
+        return [f"{o['metadata']['namespace']}/{o['metadata']['name']}" for o in listed["items"]]
+
+    # lists: label and field selectors, in a namespace and across them, whole objects served
+    assert await names(cms, "labelSelector=tier%3Dweb") == ["default/a"]
+    assert await names(cms, "labelSelector=tier+in+(web,db)") == ["default/a", "default/b"]
+    assert await names("/api/v1/configmaps", "fieldSelector=metadata.name%3Da") == ["default/a", "other/a"]
+    assert await names("/api/v1/configmaps", "fieldSelector=metadata.namespace%3Dother") == ["other/a"]
+    assert await names("/api/v1/configmaps", "fieldSelector=metadata.namespace!%3Ddefault,metadata.name%3Da") \
+        == ["other/a"]
+    assert await names(secrets, "fieldSelector=type%3Dexample.com%2Fx") == ["default/s2"]
+    assert await names(secrets, "fieldSelector=type!%3DOpaque&labelSelector=tier%3Dweb") == ["default/s2"]
+    assert await names(secrets, "fieldSelector=type%3DOpaque") == ["default/s1"]
+    status, bad = await call(api, "GET", cms, query="fieldSelector=data.k%3Dv")
+    assert status == 400 and bad["message"].startswith('"data.k" is not a known field selector')
+    _, listed = await call(api, "GET", cms, query="labelSelector=tier%3Dweb")
+    assert listed["items"] == [a]
+    _, got = await call(api, "GET", secrets + "/s2")
+    assert got == s2
+
+    # watches: selected on the view, the whole object on the wire; leaving the selection is a
+    # DELETED of the last state at the new revision
+    assert [(e["type"], e["object"]) for e in await next_events(cm_watch)] == [("ADDED", a)]
+    events = await next_events(all_cm_watch)
+    while len(events) < 2:
+        events += await next_events(all_cm_watch)
+    assert [(e["type"], e["object"]) for e in events] == [("ADDED", a), ("ADDED", other_a)]
+    assert [(e["type"], e["object"]) for e in await next_events(secret_watch)] == [("ADDED", s2)]
+    _, moved = await call(api, "PATCH", cms + "/a", {"metadata": {"labels": {"tier": "db"}}},
+                          content_type="application/merge-patch+json")
+    events = await next_events(cm_watch)
+    assert [(e["type"], e["object"]["metadata"]["labels"]) for e in events] == [("DELETED", {"tier": "web"})]
+    assert events[0]["object"]["metadata"]["resourceVersion"] == moved["metadata"]["resourceVersion"]
+    assert [(e["type"], e["object"]) for e in await next_events(all_cm_watch)] == [("MODIFIED", moved)]
+    await call(api, "DELETE", secrets + "/s2")
+    events = await next_events(secret_watch)
+    assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [("DELETED", "s2")]
+    for chunks in (cm_watch, all_cm_watch, secret_watch):
+        await chunks.aclose()
+
+    # in-process: each read a copy of its own, selectors as over HTTP, watches from a resourceVersion
+    client = InProcessClient(api.registry, api.objects)
+    got_a = await client.get(Kind("v1", "ConfigMap"), "a", "default")
+    assert got_a == moved and got_a is not await client.get(Kind("v1", "ConfigMap"), "a", "default")
+    got_a["data"]["k"] = "changed"  # a private copy: the cache is untouched
+    assert (await client.get(Kind("v1", "ConfigMap"), "a", "default"))["data"] == {"k": "v"}
+    listed = await client.list(Kind("v1", "ConfigMap"), None, label_selector="tier=db")
+    assert [o["metadata"]["name"] for o in listed["items"]] == ["a", "b"]
+    listed = await client.list(Kind("v1", "Secret"), "default", field_selector="type=Opaque")
+    assert [o["metadata"]["name"] for o in listed["items"]] == ["s1"]
+    watch = await client.watch(Kind("v1", "ConfigMap"), "default", resource_version=moved["metadata"]["resourceVersion"],
+                               field_selector="metadata.name=b", timeout_seconds=5)
+    _, b2 = await call(api, "PATCH", cms + "/b", {"data": {"k": "w"}}, content_type="application/merge-patch+json")
+    seen = await asyncio.wait_for(anext(watch), TIMEOUT)
+    assert (seen.type, seen.object) == ("MODIFIED", b2) and b["data"] == {"k": "v"}
+    watch.close()

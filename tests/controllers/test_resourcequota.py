@@ -220,3 +220,24 @@ async def test_recounts_never_undo_the_admissions_charge(
 
 async def _used_pods(client: InProcessClient, want: str) -> bool:
     return (await used(client))["pods"] == want
+
+
+async def test_configmaps_and_secrets_replenish_through_watches_that_keep_nothing(
+        client: InProcessClient, controllers: ControllerManager) -> None:
+    """ConfigMaps and Secrets are watched for their events only (no store of every one): a delete
+    still recounts its namespace's quotas at once."""
+    from setpoint.runtime.notifier import Notifier
+
+    await quota(client, {"count/configmaps": "5", "count/secrets": "5"})
+    sources = controllers.manager.controllers["resourcequota"].sources
+    watched = {s.kind.kind: s.informer for s in sources}
+    assert isinstance(watched["ConfigMap"], Notifier) and isinstance(watched["Secret"], Notifier)
+    assert not isinstance(watched["Pod"], Notifier)
+    await client.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm", "namespace": NS}})
+    await client.create({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": NS}})
+    await eventually(lambda: _used_is(client, "count/configmaps", "1"), timeout=TIMEOUT)
+    await eventually(lambda: _used_is(client, "count/secrets", "1"), timeout=TIMEOUT)
+    await client.delete(Kind("v1", "ConfigMap"), "cm", NS)
+    await client.delete(Kind("v1", "Secret"), "s", NS)
+    await eventually(lambda: _used_is(client, "count/configmaps", "0"), timeout=TIMEOUT)
+    await eventually(lambda: _used_is(client, "count/secrets", "0"), timeout=TIMEOUT)

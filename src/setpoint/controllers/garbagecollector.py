@@ -77,22 +77,50 @@ class Node:
     def waiting_for_dependents(self) -> bool:
         return self.deleting and FOREGROUND in self.finalizers
 
+    def needed(self) -> bool:
+        """Whether the graph needs this node: owners to verify, dependents known, or a cascade to carry out."""
+        return bool(self.owners or self.dependents
+                    or (self.deleting and (FOREGROUND in self.finalizers or ORPHAN in self.finalizers)))
+
+
+def _gc_deleting(meta: Obj) -> bool:
+    """Being deleted with a cascade the collector carries out (foreground or orphan)."""
+    if not meta.get("deletionTimestamp"):
+        return False
+    finalizers = meta.get("finalizers") or ()
+    return FOREGROUND in finalizers or ORPHAN in finalizers
+
 
 class _Monitor:
-    """The informer handler of one kind: feeds the graph."""
+    """The notifier handler of one kind: feeds the graph, and compares a re-list with it."""
 
     def __init__(self, gc: GarbageCollector, resource: Resource) -> None:
         self.gc = gc
         self.resource = resource
+        #: During a list: the uids listed that the graph knows (as a node or an owner with dependents).
+        self.seen: set[str] | None = None
 
     def on_add(self, obj: Obj) -> None:
-        self.gc.observe(self.resource, obj)
+        self._observe(obj)
 
     def on_update(self, old: Obj, new: Obj) -> None:
-        self.gc.observe(self.resource, new)
+        self._observe(new)
+
+    def _observe(self, obj: Obj) -> None:
+        uid = self.gc.observe(self.resource, obj)
+        if self.seen is not None and uid and (uid in self.gc.nodes or uid in self.gc.pending):
+            self.seen.add(uid)
 
     def on_delete(self, obj: Obj) -> None:
         self.gc.forget(obj)
+
+    def on_list(self) -> None:
+        self.seen = set()
+
+    def on_listed(self, relist: bool) -> None:
+        seen, self.seen = self.seen or set(), None
+        if relist:
+            self.gc.relisted(self.resource, seen)
 
 
 class GarbageCollector:
@@ -125,7 +153,7 @@ class GarbageCollector:
                 served.add(key)
                 if key in self.watched:
                     continue
-                informer = self.manager.cache.acquire(r)
+                informer = self.manager.cache.acquire(r, store=False)
                 monitor = _Monitor(self, r)
                 informer.add_handler(monitor)
                 self.watched[key] = (informer, monitor)
@@ -138,17 +166,19 @@ class GarbageCollector:
         if self.controller is not None:
             self.controller.queue.add(Request(ITEM, uid))
 
-    def observe(self, resource: Resource, obj: Obj) -> None:
-        """An object was added or changed: update its node, queue what that concerns."""
+    def observe(self, resource: Resource, obj: Obj) -> str | None:
+        """An object was added or changed: update its node, queue what that concerns; its uid."""
         meta = obj["metadata"]
         uid = meta.get("uid")
         if not uid:
-            return
+            return None
         owners = list(meta.get("ownerReferences") or [])
         node = self.nodes.get(uid)
         old_owners: set[str] = set()
         was_deleting = False
         if node is None:
+            if not owners and uid not in self.pending and not _gc_deleting(meta):
+                return str(uid)  # nothing to verify, no dependent known, no cascade: no node
             node = Node(resource, meta.get("namespace") or "", meta["name"], owners)
             node.dependents = self.pending.pop(uid, set())
             self.nodes[uid] = node
@@ -160,7 +190,7 @@ class GarbageCollector:
         node.finalizers = tuple(meta.get("finalizers") or ())
         new_owners = {o.get("uid", "") for o in owners}
         for gone in old_owners - new_owners:
-            self._dependents_of(gone).discard(uid)
+            self._drop_dependent(gone, uid)
         for owner in new_owners - old_owners:
             self._dependents_of(owner).add(uid)
         if new_owners - old_owners:
@@ -174,29 +204,63 @@ class GarbageCollector:
             o = self.nodes.get(owner)
             if o is not None and o.waiting_for_dependents():
                 self.enqueue(owner)
+        if not node.needed():
+            del self.nodes[uid]  # its owners went, its dependents too
+        return str(uid)
 
     def _dependents_of(self, uid: str) -> set[str]:
         node = self.nodes.get(uid)
         return node.dependents if node is not None else self.pending.setdefault(uid, set())
+
+    def _drop_dependent(self, owner: str, uid: str) -> None:
+        """``uid`` no longer refers to ``owner`` (an owner without a node and dependents is forgotten)."""
+        node = self.nodes.get(owner)
+        if node is not None:
+            node.dependents.discard(uid)
+            if not node.needed():
+                del self.nodes[owner]
+            return
+        deps = self.pending.get(owner)
+        if deps is not None:
+            deps.discard(uid)
+            if not deps:
+                del self.pending[owner]
 
     def forget(self, obj: Obj) -> None:
         """An object is gone: its dependents are looked at, and owners waiting for it."""
         uid = str((obj.get("metadata") or {}).get("uid") or "")
         node = self.nodes.pop(uid, None)
         if node is None:
+            # An object without a node: what it owned, if anything, waits for it in pending.
+            for dep in self.pending.get(uid, ()):
+                self.enqueue(dep)
             return
         for owner in {o.get("uid", "") for o in node.owners}:
-            deps = self._dependents_of(owner)
-            deps.discard(uid)
             o = self.nodes.get(owner)
             if o is not None and o.waiting_for_dependents():
                 self.enqueue(owner)
-            if not deps:
-                self.pending.pop(owner, None)
+            self._drop_dependent(owner, uid)
         if node.dependents:
             self.pending[uid] = set(node.dependents)
         for dep in node.dependents:
             self.enqueue(dep)
+
+    def relisted(self, resource: Resource, seen: set[str]) -> None:
+        """A re-list of ``resource`` after a broken watch listed ``seen`` (of the uids the graph knows):
+        what it did not list was deleted meanwhile -- nodes, and owners known only by their dependents."""
+        same = (resource.group, resource.kind)
+        for uid, node in list(self.nodes.items()):
+            if uid not in seen and (node.resource.group, node.resource.kind) == same:
+                self.forget({"metadata": {"uid": uid}})
+        for owner, deps in list(self.pending.items()):
+            if owner in seen or owner in self.nodes:
+                continue
+            ref = next((o for d in deps if (n := self.nodes.get(d)) is not None
+                        for o in n.owners if o.get("uid") == owner), None)
+            if ref is not None and (Kind(ref.get("apiVersion", ""), ref.get("kind", "")).group,
+                                    ref.get("kind")) == same:
+                for dep in deps:
+                    self.enqueue(dep)
 
     # -- reconcile ------------------------------------------------------------------------------------
 
@@ -278,9 +342,11 @@ class GarbageCollector:
         except errors.NotFound:
             owner = None
         if owner is None or owner["metadata"].get("uid") != uid:
-            known = self.nodes.get(uid)
-            if owner_resource.namespaced and known is not None and known.namespace != node.namespace:
-                await self._invalid_namespace(latest, ref)
+            if owner_resource.namespaced:
+                known = self.nodes.get(uid)
+                where = known.namespace if known is not None else await self._namespace_of(owner_resource, ref)
+                if where is not None and where != node.namespace:
+                    await self._invalid_namespace(latest, ref)
             self.absent[absent_key] = None
             if len(self.absent) > ABSENT_CACHE:
                 self.absent.popitem(last=False)
@@ -289,6 +355,16 @@ class GarbageCollector:
         if ometa.get("deletionTimestamp") and FOREGROUND in (ometa.get("finalizers") or []):
             return "waiting"
         return "solid"
+
+    async def _namespace_of(self, resource: Resource, ref: dict[str, Any]) -> str | None:
+        """The namespace the owner ``ref`` names is in, when it has no node (the graph keeps none for
+        objects that neither own anything known nor are owned): looked up by name across namespaces."""
+        listed = await self.client.list(resource, None, field_selector=f"metadata.name={ref.get('name', '')}")
+        for item in listed.get("items") or ():
+            meta = item.get("metadata") or {}
+            if meta.get("uid") == ref.get("uid"):
+                return str(meta.get("namespace") or "")
+        return None
 
     async def _invalid_namespace(self, latest: Obj, ref: dict[str, Any]) -> None:
         """kube's ``reportInvalidNamespaceOwnerRef``: a Warning Event on the dependent."""

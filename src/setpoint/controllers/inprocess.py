@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import random
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -36,6 +37,7 @@ from setpoint.apiserver.encoding import patch as patches
 from setpoint.apiserver.endpoints import handlers
 from setpoint.apiserver.fieldmanager import manager as fieldmanager
 from setpoint.apiserver.registry import resources as registry
+from setpoint.apiserver.registry.cacher import CachedObject
 from setpoint.apiserver.registry.objectstore import ObjectStore, parse_resource_version
 from setpoint.apiserver.registry.selectors import selector_filter
 from setpoint.apiserver.registry.watch import Watch
@@ -70,6 +72,13 @@ def _patch_resource_version(type_: PatchType, patch: Any) -> str | None:
     meta = patch.get("metadata") if isinstance(patch, Mapping) else None
     rv = meta.get("resourceVersion") if isinstance(meta, Mapping) else None
     return str(rv) if rv else None
+
+
+#: How many lists of kinds held as JSON may be paged at once (the oldest snapshot is let go).
+PAGED_LISTS = 64
+#: The start of a continue token of a watch-cache snapshot (never one of storage's: those are base64).
+_SNAPSHOT = "in-process:"
+_SNAPSHOT_GONE = "the list this continue token pages was let go (too many paged at once): list again"
 
 
 def _not_served(kind: KindLike) -> errors.NotFound:
@@ -140,6 +149,9 @@ class InProcessClient:
         #: Discovery, made again whenever the registry changes (CRDs come and go).
         self._by_kind: dict[Kind, tuple[registry.Resource, Resource]] = {}
         self._generation = -1
+        #: Lists being paged from a watch-cache snapshot: token -> (revision, objects, next index).
+        self._paging: dict[str, tuple[int, Sequence[CachedObject], int]] = {}
+        self._tokens = itertools.count(1)
 
     # -- discovery --------------------------------------------------------------------------------
 
@@ -207,7 +219,7 @@ class InProcessClient:
             cobj = await self.objects.get(r, self._ns(r, namespace), name)
             if subresource == "scale":
                 return _copy(handlers.scale_of(r, self.objects.to_served(r, cobj.obj)))
-        if cobj.obj.get("apiVersion") == r.group_version:
+        if cobj.api_version == r.group_version:
             out: Obj = orjson.loads(cobj.json())
             return out
         return _copy(self.objects.to_served(r, cobj.obj))
@@ -216,21 +228,49 @@ class InProcessClient:
                    field_selector: str | None = None, limit: int | None = None,
                    continue_token: str | None = None, resource_version: str | None = None) -> Obj:
         """The whole list from the watch cache (``limit`` is not needed in-process and ignored;
-        a ``continue_token`` from another client pages through storage)."""
+        a ``continue_token`` from another client pages through storage).
+
+        A kind held as JSON (ConfigMaps, Secrets, Events) is decoded for each reader: with a ``limit``
+        its list is paged, a page decoded at a time, from one snapshot of the watch cache (its
+        objects at one revision, held by reference until the last page: consistent, and no storage
+        read); a continue token of a snapshot let go (more than :data:`PAGED_LISTS` lists paged at
+        once) is 410 Expired, as an old one is over HTTP."""
         r = self._served(kind)
         ns = namespace if r.namespaced else None
         with _api_errors():
             matches = selector_filter(r, label_selector, field_selector)
+            if continue_token and continue_token.startswith(_SNAPSHOT):
+                paging = self._paging.pop(continue_token, None)
+                if paging is None:
+                    raise apierrors.gone(_SNAPSHOT_GONE)
+                return self._page(r, *paging, limit or 0)
             if continue_token:
                 listed = await self.objects.list(r, ns, matches, limit=limit or 0, continue_token=continue_token)
             else:
                 listed = await self.objects.list(r, ns, matches, resource_version=resource_version or "")
+                if limit and len(listed.items) > limit and r.strategy.cache_json_fields is not None:
+                    return self._page(r, listed.revision, listed.items, 0, limit)
         to_served = self.objects.to_served
         meta: Obj = {"resourceVersion": str(listed.revision)}
         if listed.continue_token:
             meta["continue"] = listed.continue_token
         return {"kind": r.list_kind, "apiVersion": r.group_version, "metadata": meta,
                 "items": [to_served(r, c.obj) for c in listed.items]}
+
+    def _page(self, r: registry.Resource, revision: int, items: Sequence[CachedObject], start: int,
+              limit: int) -> Obj:
+        """``items[start:start + limit]`` decoded, with a continue token for the rest (kept aside)."""
+        end = start + limit if limit else len(items)
+        meta: Obj = {"resourceVersion": str(revision)}
+        if end < len(items):
+            token = f"{_SNAPSHOT}{next(self._tokens)}"
+            self._paging[token] = (revision, items, end)
+            while len(self._paging) > PAGED_LISTS:
+                self._paging.pop(next(iter(self._paging)))
+            meta["continue"] = token
+        to_served = self.objects.to_served
+        return {"kind": r.list_kind, "apiVersion": r.group_version, "metadata": meta,
+                "items": [to_served(r, c.obj) for c in items[start:end]]}
 
     async def watch(self, kind: KindLike, namespace: str | None = None, *, resource_version: str | None = None,
                     label_selector: str | None = None, field_selector: str | None = None,

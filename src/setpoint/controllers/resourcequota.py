@@ -30,6 +30,9 @@ RESOURCE_QUOTA = Kind("v1", "ResourceQuota")
 #: The kinds whose changes recount their namespace's quotas at once.
 WATCHED = (Kind("v1", "Pod"), Kind("v1", "Service"), Kind("v1", "ConfigMap"), Kind("v1", "Secret"),
            Kind("v1", "PersistentVolumeClaim"))
+#: Watched for their events only, cached nowhere: they are many, nothing else here caches them, and a
+#: change needs only its namespace (a re-list after a broken watch recounts every namespace listed).
+UNCACHED = frozenset({Kind("v1", "ConfigMap"), Kind("v1", "Secret")})
 _WATCHED_RESOURCES = frozenset({("", "pods"), ("", "services"), ("", "configmaps"), ("", "secrets"),
                                 ("", "persistentvolumeclaims")})
 #: How often a quota counting other kinds is recounted.
@@ -119,5 +122,5 @@ def add_resourcequota_controller(manager: Manager, client: InProcessClient) -> N
     replenish = Funcs(create=lambda _obj: False, name="updates and deletes")
     for kind in WATCHED:
         if (kind.api_version, kind.kind) in served:
-            builder = builder.watches(kind, quotas_of, replenish)
+            builder = builder.watches(kind, quotas_of, replenish, store=kind not in UNCACHED)
     builder.complete(ResourceQuotaReconciler(manager, client))

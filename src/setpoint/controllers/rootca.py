@@ -23,6 +23,8 @@ from setpoint.runtime.resource import Kind
 NAMESPACE = Kind("v1", "Namespace")
 CONFIG_MAP = Kind("v1", "ConfigMap")
 ROOT_CA_CONFIG_MAP = "kube-root-ca.crt"
+#: The publisher watches only its own ConfigMaps, as kube's (a field selector on the name).
+OURS = f"metadata.name={ROOT_CA_CONFIG_MAP}"
 DESCRIPTION_ANNOTATION = "kubernetes.io/description"
 DESCRIPTION = ("Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints "
                "such as the internal service IP or kubernetes.default.svc. "
@@ -33,13 +35,14 @@ class RootCAPublisher:
     """Keeps one namespace's ``kube-root-ca.crt`` as it should be."""
 
     def __init__(self, manager: Manager, client: InProcessClient) -> None:
-        self.cache = manager.cache
+        #: The informer of the ``kube-root-ca.crt`` ConfigMaps (the one the controller's source acquires).
+        self.config_maps = manager.cache.informer(CONFIG_MAP, field_selector=OURS)
         self.client = client
         self.data = {"ca.crt": client.ca_data.decode()}
 
     async def reconcile(self, request: Request) -> Result | None:
         ns = request.name
-        cm = self.cache.get(CONFIG_MAP, ROOT_CA_CONFIG_MAP, ns)
+        cm = self.config_maps.store.get_by_name(ROOT_CA_CONFIG_MAP, ns)
         if cm is None:
             try:
                 await self.client.create({
@@ -61,16 +64,12 @@ class RootCAPublisher:
         return None
 
 
-def _ours(obj: Obj) -> bool:
-    return bool(obj["metadata"].get("name") == ROOT_CA_CONFIG_MAP)
-
-
 def add_root_ca_publisher(manager: Manager, client: InProcessClient) -> None:
     """The root CA publisher, on ``manager``, writing through ``client`` (publishing its ``ca_data``)."""
     active = Funcs(update=lambda _o, new: (new.get("status") or {}).get("phase") == "Active", name="active")
-    changed = Funcs(create=lambda _: False, update=lambda _o, new: _ours(new), delete=_ours, name="ours")
+    changed = Funcs(create=lambda _: False, name="updates and deletes")
     (Builder(manager)
      .named("root-ca-cert-publisher")
      .for_(NAMESPACE, active)
-     .watches(CONFIG_MAP, lambda cm: [Request("", cm["metadata"]["namespace"])], changed)
+     .watches(CONFIG_MAP, lambda cm: [Request("", cm["metadata"]["namespace"])], changed, field_selector=OURS)
      .complete(RootCAPublisher(manager, client)))

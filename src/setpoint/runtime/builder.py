@@ -74,10 +74,15 @@ class Builder:
         return self
 
     def watches(self, kind: Kind, map_fn: MapFunc, *predicates: Predicate, namespace: str | None = None,
-                label_selector: str | None = None, field_selector: str | None = None) -> Builder:
-        """Watch any kind: ``map_fn(obj)`` says which requests its events enqueue."""
+                label_selector: str | None = None, field_selector: str | None = None,
+                store: bool = True) -> Builder:
+        """Watch any kind: ``map_fn(obj)`` says which requests its events enqueue. ``store=False``:
+        its events only, cached nowhere (a :class:`~setpoint.runtime.notifier.Notifier`: updates come
+        with ``old is new``, a re-list announces every object as updated, and the objects of the first
+        list, which went by before the controller's sources had synced, are not announced)."""
         checks.check_predicates(predicates, f"watches({kind})")
-        self._sources.append(Source(kind, Mapped(map_fn), predicates, namespace, label_selector, field_selector))
+        self._sources.append(Source(kind, Mapped(map_fn), predicates, namespace, label_selector, field_selector,
+                                    store=store))
         return self
 
     def with_event_filter(self, *predicates: Predicate) -> Builder:

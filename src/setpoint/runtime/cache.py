@@ -13,6 +13,9 @@ every object of the kind (cluster-wide or of the namespace); when there is none 
 of a selection (a label or field selector) is the only one of the kind, by that one -- reads then
 see only what it selected, as controller-runtime's cache restricted by ``ByObject`` selectors.
 
+An informer asked for with ``store=False`` is a :class:`~setpoint.runtime.notifier.Notifier`
+(events only, nothing kept): shared as the others are, never a reader's answer.
+
 A read of a kind whose informer runs but has not listed yet raises :class:`NotSynced`
 (a :class:`NotCached`); a controller's handlers and reconcilers never see it -- they run once
 their own sources have synced, and what read another cache too early is handled again once
@@ -32,6 +35,7 @@ from setpoint.apimachinery.types import Obj
 from setpoint.runtime import labels as labelsel
 from setpoint.runtime.client import Client
 from setpoint.runtime.informer import Informer
+from setpoint.runtime.notifier import Notifier
 from setpoint.runtime.resource import Kind, Resource
 from setpoint.runtime.store import IndexFunc
 
@@ -62,6 +66,8 @@ class InformerKey:
     namespace: str | None = None
     label_selector: str | None = None
     field_selector: str | None = None
+    #: False: a :class:`~setpoint.runtime.notifier.Notifier` (events only, no store).
+    store: bool = True
 
 
 class Cache:
@@ -78,14 +84,17 @@ class Cache:
 
     def informer(self, kind: Kind | Resource, *, namespace: str | None = None,
                  label_selector: str | None = None, field_selector: str | None = None,
-                 indexers: Mapping[str, IndexFunc] | None = None) -> Informer:
-        """The shared informer for this key, created if needed (not started, not counted)."""
+                 indexers: Mapping[str, IndexFunc] | None = None, store: bool = True) -> Informer:
+        """The shared informer for this key, created if needed (not started, not counted);
+        ``store=False``: a :class:`~setpoint.runtime.notifier.Notifier`, shared by those who ask
+        for one, which keeps nothing and answers no read."""
         k = kind if isinstance(kind, Kind) else kind.kind_key
-        key = InformerKey(k, namespace or None, label_selector or None, field_selector or None)
+        key = InformerKey(k, namespace or None, label_selector or None, field_selector or None, store)
         inf = self._informers.get(key)
         if inf is None:
-            inf = Informer(self.client, kind, namespace=key.namespace, label_selector=key.label_selector,
-                           field_selector=key.field_selector, resync=self.resync)
+            cls = Informer if store else Notifier
+            inf = cls(self.client, kind, namespace=key.namespace, label_selector=key.label_selector,
+                      field_selector=key.field_selector, resync=self.resync if store else None)
             self._informers[key] = inf
             self._refs[key] = 0
         for name, fn in (indexers or {}).items():
@@ -120,7 +129,8 @@ class Cache:
         return inf
 
     def _key_of(self, informer: Informer) -> InformerKey:
-        return InformerKey(informer.kind, informer.namespace, informer.label_selector, informer.field_selector)
+        return InformerKey(informer.kind, informer.namespace, informer.label_selector, informer.field_selector,
+                           informer.keeps_objects)
 
     @property
     def informers(self) -> list[Informer]:
@@ -168,7 +178,7 @@ class Cache:
             # No informer of every object: one of a selection answers alone, as controller-runtime's
             # cache restricted to a label or field selector does (reads see only what it selected).
             selected = [inf for key, inf in self._informers.items()
-                        if key.kind == kind and (key.label_selector or key.field_selector)
+                        if key.kind == kind and key.store and (key.label_selector or key.field_selector)
                         and key.namespace in ((None, namespace) if namespace else (None,))]
             if len(selected) == 1:
                 if selected[0].has_synced:

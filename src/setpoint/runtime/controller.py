@@ -60,6 +60,8 @@ class Source:
     label_selector: str | None = None
     field_selector: str | None = None
     informer: Informer | None = field(default=None, repr=False)
+    #: False: events only, from a :class:`~setpoint.runtime.notifier.Notifier` (nothing cached).
+    store: bool = True
 
 
 def _retrieve(future: asyncio.Future[Any]) -> None:
@@ -191,7 +193,7 @@ class Controller:
         self._client = cache.client
         for src in self.sources:
             src.informer = cache.acquire(src.kind, namespace=src.namespace, label_selector=src.label_selector,
-                                         field_selector=src.field_selector)
+                                         field_selector=src.field_selector, store=src.store)
 
     async def start(self) -> None:
         """Wait for every source's cache to sync, then connect the sources and start the workers.

@@ -74,6 +74,9 @@ class FuncHandler:
 class Informer:
     """One list+watch of one kind (in one namespace, with one selector), cached in :attr:`store`."""
 
+    #: Whether :attr:`store` holds the objects (a :class:`~setpoint.runtime.notifier.Notifier` keeps none).
+    keeps_objects = True
+
     def __init__(self, client: Client, kind: Kind | Resource, *, namespace: str | None = None,
                  label_selector: str | None = None, field_selector: str | None = None,
                  resync: float | None = None, indexers: Mapping[str, IndexFunc] | None = None,

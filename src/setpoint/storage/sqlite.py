@@ -64,10 +64,29 @@ from .watch import DEFAULT_WATCH_BUFFER, WatchHub
 
 T = TypeVar("T")
 
+_REV_MASK: Final = (1 << 63) - 1
+
+
+def _pack_state(create_rev: int, mod_rev: int, deleted: bool) -> int:
+    """A key's state in the writer's key map as one int (a third of a tuple's memory a key)."""
+    return (create_rev << 64) | (mod_rev << 1) | deleted
+
+
+def _unpack_state(packed: int) -> tuple[int, int, bool]:
+    """``(create_rev, mod_rev, deleted)`` of :func:`_pack_state`."""
+    return packed >> 64, (packed >> 1) & _REV_MASK, bool(packed & 1)
+
 #: Most write requests committed in one transaction.
 MAX_BATCH: Final = 4096
 #: Most rows in one INSERT statement (also bounded by SQLite's parameter limit).
 ROWS_PER_INSERT: Final = 1000
+#: The page cache of each connection (KiB), process memory: the writer's holds the pages writes touch
+#: most (the key index, the table's newest pages), a reader's a list's working set (SQLite's default).
+#: Pages read once stay in the OS page cache, which counts against no process; with 64 MiB a
+#: connection, the caches grew to the whole file (a full list of 20,000 ConfigMaps: +67 MiB RSS for
+#: no faster creates or scans, docs/benchmarks.md).
+WRITER_CACHE_KIB: Final = 4096
+READER_CACHE_KIB: Final = 2048
 #: Most revisions one compaction transaction covers.
 COMPACT_CHUNK: Final = 10_000
 
@@ -237,7 +256,7 @@ class SQLiteStorage(InProcessStore):
         self._lock_fd = self._take_lock(self.path + ".lock")
         wconn: sqlite3.Connection | None = None
         try:
-            wconn = self._connect(check_same_thread=False)
+            wconn = self._connect(check_same_thread=False, cache_kib=WRITER_CACHE_KIB)
             wconn.execute(f"PRAGMA synchronous = {sync}")
             for statement in _SCHEMA:
                 wconn.execute(statement)
@@ -247,8 +266,8 @@ class SQLiteStorage(InProcessStore):
             # revision never goes below the compact revision.
             current = max(last, compact)
             # Writer state, touched only by the writer thread once it runs.
-            self._keys: dict[str, tuple[int, int, bool]] = {
-                name: (create_rev, mod_rev, bool(deleted))
+            self._keys: dict[str, int] = {
+                name: _pack_state(create_rev, mod_rev, bool(deleted))
                 for name, create_rev, mod_rev, deleted in wconn.execute(
                     "SELECT name, create_revision, id, deleted FROM kine"
                     " WHERE id IN (SELECT MAX(id) FROM kine GROUP BY name)"
@@ -605,7 +624,7 @@ class SQLiteStorage(InProcessStore):
         """Check and commit ``writes`` as one transaction, then hand the
         outcomes and events to the loop. On any failure the key map is
         restored and every write that passed its check fails."""
-        undo: list[tuple[str, tuple[int, int, bool] | None]] = []
+        undo: list[tuple[str, int | None]] = []
         outcomes: list[_Outcome] = []
         events: list[Event] = []
         try:
@@ -614,11 +633,11 @@ class SQLiteStorage(InProcessStore):
                 self._commit(rows)
         except Exception as exc:
             keys = self._keys
-            for key, state in reversed(undo):
-                if state is None:
+            for key, packed in reversed(undo):
+                if packed is None:
                     del keys[key]
                 else:
-                    keys[key] = state
+                    keys[key] = packed
             own_errors = {
                 id(future): outcome for future, outcome in outcomes if isinstance(outcome, BaseException)
             }
@@ -633,7 +652,7 @@ class SQLiteStorage(InProcessStore):
     def _apply(
         self,
         writes: list[_Write],
-        undo: list[tuple[str, tuple[int, int, bool] | None]],
+        undo: list[tuple[str, int | None]],
         outcomes: list[_Outcome],
         events: list[Event],
     ) -> tuple[list[tuple[Any, ...]], int]:
@@ -641,14 +660,16 @@ class SQLiteStorage(InProcessStore):
         ``undo``); return the rows to insert and the new revision."""
         keys = self._keys
         # Values of the keys this batch finds live, fetched in one query.
-        live_ids = {state[1] for w in writes if (state := keys.get(w.key)) is not None and not state[2]}
+        live_ids = {(packed >> 1) & _REV_MASK for w in writes
+                    if (packed := keys.get(w.key)) is not None and not packed & 1}
         values = self._values(sorted(live_ids)) if live_ids else {}
         rev = self._wrev
         rows: list[tuple[Any, ...]] = []
         written: dict[str, bytes] = {}  # values written earlier in this batch
         for w in writes:
             key = w.key
-            state = keys.get(key)
+            packed = keys.get(key)
+            state = None if packed is None else _unpack_state(packed)
             live = state is not None and not state[2]
             kv: KeyValue
             new: tuple[int, int, bool]
@@ -685,8 +706,8 @@ class SQLiteStorage(InProcessStore):
                     kv = KeyValue(key, prev.value, create_rev, rev)
                     events.append(Event(EventType.DELETE, kv, prev))
                     new = (create_rev, rev, True)
-            undo.append((key, state))
-            keys[key] = new
+            undo.append((key, packed))
+            keys[key] = _pack_state(*new)
             outcomes.append((w.future, kv))
         return rows, rev
 
@@ -714,21 +735,22 @@ class SQLiteStorage(InProcessStore):
             return
         keys = self._keys
         for name, rev in gone:
-            state = keys.get(name)
-            if state is not None and state[1] == rev:
+            packed = keys.get(name)
+            if packed is not None and (packed >> 1) & _REV_MASK == rev:
                 del keys[name]
         self._call_soon(_settle, request.future, None)
 
     # --- files ----------------------------------------------------------------------
 
-    def _connect(self, *, check_same_thread: bool) -> sqlite3.Connection:
+    def _connect(self, *, check_same_thread: bool, cache_kib: int = READER_CACHE_KIB) -> sqlite3.Connection:
+        """A connection in WAL mode whose page cache holds up to ``cache_kib`` KiB (process memory)."""
         conn = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=check_same_thread, timeout=30.0
         )
         if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
             conn.close()
             raise StorageError(f"cannot use write-ahead logging on {self.path}")
-        conn.execute("PRAGMA cache_size = -65536")  # up to 64 MiB per connection
+        conn.execute(f"PRAGMA cache_size = -{cache_kib}")
         return conn
 
     @staticmethod

@@ -153,6 +153,8 @@ class NamespaceStrategy(Strategy):
 
 class ConfigMapStrategy(Strategy):
     has_generation = False
+    # Many, and read whole only when served: held as JSON (selectors read names and labels).
+    cache_json_fields: tuple[str, ...] | None = ()
 
     def validate(self, obj: Obj) -> list[errors.FieldError]:
         out, size = _validate_string_map(obj, "data")
@@ -170,6 +172,8 @@ class ConfigMapStrategy(Strategy):
 
 class SecretStrategy(Strategy):
     has_generation = False
+    # Held as JSON as ConfigMaps are, with the one field its field selector reads.
+    cache_json_fields: tuple[str, ...] | None = ("type",)
 
     def prepare_for_create(self, obj: Obj) -> None:
         self._merge_string_data(obj)

@@ -39,6 +39,11 @@ log = logging.getLogger(__name__)
 #: A watcher's filter over objects (selectors); None means everything.
 Filter = Callable[[Obj], bool] | None
 
+#: Objects a cache's initial list reads from storage at a time: each page is held decoded until its
+#: objects are cached, so a small page keeps the start-up's peak (and the holes it leaves) small.
+LOAD_PAGE = 1000
+#: How many of the views last made a new one is compared with (:class:`JsonView`).
+RECENT_VIEWS = 8
 #: Seconds between two progress requests to the storage watch while a consistent read waits.
 PROGRESS_PERIOD = 0.1
 
@@ -113,20 +118,24 @@ class Interner:
 
 class JsonView:
     """What selectors read of an object held as JSON, kept as one flat tuple: its apiVersion,
-    kind, name, namespace and labels, and the values at ``paths`` (dotted, e.g.
-    ``involvedObject.name``). :meth:`expand` rebuilds them as an object with only those fields,
-    which selectors (and a conversion of the served version) read as they read the whole."""
+    kind, namespace and labels, and the values at ``paths`` (dotted, e.g.
+    ``involvedObject.name``); the name is the last segment of the object's key (not held twice).
+    :meth:`expand` rebuilds them as an object with only those fields, which selectors (and a
+    conversion of the served version) read as they read the whole. Equal tuples of objects applied
+    close together (a namespace's ConfigMaps with the same labels, listed in key order or created
+    in a burst) are one tuple: the last :data:`RECENT_VIEWS` made are looked at first."""
 
-    __slots__ = ("_paths", "_share")
+    __slots__ = ("_paths", "_recent", "_share")
 
     def __init__(self, paths: tuple[str, ...], share: Callable[[Any], Any]) -> None:
         self._paths = tuple(tuple(p.split(".")) for p in paths)
         self._share = share
+        self._recent: collections.deque[tuple[Any, ...]] = collections.deque(maxlen=RECENT_VIEWS)
 
     def values(self, obj: Obj) -> tuple[Any, ...]:
         meta = obj.get("metadata") or {}
         labels = meta.get("labels")
-        out: list[Any] = [self, _interned(obj.get("apiVersion")), _interned(obj.get("kind")), meta.get("name"),
+        out: list[Any] = [self, _interned(obj.get("apiVersion")), _interned(obj.get("kind")),
                           _interned(meta.get("namespace")), self._share(labels) if labels else None]
         for path in self._paths:
             cur: Any = obj
@@ -134,16 +143,22 @@ class JsonView:
                 cur = cur.get(p) if isinstance(cur, dict) else None
             out.append(_interned(cur) if isinstance(cur, str)
                        else self._share(cur) if cur and isinstance(cur, dict | list) else cur)
-        return tuple(out)
+        values = tuple(out)
+        recent = self._recent
+        for seen in recent:
+            if seen == values:
+                return seen
+        recent.append(values)
+        return values
 
-    def expand(self, values: tuple[Any, ...]) -> Obj:
-        meta: Obj = {"name": values[3]}
-        if values[4] is not None:
-            meta["namespace"] = values[4]
-        if values[5]:
-            meta["labels"] = values[5]
+    def expand(self, values: tuple[Any, ...], key: str) -> Obj:
+        meta: Obj = {"name": key[key.rfind("/") + 1:]}
+        if values[3] is not None:
+            meta["namespace"] = values[3]
+        if values[4]:
+            meta["labels"] = values[4]
         obj: Obj = {"apiVersion": values[1], "kind": values[2], "metadata": meta}
-        for i, path in enumerate(self._paths, 6):
+        for i, path in enumerate(self._paths, 5):
             value = values[i]
             if value is None:
                 continue
@@ -205,7 +220,7 @@ class CachedObject:
         if values is None:
             return self.obj
         view: JsonView = values[0]
-        return view.expand(values)
+        return view.expand(values, self.key)
 
     @property
     def api_version(self) -> Any:
@@ -219,23 +234,30 @@ class CachedObject:
 
 
 class CacheEvent:
-    """A change as watchers see it, with its wire lines made once per type."""
+    """A change as watchers see it, with its wire lines made once per type (on first use: the
+    history holds every event of its window, most never sent)."""
 
-    __slots__ = ("_lines", "obj", "prev", "revision", "type")
+    __slots__ = ("_lines", "at", "obj", "prev", "revision", "type")
 
-    def __init__(self, type: str, obj: CachedObject, prev: CachedObject | None, revision: int) -> None:
+    def __init__(self, type: str, obj: CachedObject, prev: CachedObject | None, revision: int,
+                 at: float = 0.0) -> None:
         self.type = type  # ADDED, MODIFIED or DELETED
         self.obj = obj
         self.prev = prev
         self.revision = revision
-        self._lines: dict[str, bytes] = {}
+        #: When the cache applied it (``time.monotonic``; the history window is trimmed by it).
+        self.at = at
+        self._lines: dict[str, bytes] | None = None
 
     def line(self, type: str) -> bytes:
         """``{"type":..,"object":..}\\n`` for this event's object."""
-        out = self._lines.get(type)
+        lines = self._lines
+        if lines is None:
+            lines = self._lines = {}
+        out = lines.get(type)
         if out is None:
             out = b'{"type":"' + type.encode() + b'","object":' + self.obj.json() + b"}\n"
-            self._lines[type] = out
+            lines[type] = out
         return out
 
 
@@ -409,7 +431,7 @@ class Cacher:
         self._storage = owner.storage
         self.prefix = prefix
         self._objects: SortedDict[str, CachedObject] = SortedDict()
-        self._history: collections.deque[tuple[float, CacheEvent]] = collections.deque()
+        self._history: collections.deque[CacheEvent] = collections.deque()
         self._history_seconds = history_seconds
         self._history_max = history_max
         self._watcher_capacity = watcher_capacity
@@ -439,7 +461,7 @@ class Cacher:
     def last_change(self) -> int:
         """The revision of the newest change applied under this prefix: it moves on every
         change, so a reader can tell cheaply whether what it derived from the cache is stale."""
-        return self._history[-1][1].revision if self._history else self.history_start
+        return self._history[-1].revision if self._history else self.history_start
 
     # --- lifecycle ---------------------------------------------------------
 
@@ -470,7 +492,7 @@ class Cacher:
                 start_after: str | None = None
                 revision = 0
                 while True:
-                    page = await self._storage.range(self.prefix, limit=10_000, start_after=start_after,
+                    page = await self._storage.range(self.prefix, limit=LOAD_PAGE, start_after=start_after,
                                                      revision=revision)
                     revision = page.revision
                     for kv in page.kvs:
@@ -530,12 +552,12 @@ class Cacher:
                 if prev is None:
                     prev = obj
                 objects.pop(kv.key, None)
-                cev = CacheEvent(DELETED, obj, prev, rev)
+                cev = CacheEvent(DELETED, obj, prev, rev, now)
             else:
                 obj = self._cached(kv.key, decode_object(kv), rev)
                 objects[kv.key] = obj
-                cev = CacheEvent(ADDED if prev is None else MODIFIED, obj, prev, rev)
-            history.append((now, cev))
+                cev = CacheEvent(ADDED if prev is None else MODIFIED, obj, prev, rev, now)
+            history.append(cev)
             if watchers:
                 for w in tuple(watchers):
                     w.offer(cev)
@@ -557,9 +579,8 @@ class Cacher:
         versions of objects only it still holds."""
         history = self._history
         horizon = now - self._history_seconds
-        while history and (len(history) > self._history_max or history[0][0] < horizon):
-            _, old = history.popleft()
-            self.history_start = old.revision
+        while history and (len(history) > self._history_max or history[0].at < horizon):
+            self.history_start = history.popleft().revision
 
     # --- reads ---------------------------------------------------------------
 
@@ -665,7 +686,7 @@ class Cacher:
             if start < self.history_start:
                 raise storage.Compacted(start, self.history_start)
             if start < current:
-                for _, cev in self._history:
+                for cev in self._history:
                     if cev.revision > start:
                         w.offer(cev)
         if not w._closed:  # not ended already by a replay larger than its buffer

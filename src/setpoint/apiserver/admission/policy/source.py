@@ -223,7 +223,8 @@ class PolicySource:
             return [cobj.obj] if cobj is not None else []
         out: list[Obj] = []
         for cobj in cache.list(resource.prefix(namespace)):
-            meta = cobj.obj.get("metadata") or {}
+            # Labels from the selectors' view: a kind held as JSON decodes only what is selected.
+            meta = cobj.view.get("metadata") or {}
             if selector is None or selector(meta.get("labels") or {}):
                 out.append(cobj.obj)
         return out
