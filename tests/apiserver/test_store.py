@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import orjson
@@ -327,6 +327,18 @@ async def test_dry_run_changes_nothing(objects: ObjectStore) -> None:
     assert await stored(objects, CM, "ns", "plain") is not None
 
 
+async def _names_paged(objects: ObjectStore, matches: Callable[[Obj], bool], limit: int) -> list[str]:
+    """The names of the ConfigMaps of ``ns`` that ``matches``, paged by ``limit``: every page full
+    but the last."""
+    page = await objects.list(CM, "ns", matches, limit=limit)
+    names = [o.obj["metadata"]["name"] for o in page.items]
+    while page.continue_token:
+        assert len(page.items) == limit
+        page = await objects.list(CM, "ns", matches, limit=limit, continue_token=page.continue_token)
+        names += [o.obj["metadata"]["name"] for o in page.items]
+    return names
+
+
 # --- lists ----------------------------------------------------------------------------
 
 
@@ -359,13 +371,7 @@ async def test_paginated_list_is_one_snapshot_while_writes_happen(objects: Objec
     def is_odd(o: Obj) -> bool:
         return bool(o["metadata"]["name"][-1] in "13579")
 
-    odd = await objects.list(CM, "ns", is_odd, limit=2)
-    names = [o.obj["metadata"]["name"] for o in odd.items]
-    while odd.continue_token:
-        assert len(odd.items) == 2
-        odd = await objects.list(CM, "ns", is_odd, limit=2, continue_token=odd.continue_token)
-        names += [o.obj["metadata"]["name"] for o in odd.items]
-    assert names == ["cm-01", "cm-03", "cm-07", "cm-09", "cm-99"]
+    assert await _names_paged(objects, is_odd, 2) == ["cm-01", "cm-03", "cm-07", "cm-09", "cm-99"]
 
 
 async def test_expired_continue_token_is_410_with_a_token_to_go_on(objects: ObjectStore) -> None:
@@ -439,13 +445,7 @@ async def test_pages_of_an_unchanged_resource_are_read_from_the_watch_cache(
     def odd(o: Obj) -> bool:
         return bool(o["metadata"]["labels"]["odd"] == "1")
 
-    page = await objects.list(CM, "ns", odd, limit=5)
-    names = [o.obj["metadata"]["name"] for o in page.items]
-    while page.continue_token:
-        assert len(page.items) == 5
-        page = await objects.list(CM, "ns", odd, limit=5, continue_token=page.continue_token)
-        names += [o.obj["metadata"]["name"] for o in page.items]
-    assert names == [f"cm-{i:02}" for i in range(1, 25, 2)]
+    assert await _names_paged(objects, odd, 5) == [f"cm-{i:02}" for i in range(1, 25, 2)]
     assert ranges == 0
 
     # Once the resource changes, the next page is read from storage at the list's revision.

@@ -70,16 +70,21 @@ def _cacher_of_configmaps(cp: ControlPlane):  # type: ignore[no-untyped-def]
     return cp.server.objects.cacher(r)
 
 
+async def _watched_config_map(plane: ControlPlane, namespace: str) -> tuple[InProcessClient, str]:
+    """A client, and the resourceVersion of a new ConfigMap ``w`` in a new namespace."""
+    client = InProcessClient(plane.server.registry, plane.server.objects)
+    await client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    cm = await client.create({"apiVersion": "v1", "kind": "ConfigMap",
+                              "metadata": {"name": "w", "namespace": namespace}, "data": {"n": "0"}})
+    return client, str(cm["metadata"]["resourceVersion"])
+
+
 async def _until(predicate: Callable[[], bool]) -> None:
     await eventually(predicate, timeout=TIMEOUT, interval=0.01)
 
 
 async def test_many_watchers_get_every_event_in_order_written_by_the_cache(plane: ControlPlane) -> None:
-    client = InProcessClient(plane.server.registry, plane.server.objects)
-    await client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "fan"}})
-    cm = await client.create({"apiVersion": "v1", "kind": "ConfigMap",
-                              "metadata": {"name": "w", "namespace": "fan"}, "data": {"n": "0"}})
-    rv = cm["metadata"]["resourceVersion"]
+    client, rv = await _watched_config_map(plane, "fan")
     path = f"/api/v1/namespaces/fan/configmaps?watch=1&resourceVersion={rv}"
     watches = [await _open_watch(plane.port, path) for _ in range(50)]
     cacher = _cacher_of_configmaps(plane)
@@ -102,11 +107,7 @@ async def test_many_watchers_get_every_event_in_order_written_by_the_cache(plane
 
 
 async def test_a_watcher_that_stops_reading_gets_everything_once_it_reads_again(plane: ControlPlane) -> None:
-    client = InProcessClient(plane.server.registry, plane.server.objects)
-    await client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "slow"}})
-    cm = await client.create({"apiVersion": "v1", "kind": "ConfigMap",
-                              "metadata": {"name": "w", "namespace": "slow"}, "data": {"n": "0"}})
-    rv = cm["metadata"]["resourceVersion"]
+    client, rv = await _watched_config_map(plane, "slow")
     reader, writer = await _open_watch(plane.port, f"/api/v1/namespaces/slow/configmaps?watch=1&resourceVersion={rv}",
                                        rcvbuf=8192)
     cacher = _cacher_of_configmaps(plane)
@@ -128,11 +129,7 @@ async def test_a_watcher_that_stops_reading_gets_everything_once_it_reads_again(
 
 
 async def test_tables_still_come_from_the_handler(plane: ControlPlane) -> None:
-    client = InProcessClient(plane.server.registry, plane.server.objects)
-    await client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "tab"}})
-    cm = await client.create({"apiVersion": "v1", "kind": "ConfigMap",
-                              "metadata": {"name": "w", "namespace": "tab"}, "data": {"n": "0"}})
-    rv = cm["metadata"]["resourceVersion"]
+    client, rv = await _watched_config_map(plane, "tab")
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setblocking(False)
     await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", plane.port))
@@ -150,11 +147,7 @@ async def test_tables_still_come_from_the_handler(plane: ControlPlane) -> None:
 async def test_a_bookmark_after_directly_written_events_carries_their_revision(
         plane: ControlPlane, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(watch, "BOOKMARK_INTERVAL", 0.2)
-    client = InProcessClient(plane.server.registry, plane.server.objects)
-    await client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "bm"}})
-    cm = await client.create({"apiVersion": "v1", "kind": "ConfigMap",
-                              "metadata": {"name": "w", "namespace": "bm"}, "data": {"n": "0"}})
-    rv = cm["metadata"]["resourceVersion"]
+    client, rv = await _watched_config_map(plane, "bm")
     reader, writer = await _open_watch(
         plane.port, f"/api/v1/namespaces/bm/configmaps?watch=1&resourceVersion={rv}&allowWatchBookmarks=true")
     cacher = _cacher_of_configmaps(plane)

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import copy
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
+from gc_helpers import cm, gone, ref
 
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.server import APIServer
@@ -53,22 +53,6 @@ async def controllers(api: APIServer) -> AsyncIterator[ControllerManager]:
         await cm.stop()
 
 
-def ref(owner: Obj, *, block: bool = False) -> dict[str, Any]:
-    out: dict[str, Any] = {"apiVersion": owner["apiVersion"], "kind": owner["kind"],
-                           "name": owner["metadata"]["name"], "uid": owner["metadata"]["uid"]}
-    if block:
-        out["blockOwnerDeletion"] = True
-    return out
-
-
-async def cm(client: InProcessClient, name: str, *owners: dict[str, Any], finalizers: list[str] | None = None,
-             namespace: str = "default") -> Obj:
-    meta: dict[str, Any] = {"name": name, "namespace": namespace}
-    if owners:
-        meta["ownerReferences"] = list(owners)
-    if finalizers:
-        meta["finalizers"] = finalizers
-    return await client.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta})
 
 
 async def exists(client: InProcessClient, kind: Kind, name: str, namespace: str | None = "default") -> Obj | None:
@@ -77,9 +61,6 @@ async def exists(client: InProcessClient, kind: Kind, name: str, namespace: str 
     except errors.NotFound:
         return None
 
-
-async def gone(client: InProcessClient, kind: Kind, name: str, namespace: str | None = "default") -> bool:
-    return await exists(client, kind, name, namespace) is None
 
 
 async def test_background_deletes_dependents(client: InProcessClient, controllers: ControllerManager) -> None:

@@ -7,14 +7,13 @@ re-list.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
+from gc_helpers import cm, gone, ref
 
 from setpoint.apimachinery.types import Obj
 from setpoint.controllers.garbagecollector import GarbageCollector, add_garbage_collector
 from setpoint.controllers.inprocess import InProcessClient
-from setpoint.runtime import errors
 from setpoint.runtime.manager import Manager
 from setpoint.runtime.notifier import Notifier
 from setpoint.runtime.resource import Kind
@@ -34,29 +33,7 @@ async def gc(client: InProcessClient) -> AsyncIterator[GarbageCollector]:
         yield collector
 
 
-def ref(owner: Obj, *, block: bool = False) -> dict[str, Any]:
-    out: dict[str, Any] = {"apiVersion": owner["apiVersion"], "kind": owner["kind"],
-                           "name": owner["metadata"]["name"], "uid": owner["metadata"]["uid"]}
-    if block:
-        out["blockOwnerDeletion"] = True
-    return out
 
-
-async def cm(client: InProcessClient, name: str, *owners: dict[str, Any], finalizers: list[str] | None = None) -> Obj:
-    meta: dict[str, Any] = {"name": name, "namespace": "default"}
-    if owners:
-        meta["ownerReferences"] = list(owners)
-    if finalizers:
-        meta["finalizers"] = finalizers
-    return await client.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta})
-
-
-async def gone(client: InProcessClient, kind: Kind, name: str) -> bool:
-    try:
-        await client.get(kind, name, "default")
-    except errors.NotFound:
-        return True
-    return False
 
 
 async def owner_first(client: InProcessClient, gc: GarbageCollector, *children: tuple[str, bool]) -> Obj:
