@@ -112,8 +112,10 @@ async def test_a_watcher_that_stops_reading_gets_everything_once_it_reads_again(
                                        rcvbuf=8192)
     cacher = _cacher_of_configmaps(plane)
     await _until(lambda: any(w._writer is not None for w in cacher._watchers))
-    big = "x" * 60_000
-    updates = 60  # ~3.6 MB: far beyond what the socket buffers hold while the client does not read
+    big = "x" * 100_000
+    # ~16 MB: four times the most the kernel buffers on the sending side (tcp_wmem's 4 MiB) and far
+    # beyond the client's receive buffer: the connection must fill up while the client does not read.
+    updates = 160
     for n in range(1, updates + 1):
         await client.patch(CONFIG_MAP, "w", {"data": {"n": str(n), "big": big}}, "slow")
     # The connection filled up: the cache stopped writing and left the rest to the handler.
