@@ -427,12 +427,12 @@ class ChunkSink:
         if conn._closed or not chunk:
             return
         transport = conn._transport
-        if not self._chunked:
+        if not self._chunked:  # HTTP/1.0: the body ends when the connection closes
             transport.write(chunk)
         elif len(chunk) <= _COALESCE_LIMIT:
             transport.write(b"%x\r\n%b\r\n" % (len(chunk), chunk))
         else:
-            transport.writelines((b"%x\r\n" % len(chunk), chunk, _CRLF))
+            transport.writelines((b"%x\r\n" % len(chunk), chunk, _CRLF))  # no copy of a big chunk
 
     @property
     def closed(self) -> bool:
@@ -922,20 +922,16 @@ class _HTTPConnection(asyncio.Protocol):
             await _aclose(chunks)
             return keep_alive
         self._streaming = True
+        sink = ChunkSink(self, chunked)
         if response.direct is not None:
-            response.direct(ChunkSink(self, chunked))
+            response.direct(sink)
         try:
             async for chunk in chunks:
                 if not chunk:
                     continue  # an empty chunk would end the body
                 if self._closed:
                     return False
-                if chunked and len(chunk) <= _COALESCE_LIMIT:
-                    transport.write(b"%x\r\n%b\r\n" % (len(chunk), chunk))
-                elif chunked:
-                    transport.writelines((b"%x\r\n" % len(chunk), chunk, _CRLF))  # no copy of a big chunk
-                else:
-                    transport.write(chunk)
+                sink.write(chunk)
                 if self._write_paused:
                     await self._drain()
                     if self._closed:
