@@ -5,6 +5,8 @@ explain why none fits (:class:`FitError`, with what preemption could do).
 
 from __future__ import annotations
 
+import itertools
+import math
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -145,6 +147,8 @@ class Framework:
         self.nominated: dict[str, dict[tuple[str, str], PodInfo]] = {}
         #: The pod groups per topology value of every node scored against (the scheduler's), if kept.
         self.topology: p.TopologyGroups | None = None
+        #: Take :meth:`_schedule_plain` for the pods it covers (off: every pod the general way).
+        self.fast = True
 
     def pre_filter(self, pod: PodInfo, nodes: Sequence[NodeInfo]) -> CycleState:
         """PreFilter: the counts of affinity and spreading, and the filters this pod needs
@@ -294,6 +298,10 @@ class Framework:
         """The node for ``pod``, or :class:`FitError`."""
         if not snap.nodes:
             raise FitError(0, {})
+        if self.fast:
+            chosen = self._schedule_plain(pod, snap)
+            if chosen is not None:
+                return chosen
         feasible, statuses = self.find_nodes_that_fit(pod, snap)
         if not feasible:
             raise FitError(len(snap.nodes), statuses)
@@ -308,3 +316,106 @@ class Framework:
         if not (state.pod_affinity.active or state.topology_spread is not None):
             return state
         return self.pre_filter(pod, [trial if n is node else n for n in snap.nodes])
+
+    def _schedule_plain(self, pod: PodInfo, snap: Snapshot) -> str | None:
+        """:meth:`schedule` for the common pod -- no node name, node selector or node affinity,
+        no host ports, no pod (anti-)affinity of its own or on any node, no spreading
+        constraints of its own -- on nodes without taints, none nominated to: the same filters,
+        the same sample of nodes, the same scores summed in the same order and the same
+        tie-break, with what each node gives such a pod remembered on the node until it changes.
+
+        None when the pod or the cluster is not that case, or when no node fits (the general
+        path then decides, and words the failure); nothing is changed then."""
+        topology = self.topology
+        nodes = snap.nodes
+        n = len(nodes)
+        spec = pod.spec
+        if (topology is None or topology.affinity_pods or self.nominated or pod.has_affinity or pod.ports
+                or spec.get("nodeName") or spec.get("nodeSelector") or spec.get("topologySpreadConstraints")
+                or (spec.get("affinity") or {}).get("nodeAffinity") or len(topology) != n):
+            return None
+        ns = pod.key[0]
+        constraints = spread.default_constraints(pod, self.selectors(pod))
+        # What a node gives this pod depends on its requests and, when spreading, on what the
+        # selector counts: (generation, fits, resource score, own matching pods, has hostname, zone).
+        memo_key = (pod.signature, str(constraints[0].selector), ns) if constraints else (pod.signature,)
+        want = num_feasible_nodes_to_find(n)
+        start = self.next_start
+        feasible: list[NodeInfo] = []
+        entries: list[_PlainEntry] = []
+        processed = 0  # nodes looked at: where the next cycle starts
+        order = itertools.chain(itertools.islice(nodes, start, None), itertools.islice(nodes, start))
+        for processed, node in enumerate(order, 1):  # noqa: B007
+            entry = node.memo.get(memo_key)
+            if entry is None or entry[0] != node.generation:
+                if node.unschedulable or node.taints:
+                    return None
+                entry = self._plain_entry(pod, node, constraints)
+                if len(node.memo) > 16:
+                    node.memo.clear()
+                node.memo[memo_key] = entry
+            if entry[1]:
+                feasible.append(node)
+                entries.append(entry)
+                want -= 1
+                if not want:
+                    break
+        if not feasible or feasible[0] not in topology:
+            return None
+        self.next_start = (start + processed) % n
+        if len(feasible) == 1:
+            return feasible[0].name
+        # TaintToleration adds the same to every node here: left out of the sums.
+        totals = [e[2] for e in entries]
+        if constraints:
+            self._add_default_spreading(ns, entries, constraints, topology, totals)
+        best = max(totals)
+        return self.rng.choice([node.name for node, s in zip(feasible, totals, strict=True) if s == best])
+
+    def _plain_entry(self, pod: PodInfo, node: NodeInfo, constraints: list[spread.Constraint]) -> _PlainEntry:
+        """What ``node`` gives a pod of :meth:`_schedule_plain` (see there)."""
+        if p.fit(pod, node) is not None:
+            return (node.generation, False, 0, 0, False, None)
+        weights = self.WEIGHTS
+        s = p.least_allocated(pod, node) * weights["NodeResourcesFit"]
+        if pod.requests.get("cpu", 0) or pod.requests.get("memory", 0):  # best-effort: Skip
+            s += p.balanced_allocation(pod, node) * weights["NodeResourcesBalancedAllocation"]
+        if not constraints:
+            return (node.generation, True, s, 0, False, None)
+        by_host, by_zone = constraints
+        labels = node.labels
+        has_host = labels.get(by_host.topology_key) is not None
+        own = by_host.count_groups(node.groups, pod.key[0]) if has_host else 0
+        return (node.generation, True, s, own, has_host, labels.get(by_zone.topology_key))
+
+    def _add_default_spreading(self, ns: str, entries: list[_PlainEntry], constraints: list[spread.Constraint],
+                               topology: p.TopologyGroups, totals: list[int]) -> None:
+        """PodTopologySpread's score under kube's system defaults (by hostname, then by zone,
+        over the selectors selecting the pod), normalized and weighted, added to ``totals``:
+        :func:`spread.pre_score`, :func:`spread.scores` and :func:`spread.normalize` for this case."""
+        by_host, by_zone = constraints
+        host_skew, zone_skew = by_host.max_skew - 1, by_zone.max_skew - 1
+        zone_groups = topology.of(by_zone.topology_key)
+        zone_counts: dict[str | None, int] = {}
+        for e in entries:
+            zone = e[5]
+            if zone not in zone_counts:
+                zone_counts[zone] = by_zone.count_groups(zone_groups.get(zone or "", {}), ns)
+        # A node without the zone label is in the pair ("zone", "") for the pairs' count, but
+        # scores nothing by zone.
+        zones = len({zone or "" for zone in zone_counts})
+        host_w, zone_w = math.log(len(entries) + 2), math.log(zones + 2)
+        floor = math.floor
+        raw = [floor((0.0 + (e[3] * host_w + host_skew if e[4] else 0.0))
+                     + (zone_counts[e[5]] * zone_w + zone_skew if e[5] is not None else 0.0) + 0.5)
+               for e in entries]
+        low, high = min(raw), max(raw)
+        weight = self.WEIGHTS["PodTopologySpread"]
+        top = p.MAX_NODE_SCORE
+        for i, v in enumerate(raw):
+            totals[i] += (top if high == 0 else top * (high + low - v) // high) * weight
+
+
+#: What a node gives a pod of :meth:`Framework._schedule_plain`: (its generation, fits,
+#: resource score, its pods the spreading selector matches, has a hostname label, its zone).
+_PlainEntry = tuple[int, bool, int, int, bool, "str | None"]

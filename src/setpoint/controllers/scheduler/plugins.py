@@ -219,8 +219,8 @@ class NodeInfo:
     topology: TopologyGroups | None = None
     #: Bumped by every change the filters or scores could see; :attr:`memo` entries carry it.
     generation: int = 0
-    #: Scores given to pods of one :attr:`PodInfo.signature`, with the generation they hold for.
-    memo: dict[object, tuple[int, int]] = field(default_factory=dict)
+    #: What the node gave pods of one kind (e.g. scores per :attr:`PodInfo.signature`), each with the generation it holds for first.
+    memo: dict[object, tuple[Any, ...]] = field(default_factory=dict)
 
     name: str = field(init=False, default="")
     labels: Mapping[str, str] = field(init=False, default_factory=dict)
@@ -260,6 +260,8 @@ class NodeInfo:
         self.pods[info.key] = info
         if info.has_affinity:
             self.with_affinity.add(info.key)
+            if self.topology is not None:
+                self.topology.affinity_changed(self, 1)
         if info.has_required_anti_affinity:
             self.with_required_anti_affinity.add(info.key)
         _add(self.requested, info.requests)
@@ -274,7 +276,10 @@ class NodeInfo:
         if old is None:
             return
         self.generation += 1
-        self.with_affinity.discard(key)
+        if old.has_affinity:
+            self.with_affinity.discard(key)
+            if self.topology is not None:
+                self.topology.affinity_changed(self, -1)
         self.with_required_anti_affinity.discard(key)
         for k, v in old.requests.items():
             self.requested[k] -= v
@@ -299,9 +304,13 @@ class TopologyGroups:
     def __init__(self) -> None:
         self._nodes: dict[str, NodeInfo] = {}
         self._by_key: dict[str, dict[str, dict[LabelGroup, int]]] = {}
+        #: How many pods on these nodes have pod (anti-)affinity terms: with none, inter-pod
+        #: affinity has nothing to count for a pod without terms of its own.
+        self.affinity_pods = 0
 
     def track(self, node: NodeInfo) -> None:
         self._nodes[node.name] = node
+        self.affinity_pods += len(node.with_affinity)
         for key, by_value in self._by_key.items():
             self._add(by_value, node.labels.get(key, ""), node.groups, 1)
 
@@ -309,8 +318,13 @@ class TopologyGroups:
         if self._nodes.get(node.name) is not node:
             return
         del self._nodes[node.name]
+        self.affinity_pods -= len(node.with_affinity)
         for key, by_value in self._by_key.items():
             self._add(by_value, node.labels.get(key, ""), node.groups, -1)
+
+    def affinity_changed(self, node: NodeInfo, delta: int) -> None:
+        if self._nodes.get(node.name) is node:
+            self.affinity_pods += delta
 
     def changed(self, node: NodeInfo, group: LabelGroup, delta: int) -> None:
         if self._nodes.get(node.name) is not node:
