@@ -15,7 +15,6 @@ import builtins
 import dataclasses
 import secrets
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +25,7 @@ import orjson
 from setpoint import storage
 from setpoint.apimachinery.clock import format_time, now_rfc3339, parse_time
 from setpoint.apimachinery.types import Obj
+from setpoint.apimachinery.uids import UidSource
 from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.encoding.jsonbytes import dumps_kept
 from setpoint.apiserver.registry import metadata
@@ -128,6 +128,7 @@ class ObjectStore:
         self.storage = store
         self.admission = admission or AdmissionChain()
         self.caches = CacheSet(store)
+        self._uid = UidSource()
 
     # --- caches ------------------------------------------------------------
 
@@ -456,7 +457,7 @@ class ObjectStore:
         if not meta.get("name") and isinstance(generate, str) and generate:
             meta["name"] = _generate_name(generate)
         # System fields: never taken from the client.
-        meta["uid"] = str(uuid.uuid4())
+        meta["uid"] = self._uid()
         meta["creationTimestamp"] = now_rfc3339()
         meta.pop("deletionTimestamp", None)
         meta.pop("deletionGracePeriodSeconds", None)
