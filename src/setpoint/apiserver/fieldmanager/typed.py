@@ -365,6 +365,8 @@ def compare(lhs: Any, rhs: Any, atom: Atom) -> Comparison:
 
 
 def _compare(lhs: Any, rhs: Any, atom: Atom, path: Path, out: Comparison) -> None:
+    if lhs is rhs and lhs is not MISSING:
+        return  # one value on both sides (a patch shares what it leaves alone): nothing changed
     kind = _deduce(atom, rhs if rhs is not MISSING else lhs)
     leaf = kind in ("scalar", "atomic-list") or atom.atomic
     if not leaf and kind == "list":
