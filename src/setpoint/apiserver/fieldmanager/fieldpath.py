@@ -121,11 +121,13 @@ def path_string(path: Path) -> str:
 class Set:
     """A set of paths, as a tree."""
 
-    __slots__ = ("children", "members")
+    __slots__ = ("_fields", "children", "members")
 
     def __init__(self) -> None:
         self.members: set[str] = set()
         self.children: dict[str, Set] = {}
+        #: :meth:`to_fields` once asked for (a FieldsV1 object, never changed once made).
+        self._fields: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, *paths: Path) -> Set:
@@ -138,14 +140,17 @@ class Set:
         if not path:
             return
         node = self
+        self._fields = None
         for pe in path[:-1]:
             child = node.children.get(pe)
             if child is None:
                 child = node.children[pe] = Set()
             node = child
+            node._fields = None
         node.members.add(path[-1])
 
     def descend(self, pe: str) -> Set:
+        self._fields = None
         child = self.children.get(pe)
         if child is None:
             child = self.children[pe] = Set()
@@ -173,12 +178,31 @@ class Set:
         out.children = {pe: c.copy() for pe, c in self.children.items()}
         return out
 
+    # The operations below build new sets that share every subtree (and members set) they
+    # leave unchanged, and answer an operand itself when nothing changes: a set is never
+    # changed once built (only :meth:`insert`, :meth:`descend` and :meth:`from_fields` write,
+    # and only to a set they are building).
+
     def union(self, other: Set) -> Set:
+        if other is self or other.empty():
+            return self
+        if self.empty():
+            return other
+        members = self.members
+        if not other.members <= members:
+            members = members | other.members
+        children = self.children
+        for pe, b in other.children.items():
+            a = children.get(pe)
+            sub = b if a is None else a.union(b)
+            if sub is not a:
+                if children is self.children:
+                    children = dict(children)
+                children[pe] = sub
+        if members is self.members and children is self.children:
+            return self
         out = Set()
-        out.members = self.members | other.members
-        for pe in self.children.keys() | other.children.keys():
-            a, b = self.children.get(pe), other.children.get(pe)
-            out.children[pe] = a.union(b) if a is not None and b is not None else (a or b).copy()  # type: ignore[union-attr]
+        out.members, out.children = members, children
         return out
 
     def intersection(self, other: Set) -> Set:
@@ -194,26 +218,42 @@ class Set:
 
     def difference(self, other: Set) -> Set:
         """Leaves of ``self`` not in ``other`` (a parent minus its child keeps the parent)."""
-        out = Set()
-        out.members = self.members - other.members
-        for pe, a in self.children.items():
-            b = other.children.get(pe)
-            sub = a.difference(b) if b is not None else a.copy()
-            if not sub.empty():
-                out.children[pe] = sub
-        return out
+        return self._without(other, False)
 
     def recursive_difference(self, other: Set) -> Set:
         """``self`` without every path of ``other`` and everything under them."""
+        return self._without(other, True)
+
+    def _without(self, other: Set, recursive: bool) -> Set:
+        if other is self:
+            return Set()
+        members = self.members
+        if other.members and not members.isdisjoint(other.members):
+            members = members - other.members
+        children = self.children
+        if other.members or other.children:
+            for pe, a in self.children.items():
+                if recursive and pe in other.members:
+                    sub: Set | None = None
+                else:
+                    b = other.children.get(pe)
+                    if b is None:
+                        continue
+                    sub = a._without(b, recursive)
+                    if sub is a:
+                        continue
+                    if sub.empty():
+                        sub = None
+                if children is self.children:
+                    children = dict(children)
+                if sub is None:
+                    del children[pe]
+                else:
+                    children[pe] = sub
+        if members is self.members and children is self.children:
+            return self
         out = Set()
-        out.members = self.members - other.members
-        for pe, a in self.children.items():
-            if pe in other.members:
-                continue
-            b = other.children.get(pe)
-            sub = a.recursive_difference(b) if b is not None else a.copy()
-            if not sub.empty():
-                out.children[pe] = sub
+        out.members, out.children = members, children
         return out
 
     def paths(self, prefix: Path = ()) -> Iterator[Path]:
@@ -237,8 +277,12 @@ class Set:
 
     def to_fields(self) -> dict[str, Any]:
         """The FieldsV1 object: element keys sorted as kube sorts them, ``.`` for a member
-        that also has children."""
-        return self._emit(False)
+        that also has children. Made once per set: the same object each time, which no one
+        changes (objects share their FieldsV1 values, as the watch cache does)."""
+        fields = self._fields
+        if fields is None:
+            fields = self._fields = self._emit(False)
+        return fields
 
     def _emit(self, include_self: bool) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -274,3 +318,17 @@ class Set:
 
 
 _EMPTY = Set()
+
+
+def fields_set(fields: Any) -> Set:
+    """:meth:`Set.from_fields`, remembered by the FieldsV1's JSON: objects made alike (a
+    ReplicaSet's pods, a kubelet's status writes) carry the same field sets, and a set is
+    never changed once built, so one decoded set serves them all."""
+    if not isinstance(fields, dict):
+        raise ValueError("FieldsV1 must be an object")
+    return _fields_set(orjson.dumps(fields))
+
+
+@functools.lru_cache(maxsize=4096)
+def _fields_set(raw: bytes) -> Set:
+    return Set.from_fields(orjson.loads(raw))

@@ -18,7 +18,7 @@ from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.builtin import definitions
 from setpoint.apiserver.encoding import errors
 from setpoint.apiserver.fieldmanager import typed
-from setpoint.apiserver.fieldmanager.fieldpath import Path, Set, field, path_string
+from setpoint.apiserver.fieldmanager.fieldpath import Path, Set, field, fields_set, path_string
 from setpoint.apiserver.registry.resources import Resource
 
 MAX_MANAGER_LENGTH = 128
@@ -114,7 +114,7 @@ def decode(entries: Any) -> Managers:
         if e.get("fieldsType") != "FieldsV1":
             raise ValueError(f"invalid fieldsType in managed fields entry {i}")
         ident = identifier(str(e.get("manager") or ""), op, str(e["apiVersion"]), str(e.get("subresource") or ""))
-        out[ident] = Managed(Set.from_fields(e.get("fieldsV1") or {}), str(e["apiVersion"]), op == "Apply",
+        out[ident] = Managed(fields_set(e.get("fieldsV1") or {}), str(e["apiVersion"]), op == "Apply",
                              e.get("time"))
     return out
 
