@@ -375,47 +375,52 @@ class Framework:
     def _plain_entry(self, pod: PodInfo, node: NodeInfo, constraints: list[spread.Constraint]) -> _PlainEntry:
         """What ``node`` gives a pod of :meth:`_schedule_plain` (see there)."""
         if p.fit(pod, node) is not None:
-            return (node.generation, False, 0, 0, False, None)
+            return (node.generation, False, 0, None)
         weights = self.WEIGHTS
         s = p.least_allocated(pod, node) * weights["NodeResourcesFit"]
         if pod.requests.get("cpu", 0) or pod.requests.get("memory", 0):  # best-effort: Skip
             s += p.balanced_allocation(pod, node) * weights["NodeResourcesBalancedAllocation"]
         if not constraints:
-            return (node.generation, True, s, 0, False, None)
+            return (node.generation, True, s, None)
         by_host, by_zone = constraints
         labels = node.labels
         has_host = labels.get(by_host.topology_key) is not None
         own = by_host.count_groups(node.groups, pod.key[0]) if has_host else 0
-        return (node.generation, True, s, own, has_host, labels.get(by_zone.topology_key))
+        return (node.generation, True, s, (own, has_host, labels.get(by_zone.topology_key)))
 
     def _add_default_spreading(self, ns: str, entries: list[_PlainEntry], constraints: list[spread.Constraint],
                                topology: p.TopologyGroups, totals: list[int]) -> None:
         """PodTopologySpread's score under kube's system defaults (by hostname, then by zone,
         over the selectors selecting the pod), normalized and weighted, added to ``totals``:
-        :func:`spread.pre_score`, :func:`spread.scores` and :func:`spread.normalize` for this case."""
+        :func:`spread.pre_score`, :func:`spread.scores` and :func:`spread.normalize` for this
+        case, computed once per kind of node (its own matching pods, hostname label and zone)."""
         by_host, by_zone = constraints
         host_skew, zone_skew = by_host.max_skew - 1, by_zone.max_skew - 1
+        kinds = {e[3] for e in entries if e[3] is not None}  # (every entry has one here)
         zone_groups = topology.of(by_zone.topology_key)
         zone_counts: dict[str | None, int] = {}
-        for e in entries:
-            zone = e[5]
+        for _, _, zone in kinds:
             if zone not in zone_counts:
                 zone_counts[zone] = by_zone.count_groups(zone_groups.get(zone or "", {}), ns)
         # A node without the zone label is in the pair ("zone", "") for the pairs' count, but
         # scores nothing by zone.
         zones = len({zone or "" for zone in zone_counts})
         host_w, zone_w = math.log(len(entries) + 2), math.log(zones + 2)
-        floor = math.floor
-        raw = [floor((0.0 + (e[3] * host_w + host_skew if e[4] else 0.0))
-                     + (zone_counts[e[5]] * zone_w + zone_skew if e[5] is not None else 0.0) + 0.5)
-               for e in entries]
-        low, high = min(raw), max(raw)
+        raw: dict[_SpreadKind | None, int] = {}
+        for kind in kinds:
+            own, has_host, zone = kind
+            raw[kind] = math.floor((0.0 + (own * host_w + host_skew if has_host else 0.0))
+                                   + (zone_counts[zone] * zone_w + zone_skew if zone is not None else 0.0) + 0.5)
+        low, high = min(raw.values()), max(raw.values())
         weight = self.WEIGHTS["PodTopologySpread"]
         top = p.MAX_NODE_SCORE
-        for i, v in enumerate(raw):
-            totals[i] += (top if high == 0 else top * (high + low - v) // high) * weight
+        score = {kind: (top if high == 0 else top * (high + low - v) // high) * weight for kind, v in raw.items()}
+        for i, e in enumerate(entries):
+            totals[i] += score[e[3]]
 
 
+#: Its own pods the spreading selector matches, whether it has a hostname label, its zone.
+_SpreadKind = tuple[int, bool, "str | None"]
 #: What a node gives a pod of :meth:`Framework._schedule_plain`: (its generation, fits,
-#: resource score, its pods the spreading selector matches, has a hostname label, its zone).
-_PlainEntry = tuple[int, bool, int, int, bool, "str | None"]
+#: resource score, its kind for spreading -- None without spreading).
+_PlainEntry = tuple[int, bool, int, "_SpreadKind | None"]
