@@ -150,6 +150,8 @@ def validate_pod(limit_range: Obj, pod: Obj) -> list[str]:
 class LimitRanger:
     """The admission plugin; it reads the namespace's LimitRanges from ``objects``."""
 
+    resources = frozenset({("", "pods"), ("", "persistentvolumeclaims")})
+
     def __init__(self, registry: Registry, objects: ObjectStore) -> None:
         self._registry = registry
         self._objects = objects

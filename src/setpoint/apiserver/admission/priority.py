@@ -23,6 +23,8 @@ DEFAULT_PRIORITY = 0
 class Priority:
     """The admission plugin; it reads PriorityClasses from ``objects``."""
 
+    resources = frozenset({("", "pods"), ("scheduling.k8s.io", "priorityclasses")})
+
     def __init__(self, registry: Registry, objects: ObjectStore) -> None:
         self._registry = registry
         self._objects = objects

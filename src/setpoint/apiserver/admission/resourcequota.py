@@ -45,6 +45,8 @@ def forbidden(attrs: Attributes, message: str) -> errors.StatusError:
 class ResourceQuotaAdmission:
     """The admission plugin; it reads the namespace's quotas from ``objects``."""
 
+    mutating = False
+
     def __init__(self, registry: Registry, objects: ObjectStore) -> None:
         self._registry = registry
         self._objects = objects

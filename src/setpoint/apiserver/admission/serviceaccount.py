@@ -55,6 +55,9 @@ def _automount(service_account: Obj | None, spec: Obj) -> bool:
 class ServiceAccountAdmission:
     """The admission plugin (mutating only); it reads ServiceAccounts from ``objects``."""
 
+    resources = frozenset({("", "pods")})
+    validating = False
+
     def __init__(self, registry: Registry, objects: ObjectStore) -> None:
         self._registry = registry
         self._objects = objects

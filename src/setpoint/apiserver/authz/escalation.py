@@ -49,6 +49,9 @@ def _only_gc_fields(obj: Obj, old: Obj) -> bool:
 class EscalationCheck:
     """The admission step for writes of the four RBAC kinds."""
 
+    resources = frozenset((GROUP, r) for r in _ROLES | _BINDINGS)
+    mutating = False
+
     def __init__(self, index: RBACIndex, authorizer: Callable[[], Authorizer]) -> None:
         self.index = index
         self.authorizer = authorizer

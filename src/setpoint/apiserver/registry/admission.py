@@ -8,6 +8,7 @@ mutating admission -> validation -> validating admission -> storage.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -83,6 +84,11 @@ class AdmissionPlugin(Protocol):
     ``admit`` may change ``obj`` in place (mutating); ``validate`` may only
     raise a ``StatusError``. ``obj`` is None for deletes, ``old`` None for
     creates.
+
+    A plugin may say up front what it looks at (kube's ``Handles``), and the chain then calls
+    it for nothing else: ``resources``, the ``(group, resource)`` pairs it acts on (absent or
+    None: every request); ``mutating = False`` / ``validating = False``, its ``admit`` /
+    ``validate`` does nothing.
     """
 
     async def admit(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> None: ...
@@ -100,16 +106,37 @@ class AllowAll:
         return True, ""
 
 
+Step = Callable[[Attributes, "Obj | None", "Obj | None"], Awaitable[None]]
+
+
 class AdmissionChain:
-    """Runs the mutating steps of every plugin, then their validating steps."""
+    """Runs the mutating steps of every plugin, then their validating steps (of the plugins
+    that look at the request's resource: worked out once per resource)."""
 
     def __init__(self, plugins: list[AdmissionPlugin] | None = None) -> None:
         self.plugins: list[AdmissionPlugin] = list(plugins or [])
+        #: Per (group, resource): the admit steps, then the validate steps, to run.
+        self._steps: dict[tuple[str, str], tuple[tuple[Step, ...], tuple[Step, ...]]] = {}
+        #: The plugins ``_steps`` were worked out from (``plugins`` may be changed at any time).
+        self._steps_of: tuple[AdmissionPlugin, ...] = ()
+
+    def _for(self, attrs: Attributes) -> tuple[tuple[Step, ...], tuple[Step, ...]]:
+        plugins = tuple(self.plugins)
+        if plugins != self._steps_of:
+            self._steps.clear()
+            self._steps_of = plugins
+        key = (attrs.group, attrs.resource)
+        steps = self._steps.get(key)
+        if steps is None:
+            looking = [p for p in plugins if (r := getattr(p, "resources", None)) is None or key in r]
+            steps = self._steps[key] = (tuple(p.admit for p in looking if getattr(p, "mutating", True)),
+                                        tuple(p.validate for p in looking if getattr(p, "validating", True)))
+        return steps
 
     async def admit(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> None:
-        for p in self.plugins:
-            await p.admit(attrs, obj, old)
+        for step in self._for(attrs)[0]:
+            await step(attrs, obj, old)
 
     async def validate(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> None:
-        for p in self.plugins:
-            await p.validate(attrs, obj, old)
+        for step in self._for(attrs)[1]:
+            await step(attrs, obj, old)

@@ -20,6 +20,9 @@ INGRESS_CLASS_ANNOTATION = "kubernetes.io/ingress.class"
 class DefaultIngressClass:
     """The admission plugin; it reads IngressClasses from ``objects``' watch cache."""
 
+    resources = frozenset({("networking.k8s.io", "ingresses")})
+    validating = False
+
     def __init__(self, registry: Registry, objects: ObjectStore) -> None:
         self._registry = registry
         self._objects = objects

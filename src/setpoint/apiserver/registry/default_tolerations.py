@@ -20,6 +20,9 @@ DEFAULT_TOLERATION_SECONDS = 300
 class DefaultTolerationSeconds:
     """The admission plugin (mutating only)."""
 
+    resources = frozenset({("", "pods")})
+    validating = False
+
     def __init__(self, not_ready_seconds: int = DEFAULT_TOLERATION_SECONDS,
                  unreachable_seconds: int = DEFAULT_TOLERATION_SECONDS) -> None:
         self.seconds = {NOT_READY_TAINT: not_ready_seconds, UNREACHABLE_TAINT: unreachable_seconds}

@@ -27,6 +27,8 @@ FORCE_LIVE_LOOKUP_SECONDS = 30.0
 class NamespaceLifecycle:
     """The admission plugin; it looks namespaces up in ``objects``' watch cache."""
 
+    mutating = False
+
     def __init__(self, registry: Registry, objects: ObjectStore) -> None:
         self._registry = registry
         self._objects = objects

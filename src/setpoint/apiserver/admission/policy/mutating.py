@@ -59,6 +59,8 @@ def _atomics(value: Any, atom: typed.Atom, path: str, out: list[str]) -> None:
 class MutatingPolicyAdmission:
     """The ``MutatingAdmissionPolicy`` admission plugin of one server."""
 
+    validating = False
+
     def __init__(self, registry: Registry, objects: ObjectStore,
                  authorize: Callable[[Attributes], tuple[bool, str]] | None = None) -> None:
         self._registry = registry

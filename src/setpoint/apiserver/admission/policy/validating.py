@@ -38,6 +38,8 @@ class _Denial:
 class ValidatingPolicyAdmission:
     """The ``ValidatingAdmissionPolicy`` admission plugin of one server."""
 
+    mutating = False
+
     def __init__(self, registry: Registry, objects: ObjectStore,
                  authorize: Callable[[Attributes], tuple[bool, str]] | None = None) -> None:
         self.source = PolicySource(registry, objects, "validatingadmissionpolicies",
