@@ -68,13 +68,16 @@ _REV_MASK: Final = (1 << 63) - 1
 
 
 def _pack_state(create_rev: int, mod_rev: int, deleted: bool) -> int:
-    """A key's state in the writer's key map as one int (a third of a tuple's memory a key)."""
-    return (create_rev << 64) | (mod_rev << 1) | deleted
+    """A key's state in the writer's key map as one int (a third of a tuple's memory a key). The
+    create revision is kept as its distance from the mod revision: a key never updated (most, in a
+    large store) packs in one small int (32 bytes, not 48)."""
+    return ((mod_rev - create_rev) << 64) | (mod_rev << 1) | deleted
 
 
 def _unpack_state(packed: int) -> tuple[int, int, bool]:
     """``(create_rev, mod_rev, deleted)`` of :func:`_pack_state`."""
-    return packed >> 64, (packed >> 1) & _REV_MASK, bool(packed & 1)
+    mod_rev = (packed >> 1) & _REV_MASK
+    return mod_rev - (packed >> 64), mod_rev, bool(packed & 1)
 
 #: Most write requests committed in one transaction.
 MAX_BATCH: Final = 4096
