@@ -133,7 +133,9 @@ class JsonView:
         self._share = share
         self._recent: collections.deque[tuple[Any, ...]] = collections.deque(maxlen=RECENT_VIEWS)
 
-    def values(self, obj: Obj) -> tuple[Any, ...]:
+    def values(self, obj: Obj, shared: Shared | None = None) -> tuple[Any, ...]:
+        """The view's tuple of ``obj``, ending with ``shared`` (the object's shared encoding parts,
+        :class:`SplicedObject`: objects with equal views and equal parts hold one tuple)."""
         meta = obj.get("metadata") or {}
         labels = meta.get("labels")
         out: list[Any] = [self, _interned(obj.get("apiVersion")), _interned(obj.get("kind")),
@@ -144,6 +146,7 @@ class JsonView:
                 cur = cur.get(p) if isinstance(cur, dict) else None
             out.append(_interned(cur) if isinstance(cur, str)
                        else self._share(cur) if cur and isinstance(cur, dict | list) else cur)
+        out.append(shared)
         values = tuple(out)
         recent = self._recent
         for seen in recent:
@@ -199,7 +202,6 @@ class CachedObject:
                      parts: SharedParts | None = None) -> CachedObject:
         """``obj`` held as its encoding, with what ``view`` selects of it; with ``parts``, what its
         encoding has alike with other objects' is held once (:class:`SplicedObject`)."""
-        values = view.values(obj)
         if parts is None:
             encoded, shared = dumps_kept(obj), None
         else:
@@ -209,10 +211,9 @@ class CachedObject:
         else:
             held = spliced = SplicedObject.__new__(SplicedObject)
             spliced._name = name
-            spliced._shared = shared
         held.key = key
         held._obj = None
-        held._view = values
+        held._view = view.values(obj, shared)
         held.revision = revision
         held._json = encoded
         return held
@@ -249,12 +250,16 @@ class CachedObject:
 class SplicedObject(CachedObject):
     """An object held as JSON whose encoding is in parts, some shared with other objects
     (:mod:`.sharedfields`): the shared part before its name, its name's value, the shared part
-    around its managedFields, and the rest (its own, in ``_json``)."""
+    around its managedFields, and the rest (its own, in ``_json``). The shared parts end its view's
+    tuple (no slot of their own)."""
 
-    __slots__ = ("_name", "_shared")
+    __slots__ = ("_name",)
 
     _name: bytes
-    _shared: Shared
+
+    @property
+    def _shared(self) -> Shared:
+        return self._view[-1]  # type: ignore[index,no-any-return]
 
     @property
     def obj(self) -> Obj:
@@ -277,7 +282,7 @@ def append_encodings(parts: builtins.list[bytes], items: Iterable[CachedObject],
             append(comma)
             append(other(c))
         elif type(c) is spliced:
-            shared = c._shared
+            shared = c._view[-1]  # type: ignore[index]
             append(shared[2])
             append(c._name)
             append(shared[1])
