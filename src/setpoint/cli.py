@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from setpoint import __version__, storage
+from setpoint import __version__, heaptrim, storage
 from setpoint.apimachinery.clock import parse_duration
 from setpoint.apiserver import audit, encryption
 from setpoint.apiserver.authz import MODES as AUTHORIZATION_MODES
@@ -238,6 +238,7 @@ def up(data_dir: Path, port: int, bind_address: str, storage_url: str, etcd_cafi
         _fail(f"invalid leader election timings: {exc}")
     install_event_loop_policy()
     tune_gc()
+    heaptrim.configure()
     try:
         asyncio.run(_serve(storage_url, bind_address, port, data_dir, controllers, advertise_address or None,
                            nodes, controller_options, tls_options, options, server_options, token_auth_file,
@@ -345,8 +346,10 @@ async def _serve(storage_url: str, host: str, port: int, data_dir: Path, control
     click.echo(f"state: {storage_url}", err=True)
     click.echo(f"export KUBECONFIG={kubeconfig}")
     sys.stdout.flush()
+    trimming = asyncio.create_task(heaptrim.trim_forever(), name="heap trim")
     await stop.wait()
     click.echo("setpoint: shutting down", err=True)
+    trimming.cancel()
     await plane.stop()
 
 

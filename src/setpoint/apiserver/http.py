@@ -335,10 +335,11 @@ class GatheredResponse(Response):
     __slots__ = ("_joined", "length", "parts")
 
     def __init__(self, status: int, parts: list[bytes], content_type: str | None = "application/json",
-                 headers: list[tuple[str, str]] | None = None) -> None:
+                 headers: list[tuple[str, str]] | None = None, length: int | None = None) -> None:
+        """``length``: the parts' total length, when the caller has counted it already."""
         self.status = status
         self.parts = parts
-        self.length = sum(map(len, parts))
+        self.length = sum(map(len, parts)) if length is None else length
         self.content_type = content_type
         self.headers = headers
         self._wire = None

@@ -68,13 +68,30 @@ _REV_MASK: Final = (1 << 63) - 1
 
 
 def _pack_state(create_rev: int, mod_rev: int, deleted: bool) -> int:
-    """A key's state in the writer's key map as one int (a third of a tuple's memory a key)."""
-    return (create_rev << 64) | (mod_rev << 1) | deleted
+    """A key's state in the writer's key map as one int (a third of a tuple's memory a key). A live
+    key never updated (most, in a large store) is its revision itself, the very int its event and
+    the watch cache hold (no memory of its own); any other state a negative int, in which the
+    create revision is kept as its distance from the mod revision."""
+    if create_rev == mod_rev and not deleted:
+        return mod_rev
+    return -1 - (((mod_rev - create_rev) << 64) | (mod_rev << 1) | deleted)
 
 
 def _unpack_state(packed: int) -> tuple[int, int, bool]:
     """``(create_rev, mod_rev, deleted)`` of :func:`_pack_state`."""
-    return packed >> 64, (packed >> 1) & _REV_MASK, bool(packed & 1)
+    if packed >= 0:
+        return packed, packed, False
+    packed = -1 - packed
+    mod_rev = (packed >> 1) & _REV_MASK
+    return mod_rev - (packed >> 64), mod_rev, bool(packed & 1)
+
+
+def _live_revision(packed: int | None) -> int | None:
+    """The mod revision of a packed state if its key is live, else None."""
+    if packed is None or packed >= 0:
+        return packed
+    packed = -1 - packed
+    return None if packed & 1 else (packed >> 1) & _REV_MASK
 
 #: Most write requests committed in one transaction.
 MAX_BATCH: Final = 4096
@@ -660,8 +677,7 @@ class SQLiteStorage(InProcessStore):
         ``undo``); return the rows to insert and the new revision."""
         keys = self._keys
         # Values of the keys this batch finds live, fetched in one query.
-        live_ids = {(packed >> 1) & _REV_MASK for w in writes
-                    if (packed := keys.get(w.key)) is not None and not packed & 1}
+        live_ids = {live for w in writes if (live := _live_revision(keys.get(w.key))) is not None}
         values = self._values(sorted(live_ids)) if live_ids else {}
         rev = self._wrev
         rows: list[tuple[Any, ...]] = []
@@ -736,7 +752,7 @@ class SQLiteStorage(InProcessStore):
         keys = self._keys
         for name, rev in gone:
             packed = keys.get(name)
-            if packed is not None and (packed >> 1) & _REV_MASK == rev:
+            if packed is not None and _unpack_state(packed)[1] == rev:
                 del keys[name]
         self._call_soon(_settle, request.future, None)
 

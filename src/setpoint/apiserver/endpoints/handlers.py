@@ -308,7 +308,6 @@ def _list_meta(result: ListResult) -> dict[str, Any]:
     return meta
 
 
-_COMMA = b","
 _LIST_END = b"]}"
 #: A list whose items' encodings sum to more is written from its pieces, never joined.
 GATHER_ABOVE = 256 * 1024
@@ -329,16 +328,13 @@ def encode_list(store: ObjectStore, r: Resource, result: ListResult, out: Output
     # Splice the cached encodings: no re-encoding of objects, and no joining either (the parts are
     # written as they are; a list of 5,000 Secrets is 70 MB that would otherwise be copied twice).
     head = orjson.dumps({"kind": r.list_kind, "apiVersion": r.group_version, "metadata": meta})
-    encoded = [_served_json(store, r, c) for c in result.items]
-    if not encoded or sum(map(len, encoded)) < GATHER_ABOVE:
-        return raw_response(200, head[:-1] + b',"items":[' + b",".join(encoded) + b"]}")
     parts = [head[:-1] + b',"items":[']
-    append = parts.append
-    for item in encoded:
-        append(item)
-        append(_COMMA)
-    parts[-1] = _LIST_END
-    return GatheredResponse(200, parts, JSON)
+    cache.append_encodings(parts, result.items, r.group_version, lambda c: orjson.dumps(store.to_served(r, c.obj)))
+    parts.append(_LIST_END)
+    length = sum(map(len, parts))
+    if length < GATHER_ABOVE:
+        return raw_response(200, b"".join(parts))
+    return GatheredResponse(200, parts, JSON, length=length)
 
 
 # --- writes ------------------------------------------------------------------

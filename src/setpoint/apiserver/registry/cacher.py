@@ -24,7 +24,7 @@ import itertools
 import logging
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
@@ -33,6 +33,7 @@ from sortedcontainers import SortedDict
 from setpoint import storage
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.encoding.jsonbytes import dumps_kept
+from setpoint.apiserver.registry.sharedfields import Shared, SharedParts
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,9 @@ class JsonView:
         self._share = share
         self._recent: collections.deque[tuple[Any, ...]] = collections.deque(maxlen=RECENT_VIEWS)
 
-    def values(self, obj: Obj) -> tuple[Any, ...]:
+    def values(self, obj: Obj, shared: Shared | None = None) -> tuple[Any, ...]:
+        """The view's tuple of ``obj``, ending with ``shared`` (the object's shared encoding parts,
+        :class:`SplicedObject`: objects with equal views and equal parts hold one tuple)."""
         meta = obj.get("metadata") or {}
         labels = meta.get("labels")
         out: list[Any] = [self, _interned(obj.get("apiVersion")), _interned(obj.get("kind")),
@@ -143,6 +146,7 @@ class JsonView:
                 cur = cur.get(p) if isinstance(cur, dict) else None
             out.append(_interned(cur) if isinstance(cur, str)
                        else self._share(cur) if cur and isinstance(cur, dict | list) else cur)
+        out.append(shared)
         values = tuple(out)
         recent = self._recent
         for seen in recent:
@@ -194,14 +198,24 @@ class CachedObject:
         self._json: bytes | None = None
 
     @classmethod
-    def held_as_json(cls, key: str, obj: Obj, revision: int, view: JsonView) -> CachedObject:
-        """``obj`` held as its encoding, with what ``view`` selects of it."""
-        held = cls.__new__(cls)
+    def held_as_json(cls, key: str, obj: Obj, revision: int, view: JsonView,
+                     parts: SharedParts | None = None) -> CachedObject:
+        """``obj`` held as its encoding, with what ``view`` selects of it; with ``parts``, what its
+        encoding has alike with other objects' is held once (:class:`SplicedObject`)."""
+        if parts is None:
+            encoded, shared = dumps_kept(obj), None
+        else:
+            name, shared, encoded = parts.split(obj)
+        if shared is None:
+            held = cls.__new__(cls)
+        else:
+            held = spliced = SplicedObject.__new__(SplicedObject)
+            spliced._name = name
         held.key = key
         held._obj = None
-        held._view = view.values(obj)
+        held._view = view.values(obj, shared)
         held.revision = revision
-        held._json = dumps_kept(obj)
+        held._json = encoded
         return held
 
     @property
@@ -233,20 +247,64 @@ class CachedObject:
         return self._json
 
 
+class SplicedObject(CachedObject):
+    """An object held as JSON whose encoding is in parts, some shared with other objects
+    (:mod:`.sharedfields`): the shared part before its name, its name's value, the shared part
+    around its managedFields, and the rest (its own, in ``_json``). The shared parts end its view's
+    tuple (no slot of their own)."""
+
+    __slots__ = ("_name",)
+
+    _name: bytes
+
+    @property
+    def _shared(self) -> Shared:
+        return self._view[-1]  # type: ignore[index,no-any-return]
+
+    @property
+    def obj(self) -> Obj:
+        return orjson.loads(self.json())  # type: ignore[no-any-return]
+
+    def json(self) -> bytes:
+        shared = self._shared
+        return b"".join((shared[0], self._name, shared[1], self._json))  # type: ignore[arg-type]
+
+
+def append_encodings(parts: builtins.list[bytes], items: Iterable[CachedObject], api_version: str,
+                     other: Callable[[CachedObject], bytes]) -> None:
+    """Append to ``parts`` the encodings of ``items`` (each of ``api_version``, else ``other(item)``),
+    a comma before each but the first, in pieces never joined: a :class:`SplicedObject` comes as its
+    parts, the comma in the shared one."""
+    append, spliced, comma = parts.append, SplicedObject, b","
+    first = len(parts)
+    for c in items:
+        if c.api_version != api_version:
+            append(comma)
+            append(other(c))
+        elif type(c) is spliced:
+            shared = c._view[-1]  # type: ignore[index]
+            append(shared[2])
+            append(c._name)
+            append(shared[1])
+            append(c._json)  # type: ignore[arg-type]
+        else:
+            append(comma)
+            append(c.json())
+    if len(parts) > first:  # no comma before the first
+        parts[first] = b"" if parts[first] is comma else parts[first][1:]
+
+
 class CacheEvent:
     """A change as watchers see it, with its wire lines made once per type (on first use: the
     history holds every event of its window, most never sent)."""
 
-    __slots__ = ("_lines", "at", "obj", "prev", "revision", "type")
+    __slots__ = ("_lines", "obj", "prev", "revision", "type")
 
-    def __init__(self, type: str, obj: CachedObject, prev: CachedObject | None, revision: int,
-                 at: float = 0.0) -> None:
+    def __init__(self, type: str, obj: CachedObject, prev: CachedObject | None, revision: int) -> None:
         self.type = type  # ADDED, MODIFIED or DELETED
         self.obj = obj
         self.prev = prev
         self.revision = revision
-        #: When the cache applied it (``time.monotonic``; the history window is trimmed by it).
-        self.at = at
         self._lines: dict[str, bytes] | None = None
 
     def line(self, type: str) -> bytes:
@@ -431,7 +489,13 @@ class Cacher:
         self._storage = owner.storage
         self.prefix = prefix
         self._objects: SortedDict[str, CachedObject] = SortedDict()
-        self._history: collections.deque[CacheEvent] = collections.deque()
+        #: The changes of the window, oldest first: an object added is held as itself (its event is
+        #: made for the watchers there are, and again for a watcher that replays it), any other
+        #: change as its event.
+        self._history: collections.deque[CacheEvent | CachedObject] = collections.deque()
+        #: ``(when, revision)`` for each applied batch: the changes up to ``revision`` were applied at
+        #: ``when`` (``time.monotonic``), which the window is trimmed by.
+        self._marks: collections.deque[tuple[float, int]] = collections.deque()
         self._history_seconds = history_seconds
         self._history_max = history_max
         self._watcher_capacity = watcher_capacity
@@ -514,6 +578,7 @@ class Cacher:
         self.fail_watchers("the watch cache restarted")
         self._objects = objects
         self._history.clear()
+        self._marks.clear()
         self._list_revision = revision
         self.history_start = revision
         pending, self._pending = self._pending or [], None
@@ -540,27 +605,37 @@ class Cacher:
         history = self._history
         objects = self._objects
         watchers = self._watchers
-        floor = self._list_revision
+        floor = last = self._list_revision
         for ev in batch:
             kv = ev.kv
             rev = kv.mod_revision
             if rev <= floor:
                 continue
+            last = rev
             prev = objects.get(kv.key)
             if ev.type is storage.EventType.DELETE:
                 obj = self._cached(kv.key, decode_object(kv, rev), rev)
                 if prev is None:
                     prev = obj
                 objects.pop(kv.key, None)
-                cev = CacheEvent(DELETED, obj, prev, rev, now)
+                cev = CacheEvent(DELETED, obj, prev, rev)
+                history.append(cev)
             else:
                 obj = self._cached(kv.key, decode_object(kv), rev)
                 objects[kv.key] = obj
-                cev = CacheEvent(ADDED if prev is None else MODIFIED, obj, prev, rev, now)
-            history.append(cev)
+                if prev is None:
+                    history.append(obj)
+                    if not watchers:
+                        continue
+                    cev = CacheEvent(ADDED, obj, None, rev)
+                else:
+                    cev = CacheEvent(MODIFIED, obj, prev, rev)
+                    history.append(cev)
             if watchers:
                 for w in tuple(watchers):
                     w.offer(cev)
+        if last > floor:
+            self._marks.append((now, last))
         to_flush = self._to_flush
         if to_flush:
             for w in to_flush:
@@ -572,14 +647,18 @@ class Cacher:
         view = self._view
         if view is None:
             return CachedObject(key, self._interner.shared(obj), revision)
-        return CachedObject.held_as_json(key, obj, revision, view)
+        return CachedObject.held_as_json(key, obj, revision, view, self._owner.shared_parts)
 
     def trim(self, now: float) -> None:
         """Drop the history older than the window (and beyond its size), with the old
         versions of objects only it still holds."""
-        history = self._history
+        history, marks = self._history, self._marks
         horizon = now - self._history_seconds
-        while history and (len(history) > self._history_max or history[0].at < horizon):
+        while marks and marks[0][0] < horizon:
+            upto = marks.popleft()[1]
+            while history and history[0].revision <= upto:
+                self.history_start = history.popleft().revision
+        while len(history) > self._history_max:
             self.history_start = history.popleft().revision
 
     # --- reads ---------------------------------------------------------------
@@ -686,9 +765,10 @@ class Cacher:
             if start < self.history_start:
                 raise storage.Compacted(start, self.history_start)
             if start < current:
-                for cev in self._history:
-                    if cev.revision > start:
-                        w.offer(cev)
+                for change in self._history:
+                    if change.revision > start:
+                        w.offer(change if type(change) is CacheEvent
+                                else CacheEvent(ADDED, change, None, change.revision))  # type: ignore[arg-type]
         if not w._closed:  # not ended already by a replay larger than its buffer
             self._watchers.add(w)
         return w, start
@@ -714,6 +794,8 @@ class CacheSet:
         self._requester: asyncio.Task[None] | None = None
         #: Equal parts of the cached objects of every resource, held once.
         self.interner = Interner()
+        #: What the encodings of objects held as JSON have alike, held once.
+        self.shared_parts = SharedParts()
         self.root = root
         self._cachers: dict[str, Cacher] = {}
         #: Every change up to this revision has been routed to its cache.
