@@ -13,9 +13,9 @@ from typing import Any, cast
 import aiohttp
 import orjson
 import pytest
-from apiserver_helpers import WIDGET_CRD
+from apiserver_helpers import WIDGET_CRD, call_raw
 
-from setpoint.apiserver.http import Request, Response, StreamingResponse
+from setpoint.apiserver.http import Request, StreamingResponse
 from setpoint.apiserver.registry.cacher import DELETED
 from setpoint.apiserver.registry.objectstore import EXPIRED_CONTINUE
 from setpoint.apiserver.registry.resources import Resource
@@ -33,12 +33,9 @@ WIDGETS = "/apis/example.com/v1/namespaces/{}/widgets"
 
 async def call(api: APIServer, method: str, path: str, body: Any = None, *, query: str = "",
                content_type: str = "application/json") -> tuple[int, Obj]:
-    headers = {"content-type": content_type} if body is not None else {}
-    raw = b"" if body is None else orjson.dumps(body)
-    response = await api.handle(Request(method, path, query_string=query.encode(), headers=headers, body=raw))
-    assert isinstance(response, Response), response
-    out: Obj = orjson.loads(response.body)
-    return response.status, out
+    status, raw = await call_raw(api, method, path, body, query=query, content_type=content_type)
+    out: Obj = orjson.loads(raw)
+    return status, out
 
 
 def cm(name: str, data: str = "v", **meta: Any) -> Obj:

@@ -14,8 +14,9 @@ from typing import Any, cast
 
 import orjson
 import pytest
+from apiserver_helpers import call_raw
 
-from setpoint.apiserver.http import GatheredResponse, Request, Response, StreamingResponse
+from setpoint.apiserver.http import GatheredResponse, Request, StreamingResponse
 from setpoint.apiserver.registry.cacher import (
     CachedObject,
     Interner,
@@ -138,15 +139,6 @@ def test_a_spliced_object_holds_less_than_half_its_whole_encoding() -> None:
 # --- through the API server ------------------------------------------------------------------
 
 
-async def call(api: APIServer, method: str, path: str, body: Any = None, *, query: str = "",
-               content_type: str = "application/json") -> tuple[int, bytes]:
-    headers = {"content-type": content_type} if body is not None else {}
-    raw = b"" if body is None else orjson.dumps(body)
-    response = await api.handle(Request(method, path, query_string=query.encode(), headers=headers, body=raw))
-    assert isinstance(response, Response), response
-    return response.status, response.body
-
-
 def cm(name: str) -> Obj:
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "labels": {"app": "x"}},
             "data": {"k": name}}
@@ -154,7 +146,7 @@ def cm(name: str) -> Obj:
 
 async def create_alike(api: APIServer, count: int) -> list[bytes]:
     """``count`` ConfigMaps created at once by one manager; their encodings as the creates answered."""
-    answers = await asyncio.gather(*(call(api, "POST", CMS, cm(f"cm-{i:03d}"), query="fieldManager=alike")
+    answers = await asyncio.gather(*(call_raw(api, "POST", CMS, cm(f"cm-{i:03d}"), query="fieldManager=alike")
                                      for i in range(count)))
     assert all(status == 201 for status, _ in answers)
     return [body for _, body in answers]
@@ -178,23 +170,23 @@ async def test_a_list_of_configmaps_created_alike_is_byte_for_byte_their_encodin
     held = await cached(api)
     assert sum(type(c) is SplicedObject for c in held) >= 30, "the managedFields are shared"
     assert [orjson.loads(c.json()) for c in held] == [orjson.loads(b) for b in created]
-    status, body = await call(api, "GET", CMS)
+    status, body = await call_raw(api, "GET", CMS)
     assert status == 200
     listed = orjson.loads(body)
     rv = orjson.dumps(listed["metadata"]["resourceVersion"])
     assert body == (b'{"kind":"ConfigMapList","apiVersion":"v1","metadata":{"resourceVersion":' + rv
                     + b'},"items":[' + b",".join(whole(c) for c in held) + b"]}")
     # paged: every page is the same bytes
-    status, page = await call(api, "GET", CMS, query="limit=7")
+    status, page = await call_raw(api, "GET", CMS, query="limit=7")
     assert status == 200 and orjson.loads(page)["items"] == listed["items"][:7]
     assert b",".join(whole(c) for c in held[:7]) in page
     for cobj in held:
-        status, got = await call(api, "GET", f"{CMS}/{cobj.key.rsplit('/', 1)[1]}")
+        status, got = await call_raw(api, "GET", f"{CMS}/{cobj.key.rsplit('/', 1)[1]}")
         assert status == 200 and got == whole(cobj)
 
 
 async def test_a_large_list_is_written_from_its_pieces_and_is_the_same_bytes(api: APIServer) -> None:
-    await asyncio.gather(*(call(api, "POST", CMS, {**cm(f"big-{i:03d}"), "data": {"k": "v" * 2000}},
+    await asyncio.gather(*(call_raw(api, "POST", CMS, {**cm(f"big-{i:03d}"), "data": {"k": "v" * 2000}},
                                 query="fieldManager=alike") for i in range(150)))
     held = await cached(api)
     response = await api.handle(Request("GET", CMS, query_string=b"", headers={}, body=b""))
@@ -208,14 +200,14 @@ async def test_a_large_list_is_written_from_its_pieces_and_is_the_same_bytes(api
 async def test_an_update_that_changes_managedfields_is_not_served_with_the_old_shared_ones(
         api: APIServer) -> None:
     await create_alike(api, 10)
-    status, patched = await call(api, "PATCH", f"{CMS}/cm-003", {"data": {"k": "new"}},
+    status, patched = await call_raw(api, "PATCH", f"{CMS}/cm-003", {"data": {"k": "new"}},
                                  query="fieldManager=another", content_type="application/merge-patch+json")
     assert status == 200
     managers = [e["manager"] for e in orjson.loads(patched)["metadata"]["managedFields"]]
     assert managers == ["alike", "another"]
-    status, got = await call(api, "GET", f"{CMS}/cm-003")
+    status, got = await call_raw(api, "GET", f"{CMS}/cm-003")
     assert orjson.loads(got) == orjson.loads(patched)
-    _, body = await call(api, "GET", CMS)
+    _, body = await call_raw(api, "GET", CMS)
     items = {i["metadata"]["name"]: i for i in orjson.loads(body)["items"]}
     assert items["cm-003"] == orjson.loads(patched)
     for name, item in items.items():
@@ -228,7 +220,7 @@ async def test_an_update_that_changes_managedfields_is_not_served_with_the_old_s
 
 
 async def test_a_watch_from_before_the_creates_replays_each_encoding(api: APIServer) -> None:
-    _, first = await call(api, "POST", CMS, cm("before"), query="fieldManager=alike")
+    _, first = await call_raw(api, "POST", CMS, cm("before"), query="fieldManager=alike")
     rv = orjson.loads(first)["metadata"]["resourceVersion"]
     created = await create_alike(api, 12)
     await cached(api)
