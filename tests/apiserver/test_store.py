@@ -206,6 +206,121 @@ async def test_noop_update_writes_nothing(objects: ObjectStore) -> None:
     assert await revision(objects) == before
 
 
+# --- an update's first guess: the watch cache's object -----------------------------------
+
+
+def count_gets(objects: ObjectStore, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The keys storage is read at from now on."""
+    keys: list[str] = []
+    read = objects.storage.get
+
+    async def counted(key: str, **kwargs: Any) -> Any:
+        keys.append(key)
+        return await read(key, **kwargs)
+
+    monkeypatch.setattr(objects.storage, "get", counted)
+    return keys
+
+
+async def guess_stays(objects: ObjectStore, monkeypatch: pytest.MonkeyPatch, r: Resource, ns: str,
+                      name: str) -> int:
+    """From now on the watch cache's guess of ``name`` is what it holds now, as a cache that has
+    not caught up with the writes after it; the revision of that guess."""
+    key = r.key(ns, name)
+    held = (await objects.get(r, ns, name))
+    held_obj, held_rev = held.copy(), held.revision
+    monkeypatch.setattr(objects, "_cached_state",
+                        lambda _r, k: (fresh(held_obj), held_rev) if k == key else None)
+    return held_rev
+
+
+async def test_an_update_of_a_cached_object_reads_no_storage_and_leaves_the_cached_one_alone(
+        objects: ObjectStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    w = await objects.create(WIDGET, "ns", widget("w", labels={"a": "1"}))
+    cached = await objects.get(WIDGET, "ns", "w")  # the cache has caught up
+    as_cached = fresh(cached.obj)
+    gets = count_gets(objects, monkeypatch)
+    new = widget("w", 2, labels={"a": "2"}, resourceVersion=w["metadata"]["resourceVersion"])
+    out, _ = await objects.update(WIDGET, "ns", "w", new)
+    assert gets == []
+    assert out["spec"] == {"size": 2} and out["metadata"]["generation"] == 2
+    assert (await stored(objects, WIDGET, "ns", "w") or {})["metadata"]["labels"] == {"a": "2"}
+    assert cached.obj == as_cached  # the update changed a copy, never what readers share
+
+
+async def test_a_stale_guess_is_decided_again_on_storage(objects: ObjectStore,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    created = await objects.create(CM, "ns", cm("a", {"k": "v1"}))
+    guessed = await guess_stays(objects, monkeypatch, CM, "ns", "a")
+    second, _ = await objects.update(CM, "ns", "a", cm("a", {"k": "v2"}))
+    gets = count_gets(objects, monkeypatch)
+
+    # A precondition on the stale revision: 409, nothing written.
+    before = await revision(objects)
+    with pytest.raises(errors.StatusError) as exc:
+        await objects.update(CM, "ns", "a", {**fresh(created), "data": {"k": "v3"}})
+    assert exc.value.code == 409 and exc.value.message == CONFLICT.format("a")
+    assert await revision(objects) == before
+    assert gets == []  # the failed compare-and-swap said what storage holds
+
+    # A precondition on the current one: written, though the guess is older.
+    out, _ = await objects.update(CM, "ns", "a", {**fresh(second), "data": {"k": "v3"}})
+    assert out["metadata"]["resourceVersion"] == str(before + 1)
+    # Unconditional: the guess's revision conflicts in storage, and the update is made on the
+    # current object (one write).
+    out, _ = await objects.update(CM, "ns", "a", cm("a", {"k": "v4"}))
+    assert out["metadata"]["resourceVersion"] == str(before + 2)
+    # What the stale guess has already is no reason to skip a write the current object needs.
+    out, _ = await objects.update(CM, "ns", "a", cm("a", {"k": "v1"}))
+    assert out["metadata"]["resourceVersion"] == str(before + 3)
+    assert (await stored(objects, CM, "ns", "a") or {})["data"] == {"k": "v1"}
+    assert guessed < int(second["metadata"]["resourceVersion"])
+
+    # Deleted behind the guess: 404.
+    await objects.delete(CM, "ns", "a")
+    with pytest.raises(errors.StatusError) as exc:
+        await objects.update(CM, "ns", "a", cm("a", {"k": "v5"}))
+    assert exc.value.code == 404
+
+
+async def test_no_guess_from_a_cache_that_has_not_seen_this_servers_own_last_write(
+        objects: ObjectStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    await objects.create(CM, "ns", cm("a"))
+    await objects.get(CM, "ns", "a")  # the cache has caught up
+    swaps: list[int] = []
+    swap = objects.storage.update
+
+    async def counted(key: str, value: bytes, expected: int) -> Any:
+        swaps.append(expected)
+        return await swap(key, value, expected)
+
+    monkeypatch.setattr(objects.storage, "update", counted)
+    second, _ = await objects.update(CM, "ns", "a", cm("a", {"k": "v2"}))
+    cache = objects.caches.existing(CM.key_prefix)
+    assert cache is not None
+    held = cache.get(CM.key("ns", "a"))
+    assert held is not None and held.revision < int(second["metadata"]["resourceVersion"])  # behind
+    await objects.update(CM, "ns", "a", cm("a", {"k": "v3"}))
+    # Read from storage, not guessed and refused: one compare-and-swap, on the current revision.
+    assert swaps == [held.revision, int(second["metadata"]["resourceVersion"])]
+
+
+async def test_an_error_on_a_current_guess_is_answered_after_one_storage_read(
+        objects: ObjectStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    w = await objects.create(WIDGET, "ns", widget("w"))
+    await objects.get(WIDGET, "ns", "w")  # the cache has caught up
+    gets = count_gets(objects, monkeypatch)
+    before = await revision(objects)
+    with pytest.raises(errors.StatusError) as exc:
+        await objects.update(WIDGET, "ns", "w", widget("w", 2))  # no resourceVersion: 422
+    assert exc.value.code == 422
+    assert gets == [WIDGET.key("ns", "w")] and await revision(objects) == before
+    # An unchanged object: no write, its revision as it was.
+    out, _ = await objects.update(WIDGET, "ns", "w", fresh(w))
+    assert out["metadata"]["resourceVersion"] == w["metadata"]["resourceVersion"]
+    assert await revision(objects) == before
+
+
 # --- delete ---------------------------------------------------------------------------
 
 

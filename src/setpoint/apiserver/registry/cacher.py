@@ -246,6 +246,14 @@ class CachedObject:
             self._json = dumps_kept(self._obj)  # kept as long as the object is cached
         return self._json
 
+    def copy(self) -> Obj:
+        """A decoded copy of the object, the caller's to change (an encoding made for it is not
+        kept: most objects are never served whole)."""
+        obj = self._obj
+        if obj is None:
+            return self.obj  # decoded afresh
+        return orjson.loads(self._json if self._json is not None else orjson.dumps(obj))  # type: ignore[no-any-return]
+
 
 class SplicedObject(CachedObject):
     """An object held as JSON whose encoding is in parts, some shared with other objects
@@ -546,6 +554,11 @@ class Cacher:
 
     async def wait_ready(self) -> None:
         await self._ready.wait()
+
+    @property
+    def ready(self) -> bool:
+        """Whether the cache holds a consistent list (told without an await)."""
+        return self._ready.is_set()
 
     async def _load(self) -> None:
         """Read every object at one revision, then apply what arrived meanwhile."""

@@ -39,6 +39,9 @@ _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 _NAME_SUFFIX = 5
 _MAX_GENERATE_PREFIX = 58
 _MAX_RETRIES = 5
+#: How many of the keys last written through this server an object store remembers (an update's
+#: first guess is not taken from a watch cache that has not seen this server's own last write).
+OWN_WRITES_KEPT = 4096
 #: A graceful deletion already runs (:meth:`ObjectStore._graceful`).
 _PENDING = object()
 
@@ -129,16 +132,24 @@ class ObjectStore:
         self.admission = admission or AdmissionChain()
         self.caches = CacheSet(store)
         self._uid = UidSource()
+        self._own_writes: dict[str, int] = {}
 
     # --- caches ------------------------------------------------------------
 
     async def start(self) -> None:
         await self.caches.start()
 
-    def _wrote(self, resource: Resource, revision: int) -> None:
+    def _wrote(self, resource: Resource, key: str, revision: int) -> None:
         c = self.caches.existing(resource.key_prefix)
         if c is not None:
             c.note_write(revision)
+        # The newest keys written through this server, with their revisions: a cached object older
+        # than this server's own last write of it is no guess of the current one.
+        own = self._own_writes
+        own.pop(key, None)
+        own[key] = revision
+        if len(own) > OWN_WRITES_KEPT:
+            del own[next(iter(own))]
 
     def cacher(self, resource: Resource) -> Cacher:
         return self.caches.get(resource.key_prefix, resource.strategy.cache_json_fields)
@@ -481,7 +492,7 @@ class ObjectStore:
             return obj
         try:
             kv = await self.storage.create(key, data)
-            self._wrote(resource, kv.mod_revision)
+            self._wrote(resource, key, kv.mod_revision)
         except storage.KeyExists:
             raise errors.already_exists(resource.plural, resource.group, name) from None
         except storage.InvalidInput as exc:
@@ -510,34 +521,57 @@ class ObjectStore:
         Returns (object, created).
         """
         key = resource.key(namespace, name)
-        for attempt in range(_MAX_RETRIES):
-            kv = await self.storage.get(key)
-            if kv is None:
-                if create_missing is not None:
-                    obj = await create_missing()
-                    return obj, True
-                raise errors.not_found(resource.plural, resource.group, name)
-            stored_current = decode_object(kv)
+        # As kube's cacher: the watch cache's object is the first guess of the current one (no
+        # storage read); whatever that guess leads to short of a write -- an error, a conflict,
+        # nothing to change -- is decided again on the object read from storage (attempt -1 is
+        # the guess's, and does not count).
+        guess = None if dry_run else self._cached_state(resource, key)
+        failed_on_guess: tuple[int, errors.StatusError] | None = None
+        # What a failed compare-and-swap said the key holds (as etcd's failed txn answers, the
+        # next attempt's object without a read).
+        known: storage.KeyValue | None = None
+        for attempt in range(-1 if guess is not None else 0, _MAX_RETRIES):
+            if guess is not None:
+                (stored_current, revision), guess = guess, None
+                stale = False
+            else:
+                kv, known = known if known is not None else await self.storage.get(key), None
+                if kv is None:
+                    if create_missing is not None:
+                        obj = await create_missing()
+                        return obj, True
+                    raise errors.not_found(resource.plural, resource.group, name)
+                if failed_on_guess is not None:
+                    if failed_on_guess[0] == kv.mod_revision:  # the guess was current: so is its error
+                        raise failed_on_guess[1]
+                    failed_on_guess = None
+                stored_current, revision, stale = decode_object(kv), kv.mod_revision, kv.stale
             current = await self._served_copy(resource, stored_current)
-            new = await mutate(current)
-            new_meta = new.get("metadata")
-            if not isinstance(new_meta, dict):
-                new_meta = new["metadata"] = {}
-            want_rv = new_meta.get("resourceVersion")
-            if want_rv not in (None, "") and want_rv != str(kv.mod_revision):
-                raise errors.conflict(resource.plural, resource.group, name, errors.MODIFIED_DETAIL)
-            if want_rv in (None, "") and not resource.strategy.allow_unconditional_update and verb == "update":
-                # kube names the resource here and prints the uint64 as Go's %#v does.
-                raise errors.invalid_object(resource.plural, resource.group, name, [
-                    errors.invalid("metadata.resourceVersion", errors.GoLiteral("0x0"),
-                                   "must be specified for an update")])
-            new_meta["resourceVersion"] = str(kv.mod_revision)
-            obj = self._prepare_update(resource, new, current, subresource)
-            attrs_ = self._attrs(resource, verb, namespace, name, subresource, attrs, dry_run)
-            await self.admission.admit(attrs_, obj, current)
-            if subresource not in DIRECT_SUBRESOURCES:
-                self._validate_update(resource, obj, current, subresource)
-            await self.admission.validate(attrs_, obj, current)
+            try:
+                new = await mutate(current)
+                new_meta = new.get("metadata")
+                if not isinstance(new_meta, dict):
+                    new_meta = new["metadata"] = {}
+                want_rv = new_meta.get("resourceVersion")
+                if want_rv not in (None, "") and want_rv != str(revision):
+                    raise errors.conflict(resource.plural, resource.group, name, errors.MODIFIED_DETAIL)
+                if want_rv in (None, "") and not resource.strategy.allow_unconditional_update and verb == "update":
+                    # kube names the resource here and prints the uint64 as Go's %#v does.
+                    raise errors.invalid_object(resource.plural, resource.group, name, [
+                        errors.invalid("metadata.resourceVersion", errors.GoLiteral("0x0"),
+                                       "must be specified for an update")])
+                new_meta["resourceVersion"] = str(revision)
+                obj = self._prepare_update(resource, new, current, subresource)
+                attrs_ = self._attrs(resource, verb, namespace, name, subresource, attrs, dry_run)
+                await self.admission.admit(attrs_, obj, current)
+                if subresource not in DIRECT_SUBRESOURCES:
+                    self._validate_update(resource, obj, current, subresource)
+                await self.admission.validate(attrs_, obj, current)
+            except errors.StatusError as exc:
+                if attempt >= 0:
+                    raise
+                failed_on_guess = (revision, exc)
+                continue
             cur_meta = current["metadata"]
             obj_meta = obj["metadata"]
             # Removing the last finalizer of an object being deleted deletes it.
@@ -545,10 +579,11 @@ class ObjectStore:
                 if dry_run:
                     return obj, False
                 try:
-                    deleted = await self.storage.delete(key, kv.mod_revision)
-                    self._wrote(resource, deleted.mod_revision)
-                except (storage.Conflict, storage.KeyNotFound):
-                    if attempt + 1 < _MAX_RETRIES and (retry_conflicts or want_rv in (None, "")):
+                    deleted = await self.storage.delete(key, revision)
+                    self._wrote(resource, key, deleted.mod_revision)
+                except (storage.Conflict, storage.KeyNotFound) as exc:
+                    if attempt < 0 or (attempt + 1 < _MAX_RETRIES and (retry_conflicts or want_rv in (None, ""))):
+                        known = exc.current if isinstance(exc, storage.Conflict) else None
                         continue
                     raise errors.conflict(resource.plural, resource.group, name, errors.MODIFIED_DETAIL) from None
                 return stamp(obj, deleted.mod_revision), False
@@ -562,7 +597,9 @@ class ObjectStore:
                 reverted = {**obj, "metadata": {**obj_meta, "managedFields": times}}
                 if encode_for_storage(await self.stored_async(resource, reverted)) == stored_old:
                     obj, obj_meta, stored_new = reverted, reverted["metadata"], stored_old
-            if stored_new == stored_old and not kv.stale:
+            if stored_new == stored_old and not stale:
+                if attempt < 0:  # nothing to change in the guess: is it the current object?
+                    continue
                 # Nothing changed: no write, no new revision (as kube-apiserver); a value under
                 # an old encryption key is rewritten (key rotation).
                 obj_meta["resourceVersion"] = cur_meta["resourceVersion"]
@@ -570,18 +607,32 @@ class ObjectStore:
             if dry_run:
                 return obj, False
             try:
-                new_kv = await self.storage.update(key, stored_new, kv.mod_revision)
-                self._wrote(resource, new_kv.mod_revision)
-            except storage.Conflict:
-                if attempt + 1 < _MAX_RETRIES and want_rv in (None, "") and retry_conflicts:
+                new_kv = await self.storage.update(key, stored_new, revision)
+                self._wrote(resource, key, new_kv.mod_revision)
+            except storage.Conflict as exc:
+                if attempt < 0 or (attempt + 1 < _MAX_RETRIES and want_rv in (None, "") and retry_conflicts):
+                    known = exc.current
                     continue
                 raise errors.conflict(resource.plural, resource.group, name, errors.MODIFIED_DETAIL) from None
             except storage.KeyNotFound:
+                if attempt < 0:
+                    continue
                 raise errors.not_found(resource.plural, resource.group, name) from None
             except storage.InvalidInput as exc:
                 raise errors.StatusError(413, "RequestEntityTooLarge", f"etcdserver: request is too large: {exc}") from None
             return stamp(obj, new_kv.mod_revision), False
         raise errors.conflict(resource.plural, resource.group, name, errors.MODIFIED_DETAIL)
+
+    def _cached_state(self, resource: Resource, key: str) -> tuple[Obj, int] | None:
+        """A copy of the watch cache's object at ``key`` and its revision, if its cache is running
+        and holds it (a guess of the current object: the cache may be behind)."""
+        c = self.caches.existing(resource.key_prefix)
+        if c is None or not c.ready:
+            return None
+        cobj = c.get(key)
+        if cobj is None or cobj.revision < self._own_writes.get(key, 0):
+            return None
+        return cobj.copy(), cobj.revision
 
     def _prepare_update(self, resource: Resource, new: Obj, current: Obj, subresource: str) -> Obj:
         strategy = resource.strategy
@@ -652,7 +703,10 @@ class ObjectStore:
         new)`` (current None on create) may rework the object written (managedFields)."""
 
         async def mutate(current: Obj) -> Obj:
-            return transform(current, obj) if transform is not None else obj
+            # A copy of its top level and metadata (where the write stamps the resourceVersion
+            # it was made on): called again on a fresher object, ``obj`` is as it was sent.
+            sent = {**obj, "metadata": {**(obj.get("metadata") or {})}}
+            return transform(current, sent) if transform is not None else sent
 
         create_missing = None
         if resource.strategy.allow_create_on_update and not subresource:
@@ -744,7 +798,7 @@ class ObjectStore:
                 try:
                     new_kv = await self.storage.update(key, encode_for_storage(await self.stored_async(resource, new)),
                                                        kv.mod_revision)
-                    self._wrote(resource, new_kv.mod_revision)
+                    self._wrote(resource, key, new_kv.mod_revision)
                 except storage.Conflict:
                     continue
                 except storage.KeyNotFound:
@@ -754,7 +808,7 @@ class ObjectStore:
                 return current, True
             try:
                 deleted = await self.storage.delete(key, kv.mod_revision)
-                self._wrote(resource, deleted.mod_revision)
+                self._wrote(resource, key, deleted.mod_revision)
             except storage.Conflict:
                 continue
             except storage.KeyNotFound:
@@ -803,7 +857,7 @@ class ObjectStore:
             try:
                 new_kv = await self.storage.update(key, encode_for_storage(self.to_stored(resource, new)),
                                                    kv.mod_revision)
-                self._wrote(resource, new_kv.mod_revision)
+                self._wrote(resource, key, new_kv.mod_revision)
             except storage.Conflict:
                 raise _Retry from None
             except storage.KeyNotFound:
@@ -811,7 +865,7 @@ class ObjectStore:
             return stamp(new, new_kv.mod_revision), False
         try:
             deleted = await self.storage.delete(key, kv.mod_revision)
-            self._wrote(resource, deleted.mod_revision)
+            self._wrote(resource, key, deleted.mod_revision)
         except storage.Conflict:
             raise _Retry from None
         except storage.KeyNotFound:
