@@ -227,7 +227,7 @@ async def guess_stays(objects: ObjectStore, monkeypatch: pytest.MonkeyPatch, r: 
     """From now on the watch cache's guess of ``name`` is what it holds now, as a cache that has
     not caught up with the writes after it; the revision of that guess."""
     key = r.key(ns, name)
-    held = (await objects.get(r, ns, name))
+    held = await objects.get(r, ns, name)
     held_obj, held_rev = held.copy(), held.revision
     monkeypatch.setattr(objects, "_cached_state",
                         lambda _r, k: (fresh(held_obj), held_rev) if k == key else None)
