@@ -319,6 +319,40 @@ async def test_pipelined_requests_are_answered_in_order() -> None:
         writer.close()
 
 
+async def test_pipelined_answers_of_every_kind_keep_their_order() -> None:
+    """Small answers are written at the end of the loop's pass, all connections' together;
+    whatever else the connection writes (a stream, a large body, a HEAD, a close) comes after them."""
+    big = b"x" * 100_000
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"one"
+        yield b"two"
+
+    async def handler(request: Request) -> Response | StreamingResponse:
+        if request.path == "/stream":
+            return StreamingResponse(200, chunks())
+        if request.path == "/big":
+            return Response(200, big)
+        return Response(200, request.path.encode())
+
+    async with serving(handler) as server:
+        reader, writer = await connect(server)
+        writer.write(get("/a") + get("/stream") + get("/b") + get("/big") + get("/c")
+                     + b"HEAD /head HTTP/1.1\r\nHost: test\r\n\r\n" + get("/d") + get("/last", "Connection: close"))
+        bodies = [(await read_response(reader, head_only=i == 5)).body for i in range(8)]
+        assert bodies == [b"/a", b"onetwo", b"/b", big, b"/c", b"", b"/d", b"/last"]
+        assert await read_eof(reader) == b""
+        writer.close()
+
+    async with serving(handler) as server:  # many connections answered in the same passes
+        pairs = [await connect(server) for _ in range(20)]
+        for i, (_, w) in enumerate(pairs):
+            w.write(get(f"/n{i}") + get(f"/m{i}"))
+        for i, (r, w) in enumerate(pairs):
+            assert [(await read_response(r)).body for _ in range(2)] == [f"/n{i}".encode(), f"/m{i}".encode()]
+            w.close()
+
+
 async def test_connection_close_is_honoured() -> None:
     async with serving(echo) as server:
         reader, writer = await connect(server)
@@ -799,6 +833,7 @@ _UVLOOP_SCENARIOS: dict[str, Callable[[], Awaitable[None]]] = {
     "get_post": test_get_and_post_with_bodies,
     "keep_alive": test_keep_alive_serves_two_requests_on_one_connection,
     "pipelining": test_pipelined_requests_are_answered_in_order,
+    "pipelining_kinds": test_pipelined_answers_of_every_kind_keep_their_order,
     "connection_close": test_connection_close_is_honoured,
     "http10": test_http10_closes_unless_keep_alive_is_asked,
     "expect_continue": test_expect_100_continue_is_answered_before_the_body,

@@ -540,6 +540,7 @@ class _HTTPConnection(asyncio.Protocol):
         "_header_bytes",
         "_headers",
         "_headers_done",
+        "_held",
         "_keep_alive",
         "_linger_handle",
         "_loop",
@@ -600,6 +601,8 @@ class _HTTPConnection(asyncio.Protocol):
         self._write_paused = False
         self._drain_waiter: asyncio.Future[None] | None = None
         self._linger_handle: asyncio.TimerHandle | None = None
+        #: Whole responses written but not yet handed to the transport (see :meth:`_hold`).
+        self._held: list[bytes] = []
 
     # ---- asyncio.Protocol
 
@@ -623,6 +626,7 @@ class _HTTPConnection(asyncio.Protocol):
         self._closed = True
         self._discard = True
         self._queue.clear()
+        self._held.clear()
         if self._linger_handle is not None:
             self._linger_handle.cancel()
             self._linger_handle = None
@@ -713,6 +717,7 @@ class _HTTPConnection(asyncio.Protocol):
         expect = headers.get("expect")
         if expect is not None and version == "1.1" and expect.lower() == "100-continue":
             if self._task is None:
+                self._release()
                 self._transport.write(_CONTINUE)
             else:
                 # A response is being written; send 100 once it is finished.
@@ -845,6 +850,7 @@ class _HTTPConnection(asyncio.Protocol):
                     return
                 if not keep_alive:
                     self._task = None
+                    self._release()
                     self._transport.close()
                     return
                 if self._write_paused:  # the client is not reading: don't answer more yet
@@ -861,12 +867,15 @@ class _HTTPConnection(asyncio.Protocol):
                     self._transport.resume_reading()
             self._task = None
             if self._shutting_down:
+                self._release()
                 self._transport.close()
             elif self._pending_continue:
                 self._pending_continue = False
+                self._release()
                 self._transport.write(_CONTINUE)
         except asyncio.CancelledError:
             self._task = None
+            self._release()
             self._transport.close()
             raise
         except Exception:
@@ -881,8 +890,37 @@ class _HTTPConnection(asyncio.Protocol):
         self._write_response(response, conn, request.method == "HEAD")
         return keep_alive
 
+    def _hold(self, wire: bytes) -> None:
+        """Write a whole response at the end of this pass of the event loop, together with
+        every other connection's: the peers are woken in one burst, not one at a time, which
+        costs the kernel about half as much a response under load (the bytes of a connection
+        keep their order: anything else written to it first writes what is held)."""
+        held = self._held
+        held.append(wire)
+        if len(held) == 1:
+            self._server._hold(self)
+
+    def _release(self) -> None:
+        """Hand what :meth:`_hold` kept to the transport now."""
+        held = self._held
+        if held:
+            if not self._closed:
+                if len(held) == 1:
+                    self._transport.write(held[0])
+                else:
+                    self._transport.writelines(held)
+            held.clear()
+
     def _write_response(self, response: Response, conn: bytes, head_only: bool) -> None:
         transport = self._transport
+        if not conn and not head_only and not isinstance(response, GatheredResponse) \
+                and len(response.body) <= _COALESCE_LIMIT:
+            wire = response._wire
+            if wire is None:
+                wire = response._wire = response._head + response.body
+            self._hold(wire)
+            return
+        self._release()
         if isinstance(response, GatheredResponse):
             transport.write(response._head[:-2] + conn + _CRLF if conn else response._head)
             if not head_only:
@@ -892,11 +930,6 @@ class _HTTPConnection(asyncio.Protocol):
         if not conn:
             if head_only:
                 transport.write(response._head)
-            elif len(body) <= _COALESCE_LIMIT:
-                wire = response._wire
-                if wire is None:
-                    wire = response._wire = response._head + body
-                transport.write(wire)
             else:
                 transport.write(response._head)
                 transport.write(body)
@@ -918,6 +951,7 @@ class _HTTPConnection(asyncio.Protocol):
         chunked = request.http_version == "1.1"
         keep_alive = chunked and request._keep_alive and not self._shutting_down
         conn = b"" if keep_alive else _CONN_CLOSE
+        self._release()
         transport.write(b"".join((response._head, _CHUNKED if chunked else b"", conn, _CRLF)))
         if request.method == "HEAD":
             await _aclose(chunks)
@@ -1002,6 +1036,7 @@ class _HTTPConnection(asyncio.Protocol):
     def _begin_shutdown(self) -> None:
         self._shutting_down = True
         if self._task is None:
+            self._release()
             self._transport.close()
 
     def _force_close(self) -> asyncio.Task[None] | None:
@@ -1009,6 +1044,7 @@ class _HTTPConnection(asyncio.Protocol):
         if task is not None and not task.done():
             task.cancel()
             return task
+        self._release()
         self._transport.close()
         return None
 
@@ -1036,6 +1072,8 @@ class HTTPServer:
         self._server: asyncio.AbstractServer | None = None
         self._port: int | None = None
         self._connections: set[_HTTPConnection] = set()
+        #: Connections with responses held for the end of this pass of the loop (``_hold``).
+        self._holding: list[_HTTPConnection] = []
         self._stopping = False
         self._all_closed: asyncio.Event | None = None
 
@@ -1093,6 +1131,18 @@ class HTTPServer:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(seconds):
                 await event.wait()
+
+    def _hold(self, conn: _HTTPConnection) -> None:
+        holding = self._holding
+        holding.append(conn)
+        if len(holding) == 1:
+            conn._loop.call_soon(self._release_held)
+
+    def _release_held(self) -> None:
+        holding = self._holding
+        self._holding = []
+        for conn in holding:
+            conn._release()
 
     def _connection_lost(self, conn: _HTTPConnection) -> None:
         self._connections.discard(conn)
