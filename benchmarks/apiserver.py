@@ -7,7 +7,9 @@ drives it over HTTP. Create and get rates come from ``wrk`` (Debian package
 latency is measured by 100 raw-socket watchers against 1,000 updates that
 carry their send time. Every run also measures the floor (``floor_server.py``: uvloop + httptools
 keeping each POST's body in a dict, answering GETs with a fixed object) with the same wrk load
-right after, and prints setpoint's creates and gets as shares of it.
+right after, and prints setpoint's creates and gets as shares of it. On SQLite (the default) it
+also measures the storage engine alone (``SQLiteStorage``, 64 writers, fsync on, in a process of
+its own) right after the server, and prints the creates at 64 connections as a share of it.
 
     .venv/bin/python benchmarks/apiserver.py [--quick] [--baseline OTHER_CHECKOUT] [--rounds N] [--webhook] [--with-policy]
     .venv/bin/python benchmarks/apiserver.py --tls-compare [--wrk] [--seconds S] [--rounds N]
@@ -335,6 +337,10 @@ def measure(args: argparse.Namespace, source: Path | None) -> dict[str, float]:
         finally:
             proc.terminate()
             proc.wait(30)
+    if args.storage is None or args.storage.startswith("sqlite"):
+        # The storage engine alone, right after: what the disk allows 64 writers (synchronous=FULL).
+        out["engine writes/s w64"] = engine_writes(source, seconds)
+        out["creates c64 / engine w64"] = out["creates/s c64"] / out["engine writes/s w64"]
     # The floor (floor_server.py) right after, on the same machine: setpoint's share of it.
     out["floor creates/s c64"] = measure_floor(None, seconds, creates=True)
     out["floor gets/s c64"] = measure_floor(None, seconds)
@@ -438,7 +444,7 @@ def main() -> None:
     print(f"{'measure':<28}" + "".join(f"{label[:24]:>26}" for label, _ in runs)
           + ("      ratio" if len(runs) == 2 else ""))
     for name in names:
-        digits = 3 if name.endswith("/ floor") else 1
+        digits = 3 if " / " in name else 1
         cells = "".join(f"{r.get(name, float('nan')):>26.{digits}f}" for _, r in runs)
         ratio = f"{runs[1][1][name] / runs[0][1][name]:>11.2f}" if len(runs) == 2 and runs[0][1].get(name) else ""
         print(f"{name:<28}{cells}{ratio}")
@@ -673,6 +679,47 @@ def measure_tls(args: argparse.Namespace, mode: str) -> dict[str, float]:
         finally:
             proc.terminate()
             proc.wait(30)
+
+
+#: 64 tasks creating keys through ``SQLiteStorage`` (synchronous=FULL, as ``setpoint up``) for the
+#: given seconds, values the size of a benchmark ConfigMap as stored; prints writes/s.
+ENGINE_WRITES = """
+import asyncio, sys, tempfile, time
+from pathlib import Path
+from setpoint.storage import SQLiteStorage
+
+async def main(seconds: float) -> None:
+    with tempfile.TemporaryDirectory(prefix="setpoint-engine-") as tmp:
+        store = SQLiteStorage(Path(tmp) / "engine.db", compact_interval=0)
+        value = b"v" * 380
+        done = 0
+        async def writer(w: int) -> None:
+            nonlocal done
+            i = 0
+            while time.perf_counter() < deadline:
+                await store.create(f"/registry/configmaps/bench-engine/w{w}-{i}", value)
+                i += 1
+                done += 1
+        deadline = time.perf_counter() + 0.5  # warm-up
+        await asyncio.gather(*(writer(1000 + w) for w in range(64)))
+        done = 0
+        started = time.perf_counter()
+        deadline = started + seconds
+        await asyncio.gather(*(writer(w) for w in range(64)))
+        print(done / (time.perf_counter() - started))
+        await store.close()
+
+asyncio.run(main(float(sys.argv[1])))
+"""
+
+
+def engine_writes(source: Path | None, seconds: int) -> float:
+    """Writes/s of the storage engine itself (``SQLiteStorage``, 64 writers, fsync on) in a process of
+    its own, with ``source``'s code: the ceiling that durable creates are compared with."""
+    env = dict(os.environ, PYTHONPATH=str((source or ROOT) / "src"))
+    out = subprocess.run([sys.executable, "-c", ENGINE_WRITES, str(seconds)], capture_output=True, text=True,
+                         check=True, env=env).stdout
+    return float(out.strip().splitlines()[-1])
 
 
 def measure_floor(tls_dir: Path | None, seconds: int, *, creates: bool = False) -> float:
