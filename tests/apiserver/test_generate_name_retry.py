@@ -20,12 +20,12 @@ async def test_a_taken_generated_name_is_made_again(api: APIServer, monkeypatch:
     assert r is not None
     await api.objects.create(r, "default", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm-aaaaa"}})
     names = _names("cm-aaaaa", "cm-aaaaa", "cm-bbbbb")
-    monkeypatch.setattr(objectstore, "_generate_name", lambda prefix: next(names))
+    monkeypatch.setattr(objectstore, "_generate_name", lambda prefix, random_string: next(names))
     made = await api.objects.create(r, "default", {"apiVersion": "v1", "kind": "ConfigMap",
                                                     "metadata": {"generateName": "cm-"}, "data": {"a": "1"}})
     assert made["metadata"]["name"] == "cm-bbbbb" and made["data"] == {"a": "1"}
     # Eight collisions in a row: the last one is answered.
-    monkeypatch.setattr(objectstore, "_generate_name", lambda prefix: "cm-aaaaa")
+    monkeypatch.setattr(objectstore, "_generate_name", lambda prefix, random_string: "cm-aaaaa")
     with pytest.raises(errors.StatusError) as e:
         await api.objects.create(r, "default", {"apiVersion": "v1", "kind": "ConfigMap",
                                                 "metadata": {"generateName": "cm-"}})

@@ -157,5 +157,10 @@ async def test_a_cache_of_one_selection_answers_reads_with_what_it_selected(setp
         with pytest.raises(NotCached):
             cache.get(CM, "mine", "default")
         await cache.release(selected)
+        everything = cache.acquire(CM)  # the kind as a whole answers for every object
+        await cache.wait_synced()
+        assert cache.get(CM, "theirs", "default") is not None
+        await cache.release(everything)  # dropped: the selection left (team=b) answers again
+        assert cache.get(CM, "theirs", "default") is None
     finally:
         await cache.stop()

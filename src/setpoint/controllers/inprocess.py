@@ -94,7 +94,8 @@ class InProcessWatch:
         self._resource = resource
         self._watch = watch
         self._bookmarks = bookmarks
-        self._deadline = asyncio.get_running_loop().time() + timeout
+        self._loop = asyncio.get_running_loop()  # (each get_running_loop() is a getpid() system call)
+        self._deadline = self._loop.time() + timeout
         self._events: list[WatchEvent] = []
         self._done = False
         if watch.error is not None:
@@ -106,7 +107,7 @@ class InProcessWatch:
         return self
 
     async def __anext__(self) -> WatchEvent:
-        loop = asyncio.get_running_loop()
+        loop = self._loop
         while not self._events:
             remaining = self._deadline - loop.time()
             if self._done or remaining <= 0:

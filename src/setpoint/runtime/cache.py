@@ -77,6 +77,9 @@ class Cache:
         self.client = client
         self.resync = resync
         self._informers: dict[InformerKey, Informer] = {}
+        #: The synced informer that answers reads of (kind, namespace), found once (a synced informer
+        #: stays synced); forgotten whenever an informer is added or dropped.
+        self._readers: dict[tuple[Kind, str | None], Informer] = {}
         self._refs: dict[InformerKey, int] = {}
         self._running = False
 
@@ -97,6 +100,7 @@ class Cache:
                       field_selector=key.field_selector, resync=self.resync if store else None)
             self._informers[key] = inf
             self._refs[key] = 0
+            self._readers.clear()
         for name, fn in (indexers or {}).items():
             if name not in inf.store.indexers:
                 inf.store.add_indexer(name, fn)
@@ -120,6 +124,7 @@ class Cache:
         if self._refs[key] <= 0:
             del self._refs[key]
             del self._informers[key]
+            self._readers.clear()
             await informer.stop()
 
     async def get_informer(self, kind: Kind | Resource, **options: Any) -> Informer:
@@ -166,6 +171,15 @@ class Cache:
 
     def _reader(self, kind: Kind, namespace: str | None) -> Informer:
         """The informer that can answer authoritatively for ``kind`` in ``namespace``."""
+        found = self._readers.get((kind, namespace))
+        if found is None:
+            found = self._find_reader(kind, namespace)
+            if len(self._readers) >= 4096:
+                self._readers.clear()
+            self._readers[(kind, namespace)] = found
+        return found
+
+    def _find_reader(self, kind: Kind, namespace: str | None) -> Informer:
         syncing: Informer | None = None
         for key in (InformerKey(kind), InformerKey(kind, namespace)) if namespace else (InformerKey(kind),):
             inf = self._informers.get(key)

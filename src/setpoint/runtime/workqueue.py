@@ -58,6 +58,8 @@ class WorkQueue(Generic[T]):
             rate_limiter if rate_limiter is not None else ratelimit.default_controller_rate_limiter())
         self._metrics = metrics
         self._clock = clock
+        #: The loop it last ran on (asyncio.get_running_loop() is a getpid() system call each time).
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._queue: deque[T] = deque()
         self._dirty: set[T] = set()
         self._processing: set[T] = set()
@@ -130,7 +132,7 @@ class WorkQueue(Generic[T]):
         while not self._queue or self._shutting_down:
             if self._shutting_down:
                 raise ShutDown(self.name)
-            getter = asyncio.get_running_loop().create_future()
+            getter = self._running_loop().create_future()
             self._getters.append(getter)
             try:
                 await getter
@@ -234,7 +236,13 @@ class WorkQueue(Generic[T]):
     def _now(self) -> float:
         if self._clock is not None:
             return self._clock()
-        return asyncio.get_running_loop().time()
+        return self._running_loop().time()
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            loop = self._loop = asyncio.get_running_loop()
+        return loop
 
     def _wake_one(self) -> None:
         while self._getters:
@@ -246,7 +254,7 @@ class WorkQueue(Generic[T]):
     def _arm_timer(self, at: float) -> None:
         if self._timer is not None:
             self._timer.cancel()
-        loop = asyncio.get_running_loop()
+        loop = self._running_loop()
         # the loop's clock schedules the wake-up even when an injected clock decides readiness
         delay = max(0.0, at - self._now())
         self._timer = loop.call_at(loop.time() + delay, self._release_due)

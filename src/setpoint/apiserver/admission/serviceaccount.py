@@ -14,9 +14,9 @@ while its ServiceAccount does not exist; setpoint admits it as if the account ha
 
 from __future__ import annotations
 
-import secrets
 from typing import Any, Final
 
+from setpoint.apimachinery.randstr import RandomStrings
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.registry.admission import Attributes
 from setpoint.apiserver.registry.objectstore import ObjectStore
@@ -30,7 +30,6 @@ MOUNT_PATH: Final = "/var/run/secrets/kubernetes.io/serviceaccount"
 #: ``serviceaccount.WarnOnlyBoundTokenExpirationSeconds``.
 TOKEN_EXPIRATION_SECONDS: Final = 3607
 MIRROR_POD_ANNOTATION: Final = "kubernetes.io/config.mirror"
-_ALPHANUMS: Final = "bcdfghjklmnpqrstvwxz2456789"
 
 
 def token_volume_source() -> Obj:
@@ -61,6 +60,7 @@ class ServiceAccountAdmission:
     def __init__(self, registry: Registry, objects: ObjectStore) -> None:
         self._registry = registry
         self._objects = objects
+        self._random = RandomStrings()
 
     def _service_account(self, namespace: str, name: str) -> Obj | None:
         """The account as the watch cache has it now (kube's plugin reads an informer's lister)."""
@@ -83,7 +83,7 @@ class ServiceAccountAdmission:
         name = str(spec["serviceAccountName"])
         account = self._service_account(attrs.namespace, name)
         if _automount(account, spec):
-            _mount_token(spec)
+            _mount_token(spec, self._random)
         pull = (account or {}).get("imagePullSecrets")
         if not spec.get("imagePullSecrets") and isinstance(pull, list) and pull:
             spec["imagePullSecrets"] = [{"name": p.get("name", "")} for p in pull if isinstance(p, dict)]
@@ -92,13 +92,13 @@ class ServiceAccountAdmission:
         return None
 
 
-def _mount_token(spec: Obj) -> None:
+def _mount_token(spec: Obj, random_string: RandomStrings) -> None:
     """kube's ``mountServiceAccountToken``."""
     found = spec.get("volumes")
     volumes: list[Any] = found if isinstance(found, list) else []
     existing = next((v.get("name") for v in volumes
                      if isinstance(v, dict) and str(v.get("name", "")).startswith(VOLUME_PREFIX)), None)
-    volume_name = existing or VOLUME_PREFIX + "".join(secrets.choice(_ALPHANUMS) for _ in range(5))
+    volume_name = existing or VOLUME_PREFIX + random_string(5)
     mount = {"name": volume_name, "readOnly": True, "mountPath": MOUNT_PATH}
     needs_volume = False
     for key in ("initContainers", "containers"):

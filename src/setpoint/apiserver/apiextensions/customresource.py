@@ -14,6 +14,7 @@ request): the compiled structural schema (:mod:`crdschema`) with its CEL rules
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -33,7 +34,7 @@ class CustomResourceSchema:
         self._fast = fast_validator(schema) if schema is not None else None
         # Bodies decoded by the HTTP handler, so the strategy does not decode them twice (held
         # strongly, so that an id is never reused while it is here; bounded).
-        self._decoded: dict[int, Obj] = {}
+        self._decoded: OrderedDict[int, Obj] = OrderedDict()
 
     def decode(self, obj: Obj, remember: bool = False) -> list[str]:
         """Default and prune ``obj`` in place; the paths of the unknown fields dropped."""
@@ -42,7 +43,7 @@ class CustomResourceSchema:
         unknown = structural.prune(obj, self.node)
         if remember:
             if len(self._decoded) >= 256:
-                self._decoded.pop(next(iter(self._decoded)))
+                self._decoded.popitem(last=False)  # (a dict would scan its deleted entries)
             self._decoded[id(obj)] = obj
         return unknown
 

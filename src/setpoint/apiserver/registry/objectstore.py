@@ -13,8 +13,8 @@ import base64
 import binascii
 import builtins
 import dataclasses
-import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +24,7 @@ import orjson
 
 from setpoint import storage
 from setpoint.apimachinery.clock import format_time, now_rfc3339, parse_time
+from setpoint.apimachinery.randstr import RandomStrings
 from setpoint.apimachinery.types import Obj
 from setpoint.apimachinery.uids import UidSource
 from setpoint.apiserver.encoding import errors
@@ -34,8 +35,7 @@ from setpoint.apiserver.registry.cacher import CachedObject, Cacher, CacheSet, F
 from setpoint.apiserver.registry.resources import Resource
 from setpoint.apiserver.registry.watch import Watch
 
-#: generateName suffix alphabet and length, as ``names.SimpleNameGenerator``.
-_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+#: generateName suffix length (its alphabet: ``randstr.ALPHANUMS``), as ``names.SimpleNameGenerator``.
 _NAME_SUFFIX = 5
 _MAX_GENERATE_PREFIX = 58
 _MAX_RETRIES = 5
@@ -132,7 +132,9 @@ class ObjectStore:
         self.admission = admission or AdmissionChain()
         self.caches = CacheSet(store)
         self._uid = UidSource()
-        self._own_writes: dict[str, int] = {}
+        self._random = RandomStrings()
+        # (ordered by last write; a plain dict would scan its deleted entries to find the oldest)
+        self._own_writes: OrderedDict[str, int] = OrderedDict()
 
     # --- caches ------------------------------------------------------------
 
@@ -146,10 +148,11 @@ class ObjectStore:
         # The newest keys written through this server, with their revisions: a cached object older
         # than this server's own last write of it is no guess of the current one.
         own = self._own_writes
-        own.pop(key, None)
+        if key in own:
+            own.move_to_end(key)
         own[key] = revision
         if len(own) > OWN_WRITES_KEPT:
-            del own[next(iter(own))]
+            own.popitem(last=False)
 
     def cacher(self, resource: Resource) -> Cacher:
         return self.caches.get(resource.key_prefix, resource.strategy.cache_json_fields)
@@ -466,7 +469,7 @@ class ObjectStore:
             raise errors.bad_request("resourceVersion should not be set on objects to be created")
         generate = meta.get("generateName")
         if not meta.get("name") and isinstance(generate, str) and generate:
-            meta["name"] = _generate_name(generate)
+            meta["name"] = _generate_name(generate, self._random)
         # System fields: never taken from the client.
         meta["uid"] = self._uid()
         meta["creationTimestamp"] = now_rfc3339()
@@ -941,10 +944,10 @@ def _name_of(obj: Obj) -> str:
     return ""
 
 
-def _generate_name(prefix: str) -> str:
+def _generate_name(prefix: str, random_string: RandomStrings) -> str:
     if len(prefix) > _MAX_GENERATE_PREFIX:
         prefix = prefix[:_MAX_GENERATE_PREFIX]
-    return prefix + "".join(secrets.choice(_NAME_ALPHABET) for _ in range(_NAME_SUFFIX))
+    return prefix + random_string(_NAME_SUFFIX)
 
 
 def _name_fn(resource: Resource) -> Callable[[str, bool], list[str]]:
