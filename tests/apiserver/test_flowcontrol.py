@@ -66,10 +66,11 @@ def user(name: str, *groups: str) -> dict[str, str]:
 
 def test_dealer_deals_distinct_cards_as_kube() -> None:
     dealer = Dealer(128, 6)
-    assert dealer.deal(0) == [0, 1, 2, 3, 4, 5]
+    assert dealer.deal(0) == (0, 1, 2, 3, 4, 5)
     for h in range(0, 2**64, 2**64 // 997):
         hand = dealer.deal(h)
         assert len(set(hand)) == 6 and all(0 <= c < 128 for c in hand)
+        assert dealer.deal(h) == hand == Dealer(128, 6).deal(h)  # remembered, and as dealt afresh
 
 
 async def test_a_quiet_flow_is_served_before_a_noisy_flows_backlog() -> None:

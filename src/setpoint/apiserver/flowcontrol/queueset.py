@@ -35,15 +35,26 @@ CANCELLED = "cancelled"
 class Dealer:
     """kube's ``shufflesharding.Dealer``: a hand of distinct queue indices from a hash."""
 
-    __slots__ = ("deck_size", "hand_size")
+    __slots__ = ("_hands", "deck_size", "hand_size")
 
     def __init__(self, deck_size: int, hand_size: int) -> None:
         if not 0 < hand_size <= deck_size:
             raise ValueError(f"hand size {hand_size} must be in 1..{deck_size}")
         self.deck_size = deck_size
         self.hand_size = hand_size
+        #: Hands dealt, by hash (a flow's hash is the same for each of its requests).
+        self._hands: dict[int, tuple[int, ...]] = {}
 
-    def deal(self, hash_value: int) -> list[int]:
+    def deal(self, hash_value: int) -> tuple[int, ...]:
+        hand = self._hands.get(hash_value)
+        if hand is None:
+            hand = tuple(self._deal(hash_value))
+            if len(self._hands) >= 4096:
+                self._hands.clear()
+            self._hands[hash_value] = hand
+        return hand
+
+    def _deal(self, hash_value: int) -> list[int]:
         remainders: list[int] = []
         for i in range(self.hand_size):
             hash_value, card = divmod(hash_value, self.deck_size - i)
