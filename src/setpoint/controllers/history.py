@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from setpoint.apimachinery.goformat import json_marshal
+from setpoint.apimachinery.randstr import ALPHANUMS
 from setpoint.apimachinery.types import Obj
 from setpoint.runtime import errors
 from setpoint.runtime import labels as labelsel
@@ -26,13 +27,11 @@ CONTROLLER_REVISION = Kind("apps/v1", "ControllerRevision")
 HASH_LABEL = "controller.kubernetes.io/hash"
 #: The label pods carry their revision in (``apps.ControllerRevisionHashLabelKey``).
 POD_REVISION_LABEL = "controller-revision-hash"
-#: ``rand.SafeEncodeString``'s alphabet: no vowels, no look-alikes.
-_ALPHANUMS = "bcdfghjklmnpqrstvwxz2456789"
 
 
 def safe_encode(text: str) -> str:
-    """``rand.SafeEncodeString``."""
-    return "".join(_ALPHANUMS[b % len(_ALPHANUMS)] for b in text.encode())
+    """``rand.SafeEncodeString`` (over utilrand's alphabet)."""
+    return "".join(ALPHANUMS[b % len(ALPHANUMS)] for b in text.encode())
 
 
 def fnv32(data: bytes) -> int:
