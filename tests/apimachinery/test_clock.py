@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -90,6 +91,26 @@ def test_zero_time() -> None:
 ])
 def test_parse_error_is_gos(value: str, layout: str, expected: str | None) -> None:
     assert clock.parse_error(value, layout) == expected
+
+
+def test_parse_error_shortcut_agrees_with_the_walk() -> None:
+    # The usual spelling is accepted without the element-by-element walk: every value near it
+    # (each character replaced, dropped or doubled) gets the walk's answer.
+    rng = random.Random(7)
+    alphabet = "0123456789-+:.,TZ x\u0661"
+    seeds = ["2024-02-29T23:59:59Z", "2023-02-29T00:00:00Z", "2024-12-31T11:59:30+24:60",
+             "2024-05-01T11:59:30.654321Z", "2024-04-31T11:59:30.5-02:00", "0000-01-01T00:00:00Z"]
+    tried = 0
+    for layout in (clock.RFC3339_LAYOUT, clock.RFC3339_MICRO_LAYOUT):
+        for seed in seeds:
+            values = {seed}
+            for i in range(len(seed)):
+                values |= {seed[:i] + c + seed[i + 1:] for c in rng.sample(alphabet, 6)}
+                values |= {seed[:i] + seed[i + 1:], seed[:i] + seed[i] + seed[i:]}
+            for v in values:
+                assert clock.parse_error(v, layout) == clock._walk_error(v, layout), (v, layout)
+                tried += 1
+    assert tried > 1000
 
 
 @pytest.mark.parametrize(("text", "seconds"), [

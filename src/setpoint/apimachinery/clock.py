@@ -119,6 +119,14 @@ _CHUNKS: Final = {
                            ("", ".000000"), ("", "Z07:00")),
 }
 _DAYS_IN_MONTH: Final = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+#: The usual spelling of each layout (two-digit fields, ``Z`` or ``+hh:mm``): what parses without
+#: the element-by-element walk, once its fields are in range.
+_PLAIN: Final = {
+    RFC3339_LAYOUT: re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:[.,][0-9]+)?"
+                               r"(?:Z|[+-]([0-9]{2}):([0-9]{2}))"),
+    RFC3339_MICRO_LAYOUT: re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})[.,][0-9]{6}"
+                                     r"(?:Z|[+-]([0-9]{2}):([0-9]{2}))"),
+}
 
 
 class _Bad(Exception):
@@ -155,6 +163,21 @@ def parse_error(value: str, layout: str = RFC3339_LAYOUT) -> str | None:
     ``layout`` is :data:`RFC3339_LAYOUT` (``metav1.Time``) or
     :data:`RFC3339_MICRO_LAYOUT` (``metav1.MicroTime``).
     """
+    plain = _PLAIN[layout].fullmatch(value)
+    if plain is not None:
+        year, month, day, hour, minute, second, zh, zm = plain.groups()
+        m = int(month)
+        if (1 <= m <= 12 and int(hour) < 24 and int(minute) < 60 and int(second) < 60
+                and (zh is None or (int(zh) <= 24 and int(zm) <= 60))):
+            y = int(year)
+            leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+            if 1 <= int(day) <= _DAYS_IN_MONTH[m - 1] + (m == 2 and leap):
+                return None
+    return _walk_error(value, layout)
+
+
+def _walk_error(value: str, layout: str) -> str | None:
+    """:func:`parse_error` element by element, as Go's ``time.Parse`` walks the layout."""
     prefix_of = f"parsing time {_go_quote(value)}"
 
     def cannot(rest: str, element: str) -> str:
