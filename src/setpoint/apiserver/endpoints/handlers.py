@@ -61,10 +61,14 @@ class Output:
     include_object: str = "Metadata"
 
 
+#: What a client that names no other form gets (one shared, frozen instance).
+_PLAIN_OUTPUT = Output()
+
+
 def negotiate(request: Request) -> Output:
     accept = request.headers.get("accept", "")
     if not accept or accept == "*/*" or accept == JSON:
-        return Output()
+        return _PLAIN_OUTPUT
     for part in accept.split(","):
         params = [p.strip() for p in part.split(";")]
         media = params[0]
