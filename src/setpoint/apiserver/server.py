@@ -383,7 +383,7 @@ class APIServer:
         if call.verb == "watch":
             gauge = self.metrics.longrunning.labels(verb, *labels[2:])
             response = await watch.watch(self.objects, call, min_request_timeout=self.min_request_timeout)
-            self.metrics.requests.labels(*labels, str(response.status)).inc()
+            self.metrics.requests.count(labels, str(response.status))
             if isinstance(response, StreamingResponse):
                 response.chunks = _track(response.chunks, gauge)
             return response

@@ -6,10 +6,14 @@ two servers in one process report separately.
 
 from __future__ import annotations
 
-from typing import Any
+import bisect
+import math
+from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
 
 #: kube-apiserver's request duration buckets.
 _DURATION_BUCKETS = (0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10,
@@ -18,20 +22,68 @@ _DURATION_BUCKETS = (0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 
+#: The labels of a request's count and duration (as kube-apiserver: the dry run value too).
+REQUEST_LABELS = ("verb", "dry_run", "group", "version", "resource", "subresource", "scope", "component")
+
+
+class RequestStats(Collector):
+    """``apiserver_request_total`` and ``apiserver_request_duration_seconds``, kept as plain
+    numbers and made into metrics when scraped: counting a request is a dictionary lookup and two
+    additions, where a ``prometheus_client`` child takes a lock for each (and every request is
+    counted; scrapes are rare). Only the event loop's thread counts."""
+
+    def __init__(self) -> None:
+        #: labels + (code,) -> requests answered
+        self.counts: dict[tuple[str, ...], int] = {}
+        #: labels -> [count in each bucket (not cumulative; the last is +Inf), sum of seconds]
+        self.durations: dict[tuple[str, ...], list[float]] = {}
+
+    def count(self, labels: tuple[str, ...], code: str) -> None:
+        key = (*labels, code)
+        self.counts[key] = self.counts.get(key, 0) + 1
+
+    def observe(self, labels: tuple[str, ...], code: str, seconds: float) -> None:
+        """Count one request and its duration."""
+        key = (*labels, code)
+        counts = self.counts
+        counts[key] = counts.get(key, 0) + 1
+        row = self.durations.get(labels)
+        if row is None:
+            row = self.durations[labels] = [0.0] * (len(_DURATION_BUCKETS) + 2)
+        row[bisect.bisect_left(_DURATION_BUCKETS, seconds)] += 1
+        row[-1] += seconds
+
+    def collect(self) -> Iterator[Metric]:
+        total = CounterMetricFamily(
+            "apiserver_request", "Counter of apiserver requests broken out for each verb, dry run value, "
+            "group, version, resource, scope, component, and HTTP response code.",
+            labels=(*REQUEST_LABELS, "code"))
+        for key, requests in list(self.counts.items()):
+            total.add_metric(key, requests)
+        yield total
+        duration = HistogramMetricFamily(
+            "apiserver_request_duration_seconds", "Response latency distribution in seconds for each verb, "
+            "dry run value, group, version, resource, subresource, scope and component.", labels=REQUEST_LABELS)
+        for labels, row in list(self.durations.items()):
+            cumulative, buckets = 0.0, []
+            for bound, in_bucket in zip((*_DURATION_BUCKETS, math.inf), row, strict=False):
+                cumulative += in_bucket
+                buckets.append((_bound(bound), cumulative))
+            duration.add_metric(labels, buckets, row[-1])
+        yield duration
+
+
+def _bound(value: float) -> str:
+    """A bucket's ``le`` as ``prometheus_client`` writes it (``0.005``, ``2.0``, ``+Inf``)."""
+    return "+Inf" if value == math.inf else repr(float(value))
+
+
 class APIMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         labels = ["verb", "group", "version", "resource", "subresource", "scope", "component"]
-        # As kube-apiserver: request counts and durations also carry the dry run value.
-        request_labels = ["verb", "dry_run", *labels[1:]]
-        self.requests = Counter(
-            "apiserver_request", "Counter of apiserver requests broken out for each verb, dry run value, "
-            "group, version, resource, scope, component, and HTTP response code.",
-            [*request_labels, "code"], registry=self.registry)
-        self.duration = Histogram(
-            "apiserver_request_duration_seconds", "Response latency distribution in seconds for each verb, "
-            "dry run value, group, version, resource, subresource, scope and component.",
-            request_labels, buckets=_DURATION_BUCKETS, registry=self.registry)
+        self.requests = RequestStats()
+        self.registry.register(self.requests)
         self.longrunning = Gauge(
             "apiserver_longrunning_requests", "Gauge of all active long-running apiserver requests broken "
             "out by verb, group, version, resource, scope and component.",
@@ -43,23 +95,10 @@ class APIMetrics:
         self.rejected = Counter(
             "apiserver_dropped_requests", "Number of requests dropped with 'Try again later' response.",
             ["request_kind"], registry=self.registry)
-        self._counters: dict[tuple[str, ...], Any] = {}
-        self._histograms: dict[tuple[str, ...], Any] = {}
 
     def observe(self, labels: tuple[str, ...], code: str, seconds: float) -> None:
-        """Count one request and its duration (metric children cached per label set).
-
-        ``labels`` are verb, dry_run, group, version, resource, subresource, scope, component.
-        """
-        key = (*labels, code)
-        counter = self._counters.get(key)
-        if counter is None:
-            counter = self._counters[key] = self.requests.labels(*key)
-        counter.inc()
-        histogram = self._histograms.get(labels)
-        if histogram is None:
-            histogram = self._histograms[labels] = self.duration.labels(*labels)
-        histogram.observe(seconds)
+        """Count one request and its duration; ``labels`` are :data:`REQUEST_LABELS`' values."""
+        self.requests.observe(labels, code, seconds)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
