@@ -15,7 +15,7 @@ import platform
 import ssl
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Final
 from urllib.parse import unquote
 
 import orjson
@@ -314,7 +314,12 @@ class APIServer:
     async def _dispatch(self, request: Request, user: UserInfo) -> Response | StreamingResponse:
         path = request.path
         route = self._routes.get(path)
-        parts = [] if route is not None or path == "/" else [unquote(p) for p in path.strip("/").split("/")]
+        if route is not None or path == "/":
+            parts = []
+        else:
+            parts = path.strip("/").split("/")
+            if "%" in path:
+                parts = [unquote(p) for p in parts]
         if parts and ((parts[0] == "api" and len(parts) >= 3) or (parts[0] == "apis" and len(parts) >= 4)):
             if parts[0] == "api":
                 group, version, rest = "", parts[1], parts[2:]
@@ -475,7 +480,7 @@ class APIServer:
             else:
                 raise _method_not_allowed()
         else:
-            verb = {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(method, "")
+            verb = _OBJECT_VERBS.get(method, "")
             if subresource and method == "POST":
                 verb = "create"
             if legacy_watch and method == "GET":
@@ -550,6 +555,10 @@ async def _not_found_handler(_objects: ObjectStore, _call: handlers.Call) -> Res
 #: LIST/WATCH/DELETECOLLECTION), not the API verb.
 _METRIC_VERBS = {"get": "GET", "list": "LIST", "watch": "WATCH", "create": "POST", "update": "PUT",
                  "patch": "PATCH", "delete": "DELETE", "deletecollection": "DELETECOLLECTION"}
+
+
+#: The verb of a request to one object, by its method.
+_OBJECT_VERBS: Final = {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 
 
 def _metric_verb(call: handlers.Call) -> str:

@@ -33,43 +33,54 @@ class RequestStats(Collector):
     counted; scrapes are rare). Only the event loop's thread counts."""
 
     def __init__(self) -> None:
-        #: labels + (code,) -> requests answered
-        self.counts: dict[tuple[str, ...], int] = {}
-        #: labels -> [count in each bucket (not cumulative; the last is +Inf), sum of seconds]
-        self.durations: dict[tuple[str, ...], list[float]] = {}
+        #: labels -> (requests answered by code, [count in each bucket (not cumulative; the
+        #: last is +Inf), sum of seconds])
+        self._rows: dict[tuple[str, ...], tuple[dict[str, int], list[float]]] = {}
+
+    def _row(self, labels: tuple[str, ...]) -> tuple[dict[str, int], list[float]]:
+        row = self._rows.get(labels)
+        if row is None:
+            row = self._rows[labels] = ({}, [])
+        return row
 
     def count(self, labels: tuple[str, ...], code: str) -> None:
-        key = (*labels, code)
-        self.counts[key] = self.counts.get(key, 0) + 1
+        """Count one request not timed (a watch)."""
+        codes = self._row(labels)[0]
+        codes[code] = codes.get(code, 0) + 1
 
     def observe(self, labels: tuple[str, ...], code: str, seconds: float) -> None:
         """Count one request and its duration."""
-        key = (*labels, code)
-        counts = self.counts
-        counts[key] = counts.get(key, 0) + 1
-        row = self.durations.get(labels)
+        row = self._rows.get(labels)
         if row is None:
-            row = self.durations[labels] = [0.0] * (len(_DURATION_BUCKETS) + 2)
-        row[bisect.bisect_left(_DURATION_BUCKETS, seconds)] += 1
-        row[-1] += seconds
+            row = self._row(labels)
+        codes, timed = row
+        codes[code] = codes.get(code, 0) + 1
+        if not timed:
+            timed.extend([0.0] * (len(_DURATION_BUCKETS) + 2))
+        timed[bisect.bisect_left(_DURATION_BUCKETS, seconds)] += 1
+        timed[-1] += seconds
 
     def collect(self) -> Iterator[Metric]:
+        rows = list(self._rows.items())
         total = CounterMetricFamily(
             "apiserver_request", "Counter of apiserver requests broken out for each verb, dry run value, "
             "group, version, resource, scope, component, and HTTP response code.",
             labels=(*REQUEST_LABELS, "code"))
-        for key, requests in list(self.counts.items()):
-            total.add_metric(key, requests)
+        for labels, (codes, _) in rows:
+            for code, requests in list(codes.items()):
+                total.add_metric((*labels, code), requests)
         yield total
         duration = HistogramMetricFamily(
             "apiserver_request_duration_seconds", "Response latency distribution in seconds for each verb, "
             "dry run value, group, version, resource, subresource, scope and component.", labels=REQUEST_LABELS)
-        for labels, row in list(self.durations.items()):
+        for labels, (_, timed) in rows:
+            if not timed:
+                continue
             cumulative, buckets = 0.0, []
-            for bound, in_bucket in zip((*_DURATION_BUCKETS, math.inf), row, strict=False):
+            for bound, in_bucket in zip((*_DURATION_BUCKETS, math.inf), timed, strict=False):
                 cumulative += in_bucket
                 buckets.append((_bound(bound), cumulative))
-            duration.add_metric(labels, buckets, row[-1])
+            duration.add_metric(labels, buckets, timed[-1])
         yield duration
 
 

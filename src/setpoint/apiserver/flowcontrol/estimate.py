@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
 
 from setpoint.apiserver.endpoints.handlers import Call
 from setpoint.apiserver.registry.objectstore import ObjectStore
@@ -32,17 +31,20 @@ _SIZE_TTL = 10.0
 _WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
 
 
-@dataclass(frozen=True, slots=True)
 class WorkEstimate:
-    """Seats while executing; ``final_seats`` held ``additional_latency`` seconds after."""
+    """Seats while executing; ``final_seats`` held ``additional_latency`` seconds after
+    (read-only once made; :attr:`max_seats`, the larger, is worked out once)."""
 
-    initial_seats: int
-    final_seats: int = 0
-    additional_latency: float = 0.0
+    __slots__ = ("additional_latency", "final_seats", "initial_seats", "max_seats")
 
-    @property
-    def max_seats(self) -> int:
-        return max(self.initial_seats, self.final_seats)
+    def __init__(self, initial_seats: int, final_seats: int = 0, additional_latency: float = 0.0) -> None:
+        self.initial_seats = initial_seats
+        self.final_seats = final_seats
+        self.additional_latency = additional_latency
+        self.max_seats = initial_seats if initial_seats >= final_seats else final_seats
+
+    def __repr__(self) -> str:
+        return f"WorkEstimate({self.initial_seats}, {self.final_seats}, {self.additional_latency})"
 
 
 ONE_SEAT = WorkEstimate(1)
