@@ -410,6 +410,67 @@ async def test_expect_100_continue_is_answered_before_the_body() -> None:
         writer.close()
 
 
+async def test_handlers_run_at_once_and_resume_as_tasks_would() -> None:
+    # A handler that never waits is answered with no task; one that waits goes on in a task,
+    # reading each awaited future's outcome (a result, an error, a cancellation) where it waits.
+    loop = asyncio.get_running_loop()
+    seen: list[tuple[str, bool]] = []
+
+    async def handler(request: Request) -> Response:
+        seen.append((request.path, asyncio.current_task() is None))
+        if request.path == "/at-once":
+            return Response(200, b"at once")
+        for _ in range(3):
+            await asyncio.sleep(0)  # bare yields
+        failing: asyncio.Future[None] = loop.create_future()
+        loop.call_soon(failing.set_exception, ValueError("broken"))
+        try:
+            await failing
+        except ValueError as exc:
+            error = str(exc)
+        cancelled: asyncio.Future[None] = loop.create_future()
+        loop.call_soon(cancelled.cancel)
+        try:
+            await cancelled
+        except asyncio.CancelledError:
+            error += " cancelled"
+        done: asyncio.Future[bytes] = loop.create_future()
+        loop.call_later(0.01, done.set_result, b" then done")
+        return Response(200, error.encode() + await done + (b" in a task" if asyncio.current_task() else b""))
+
+    async with serving(handler) as server:
+        reader, writer = await connect(server)
+        writer.write(get("/at-once") + get("/waits") + get("/at-once"))
+        assert (await read_response(reader)).body == b"at once"
+        assert (await read_response(reader)).body == b"broken cancelled then done in a task"
+        assert (await read_response(reader)).body == b"at once"
+        writer.close()
+    # The first two began outside any task; the last was queued behind the second, in its task.
+    assert seen == [("/at-once", True), ("/waits", True), ("/at-once", False)]
+
+
+async def test_a_waiting_handler_is_cancelled_when_its_server_stops() -> None:
+    started, finished = asyncio.Event(), []
+
+    async def handler(request: Request) -> Response:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            finished.append("cancelled where it waited")
+            raise
+        return Response(200)
+
+    server = HTTPServer(handler)
+    await server.start("127.0.0.1", 0)
+    _reader, writer = await connect(server)
+    writer.write(get("/forever"))
+    await started.wait()
+    await server.stop(grace=0.1)
+    assert finished == ["cancelled where it waited"]
+    writer.close()
+
+
 async def test_slow_handler_does_not_block_other_connections() -> None:
     release = asyncio.Event()
 

@@ -36,7 +36,7 @@ import logging
 import re
 import ssl
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from http import HTTPStatus
 from typing import Any, Final, NamedTuple, NoReturn, cast
 from urllib.parse import parse_qs, unquote_to_bytes
@@ -790,7 +790,7 @@ class _HTTPConnection(asyncio.Protocol):
             self._discard = True
 
         if self._task is None:
-            self._task = self._loop.create_task(self._serve(request))
+            self._task = _start(self._loop, self._serve(request))
         else:
             self._enqueue(request)
 
@@ -1047,6 +1047,51 @@ class _HTTPConnection(asyncio.Protocol):
         self._release()
         self._transport.close()
         return None
+
+
+# --------------------------------------------------------------------------- eager start
+
+
+def _start(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
+    """Run ``coro`` at once, up to where it first waits, and hand the rest to a task; None when it
+    finished without waiting.
+
+    A GET served from the watch cache never waits: answered here, it costs no task (whose making,
+    scheduling and collection were a tenth of such a request's CPU). Python 3.12's eager task
+    factory does this for every task; until then, for requests only. The first step runs outside
+    any task (``asyncio.current_task()`` is None there): what needs one makes its own.
+    """
+    try:
+        waited = coro.send(None)
+    except StopIteration:
+        return None
+    return loop.create_task(_go_on(coro, waited))
+
+
+async def _go_on(coro: Coroutine[Any, Any, None], waited: Any) -> None:
+    """Drive ``coro`` on from where it waits on ``waited`` (an asyncio future, or None for a bare
+    yield), as its task would have: it is resumed once the future is done and reads the outcome
+    from it; a cancellation of this task is thrown into it where it waits."""
+    while True:
+        try:
+            if waited is None:
+                await asyncio.sleep(0)
+            else:
+                waited._asyncio_future_blocking = False  # taken, as a task takes what it is given
+                await waited
+        except asyncio.CancelledError as exc:
+            if waited is None or not waited.cancelled():  # this task, not the future, was cancelled
+                try:
+                    waited = coro.throw(exc)
+                except StopIteration:
+                    return
+                continue
+        except Exception:  # the coroutine reads the future's error itself, below
+            pass
+        try:
+            waited = coro.send(None)
+        except StopIteration:
+            return
 
 
 # --------------------------------------------------------------------------- server

@@ -120,6 +120,10 @@ class WebhookClient:
 
     async def post(self, target: Target, body: Obj, timeout: float) -> Any:
         """POST a review; the decoded response, or :class:`CallError`."""
+        if asyncio.current_task() is None:
+            # A request's first step runs outside any task (the HTTP server starts it at once);
+            # the timeouts here need one.
+            return await asyncio.get_running_loop().create_task(self.post(target, body, timeout))
         import aiohttp  # ~150 ms of start-up, paid by the first webhook call only
 
         if target.error:
