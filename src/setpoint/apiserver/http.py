@@ -790,7 +790,10 @@ class _HTTPConnection(asyncio.Protocol):
             self._discard = True
 
         if self._task is None:
-            self._task = _start(self._loop, self._serve(request))
+            if request.method == "GET" and b"watch" not in query_string:
+                self._task = _start(self._loop, self._serve(request))  # (most never wait)
+            else:
+                self._task = self._loop.create_task(self._serve(request))
         else:
             self._enqueue(request)
 
@@ -1058,8 +1061,9 @@ def _start(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, None]) -> 
 
     A GET served from the watch cache never waits: answered here, it costs no task (whose making,
     scheduling and collection were a tenth of such a request's CPU). Python 3.12's eager task
-    factory does this for every task; until then, for requests only. The first step runs outside
-    any task (``asyncio.current_task()`` is None there): what needs one makes its own.
+    factory does this for every task; until then, for GETs other than watches only (writes wait
+    for storage, and then paid for both). The first step runs outside any task
+    (``asyncio.current_task()`` is None there): what needs one makes its own.
     """
     try:
         waited = coro.send(None)
