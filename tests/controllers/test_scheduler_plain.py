@@ -15,13 +15,13 @@ from setpoint.controllers.scheduler.plugins import NodeInfo, PodInfo, TopologyGr
 WEB = {"matchLabels": {"app": "web"}}
 
 
-def _node(i: int, rng: random.Random) -> Obj:
+def _node(i: int, rng: random.Random, roomy: bool = False) -> Obj:
     labels = {"kubernetes.io/hostname": f"n{i}", "topology.kubernetes.io/zone": f"z{i % 4}"}
     if i % 17 == 0:
         del labels["topology.kubernetes.io/zone"]  # no zone: counted as "", scored by hostname only
     if i % 29 == 0:
         del labels["kubernetes.io/hostname"]
-    cpu, pods = rng.choice([("2", "110"), ("8", "110"), ("32", "5"), ("500m", "110")])
+    cpu, pods = ("64", "500") if roomy else rng.choice([("2", "110"), ("8", "110"), ("32", "5"), ("500m", "110")])
     return {"metadata": {"name": f"n{i}", "labels": labels}, "spec": {},
             "status": {"allocatable": {"cpu": cpu, "memory": "16Gi", "pods": pods}}}
 
@@ -74,10 +74,11 @@ def _change(i: int, clusters: tuple[Cluster, ...]) -> None:
             c.nodes["n5"].remove_pod(("default", "p99999"))
 
 
-@pytest.mark.parametrize(("seed", "count"), [(1, 40), (2, 150), (3, 300)])
-def test_each_cycle_picks_what_the_plugin_by_plugin_path_picks(seed: int, count: int) -> None:
+@pytest.mark.parametrize(("seed", "count", "roomy"), [(1, 40, False), (2, 150, False), (3, 300, False),
+                                                      (4, 300, True)])  # (roomy: every pod fits the sample)
+def test_each_cycle_picks_what_the_plugin_by_plugin_path_picks(seed: int, count: int, roomy: bool) -> None:
     rng = random.Random(seed)
-    nodes = [_node(i, rng) for i in range(count)]
+    nodes = [_node(i, rng, roomy) for i in range(count)]
     fast, slow = Cluster(nodes, True), Cluster(nodes, False)
     bound = random.Random(seed + 100)
     for i in range(2 * count):  # pods already bound, of several groups and namespaces
