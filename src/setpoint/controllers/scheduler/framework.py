@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import operator
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -342,54 +341,6 @@ class Framework:
         memo_key = (pod.signature, str(constraints[0].selector), ns) if constraints else (pod.signature,)
         want = num_feasible_nodes_to_find(n)
         start = self.next_start
-        window = self._plain_window(pod, nodes, start, want, memo_key, constraints)
-        if window is not None:  # the first ``want`` nodes from ``start`` all fit: they are the sample
-            feasible, entries = window
-            processed = want
-        else:
-            scanned = self._plain_scan(pod, nodes, start, want, memo_key, constraints)
-            if scanned is None:
-                return None
-            feasible, entries, processed = scanned
-        if not feasible or feasible[0] not in topology:
-            return None
-        self.next_start = (start + processed) % n
-        if len(feasible) == 1:
-            return feasible[0].name
-        # TaintToleration adds the same to every node here: left out of the sums.
-        totals = list(map(_SCORE, entries))
-        if constraints:
-            self._add_default_spreading(ns, entries, constraints, topology, totals)
-        best = max(totals)
-        return self.rng.choice([node.name for node, s in zip(feasible, totals, strict=True) if s == best])
-
-    def _plain_window(self, pod: PodInfo, nodes: Sequence[NodeInfo], start: int, want: int, memo_key: object,
-                      constraints: list[spread.Constraint]) -> tuple[list[NodeInfo], list[_PlainEntry]] | None:
-        """The ``want`` nodes from ``start`` (round) and their entries when every one fits: what
-        :meth:`_plain_scan` finds then, by whole-list operations rather than a step a node.
-        None when one does not fit, or a node must be looked at one by one (tainted)."""
-        window = list(nodes[start:start + want])
-        if len(window) < want:
-            window += nodes[:want - len(window)]
-        entries = [node.memo.get(memo_key) for node in window]
-        generations = [node.generation for node in window]
-        if [e[0] if e is not None else -1 for e in entries] != generations:
-            for i in [i for i, (e, g) in enumerate(zip(entries, generations, strict=True)) if e is None or e[0] != g]:
-                node = window[i]
-                if node.unschedulable or node.taints:
-                    return None
-                entry = self._plain_entry(pod, node, constraints)
-                if len(node.memo) > 16:
-                    node.memo.clear()
-                node.memo[memo_key] = entries[i] = entry
-        if not all(map(_FITS, entries)):  # type: ignore[arg-type]
-            return None
-        return window, entries  # type: ignore[return-value]
-
-    def _plain_scan(self, pod: PodInfo, nodes: Sequence[NodeInfo], start: int, want: int, memo_key: object,
-                    constraints: list[spread.Constraint]) -> tuple[list[NodeInfo], list[_PlainEntry], int] | None:
-        """From ``start`` round the nodes until ``want`` fit: those and their entries, and how many
-        nodes were looked at; None when a node is tainted (the general path decides)."""
         feasible: list[NodeInfo] = []
         entries: list[_PlainEntry] = []
         processed = 0  # nodes looked at: where the next cycle starts
@@ -409,7 +360,17 @@ class Framework:
                 want -= 1
                 if not want:
                     break
-        return feasible, entries, processed
+        if not feasible or feasible[0] not in topology:
+            return None
+        self.next_start = (start + processed) % n
+        if len(feasible) == 1:
+            return feasible[0].name
+        # TaintToleration adds the same to every node here: left out of the sums.
+        totals = [e[2] for e in entries]
+        if constraints:
+            self._add_default_spreading(ns, entries, constraints, topology, totals)
+        best = max(totals)
+        return self.rng.choice([node.name for node, s in zip(feasible, totals, strict=True) if s == best])
 
     def _plain_entry(self, pod: PodInfo, node: NodeInfo, constraints: list[spread.Constraint]) -> _PlainEntry:
         """What ``node`` gives a pod of :meth:`_schedule_plain` (see there)."""
@@ -435,8 +396,7 @@ class Framework:
         case, computed once per kind of node (its own matching pods, hostname label and zone)."""
         by_host, by_zone = constraints
         host_skew, zone_skew = by_host.max_skew - 1, by_zone.max_skew - 1
-        kinds = set(map(_KIND, entries))
-        kinds.discard(None)  # (every entry has one here)
+        kinds = {e[3] for e in entries if e[3] is not None}  # (every entry has one here)
         zone_groups = topology.of(by_zone.topology_key)
         zone_counts: dict[str | None, int] = {}
         for _, _, zone in kinds:
@@ -455,7 +415,8 @@ class Framework:
         weight = self.WEIGHTS["PodTopologySpread"]
         top = p.MAX_NODE_SCORE
         score = {kind: (top if high == 0 else top * (high + low - v) // high) * weight for kind, v in raw.items()}
-        totals[:] = [t + score[k] for t, k in zip(totals, map(_KIND, entries), strict=True)]
+        for i, e in enumerate(entries):
+            totals[i] += score[e[3]]
 
 
 #: Its own pods the spreading selector matches, whether it has a hostname label, its zone.
@@ -463,4 +424,3 @@ _SpreadKind = tuple[int, bool, "str | None"]
 #: What a node gives a pod of :meth:`Framework._schedule_plain`: (its generation, fits,
 #: resource score, its kind for spreading -- None without spreading).
 _PlainEntry = tuple[int, bool, int, "_SpreadKind | None"]
-_FITS, _SCORE, _KIND = operator.itemgetter(1), operator.itemgetter(2), operator.itemgetter(3)
