@@ -27,6 +27,11 @@ class InProcessStore:
         self._check_open()
         return self._hub.revision
 
+    def current_revision_now(self) -> int:
+        """:meth:`current_revision` without an await: an in-process store knows it."""
+        self._check_open()
+        return self._hub.revision
+
     async def compact_revision(self) -> int:
         self._check_open()
         return self._compact

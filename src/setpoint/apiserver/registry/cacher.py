@@ -34,6 +34,7 @@ from setpoint import storage
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.encoding.jsonbytes import dumps_kept
 from setpoint.apiserver.registry.sharedfields import Shared, SharedParts
+from setpoint.storage.base import InProcessStore
 
 log = logging.getLogger(__name__)
 
@@ -495,6 +496,9 @@ class Cacher:
         """``json_fields``: hold the objects as JSON with the values at these paths (:class:`JsonView`)."""
         self._owner = owner
         self._storage = owner.storage
+        #: The storage's current revision told without an await, when it can be (in-process stores).
+        self._revision_now = (owner.storage.current_revision_now
+                              if isinstance(owner.storage, InProcessStore) else None)
         self.prefix = prefix
         self._objects: SortedDict[str, CachedObject] = SortedDict()
         #: The changes of the window, oldest first: an object added is held as itself (its event is
@@ -705,7 +709,13 @@ class Cacher:
 
     async def wait_consistent(self) -> None:
         """Wait until the cache has caught up with storage's current revision."""
-        await self.wait_fresh(await self._storage.current_revision())
+        now = self._revision_now
+        if now is None:
+            await self.wait_fresh(await self._storage.current_revision())
+            return
+        revision = now()
+        if not (self._ready.is_set() and self.revision >= revision):  # (most reads: caught up, no await)
+            await self.wait_fresh(revision)
 
     def get(self, key: str) -> CachedObject | None:
         return self._objects.get(key)
