@@ -69,7 +69,7 @@ def messages(errors: list[FieldError]) -> list[str]:
 def test_dns1123_subdomain() -> None:
     for ok in ["a", "example.com", "a-b.c-d", "0", "a" * 253, "1.2.3.4"]:
         assert is_dns1123_subdomain(ok) == [], ok
-    for bad in ["", "Foo", "-a", "a-", "a..b", ".a", "a.", "a_b", "é"]:
+    for bad in ["", "Foo", "-a", "a-", "a..b", ".a", "a.", "a_b", "é", "a\n", "a.b\n", "a.\nb"]:
         assert is_dns1123_subdomain(bad) == [SUBDOMAIN], bad
     assert is_dns1123_subdomain("a" * 254) == ["must be no more than 253 characters"]
     assert is_dns1123_subdomain("A" * 254) == ["must be no more than 253 characters", SUBDOMAIN]

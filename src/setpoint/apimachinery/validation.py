@@ -105,6 +105,7 @@ _LABEL_VALUE_ERR: Final = (
 # checked label by label instead of with one nested pattern: same language,
 # linear time on hostile input.
 _dns1123_label_match: Final = re.compile(_DNS1123_LABEL_FMT).fullmatch
+_dns1123_subdomain_match: Final = re.compile(_DNS1123_SUBDOMAIN_FMT).fullmatch
 _dns1035_label_match: Final = re.compile(_DNS1035_LABEL_FMT).fullmatch
 _label_key_match: Final = re.compile(_LABEL_KEY_FMT).fullmatch
 _label_value_match: Final = re.compile(_LABEL_VALUE_FMT).fullmatch
@@ -121,9 +122,7 @@ _LABEL_VALUE_REGEX_ERROR: Final = _regex_error(
 
 
 def _is_subdomain(value: str) -> bool:
-    if not value:
-        return False
-    return all(_dns1123_label_match(part) is not None for part in value.split("."))
+    return _dns1123_subdomain_match(value) is not None
 
 
 def is_dns1123_label(value: str) -> list[str]:
