@@ -24,8 +24,7 @@ class InProcessStore:
         return self._hub.revision
 
     async def current_revision(self) -> int:
-        self._check_open()
-        return self._hub.revision
+        return self.current_revision_now()
 
     def current_revision_now(self) -> int:
         """:meth:`current_revision` without an await: an in-process store knows it."""

@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 #: kube-apiserver's request duration buckets.
 _DURATION_BUCKETS = (0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10,
@@ -50,10 +51,7 @@ class RequestStats(Collector):
 
     def observe(self, labels: tuple[str, ...], code: str, seconds: float) -> None:
         """Count one request and its duration."""
-        row = self._rows.get(labels)
-        if row is None:
-            row = self._row(labels)
-        codes, timed = row
+        codes, timed = self._row(labels)
         codes[code] = codes.get(code, 0) + 1
         if not timed:
             timed.extend([0.0] * (len(_DURATION_BUCKETS) + 2))
@@ -79,14 +77,9 @@ class RequestStats(Collector):
             cumulative, buckets = 0.0, []
             for bound, in_bucket in zip((*_DURATION_BUCKETS, math.inf), timed, strict=False):
                 cumulative += in_bucket
-                buckets.append((_bound(bound), cumulative))
+                buckets.append((floatToGoString(bound), cumulative))  # type: ignore[no-untyped-call]
             duration.add_metric(labels, buckets, timed[-1])
         yield duration
-
-
-def _bound(value: float) -> str:
-    """A bucket's ``le`` as ``prometheus_client`` writes it (``0.005``, ``2.0``, ``+Inf``)."""
-    return "+Inf" if value == math.inf else repr(float(value))
 
 
 class APIMetrics:
