@@ -178,6 +178,27 @@ async def test_every_watcher_gets_every_event_once_in_order(store: GatedStorage,
         assert line["object"]["metadata"]["resourceVersion"] == str(rev)
 
 
+async def test_watchers_woken_by_a_batch_read_the_caches_decoding_of_objects_held_as_json(
+        store: GatedStorage, caches: CacheSet) -> None:
+    """An object held as JSON is decoded once, by the cache, for the watchers its batch wakes; the
+    event lets that decoding go once the loop has run them, and decodes afresh after."""
+    c = caches.get(PREFIX, ("metadata.labels",))
+    await ready(c)
+    w = c.watch(PREFIX, 0, None, initial_events=False)[0]
+    key = f"{PREFIX}ns/a"
+    rev = await put(store, key, "one", app="web")
+    batch = await w.next_batch(TIMEOUT)  # (in this task, as an in-process watch reads: no wait_for's task)
+    ((type_, ev, at),) = batch
+    assert ev is not None and (type_, at) == (ADDED, rev)
+    first = ev.object
+    assert ev.decoded is first and ev.object is first  # the cache's own, not a decoding per read
+    assert first["data"] == "one" and first["metadata"]["resourceVersion"] == str(rev)
+    await asyncio.sleep(0)  # the loop runs the callback queued behind the woken watchers
+    assert ev.decoded is None
+    again = ev.object
+    assert again == first and again is not first
+
+
 # --- selectors -----------------------------------------------------------------------
 
 

@@ -123,7 +123,7 @@ class InProcessWatch:
             to_served = self._objects.to_served
             for type_, event, revision in batch:
                 if event is not None:
-                    self._events.append(WatchEvent(type_, to_served(r, event.obj.obj)))
+                    self._events.append(WatchEvent(type_, to_served(r, event.object)))
                 elif self._bookmarks:
                     self._events.append(WatchEvent("BOOKMARK", {
                         "kind": r.kind, "apiVersion": r.group_version,

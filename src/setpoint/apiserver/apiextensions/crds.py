@@ -348,7 +348,7 @@ class CRDController:
                     continue
                 for _, event, _ in batch:
                     if event is not None:
-                        self._queue.put_nowait(str(event.obj.obj["metadata"]["name"]))
+                        self._queue.put_nowait(str(event.object["metadata"]["name"]))
         finally:
             worker.cancel()
             watcher.close()

@@ -184,7 +184,7 @@ class RBACIndex:
         for type_, event, _rev in batch:
             if event is None:
                 continue
-            self.apply(plural, type_ == DELETED, event.obj.obj if type_ != DELETED or event.prev is None
+            self.apply(plural, type_ == DELETED, event.object if type_ != DELETED or event.prev is None
                        else event.prev.obj)
         if batch or reset:
             self.changed()

@@ -258,7 +258,7 @@ async def _follow(store: ObjectStore, call: handlers.Call, pod: Obj, container: 
                     continue
                 if type_ == "DELETED":
                     return
-                cs = _status_of(event.obj.obj, container) or {}
+                cs = _status_of(event.object, container) or {}
                 if "running" not in (cs.get("state") or {}) or cs.get("containerID") != running_id:
                     return
     finally:

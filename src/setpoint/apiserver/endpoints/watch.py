@@ -179,7 +179,7 @@ async def _stream(
             chunks: list[bytes] = []
             if r.convert_batch is not None:
                 try:  # one conversion review for the batch
-                    await store.served_async(r, [e.obj.obj for _, e, _ in batch if e is not None])
+                    await store.served_async(r, [e.object for _, e, _ in batch if e is not None])
                 except errors.StatusError as exc:
                     yield orjson.dumps({"type": "ERROR", "object": exc.status()}) + b"\n"
                     return
@@ -188,17 +188,17 @@ async def _stream(
                     continue
                 last_revision = max(last_revision, revision)
                 if out.table:
-                    obj = store.to_served(r, event.obj.obj)
+                    obj = store.to_served(r, event.object)
                     t = table.render_table(r, [obj], include_object=out.include_object)
                     if table_header_sent:
                         t["columnDefinitions"] = []
                     table_header_sent = True
                     chunks.append(orjson.dumps({"type": type_, "object": t}) + b"\n")
                 elif out.partial:
-                    chunks.append(orjson.dumps({"type": type_, "object": table.partial_object_metadata(event.obj.obj)}) + b"\n")
+                    chunks.append(orjson.dumps({"type": type_, "object": table.partial_object_metadata(event.object)}) + b"\n")
                 elif event.obj.api_version != r.group_version:
                     # Served in another version than stored: convert for this watcher.
-                    chunks.append(orjson.dumps({"type": type_, "object": store.to_served(r, event.obj.obj)}) + b"\n")
+                    chunks.append(orjson.dumps({"type": type_, "object": store.to_served(r, event.object)}) + b"\n")
                 else:
                     chunks.append(event.line(type_))
             if pending_initial_end and not watcher.pending:

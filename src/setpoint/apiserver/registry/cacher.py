@@ -303,18 +303,33 @@ def append_encodings(parts: builtins.list[bytes], items: Iterable[CachedObject],
         parts[first] = b"" if parts[first] is comma else parts[first][1:]
 
 
+def _let_go(events: list[CacheEvent]) -> None:
+    for event in events:
+        event.decoded = None
+
+
 class CacheEvent:
     """A change as watchers see it, with its wire lines made once per type (on first use: the
     history holds every event of its window, most never sent)."""
 
-    __slots__ = ("_lines", "obj", "prev", "revision", "type")
+    __slots__ = ("_lines", "decoded", "obj", "prev", "revision", "type")
 
-    def __init__(self, type: str, obj: CachedObject, prev: CachedObject | None, revision: int) -> None:
+    def __init__(self, type: str, obj: CachedObject, prev: CachedObject | None, revision: int,
+                 decoded: Obj | None = None) -> None:
         self.type = type  # ADDED, MODIFIED or DELETED
         self.obj = obj
         self.prev = prev
         self.revision = revision
+        #: For an object held as JSON: the cache's own decoding of it, while the watchers woken by
+        #: its batch read it (:attr:`object`); then let go, as the cache holds JSON to be small.
+        self.decoded = decoded
         self._lines: dict[str, bytes] | None = None
+
+    @property
+    def object(self) -> Obj:
+        """The decoded object (read-only: shared by every reader)."""
+        decoded = self.decoded
+        return decoded if decoded is not None else self.obj.obj
 
     def line(self, type: str) -> bytes:
         """``{"type":..,"object":..}\\n`` for this event's object."""
@@ -527,6 +542,11 @@ class Cacher:
         #: Held as JSON with a view of these fields (see :meth:`CachedObject.held_as_json`).
         self._view = None if json_fields is None else JsonView(json_fields, owner.interner.share)
         self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        loop = self._loop = asyncio.get_running_loop()  # (each call is a getpid() system call)
+        return loop
 
     @property
     def revision(self) -> int:
@@ -622,6 +642,9 @@ class Cacher:
         history = self._history
         objects = self._objects
         watchers = self._watchers
+        # Objects held as JSON are decoded here anyway: their events carry that decoding to the
+        # watchers this batch wakes, which read it before the loop runs the callback letting it go.
+        warm: list[CacheEvent] | None = [] if watchers and self._view is not None else None
         floor = last = self._list_revision
         for ev in batch:
             kv = ev.kv
@@ -631,14 +654,16 @@ class Cacher:
             last = rev
             prev = objects.get(kv.key)
             if ev.type is storage.EventType.DELETE:
-                obj = self._cached(kv.key, decode_object(kv, rev), rev)
+                decoded = decode_object(kv, rev)
+                obj = self._cached(kv.key, decoded, rev)
                 if prev is None:
                     prev = obj
                 objects.pop(kv.key, None)
                 cev = CacheEvent(DELETED, obj, prev, rev)
                 history.append(cev)
             else:
-                obj = self._cached(kv.key, decode_object(kv), rev)
+                decoded = decode_object(kv)
+                obj = self._cached(kv.key, decoded, rev)
                 objects[kv.key] = obj
                 if prev is None:
                     history.append(obj)
@@ -648,9 +673,14 @@ class Cacher:
                 else:
                     cev = CacheEvent(MODIFIED, obj, prev, rev)
                     history.append(cev)
+            if warm is not None:
+                cev.decoded = decoded
+                warm.append(cev)
             if watchers:
                 for w in tuple(watchers):
                     w.offer(cev)
+        if warm:
+            (self._loop or self._running_loop()).call_soon(_let_go, warm)
         if last > floor:
             self._marks.append((now, last))
         to_flush = self._to_flush
