@@ -6,12 +6,14 @@ Starts one etcd member (data on tmpfs when there is one) and, for each client, a
 (clients pin different grpcio/protobuf versions, so each may live in its own ``pip install
 --target DIR``: pass ``--site NAME=DIR``). Each worker measures, with ``--tasks`` concurrent tasks:
 
-* put/s: ``--ops`` puts of 1 KiB values to distinct keys;
+* put/s: ``--ops`` puts of 1 KiB values to distinct keys, with the CPU each put cost the client
+  (its process) and etcd (its process; the two share this machine's cores);
 * get/s: ``--ops`` single-key ranges of those keys;
 * list ms: one range over 1,000 keys (1 KiB values), best of 5.
 
-Clients: ``gateway`` (etcd's JSON gRPC gateway, /v3/..., over aiohttp), ``aetcd`` (its client
-API), ``aetcd-stubs`` (grpc.aio with the generated stubs aetcd ships, as the storage backend uses
+Clients: ``gateway`` (etcd's JSON gRPC gateway, /v3/..., over aiohttp), ``gateway-lean`` (the same
+gateway over a minimal HTTP/1.1 client: one keep-alive connection a task, ``httptools`` parsing the
+answers, ``orjson``), ``aetcd`` (its client API), ``aetcd-stubs`` (grpc.aio with the generated stubs aetcd ships, as the storage backend uses
 them), ``etcetra``, ``etcd-client-py`` (Rust bindings), and ``setpoint-store``: setpoint's
 ``EtcdStorage`` itself (creates, gets, ranges through the storage protocol). A client that is not
 installed is reported as skipped.
@@ -35,7 +37,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-CLIENTS = ["gateway", "aetcd-stubs", "aetcd", "etcetra", "etcd-client-py", "setpoint-store"]
+CLIENTS = ["gateway", "gateway-lean", "aetcd-stubs", "aetcd", "etcetra", "etcd-client-py", "setpoint-store"]
 VALUE = b"x" * 1024
 
 
@@ -65,6 +67,16 @@ async def _list_ms(fn: Callable[[], Awaitable[int]]) -> float:
     return best * 1000
 
 
+#: etcd's pid, for the CPU it spends on a client's puts (set by the driver).
+ETCD_PID = 0
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (``/proc/PID/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def _measure(
     put: Callable[[bytes, bytes], Awaitable[Any]],
     get: Callable[[bytes], Awaitable[Any]],
@@ -76,10 +88,13 @@ async def _measure(
     prefix = f"/bench/{name}/".encode()
     for i in range(1000):
         await put(prefix + b"list/%04d" % i, VALUE)
+    own, etcd = time.process_time(), _cpu_seconds(ETCD_PID)
     puts = await _timed(ops, tasks, lambda i: put(prefix + b"k/%06d" % i, VALUE))
+    own, etcd = time.process_time() - own, _cpu_seconds(ETCD_PID) - etcd
     gets = await _timed(ops, tasks, lambda i: get(prefix + b"k/%06d" % i))
     listed = await _list_ms(lambda: list_prefix(prefix + b"list/"))
-    return {"put/s": puts, "get/s": gets, "list ms": listed}
+    return {"put/s": puts, "client us/put": 1e6 * own / ops, "etcd us/put": 1e6 * etcd / ops,
+            "get/s": gets, "list ms": listed}
 
 
 def _prefix_end(prefix: bytes) -> bytes:
@@ -110,6 +125,80 @@ async def _gateway(endpoint: str, ops: int, tasks: int) -> dict[str, float]:
             return len([base64.b64decode(kv["value"]) for kv in out["kvs"]])
 
         return await _measure(put, get, list_prefix, "gateway", ops, tasks)
+
+
+class _GatewayConnection(asyncio.Protocol):
+    """One keep-alive HTTP/1.1 connection to etcd's gateway, one request at a time."""
+
+    def __init__(self) -> None:
+        import httptools
+
+        self._parser = httptools.HttpResponseParser(self)
+        self._body: list[bytes] = []
+        self._answer: asyncio.Future[tuple[int, bytes]] | None = None
+        self._transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self._parser.feed_data(data)
+
+    def on_body(self, body: bytes) -> None:
+        self._body.append(body)
+
+    def on_message_complete(self) -> None:
+        body, self._body = b"".join(self._body), []
+        answer, self._answer = self._answer, None
+        if answer is not None and not answer.done():
+            answer.set_result((self._parser.get_status_code(), body))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._answer is not None and not self._answer.done():
+            self._answer.set_exception(exc or ConnectionError("etcd closed the connection"))
+
+    async def post(self, path: bytes, body: bytes) -> Any:
+        import orjson
+
+        assert self._transport is not None and self._answer is None
+        self._answer = asyncio.get_running_loop().create_future()
+        self._transport.write(b"POST %s HTTP/1.1\r\nHost: etcd\r\nContent-Type: application/json\r\n"
+                              b"Content-Length: %d\r\n\r\n%s" % (path, len(body), body))
+        status, answer = await self._answer
+        if status != 200:
+            raise RuntimeError(f"etcd's gateway answered {status}: {answer[:200]!r}")
+        return orjson.loads(answer)
+
+
+async def _gateway_lean(endpoint: str, ops: int, tasks: int) -> dict[str, float]:
+    import orjson
+
+    loop = asyncio.get_running_loop()
+    host, port = endpoint.rsplit(":", 1)
+    idle: list[_GatewayConnection] = [(await loop.create_connection(_GatewayConnection, host, int(port)))[1]
+                                      for _ in range(tasks)]
+    b64 = lambda b: base64.b64encode(b).decode()  # noqa: E731
+
+    async def call(path: bytes, body: dict[str, Any]) -> Any:
+        conn = idle.pop()
+        try:
+            return await conn.post(path, orjson.dumps(body))
+        finally:
+            idle.append(conn)
+
+    async def put(key: bytes, value: bytes) -> None:
+        await call(b"/v3/kv/put", {"key": b64(key), "value": b64(value)})
+
+    async def get(key: bytes) -> None:
+        out = await call(b"/v3/kv/range", {"key": b64(key)})
+        base64.b64decode(out["kvs"][0]["value"])
+
+    async def list_prefix(prefix: bytes) -> int:
+        out = await call(b"/v3/kv/range", {"key": b64(prefix), "range_end": b64(_prefix_end(prefix))})
+        return len([base64.b64decode(kv["value"]) for kv in out["kvs"]])
+
+    return await _measure(put, get, list_prefix, "gateway-lean", ops, tasks)
 
 
 async def _aetcd_stubs(endpoint: str, ops: int, tasks: int) -> dict[str, float]:
@@ -206,6 +295,7 @@ async def _setpoint_store(endpoint: str, ops: int, tasks: int) -> dict[str, floa
 
 WORKERS = {
     "gateway": _gateway,
+    "gateway-lean": _gateway_lean,
     "aetcd-stubs": _aetcd_stubs,
     "aetcd": _aetcd,
     "etcetra": _etcetra,
@@ -257,8 +347,11 @@ def main() -> None:
     parser.add_argument("--clients", default=",".join(CLIENTS))
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--endpoint", help=argparse.SUPPRESS)
+    parser.add_argument("--etcd-pid", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
+        global ETCD_PID
+        ETCD_PID = args.etcd_pid
         try:
             result: dict[str, Any] = asyncio.run(WORKERS[args.worker](args.endpoint, args.ops, args.tasks))
         except ImportError as exc:
@@ -277,7 +370,7 @@ def main() -> None:
             if site:
                 env["PYTHONPATH"] = os.pathsep.join(p for p in (site, env.get("PYTHONPATH")) if p)
             out = subprocess.run(
-                [sys.executable, __file__, "--worker", name, "--endpoint", endpoint,
+                [sys.executable, __file__, "--worker", name, "--endpoint", endpoint, "--etcd-pid", str(proc.pid),
                  "--ops", str(args.ops), "--tasks", str(args.tasks)],
                 env=env, capture_output=True, text=True, timeout=120,
             )
@@ -291,13 +384,15 @@ def main() -> None:
         proc.wait()
         shutil.rmtree(directory, ignore_errors=True)
     print(f"one etcd member, {args.tasks} tasks, {args.ops} ops, 1 KiB values")
-    print(f"| {'client':<16} | {'put/s':>7} | {'get/s':>7} | {'list 1k keys, ms':>16} |")
-    print(f"|{'-' * 18}|{'-' * 8}:|{'-' * 8}:|{'-' * 17}:|")
+    print(f"| {'client':<16} | {'put/s':>7} | {'client us/put':>13} | {'etcd us/put':>11} | {'get/s':>7} "
+          f"| {'list 1k keys, ms':>16} |")
+    print(f"|{'-' * 18}|{'-' * 8}:|{'-' * 14}:|{'-' * 12}:|{'-' * 8}:|{'-' * 17}:|")
     for name, row in rows:
         if "skipped" in row:
             print(f"| {name:<16} | {row['skipped']}")
         else:
-            print(f"| {name:<16} | {row['put/s']:>7,.0f} | {row['get/s']:>7,.0f} | {row['list ms']:>16.1f} |")
+            print(f"| {name:<16} | {row['put/s']:>7,.0f} | {row['client us/put']:>13,.0f} | {row['etcd us/put']:>11,.0f} "
+                  f"| {row['get/s']:>7,.0f} | {row['list ms']:>16.1f} |")
 
 
 if __name__ == "__main__":
