@@ -298,18 +298,21 @@ class FieldManager:
         ``self.empty`` -> ``new``), in one walk; ``None`` for an object it does not cover
         (a zero-valued ``spec``/``status`` that is not a map)."""
         out: dict[str, Any] = {}
+        child, empty = self.atom.child, self.empty
         for k in sorted(new):
-            v, atom = new[k], self.atom.child(k)
-            if k in self.empty:
+            if k == "apiVersion" or k == "kind":
+                continue  # never managed
+            v = new[k]
+            if k in empty:
+                atom = child(k)
                 if not isinstance(v, dict) or atom.atomic or atom.kind not in ("map", "untyped"):
                     return None
                 children = typed.added_fields(v, atom) if v else None
                 if children:
                     out["f:" + k] = children  # in Go's zero value already: not a member itself
             else:
-                out["f:" + k] = typed.added_node(v, atom)
-        out.pop("f:apiVersion", None)
-        out.pop("f:kind", None)
+                # A scalar or empty value is a leaf whatever its type says.
+                out["f:" + k] = typed.added_node(v, child(k)) if isinstance(v, dict | list) and v else {}
         if self.has_status:
             out.pop("f:status", None)
         meta = out.get("f:metadata")

@@ -421,8 +421,11 @@ def added_fields(v: Any, atom: Atom) -> dict[str, Any] | None:
         return {pe: added_node(items[pe], elem) for pe in sorted(items, key=sort_key)}
     if not isinstance(v, dict) or not v:
         return None
-    # Field elements sort as their names do.
-    return {"f:" + k: added_node(v[k], atom.child(k)) for k in sorted(v)}
+    # Field elements sort as their names do. A scalar or empty value is a leaf whatever its type
+    # says (added_fields is None for it): no type looked up.
+    child = atom.child
+    return {"f:" + k: added_node(x, child(k)) if isinstance(x := v[k], dict | list) and x else {}
+            for k in sorted(v)}
 
 
 def added_node(v: Any, atom: Atom) -> dict[str, Any]:
