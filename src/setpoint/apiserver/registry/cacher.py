@@ -314,15 +314,14 @@ class CacheEvent:
 
     __slots__ = ("_lines", "decoded", "obj", "prev", "revision", "type")
 
-    def __init__(self, type: str, obj: CachedObject, prev: CachedObject | None, revision: int,
-                 decoded: Obj | None = None) -> None:
+    def __init__(self, type: str, obj: CachedObject, prev: CachedObject | None, revision: int) -> None:
         self.type = type  # ADDED, MODIFIED or DELETED
         self.obj = obj
         self.prev = prev
         self.revision = revision
         #: For an object held as JSON: the cache's own decoding of it, while the watchers woken by
         #: its batch read it (:attr:`object`); then let go, as the cache holds JSON to be small.
-        self.decoded = decoded
+        self.decoded: Obj | None = None
         self._lines: dict[str, bytes] | None = None
 
     @property
