@@ -8,6 +8,10 @@ Starts one etcd member (data on tmpfs when there is one) and, for each client, a
 
 * put/s: ``--ops`` puts of 1 KiB values to distinct keys, with the CPU each put cost the client
   (its process) and etcd (its process; the two share this machine's cores);
+* create/s: ``--ops`` creates, each a transaction that puts a key only if it does not exist (what
+  a storage backend's create sends: the compare of ``create_revision`` with 0, the put, and a range of
+  the key in the failure branch), with its CPU in the client and in etcd; for the clients where it
+  is written (the gateway-lean client, aetcd's stubs, setpoint's store, whose put is such a create);
 * get/s: ``--ops`` single-key ranges of those keys;
 * list ms: one range over 1,000 keys (1 KiB values), best of 5.
 
@@ -77,6 +81,13 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+async def _costed(ops: int, tasks: int, op: Callable[[int], Awaitable[Any]]) -> tuple[float, float, float]:
+    """Ops per second of ``op``, and the CPU microseconds an op cost this process and etcd."""
+    own, etcd = time.process_time(), _cpu_seconds(ETCD_PID)
+    rate = await _timed(ops, tasks, op)
+    return rate, 1e6 * (time.process_time() - own) / ops, 1e6 * (_cpu_seconds(ETCD_PID) - etcd) / ops
+
+
 async def _measure(
     put: Callable[[bytes, bytes], Awaitable[Any]],
     get: Callable[[bytes], Awaitable[Any]],
@@ -84,17 +95,20 @@ async def _measure(
     name: str,
     ops: int,
     tasks: int,
+    create: Callable[[bytes, bytes], Awaitable[Any]] | None = None,
 ) -> dict[str, float]:
     prefix = f"/bench/{name}/".encode()
     for i in range(1000):
         await put(prefix + b"list/%04d" % i, VALUE)
-    own, etcd = time.process_time(), _cpu_seconds(ETCD_PID)
-    puts = await _timed(ops, tasks, lambda i: put(prefix + b"k/%06d" % i, VALUE))
-    own, etcd = time.process_time() - own, _cpu_seconds(ETCD_PID) - etcd
-    gets = await _timed(ops, tasks, lambda i: get(prefix + b"k/%06d" % i))
-    listed = await _list_ms(lambda: list_prefix(prefix + b"list/"))
-    return {"put/s": puts, "client us/put": 1e6 * own / ops, "etcd us/put": 1e6 * etcd / ops,
-            "get/s": gets, "list ms": listed}
+    out: dict[str, float] = {}
+    out["put/s"], out["client us/put"], out["etcd us/put"] = await _costed(
+        ops, tasks, lambda i: put(prefix + b"k/%06d" % i, VALUE))
+    if create is not None:
+        out["create/s"], out["client us/create"], out["etcd us/create"] = await _costed(
+            ops, tasks, lambda i: create(prefix + b"c/%06d" % i, VALUE))
+    out["get/s"] = await _timed(ops, tasks, lambda i: get(prefix + b"k/%06d" % i))
+    out["list ms"] = await _list_ms(lambda: list_prefix(prefix + b"list/"))
+    return out
 
 
 def _prefix_end(prefix: bytes) -> bytes:
@@ -198,7 +212,15 @@ async def _gateway_lean(endpoint: str, ops: int, tasks: int) -> dict[str, float]
         out = await call(b"/v3/kv/range", {"key": b64(prefix), "range_end": b64(_prefix_end(prefix))})
         return len([base64.b64decode(kv["value"]) for kv in out["kvs"]])
 
-    return await _measure(put, get, list_prefix, "gateway-lean", ops, tasks)
+    async def create(key: bytes, value: bytes) -> None:
+        k = b64(key)
+        out = await call(b"/v3/kv/txn", {
+            "compare": [{"key": k, "target": "CREATE", "result": "EQUAL", "create_revision": "0"}],
+            "success": [{"request_put": {"key": k, "value": b64(value)}}],
+            "failure": [{"request_range": {"key": k}}]})
+        assert out.get("succeeded") and int(out["header"]["revision"])
+
+    return await _measure(put, get, list_prefix, "gateway-lean", ops, tasks, create)
 
 
 async def _aetcd_stubs(endpoint: str, ops: int, tasks: int) -> dict[str, float]:
@@ -217,7 +239,15 @@ async def _aetcd_stubs(endpoint: str, ops: int, tasks: int) -> dict[str, float]:
         async def list_prefix(prefix: bytes) -> int:
             return len((await kv.Range(rpc.RangeRequest(key=prefix, range_end=_prefix_end(prefix)))).kvs)
 
-        return await _measure(put, get, list_prefix, "aetcd-stubs", ops, tasks)
+        async def create(key: bytes, value: bytes) -> None:
+            out = await kv.Txn(rpc.TxnRequest(
+                compare=[rpc.Compare(key=key, target=rpc.Compare.CompareTarget.CREATE,
+                                     result=rpc.Compare.CompareResult.EQUAL, create_revision=0)],
+                success=[rpc.RequestOp(request_put=rpc.PutRequest(key=key, value=value))],
+                failure=[rpc.RequestOp(request_range=rpc.RangeRequest(key=key))]))
+            assert out.succeeded and out.header.revision
+
+        return await _measure(put, get, list_prefix, "aetcd-stubs", ops, tasks, create)
 
 
 async def _aetcd(endpoint: str, ops: int, tasks: int) -> dict[str, float]:
@@ -384,15 +414,17 @@ def main() -> None:
         proc.wait()
         shutil.rmtree(directory, ignore_errors=True)
     print(f"one etcd member, {args.tasks} tasks, {args.ops} ops, 1 KiB values")
-    print(f"| {'client':<16} | {'put/s':>7} | {'client us/put':>13} | {'etcd us/put':>11} | {'get/s':>7} "
-          f"| {'list 1k keys, ms':>16} |")
-    print(f"|{'-' * 18}|{'-' * 8}:|{'-' * 14}:|{'-' * 12}:|{'-' * 8}:|{'-' * 17}:|")
+    columns = ["put/s", "client us/put", "etcd us/put", "create/s", "client us/create", "etcd us/create",
+               "get/s", "list ms"]
+    print("| client | " + " | ".join(columns) + " |")
+    print("|---|" + "---:|" * len(columns))
     for name, row in rows:
         if "skipped" in row:
-            print(f"| {name:<16} | {row['skipped']}")
+            print(f"| {name} | {row['skipped']}")
         else:
-            print(f"| {name:<16} | {row['put/s']:>7,.0f} | {row['client us/put']:>13,.0f} | {row['etcd us/put']:>11,.0f} "
-                  f"| {row['get/s']:>7,.0f} | {row['list ms']:>16.1f} |")
+            cells = [("-" if c not in row else f"{row[c]:,.1f}" if c == "list ms" else f"{row[c]:,.0f}")
+                     for c in columns]
+            print(f"| {name} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
