@@ -20,16 +20,13 @@ class InProcessStore:
 
     @property
     def revision(self) -> int:
-        """The current revision (synchronous twin of :meth:`current_revision`)."""
+        """The current revision (synchronous twin of :meth:`current_revision`: an in-process store
+        knows it without an await)."""
+        self._check_open()
         return self._hub.revision
 
     async def current_revision(self) -> int:
-        return self.current_revision_now()
-
-    def current_revision_now(self) -> int:
-        """:meth:`current_revision` without an await: an in-process store knows it."""
-        self._check_open()
-        return self._hub.revision
+        return self.revision
 
     async def compact_revision(self) -> int:
         self._check_open()

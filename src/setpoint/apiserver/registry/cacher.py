@@ -510,9 +510,8 @@ class Cacher:
         """``json_fields``: hold the objects as JSON with the values at these paths (:class:`JsonView`)."""
         self._owner = owner
         self._storage = owner.storage
-        #: The storage's current revision told without an await, when it can be (in-process stores).
-        self._revision_now = (owner.storage.current_revision_now
-                              if isinstance(owner.storage, InProcessStore) else None)
+        #: The storage, when it tells its current revision without an await (in-process stores).
+        self._in_process = owner.storage if isinstance(owner.storage, InProcessStore) else None
         self.prefix = prefix
         self._objects: SortedDict[str, CachedObject] = SortedDict()
         #: The changes of the window, oldest first: an object added is held as itself (its event is
@@ -541,11 +540,8 @@ class Cacher:
         #: Held as JSON with a view of these fields (see :meth:`CachedObject.held_as_json`).
         self._view = None if json_fields is None else JsonView(json_fields, owner.interner.share)
         self._task: asyncio.Task[None] | None = None
+        #: The event loop, once known (each ``asyncio.get_running_loop()`` is a getpid() system call).
         self._loop: asyncio.AbstractEventLoop | None = None
-
-    def _running_loop(self) -> asyncio.AbstractEventLoop:
-        loop = self._loop = asyncio.get_running_loop()  # (each call is a getpid() system call)
-        return loop
 
     @property
     def revision(self) -> int:
@@ -679,7 +675,10 @@ class Cacher:
                 for w in tuple(watchers):
                     w.offer(cev)
         if warm:
-            (self._loop or self._running_loop()).call_soon(_let_go, warm)
+            loop = self._loop
+            if loop is None:
+                loop = self._loop = asyncio.get_running_loop()
+            loop.call_soon(_let_go, warm)
         if last > floor:
             self._marks.append((now, last))
         to_flush = self._to_flush
@@ -738,11 +737,11 @@ class Cacher:
 
     async def wait_consistent(self) -> None:
         """Wait until the cache has caught up with storage's current revision."""
-        now = self._revision_now
-        if now is None:
+        store = self._in_process
+        if store is None:
             await self.wait_fresh(await self._storage.current_revision())
             return
-        revision = now()
+        revision = store.revision
         if not (self._ready.is_set() and self.revision >= revision):  # (most reads: caught up, no await)
             await self.wait_fresh(revision)
 
