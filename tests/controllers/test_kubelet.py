@@ -18,8 +18,9 @@ from setpoint.apiserver.server import APIServer
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.kubelet.pods import Kubelet, add_kubelet
 from setpoint.controllers.options import ControllerOptions
-from setpoint.runtime import errors
+from setpoint.runtime import errors, metrics
 from setpoint.runtime.manager import Manager
+from setpoint.runtime.reconcile import Request as ReconcileRequest
 from setpoint.runtime.resource import Kind
 from setpoint.testing import eventually
 
@@ -29,7 +30,8 @@ NS = "sim"
 
 
 @pytest.fixture
-async def kubelet(client: InProcessClient, clock: FakeClock) -> AsyncIterator[Kubelet]:
+async def fleet(client: InProcessClient, clock: FakeClock) -> AsyncIterator[tuple[Kubelet, Manager]]:
+    """The kubelet of two nodes (``node-a`` with a pod CIDR), and the manager running it."""
     for name, cidr in (("node-a", "10.244.1.0/24"), ("node-b", None)):
         node: Obj = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}}
         if cidr:
@@ -43,8 +45,13 @@ async def kubelet(client: InProcessClient, clock: FakeClock) -> AsyncIterator[Ku
     def add(manager: Manager) -> None:
         found.append(add_kubelet(manager, client, ControllerOptions(clock=clock)))
 
-    async with running(client, NS, add):
-        yield found[0]
+    async with running(client, NS, add) as manager:
+        yield found[0], manager
+
+
+@pytest.fixture
+def kubelet(fleet: tuple[Kubelet, Manager]) -> Kubelet:
+    return fleet[0]
 
 
 def pod(name: str, *, behavior: dict[str, Any] | None = None, node: str = "node-a", restart: str = "Always",
@@ -122,6 +129,36 @@ async def test_a_pod_with_nothing_declared_is_running_and_ready_in_one_status_wr
     ]
     listed = await client.list(EVENT, NS)
     assert {e["source"]["host"] for e in listed["items"]} == {"node-a"}
+
+
+def reconciles() -> float:
+    return sum(metrics.REGISTRY.get_sample_value("controller_runtime_reconcile_total",
+                                                 {"controller": "kubelet", "result": result}) or 0.0
+               for result in ("success", "requeue", "requeue_after", "error"))
+
+
+async def test_its_own_status_write_does_not_wake_it_but_anyone_elses_is_put_right(
+        client: InProcessClient, fleet: tuple[Kubelet, Manager]) -> None:
+    # Every pod's status write comes back from the watch a moment later: that echo carries
+    # nothing the kubelet did not write, and must not cost a second reconcile of every pod.
+    kubelet, manager = fleet
+    controller = manager.controllers["kubelet"]
+    request = ReconcileRequest(NS, "web")
+
+    async def settled(phase: str) -> bool:
+        server = await get(client, "web")
+        cached = kubelet.cache.get(POD, "web", NS)
+        return ((server.get("status") or {}).get("phase") == phase and cached is not None
+                and cached["metadata"]["resourceVersion"] == server["metadata"]["resourceVersion"]
+                and request not in controller.queue)
+
+    before = reconciles()
+    await client.create(pod("web"))
+    await eventually(lambda: settled("Running"), timeout=5)
+    assert reconciles() == before + 1  # the bound pod, and not its Running status coming back
+    await client.patch(POD, "web", {"status": {"phase": "Pending"}}, NS, subresource="status")
+    await eventually(lambda: settled("Running"), timeout=5)  # put right
+    assert reconciles() == before + 2
 
 
 async def until(client: InProcessClient, name: str, check: Any) -> Obj:

@@ -30,8 +30,15 @@ class OwnWrites:
         self._versions[_key(obj)] = obj["metadata"]["resourceVersion"]
 
     def is_echo(self, obj: Obj) -> bool:
-        """Whether ``obj`` is exactly what our last write of it answered."""
-        return bool(self._versions.get(_key(obj)) == obj["metadata"].get("resourceVersion"))
+        """Whether ``obj`` is exactly what our last write of it answered (that write is then
+        forgotten: its echo comes once, so a controller of many objects holds only the writes
+        whose echo is still on its way)."""
+        key = _key(obj)
+        version = self._versions.get(key)
+        if version is None or version != obj["metadata"].get("resourceVersion"):
+            return False
+        del self._versions[key]
+        return True
 
     def _deleted(self, obj: Obj) -> bool:
         self._versions.pop(_key(obj), None)

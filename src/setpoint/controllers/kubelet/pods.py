@@ -34,6 +34,7 @@ from setpoint.controllers.kubelet.containers import KILLING, PodRun
 from setpoint.controllers.kubelet.ipam import IPAM, host_ip
 from setpoint.controllers.nodelifecycle import NODE_NAME_INDEX, pod_node_name
 from setpoint.controllers.options import ControllerOptions
+from setpoint.controllers.ownwrites import OwnWrites
 from setpoint.runtime import errors
 from setpoint.runtime.builder import Builder
 from setpoint.runtime.client import PatchType
@@ -50,6 +51,11 @@ CONFIG_MAP = Kind("v1", "ConfigMap")
 #: The reason of the Warning about a behaviour annotation that cannot be read.
 INVALID_BEHAVIOR = "InvalidBehavior"
 _TERMINAL = ("Succeeded", "Failed")
+#: Pods played out at once, across every node. A real kubelet runs a worker per pod and writes
+#: statuses node by node, so a fleet writes many at a time; each reconcile here waits for its
+#: status write to commit, and with a few workers a busy server started pods far slower than
+#: it bound them.
+WORKERS = 64
 
 
 class Kubelet:
@@ -64,6 +70,8 @@ class Kubelet:
         #: Pods being stopped: (namespace, name) -> (when the stop began, when the pod goes).
         self.stopping: dict[tuple[str, str], tuple[float, float]] = {}
         self.ipam = IPAM()
+        #: Its status writes, whose echo does not wake it again.
+        self.own_writes = OwnWrites()
         self._recorders: dict[str, LimitedRecorder] = {}
         self._rules: tuple[str, list[podbehavior.ImageRule]] = ("", [])
 
@@ -153,10 +161,9 @@ class Kubelet:
             new["qosClass"] = pod_qos_class(pod.get("spec") or {})
         if any(status.get(k) != v for k, v in new.items()):
             try:
-                await self.client.patch(POD, request.name, {"metadata": {"resourceVersion": meta["resourceVersion"]},
-                                                           "status": new},
-                                        request.namespace, type=PatchType.MERGE, subresource="status",
-                                        field_manager="kubelet")
+                self.own_writes.wrote(await self.client.patch(
+                    POD, request.name, {"metadata": {"resourceVersion": meta["resourceVersion"]}, "status": new},
+                    request.namespace, type=PatchType.MERGE, subresource="status", field_manager="kubelet"))
             except errors.Conflict:
                 return None  # the cache has not caught up: the pod's next event brings it back
             except errors.NotFound:
@@ -240,10 +247,10 @@ def add_kubelet(manager: Manager, client: InProcessClient, options: ControllerOp
     controller = (Builder(manager)
                   .named("kubelet")
                   .for_(POD, Funcs(create=_bound, update=lambda _old, new: _bound(new), delete=lambda _p: True,
-                                   generic=_bound, name="bound"))
+                                   generic=_bound, name="bound"), kubelet.own_writes.not_echo())
                   .watches(NODE, pods_on, Funcs(update=_node_changed, name="addresses-changed"))
                   .watches(CONFIG_MAP, lambda _cm: [], namespace=podbehavior.RULES_NAMESPACE)
-                  .with_options(max_concurrent_reconciles=8)
+                  .with_options(max_concurrent_reconciles=WORKERS)
                   .complete(kubelet))
 
     def wake() -> None:
