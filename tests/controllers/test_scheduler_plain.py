@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from setpoint.apimachinery.types import Obj
+from setpoint.controllers.scheduler import framework
 from setpoint.controllers.scheduler.framework import FitError, Framework, Snapshot, node_tree_order
 from setpoint.controllers.scheduler.plugins import NodeInfo, PodInfo, TopologyGroups
 
@@ -74,9 +75,15 @@ def _change(i: int, clusters: tuple[Cluster, ...]) -> None:
             c.nodes["n5"].remove_pod(("default", "p99999"))
 
 
-@pytest.mark.parametrize(("seed", "count", "roomy"), [(1, 40, False), (2, 150, False), (3, 300, False),
-                                                      (4, 300, True)])  # (roomy: every pod fits the sample)
-def test_each_cycle_picks_what_the_plugin_by_plugin_path_picks(seed: int, count: int, roomy: bool) -> None:
+@pytest.mark.parametrize(("seed", "count", "roomy", "kept"), [
+    (1, 40, False, None), (2, 150, False, None), (3, 300, False, None),
+    (4, 300, True, None),  # roomy: every pod fits the sample
+    (5, 150, False, 3),  # what nodes give pods forgotten every few: equal ones found apart
+])
+def test_each_cycle_picks_what_the_plugin_by_plugin_path_picks(
+        seed: int, count: int, roomy: bool, kept: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    if kept is not None:
+        monkeypatch.setattr(framework, "_MAX_GIVES", kept)
     rng = random.Random(seed)
     nodes = [_node(i, rng, roomy) for i in range(count)]
     fast, slow = Cluster(nodes, True), Cluster(nodes, False)

@@ -149,6 +149,8 @@ class Framework:
         self.topology: p.TopologyGroups | None = None
         #: Take :meth:`_schedule_plain` for the pods it covers (off: every pod the general way).
         self.fast = True
+        #: One :class:`_Gives` for each thing a node can give a pod of :meth:`_schedule_plain`.
+        self._gives: dict[tuple[int, _SpreadKind | None], _Gives] = {}
 
     def pre_filter(self, pod: PodInfo, nodes: Sequence[NodeInfo]) -> CycleState:
         """PreFilter: the counts of affinity and spreading, and the filters this pod needs
@@ -342,7 +344,9 @@ class Framework:
         want = num_feasible_nodes_to_find(n)
         start = self.next_start
         feasible: list[NodeInfo] = []
-        entries: list[_PlainEntry] = []
+        # The feasible nodes by what they give the pod (most nodes give what many others do):
+        # the scores are summed once per group, not once per node.
+        groups: dict[_Gives, list[NodeInfo]] = {}
         processed = 0  # nodes looked at: where the next cycle starts
         order = itertools.chain(itertools.islice(nodes, start, None), itertools.islice(nodes, start))
         for processed, node in enumerate(order, 1):  # noqa: B007
@@ -354,9 +358,14 @@ class Framework:
                 if len(node.memo) > 16:
                     node.memo.clear()
                 node.memo[memo_key] = entry
-            if entry[1]:
+            gives = entry[1]
+            if gives is not None:
                 feasible.append(node)
-                entries.append(entry)
+                members = groups.get(gives)
+                if members is None:
+                    groups[gives] = [node]
+                else:
+                    members.append(node)
                 want -= 1
                 if not want:
                     break
@@ -366,37 +375,49 @@ class Framework:
         if len(feasible) == 1:
             return feasible[0].name
         # TaintToleration adds the same to every node here: left out of the sums.
-        totals = [e[2] for e in entries]
         if constraints:
-            self._add_default_spreading(ns, entries, constraints, topology, totals)
-        best = max(totals)
-        return self.rng.choice([node.name for node, s in zip(feasible, totals, strict=True) if s == best])
+            totals = self._default_spreading(ns, groups, len(feasible), constraints, topology)
+        else:
+            totals = {gives: gives.score for gives in groups}
+        best = max(totals.values())
+        winners = [gives for gives, total in totals.items() if total == best]
+        if len(winners) == 1:  # its nodes are in the order they were found
+            return self.rng.choice([node.name for node in groups[winners[0]]])
+        won = set(winners)
+        return self.rng.choice([node.name for node in feasible if node.memo[memo_key][1] in won])
 
     def _plain_entry(self, pod: PodInfo, node: NodeInfo, constraints: list[spread.Constraint]) -> _PlainEntry:
         """What ``node`` gives a pod of :meth:`_schedule_plain` (see there)."""
         if p.fit(pod, node) is not None:
-            return (node.generation, False, 0, None)
+            return (node.generation, None)
         weights = self.WEIGHTS
         s = p.least_allocated(pod, node) * weights["NodeResourcesFit"]
         if pod.requests.get("cpu", 0) or pod.requests.get("memory", 0):  # best-effort: Skip
             s += p.balanced_allocation(pod, node) * weights["NodeResourcesBalancedAllocation"]
-        if not constraints:
-            return (node.generation, True, s, None)
-        by_host, by_zone = constraints
-        labels = node.labels
-        has_host = labels.get(by_host.topology_key) is not None
-        own = by_host.count_groups(node.groups, pod.key[0]) if has_host else 0
-        return (node.generation, True, s, (own, has_host, labels.get(by_zone.topology_key)))
+        kind: _SpreadKind | None = None
+        if constraints:
+            by_host, by_zone = constraints
+            labels = node.labels
+            has_host = labels.get(by_host.topology_key) is not None
+            own = by_host.count_groups(node.groups, pod.key[0]) if has_host else 0
+            kind = (own, has_host, labels.get(by_zone.topology_key))
+        gives = self._gives.get((s, kind))
+        if gives is None:
+            if len(self._gives) > _MAX_GIVES:
+                self._gives.clear()  # two equal ones then group apart: their totals tie, no more
+            gives = self._gives[(s, kind)] = _Gives(s, kind)
+        return (node.generation, gives)
 
-    def _add_default_spreading(self, ns: str, entries: list[_PlainEntry], constraints: list[spread.Constraint],
-                               topology: p.TopologyGroups, totals: list[int]) -> None:
-        """PodTopologySpread's score under kube's system defaults (by hostname, then by zone,
-        over the selectors selecting the pod), normalized and weighted, added to ``totals``:
-        :func:`spread.pre_score`, :func:`spread.scores` and :func:`spread.normalize` for this
-        case, computed once per kind of node (its own matching pods, hostname label and zone)."""
+    def _default_spreading(self, ns: str, groups: Mapping[_Gives, list[NodeInfo]], feasible: int,
+                           constraints: list[spread.Constraint], topology: p.TopologyGroups) -> dict[_Gives, int]:
+        """Each group's total: its resource score plus PodTopologySpread's score under kube's
+        system defaults (by hostname, then by zone, over the selectors selecting the pod),
+        normalized and weighted, over ``feasible`` nodes: :func:`spread.pre_score`,
+        :func:`spread.scores` and :func:`spread.normalize` for this case, computed once per kind
+        of node (its own matching pods, hostname label and zone)."""
         by_host, by_zone = constraints
         host_skew, zone_skew = by_host.max_skew - 1, by_zone.max_skew - 1
-        kinds = {e[3] for e in entries if e[3] is not None}  # (every entry has one here)
+        kinds = {gives.spread for gives in groups if gives.spread is not None}  # (every group has one here)
         zone_groups = topology.of(by_zone.topology_key)
         zone_counts: dict[str | None, int] = {}
         for _, _, zone in kinds:
@@ -405,7 +426,7 @@ class Framework:
         # A node without the zone label is in the pair ("zone", "") for the pairs' count, but
         # scores nothing by zone.
         zones = len({zone or "" for zone in zone_counts})
-        host_w, zone_w = math.log(len(entries) + 2), math.log(zones + 2)
+        host_w, zone_w = math.log(feasible + 2), math.log(zones + 2)
         raw: dict[_SpreadKind | None, int] = {}
         for kind in kinds:
             own, has_host, zone = kind
@@ -415,12 +436,27 @@ class Framework:
         weight = self.WEIGHTS["PodTopologySpread"]
         top = p.MAX_NODE_SCORE
         score = {kind: (top if high == 0 else top * (high + low - v) // high) * weight for kind, v in raw.items()}
-        for i, e in enumerate(entries):
-            totals[i] += score[e[3]]
+        return {gives: gives.score + score[gives.spread] for gives in groups}
 
 
 #: Its own pods the spreading selector matches, whether it has a hostname label, its zone.
 _SpreadKind = tuple[int, bool, "str | None"]
-#: What a node gives a pod of :meth:`Framework._schedule_plain`: (its generation, fits,
-#: resource score, its kind for spreading -- None without spreading).
-_PlainEntry = tuple[int, bool, int, "_SpreadKind | None"]
+
+
+class _Gives:
+    """What a node gives a pod of :meth:`Framework._schedule_plain`: its resource score and its
+    kind for spreading (None without spreading). One object for each (see
+    ``Framework._gives``), compared by identity."""
+
+    __slots__ = ("score", "spread")
+
+    def __init__(self, score: int, spread: _SpreadKind | None) -> None:
+        self.score = score
+        self.spread = spread
+
+
+#: What a node gives a pod of :meth:`Framework._schedule_plain`: (its generation, what it gives
+#: the pod -- None when the pod does not fit).
+_PlainEntry = tuple[int, "_Gives | None"]
+#: The most :class:`_Gives` a framework keeps before it starts again.
+_MAX_GIVES = 4096
