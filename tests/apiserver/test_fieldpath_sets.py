@@ -8,7 +8,16 @@ import random
 import orjson
 import pytest
 
-from setpoint.apiserver.fieldmanager.fieldpath import Path, Set, fields_set
+from setpoint.apiserver.fieldmanager.fieldpath import (
+    Path,
+    Set,
+    field,
+    fields_set,
+    key,
+    sort_elements,
+    sort_key,
+    value,
+)
 
 ELEMENTS = ["f:a", "f:b", "f:c", 'k:{"name":"x"}', "i:0"]
 
@@ -66,3 +75,17 @@ def test_decoded_field_sets_are_remembered_by_their_json() -> None:
     assert first.to_fields() == raw
     with pytest.raises(ValueError, match="FieldsV1"):
         fields_set(["not", "an", "object"])
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_elements_sort_in_kubes_order(seed: int) -> None:
+    # Fields alone sort as strings; with keys, values or indexes among them, by kube's rules
+    # (a key's values compared as values: "a" before "a b", unlike their JSON).
+    rng = random.Random(seed)
+    pool = [field(n) for n in ("a", "a b", "a-b", "B", "ab", "z", "é")]
+    pool += [key([("name", n)]) for n in ("a", "a b", "b")] + [key([("port", 80), ("protocol", "TCP")])]
+    pool += [value(v) for v in ("x", 1, True)] + ["i:0", "i:10", "i:2"]
+    fields_only = [pe for pe in pool if pe.startswith("f:")]
+    for elements in (rng.sample(fields_only, rng.randint(0, len(fields_only))),
+                     rng.sample(pool, rng.randint(1, len(pool)))):
+        assert sort_elements(elements) == sorted(elements, key=sort_key)

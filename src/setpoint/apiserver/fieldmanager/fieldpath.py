@@ -9,7 +9,7 @@ sub-set per element that paths continue through (``children``), as kube's does.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
@@ -92,6 +92,15 @@ def _compare_elements(a: str, b: str) -> int:
 sort_key = functools.cmp_to_key(_compare_elements)
 
 
+def sort_elements(elements: Iterable[str]) -> list[str]:
+    """``elements`` in kube's order. Field elements (``f:``, most of them) order as their strings
+    do: only a list with another kind is sorted again by :data:`sort_key`."""
+    out = sorted(elements)
+    if out and (out[0][0] != "f" or out[-1][0] != "f"):
+        out.sort(key=sort_key)
+    return out
+
+
 def element_string(pe: str) -> str:
     """An element as ``Path.String`` prints it: ``.name``, ``[name="x"]``, ``[="x"]``, ``[3]``."""
     kind, text = pe[0], pe[2:]
@@ -148,6 +157,18 @@ class Set:
             node = child
             node._fields = None
         node.members.add(path[-1])
+
+    def insert_tree(self, path: Path, beneath: Set | None) -> None:
+        """:meth:`insert` ``path``, with ``beneath`` (a set being built, taken over) as what is
+        under it."""
+        self.insert(path)
+        if beneath is None or not path:
+            return
+        node = self
+        for pe in path[:-1]:
+            node = node.children[pe]
+        have = node.children.get(path[-1])
+        node.children[path[-1]] = beneath if have is None else have.union(beneath)
 
     def descend(self, pe: str) -> Set:
         self._fields = None
@@ -258,7 +279,7 @@ class Set:
 
     def paths(self, prefix: Path = ()) -> Iterator[Path]:
         """Every path, in kube's order (a member before the paths under it)."""
-        for pe in sorted(self.members | self.children.keys(), key=sort_key):
+        for pe in sort_elements(self.members | self.children.keys()):
             if pe in self.members:
                 yield (*prefix, pe)
             child = self.children.get(pe)
@@ -288,7 +309,7 @@ class Set:
         out: dict[str, Any] = {}
         if include_self and (self.members or self.children):
             out["."] = {}
-        for pe in sorted(self.members | self.children.keys(), key=sort_key):
+        for pe in sort_elements(self.members | self.children.keys()):
             child = self.children.get(pe)
             if child is None or child.empty():
                 out[pe] = {}

@@ -14,7 +14,7 @@ import orjson
 from setpoint.apimachinery import goformat
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.builtin import definitions
-from setpoint.apiserver.fieldmanager.fieldpath import Path, Set, field, key, path_string, sort_key, value
+from setpoint.apiserver.fieldmanager.fieldpath import Path, Set, field, key, path_string, sort_elements, value
 
 
 class _Missing:
@@ -367,7 +367,13 @@ def compare(lhs: Any, rhs: Any, atom: Atom) -> Comparison:
 def _compare(lhs: Any, rhs: Any, atom: Atom, path: Path, out: Comparison) -> None:
     if lhs is rhs and lhs is not MISSING:
         return  # one value on both sides (a patch shares what it leaves alone): nothing changed
-    kind = _deduce(atom, rhs if rhs is not MISSING else lhs)
+    if lhs is MISSING or rhs is MISSING:
+        # A node only one side has: it and everything beneath it, in one walk.
+        one = rhs if lhs is MISSING else lhs
+        (out.added if lhs is MISSING else out.removed).insert_tree(
+            path, added_set(one, atom) if isinstance(one, dict | list) and one else None)
+        return
+    kind = _deduce(atom, rhs)
     leaf = kind in ("scalar", "atomic-list") or atom.atomic
     if not leaf and kind == "list":
         lval = lhs if isinstance(lhs, list) else []
@@ -418,7 +424,7 @@ def added_fields(v: Any, atom: Atom) -> dict[str, Any] | None:
             return None
         elem = atom.elem()
         _, items = _index(atom, v, True)
-        return {pe: added_node(items[pe], elem) for pe in sorted(items, key=sort_key)}
+        return {pe: added_node(items[pe], elem) for pe in sort_elements(items)}
     if not isinstance(v, dict) or not v:
         return None
     # Field elements sort as their names do. A scalar or empty value is a leaf whatever its type
@@ -426,6 +432,34 @@ def added_fields(v: Any, atom: Atom) -> dict[str, Any] | None:
     child = atom.child
     return {"f:" + k: added_node(x, child(k)) if isinstance(x := v[k], dict | list) and x else {}
             for k in sorted(v)}
+
+
+def added_set(v: Any, atom: Atom) -> Set | None:
+    """What is beneath a node new to an object (``compare(MISSING, v)``'s added set under
+    it), built in one walk; ``None`` when the node is a leaf or has nothing beneath it."""
+    kind = _deduce(atom, v)
+    if kind == "scalar" or kind == "atomic-list" or atom.atomic:
+        return None
+    out = Set()
+    if kind == "list":
+        if not isinstance(v, list) or not v:
+            return None
+        elem = atom.elem()
+        _, items = _index(atom, v, True)
+        out.members.update(items)
+        for pe, item in items.items():
+            if isinstance(item, dict | list) and item and (sub := added_set(item, elem)) is not None:
+                out.children[pe] = sub
+        return out
+    if not isinstance(v, dict) or not v:
+        return None
+    child = atom.child
+    for k, x in v.items():
+        pe = "f:" + k
+        out.members.add(pe)
+        if isinstance(x, dict | list) and x and (sub := added_set(x, child(k))) is not None:
+            out.children[pe] = sub
+    return out
 
 
 def added_node(v: Any, atom: Atom) -> dict[str, Any]:
