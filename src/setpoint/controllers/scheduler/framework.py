@@ -339,7 +339,7 @@ class Framework:
         ns = pod.key[0]
         constraints = spread.default_constraints(pod, self.selectors(pod))
         # What a node gives this pod depends on its requests and, when spreading, on what the
-        # selector counts: (generation, fits, resource score, own matching pods, has hostname, zone).
+        # selector counts (its own matching pods, whether it has a hostname, its zone).
         memo_key = (pod.signature, str(constraints[0].selector), ns) if constraints else (pod.signature,)
         want = num_feasible_nodes_to_find(n)
         start = self.next_start
@@ -382,9 +382,9 @@ class Framework:
         best = max(totals.values())
         winners = [gives for gives, total in totals.items() if total == best]
         if len(winners) == 1:  # its nodes are in the order they were found
-            return self.rng.choice([node.name for node in groups[winners[0]]])
+            return self.rng.choice(groups[winners[0]]).name
         won = set(winners)
-        return self.rng.choice([node.name for node in feasible if node.memo[memo_key][1] in won])
+        return self.rng.choice([node for node in feasible if node.memo[memo_key][1] in won]).name
 
     def _plain_entry(self, pod: PodInfo, node: NodeInfo, constraints: list[spread.Constraint]) -> _PlainEntry:
         """What ``node`` gives a pod of :meth:`_schedule_plain` (see there)."""
