@@ -99,6 +99,12 @@ def _what(value: object) -> str:
 
 def requests_of(fn: Callable[..., Any], result: object) -> list[Request]:
     """``result`` of the mapping function ``fn`` as a list of requests, or :class:`WrongReturn`."""
+    if type(result) is list:  # the usual answer: check the items only
+        for item in result:
+            if type(item) is not Request:
+                break
+        else:
+            return result
     fix = "return a list of Request, e.g. `[Request(namespace, name)]` or `[Request.of(obj)]` ([] for none)"
     if isinstance(result, Request):
         raise WrongReturn(f"the mapping function {name_of(fn)} returned a single Request ({result}): {fix}")
