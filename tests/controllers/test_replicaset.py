@@ -14,6 +14,7 @@ from workload_helpers import POD, REPLICA_SET, events_of, make_ready, pods, repl
 from setpoint.apimachinery.clock import parse_time
 from setpoint.apimachinery.types import Obj
 from setpoint.apiserver.server import APIServer
+from setpoint.controllers import replicaset
 from setpoint.controllers.inprocess import InProcessClient
 from setpoint.controllers.manager import ControllerManager
 from setpoint.controllers.pods import deletion_order, ready_condition
@@ -230,3 +231,22 @@ async def test_its_own_status_write_does_not_wake_it_but_anyone_elses_does(
     await client.patch(REPLICA_SET, "web", {"status": {"replicas": 7}}, "default", subresource="status")
     await eventually(lambda: settled(3), timeout=TIMEOUT)
     assert sample("controller_runtime_reconcile_total", controller="replicaset", result="success") == syncs + 1
+
+
+async def test_the_last_pod_it_waits_for_to_become_ready_is_counted_at_once(
+        client: InProcessClient, controllers: ControllerManager, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Pods' status changes are gathered into one sync per window, but the one that may complete
+    # the ReplicaSet is not kept waiting for the window's end (a rollout's last step).
+    monkeypatch.setattr(replicaset, "STATUS_SYNC_DELAY", 60.0)
+    monkeypatch.setattr(replicaset, "STATUS_SYNC_MAX_DELAY", 60.0)
+    await client.create(replica_set("web", 3, {"app": "web"}))
+    await eventually(lambda: count(client, 3), timeout=TIMEOUT)
+
+    async def status(ready: int | None) -> bool:
+        st = (await client.get(REPLICA_SET, "web", "default"))["status"]
+        return st.get("replicas") == 3 and st.get("readyReplicas") == ready
+
+    await eventually(lambda: status(None), timeout=TIMEOUT)
+    for pod in await pods(client, "app=web"):
+        await make_ready(client, pod)
+    await eventually(lambda: status(3), timeout=TIMEOUT)  # not 60 s later

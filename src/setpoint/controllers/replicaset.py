@@ -209,6 +209,9 @@ class ReplicaSetReconciler:
         self.expectations = Expectations()
         self.own_writes = OwnWrites()
         self.sizes: dict[str, int] = {}
+        #: Of each ReplicaSet, how many more of its pods must become ready for all it wants to be,
+        #: as its last sync counted and the pods' updates since tell.
+        self.awaited_ready: dict[str, int] = {}
         self.recorder = LimitedRecorder(client, "replicaset-controller")
         self.enqueue: Callable[[Request], None] = lambda _: None
         self.enqueue_after: Callable[[Request, float], None] = lambda _r, _d: None
@@ -275,8 +278,13 @@ class ReplicaSetReconciler:
                 if prev is not None and not labels_changed:
                     # Its status or node moved: only the counts can change. Such updates come
                     # in bursts (a fleet binding and starting hundreds of pods a second), and
-                    # each sync counts every pod: they are gathered into one sync per window.
-                    self.enqueue_after(req, self.status_sync_delay(f"{ns}/{req.name}"))
+                    # each sync counts every pod: they are gathered into one sync per window --
+                    # unless this one may be the last pod it waited for to become ready.
+                    key = f"{ns}/{req.name}"
+                    if not is_ready(old) and is_ready(new) and self._became_ready(key):
+                        self.enqueue(req)
+                    else:
+                        self.enqueue_after(req, self.status_sync_delay(key))
                 else:
                     self.enqueue(req)
                 ready_seconds = int((rs.get("spec") or {}).get("minReadySeconds") or 0)
@@ -286,6 +294,14 @@ class ReplicaSetReconciler:
         if labels_changed or prev is not None:
             for req in self._orphan_owners(new):
                 self.enqueue(req)
+
+    def _became_ready(self, key: str) -> bool:
+        """One more pod of ``key`` is ready: whether it may have been the last one awaited."""
+        left = self.awaited_ready.get(key)
+        if left is None:
+            return False
+        self.awaited_ready[key] = left - 1
+        return left <= 1
 
     def status_sync_delay(self, key: str) -> float:
         """How long pods' status changes are gathered before the ReplicaSet ``key`` counts them."""
@@ -311,6 +327,7 @@ class ReplicaSetReconciler:
         if rs is None:
             self.expectations.forget(key)
             self.sizes.pop(key, None)
+            self.awaited_ready.pop(key, None)
             return None
         selector = selector_of(rs)
         if selector is None:
@@ -328,6 +345,7 @@ class ReplicaSetReconciler:
             except errors.ApiError as e:
                 manage_error = e
         status = calculate_status(rs, claimed, manage_error, diff)
+        self.awaited_ready[key] = int(rs["spec"].get("replicas", 1)) - int(status.get("readyReplicas") or 0)
         await self.update_status(rs, status)
         if manage_error is not None:
             raise manage_error
