@@ -14,6 +14,7 @@ from gc_helpers import cm, gone, ref
 from setpoint.apimachinery.types import Obj
 from setpoint.controllers.garbagecollector import GarbageCollector, add_garbage_collector
 from setpoint.controllers.inprocess import InProcessClient
+from setpoint.runtime import metrics
 from setpoint.runtime.manager import Manager
 from setpoint.runtime.notifier import Notifier
 from setpoint.runtime.resource import Kind
@@ -121,3 +122,34 @@ async def test_a_relist_notices_an_owner_deleted_while_the_watch_was_down(
     # an owner of another kind, still there, keeps its dependent
     assert not await gone(client, CONFIG_MAP, "secret-child")
     assert secret_owner["metadata"]["uid"] in gc.pending
+
+
+def reconciles() -> float:
+    return sum(metrics.REGISTRY.get_sample_value("controller_runtime_reconcile_total",
+                                                 {"controller": "garbagecollector", "result": result}) or 0.0
+               for result in ("success", "requeue", "requeue_after", "error"))
+
+
+async def test_a_dependent_of_an_owner_the_graph_has_seen_is_not_verified_unless_its_reference_differs(
+        client: InProcessClient, gc: GarbageCollector) -> None:
+    # As kube's graph builder: a new dependent's owners are looked up only when one of them is not
+    # an object the graph has seen, or the reference does not match what it saw.
+    grand = await cm(client, "grand")
+    owner = await cm(client, "owner", ref(grand))  # owned: a node of the graph
+    await eventually(lambda: owner["metadata"]["uid"] in gc.nodes, timeout=TIMEOUT)
+    assert gc.controller is not None
+    queue = gc.controller.queue
+
+    async def settled(uid: str) -> bool:
+        return uid in gc.nodes and not len(queue) and not queue.processing
+
+    await eventually(lambda: settled(owner["metadata"]["uid"]), timeout=TIMEOUT)
+    before = reconciles()
+    child = await cm(client, "child", ref(owner))
+    await eventually(lambda: settled(child["metadata"]["uid"]), timeout=TIMEOUT)
+    assert reconciles() == before
+    # the same owner's uid under another name: looked up, found gone, the dependent collected
+    await cm(client, "misnamed", {**ref(owner), "name": "someone-else"})
+    await eventually(lambda: gone(client, CONFIG_MAP, "misnamed"), timeout=TIMEOUT)
+    assert reconciles() > before
+    assert not await gone(client, CONFIG_MAP, "child")

@@ -12,7 +12,9 @@ then does kube's ``attemptToDeleteItem``:
 * one being deleted with the ``orphan`` finalizer: the ownerReferences to it are removed
   from its dependents, then the finalizer;
 * otherwise each owner is looked up through the API by name and checked by uid (an owner
-  with the same name and another uid is gone). With a solid owner left, references to
+  with the same name and another uid is gone). A new dependent is looked at only when one of
+  its new owners is not an object of the graph that its reference matches, as kube's
+  ``addDependentToOwners`` (a ReplicaSet's pods are not, one by one). With a solid owner left, references to
   gone owners are removed; with none, the object is deleted (``Foreground`` when an
   owner waits for its dependents, else as its own finalizers say, else ``Background``),
   with a uid precondition.
@@ -191,9 +193,10 @@ class GarbageCollector:
         new_owners = {o.get("uid", "") for o in owners}
         for gone in old_owners - new_owners:
             self._drop_dependent(gone, uid)
-        for owner in new_owners - old_owners:
+        added = new_owners - old_owners
+        for owner in added:
             self._dependents_of(owner).add(uid)
-        if new_owners - old_owners:
+        if added and not all(self._seen_as(ref, node) for ref in owners if ref.get("uid", "") in added):
             self.enqueue(uid)  # verify the new owners
         if node.deleting and (FOREGROUND in node.finalizers or ORPHAN in node.finalizers):
             self.enqueue(uid)
@@ -207,6 +210,16 @@ class GarbageCollector:
         if not node.needed():
             del self.nodes[uid]  # its owners went, its dependents too
         return str(uid)
+
+    def _seen_as(self, ref: dict[str, Any], dependent: Node) -> bool:
+        """Whether the owner ``ref`` names is an object of the graph that the reference matches
+        (kind, name, and the dependent's namespace for a namespaced owner): as kube's
+        ``addDependentToOwners``, such an owner needs no verifying."""
+        owner = self.nodes.get(ref.get("uid", ""))
+        if owner is None or owner.name != ref.get("name") or owner.resource.kind != ref.get("kind"):
+            return False
+        group = str(ref.get("apiVersion") or "").rpartition("/")[0]
+        return owner.resource.group == group and (not owner.namespace or owner.namespace == dependent.namespace)
 
     def _dependents_of(self, uid: str) -> set[str]:
         node = self.nodes.get(uid)
