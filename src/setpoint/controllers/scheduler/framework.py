@@ -344,9 +344,9 @@ class Framework:
         want = num_feasible_nodes_to_find(n)
         start = self.next_start
         feasible: list[NodeInfo] = []
-        # The feasible nodes by what they give the pod (most nodes give what many others do):
-        # the scores are summed once per group, not once per node.
-        groups: dict[_Gives, list[NodeInfo]] = {}
+        # The feasible nodes (their places in ``feasible``) by what they give the pod (most nodes
+        # give what many others do): the scores are summed once per group, not once per node.
+        groups: dict[_Gives, list[int]] = {}
         processed = 0  # nodes looked at: where the next cycle starts
         order = itertools.chain(itertools.islice(nodes, start, None), itertools.islice(nodes, start))
         for processed, node in enumerate(order, 1):  # noqa: B007
@@ -360,12 +360,12 @@ class Framework:
                 node.memo[memo_key] = entry
             gives = entry[1]
             if gives is not None:
-                feasible.append(node)
                 members = groups.get(gives)
                 if members is None:
-                    groups[gives] = [node]
+                    groups[gives] = [len(feasible)]
                 else:
-                    members.append(node)
+                    members.append(len(feasible))
+                feasible.append(node)
                 want -= 1
                 if not want:
                     break
@@ -381,10 +381,10 @@ class Framework:
             totals = {gives: gives.score for gives in groups}
         best = max(totals.values())
         winners = [gives for gives, total in totals.items() if total == best]
-        if len(winners) == 1:  # its nodes are in the order they were found
-            return self.rng.choice(groups[winners[0]]).name
-        won = set(winners)
-        return self.rng.choice([node for node in feasible if node.memo[memo_key][1] in won]).name
+        # The winners' nodes in the order they were found (one group's already are).
+        places = groups[winners[0]] if len(winners) == 1 else sorted(
+            itertools.chain.from_iterable(groups[gives] for gives in winners))
+        return feasible[self.rng.choice(places)].name
 
     def _plain_entry(self, pod: PodInfo, node: NodeInfo, constraints: list[spread.Constraint]) -> _PlainEntry:
         """What ``node`` gives a pod of :meth:`_schedule_plain` (see there)."""
@@ -408,7 +408,7 @@ class Framework:
             gives = self._gives[(s, kind)] = _Gives(s, kind)
         return (node.generation, gives)
 
-    def _default_spreading(self, ns: str, groups: Mapping[_Gives, list[NodeInfo]], feasible: int,
+    def _default_spreading(self, ns: str, groups: Mapping[_Gives, list[int]], feasible: int,
                            constraints: list[spread.Constraint], topology: p.TopologyGroups) -> dict[_Gives, int]:
         """Each group's total: its resource score plus PodTopologySpread's score under kube's
         system defaults (by hostname, then by zone, over the selectors selecting the pod),
