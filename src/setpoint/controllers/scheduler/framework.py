@@ -340,7 +340,9 @@ class Framework:
         constraints = spread.default_constraints(pod, self.selectors(pod))
         # What a node gives this pod depends on its requests and, when spreading, on what the
         # selector counts (its own matching pods, whether it has a hostname, its zone).
-        memo_key = (pod.signature, str(constraints[0].selector), ns) if constraints else (pod.signature,)
+        # One string (its hash made once, not per node looked at), unlike any other memo key.
+        memo_key = (f"plain\0{pod.signature}\0{constraints[0].selector}\0{ns}" if constraints
+                    else f"plain\0{pod.signature}")
         want = num_feasible_nodes_to_find(n)
         start = self.next_start
         feasible: list[NodeInfo] = []
