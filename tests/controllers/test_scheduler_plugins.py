@@ -303,3 +303,20 @@ def test_topology_groups_give_the_spreading_counts_a_walk_over_every_node_gives(
     generation = on.generation
     on.replace_pod(PodInfo.of({**old.pod, "status": {"phase": "Running"}}))
     assert on.generation == generation and on.pods[key].pod["status"] == {"phase": "Running"}
+
+
+def test_a_status_updates_info_keeps_what_the_spec_gave_and_is_what_a_fresh_one_would_be() -> None:
+    pod: Obj = {"metadata": {"name": "p", "namespace": "ns", "labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": "250m", "memory": "64Mi"}},
+                                         "ports": [{"containerPort": 80, "hostPort": 8080}]}],
+                         "affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+                             {"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": {"app": "web"}}}]}}}}
+    info = PodInfo.of(pod)
+    running = {**pod, "status": {"phase": "Running"}}
+    moved = info.with_status_of(running)
+    fresh = PodInfo.of(running)
+    assert moved.pod is running and moved is not info
+    assert {k: v for k, v in vars(moved).items() if k != "extra"} == {k: v for k, v in vars(fresh).items() if k != "extra"}
+    assert info.pod is pod  # the old info is left as it was
+    relabelled = {**running, "metadata": {**pod["metadata"], "labels": {"app": "db"}}}
+    assert info.with_status_of(relabelled).group == ("ns", (("app", "db"),))

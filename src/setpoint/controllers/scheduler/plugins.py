@@ -194,6 +194,17 @@ class PodInfo:
             self.group = (self.key[0], tuple(sorted(self.labels.items())))
         self.signature = repr((sorted(self.requests.items()), sorted(self.non_zero.items())))
 
+    def with_status_of(self, pod: Obj) -> PodInfo:
+        """The info of ``pod``, a newer version of this one whose spec is the same (a status
+        update): what the spec and labels give is kept, not worked out again."""
+        meta, own = pod["metadata"], self.pod["metadata"]
+        if meta.get("labels") != own.get("labels") or meta.get("deletionTimestamp") != own.get("deletionTimestamp"):
+            return PodInfo.of(pod)
+        info = PodInfo.__new__(PodInfo)
+        info.__dict__.update(self.__dict__)
+        info.pod, info.spec, info.labels = pod, pod.get("spec") or {}, meta.get("labels") or {}
+        return info
+
     def same_footprint(self, other: PodInfo) -> bool:
         """Counts against a node exactly as ``other`` does (requests, group, ports, affinity)."""
         return (self.signature == other.signature and self.group == other.group and self.ports == other.ports

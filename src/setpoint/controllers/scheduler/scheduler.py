@@ -165,7 +165,8 @@ class Scheduler(Controller):
             return
         if not changed and counted(old) and counted(new) and key in self.bound:
             # A bound pod's status moved (its kubelet reporting): nothing the filters read.
-            self.bound[key] = (self.bound[key][0], PodInfo.of(new))
+            node_name, info = self.bound[key]
+            self.bound[key] = (node_name, info.with_status_of(new))
             node = self.nodes.get(self.bound[key][0])
             if node is not None:
                 node.replace_pod(self.bound[key][1])
