@@ -102,3 +102,8 @@ def test_compare_is_the_leaf_by_leaf_walk(name: str, fm: Any, obj: Obj) -> None:
             assert _sets(typed.compare(lhs, rhs, fm.atom)) == _sets(expected), (lhs, rhs)
             checked += 1
     assert checked >= 200
+    for version in versions[:10]:  # a whole object only one side has
+        for lhs, rhs in ((typed.MISSING, version), (version, typed.MISSING)):
+            expected = typed.Comparison()
+            _reference(lhs, rhs, fm.atom, (), expected)
+            assert _sets(typed.compare(lhs, rhs, fm.atom)) == _sets(expected)

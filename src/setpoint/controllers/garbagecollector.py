@@ -12,12 +12,14 @@ then does kube's ``attemptToDeleteItem``:
 * one being deleted with the ``orphan`` finalizer: the ownerReferences to it are removed
   from its dependents, then the finalizer;
 * otherwise each owner is looked up through the API by name and checked by uid (an owner
-  with the same name and another uid is gone). A new dependent is looked at only when one of
-  its new owners is not an object of the graph that its reference matches, as kube's
-  ``addDependentToOwners`` (a ReplicaSet's pods are not, one by one). With a solid owner left, references to
+  with the same name and another uid is gone). With a solid owner left, references to
   gone owners are removed; with none, the object is deleted (``Foreground`` when an
   owner waits for its dependents, else as its own finalizers say, else ``Background``),
   with a uid precondition.
+
+A new dependent is looked at only when one of its new owners is not an object of the graph
+that its reference matches, as kube's ``addDependentToOwners`` (a ReplicaSet's pods are not
+looked at one by one).
 
 Owner references kube cannot resolve: a namespaced owner in another namespace is absent
 (the dependent is collected), a namespaced owner of a cluster-scoped dependent is

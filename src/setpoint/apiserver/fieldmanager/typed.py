@@ -367,7 +367,7 @@ def compare(lhs: Any, rhs: Any, atom: Atom) -> Comparison:
 def _compare(lhs: Any, rhs: Any, atom: Atom, path: Path, out: Comparison) -> None:
     if lhs is rhs and lhs is not MISSING:
         return  # one value on both sides (a patch shares what it leaves alone): nothing changed
-    if lhs is MISSING or rhs is MISSING:
+    if (lhs is MISSING or rhs is MISSING) and path:
         # A node only one side has: it and everything beneath it, in one walk.
         one = rhs if lhs is MISSING else lhs
         (out.added if lhs is MISSING else out.removed).insert_tree(
