@@ -59,3 +59,26 @@ async def test_the_chain_calls_each_plugin_only_for_what_it_says_it_looks_at() -
     chain.plugins.insert(0, _Recorder("late", calls))
     await chain.admit(_attrs("configmaps"), {}, None)
     assert calls == ["late.admit configmaps", "every.admit configmaps"]
+
+
+class _Quiet(_Recorder):
+    """A plugin that says, per request, whether it has anything to do."""
+
+    def admits(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> bool:
+        return attrs.name == "admit-me"
+
+    def validates(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> bool:
+        return obj is not None and obj.get("check") is True
+
+
+async def test_the_chain_skips_a_step_its_plugin_says_has_nothing_to_do() -> None:
+    calls: list[str] = []
+    chain = AdmissionChain([_Quiet("quiet", calls), _Recorder("every", calls)])
+    await chain.admit(_attrs("configmaps"), {}, None)
+    await chain.validate(_attrs("configmaps"), {}, None)
+    assert calls == ["every.admit configmaps", "every.validate configmaps"]
+    calls.clear()
+    await chain.admit(_attrs("configmaps").with_name("admit-me"), {}, None)
+    await chain.validate(_attrs("configmaps"), {"check": True}, None)
+    assert calls == ["quiet.admit configmaps", "every.admit configmaps",
+                     "quiet.validate configmaps", "every.validate configmaps"]

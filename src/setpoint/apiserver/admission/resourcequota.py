@@ -56,6 +56,19 @@ class ResourceQuotaAdmission:
     async def admit(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> None:
         return None
 
+    def validates(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> bool:
+        """False for what :meth:`validate` lets pass at once: not a create of an object in a
+        namespace, or one in a namespace lately found without quotas that the cache holds none of."""
+        if attrs.verb != "create" or attrs.subresource or not attrs.namespace or obj is None:
+            return False
+        quotas = self._registry.get("", "v1", "resourcequotas")
+        if quotas is None:
+            return False
+        if self._none_until.get(attrs.namespace, 0.0) <= time.monotonic():
+            return True
+        cacher = self._objects.cacher(quotas)
+        return not cacher.ready or cacher.count(quotas.prefix(attrs.namespace)) > 0
+
     async def validate(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> None:
         if attrs.verb != "create" or attrs.subresource or not attrs.namespace or obj is None:
             return

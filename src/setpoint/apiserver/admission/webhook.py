@@ -159,6 +159,12 @@ class _Source:
         self._fingerprint: tuple[tuple[str, int], ...] = ()
         self._hooks: tuple[Hook, ...] = ()
 
+    def idle(self) -> bool:
+        """No configuration of this kind, told without an await (as :meth:`hooks` would find
+        once the cache holds this server's own writes)."""
+        c = self._objects.cacher(self._resource)
+        return c.holds_own_writes and not c.count(self._resource.key_prefix)
+
     async def hooks(self) -> tuple[Hook, ...]:
         c = self._objects.cacher(self._resource)
         if not c.holds_own_writes:  # a configuration just written through this server applies at once
@@ -203,6 +209,12 @@ class WebhookAdmission:
         assert mutating is not None and validating is not None
         self._mutating = _Source(objects, mutating, client)
         self._validating = _Source(objects, validating, client)
+
+    def admits(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> bool:
+        return not self._mutating.idle()
+
+    def validates(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> bool:
+        return not self._validating.idle()
 
     async def admit(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> None:
         hooks = await self._mutating.hooks()

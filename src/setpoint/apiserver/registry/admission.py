@@ -93,6 +93,11 @@ class AdmissionPlugin(Protocol):
     it for nothing else: ``resources``, the ``(group, resource)`` pairs it acts on (absent or
     None: every request); ``mutating = False`` / ``validating = False``, its ``admit`` /
     ``validate`` does nothing.
+
+    A plugin may also tell, without an await, that it has nothing to do for a request right now:
+    ``admits(attrs, obj, old)`` / ``validates(attrs, obj, old)`` returning False (absent: always
+    True). The chain then does not call that step: most requests meet no webhook, policy or quota,
+    and every write passes here.
     """
 
     async def admit(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> None: ...
@@ -111,6 +116,9 @@ class AllowAll:
 
 
 Step = Callable[[Attributes, "Obj | None", "Obj | None"], Awaitable[None]]
+#: A plugin's ``admits`` / ``validates``: whether its step has anything to do (None: always).
+Wants = Callable[[Attributes, "Obj | None", "Obj | None"], bool] | None
+Steps = tuple[tuple[Step, Wants], ...]
 
 
 class AdmissionChain:
@@ -119,12 +127,13 @@ class AdmissionChain:
 
     def __init__(self, plugins: list[AdmissionPlugin] | None = None) -> None:
         self.plugins: list[AdmissionPlugin] = list(plugins or [])
-        #: Per (group, resource): the admit steps, then the validate steps, to run.
-        self._steps: dict[tuple[str, str], tuple[tuple[Step, ...], tuple[Step, ...]]] = {}
+        #: Per (group, resource): the admit steps, then the validate steps, to run (each with
+        #: its plugin's ``admits`` / ``validates``).
+        self._steps: dict[tuple[str, str], tuple[Steps, Steps]] = {}
         #: The plugins ``_steps`` were worked out from (``plugins`` may be changed at any time).
         self._steps_of: tuple[AdmissionPlugin, ...] = ()
 
-    def _for(self, attrs: Attributes) -> tuple[tuple[Step, ...], tuple[Step, ...]]:
+    def _for(self, attrs: Attributes) -> tuple[Steps, Steps]:
         plugins = tuple(self.plugins)
         if plugins != self._steps_of:
             self._steps.clear()
@@ -133,14 +142,18 @@ class AdmissionChain:
         steps = self._steps.get(key)
         if steps is None:
             looking = [p for p in plugins if (r := getattr(p, "resources", None)) is None or key in r]
-            steps = self._steps[key] = (tuple(p.admit for p in looking if getattr(p, "mutating", True)),
-                                        tuple(p.validate for p in looking if getattr(p, "validating", True)))
+            steps = self._steps[key] = (
+                tuple((p.admit, getattr(p, "admits", None)) for p in looking if getattr(p, "mutating", True)),
+                tuple((p.validate, getattr(p, "validates", None)) for p in looking
+                      if getattr(p, "validating", True)))
         return steps
 
     async def admit(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> None:
-        for step in self._for(attrs)[0]:
-            await step(attrs, obj, old)
+        for step, wants in self._for(attrs)[0]:
+            if wants is None or wants(attrs, obj, old):
+                await step(attrs, obj, old)
 
     async def validate(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> None:
-        for step in self._for(attrs)[1]:
-            await step(attrs, obj, old)
+        for step, wants in self._for(attrs)[1]:
+            if wants is None or wants(attrs, obj, old):
+                await step(attrs, obj, old)

@@ -38,6 +38,22 @@ class NamespaceLifecycle:
     async def admit(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> None:
         return None
 
+    def validates(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> bool:
+        """False for what :meth:`validate` lets pass at once: not a create in a namespace, or a
+        create in a namespace the cache holds, not terminating nor deleted lately."""
+        if attrs.group == "" and attrs.resource == "namespaces":
+            return True
+        if attrs.verb != "create" or not attrs.namespace:
+            return False
+        ns_resource = self._registry.get("", "v1", "namespaces")
+        if ns_resource is None or attrs.namespace in self._force_live:
+            return True
+        cacher = self._objects.cacher(ns_resource)
+        if not cacher.ready:
+            return True
+        cobj = cacher.get(ns_resource.key(None, attrs.namespace))
+        return cobj is None or bool((cobj.obj.get("metadata") or {}).get("deletionTimestamp"))
+
     async def validate(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> None:
         if attrs.group == "" and attrs.resource == "namespaces":
             if attrs.verb == "delete" and attrs.name in IMMORTAL:

@@ -70,6 +70,9 @@ class MutatingPolicyAdmission:
     async def validate(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> None:
         return None
 
+    def admits(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> bool:
+        return obj is not None and not self.source.idle(attrs.group, attrs.resource)
+
     async def admit(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> None:
         await self.source.fresh()
         hooks = self.source.hooks_for(attrs.group, attrs.resource)

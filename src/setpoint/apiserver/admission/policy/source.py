@@ -164,6 +164,14 @@ class PolicySource:
                 if not c.holds_own_writes:  # (every request passes here: no await when not needed)
                     await c.wait_own_writes()
 
+    def idle(self, group: str, resource: str) -> bool:
+        """No hook for ``group``/``resource``, told without an await (what :meth:`fresh` then
+        :meth:`hooks_for` would find)."""
+        caches = self._caches()
+        if caches is None:
+            return True
+        return caches[0].holds_own_writes and caches[1].holds_own_writes and not self.hooks_for(group, resource)
+
     def hooks_for(self, group: str, resource: str) -> list[Hook]:
         """The hooks whose policy's rules may name ``group``/``resource``, and that have a binding."""
         caches = self._caches()

@@ -50,6 +50,9 @@ class ValidatingPolicyAdmission:
     async def admit(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> None:
         return None
 
+    def validates(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> bool:
+        return not self.source.idle(attrs.group, attrs.resource)
+
     async def validate(self, attrs: Attributes, obj: Obj | None, old: Obj | None) -> None:
         await self.source.fresh()
         hooks = self.source.hooks_for(attrs.group, attrs.resource)
