@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
@@ -32,7 +33,7 @@ from setuptools import setup
 from mypyc.build import mypycify
 target, temp, files = sys.argv[1], sys.argv[2], sys.argv[3:]
 setup(name="setpoint-native", ext_modules=mypycify(files, opt_level="3", group_name="setpoint_native",
-      target_dir=target), script_args=["build_ext", "--inplace", "--build-temp", temp])
+      target_dir=target), script_args=["build_ext", "--inplace", "--build-temp", temp, "--build-lib", temp])
 """
 
 
@@ -53,7 +54,7 @@ def build(root: Path = ROOT, *, force: bool = False) -> int:
         # Untyped third-party imports (aetcd) are Any to mypyc, wherever mypy's configuration is.
         files = ["--ignore-missing-imports", *(str(source(m, root).relative_to(root)) for m in MODULES)]
         done = subprocess.run([sys.executable, "-c", _SETUP, f"{tmp}/c", f"{tmp}/o", *files], cwd=root,
-                              capture_output=True, text=True)
+                              env={**os.environ, "MYPY_CACHE_DIR": f"{tmp}/mypy"}, capture_output=True, text=True)
     if done.returncode != 0:
         remove(root)
         print(done.stdout[-3000:], done.stderr[-3000:], sep="\n", file=sys.stderr)
