@@ -161,15 +161,32 @@ async def test_watch_below_compact_revision_raises_at_once(store: Storage) -> No
     await watch.close()
 
 
-async def test_compaction_overtaking_a_replay_expires_the_watch(store: Storage) -> None:
+async def test_compaction_overtaking_a_replay_expires_the_watch(store: Storage, backend: str) -> None:
     await asyncio.gather(*(store.create(f"/k{i}", b"") for i in range(3000)))
     watch = store.watch("/", 0)
     first = await next_batch(watch)  # one replay chunk
     assert first[0].revision == 1 and len(first) < 3000
     await store.compact(2500)
+    delivered = [ev.revision for ev in first]
+
+    async def rest() -> None:
+        async for batch in watch:
+            delivered.extend(ev.revision for ev in batch)
+            if delivered[-1] == 3000 and backend == "etcd":
+                return
+
+    if backend == "etcd":
+        # etcd cancels a watch only for history it has not sent yet: when its replay had already
+        # gone out (into the stream's buffers) before the compaction, the watch goes on, whole.
+        try:
+            await asyncio.wait_for(rest(), 30)
+        except WatchExpired as exc:
+            assert exc.revision == delivered[-1]
+        else:
+            assert delivered == list(range(1, 3001))
+        return
     with pytest.raises(WatchExpired) as info:
-        async for _ in watch:
-            pass
+        await asyncio.wait_for(rest(), 30)
     assert info.value.revision == first[-1].revision
 
 
