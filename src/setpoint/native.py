@@ -50,9 +50,8 @@ def source(module: str, root: Path = ROOT) -> Path:
     return root.joinpath(*module.split(".")).with_suffix(".py")
 
 
-def native(module: str, root: Path = ROOT) -> Path | None:
-    """The module's compiled extension, if there is one."""
-    base = root.joinpath(*module.split("."))
+def _extension(base: Path) -> Path | None:
+    """The extension module at ``base`` (a path without suffix) for this interpreter, if built."""
     for suffix in importlib.machinery.EXTENSION_SUFFIXES:
         path = base.with_name(base.name + suffix)
         if path.exists():
@@ -60,12 +59,13 @@ def native(module: str, root: Path = ROOT) -> Path | None:
     return None
 
 
+def native(module: str, root: Path = ROOT) -> Path | None:
+    """The module's compiled extension, if there is one."""
+    return _extension(root.joinpath(*module.split(".")))
+
+
 def group_library(root: Path = ROOT) -> Path | None:
-    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-        path = root / f"{GROUP}__mypyc{suffix}"
-        if path.exists():
-            return path
-    return None
+    return _extension(root / f"{GROUP}__mypyc")
 
 
 def state(root: Path = ROOT, modules: Sequence[str] = MODULES) -> tuple[bool, list[str]]:

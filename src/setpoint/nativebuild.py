@@ -13,14 +13,15 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from setpoint.native import MODULES, ROOT, remove, source, state
+from setpoint.native import GROUP, MODULES, ROOT, remove, source, state
 
 
 def toolchain() -> str | None:
     """What is missing to compile (None: nothing)."""
     if importlib.util.find_spec("mypyc") is None:
         return "mypy (mypyc) is not installed"
-    if shutil.which(sysconfig.get_config_var("CC").split()[0] if sysconfig.get_config_var("CC") else "cc") is None:
+    compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    if shutil.which(compiler) is None:
         return "no C compiler"
     if not (Path(sysconfig.get_paths()["include"]) / "Python.h").exists():
         return "no Python headers (Python.h)"
@@ -31,8 +32,8 @@ _SETUP = """
 import sys
 from setuptools import setup
 from mypyc.build import mypycify
-target, temp, files = sys.argv[1], sys.argv[2], sys.argv[3:]
-setup(name="setpoint-native", ext_modules=mypycify(files, opt_level="3", group_name="setpoint_native",
+group, target, temp, files = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+setup(name="setpoint-native", ext_modules=mypycify(files, opt_level="3", group_name=group,
       target_dir=target), script_args=["build_ext", "--inplace", "--build-temp", temp, "--build-lib", temp])
 """
 
@@ -53,7 +54,7 @@ def build(root: Path = ROOT, *, force: bool = False) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         # Untyped third-party imports (aetcd) are Any to mypyc, wherever mypy's configuration is.
         files = ["--ignore-missing-imports", *(str(source(m, root).relative_to(root)) for m in MODULES)]
-        done = subprocess.run([sys.executable, "-c", _SETUP, f"{tmp}/c", f"{tmp}/o", *files], cwd=root,
+        done = subprocess.run([sys.executable, "-c", _SETUP, GROUP, f"{tmp}/c", f"{tmp}/o", *files], cwd=root,
                               env={**os.environ, "MYPY_CACHE_DIR": f"{tmp}/mypy"}, capture_output=True, text=True)
     if done.returncode != 0:
         remove(root)
